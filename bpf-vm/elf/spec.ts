@@ -1,0 +1,41 @@
+// The plain result of reading an object: nothing created, nothing loaded (as cilium/ebpf's specs).
+import type { Insn } from '../isa/insn.ts';
+import type { MapSpec } from '../maps/map.ts';
+import type { ProgType } from '../prog/types.ts';
+
+/** An ld_imm64 in a program that names a map; the loader fills in the fd. */
+export interface MapReference {
+  /** Index of the ld_imm64's first slot in ProgramSpec.insns. */
+  insn: number;
+  /** MapSpec.name of the referenced map. */
+  map: string;
+  /** 'map': BPF_PSEUDO_MAP_FD; 'value': BPF_PSEUDO_MAP_VALUE with `offset` into element 0. */
+  kind: 'map' | 'value';
+  offset: number;
+}
+
+/** A function inside ProgramSpec.insns (the entry point first, then appended .text subprograms). */
+export interface FuncInfo {
+  name: string;
+  /** First instruction slot. */
+  start: number;
+}
+
+export interface ProgramSpec {
+  /** The entry function's symbol name. */
+  name: string;
+  /** The ELF section it came from, e.g. `xdp`. */
+  section: string;
+  type: ProgType;
+  /** Entry function, then every subprogram it calls, with pc-relative call offsets fixed. */
+  insns: Insn[];
+  references: MapReference[];
+  funcs: FuncInfo[];
+  license: string;
+}
+
+export interface CollectionSpec {
+  maps: MapSpec[];
+  programs: ProgramSpec[];
+  license: string;
+}
