@@ -1,0 +1,34 @@
+// The engines that execute prepared programs. Every engine runs the same corpus with the same results.
+import type { ExecEnv } from './interp/env.ts';
+import { Interpreter, type InterpreterOptions } from './interp/interpreter.ts';
+import type { PreparedProgram } from './prog/prepare.ts';
+
+export type EngineName = 'interp' | 'jit';
+
+/** The engines that exist today; tests iterate over this list. */
+export const ENGINES: readonly EngineName[] = ['interp'];
+export const DEFAULT_ENGINE: EngineName = 'interp';
+
+export interface Engine {
+  readonly name: EngineName;
+  readonly env: ExecEnv;
+  /** Runs from the entry point with r1..r5 as set in env.R; r0 holds the result. */
+  run(): void;
+}
+
+export type EngineOptions = InterpreterOptions;
+
+export function createEngine(name: EngineName, prog: PreparedProgram, env: ExecEnv, opts: EngineOptions = {}): Engine {
+  switch (name) {
+    case 'interp': {
+      const interp = new Interpreter(prog, env, opts);
+      return { name, env, run: () => interp.run() };
+    }
+    default:
+      throw new Error(`engine '${name}' is not available (have: ${ENGINES.join(', ')})`);
+  }
+}
+
+export function isEngineName(s: string): s is EngineName {
+  return (ENGINES as readonly string[]).includes(s);
+}

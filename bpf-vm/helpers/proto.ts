@@ -1,0 +1,52 @@
+// Helper prototypes (the kernel's struct bpf_func_proto, re-expressed as data): the verifier reads
+// the argument and return kinds; the engines call `impl`.
+import type { ExecEnv } from '../interp/env.ts';
+
+/** enum bpf_arg_type, the kinds vxo uses. */
+export const ARG = {
+  ARG_DONTCARE: 'dontcare',
+  ARG_ANYTHING: 'anything',
+  ARG_CONST_MAP_PTR: 'const_map_ptr',
+  ARG_PTR_TO_MAP_KEY: 'ptr_to_map_key',
+  ARG_PTR_TO_MAP_VALUE: 'ptr_to_map_value',
+  /** Readable memory whose size is the next argument. */
+  ARG_PTR_TO_MEM: 'ptr_to_mem',
+  ARG_PTR_TO_MEM_OR_NULL: 'ptr_to_mem_or_null',
+  /** Writable memory (need not be initialised) whose size is the next argument. */
+  ARG_PTR_TO_UNINIT_MEM: 'ptr_to_uninit_mem',
+  /** Writable memory of a fixed size (8 bytes for strtol's result). */
+  ARG_PTR_TO_FIXED_SIZE_MEM: 'ptr_to_fixed_size_mem',
+  ARG_CONST_SIZE: 'const_size',
+  ARG_CONST_SIZE_OR_ZERO: 'const_size_or_zero',
+  ARG_PTR_TO_CTX: 'ptr_to_ctx',
+  ARG_PTR_TO_SOCKET: 'ptr_to_socket',
+  ARG_PTR_TO_SOCK_COMMON: 'ptr_to_sock_common',
+} as const;
+export type ArgKind = (typeof ARG)[keyof typeof ARG];
+
+/** enum bpf_return_type, the kinds vxo uses. */
+export const RET = {
+  RET_INTEGER: 'integer',
+  RET_VOID: 'void',
+  RET_PTR_TO_MAP_VALUE_OR_NULL: 'ptr_to_map_value_or_null',
+  RET_PTR_TO_SOCKET_OR_NULL: 'ptr_to_socket_or_null',
+} as const;
+export type RetKind = (typeof RET)[keyof typeof RET];
+
+export interface HelperProto {
+  readonly id: number;
+  /** The name without the bpf_ prefix, as in enum bpf_func_id (FN(map_lookup_elem)). */
+  readonly name: string;
+  readonly args: readonly ArgKind[];
+  readonly ret: RetKind;
+  /** Size of fixed-size memory arguments (ARG_PTR_TO_FIXED_SIZE_MEM). */
+  readonly fixedSize?: number;
+  /** A helper that returns a reference the program must release (socket lookups). */
+  readonly acquires?: boolean;
+  /** A helper that releases the reference passed in its first argument. */
+  readonly releases?: boolean;
+  /** Whether the helper may change packet data pointers (the verifier drops packet ranges). */
+  readonly changesPktData?: boolean;
+  /** Reads r1..r5 from env.R and writes r0 (env.R[0], env.R[1]). */
+  readonly impl: (env: ExecEnv) => void;
+}

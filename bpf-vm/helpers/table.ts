@@ -1,0 +1,42 @@
+// Which helpers exist, and which program types may call them (the kernel's *_func_proto switches).
+import { BPF_PROG_TYPE } from '../prog/types.ts';
+import { csumDiff, csumUpdate } from './csum.ts';
+import { mapDeleteElem, mapLookupElem, mapUpdateElem } from './map-helpers.ts';
+import { getNumaNodeId, getPrandomU32, getSmpProcessorId, ktimeGetNs } from './misc.ts';
+import type { HelperProto } from './proto.ts';
+import { strtol, strtoul } from './strtol.ts';
+import { tracePrintk } from './trace-printk.ts';
+import { redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail } from './xdp-helpers.ts';
+
+export const ALL_HELPERS: readonly HelperProto[] = [
+  mapLookupElem, mapUpdateElem, mapDeleteElem, ktimeGetNs, tracePrintk, getPrandomU32,
+  getSmpProcessorId, redirect, csumDiff, csumUpdate, getNumaNodeId, xdpAdjustHead, redirectMap,
+  xdpAdjustMeta, xdpAdjustTail, strtol, strtoul,
+];
+
+export const HELPERS_BY_ID: ReadonlyMap<number, HelperProto> = new Map(ALL_HELPERS.map((h) => [h.id, h]));
+
+/** Helpers every program type gets (bpf_base_func_proto). */
+const BASE = [mapLookupElem, mapUpdateElem, mapDeleteElem, ktimeGetNs, tracePrintk, getPrandomU32,
+  getSmpProcessorId, getNumaNodeId, strtol, strtoul];
+
+const BY_PROG_TYPE = new Map<number, ReadonlyMap<number, HelperProto>>([
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, byId([...BASE, csumDiff, redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail])],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS, byId([...BASE, csumDiff, csumUpdate])],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT, byId([...BASE, csumDiff, csumUpdate])],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, byId(BASE)],
+]);
+
+function byId(list: readonly HelperProto[]): ReadonlyMap<number, HelperProto> {
+  return new Map(list.map((h) => [h.id, h]));
+}
+
+/** The helpers a program of `progType` may call; unknown types get the base set. */
+export function helpersFor(progType: number): ReadonlyMap<number, HelperProto> {
+  return BY_PROG_TYPE.get(progType) ?? byId(BASE);
+}
+
+export function helperName(id: number): string | undefined {
+  const h = HELPERS_BY_ID.get(id);
+  return h ? `bpf_${h.name}` : undefined;
+}

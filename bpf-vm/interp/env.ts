@@ -1,0 +1,97 @@
+// Everything one execution of a program touches: registers, address space, maps, the packet.
+// Engines and helpers share it, so a helper behaves the same under the interpreter and the JIT.
+import type { BpfMap } from '../maps/map.ts';
+import { RuntimeFault } from '../errors.ts';
+import type { XdpBuff } from '../prog/xdp.ts';
+import { formatPointer, isMapPtrTag, isRegionTag, REGION_ID, Region } from './regions.ts';
+
+export type TraceSink = (line: string) => void;
+/** Loads `size` bytes at offset `off` of the context into register index `d` (doubled); false if invalid. */
+export type CtxLoad = (env: ExecEnv, off: number, size: number, d: number) => boolean;
+
+/** Where an XDP program asked its packet to go (bpf_redirect / bpf_redirect_map). */
+export interface RedirectTarget {
+  ifindex: number;
+  /** The DEVMAP used, when the redirect went through bpf_redirect_map. */
+  map: BpfMap | undefined;
+  key: number;
+}
+
+export class ExecEnv {
+  /** r0..r10 as (lo, hi) int32 pairs: R[2*i] is the low half of ri. */
+  readonly R = new Int32Array(22);
+  /** Memory regions by id (see REGION_ID); map value regions follow in program map order. */
+  readonly regions: (Region | undefined)[] = [];
+  /** The program's maps, by the index ld_imm64 map pointers carry. */
+  readonly maps: BpfMap[];
+  /** The CPU this run is on, for PERCPU maps and bpf_get_smp_processor_id. */
+  cpu = 0;
+  /** The program counter of the instruction being executed, for faults raised inside helpers. */
+  pc = 0;
+  xdp: XdpBuff | undefined = undefined;
+  redirect: RedirectTarget = { ifindex: 0, map: undefined, key: 0 };
+  trace: TraceSink = () => {};
+  /** The program type's context loads (xdp_md fields become packet pointers); false = invalid access. */
+  ctxLoad: CtxLoad = () => false;
+  private prandomState: number;
+  /** Output of resolveMem: the offset into the returned region. */
+  addr = 0;
+
+  constructor(maps: readonly BpfMap[], seed = 0x2545f491) {
+    this.maps = [...maps];
+    this.prandomState = seed | 0 || 1;
+    this.regions[REGION_ID.STACK] = new Region(REGION_ID.STACK, 'stack', 'stack', new Uint8Array(8 * 512), true);
+    this.maps.forEach((m, i) => {
+      const id = REGION_ID.FIRST_MAP + i;
+      const readOnlyForProg = (m.spec.flags & 0x80) !== 0;
+      this.regions[id] = new Region(id, 'map_value', m.spec.name, m.values, !readOnlyForProg);
+    });
+  }
+
+  /** xorshift32: fast, seedable, so runs can be reproduced. */
+  prandom(): number {
+    let x = this.prandomState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.prandomState = x;
+    return x >>> 0;
+  }
+
+  /**
+   * Checks that [ptr, ptr+size) lies in an accessible region, for helpers; returns the region and
+   * leaves the offset in `this.addr`. A helper given a bad pointer faults like a bad load would.
+   */
+  resolveMem(lo: number, hi: number, size: number, write: boolean, what: string): Region {
+    const r = isRegionTag(hi) ? this.regions[hi & 0xffff] : undefined;
+    const a = lo >>> 0;
+    if (r === undefined || r.id === REGION_ID.CTX || a < r.lo || a + size > r.hi || size < 0) {
+      throw this.fault(`invalid memory access: ${what}: ${size} bytes at ${formatPointer(lo, hi)}${r ? ` (${r.name}, valid ${r.lo}..${r.hi})` : ''}`);
+    }
+    if (write && !r.writable) throw this.fault(`invalid memory access: ${what}: ${r.name} is read-only`);
+    this.addr = a;
+    return r;
+  }
+
+  /** The map a const map pointer names. */
+  resolveMap(lo: number, hi: number, what: string): BpfMap {
+    const m = isMapPtrTag(hi) && lo === 0 ? this.maps[hi & 0xffff] : undefined;
+    if (m === undefined) throw this.fault(`${what}: ${formatPointer(lo, hi)} is not a map pointer`);
+    return m;
+  }
+
+  setR0(lo: number, hi: number): void {
+    this.R[0] = lo;
+    this.R[1] = hi;
+  }
+
+  /** r0 = a signed 32-bit result (errno or count), sign-extended as the kernel's long return. */
+  setR0Int(v: number): void {
+    this.R[0] = v | 0;
+    this.R[1] = (v | 0) >> 31;
+  }
+
+  fault(message: string): RuntimeFault {
+    return new RuntimeFault(this.pc, message);
+  }
+}

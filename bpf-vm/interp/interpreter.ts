@@ -1,0 +1,315 @@
+// The reference engine: a switch over pre-decoded instructions, registers as int32 (lo, hi) pairs,
+// every memory access checked against its region's bounds. Semantics follow RFC 9669.
+import { RuntimeFault } from '../errors.ts';
+import { BPF_REG_FP, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../isa/opcodes.ts';
+import type { PreparedProgram } from '../prog/prepare.ts';
+import { atomic32, atomic64 } from './atomics.ts';
+import type { ExecEnv } from './env.ts';
+import {
+  arsh64, gtS64, gtU64, lsh64, mul64, OUT, rsh64, sdiv32, sdiv64, smod32, smod64, udiv64, umod64,
+} from './int64.ts';
+import { formatPointer, REGION_ID, regionTag, type Region } from './regions.ts';
+
+const CTX_HI = regionTag(REGION_ID.CTX);
+const STACK_HI = regionTag(REGION_ID.STACK);
+const STACK_TOP = MAX_BPF_STACK * MAX_CALL_FRAMES;
+const FP = BPF_REG_FP * 2;
+
+/** Default instruction budget of one run: far above any verified program, low enough to stop a loop. */
+export const DEFAULT_INSN_BUDGET = 1 << 26;
+
+const bswap32 = (x: number): number =>
+  ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+
+export interface InterpreterOptions {
+  /** Instructions one run may execute (counted at backward jumps), default DEFAULT_INSN_BUDGET. */
+  budget?: number;
+}
+
+export class Interpreter {
+  private readonly saved = new Int32Array(MAX_CALL_FRAMES * 10);
+  private readonly retPc = new Int32Array(MAX_CALL_FRAMES);
+  private readonly budget: number;
+
+  constructor(readonly prog: PreparedProgram, readonly env: ExecEnv, opts: InterpreterOptions = {}) {
+    this.budget = opts.budget ?? DEFAULT_INSN_BUDGET;
+  }
+
+  /** Runs from the entry point with r1..r5 as the caller left them in env.R; r0 holds the result. */
+  run(): void {
+    const { code, dst, src, off, imm, helpers } = this.prog;
+    const env = this.env;
+    const R = env.R;
+    const RG = env.regions;
+    const saved = this.saved, retPc = this.retPc;
+    let budget = this.budget;
+    let depth = 0;
+    let pc = 0;
+    R[FP] = STACK_TOP;
+    R[FP + 1] = STACK_HI;
+
+    for (;;) {
+      const d = dst[pc]! << 1;
+      switch (code[pc]) {
+        // ---- ALU64, K then X ----
+        case 0x07: { const a = R[d]!, b = imm[pc]!; R[d] = (a + b) | 0; R[d + 1] = (R[d + 1]! + (b >> 31) + ((a >>> 0) + (b >>> 0) > 0xffffffff ? 1 : 0)) | 0; break; }
+        case 0x0f: { const s = src[pc]! << 1; const a = R[d]!, b = R[s]!; R[d] = (a + b) | 0; R[d + 1] = (R[d + 1]! + R[s + 1]! + ((a >>> 0) + (b >>> 0) > 0xffffffff ? 1 : 0)) | 0; break; }
+        case 0x17: { const a = R[d]!, b = imm[pc]!; R[d] = (a - b) | 0; R[d + 1] = (R[d + 1]! - (b >> 31) - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; break; }
+        case 0x1f: { const s = src[pc]! << 1; const a = R[d]!, b = R[s]!; R[d] = (a - b) | 0; R[d + 1] = (R[d + 1]! - R[s + 1]! - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; break; }
+        case 0x27: { const b = imm[pc]!; mul64(R[d]!, R[d + 1]!, b, b >> 31); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x2f: { const s = src[pc]! << 1; mul64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x37: { const b = imm[pc]!; udiv64(R[d]!, R[d + 1]!, b, b >> 31); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x3f: { const s = src[pc]! << 1; udiv64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0xe7: { const b = imm[pc]!; sdiv64(R[d]!, R[d + 1]!, b, b >> 31); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0xef: { const s = src[pc]! << 1; sdiv64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x97: { const b = imm[pc]!; umod64(R[d]!, R[d + 1]!, b, b >> 31); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x9f: { const s = src[pc]! << 1; umod64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0xf7: { const b = imm[pc]!; smod64(R[d]!, R[d + 1]!, b, b >> 31); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0xff: { const s = src[pc]! << 1; smod64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x47: { const b = imm[pc]!; R[d] = R[d]! | b; R[d + 1] = R[d + 1]! | (b >> 31); break; }
+        case 0x4f: { const s = src[pc]! << 1; R[d] = R[d]! | R[s]!; R[d + 1] = R[d + 1]! | R[s + 1]!; break; }
+        case 0x57: { const b = imm[pc]!; R[d] = R[d]! & b; R[d + 1] = R[d + 1]! & (b >> 31); break; }
+        case 0x5f: { const s = src[pc]! << 1; R[d] = R[d]! & R[s]!; R[d + 1] = R[d + 1]! & R[s + 1]!; break; }
+        case 0xa7: { const b = imm[pc]!; R[d] = R[d]! ^ b; R[d + 1] = R[d + 1]! ^ (b >> 31); break; }
+        case 0xaf: { const s = src[pc]! << 1; R[d] = R[d]! ^ R[s]!; R[d + 1] = R[d + 1]! ^ R[s + 1]!; break; }
+        case 0x67: { lsh64(R[d]!, R[d + 1]!, imm[pc]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x6f: { lsh64(R[d]!, R[d + 1]!, R[src[pc]! << 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x77: { rsh64(R[d]!, R[d + 1]!, imm[pc]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x7f: { rsh64(R[d]!, R[d + 1]!, R[src[pc]! << 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0xc7: { arsh64(R[d]!, R[d + 1]!, imm[pc]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0xcf: { arsh64(R[d]!, R[d + 1]!, R[src[pc]! << 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x87: { const lo = R[d]!; R[d] = (-lo) | 0; R[d + 1] = (~R[d + 1]! + (lo === 0 ? 1 : 0)) | 0; break; }
+        case 0xb7: { const b = imm[pc]!; R[d] = b; R[d + 1] = b >> 31; break; }
+        case 0xbf: { const s = src[pc]! << 1; R[d] = R[s]!; R[d + 1] = R[s + 1]!; break; }
+        case 0x01: { const v = (R[src[pc]! << 1]! << 24) >> 24; R[d] = v; R[d + 1] = v >> 31; break; }
+        case 0x09: { const v = (R[src[pc]! << 1]! << 16) >> 16; R[d] = v; R[d + 1] = v >> 31; break; }
+        case 0x11: { const v = R[src[pc]! << 1]!; R[d] = v; R[d + 1] = v >> 31; break; }
+        case 0xd7: { this.bswap(d, imm[pc]!); break; }
+
+        // ---- ALU (32-bit: results zero-extended) ----
+        case 0x04: R[d] = (R[d]! + imm[pc]!) | 0; R[d + 1] = 0; break;
+        case 0x0c: R[d] = (R[d]! + R[src[pc]! << 1]!) | 0; R[d + 1] = 0; break;
+        case 0x14: R[d] = (R[d]! - imm[pc]!) | 0; R[d + 1] = 0; break;
+        case 0x1c: R[d] = (R[d]! - R[src[pc]! << 1]!) | 0; R[d + 1] = 0; break;
+        case 0x24: R[d] = Math.imul(R[d]!, imm[pc]!); R[d + 1] = 0; break;
+        case 0x2c: R[d] = Math.imul(R[d]!, R[src[pc]! << 1]!); R[d + 1] = 0; break;
+        case 0x34: { const b = imm[pc]! >>> 0; R[d] = b === 0 ? 0 : ((R[d]! >>> 0) / b) | 0; R[d + 1] = 0; break; }
+        case 0x3c: { const b = R[src[pc]! << 1]! >>> 0; R[d] = b === 0 ? 0 : ((R[d]! >>> 0) / b) | 0; R[d + 1] = 0; break; }
+        case 0x94: { const b = imm[pc]! >>> 0; if (b !== 0) R[d] = ((R[d]! >>> 0) % b) | 0; R[d + 1] = 0; break; }
+        case 0x9c: { const b = R[src[pc]! << 1]! >>> 0; if (b !== 0) R[d] = ((R[d]! >>> 0) % b) | 0; R[d + 1] = 0; break; }
+        case 0xe4: R[d] = sdiv32(R[d]!, imm[pc]!); R[d + 1] = 0; break;
+        case 0xec: R[d] = sdiv32(R[d]!, R[src[pc]! << 1]!); R[d + 1] = 0; break;
+        case 0xf4: R[d] = smod32(R[d]!, imm[pc]!); R[d + 1] = 0; break;
+        case 0xfc: R[d] = smod32(R[d]!, R[src[pc]! << 1]!); R[d + 1] = 0; break;
+        case 0x44: R[d] = R[d]! | imm[pc]!; R[d + 1] = 0; break;
+        case 0x4c: R[d] = R[d]! | R[src[pc]! << 1]!; R[d + 1] = 0; break;
+        case 0x54: R[d] = R[d]! & imm[pc]!; R[d + 1] = 0; break;
+        case 0x5c: R[d] = R[d]! & R[src[pc]! << 1]!; R[d + 1] = 0; break;
+        case 0xa4: R[d] = R[d]! ^ imm[pc]!; R[d + 1] = 0; break;
+        case 0xac: R[d] = R[d]! ^ R[src[pc]! << 1]!; R[d + 1] = 0; break;
+        case 0x64: R[d] = R[d]! << imm[pc]!; R[d + 1] = 0; break;
+        case 0x6c: R[d] = R[d]! << R[src[pc]! << 1]!; R[d + 1] = 0; break;
+        case 0x74: R[d] = R[d]! >>> imm[pc]!; R[d + 1] = 0; break;
+        case 0x7c: R[d] = R[d]! >>> R[src[pc]! << 1]!; R[d + 1] = 0; break;
+        case 0xc4: R[d] = R[d]! >> imm[pc]!; R[d + 1] = 0; break;
+        case 0xcc: R[d] = R[d]! >> R[src[pc]! << 1]!; R[d + 1] = 0; break;
+        case 0x84: R[d] = (-R[d]!) | 0; R[d + 1] = 0; break;
+        case 0xb4: R[d] = imm[pc]!; R[d + 1] = 0; break;
+        case 0xbc: R[d] = R[src[pc]! << 1]!; R[d + 1] = 0; break;
+        case 0x19: R[d] = (R[src[pc]! << 1]! << 24) >> 24; R[d + 1] = 0; break;
+        case 0x21: R[d] = (R[src[pc]! << 1]! << 16) >> 16; R[d + 1] = 0; break;
+        case 0xd4: { const w = imm[pc]!; if (w === 16) { R[d] = R[d]! & 0xffff; R[d + 1] = 0; } else if (w === 32) R[d + 1] = 0; break; }
+        case 0xdc: { this.bswap(d, imm[pc]!); break; }
+
+        // ---- jumps ----
+        case 0x05: { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; break; }
+        case 0x06: { const o = imm[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; break; }
+        case 0x15: if (R[d] === imm[pc] && R[d + 1] === imm[pc]! >> 31) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x1d: { const s = src[pc]! << 1; if (R[d] === R[s] && R[d + 1] === R[s + 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x55: if (R[d] !== imm[pc] || R[d + 1] !== imm[pc]! >> 31) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x5d: { const s = src[pc]! << 1; if (R[d] !== R[s] || R[d + 1] !== R[s + 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x25: { const b = imm[pc]!; if (gtU64(R[d]!, R[d + 1]!, b, b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x2d: { const s = src[pc]! << 1; if (gtU64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x35: { const b = imm[pc]!; if (!gtU64(b, b >> 31, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x3d: { const s = src[pc]! << 1; if (!gtU64(R[s]!, R[s + 1]!, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xa5: { const b = imm[pc]!; if (gtU64(b, b >> 31, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xad: { const s = src[pc]! << 1; if (gtU64(R[s]!, R[s + 1]!, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xb5: { const b = imm[pc]!; if (!gtU64(R[d]!, R[d + 1]!, b, b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xbd: { const s = src[pc]! << 1; if (!gtU64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x65: { const b = imm[pc]!; if (gtS64(R[d]!, R[d + 1]!, b, b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x6d: { const s = src[pc]! << 1; if (gtS64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x75: { const b = imm[pc]!; if (!gtS64(b, b >> 31, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x7d: { const s = src[pc]! << 1; if (!gtS64(R[s]!, R[s + 1]!, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xc5: { const b = imm[pc]!; if (gtS64(b, b >> 31, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xcd: { const s = src[pc]! << 1; if (gtS64(R[s]!, R[s + 1]!, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xd5: { const b = imm[pc]!; if (!gtS64(R[d]!, R[d + 1]!, b, b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xdd: { const s = src[pc]! << 1; if (!gtS64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x45: { const b = imm[pc]!; if ((R[d]! & b) !== 0 || (R[d + 1]! & (b >> 31)) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x4d: { const s = src[pc]! << 1; if ((R[d]! & R[s]!) !== 0 || (R[d + 1]! & R[s + 1]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+
+        // ---- JMP32: low halves only ----
+        case 0x16: if (R[d] === imm[pc]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x1e: if (R[d] === R[src[pc]! << 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x56: if (R[d] !== imm[pc]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x5e: if (R[d] !== R[src[pc]! << 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x26: if ((R[d]! >>> 0) > (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x2e: if ((R[d]! >>> 0) > (R[src[pc]! << 1]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x36: if ((R[d]! >>> 0) >= (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x3e: if ((R[d]! >>> 0) >= (R[src[pc]! << 1]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0xa6: if ((R[d]! >>> 0) < (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0xae: if ((R[d]! >>> 0) < (R[src[pc]! << 1]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0xb6: if ((R[d]! >>> 0) <= (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0xbe: if ((R[d]! >>> 0) <= (R[src[pc]! << 1]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x66: if (R[d]! > imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x6e: if (R[d]! > R[src[pc]! << 1]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x76: if (R[d]! >= imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x7e: if (R[d]! >= R[src[pc]! << 1]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0xc6: if (R[d]! < imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0xce: if (R[d]! < R[src[pc]! << 1]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0xd6: if (R[d]! <= imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0xde: if (R[d]! <= R[src[pc]! << 1]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x46: if ((R[d]! & imm[pc]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x4e: if ((R[d]! & R[src[pc]! << 1]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+
+        // ---- calls and exit ----
+        case 0x85: env.pc = pc; helpers[pc]!.impl(env); break;
+        case 0x8d: {
+          if (depth + 1 >= MAX_CALL_FRAMES) throw new RuntimeFault(pc, `call depth exceeds ${MAX_CALL_FRAMES} frames`, 'ELIMIT');
+          for (let i = 0, b = depth * 10; i < 10; i++) saved[b + i] = R[12 + i]!;
+          retPc[depth++] = pc + 1;
+          R[FP] = R[FP]! - MAX_BPF_STACK;
+          if ((budget -= 1) < 0) throw this.budgetFault(pc);
+          pc += 1 + imm[pc]!;
+          continue;
+        }
+        case 0x95: {
+          if (depth === 0) return;
+          depth--;
+          for (let i = 0, b = depth * 10; i < 10; i++) R[12 + i] = saved[b + i]!;
+          pc = retPc[depth]!;
+          continue;
+        }
+
+        // ---- ld_imm64 (map references already resolved to pointers) ----
+        case 0x18: R[d] = imm[pc]!; R[d + 1] = imm[pc + 1]!; pc++; break;
+
+        // ---- LDX ----
+        case 0x61: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 4, d)) throw this.ctxFault(pc, a, 4); break; }
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw this.memFault(pc, s, 4, 'read', g);
+          R[d] = g.dv.getInt32(a, true); R[d + 1] = 0; break; }
+        case 0x69: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 2, d)) throw this.ctxFault(pc, a, 2); break; }
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 2 > g.hi) throw this.memFault(pc, s, 2, 'read', g);
+          R[d] = g.dv.getUint16(a, true); R[d + 1] = 0; break; }
+        case 0x71: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 1, d)) throw this.ctxFault(pc, a, 1); break; }
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 1 > g.hi) throw this.memFault(pc, s, 1, 'read', g);
+          R[d] = g.u8[a]!; R[d + 1] = 0; break; }
+        case 0x79: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 8, d)) throw this.ctxFault(pc, a, 8); break; }
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 8 > g.hi) throw this.memFault(pc, s, 8, 'read', g);
+          R[d] = g.dv.getInt32(a, true); R[d + 1] = g.dv.getInt32(a + 4, true); break; }
+        case 0x81: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw this.memFault(pc, s, 4, 'read', g);
+          const v = g.dv.getInt32(a, true); R[d] = v; R[d + 1] = v >> 31; break; }
+        case 0x89: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 2 > g.hi) throw this.memFault(pc, s, 2, 'read', g);
+          const v = g.dv.getInt16(a, true); R[d] = v; R[d + 1] = v >> 31; break; }
+        case 0x91: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 1 > g.hi) throw this.memFault(pc, s, 1, 'read', g);
+          const v = g.dv.getInt8(a); R[d] = v; R[d + 1] = v >> 31; break; }
+
+        // ---- ST (immediate) ----
+        case 0x62: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 4 > g.hi) throw this.memFault(pc, d, 4, 'write', g);
+          g.dv.setInt32(a, imm[pc]!, true); break; }
+        case 0x6a: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 2 > g.hi) throw this.memFault(pc, d, 2, 'write', g);
+          g.dv.setInt16(a, imm[pc]!, true); break; }
+        case 0x72: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 1 > g.hi) throw this.memFault(pc, d, 1, 'write', g);
+          g.u8[a] = imm[pc]!; break; }
+        case 0x7a: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 8 > g.hi) throw this.memFault(pc, d, 8, 'write', g);
+          const v = imm[pc]!; g.dv.setInt32(a, v, true); g.dv.setInt32(a + 4, v >> 31, true); break; }
+
+        // ---- STX ----
+        case 0x63: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 4 > g.hi) throw this.memFault(pc, d, 4, 'write', g);
+          g.dv.setInt32(a, R[src[pc]! << 1]!, true); break; }
+        case 0x6b: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 2 > g.hi) throw this.memFault(pc, d, 2, 'write', g);
+          g.dv.setInt16(a, R[src[pc]! << 1]!, true); break; }
+        case 0x73: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 1 > g.hi) throw this.memFault(pc, d, 1, 'write', g);
+          g.u8[a] = R[src[pc]! << 1]!; break; }
+        case 0x7b: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 8 > g.hi) throw this.memFault(pc, d, 8, 'write', g);
+          const s = src[pc]! << 1; g.dv.setInt32(a, R[s]!, true); g.dv.setInt32(a + 4, R[s + 1]!, true); break; }
+
+        // ---- atomics ----
+        case 0xc3: case 0xdb: {
+          const size = code[pc] === 0xdb ? 8 : 4;
+          const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + size > g.hi) throw this.memFault(pc, d, size, 'atomic', g);
+          if ((a & (size - 1)) !== 0 || g.i32.length === 0) throw new RuntimeFault(pc, `invalid memory access: misaligned atomic of ${size} bytes at ${g.name}+${a}`);
+          if (size === 4) atomic32(R, g, a, src[pc]! << 1, imm[pc]!);
+          else atomic64(R, g, a, src[pc]! << 1, imm[pc]!);
+          break;
+        }
+
+        // ---- legacy packet loads (BPF_ABS / BPF_IND): r0 = big-endian packet bytes, or exit 0 ----
+        case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50:
+          if (!this.ldPacket(pc)) { R[0] = 0; R[1] = 0; return; }
+          break;
+
+        default:
+          throw new RuntimeFault(pc, `unknown opcode 0x${code[pc]!.toString(16)}`);
+      }
+      pc++;
+    }
+  }
+
+  private bswap(d: number, width: number): void {
+    const R = this.env.R;
+    const lo = R[d]!;
+    if (width === 16) { R[d] = ((lo & 0xff) << 8) | ((lo >>> 8) & 0xff); R[d + 1] = 0; }
+    else if (width === 32) { R[d] = bswap32(lo); R[d + 1] = 0; }
+    else { R[d] = bswap32(R[d + 1]!); R[d + 1] = bswap32(lo); }
+  }
+
+  /** BPF_LD | BPF_ABS/BPF_IND: reads from the packet behind the context; false ends the program. */
+  private ldPacket(pc: number): boolean {
+    const { code, src, imm } = this.prog;
+    const R = this.env.R;
+    const c = code[pc]!;
+    const size = (c & 0x18) === 0x10 ? 1 : (c & 0x18) === 0x08 ? 2 : 4;
+    const g = this.env.regions[REGION_ID.PACKET];
+    if (g === undefined) throw new RuntimeFault(pc, 'legacy packet load without a packet');
+    // Offsets count from the start of packet data, not from the metadata before it.
+    const base = this.env.xdp ? this.env.xdp.data : g.lo;
+    let a = base + imm[pc]!;
+    if ((c & 0xe0) === 0x40) a += R[src[pc]! << 1]!;
+    if (a < base || a + size > g.hi) return false;
+    R[0] = size === 1 ? g.u8[a]! : size === 2 ? g.dv.getUint16(a, false) : g.dv.getInt32(a, false);
+    R[1] = 0;
+    return true;
+  }
+
+  private memFault(pc: number, reg: number, size: number, what: string, g: Region | undefined): RuntimeFault {
+    const R = this.env.R;
+    const o = this.prog.off[pc]!;
+    if (R[reg + 1] === CTX_HI) return new RuntimeFault(pc, `invalid memory access: ${what} of ${size} bytes to the read-only context at r${reg >> 1}${o < 0 ? '' : '+'}${o}`);
+    const where = g ? ` (${g.name}${g.writable || what === 'read' ? '' : ', read-only'}, valid ${g.lo}..${g.hi})` : '';
+    return new RuntimeFault(pc, `invalid memory access: ${what} of ${size} bytes at r${reg >> 1}${o < 0 ? '' : '+'}${o} = ${formatPointer(R[reg]!, R[reg + 1]!)}${where}`);
+  }
+
+  private ctxFault(pc: number, a: number, size: number): RuntimeFault {
+    return new RuntimeFault(pc, `invalid memory access: invalid bpf_context access off=${a} size=${size}`);
+  }
+
+  private budgetFault(pc: number): RuntimeFault {
+    return new RuntimeFault(pc, `instruction budget of ${this.budget} exhausted (infinite loop?)`, 'ELIMIT');
+  }
+}

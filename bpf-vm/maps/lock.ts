@@ -1,0 +1,37 @@
+// A mutex in one Int32 slot of a SharedArrayBuffer, for map writers in different workers.
+//
+// The futex mutex of Drepper's "Futexes Are Tricky" (mutex3): 0 = free, 1 = held, 2 = held and
+// someone may be sleeping. The uncontended path is one compareExchange to take and one exchange to
+// release; only a release that finds 2 pays for Atomics.notify. Hold times are well under a
+// microsecond while a sleep/wake round trip costs about 100 us, so a contender spins briefly
+// before it sleeps. Atomics.wait is allowed on Node's main thread too, so every worker (and the
+// main thread) can take the same lock.
+
+const FREE = 0;
+const HELD = 1;
+const CONTENDED = 2;
+
+/** Spins (each an Atomics.load, ~5-15 ns) before sleeping: a few microseconds. */
+const SPINS = 200;
+
+export function lockAcquire(word: Int32Array, index: number): void {
+  if (Atomics.compareExchange(word, index, FREE, HELD) === FREE) return;
+  lockSlow(word, index);
+}
+
+function lockSlow(word: Int32Array, index: number): void {
+  for (let i = 0; i < SPINS; i++) {
+    if (Atomics.load(word, index) === FREE && Atomics.compareExchange(word, index, FREE, HELD) === FREE) return;
+  }
+  // Announce a sleeper before sleeping, so the holder's release knows to notify. Whoever takes the
+  // lock from here on marks it CONTENDED: we cannot know whether other sleepers remain.
+  let c = Atomics.exchange(word, index, CONTENDED);
+  while (c !== FREE) {
+    Atomics.wait(word, index, CONTENDED);
+    c = Atomics.exchange(word, index, CONTENDED);
+  }
+}
+
+export function lockRelease(word: Int32Array, index: number): void {
+  if (Atomics.exchange(word, index, FREE) === CONTENDED) Atomics.notify(word, index, 1);
+}

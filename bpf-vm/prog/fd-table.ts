@@ -1,0 +1,35 @@
+// Map file descriptors, as a process's fd table holds them: programs name maps by fd in their
+// ld_imm64 instructions (BPF_PSEUDO_MAP_FD) until load resolves them.
+import { BpfError } from '../errors.ts';
+import type { BpfMap } from '../maps/map.ts';
+
+export class FdTable {
+  private readonly byFd = new Map<number, BpfMap>();
+  // 0..2 are stdin/stdout/stderr in a real process; keep fds looking like the kernel's.
+  private next = 3;
+
+  add(map: BpfMap): number {
+    const fd = this.next++;
+    this.byFd.set(fd, map);
+    return fd;
+  }
+
+  get(fd: number): BpfMap | undefined {
+    return this.byFd.get(fd);
+  }
+
+  /** Like get, but an unknown fd is the kernel's EBADF with its message. */
+  mustGet(fd: number): BpfMap {
+    const m = this.byFd.get(fd);
+    if (m === undefined) throw new BpfError('EBADF', `fd ${fd} is not pointing to valid bpf_map`);
+    return m;
+  }
+
+  close(fd: number): boolean {
+    return this.byFd.delete(fd);
+  }
+
+  entries(): IterableIterator<[number, BpfMap]> {
+    return this.byFd.entries();
+  }
+}

@@ -1,0 +1,104 @@
+// Maps shared between worker threads: several workers update, delete and read one map at the same
+// time through openSharedMap, and the end state must be exactly what their operations imply.
+// Iteration counts are bounded (a few seconds on a loaded 2-core machine); nothing is timed.
+import test from 'ava';
+import type { Worker } from 'node:worker_threads';
+import { createMap } from '../bpf-vm/maps/create.ts';
+import { dumpMap } from '../bpf-vm/maps/dump.ts';
+import type { HashMap } from '../bpf-vm/maps/hash.ts';
+import { BPF_MAP_TYPE } from '../bpf-vm/maps/map.ts';
+import { nextMessage, openStart, spawnTsWorker } from './workers/spawn.ts';
+import { VALUE_SIZE, decodeValue } from './workers/hash-values.ts';
+
+function control(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(16));
+}
+
+/** Spawns the workers, waits until all are ready, opens the start line, returns their results. */
+async function runTogether<T>(workers: Worker[], gate: Int32Array): Promise<T[]> {
+  const ready = workers.map((w) => nextMessage<string>(w));
+  await Promise.all(ready);
+  const results = workers.map((w) => nextMessage<T>(w));
+  openStart(gate);
+  try {
+    return await Promise.all(results);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+interface WriterResult { errors: string[]; finalState: [number, number][] }
+interface ReaderResult { errors: string[]; lookups: number; userHits: number; progHits: number; recycledReads: number }
+
+test('HASH: two writers and a reader on one map lose nothing and never see a torn value', async (t) => {
+  const map = createMap({ name: 'conc', type: BPF_MAP_TYPE.BPF_MAP_TYPE_HASH, keySize: 4, valueSize: VALUE_SIZE, maxEntries: 512, flags: 0 });
+  const gate = control();
+  const nKeys = 200;
+  const ranges: [number, number][] = [[0x1000, nKeys], [0x200000, nKeys]];
+  const writers = ranges.map(([base], id) =>
+    spawnTsWorker('hash-writer', { state: map.share(), control: gate, id, base, nKeys, ops: 40_000 }));
+  const reader = spawnTsWorker('hash-reader', { state: map.share(), control: gate, writers: writers.length, ranges });
+  const results = await runTogether<WriterResult | ReaderResult>([...writers, reader], gate);
+  const writerResults = results.slice(0, writers.length) as WriterResult[];
+  const readerResult = results[writers.length] as ReaderResult;
+
+  for (const r of writerResults) t.deepEqual(r.errors, []);
+  t.deepEqual(readerResult.errors, []);
+  t.log(`reader: ${readerResult.lookups} lookups, ${readerResult.userHits} user hits, ${readerResult.progHits} program hits, ` +
+    `${readerResult.recycledReads} program reads raced with recycling`);
+
+  // The map holds exactly the union of what each writer believes it left behind.
+  const expected = new Map<number, number>();
+  for (const r of writerResults) for (const [k, v] of r.finalState) expected.set(k, v);
+  const dumped = dumpMap(map);
+  const actual = new Map<number, number>();
+  for (const { key, value } of dumped) {
+    const k = new DataView(key.buffer, key.byteOffset).getUint32(0, true);
+    const dv = new DataView(value.buffer, value.byteOffset, value.byteLength);
+    actual.set(k, decodeValue(k, dv.getUint32(0, true), dv.getUint32(4, true), dv.getUint32(8, true), dv.getUint32(12, true)));
+  }
+  t.is(dumped.length, expected.size);
+  t.deepEqual([...actual.entries()].sort((a, b) => a[0] - b[0]), [...expected.entries()].sort((a, b) => a[0] - b[0]));
+  t.is((map as HashMap).count(), expected.size);
+});
+
+interface FillerResult { errors: string[]; inserted: number; refused: number; maxCount: number; held: number[] }
+
+test('HASH: two workers racing to fill a map never exceed max_entries', async (t) => {
+  const maxEntries = 256;
+  const map = createMap({ name: 'full', type: BPF_MAP_TYPE.BPF_MAP_TYPE_HASH, keySize: 8, valueSize: 8, maxEntries, flags: 0 });
+  const gate = control();
+  const workers = [0, 1].map((id) => spawnTsWorker('hash-filler', { state: map.share(), control: gate, id, nKeys: 200, rounds: 30 }));
+  const results = await runTogether<FillerResult>(workers, gate);
+  for (const r of results) t.deepEqual(r.errors, []);
+  for (const r of results) t.true(r.maxCount <= maxEntries);
+  // 400 keys for 256 places: both workers must have been refused at some point.
+  t.true(results.reduce((n, r) => n + r.refused, 0) > 0);
+  const held = results.reduce((n, r) => n + r.held.length, 0);
+  t.true(held <= maxEntries);
+  t.is(dumpMap(map).length, held);
+  t.is((map as HashMap).count(), held);
+  // Every key a worker believes it holds is there, with the value it wrote.
+  results.forEach((r, id) => {
+    for (const i of r.held) {
+      const key = new Uint8Array(8);
+      new DataView(key.buffer).setUint32(0, i, true);
+      new DataView(key.buffer).setUint32(4, id + 1, true);
+      const v = map.lookup(key);
+      t.truthy(v);
+      if (v) t.is(new DataView(v.buffer, v.byteOffset).getUint32(0, true), i);
+    }
+  });
+});
+
+test('ARRAY: atomic adds from two workers on one value are exact', async (t) => {
+  const map = createMap({ name: 'cnt', type: BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0 });
+  const gate = control();
+  const adds = 200_000;
+  const workers = [0, 1].map(() => spawnTsWorker('array-adder', { state: map.share(), control: gate, adds }));
+  await runTogether<string>(workers, gate);
+  const v1 = map.lookup(new Uint8Array([1, 0, 0, 0]))!;
+  const v2 = map.lookup(new Uint8Array([2, 0, 0, 0]))!;
+  t.is(new DataView(v1.buffer).getUint32(0, true), 2 * adds);
+  t.is(new DataView(v2.buffer).getBigUint64(0, true), BigInt(2 * 3 * (adds / 8)));
+});

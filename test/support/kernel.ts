@@ -1,0 +1,413 @@
+// The Linux kernel as a reference engine, driven through bpftool: its verifier (prog loadall)
+// and BPF_PROG_TEST_RUN (prog run). Tests and golden-file generators compare bpf-vm with this.
+//
+// Every call loads the object afresh under its own directory in the BPF filesystem, so maps start
+// in their initial state (zeroed, or the ELF's .data/.rodata contents), and removes the pins in a
+// finally block: a pinned program or map would otherwise live until reboot.
+//
+// Kernel test-run semantics worth knowing when comparing:
+// - frames shorter than ETH_HLEN (14) are refused with EINVAL before the program runs;
+// - data_out is the frame from data_meta to data_end, so metadata written with
+//   bpf_xdp_adjust_meta comes out in front of the packet;
+// - with repeat N the maps persist across the N runs and data_out is the last run's.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fromHex } from './hex.ts';
+
+const BPFFS = '/sys/fs/bpf';
+const BPFTOOL = 'bpftool';
+const CLANG = 'clang';
+
+export type KernelAvailability = { ok: true } | { ok: false; reason: string };
+
+/** One map entry, key and value as hex bytes in memory order. */
+export interface MapEntry {
+  key: string;
+  value: string;
+}
+
+export interface KernelMapInfo {
+  /** bpftool's type name: "array", "hash", "devmap", ... */
+  type: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  /** Read-only after load (.rodata). */
+  frozen: boolean;
+}
+
+export interface KernelRunOptions {
+  /** The program's function name; may be left out when the object holds one program. */
+  program?: string;
+  dataIn: Uint8Array;
+  /** BPF_PROG_TEST_RUN repeat count, 1 unless given. */
+  repeat?: number;
+  /** Entries written into maps (by the names results use) after load and before the run. */
+  mapUpdates?: Record<string, readonly MapEntry[]>;
+}
+
+export interface KernelRunResult {
+  retval: number;
+  /** Average per run as the kernel measured it (ns). */
+  durationNs: number;
+  dataOut: Uint8Array;
+  /**
+   * Every map of the object after the run. Names: the C name for BTF-defined maps, the ELF
+   * section for global data (".bss", ".data", ".rodata"). Entries: array-like maps in index
+   * order with every slot; hash-like maps sorted by key hex; slots a lookup cannot return
+   * (an empty DEVMAP slot) are left out.
+   */
+  maps: Record<string, MapEntry[]>;
+  mapInfo: Record<string, KernelMapInfo>;
+}
+
+export interface KernelVerifyResult {
+  accepted: boolean;
+  /** bpftool -d output: libbpf's debug lines and the verifier's log. */
+  log: string;
+  /** The verifier's "processed N insns" (the last program's, if the object has several). */
+  processed?: number;
+  /** "processed" per program, in load order. */
+  processedByProgram?: number[];
+}
+
+/** bpftool failed; `errno` names the error when bpftool printed a strerror text. */
+export class KernelToolError extends Error {
+  readonly errno: string | undefined;
+  readonly stderr: string;
+  constructor(message: string, stderr: string) {
+    super(message);
+    this.name = 'KernelToolError';
+    this.stderr = stderr;
+    this.errno = errnoFromText(stderr);
+  }
+}
+
+// strerror texts bpftool prints, to errno names (glibc wording).
+const STRERROR: ReadonlyArray<readonly [string, string]> = [
+  ['Operation not permitted', 'EPERM'],
+  ['No such file or directory', 'ENOENT'],
+  ['Argument list too long', 'E2BIG'],
+  ['Bad file descriptor', 'EBADF'],
+  ['Cannot allocate memory', 'ENOMEM'],
+  ['Permission denied', 'EACCES'],
+  ['Bad address', 'EFAULT'],
+  ['Device or resource busy', 'EBUSY'],
+  ['File exists', 'EEXIST'],
+  ['Invalid argument', 'EINVAL'],
+  ['No space left on device', 'ENOSPC'],
+  ['Numerical result out of range', 'ERANGE'],
+  ['Operation not supported', 'EOPNOTSUPP'],
+  ['Unknown error 524', 'ENOTSUPP'],
+];
+
+function errnoFromText(text: string): string | undefined {
+  for (const [msg, name] of STRERROR) if (text.includes(msg)) return name;
+  return undefined;
+}
+
+interface ToolResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  error?: Error;
+}
+
+function run(cmd: string, args: readonly string[]): ToolResult {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120_000 });
+  const out: ToolResult = { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  if (r.error) out.error = r.error;
+  return out;
+}
+
+function bpftool(args: readonly string[]): string {
+  const r = run(BPFTOOL, args);
+  if (r.error || r.status !== 0) {
+    const why = r.error ? r.error.message : r.stderr.trim() || r.stdout.trim();
+    throw new KernelToolError(`bpftool ${args.join(' ')}: ${why}`, r.stderr + (r.error?.message ?? ''));
+  }
+  return r.stdout;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Availability
+
+function onPath(cmd: string): boolean {
+  const r = run(cmd, ['--version']);
+  return !r.error;
+}
+
+function bpffsMounted(): boolean {
+  try {
+    return readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .some((line) => {
+        const f = line.split(' ');
+        return f[1] === BPFFS && f[2] === 'bpf';
+      });
+  } catch {
+    return false;
+  }
+}
+
+const TRIVIAL_XDP = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp") int vxo_probe(struct xdp_md *ctx) { return XDP_PASS; }
+char _license[] SEC("license") = "GPL";
+`;
+
+function archIncludeDir(): string {
+  const machine = run('uname', ['-m']).stdout.trim() || 'x86_64';
+  return `/usr/include/${machine}-linux-gnu`;
+}
+
+/** The clang command line the project's Makefiles use, for compiling probes and test programs. */
+export function clangBpfArgs(src: string, obj: string): string[] {
+  return ['-O2', '-g', '-target', 'bpf', `-I${archIncludeDir()}`, '-c', src, '-o', obj];
+}
+
+function probe(): KernelAvailability {
+  if (process.platform !== 'linux') return { ok: false, reason: `not Linux (${process.platform})` };
+  if (process.getuid?.() !== 0) return { ok: false, reason: 'not root: loading BPF programs needs CAP_BPF/CAP_SYS_ADMIN' };
+  if (!onPath(BPFTOOL)) return { ok: false, reason: 'bpftool is not on PATH (Debian: apt install bpftool)' };
+  if (!onPath(CLANG)) return { ok: false, reason: 'clang is not on PATH (Debian: apt install clang llvm libbpf-dev)' };
+  if (!bpffsMounted()) {
+    const m = run('mount', ['-t', 'bpf', 'bpf', BPFFS]);
+    if (m.error || m.status !== 0 || !bpffsMounted()) {
+      return { ok: false, reason: `no BPF filesystem at ${BPFFS} and mounting one failed: ${m.stderr.trim() || m.error?.message}` };
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'vxo-kprobe-'));
+  try {
+    const src = join(dir, 'probe.c');
+    const obj = join(dir, 'probe.o');
+    writeFileSync(src, TRIVIAL_XDP);
+    const cc = run(CLANG, clangBpfArgs(src, obj));
+    if (cc.error || cc.status !== 0) return { ok: false, reason: `clang cannot build a BPF object: ${cc.stderr.trim()}` };
+    const r = kernelTestRun(obj, { dataIn: new Uint8Array(14) });
+    if (r.retval !== 2) return { ok: false, reason: `a trivial XDP program returned ${r.retval}, not XDP_PASS` };
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, reason: `the kernel refused a trivial XDP program: ${e instanceof Error ? e.message : String(e)}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let availability: KernelAvailability | undefined;
+
+/** Whether this machine can serve as the kernel reference (checked once per process). */
+export function kernelAvailable(): KernelAvailability {
+  availability ??= probe();
+  return availability;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+let pinSeq = 0;
+
+interface Loaded {
+  base: string;
+  progDir: string;
+  mapDir: string;
+  log: string;
+}
+
+function freshPinBase(): string {
+  pinSeq++;
+  return join(BPFFS, `vxo-${process.pid}-${pinSeq}-${randomBytes(4).toString('hex')}`);
+}
+
+/** loadall pins programs by function name and maps by (sanitised) name under a fresh base. */
+function loadAll(objPath: string, base: string, debug: boolean): Loaded {
+  if (!existsSync(objPath)) throw new Error(`no such object: ${objPath}`);
+  mkdirSync(base);
+  const progDir = join(base, 'progs');
+  const mapDir = join(base, 'maps');
+  const args = [...(debug ? ['-d'] : []), 'prog', 'loadall', objPath, progDir, 'pinmaps', mapDir];
+  const r = run(BPFTOOL, args);
+  const log = r.stdout + r.stderr;
+  if (r.error || r.status !== 0) {
+    throw new KernelToolError(`bpftool prog loadall ${objPath} failed:\n${log}${r.error?.message ?? ''}`, log);
+  }
+  return { base, progDir, mapDir, log };
+}
+
+function removePins(base: string): void {
+  rmSync(base, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// bpftool JSON, checked rather than trusted
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function hexBytes(v: unknown, what: string): string {
+  if (!Array.isArray(v) || !v.every((b): b is string => typeof b === 'string' && /^0x[0-9a-f]{2}$/i.test(b))) {
+    throw new Error(`unexpected bpftool ${what}: ${JSON.stringify(v)}`);
+  }
+  return v.map((b) => b.slice(2).toLowerCase()).join('');
+}
+
+function mapShow(pin: string): { name: string; info: KernelMapInfo } {
+  const j: unknown = JSON.parse(bpftool(['map', 'show', 'pinned', pin, '-j']));
+  if (!isRecord(j) || typeof j.name !== 'string' || typeof j.type !== 'string') {
+    throw new Error(`unexpected bpftool map show output for ${pin}`);
+  }
+  const num = (k: string): number => {
+    const v = j[k];
+    if (typeof v !== 'number') throw new Error(`bpftool map show ${pin}: no ${k}`);
+    return v;
+  };
+  return {
+    name: j.name,
+    info: {
+      type: j.type,
+      keySize: num('bytes_key'),
+      valueSize: num('bytes_value'),
+      maxEntries: num('max_entries'),
+      frozen: j.frozen === 1,
+    },
+  };
+}
+
+const HASH_LIKE = new Set(['hash', 'lru_hash', 'percpu_hash', 'lru_percpu_hash', 'devmap_hash', 'lpm_trie']);
+
+function mapDump(pin: string, type: string): MapEntry[] {
+  const j: unknown = JSON.parse(bpftool(['map', 'dump', 'pinned', pin, '-j']));
+  if (!Array.isArray(j)) throw new Error(`unexpected bpftool map dump output for ${pin}`);
+  const out: MapEntry[] = [];
+  for (const e of j) {
+    if (!isRecord(e)) throw new Error(`unexpected map entry ${JSON.stringify(e)}`);
+    // An {"error": ...} value is a slot the kernel has no element for (empty DEVMAP slot).
+    if (isRecord(e.value) && 'error' in e.value) continue;
+    if ('values' in e) throw new Error(`per-CPU map ${pin}: not supported by the harness`);
+    out.push({ key: hexBytes(e.key, 'map key'), value: hexBytes(e.value, 'map value') });
+  }
+  if (HASH_LIKE.has(type)) out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return out;
+}
+
+/**
+ * Map names as a VM sees them in the ELF: libbpf names global-data maps "<obj prefix>.<section>"
+ * (e.g. "flow_cou.bss"), which becomes ".bss"; other maps keep their full C name, which the pin
+ * file carries untruncated (the kernel's own name stops at 15 characters).
+ */
+function elfMapName(kernelName: string, pinName: string): string {
+  const dot = kernelName.indexOf('.');
+  return dot >= 0 ? kernelName.slice(dot) : pinName;
+}
+
+interface PinnedMap {
+  pin: string;
+  info: KernelMapInfo;
+}
+
+function pinnedMaps(mapDir: string): Map<string, PinnedMap> {
+  const maps = new Map<string, PinnedMap>();
+  if (!existsSync(mapDir)) return maps;
+  for (const f of readdirSync(mapDir).sort()) {
+    const pin = join(mapDir, f);
+    const { name, info } = mapShow(pin);
+    maps.set(elfMapName(name, f), { pin, info });
+  }
+  return maps;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test run
+
+const RUN_LINE = /Return value: (\d+), duration(?: \(average\))?: (\d+)ns/;
+
+/** Loads `objPath` fresh, runs one program on `dataIn` through BPF_PROG_TEST_RUN, dumps its maps. */
+export function kernelTestRun(objPath: string, opts: KernelRunOptions): KernelRunResult {
+  const repeat = opts.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1) throw new RangeError(`repeat must be a positive integer, not ${repeat}`);
+  const base = freshPinBase();
+  const files = mkdtempSync(join(tmpdir(), 'vxo-krun-'));
+  try {
+    const loaded = loadAll(objPath, base, false);
+    const progs = readdirSync(loaded.progDir).sort();
+    let prog: string;
+    if (opts.program !== undefined) {
+      if (!progs.includes(opts.program)) {
+        throw new Error(`${objPath} has no program ${opts.program} (has ${progs.join(', ')})`);
+      }
+      prog = opts.program;
+    } else if (progs.length === 1) {
+      prog = progs[0]!;
+    } else {
+      throw new Error(`${objPath} holds ${progs.length} programs (${progs.join(', ')}): name one`);
+    }
+
+    const maps = pinnedMaps(loaded.mapDir);
+    for (const [name, entries] of Object.entries(opts.mapUpdates ?? {})) {
+      const m = maps.get(name);
+      if (!m) throw new Error(`${objPath} has no map ${name} (has ${[...maps.keys()].join(', ')})`);
+      for (const e of entries) {
+        const hexArgs = (hex: string): string[] => ['hex', ...Array.from(fromHex(hex), (b) => b.toString(16).padStart(2, '0'))];
+        bpftool(['map', 'update', 'pinned', m.pin, 'key', ...hexArgs(e.key), 'value', ...hexArgs(e.value)]);
+      }
+    }
+
+    const inFile = join(files, 'in.bin');
+    const outFile = join(files, 'out.bin');
+    writeFileSync(inFile, opts.dataIn);
+    const stdout = bpftool([
+      'prog', 'run', 'pinned', join(loaded.progDir, prog),
+      'data_in', inFile, 'data_out', outFile, 'repeat', String(repeat),
+    ]);
+    const m = RUN_LINE.exec(stdout);
+    if (!m) throw new Error(`unexpected bpftool prog run output: ${stdout}`);
+    const dataOut = existsSync(outFile) ? new Uint8Array(readFileSync(outFile)) : new Uint8Array(0);
+
+    const dumped: Record<string, MapEntry[]> = {};
+    const mapInfo: Record<string, KernelMapInfo> = {};
+    for (const [name, pm] of maps) {
+      dumped[name] = mapDump(pm.pin, pm.info.type);
+      mapInfo[name] = pm.info;
+    }
+    return { retval: Number(m[1]), durationNs: Number(m[2]), dataOut, maps: dumped, mapInfo };
+  } finally {
+    removePins(base);
+    rmSync(files, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verifier
+
+const PROCESSED = /^processed (\d+) insns/gm;
+
+/** Runs the kernel verifier over every program in `objPath` (loaded, then unpinned). */
+export function kernelVerify(objPath: string): KernelVerifyResult {
+  const base = freshPinBase();
+  try {
+    let log: string;
+    let accepted: boolean;
+    try {
+      log = loadAll(objPath, base, true).log;
+      accepted = true;
+    } catch (e) {
+      if (!(e instanceof KernelToolError)) throw e;
+      log = e.stderr;
+      accepted = false;
+    }
+    const counts = Array.from(log.matchAll(PROCESSED), (m) => Number(m[1]));
+    const result: KernelVerifyResult = { accepted, log };
+    if (counts.length > 0) {
+      result.processed = counts[counts.length - 1]!;
+      result.processedByProgram = counts;
+    }
+    return result;
+  } finally {
+    removePins(base);
+  }
+}
+
