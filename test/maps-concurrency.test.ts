@@ -30,7 +30,7 @@ async function runTogether<T>(workers: Worker[], gate: Int32Array): Promise<T[]>
 interface WriterResult { errors: string[]; finalState: [number, number][] }
 interface ReaderResult { errors: string[]; lookups: number; userHits: number; progHits: number; recycledReads: number }
 
-test('HASH: two writers and a reader on one map lose nothing and never see a torn value', async (t) => {
+test.serial('HASH: two writers and a reader on one map lose nothing and never see a torn value', async (t) => {
   const map = createMap({ name: 'conc', type: BPF_MAP_TYPE.BPF_MAP_TYPE_HASH, keySize: 4, valueSize: VALUE_SIZE, maxEntries: 512, flags: 0 });
   const gate = control();
   const nKeys = 200;
@@ -64,7 +64,7 @@ test('HASH: two writers and a reader on one map lose nothing and never see a tor
 
 interface FillerResult { errors: string[]; inserted: number; refused: number; maxCount: number; held: number[] }
 
-test('HASH: two workers racing to fill a map never exceed max_entries', async (t) => {
+test.serial('HASH: two workers racing to fill a map never exceed max_entries', async (t) => {
   const maxEntries = 256;
   const map = createMap({ name: 'full', type: BPF_MAP_TYPE.BPF_MAP_TYPE_HASH, keySize: 8, valueSize: 8, maxEntries, flags: 0 });
   const gate = control();
@@ -91,7 +91,7 @@ test('HASH: two workers racing to fill a map never exceed max_entries', async (t
   });
 });
 
-test('ARRAY: atomic adds from two workers on one value are exact', async (t) => {
+test.serial('ARRAY: atomic adds from two workers on one value are exact', async (t) => {
   const map = createMap({ name: 'cnt', type: BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0 });
   const gate = control();
   const adds = 200_000;

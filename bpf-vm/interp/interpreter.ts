@@ -47,6 +47,10 @@ export class Interpreter {
     let pc = 0;
     R[FP] = STACK_TOP;
     R[FP + 1] = STACK_HI;
+    // Only the current frame and its callers' frames (above it) are addressable: a frame's lower
+    // bound follows calls and returns, so nothing reaches below r10 - 512.
+    const stack = RG[REGION_ID.STACK]!;
+    stack.lo = STACK_TOP - MAX_BPF_STACK;
 
     for (;;) {
       const d = dst[pc]! << 1;
@@ -178,6 +182,7 @@ export class Interpreter {
           for (let i = 0, b = depth * 10; i < 10; i++) saved[b + i] = R[12 + i]!;
           retPc[depth++] = pc + 1;
           R[FP] = R[FP]! - MAX_BPF_STACK;
+          stack.lo -= MAX_BPF_STACK;
           if ((budget -= 1) < 0) throw this.budgetFault(pc);
           pc += 1 + imm[pc]!;
           continue;
@@ -185,6 +190,7 @@ export class Interpreter {
         case 0x95: {
           if (depth === 0) return;
           depth--;
+          stack.lo += MAX_BPF_STACK;
           for (let i = 0, b = depth * 10; i < 10; i++) R[12 + i] = saved[b + i]!;
           pc = retPc[depth]!;
           continue;

@@ -46,8 +46,7 @@ import type { BpfMap, MapSpec } from './map.ts';
 import type { SharedMapState } from './shared.ts';
 import { BpfError } from '../errors.ts';
 import { jhash1word, jhash2, jhash2words } from './jhash.ts';
-import { lockRelease } from './lock.ts';
-const lockAcquire = (_a: Int32Array, _b: number): void => {};
+import { lockAcquire, lockRelease } from './lock.ts';
 import {
   BPF_F_LOCK, E2BIG, EEXIST, EFAULT, EINVAL, ENOENT, allocShared, checkShared, copyBytes, roundUp8,
   unknownUpdateFlags,

@@ -1,23 +1,31 @@
-// The values the HASH concurrency tests store: four u32 words that check one another, so a reader
-// can tell a whole value from a torn one, and a value of its key from another key's.
-export const VALUE_SIZE = 16;
+// The values the HASH concurrency tests store: words that check one another, so a reader can tell
+// a whole value from a torn one, and a value of its key from another key's. Word 0 is the key,
+// word 1 the version, word i >= 2 is (key ^ version ^ MIX) + i, so any two halves of different
+// writes disagree.
 const MIX = 0x9e3779b9;
 
 export function encodeValue(key: number, version: number, out: Uint8Array): Uint8Array {
   const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
   v.setUint32(0, key, true);
   v.setUint32(4, version, true);
-  v.setUint32(8, (key ^ version ^ MIX) >>> 0, true);
-  v.setUint32(12, ~version >>> 0, true);
+  const x = (key ^ version ^ MIX) >>> 0;
+  for (let i = 2; i < out.byteLength >> 2; i++) v.setUint32(4 * i, (x + i) >>> 0, true);
   return out;
 }
 
-/** The version a value holds for `key`, or -1 when the words do not belong together or to `key`. */
-export function decodeValue(key: number, w0: number, w1: number, w2: number, w3: number): number {
-  if (w0 >>> 0 !== key >>> 0) return -1;
-  if (w2 >>> 0 !== ((key ^ w1 ^ MIX) >>> 0)) return -1;
-  if (w3 >>> 0 !== (~w1 >>> 0)) return -1;
-  return w1 >>> 0;
+/** The version in `n` words at words[w..] if they are one whole value of `key`, else -1. */
+export function decodeWords(key: number, words: Int32Array, w: number, n: number): number {
+  if (words[w]! >>> 0 !== key >>> 0) return -1;
+  const version = words[w + 1]! >>> 0;
+  const x = (key ^ version ^ MIX) >>> 0;
+  for (let i = 2; i < n; i++) if (words[w + i]! >>> 0 !== ((x + i) >>> 0)) return -1;
+  return version;
+}
+
+/** The same, on a value copied out by lookup(). */
+export function decodeValue(key: number, value: Uint8Array): number {
+  const copy = value.slice();
+  return decodeWords(key, new Int32Array(copy.buffer, 0, copy.byteLength >> 2), 0, copy.byteLength >> 2);
 }
 
 export function keyBytes(key: number, out: Uint8Array, off = 0): Uint8Array {

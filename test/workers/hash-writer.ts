@@ -7,22 +7,23 @@ import { openSharedMap } from '../../bpf-vm/maps/create.ts';
 import type { SharedMapState } from '../../bpf-vm/maps/shared.ts';
 import { ERRNO } from '../../bpf-vm/errno.ts';
 import { mulberry32 } from './prng.ts';
-import { VALUE_SIZE, encodeValue, keyBytes } from './hash-values.ts';
+import { encodeValue, keyBytes } from './hash-values.ts';
 import { waitForStart } from './spawn.ts';
 
 const { state, control, id, base, nKeys, ops } = workerData as {
   state: SharedMapState; control: Int32Array; id: number; base: number; nKeys: number; ops: number;
 };
 const map = openSharedMap(state);
+const valueSize = state.spec.valueSize;
 const rand = mulberry32(0x1234 + id);
 /** Version of each key; 0 = absent. The next version of a key is always larger than any before. */
 const present = new Uint32Array(nKeys);
 let nextVersion = 1;
 const errors: string[] = [];
 // Program-side calls read keys and values at offsets inside bigger buffers, as from a BPF stack.
-const stack = new Uint8Array(64);
 const KEY_OFF = 8;
 const VAL_OFF = 24;
+const stack = new Uint8Array(VAL_OFF + valueSize);
 
 function expect(what: string, got: number, want: number): void {
   if (got !== want && errors.length < 20) errors.push(`${what}: got ${got}, want ${want}`);
@@ -45,10 +46,10 @@ for (let i = 0; i < ops; i++) {
   }
   const flags = r < 0.7 ? 0 : r < 0.85 ? 1 : 2;
   const version = nextVersion++;
-  encodeValue(key, version, stack.subarray(VAL_OFF, VAL_OFF + VALUE_SIZE));
+  encodeValue(key, version, stack.subarray(VAL_OFF, VAL_OFF + valueSize));
   const got = programSide
     ? map.updateElem(stack, KEY_OFF, stack, VAL_OFF, flags, id)
-    : map.update(stack.slice(KEY_OFF, KEY_OFF + 4), stack.slice(VAL_OFF, VAL_OFF + VALUE_SIZE), flags);
+    : map.update(stack.slice(KEY_OFF, KEY_OFF + 4), stack.slice(VAL_OFF, VAL_OFF + valueSize), flags);
   const exists = present[idx] !== 0;
   const want = flags === 1 && exists ? -ERRNO.EEXIST : flags === 2 && !exists ? -ERRNO.ENOENT : 0;
   expect(`update ${key} flags ${flags}`, got, want);

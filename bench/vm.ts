@@ -1,0 +1,46 @@
+// ns per packet for the scenario programs on the 64-byte UDP frame, per engine, through the same
+// BPF_PROG_TEST_RUN path as `vxo prog run`.
+import { fileURLToPath } from 'node:url';
+import { ENGINES, type EngineName } from '../bpf-vm/engines.ts';
+import { loadObjectFile } from '../bpf-vm/prog/collection.ts';
+import { bpfProgTestRun } from '../bpf-vm/prog/test-run.ts';
+import { udp64 } from '../test/support/packets.ts';
+
+export const XDP_DIR = fileURLToPath(new URL('../scenarios/xdp/', import.meta.url));
+
+export interface VmBenchRow {
+  prog: string;
+  engine: EngineName;
+  retval: number;
+  /** Median over the rounds of the average ns per run. */
+  nsPerPacket: number;
+  rounds: number[];
+}
+
+export function benchProgram(prog: string, engine: EngineName, repeat = 2_000_000, rounds = 5): VmBenchRow {
+  const p = loadObjectFile(`${XDP_DIR}${prog}.o`).program();
+  const dataIn = udp64();
+  // Warm-up lets V8 optimise the engine before anything is measured.
+  bpfProgTestRun(p, { dataIn, repeat: 200_000, engine });
+  const samples: number[] = [];
+  let retval = 0;
+  for (let i = 0; i < rounds; i++) {
+    const r = bpfProgTestRun(p, { dataIn, repeat, engine });
+    samples.push(r.durationNs);
+    retval = r.retval;
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { prog, engine, retval, nsPerPacket: sorted[Math.floor(sorted.length / 2)]!, rounds: samples };
+}
+
+export function benchVm(progs: readonly string[] = ['xdp1', 'xdp2']): VmBenchRow[] {
+  const rows: VmBenchRow[] = [];
+  for (const prog of progs) for (const engine of ENGINES) rows.push(benchProgram(prog, engine));
+  return rows;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const r of benchVm(process.argv.slice(2).length ? process.argv.slice(2) : undefined)) {
+    console.log(`${r.prog} ${r.engine}: ${r.nsPerPacket} ns/packet (rounds ${r.rounds.join(' ')}) retval ${r.retval}`);
+  }
+}

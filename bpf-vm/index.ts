@@ -1,0 +1,29 @@
+// bpf-vm's public surface: everything eBPF, nothing about virtio.
+export { BpfError, InvalidProgramError, ElfError, RuntimeFault, AsmError, type BpfErrorCode } from './errors.ts';
+export { ERRNO, errnoName, type ErrnoName } from './errno.ts';
+export * from './isa/opcodes.ts';
+export { OPCODE_TABLE, fieldAllows, type OpcodeRule, type OpKind } from './isa/legality.ts';
+export { type Insn, insn, decodeInsns, encodeInsns } from './isa/insn.ts';
+export { assemble, toAsm, disassemble, disassembleInsn, type DisasmLine, type DisasmOptions } from './asm/index.ts';
+export { parseElf, type CollectionSpec, type ProgramSpec, type MapReference, type FuncInfo } from './elf/index.ts';
+export {
+  BPF_MAP_TYPE, BPF_UPDATE, BPF_MAP_FLAG, type BpfMap, type MapSpec, type SharedMapState,
+  createMap, openSharedMap, dumpMap, type MapEntry,
+} from './maps/index.ts';
+export { mapTypeName } from './maps/names.ts';
+export { BPF_PROG_TYPE, type ProgType, progTypeFromSection, progTypeName } from './prog/types.ts';
+export { FdTable } from './prog/fd-table.ts';
+export type { Program } from './prog/program.ts';
+export { Collection, loadCollection, loadObjectFile, type LoadOptions } from './prog/collection.ts';
+export { validateProgram } from './prog/validate.ts';
+export { prepareProgram, type PreparedProgram } from './prog/prepare.ts';
+export { XDP_ACTION, xdpActionName, XdpBuff, XDP_PACKET_HEADROOM, type XdpAction } from './prog/xdp.ts';
+export { XdpProgramRunner, type XdpRunnerOptions } from './prog/xdp-runner.ts';
+export { bpfProgTestRun, type TestRunOptions, type TestRunResult } from './prog/test-run.ts';
+export { runPlain, CONFORMANCE_HELPERS, type PlainRunOptions } from './prog/plain-run.ts';
+export { ENGINES, DEFAULT_ENGINE, createEngine, type Engine, type EngineName } from './engines.ts';
+export { ExecEnv, type RedirectTarget, type TraceSink } from './interp/env.ts';
+export { BPF_FUNC } from './helpers/ids.ts';
+export { ARG, RET, type HelperProto, type ArgKind, type RetKind } from './helpers/proto.ts';
+export { ALL_HELPERS, HELPERS_BY_ID, helpersFor, helperName } from './helpers/table.ts';
+export { toHex, fromHex } from './hex.ts';
