@@ -7,7 +7,7 @@ import { BPF_PROG_TYPE } from '../../bpf-vm/prog/types.ts';
 import type { EngineName } from '../../bpf-vm/engines.ts';
 import { toHex } from '../../bpf-vm/hex.ts';
 import { dumpMap } from '../../bpf-vm/maps/dump.ts';
-import type { BpfMap } from '../../bpf-vm/maps/map.ts';
+import { BPF_MAP_TYPE, type BpfMap } from '../../bpf-vm/maps/map.ts';
 import { loadObjectFile, type Collection } from '../../bpf-vm/prog/collection.ts';
 import { bpfProgTestRun, type TestRunResult } from '../../bpf-vm/prog/test-run.ts';
 
@@ -52,4 +52,21 @@ export function asmXdp(source: string, maps: Record<string, BpfMap> = {}): Progr
   const byName = new Map(Object.entries(maps).map(([n, m]) => [n, fds.add(m)]));
   const insns = assemble(source, { mapId: (name) => byName.get(name) });
   return { name: 'asm', section: 'xdp', type: BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, insns, funcs: [], license: 'GPL', fds };
+}
+
+/**
+ * Every map of a collection in the golden files' conventions: array-like maps list only non-zero
+ * values, hash-like maps every entry sorted by key hex; keys and values as hex of their bytes.
+ */
+export function goldenMaps(coll: Collection): Record<string, { key: string; value: string }[]> {
+  const out: Record<string, { key: string; value: string }[]> = {};
+  for (const [name, map] of coll.maps) {
+    const t = map.spec.type;
+    const arrayLike = t === BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY || t === BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_ARRAY;
+    let entries = dumpMap(map).map((e) => ({ key: toHex(e.key), value: toHex(e.value) }));
+    if (arrayLike) entries = entries.filter((e) => /[^0]/.test(e.value));
+    else entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    out[name] = entries;
+  }
+  return out;
 }
