@@ -7,7 +7,7 @@ import { benchVm } from './vm.ts';
 const PROGS = ['xdp1', 'xdp2'] as const;
 
 console.log(`vxo bench: ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, Node ${process.version}`);
-console.log('\nns per packet, 64-byte UDP frame, BPF_PROG_TEST_RUN path (median of 5 rounds of 2M runs)');
+console.log('\nns per packet, 64-byte UDP frame, BPF_PROG_TEST_RUN path (median of 7 rounds of 2M runs)');
 const rows = benchVm(PROGS);
 for (const prog of PROGS) {
   const k = kernelFigure(prog);

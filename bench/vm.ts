@@ -17,11 +17,12 @@ export interface VmBenchRow {
   rounds: number[];
 }
 
-export function benchProgram(prog: string, engine: EngineName, repeat = 2_000_000, rounds = 5): VmBenchRow {
+export function benchProgram(prog: string, engine: EngineName, repeat = 2_000_000, rounds = 7): VmBenchRow {
   const p = loadObjectFile(`${XDP_DIR}${prog}.o`).program();
   const dataIn = udp64();
-  // Warm-up lets V8 optimise the engine before anything is measured.
-  bpfProgTestRun(p, { dataIn, repeat: 200_000, engine });
+  // Warm-up lets V8 finish optimising the engine (tiering takes a few million runs) before anything
+  // is measured; each round is a fresh BPF_PROG_TEST_RUN, as `vxo prog run` does.
+  for (let i = 0; i < 3; i++) bpfProgTestRun(p, { dataIn, repeat: repeat, engine });
   const samples: number[] = [];
   let retval = 0;
   for (let i = 0; i < rounds; i++) {

@@ -20,10 +20,8 @@ export type EngineOptions = InterpreterOptions;
 
 export function createEngine(name: EngineName, prog: PreparedProgram, env: ExecEnv, opts: EngineOptions = {}): Engine {
   switch (name) {
-    case 'interp': {
-      const interp = new Interpreter(prog, env, opts);
-      return { name, env, run: () => interp.run() };
-    }
+    case 'interp':
+      return new Interpreter(prog, env, opts);
     default:
       throw new Error(`engine '${name}' is not available (have: ${ENGINES.join(', ')})`);
   }

@@ -25,7 +25,7 @@ for (const engine of ENGINES) {
 
   test(`${engine}: reading the packet through data and writing it`, (t) => {
     const r = run('ldxw %r2, [%r1+0]\nldxb %r0, [%r2+12]\nstb [%r2+0], 0xaa\nexit');
-    t.is(r.retval, frame[12]);
+    t.is(r.retval, frame[12]!);
     t.is(r.dataOut[0], 0xaa);
   });
 

@@ -30,7 +30,7 @@ for (const engine of ENGINES) {
       const run = () => bpfProgTestRun(coll.program(c.program), { dataIn: fromHex(c.dataInHex), engine });
       if (isRefusal(c)) {
         const e = t.throws(run, { instanceOf: BpfError });
-        t.is(e?.code, c.error);
+        t.is(e?.code as string | undefined, c.error);
         return;
       }
       const r = run();

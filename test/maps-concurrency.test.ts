@@ -100,8 +100,8 @@ test.serial('HASH: two workers racing to fill a map never exceed max_entries', a
   results.forEach((r, id) => {
     for (const i of r.held) {
       const key = new Uint8Array(8);
-      new DataView(key.buffer).setUint32(0, i, true);
-      new DataView(key.buffer).setUint32(4, id + 1, true);
+      new DataView(key.buffer, key.byteOffset, key.byteLength).setUint32(0, i, true);
+      new DataView(key.buffer, key.byteOffset, key.byteLength).setUint32(4, id + 1, true);
       const v = map.lookup(key);
       t.truthy(v);
       if (v) t.is(new DataView(v.buffer, v.byteOffset).getUint32(0, true), i);
@@ -117,6 +117,6 @@ test.serial('ARRAY: atomic adds from two workers on one value are exact', async 
   await runTogether<string>(workers, gate);
   const v1 = map.lookup(new Uint8Array([1, 0, 0, 0]))!;
   const v2 = map.lookup(new Uint8Array([2, 0, 0, 0]))!;
-  t.is(new DataView(v1.buffer).getUint32(0, true), 2 * adds);
-  t.is(new DataView(v2.buffer).getBigUint64(0, true), BigInt(2 * 3 * (adds / 8)));
+  t.is(new DataView(v1.buffer, v1.byteOffset, v1.byteLength).getUint32(0, true), 2 * adds);
+  t.is(new DataView(v2.buffer, v2.byteOffset, v2.byteLength).getBigUint64(0, true), BigInt(2 * 3 * (adds / 8)));
 });

@@ -6,7 +6,7 @@ import type { PreparedProgram } from '../prog/prepare.ts';
 import { atomic32, atomic64 } from './atomics.ts';
 import type { ExecEnv } from './env.ts';
 import {
-  arsh64, gtS64, gtU64, lsh64, mul64, OUT, rsh64, sdiv32, sdiv64, smod32, smod64, udiv64, umod64,
+  arsh64, lsh64, mul64, OUT, rsh64, sdiv32, sdiv64, smod32, smod64, udiv64, umod64,
 } from './int64.ts';
 import { formatPointer, REGION_ID, regionTag, type Region } from './regions.ts';
 
@@ -27,6 +27,7 @@ export interface InterpreterOptions {
 }
 
 export class Interpreter {
+  readonly name = 'interp' as const;
   private readonly saved = new Int32Array(MAX_CALL_FRAMES * 10);
   private readonly retPc = new Int32Array(MAX_CALL_FRAMES);
   private readonly budget: number;
@@ -37,7 +38,7 @@ export class Interpreter {
 
   /** Runs from the entry point with r1..r5 as the caller left them in env.R; r0 holds the result. */
   run(): void {
-    const { code, dst, src, off, imm, helpers } = this.prog;
+    const { word, off, imm, helpers } = this.prog;
     const env = this.env;
     const R = env.R;
     const RG = env.regions;
@@ -53,75 +54,76 @@ export class Interpreter {
     stack.lo = STACK_TOP - MAX_BPF_STACK;
 
     for (;;) {
-      const d = dst[pc]! << 1;
-      switch (code[pc]) {
+      const w = word[pc]!;
+      const d = (w >> 8) & 0xff;
+      switch (w & 0xff) {
         // ---- ALU64, K then X ----
         case 0x07: { const a = R[d]!, b = imm[pc]!; R[d] = (a + b) | 0; R[d + 1] = (R[d + 1]! + (b >> 31) + ((a >>> 0) + (b >>> 0) > 0xffffffff ? 1 : 0)) | 0; break; }
-        case 0x0f: { const s = src[pc]! << 1; const a = R[d]!, b = R[s]!; R[d] = (a + b) | 0; R[d + 1] = (R[d + 1]! + R[s + 1]! + ((a >>> 0) + (b >>> 0) > 0xffffffff ? 1 : 0)) | 0; break; }
+        case 0x0f: { const s = (w >>> 16); const a = R[d]!, b = R[s]!; R[d] = (a + b) | 0; R[d + 1] = (R[d + 1]! + R[s + 1]! + ((a >>> 0) + (b >>> 0) > 0xffffffff ? 1 : 0)) | 0; break; }
         case 0x17: { const a = R[d]!, b = imm[pc]!; R[d] = (a - b) | 0; R[d + 1] = (R[d + 1]! - (b >> 31) - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; break; }
-        case 0x1f: { const s = src[pc]! << 1; const a = R[d]!, b = R[s]!; R[d] = (a - b) | 0; R[d + 1] = (R[d + 1]! - R[s + 1]! - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; break; }
+        case 0x1f: { const s = (w >>> 16); const a = R[d]!, b = R[s]!; R[d] = (a - b) | 0; R[d + 1] = (R[d + 1]! - R[s + 1]! - ((a >>> 0) < (b >>> 0) ? 1 : 0)) | 0; break; }
         case 0x27: { const b = imm[pc]!; mul64(R[d]!, R[d + 1]!, b, b >> 31); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
-        case 0x2f: { const s = src[pc]! << 1; mul64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x2f: { const s = (w >>> 16); mul64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
         case 0x37: { const b = imm[pc]!; udiv64(R[d]!, R[d + 1]!, b, b >> 31); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
-        case 0x3f: { const s = src[pc]! << 1; udiv64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x3f: { const s = (w >>> 16); udiv64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
         case 0xe7: { const b = imm[pc]!; sdiv64(R[d]!, R[d + 1]!, b, b >> 31); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
-        case 0xef: { const s = src[pc]! << 1; sdiv64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0xef: { const s = (w >>> 16); sdiv64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
         case 0x97: { const b = imm[pc]!; umod64(R[d]!, R[d + 1]!, b, b >> 31); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
-        case 0x9f: { const s = src[pc]! << 1; umod64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x9f: { const s = (w >>> 16); umod64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
         case 0xf7: { const b = imm[pc]!; smod64(R[d]!, R[d + 1]!, b, b >> 31); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
-        case 0xff: { const s = src[pc]! << 1; smod64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0xff: { const s = (w >>> 16); smod64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
         case 0x47: { const b = imm[pc]!; R[d] = R[d]! | b; R[d + 1] = R[d + 1]! | (b >> 31); break; }
-        case 0x4f: { const s = src[pc]! << 1; R[d] = R[d]! | R[s]!; R[d + 1] = R[d + 1]! | R[s + 1]!; break; }
+        case 0x4f: { const s = (w >>> 16); R[d] = R[d]! | R[s]!; R[d + 1] = R[d + 1]! | R[s + 1]!; break; }
         case 0x57: { const b = imm[pc]!; R[d] = R[d]! & b; R[d + 1] = R[d + 1]! & (b >> 31); break; }
-        case 0x5f: { const s = src[pc]! << 1; R[d] = R[d]! & R[s]!; R[d + 1] = R[d + 1]! & R[s + 1]!; break; }
+        case 0x5f: { const s = (w >>> 16); R[d] = R[d]! & R[s]!; R[d + 1] = R[d + 1]! & R[s + 1]!; break; }
         case 0xa7: { const b = imm[pc]!; R[d] = R[d]! ^ b; R[d + 1] = R[d + 1]! ^ (b >> 31); break; }
-        case 0xaf: { const s = src[pc]! << 1; R[d] = R[d]! ^ R[s]!; R[d + 1] = R[d + 1]! ^ R[s + 1]!; break; }
+        case 0xaf: { const s = (w >>> 16); R[d] = R[d]! ^ R[s]!; R[d + 1] = R[d + 1]! ^ R[s + 1]!; break; }
         case 0x67: { lsh64(R[d]!, R[d + 1]!, imm[pc]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
-        case 0x6f: { lsh64(R[d]!, R[d + 1]!, R[src[pc]! << 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x6f: { lsh64(R[d]!, R[d + 1]!, R[(w >>> 16)]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
         case 0x77: { rsh64(R[d]!, R[d + 1]!, imm[pc]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
-        case 0x7f: { rsh64(R[d]!, R[d + 1]!, R[src[pc]! << 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0x7f: { rsh64(R[d]!, R[d + 1]!, R[(w >>> 16)]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
         case 0xc7: { arsh64(R[d]!, R[d + 1]!, imm[pc]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
-        case 0xcf: { arsh64(R[d]!, R[d + 1]!, R[src[pc]! << 1]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
+        case 0xcf: { arsh64(R[d]!, R[d + 1]!, R[(w >>> 16)]!); R[d] = OUT[0]!; R[d + 1] = OUT[1]!; break; }
         case 0x87: { const lo = R[d]!; R[d] = (-lo) | 0; R[d + 1] = (~R[d + 1]! + (lo === 0 ? 1 : 0)) | 0; break; }
         case 0xb7: { const b = imm[pc]!; R[d] = b; R[d + 1] = b >> 31; break; }
-        case 0xbf: { const s = src[pc]! << 1; R[d] = R[s]!; R[d + 1] = R[s + 1]!; break; }
-        case 0x01: { const v = (R[src[pc]! << 1]! << 24) >> 24; R[d] = v; R[d + 1] = v >> 31; break; }
-        case 0x09: { const v = (R[src[pc]! << 1]! << 16) >> 16; R[d] = v; R[d + 1] = v >> 31; break; }
-        case 0x11: { const v = R[src[pc]! << 1]!; R[d] = v; R[d + 1] = v >> 31; break; }
+        case 0xbf: { const s = (w >>> 16); R[d] = R[s]!; R[d + 1] = R[s + 1]!; break; }
+        case 0x01: { const v = (R[(w >>> 16)]! << 24) >> 24; R[d] = v; R[d + 1] = v >> 31; break; }
+        case 0x09: { const v = (R[(w >>> 16)]! << 16) >> 16; R[d] = v; R[d + 1] = v >> 31; break; }
+        case 0x11: { const v = R[(w >>> 16)]!; R[d] = v; R[d + 1] = v >> 31; break; }
         case 0xd7: { this.bswap(d, imm[pc]!); break; }
 
         // ---- ALU (32-bit: results zero-extended) ----
         case 0x04: R[d] = (R[d]! + imm[pc]!) | 0; R[d + 1] = 0; break;
-        case 0x0c: R[d] = (R[d]! + R[src[pc]! << 1]!) | 0; R[d + 1] = 0; break;
+        case 0x0c: R[d] = (R[d]! + R[(w >>> 16)]!) | 0; R[d + 1] = 0; break;
         case 0x14: R[d] = (R[d]! - imm[pc]!) | 0; R[d + 1] = 0; break;
-        case 0x1c: R[d] = (R[d]! - R[src[pc]! << 1]!) | 0; R[d + 1] = 0; break;
+        case 0x1c: R[d] = (R[d]! - R[(w >>> 16)]!) | 0; R[d + 1] = 0; break;
         case 0x24: R[d] = Math.imul(R[d]!, imm[pc]!); R[d + 1] = 0; break;
-        case 0x2c: R[d] = Math.imul(R[d]!, R[src[pc]! << 1]!); R[d + 1] = 0; break;
+        case 0x2c: R[d] = Math.imul(R[d]!, R[(w >>> 16)]!); R[d + 1] = 0; break;
         case 0x34: { const b = imm[pc]! >>> 0; R[d] = b === 0 ? 0 : ((R[d]! >>> 0) / b) | 0; R[d + 1] = 0; break; }
-        case 0x3c: { const b = R[src[pc]! << 1]! >>> 0; R[d] = b === 0 ? 0 : ((R[d]! >>> 0) / b) | 0; R[d + 1] = 0; break; }
+        case 0x3c: { const b = R[(w >>> 16)]! >>> 0; R[d] = b === 0 ? 0 : ((R[d]! >>> 0) / b) | 0; R[d + 1] = 0; break; }
         case 0x94: { const b = imm[pc]! >>> 0; if (b !== 0) R[d] = ((R[d]! >>> 0) % b) | 0; R[d + 1] = 0; break; }
-        case 0x9c: { const b = R[src[pc]! << 1]! >>> 0; if (b !== 0) R[d] = ((R[d]! >>> 0) % b) | 0; R[d + 1] = 0; break; }
+        case 0x9c: { const b = R[(w >>> 16)]! >>> 0; if (b !== 0) R[d] = ((R[d]! >>> 0) % b) | 0; R[d + 1] = 0; break; }
         case 0xe4: R[d] = sdiv32(R[d]!, imm[pc]!); R[d + 1] = 0; break;
-        case 0xec: R[d] = sdiv32(R[d]!, R[src[pc]! << 1]!); R[d + 1] = 0; break;
+        case 0xec: R[d] = sdiv32(R[d]!, R[(w >>> 16)]!); R[d + 1] = 0; break;
         case 0xf4: R[d] = smod32(R[d]!, imm[pc]!); R[d + 1] = 0; break;
-        case 0xfc: R[d] = smod32(R[d]!, R[src[pc]! << 1]!); R[d + 1] = 0; break;
+        case 0xfc: R[d] = smod32(R[d]!, R[(w >>> 16)]!); R[d + 1] = 0; break;
         case 0x44: R[d] = R[d]! | imm[pc]!; R[d + 1] = 0; break;
-        case 0x4c: R[d] = R[d]! | R[src[pc]! << 1]!; R[d + 1] = 0; break;
+        case 0x4c: R[d] = R[d]! | R[(w >>> 16)]!; R[d + 1] = 0; break;
         case 0x54: R[d] = R[d]! & imm[pc]!; R[d + 1] = 0; break;
-        case 0x5c: R[d] = R[d]! & R[src[pc]! << 1]!; R[d + 1] = 0; break;
+        case 0x5c: R[d] = R[d]! & R[(w >>> 16)]!; R[d + 1] = 0; break;
         case 0xa4: R[d] = R[d]! ^ imm[pc]!; R[d + 1] = 0; break;
-        case 0xac: R[d] = R[d]! ^ R[src[pc]! << 1]!; R[d + 1] = 0; break;
+        case 0xac: R[d] = R[d]! ^ R[(w >>> 16)]!; R[d + 1] = 0; break;
         case 0x64: R[d] = R[d]! << imm[pc]!; R[d + 1] = 0; break;
-        case 0x6c: R[d] = R[d]! << R[src[pc]! << 1]!; R[d + 1] = 0; break;
+        case 0x6c: R[d] = R[d]! << R[(w >>> 16)]!; R[d + 1] = 0; break;
         case 0x74: R[d] = R[d]! >>> imm[pc]!; R[d + 1] = 0; break;
-        case 0x7c: R[d] = R[d]! >>> R[src[pc]! << 1]!; R[d + 1] = 0; break;
+        case 0x7c: R[d] = R[d]! >>> R[(w >>> 16)]!; R[d + 1] = 0; break;
         case 0xc4: R[d] = R[d]! >> imm[pc]!; R[d + 1] = 0; break;
-        case 0xcc: R[d] = R[d]! >> R[src[pc]! << 1]!; R[d + 1] = 0; break;
+        case 0xcc: R[d] = R[d]! >> R[(w >>> 16)]!; R[d + 1] = 0; break;
         case 0x84: R[d] = (-R[d]!) | 0; R[d + 1] = 0; break;
         case 0xb4: R[d] = imm[pc]!; R[d + 1] = 0; break;
-        case 0xbc: R[d] = R[src[pc]! << 1]!; R[d + 1] = 0; break;
-        case 0x19: R[d] = (R[src[pc]! << 1]! << 24) >> 24; R[d + 1] = 0; break;
-        case 0x21: R[d] = (R[src[pc]! << 1]! << 16) >> 16; R[d + 1] = 0; break;
+        case 0xbc: R[d] = R[(w >>> 16)]!; R[d + 1] = 0; break;
+        case 0x19: R[d] = (R[(w >>> 16)]! << 24) >> 24; R[d + 1] = 0; break;
+        case 0x21: R[d] = (R[(w >>> 16)]! << 16) >> 16; R[d + 1] = 0; break;
         case 0xd4: { const w = imm[pc]!; if (w === 16) { R[d] = R[d]! & 0xffff; R[d + 1] = 0; } else if (w === 32) R[d + 1] = 0; break; }
         case 0xdc: { this.bswap(d, imm[pc]!); break; }
 
@@ -129,51 +131,51 @@ export class Interpreter {
         case 0x05: { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; break; }
         case 0x06: { const o = imm[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; break; }
         case 0x15: if (R[d] === imm[pc] && R[d + 1] === imm[pc]! >> 31) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x1d: { const s = src[pc]! << 1; if (R[d] === R[s] && R[d + 1] === R[s + 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x1d: { const s = (w >>> 16); if (R[d] === R[s] && R[d + 1] === R[s + 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
         case 0x55: if (R[d] !== imm[pc] || R[d + 1] !== imm[pc]! >> 31) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x5d: { const s = src[pc]! << 1; if (R[d] !== R[s] || R[d + 1] !== R[s + 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x25: { const b = imm[pc]!; if (gtU64(R[d]!, R[d + 1]!, b, b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x2d: { const s = src[pc]! << 1; if (gtU64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x35: { const b = imm[pc]!; if (!gtU64(b, b >> 31, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x3d: { const s = src[pc]! << 1; if (!gtU64(R[s]!, R[s + 1]!, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xa5: { const b = imm[pc]!; if (gtU64(b, b >> 31, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xad: { const s = src[pc]! << 1; if (gtU64(R[s]!, R[s + 1]!, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xb5: { const b = imm[pc]!; if (!gtU64(R[d]!, R[d + 1]!, b, b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xbd: { const s = src[pc]! << 1; if (!gtU64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x65: { const b = imm[pc]!; if (gtS64(R[d]!, R[d + 1]!, b, b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x6d: { const s = src[pc]! << 1; if (gtS64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x75: { const b = imm[pc]!; if (!gtS64(b, b >> 31, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x7d: { const s = src[pc]! << 1; if (!gtS64(R[s]!, R[s + 1]!, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xc5: { const b = imm[pc]!; if (gtS64(b, b >> 31, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xcd: { const s = src[pc]! << 1; if (gtS64(R[s]!, R[s + 1]!, R[d]!, R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xd5: { const b = imm[pc]!; if (!gtS64(R[d]!, R[d + 1]!, b, b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xdd: { const s = src[pc]! << 1; if (!gtS64(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x5d: { const s = (w >>> 16); if (R[d] !== R[s] || R[d + 1] !== R[s + 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x25: { const b = imm[pc]!; if ((R[d + 1]! === b >> 31 ? (R[d]! >>> 0) > (b >>> 0) : (R[d + 1]! >>> 0) > (b >> 31 >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x2d: { const s = (w >>> 16); if ((R[d + 1]! === R[s + 1]! ? (R[d]! >>> 0) > (R[s]! >>> 0) : (R[d + 1]! >>> 0) > (R[s + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x35: { const b = imm[pc]!; if (!(b >> 31 === R[d + 1]! ? (b >>> 0) > (R[d]! >>> 0) : (b >> 31 >>> 0) > (R[d + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x3d: { const s = (w >>> 16); if (!(R[s + 1]! === R[d + 1]! ? (R[s]! >>> 0) > (R[d]! >>> 0) : (R[s + 1]! >>> 0) > (R[d + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xa5: { const b = imm[pc]!; if ((b >> 31 === R[d + 1]! ? (b >>> 0) > (R[d]! >>> 0) : (b >> 31 >>> 0) > (R[d + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xad: { const s = (w >>> 16); if ((R[s + 1]! === R[d + 1]! ? (R[s]! >>> 0) > (R[d]! >>> 0) : (R[s + 1]! >>> 0) > (R[d + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xb5: { const b = imm[pc]!; if (!(R[d + 1]! === b >> 31 ? (R[d]! >>> 0) > (b >>> 0) : (R[d + 1]! >>> 0) > (b >> 31 >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xbd: { const s = (w >>> 16); if (!(R[d + 1]! === R[s + 1]! ? (R[d]! >>> 0) > (R[s]! >>> 0) : (R[d + 1]! >>> 0) > (R[s + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x65: { const b = imm[pc]!; if ((R[d + 1]! === b >> 31 ? (R[d]! >>> 0) > (b >>> 0) : R[d + 1]! > b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x6d: { const s = (w >>> 16); if ((R[d + 1]! === R[s + 1]! ? (R[d]! >>> 0) > (R[s]! >>> 0) : R[d + 1]! > R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x75: { const b = imm[pc]!; if (!(b >> 31 === R[d + 1]! ? (b >>> 0) > (R[d]! >>> 0) : b >> 31 > R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x7d: { const s = (w >>> 16); if (!(R[s + 1]! === R[d + 1]! ? (R[s]! >>> 0) > (R[d]! >>> 0) : R[s + 1]! > R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xc5: { const b = imm[pc]!; if ((b >> 31 === R[d + 1]! ? (b >>> 0) > (R[d]! >>> 0) : b >> 31 > R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xcd: { const s = (w >>> 16); if ((R[s + 1]! === R[d + 1]! ? (R[s]! >>> 0) > (R[d]! >>> 0) : R[s + 1]! > R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xd5: { const b = imm[pc]!; if (!(R[d + 1]! === b >> 31 ? (R[d]! >>> 0) > (b >>> 0) : R[d + 1]! > b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0xdd: { const s = (w >>> 16); if (!(R[d + 1]! === R[s + 1]! ? (R[d]! >>> 0) > (R[s]! >>> 0) : R[d + 1]! > R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
         case 0x45: { const b = imm[pc]!; if ((R[d]! & b) !== 0 || (R[d + 1]! & (b >> 31)) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x4d: { const s = src[pc]! << 1; if ((R[d]! & R[s]!) !== 0 || (R[d + 1]! & R[s + 1]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x4d: { const s = (w >>> 16); if ((R[d]! & R[s]!) !== 0 || (R[d + 1]! & R[s + 1]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
 
         // ---- JMP32: low halves only ----
         case 0x16: if (R[d] === imm[pc]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x1e: if (R[d] === R[src[pc]! << 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x1e: if (R[d] === R[(w >>> 16)]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
         case 0x56: if (R[d] !== imm[pc]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x5e: if (R[d] !== R[src[pc]! << 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x5e: if (R[d] !== R[(w >>> 16)]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
         case 0x26: if ((R[d]! >>> 0) > (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x2e: if ((R[d]! >>> 0) > (R[src[pc]! << 1]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x2e: if ((R[d]! >>> 0) > (R[(w >>> 16)]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
         case 0x36: if ((R[d]! >>> 0) >= (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x3e: if ((R[d]! >>> 0) >= (R[src[pc]! << 1]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x3e: if ((R[d]! >>> 0) >= (R[(w >>> 16)]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
         case 0xa6: if ((R[d]! >>> 0) < (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0xae: if ((R[d]! >>> 0) < (R[src[pc]! << 1]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0xae: if ((R[d]! >>> 0) < (R[(w >>> 16)]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
         case 0xb6: if ((R[d]! >>> 0) <= (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0xbe: if ((R[d]! >>> 0) <= (R[src[pc]! << 1]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0xbe: if ((R[d]! >>> 0) <= (R[(w >>> 16)]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
         case 0x66: if (R[d]! > imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x6e: if (R[d]! > R[src[pc]! << 1]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x6e: if (R[d]! > R[(w >>> 16)]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
         case 0x76: if (R[d]! >= imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x7e: if (R[d]! >= R[src[pc]! << 1]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x7e: if (R[d]! >= R[(w >>> 16)]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
         case 0xc6: if (R[d]! < imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0xce: if (R[d]! < R[src[pc]! << 1]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0xce: if (R[d]! < R[(w >>> 16)]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
         case 0xd6: if (R[d]! <= imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0xde: if (R[d]! <= R[src[pc]! << 1]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0xde: if (R[d]! <= R[(w >>> 16)]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
         case 0x46: if ((R[d]! & imm[pc]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x4e: if ((R[d]! & R[src[pc]! << 1]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x4e: if ((R[d]! & R[(w >>> 16)]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
 
         // ---- calls and exit ----
         case 0x85: env.pc = pc; helpers[pc]!.impl(env); break;
@@ -200,29 +202,29 @@ export class Interpreter {
         case 0x18: R[d] = imm[pc]!; R[d + 1] = imm[pc + 1]!; pc++; break;
 
         // ---- LDX ----
-        case 0x61: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+        case 0x61: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 4, d)) throw this.ctxFault(pc, a, 4); break; }
           const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw this.memFault(pc, s, 4, 'read', g);
           R[d] = g.dv.getInt32(a, true); R[d + 1] = 0; break; }
-        case 0x69: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+        case 0x69: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 2, d)) throw this.ctxFault(pc, a, 2); break; }
           const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 2 > g.hi) throw this.memFault(pc, s, 2, 'read', g);
           R[d] = g.dv.getUint16(a, true); R[d + 1] = 0; break; }
-        case 0x71: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+        case 0x71: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 1, d)) throw this.ctxFault(pc, a, 1); break; }
           const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 1 > g.hi) throw this.memFault(pc, s, 1, 'read', g);
           R[d] = g.u8[a]!; R[d + 1] = 0; break; }
-        case 0x79: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+        case 0x79: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 8, d)) throw this.ctxFault(pc, a, 8); break; }
           const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 8 > g.hi) throw this.memFault(pc, s, 8, 'read', g);
           R[d] = g.dv.getInt32(a, true); R[d + 1] = g.dv.getInt32(a + 4, true); break; }
-        case 0x81: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+        case 0x81: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw this.memFault(pc, s, 4, 'read', g);
           const v = g.dv.getInt32(a, true); R[d] = v; R[d + 1] = v >> 31; break; }
-        case 0x89: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+        case 0x89: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 2 > g.hi) throw this.memFault(pc, s, 2, 'read', g);
           const v = g.dv.getInt16(a, true); R[d] = v; R[d + 1] = v >> 31; break; }
-        case 0x91: { const s = src[pc]! << 1, hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+        case 0x91: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 1 > g.hi) throw this.memFault(pc, s, 1, 'read', g);
           const v = g.dv.getInt8(a); R[d] = v; R[d + 1] = v >> 31; break; }
 
@@ -243,25 +245,25 @@ export class Interpreter {
         // ---- STX ----
         case 0x63: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
           if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 4 > g.hi) throw this.memFault(pc, d, 4, 'write', g);
-          g.dv.setInt32(a, R[src[pc]! << 1]!, true); break; }
+          g.dv.setInt32(a, R[(w >>> 16)]!, true); break; }
         case 0x6b: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
           if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 2 > g.hi) throw this.memFault(pc, d, 2, 'write', g);
-          g.dv.setInt16(a, R[src[pc]! << 1]!, true); break; }
+          g.dv.setInt16(a, R[(w >>> 16)]!, true); break; }
         case 0x73: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
           if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 1 > g.hi) throw this.memFault(pc, d, 1, 'write', g);
-          g.u8[a] = R[src[pc]! << 1]!; break; }
+          g.u8[a] = R[(w >>> 16)]!; break; }
         case 0x7b: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
           if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 8 > g.hi) throw this.memFault(pc, d, 8, 'write', g);
-          const s = src[pc]! << 1; g.dv.setInt32(a, R[s]!, true); g.dv.setInt32(a + 4, R[s + 1]!, true); break; }
+          const s = (w >>> 16); g.dv.setInt32(a, R[s]!, true); g.dv.setInt32(a + 4, R[s + 1]!, true); break; }
 
         // ---- atomics ----
         case 0xc3: case 0xdb: {
-          const size = code[pc] === 0xdb ? 8 : 4;
+          const size = (w & 0xff) === 0xdb ? 8 : 4;
           const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
           if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + size > g.hi) throw this.memFault(pc, d, size, 'atomic', g);
           if ((a & (size - 1)) !== 0 || g.i32.length === 0) throw new RuntimeFault(pc, `invalid memory access: misaligned atomic of ${size} bytes at ${g.name}+${a}`);
-          if (size === 4) atomic32(R, g, a, src[pc]! << 1, imm[pc]!);
-          else atomic64(R, g, a, src[pc]! << 1, imm[pc]!);
+          if (size === 4) atomic32(R, g, a, (w >>> 16), imm[pc]!);
+          else atomic64(R, g, a, (w >>> 16), imm[pc]!);
           break;
         }
 
@@ -271,7 +273,7 @@ export class Interpreter {
           break;
 
         default:
-          throw new RuntimeFault(pc, `unknown opcode 0x${code[pc]!.toString(16)}`);
+          throw new RuntimeFault(pc, `unknown opcode 0x${(w & 0xff).toString(16)}`);
       }
       pc++;
     }

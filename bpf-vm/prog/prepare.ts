@@ -31,6 +31,8 @@ export interface PreparedProgram {
   readonly src: Uint8Array;
   readonly off: Int16Array;
   readonly imm: Int32Array;
+  /** code | (dst * 2) << 8 | (src * 2) << 16: one load gives the interpreter an instruction's registers. */
+  readonly word: Int32Array;
   /** The helper called at each call site (undefined elsewhere). */
   readonly helpers: readonly (HelperProto | undefined)[];
   /** The program's maps in index order: ld_imm64 map pointers carry these indices. */
@@ -119,5 +121,7 @@ export function prepareProgram(p: PrepareInput): PreparedProgram {
       helpers[pc] = h;
     }
   }
-  return { len, code, dst, src, off, imm, helpers, maps, type: p.type, insns: p.insns };
+  const word = new Int32Array(len);
+  for (let pc = 0; pc < len; pc++) word[pc] = code[pc]! | (dst[pc]! << 9) | (src[pc]! << 17);
+  return { len, code, dst, src, off, imm, word, helpers, maps, type: p.type, insns: p.insns };
 }

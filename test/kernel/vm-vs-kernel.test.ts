@@ -49,7 +49,7 @@ for (const p of CORPUS_PROGRAMS) {
         const where = `${engine} ${pk.name}`;
         if (k === undefined) {
           const e = t.throws(() => bpfProgTestRun(coll.program(p.program), { dataIn: pk.data, engine }), { instanceOf: BpfError }, where);
-          t.is(e?.code, kernelErr, `${where}: the kernel refused with ${kernelErr}`);
+          t.is(e?.code as string | undefined, kernelErr, `${where}: the kernel refused with ${kernelErr}`);
           continue;
         }
         const r = bpfProgTestRun(coll.program(p.program), { dataIn: pk.data, engine });

@@ -26,8 +26,8 @@ const value = new Uint8Array(8);
 
 function setKey(i: number): void {
   // Worker id in the high word, index in the low word: disjoint key ranges.
-  new DataView(key.buffer).setUint32(0, i, true);
-  new DataView(key.buffer).setUint32(4, id + 1, true);
+  new DataView(key.buffer, key.byteOffset, key.byteLength).setUint32(0, i, true);
+  new DataView(key.buffer, key.byteOffset, key.byteLength).setUint32(4, id + 1, true);
 }
 
 function check(what: string, got: number, ok: (r: number) => boolean): number {
@@ -44,7 +44,7 @@ waitForStart(control);
 for (let round = 0; round < rounds; round++) {
   for (let i = 0; i < nKeys; i++) {
     setKey(i);
-    new DataView(value.buffer).setUint32(0, i, true);
+    new DataView(value.buffer, value.byteOffset, value.byteLength).setUint32(0, i, true);
     const r = check(`insert ${id}:${i}`, map.updateElem(key, 0, value, 0, 1, id),
       (g) => (present[i] ? g === -ERRNO.EEXIST : g === 0 || g === -ERRNO.E2BIG));
     if (!present[i] && r === 0) { present[i] = 1; inserted++; }

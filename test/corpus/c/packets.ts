@@ -253,6 +253,32 @@ function redirectPackets(): CorpusPacket[] {
   return [{ name: 'tx-port-set', data: udp64(), mapUpdates: { tx_port: [{ key: '00000000', value: '01000000' }] } }];
 }
 
+/** Numbers as text in the first 24 bytes of a UDP payload (NUL-padded), for parse_num.c. */
+function numPacket(name: string, text: string): CorpusPacket {
+  const payload = new Uint8Array(24);
+  payload.set(new TextEncoder().encode(text).subarray(0, 24));
+  return { name, data: udp4Frame({ udp: { srcPort: 7, dstPort: 7 }, payload }) };
+}
+
+function parseNumPackets(): CorpusPacket[] {
+  return [
+    numPacket('num-decimal', '12345'),
+    numPacket('num-negative-spaces', '   -42xyz'),
+    numPacket('num-hex-prefix', '0x1F'),
+    numPacket('num-octal', '0777'),
+    numPacket('num-hex-digits-no-prefix', 'ffffffffffffffff'),
+    numPacket('num-int64-min', '-9223372036854775808'),
+    numPacket('num-int64-max-plus-1', '9223372036854775808'),
+    numPacket('num-overflow', '99999999999999999999'),
+    numPacket('num-just-minus', '-'),
+    numPacket('num-no-digits', 'abc'),
+    numPacket('num-zero-x', '0x'),
+    numPacket('num-tabs-newline', '\t\n 7 8'),
+    numPacket('num-plus-sign', '+5'),
+    numPacket('num-all-spaces', ' '.repeat(24)),
+  ];
+}
+
 const none = (): CorpusPacket[] => [];
 
 export const CORPUS_PROGRAMS: readonly CorpusProgram[] = [
@@ -268,6 +294,7 @@ export const CORPUS_PROGRAMS: readonly CorpusProgram[] = [
   { object: 'test/corpus/c/ipv6_ext.o', program: 'ipv6_ext', extra: ipv6ExtPackets },
   { object: 'test/corpus/c/meta_mark.o', program: 'meta_mark', extra: none },
   { object: 'test/corpus/c/subprog.o', program: 'subprog', extra: subprogPackets },
+  { object: 'test/corpus/c/parse_num.o', program: 'parse_num', extra: parseNumPackets },
   { object: 'test/corpus/c/trim_tail.o', program: 'trim_tail', extra: trimPackets },
   { object: 'test/corpus/c/ttl_csum.o', program: 'ttl_csum', extra: ttlPackets },
   { object: 'test/corpus/c/vlan_push_pop.o', program: 'vlan_push_pop', extra: vlanPushPopPackets },
