@@ -1,23 +1,26 @@
 // `npm run bench`: the VM micro-benchmarks, side by side with the kernel where it can be asked.
 import { cpus } from 'node:os';
-import { benchMaps } from './maps.ts';
 import { kernelFigure } from './kernel.ts';
+import { benchMaps } from './maps.ts';
+import { benchRegisters } from './registers.ts';
 import { benchVm } from './vm.ts';
 
 const PROGS = ['xdp1', 'xdp2'] as const;
 
 console.log(`vxo bench: ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, Node ${process.version}`);
-console.log('\nns per packet, 64-byte UDP frame, BPF_PROG_TEST_RUN path (median of 7 rounds of 2M runs)');
+console.log('\nns per packet, 64-byte UDP frame, through BPF_PROG_TEST_RUN (median of 7 rounds of 2M runs)');
 const rows = benchVm(PROGS);
 for (const prog of PROGS) {
   const k = kernelFigure(prog);
-  const kernelText = k.ok ? `kernel JIT ${k.nsPerPacket} ns (retval ${k.retval})` : `kernel: n/a (${k.reason})`;
-  console.log(`  ${prog}: ${kernelText}`);
+  console.log(`  ${prog}: ${k.ok ? `kernel JIT ${k.nsPerPacket} ns (retval ${k.retval})` : `kernel: n/a (${k.reason})`}`);
   for (const r of rows.filter((x) => x.prog === prog)) {
-    const ratio = k.ok && k.nsPerPacket > 0 ? `  ${(r.nsPerPacket / k.nsPerPacket).toFixed(1)}x kernel` : '';
+    const ratio = k.ok && k.nsPerPacket > 0 ? `  = ${(r.nsPerPacket / k.nsPerPacket).toFixed(1)}x the kernel` : '';
     console.log(`    ${r.engine.padEnd(7)} ${String(r.nsPerPacket).padStart(6)} ns  (retval ${r.retval}; rounds ${r.rounds.join(' ')})${ratio}`);
   }
 }
+
+console.log('\nregister file, ns per 64-bit operation (add, sub, compare loop)');
+for (const r of benchRegisters()) console.log(`  ${r.name.padEnd(40)} ${r.nsPerOp.toFixed(2)} ns`);
 
 console.log('\nmaps, ns per operation (program side)');
 for (const m of await benchMaps()) console.log(`  ${m.name.padEnd(40)} ${m.nsPerOp.toFixed(1)} ns`);

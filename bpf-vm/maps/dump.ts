@@ -1,6 +1,7 @@
 // The contents of a map as `bpftool map dump` walks them: BPF_MAP_GET_NEXT_KEY from no key, then
 // BPF_MAP_LOOKUP_ELEM for each key. Arrays come out as every slot in index order, hash maps in
 // bucket order, devmaps without their empty slots (their lookups miss).
+import { toHex as hex } from '../hex.ts';
 import type { BpfMap } from './map.ts';
 
 export interface MapEntry {
@@ -8,11 +9,6 @@ export interface MapEntry {
   value: Uint8Array;
 }
 
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
 
 export function dumpMap(map: BpfMap): MapEntry[] {
   const out: MapEntry[] = [];

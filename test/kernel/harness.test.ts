@@ -15,7 +15,7 @@ import {
   kernelVerify,
 } from '../support/kernel.ts';
 import { icmp4EchoFrame, internetChecksum, udp4Frame, udp64, truncate } from '../support/packets.ts';
-import { toHex } from '../support/hex.ts';
+import { toHex } from '../../bpf-vm/hex.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const XDP1 = join(ROOT, 'scenarios/xdp/xdp1.o');

@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fromHex } from './hex.ts';
+import { fromHex } from '../../bpf-vm/hex.ts';
 
 const BPFFS = '/sys/fs/bpf';
 const BPFTOOL = 'bpftool';

@@ -1,6 +1,6 @@
 // The frame builder against hand-checked bytes and the Internet checksum's own invariant.
 import test from 'ava';
-import { fromHex, toHex } from './hex.ts';
+import { fromHex, toHex } from '../../bpf-vm/hex.ts';
 import {
   ETH_P_8021AD,
   IPPROTO_DSTOPTS,

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { toHex } from '../../support/hex.ts';
+import { toHex } from '../../../bpf-vm/hex.ts';
 import { KernelToolError, kernelAvailable, kernelTestRun, kernelVerify, type MapEntry } from '../../support/kernel.ts';
 import { CORPUS_PROGRAMS, packetsFor } from './packets.ts';
 import {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { toHex } from '../../support/hex.ts';
+import { toHex } from '../../../bpf-vm/hex.ts';
 import { CORPUS_PROGRAMS, packetsFor } from './packets.ts';
 import { isRefusal, loadGolden } from './golden.ts';
 
