@@ -1,9 +1,11 @@
 // `npm run bench`: the VM micro-benchmarks, side by side with the kernel where it can be asked.
 import { cpus } from 'node:os';
+import { ENGINES } from '../bpf-vm/engines.ts';
 import { kernelFigure } from './kernel.ts';
 import { benchMaps } from './maps.ts';
 import { benchRegisters } from './registers.ts';
-import { benchVm } from './vm.ts';
+import { benchVerifier } from './verifier.ts';
+import { benchVm, compileTime } from './vm.ts';
 
 const PROGS = ['xdp1', 'xdp2'] as const;
 
@@ -17,6 +19,17 @@ for (const prog of PROGS) {
     const ratio = k.ok && k.nsPerPacket > 0 ? `  = ${(r.nsPerPacket / k.nsPerPacket).toFixed(1)}x the kernel` : '';
     console.log(`    ${r.engine.padEnd(7)} ${String(r.nsPerPacket).padStart(6)} ns  (retval ${r.retval}; rounds ${r.rounds.join(' ')})${ratio}`);
   }
+}
+
+console.log('\ntime from a loaded object to the first packet (verify + prepare + generate/compile + one run), median of 9');
+for (const prog of PROGS) {
+  console.log(`  ${prog}: ${ENGINES.map((e) => `${e} ${compileTime(prog, e).ms.toFixed(2)} ms`).join(', ')}`);
+}
+
+console.log('\nverifier: time to verify (median of 15) and processed instructions');
+for (const v of benchVerifier(['xdp1', 'xdp2', 'redirect', 'rx_drop'])) {
+  const k = v.kernelProcessed === undefined ? 'kernel: n/a' : `kernel processed ${v.kernelProcessed}`;
+  console.log(`  ${v.prog.padEnd(9)} ${v.ms.toFixed(2).padStart(7)} ms  processed ${String(v.processed).padStart(6)}  (${k})`);
 }
 
 console.log('\nregister file, ns per 64-bit operation (add, sub, compare loop)');

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ENGINES, type EngineName } from '../bpf-vm/engines.ts';
 import { loadObjectFile } from '../bpf-vm/prog/collection.ts';
 import { bpfProgTestRun } from '../bpf-vm/prog/test-run.ts';
+import { XdpProgramRunner } from '../bpf-vm/prog/xdp-runner.ts';
 import { udp64 } from '../test/support/packets.ts';
 
 export const XDP_DIR = fileURLToPath(new URL('../scenarios/xdp/', import.meta.url));
@@ -44,4 +45,21 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const r of benchVm(process.argv.slice(2).length ? process.argv.slice(2) : undefined)) {
     console.log(`${r.prog} ${r.engine}: ${r.nsPerPacket} ns/packet (rounds ${r.rounds.join(' ')}) retval ${r.retval}`);
   }
+}
+
+/** Load-to-first-packet cost: verify, prepare, generate and compile (JIT), and one run. Median of 9. */
+export function compileTime(prog: string, engine: EngineName): { ms: number } {
+  const samples: number[] = [];
+  const dataIn = udp64();
+  for (let i = 0; i < 9; i++) {
+    const p = loadObjectFile(`${XDP_DIR}${prog}.o`).program();
+    const t0 = performance.now();
+    const runner = new XdpProgramRunner(p, { engine });
+    const frame = new Uint8Array(4096);
+    frame.set(dataIn, 256);
+    runner.xdp.prepare(frame, 0, 4096, 256, dataIn.length);
+    runner.run();
+    samples.push(performance.now() - t0);
+  }
+  return { ms: samples.sort((a, b) => a - b)[4]! };
 }

@@ -63,7 +63,7 @@ test('usage and load errors exit 2 with a message; runtime faults exit 1', (t) =
   t.regex(notElf.stderr, /ELF/);
   const badRepeat = vxo(['prog', 'run', `${XDP_DIR}xdp1.o`, '--data-in', pkt, '--repeat', 'x']);
   t.is(badRepeat.status, 2);
-  t.regex(badRepeat.stderr, /--repeat must be a positive integer/);
+  t.regex(badRepeat.stderr, /--repeat must be an integer from 1 to 4294967295/);
   const noData = vxo(['prog', 'run', `${XDP_DIR}xdp1.o`]);
   t.is(noData.status, 2);
   const runt = join(dir, 'runt.bin');
@@ -97,4 +97,42 @@ test('npm start without a command prints the help', (t) => {
   t.is(r.status, 0);
   t.regex(r.stdout, /Usage: vxo/);
   t.regex(r.stdout, /prog/);
+});
+
+test('prog verify prints the log and the processed line; exit 0 when accepted', (t) => {
+  const r = vxo(['prog', 'verify', `${XDP_DIR}xdp1.o`]);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /processed \d+ insns \(limit 1000000\)/);
+  const r2 = vxo(['prog', 'verify', `${XDP_DIR}xdp1.o`, '--log-level', '2']);
+  t.is(r2.status, 0, r2.stderr);
+  t.true(r2.stdout.split('\n').length > r.stdout.split('\n').length, 'level 2 prints every instruction');
+  t.is(vxo(['prog', 'verify', `${XDP_DIR}xdp1.o`, '--log-level', '3']).status, 2);
+});
+
+test('a rejected program: verify exits 1, run refuses it unless --no-verify', (t) => {
+  // Reads a byte of the packet without checking it against data_end.
+  const obj = join(REPO_ROOT, 'test/fixtures/cli/pkt_unchecked.o');
+  const v = vxo(['prog', 'verify', obj]);
+  t.is(v.status, 1);
+  t.regex(v.stdout, /invalid access to packet/);
+  const run = vxo(['prog', 'run', obj, '--data-in', pkt]);
+  t.is(run.status, 1);
+  t.regex(run.stderr, /verifier rejected/);
+  const forced = vxo(['prog', 'run', obj, '--data-in', pkt, '--no-verify']);
+  t.is(forced.status, 0, forced.stderr);
+  t.regex(forced.stdout, /^Return value: 2,/);
+  t.is(vxo(['prog', 'jit-dump', obj]).status, 1, 'a rejected program is never JIT-compiled');
+});
+
+test('prog jit-dump prints the generated JavaScript; --engine chooses the engine', (t) => {
+  const r = vxo(['prog', 'jit-dump', `${XDP_DIR}xdp1.o`]);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^\/\/ vxo JIT: 57 insns, structured control flow, verified/);
+  t.regex(r.stdout, /function f0\(/);
+  for (const engine of ['interp', 'jit']) {
+    const run = vxo(['prog', 'run', `${XDP_DIR}xdp2.o`, '--data-in', pkt, '--engine', engine, '--json']);
+    t.is(run.status, 0, run.stderr);
+    t.is((JSON.parse(run.stdout) as { retval: number }).retval, 3);
+  }
+  t.is(vxo(['prog', 'run', `${XDP_DIR}xdp2.o`, '--data-in', pkt, '--engine', 'x']).status, 2);
 });

@@ -14,7 +14,8 @@ const frame = udp64();
 const array = (entries = 4, valueSize = 8) => createMap({ name: 'a', type: BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize, maxEntries: entries, flags: 0 });
 
 for (const engine of ENGINES) {
-  const run = (src: string, maps = {}, dataIn = frame, repeat = 1) => bpfProgTestRun(asmXdp(src, maps), { dataIn, engine, repeat });
+  // Unverified on purpose: these cases test the engine's own guard, the bounds checks.
+  const run = (src: string, maps = {}, dataIn = frame, repeat = 1) => bpfProgTestRun(asmXdp(src, maps), { dataIn, engine, repeat, verify: false });
 
   test(`${engine}: xdp_md fields: data_end - data is the frame length, ingress ifindex 1, queue 0`, (t) => {
     t.is(run('ldxw %r2, [%r1+0]\nldxw %r0, [%r1+4]\nsub %r0, %r2\nexit').retval, frame.length);
@@ -39,7 +40,7 @@ for (const engine of ENGINES) {
   });
 
   test(`${engine}: the context is read-only and only 4-byte loads of its fields are valid`, (t) => {
-    t.throws(() => run('stw [%r1+0], 1\nmov %r0, 0\nexit'), { instanceOf: RuntimeFault, message: /read-only context/ });
+    t.throws(() => run("stw [%r1+0], 1\nmov %r0, 0\nexit"), { instanceOf: RuntimeFault, message: /the context is read-only/ });
     t.throws(() => run('ldxdw %r0, [%r1+0]\nexit'), { instanceOf: RuntimeFault, message: /invalid bpf_context access off=0 size=8/ });
     t.throws(() => run('ldxw %r0, [%r1+24]\nexit'), { instanceOf: RuntimeFault, message: /invalid bpf_context access off=24 size=4/ });
   });
@@ -56,7 +57,7 @@ for (const engine of ENGINES) {
 
   test(`${engine}: an infinite loop stops at the instruction budget`, (t) => {
     const prog = asmXdp('mov %r0, 0\nl:\nadd %r0, 1\nja l\nexit');
-    const runner = new XdpProgramRunner(prog, { engine, budget: 10_000 });
+    const runner = new XdpProgramRunner(prog, { engine, budget: 10_000, verify: false });
     runner.xdp.prepare(new Uint8Array(4096), 0, 4096, 256, 64);
     const e = t.throws(() => runner.run(), { instanceOf: RuntimeFault });
     t.is(e!.code, 'ELIMIT');
@@ -140,7 +141,7 @@ for (const engine of ENGINES) {
     t.is(r.dataOut.length, frame.length + 8, 'data_out starts at data_meta');
     t.deepEqual([...r.dataOut.subarray(0, 4)], [0x44, 0x33, 0x22, 0x11]);
     t.is(run('mov %r2, -6\ncall 54\nexit').retval | 0, -13, 'not a multiple of 4: -EACCES');
-    t.is(run('mov %r2, -36\ncall 54\nexit').retval | 0, -13, 'over 32 bytes: -EACCES');
+    t.is(run('mov %r2, -36\ncall 54\nexit').retval, 0, 'up to 252 bytes of metadata (meta_len is a u8)');
     t.is(run('mov %r2, 4\ncall 54\nexit').retval | 0, -22, 'meta after data: -EINVAL');
   });
 

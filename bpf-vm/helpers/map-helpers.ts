@@ -1,7 +1,17 @@
 // bpf_map_lookup_elem / update_elem / delete_elem: the program side of maps.
+import { ERRNO } from '../errno.ts';
 import { REGION_ID, regionTag } from '../interp/regions.ts';
+import { BPF_MAP_TYPE, type BpfMap } from '../maps/map.ts';
 import { ARG, RET, type HelperProto } from './proto.ts';
 import { BPF_FUNC } from './ids.ts';
+
+/**
+ * Device maps are written from user space only; the kernel's verifier refuses programs that update
+ * or delete them. An unverified program gets -EOPNOTSUPP instead of changing the host's devices.
+ */
+function updatableByPrograms(m: BpfMap): boolean {
+  return m.spec.type !== BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP && m.spec.type !== BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH;
+}
 
 export const mapLookupElem: HelperProto = {
   id: BPF_FUNC.map_lookup_elem,
@@ -26,6 +36,7 @@ export const mapUpdateElem: HelperProto = {
   impl(env) {
     const R = env.R;
     const map = env.resolveMap(R[2]!, R[3]!, 'bpf_map_update_elem');
+    if (!updatableByPrograms(map)) { env.setR0Int(-ERRNO.EOPNOTSUPP); return; }
     const key = env.resolveMem(R[4]!, R[5]!, map.spec.keySize, false, 'bpf_map_update_elem key');
     const keyOff = env.addr;
     const value = env.resolveMem(R[6]!, R[7]!, map.spec.valueSize, false, 'bpf_map_update_elem value');
@@ -43,6 +54,7 @@ export const mapDeleteElem: HelperProto = {
   impl(env) {
     const R = env.R;
     const map = env.resolveMap(R[2]!, R[3]!, 'bpf_map_delete_elem');
+    if (!updatableByPrograms(map)) { env.setR0Int(-ERRNO.EOPNOTSUPP); return; }
     const key = env.resolveMem(R[4]!, R[5]!, map.spec.keySize, false, 'bpf_map_delete_elem key');
     env.setR0Int(map.deleteElem(key.u8, env.addr));
   },

@@ -1,6 +1,7 @@
 // bpf_strtol / bpf_strtoul: parse an integer from a buffer that need not be NUL-terminated.
 // Base in flags (0 = auto, 8, 10, 16); leading blanks skipped; returns the bytes consumed,
-// -EINVAL when nothing parses, -ERANGE on overflow; the value goes to an 8-byte result.
+// -EINVAL when nothing parses, -ERANGE on overflow; the value goes to an 8-byte result, which
+// reads 0 after any error.
 import { ERRNO } from '../errno.ts';
 import type { ExecEnv } from '../interp/env.ts';
 import { ARG, RET, type HelperProto } from './proto.ts';
@@ -61,6 +62,12 @@ function writeResult(env: ExecEnv, v: bigint): void {
   r.dv.setBigUint64(env.addr, BigInt.asUintN(64, v), true);
 }
 
+/** The kernel clears the result before parsing, so a failed parse leaves 0 behind, not old data. */
+function parseCleared(env: ExecEnv): Parsed | number {
+  writeResult(env, 0n);
+  return parse(env);
+}
+
 export const strtol: HelperProto = {
   id: BPF_FUNC.strtol,
   name: 'strtol',
@@ -68,7 +75,7 @@ export const strtol: HelperProto = {
   fixedSize: 8,
   ret: RET.RET_INTEGER,
   impl(env) {
-    const p = parse(env);
+    const p = parseCleared(env);
     if (typeof p === 'number') { env.setR0Int(p); return; }
     const v = p.negative ? -p.value : p.value;
     if (BigInt.asIntN(64, v) !== v) { env.setR0Int(-ERRNO.ERANGE); return; }
@@ -84,7 +91,7 @@ export const strtoul: HelperProto = {
   fixedSize: 8,
   ret: RET.RET_INTEGER,
   impl(env) {
-    const p = parse(env);
+    const p = parseCleared(env);
     if (typeof p === 'number') { env.setR0Int(p); return; }
     if (p.negative) { env.setR0Int(-ERRNO.EINVAL); return; }
     writeResult(env, p.value);

@@ -4,6 +4,7 @@ import { csumDiff, csumUpdate } from './csum.ts';
 import { mapDeleteElem, mapLookupElem, mapUpdateElem } from './map-helpers.ts';
 import { getNumaNodeId, getPrandomU32, getSmpProcessorId, ktimeGetNs } from './misc.ts';
 import type { HelperProto } from './proto.ts';
+import { SK_HELPERS } from './sk-helpers.ts';
 import { strtol, strtoul } from './strtol.ts';
 import { tracePrintk } from './trace-printk.ts';
 import { redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail } from './xdp-helpers.ts';
@@ -11,7 +12,7 @@ import { redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail } fr
 export const ALL_HELPERS: readonly HelperProto[] = [
   mapLookupElem, mapUpdateElem, mapDeleteElem, ktimeGetNs, tracePrintk, getPrandomU32,
   getSmpProcessorId, redirect, csumDiff, csumUpdate, getNumaNodeId, xdpAdjustHead, redirectMap,
-  xdpAdjustMeta, xdpAdjustTail, strtol, strtoul,
+  xdpAdjustMeta, xdpAdjustTail, strtol, strtoul, ...SK_HELPERS,
 ];
 
 export const HELPERS_BY_ID: ReadonlyMap<number, HelperProto> = new Map(ALL_HELPERS.map((h) => [h.id, h]));
@@ -21,8 +22,8 @@ const BASE = [mapLookupElem, mapUpdateElem, mapDeleteElem, ktimeGetNs, tracePrin
   getSmpProcessorId, getNumaNodeId, strtol, strtoul];
 
 const BY_PROG_TYPE = new Map<number, ReadonlyMap<number, HelperProto>>([
-  [BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, byId([...BASE, csumDiff, redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail])],
-  [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS, byId([...BASE, csumDiff, csumUpdate])],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, byId([...BASE, csumDiff, redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, ...SK_HELPERS])],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS, byId([...BASE, csumDiff, csumUpdate, ...SK_HELPERS])],
   [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT, byId([...BASE, csumDiff, csumUpdate])],
   [BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, byId(BASE)],
 ]);

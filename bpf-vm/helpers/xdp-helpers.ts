@@ -1,6 +1,6 @@
 // Helpers that move an XDP buffer's bounds or choose its destination (net/core/filter.c's rules).
 import { ERRNO } from '../errno.ts';
-import type { ExecEnv } from '../interp/env.ts';
+import { clearRedirect, type ExecEnv } from '../interp/env.ts';
 import { BPF_MAP_TYPE } from '../maps/map.ts';
 import { ETH_HLEN, XDP_ACTION, XDP_FRAME_SIZE, XDP_META_MAX, type XdpBuff } from '../prog/xdp.ts';
 import { ARG, RET, type HelperProto } from './proto.ts';
@@ -92,9 +92,8 @@ export const redirect: HelperProto = {
       env.setR0Int(XDP_ACTION.XDP_ABORTED);
       return;
     }
+    clearRedirect(env.redirect);
     env.redirect.ifindex = R[2]! >>> 0;
-    env.redirect.map = undefined;
-    env.redirect.key = 0;
     env.setR0Int(XDP_ACTION.XDP_REDIRECT);
   },
 };
@@ -122,16 +121,21 @@ export const redirectMap: HelperProto = {
       throw env.fault(`bpf_redirect_map: map type ${type} is not a device map`);
     }
     const key = R[4]!;
+    const broadcast = (flags & BPF_F_BROADCAST) !== 0;
     KEY_DV.setUint32(0, key, true);
     const off = map.lookupValueOffset(KEY_U8, 0, env.cpu);
-    if (off < 0) {
+    clearRedirect(env.redirect);
+    // With BPF_F_BROADCAST the key does not matter: the frame goes to every device in the map.
+    if (off < 0 && !broadcast) {
       env.setR0Int(flags & ACTION_MASK);
       return;
     }
     const v = map.values;
-    env.redirect.ifindex = (v[off]! | (v[off + 1]! << 8) | (v[off + 2]! << 16) | (v[off + 3]! << 24)) >>> 0;
+    env.redirect.ifindex = broadcast ? 0 : (v[off]! | (v[off + 1]! << 8) | (v[off + 2]! << 16) | (v[off + 3]! << 24)) >>> 0;
     env.redirect.map = map;
     env.redirect.key = key >>> 0;
+    env.redirect.broadcast = broadcast;
+    env.redirect.excludeIngress = (flags & BPF_F_EXCLUDE_INGRESS) !== 0;
     env.setR0Int(XDP_ACTION.XDP_REDIRECT);
   },
 };

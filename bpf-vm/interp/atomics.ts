@@ -1,7 +1,9 @@
-// BPF_STX | BPF_ATOMIC on a region. 32-bit ops and 64-bit non-fetching add/or/and/xor use Int32
-// Atomics on the low and high words (a non-fetching add carries into the high word with a second
-// atomic add, so concurrent counters never lose an increment); 64-bit fetch, xchg and cmpxchg use
-// BigInt64Array atomics, which are exact but slower, and rare in XDP programs.
+// BPF_STX | BPF_ATOMIC on a region. Every operation is atomic on its whole width, as the kernel's
+// locked instructions are: a 64-bit reader on another thread never sees half of an update.
+// 32-bit ops use Int32 Atomics. A 64-bit add of a value that fits in 31 bits without carrying out
+// of the low word (a counter's increment, nearly always) is a compare-and-swap of the low word
+// alone, which leaves the high word untouched and so is atomic for 64-bit readers too; every other
+// 64-bit operation uses BigInt64Array atomics, exact but slower.
 import { BPF_ATOMIC_OP } from '../isa/opcodes.ts';
 import type { Region } from './regions.ts';
 
@@ -46,29 +48,17 @@ export function atomic64(R: Int32Array, r: Region, a: number, s: number, op: num
   const lo = R[s]!, hi = R[s + 1]!;
   const arr = r.i32;
   const i = a >>> 2;
-  if ((op & BPF_ATOMIC_OP.BPF_FETCH) === 0) {
-    switch (op) {
-      case BPF_ATOMIC_OP.BPF_ADD: {
-        const oldLo = Atomics.add(arr, i, lo);
-        const carry = (oldLo >>> 0) + (lo >>> 0) > 0xffffffff ? 1 : 0;
-        if (hi !== 0 || carry !== 0) Atomics.add(arr, i + 1, (hi + carry) | 0);
-        return;
-      }
-      case BPF_ATOMIC_OP.BPF_OR: Atomics.or(arr, i, lo); Atomics.or(arr, i + 1, hi); return;
-      case BPF_ATOMIC_OP.BPF_AND: Atomics.and(arr, i, lo); Atomics.and(arr, i + 1, hi); return;
-      default: Atomics.xor(arr, i, lo); Atomics.xor(arr, i + 1, hi); return;
-    }
-  }
+  if (op === BPF_ATOMIC_OP.BPF_ADD && addLow32(arr, i, lo, hi)) return;
   const view = big64(r);
   const j = (r.u8.byteOffset + a) >>> 3;
   const v = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0));
   let old: bigint;
-  switch (op) {
-    case BPF_ATOMIC_OP.BPF_ADD | BPF_ATOMIC_OP.BPF_FETCH: old = Atomics.add(view, j, v); break;
-    case BPF_ATOMIC_OP.BPF_OR | BPF_ATOMIC_OP.BPF_FETCH: old = Atomics.or(view, j, v); break;
-    case BPF_ATOMIC_OP.BPF_AND | BPF_ATOMIC_OP.BPF_FETCH: old = Atomics.and(view, j, v); break;
-    case BPF_ATOMIC_OP.BPF_XOR | BPF_ATOMIC_OP.BPF_FETCH: old = Atomics.xor(view, j, v); break;
-    case BPF_ATOMIC_OP.BPF_XCHG: old = Atomics.exchange(view, j, v); break;
+  switch (op & ~BPF_ATOMIC_OP.BPF_FETCH) {
+    case BPF_ATOMIC_OP.BPF_ADD: old = Atomics.add(view, j, v); break;
+    case BPF_ATOMIC_OP.BPF_OR: old = Atomics.or(view, j, v); break;
+    case BPF_ATOMIC_OP.BPF_AND: old = Atomics.and(view, j, v); break;
+    case BPF_ATOMIC_OP.BPF_XOR: old = Atomics.xor(view, j, v); break;
+    case BPF_ATOMIC_OP.BPF_XCHG & ~BPF_ATOMIC_OP.BPF_FETCH: old = Atomics.exchange(view, j, v); break;
     default: {
       const expected = BigInt.asIntN(64, (BigInt(R[1]!) << 32n) | BigInt(R[0]! >>> 0));
       old = Atomics.compareExchange(view, j, expected, v);
@@ -76,5 +66,18 @@ export function atomic64(R: Int32Array, r: Region, a: number, s: number, op: num
       return;
     }
   }
-  R[s] = Number(BigInt.asIntN(32, old)); R[s + 1] = Number(BigInt.asIntN(32, old >> 32n));
+  if (op & BPF_ATOMIC_OP.BPF_FETCH) { R[s] = Number(BigInt.asIntN(32, old)); R[s + 1] = Number(BigInt.asIntN(32, old >> 32n)); }
+}
+
+/**
+ * The fast path of a non-fetching 64-bit add: when the addend is a small non-negative value and
+ * the low word does not carry, a CAS of the low word is the whole update. False: use 64-bit atomics.
+ */
+export function addLow32(arr: Int32Array, i: number, lo: number, hi: number): boolean {
+  if (hi !== 0 || lo < 0) return false;
+  for (;;) {
+    const old = Atomics.load(arr, i);
+    if ((old >>> 0) + lo > 0xffffffff) return false;
+    if (Atomics.compareExchange(arr, i, old, (old + lo) | 0) === old) return true;
+  }
 }

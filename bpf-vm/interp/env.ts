@@ -1,6 +1,6 @@
 // Everything one execution of a program touches: registers, address space, maps, the packet.
 // Engines and helpers share it, so a helper behaves the same under the interpreter and the JIT.
-import type { BpfMap } from '../maps/map.ts';
+import { BPF_MAP_FLAG, BPF_MAP_TYPE, type BpfMap } from '../maps/map.ts';
 import { RuntimeFault } from '../errors.ts';
 import type { XdpBuff } from '../prog/xdp.ts';
 import { formatPointer, isMapPtrTag, isRegionTag, REGION_ID, Region } from './regions.ts';
@@ -11,10 +11,29 @@ export type CtxLoad = (env: ExecEnv, off: number, size: number, d: number) => bo
 
 /** Where an XDP program asked its packet to go (bpf_redirect / bpf_redirect_map). */
 export interface RedirectTarget {
+  /** The target device; 0 when nothing was chosen (a redirect that fails) or for a broadcast. */
   ifindex: number;
   /** The DEVMAP used, when the redirect went through bpf_redirect_map. */
   map: BpfMap | undefined;
   key: number;
+  /** BPF_F_BROADCAST: every device in `map` (BPF_F_EXCLUDE_INGRESS: but the one it came in on). */
+  broadcast: boolean;
+  excludeIngress: boolean;
+}
+
+export function clearRedirect(r: RedirectTarget): void {
+  r.ifindex = 0;
+  r.map = undefined;
+  r.key = 0;
+  r.broadcast = false;
+  r.excludeIngress = false;
+}
+
+/** Programs may not write .rodata-like maps, nor device maps' entries (the kernel sets RDONLY_PROG). */
+export function writableByPrograms(m: BpfMap): boolean {
+  const t = m.spec.type;
+  if (t === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP || t === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH) return false;
+  return (m.spec.flags & BPF_MAP_FLAG.BPF_F_RDONLY_PROG) === 0;
 }
 
 export class ExecEnv {
@@ -29,7 +48,7 @@ export class ExecEnv {
   /** The program counter of the instruction being executed, for faults raised inside helpers. */
   pc = 0;
   xdp: XdpBuff | undefined = undefined;
-  redirect: RedirectTarget = { ifindex: 0, map: undefined, key: 0 };
+  redirect: RedirectTarget = { ifindex: 0, map: undefined, key: 0, broadcast: false, excludeIngress: false };
   trace: TraceSink = () => {};
   /** The program type's context loads (xdp_md fields become packet pointers); false = invalid access. */
   ctxLoad: CtxLoad = () => false;
@@ -43,8 +62,7 @@ export class ExecEnv {
     this.regions[REGION_ID.STACK] = new Region(REGION_ID.STACK, 'stack', 'stack', new Uint8Array(8 * 512), true);
     this.maps.forEach((m, i) => {
       const id = REGION_ID.FIRST_MAP + i;
-      const readOnlyForProg = (m.spec.flags & 0x80) !== 0;
-      this.regions[id] = new Region(id, 'map_value', m.spec.name, m.values, !readOnlyForProg);
+      this.regions[id] = new Region(id, 'map_value', m.spec.name, m.values, writableByPrograms(m));
     });
   }
 

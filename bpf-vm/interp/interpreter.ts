@@ -8,7 +8,9 @@ import type { ExecEnv } from './env.ts';
 import {
   arsh64, lsh64, mul64, OUT, rsh64, sdiv32, sdiv64, smod32, smod64, udiv64, umod64,
 } from './int64.ts';
-import { formatPointer, REGION_ID, regionTag, type Region } from './regions.ts';
+import { budgetFault, callDepthFault, ctxFault, memFault, misalignedAtomicFault } from './faults.ts';
+import { legacyPacketLoad, legacySize } from './legacy-packet-load.ts';
+import { REGION_ID, regionTag } from './regions.ts';
 
 const CTX_HI = regionTag(REGION_ID.CTX);
 const STACK_HI = regionTag(REGION_ID.STACK);
@@ -28,7 +30,7 @@ export interface InterpreterOptions {
 
 export class Interpreter {
   readonly name = 'interp' as const;
-  private readonly saved = new Int32Array(MAX_CALL_FRAMES * 10);
+  private readonly saved = new Int32Array(MAX_CALL_FRAMES * 20);
   private readonly retPc = new Int32Array(MAX_CALL_FRAMES);
   private readonly budget: number;
 
@@ -46,6 +48,10 @@ export class Interpreter {
     let budget = this.budget;
     let depth = 0;
     let pc = 0;
+    // Engines agree on registers the program has not written: r0 and r6-r9 start at zero, r1-r5
+    // are the caller's arguments, and a bpf-to-bpf call preserves r1-r9 for its caller.
+    R[0] = 0; R[1] = 0;
+    for (let i = 12; i < 20; i++) R[i] = 0;
     R[FP] = STACK_TOP;
     R[FP + 1] = STACK_HI;
     // Only the current frame and its callers' frames (above it) are addressable: a frame's lower
@@ -128,64 +134,64 @@ export class Interpreter {
         case 0xdc: { this.bswap(d, imm[pc]!); break; }
 
         // ---- jumps ----
-        case 0x05: { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; break; }
-        case 0x06: { const o = imm[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; break; }
-        case 0x15: if (R[d] === imm[pc] && R[d + 1] === imm[pc]! >> 31) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x1d: { const s = (w >>> 16); if (R[d] === R[s] && R[d + 1] === R[s + 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x55: if (R[d] !== imm[pc] || R[d + 1] !== imm[pc]! >> 31) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x5d: { const s = (w >>> 16); if (R[d] !== R[s] || R[d + 1] !== R[s + 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x25: { const b = imm[pc]!; if ((R[d + 1]! === b >> 31 ? (R[d]! >>> 0) > (b >>> 0) : (R[d + 1]! >>> 0) > (b >> 31 >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x2d: { const s = (w >>> 16); if ((R[d + 1]! === R[s + 1]! ? (R[d]! >>> 0) > (R[s]! >>> 0) : (R[d + 1]! >>> 0) > (R[s + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x35: { const b = imm[pc]!; if (!(b >> 31 === R[d + 1]! ? (b >>> 0) > (R[d]! >>> 0) : (b >> 31 >>> 0) > (R[d + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x3d: { const s = (w >>> 16); if (!(R[s + 1]! === R[d + 1]! ? (R[s]! >>> 0) > (R[d]! >>> 0) : (R[s + 1]! >>> 0) > (R[d + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xa5: { const b = imm[pc]!; if ((b >> 31 === R[d + 1]! ? (b >>> 0) > (R[d]! >>> 0) : (b >> 31 >>> 0) > (R[d + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xad: { const s = (w >>> 16); if ((R[s + 1]! === R[d + 1]! ? (R[s]! >>> 0) > (R[d]! >>> 0) : (R[s + 1]! >>> 0) > (R[d + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xb5: { const b = imm[pc]!; if (!(R[d + 1]! === b >> 31 ? (R[d]! >>> 0) > (b >>> 0) : (R[d + 1]! >>> 0) > (b >> 31 >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xbd: { const s = (w >>> 16); if (!(R[d + 1]! === R[s + 1]! ? (R[d]! >>> 0) > (R[s]! >>> 0) : (R[d + 1]! >>> 0) > (R[s + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x65: { const b = imm[pc]!; if ((R[d + 1]! === b >> 31 ? (R[d]! >>> 0) > (b >>> 0) : R[d + 1]! > b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x6d: { const s = (w >>> 16); if ((R[d + 1]! === R[s + 1]! ? (R[d]! >>> 0) > (R[s]! >>> 0) : R[d + 1]! > R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x75: { const b = imm[pc]!; if (!(b >> 31 === R[d + 1]! ? (b >>> 0) > (R[d]! >>> 0) : b >> 31 > R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x7d: { const s = (w >>> 16); if (!(R[s + 1]! === R[d + 1]! ? (R[s]! >>> 0) > (R[d]! >>> 0) : R[s + 1]! > R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xc5: { const b = imm[pc]!; if ((b >> 31 === R[d + 1]! ? (b >>> 0) > (R[d]! >>> 0) : b >> 31 > R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xcd: { const s = (w >>> 16); if ((R[s + 1]! === R[d + 1]! ? (R[s]! >>> 0) > (R[d]! >>> 0) : R[s + 1]! > R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xd5: { const b = imm[pc]!; if (!(R[d + 1]! === b >> 31 ? (R[d]! >>> 0) > (b >>> 0) : R[d + 1]! > b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0xdd: { const s = (w >>> 16); if (!(R[d + 1]! === R[s + 1]! ? (R[d]! >>> 0) > (R[s]! >>> 0) : R[d + 1]! > R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x45: { const b = imm[pc]!; if ((R[d]! & b) !== 0 || (R[d + 1]! & (b >> 31)) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
-        case 0x4d: { const s = (w >>> 16); if ((R[d]! & R[s]!) !== 0 || (R[d + 1]! & R[s + 1]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break; }
+        case 0x05: { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; break; }
+        case 0x06: { const o = imm[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; break; }
+        case 0x15: if (R[d] === imm[pc] && R[d + 1] === imm[pc]! >> 31) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x1d: { const s = (w >>> 16); if (R[d] === R[s] && R[d + 1] === R[s + 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0x55: if (R[d] !== imm[pc] || R[d + 1] !== imm[pc]! >> 31) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x5d: { const s = (w >>> 16); if (R[d] !== R[s] || R[d + 1] !== R[s + 1]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0x25: { const b = imm[pc]!; if ((R[d + 1]! === b >> 31 ? (R[d]! >>> 0) > (b >>> 0) : (R[d + 1]! >>> 0) > (b >> 31 >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0x2d: { const s = (w >>> 16); if ((R[d + 1]! === R[s + 1]! ? (R[d]! >>> 0) > (R[s]! >>> 0) : (R[d + 1]! >>> 0) > (R[s + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0x35: { const b = imm[pc]!; if (!(b >> 31 === R[d + 1]! ? (b >>> 0) > (R[d]! >>> 0) : (b >> 31 >>> 0) > (R[d + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0x3d: { const s = (w >>> 16); if (!(R[s + 1]! === R[d + 1]! ? (R[s]! >>> 0) > (R[d]! >>> 0) : (R[s + 1]! >>> 0) > (R[d + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0xa5: { const b = imm[pc]!; if ((b >> 31 === R[d + 1]! ? (b >>> 0) > (R[d]! >>> 0) : (b >> 31 >>> 0) > (R[d + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0xad: { const s = (w >>> 16); if ((R[s + 1]! === R[d + 1]! ? (R[s]! >>> 0) > (R[d]! >>> 0) : (R[s + 1]! >>> 0) > (R[d + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0xb5: { const b = imm[pc]!; if (!(R[d + 1]! === b >> 31 ? (R[d]! >>> 0) > (b >>> 0) : (R[d + 1]! >>> 0) > (b >> 31 >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0xbd: { const s = (w >>> 16); if (!(R[d + 1]! === R[s + 1]! ? (R[d]! >>> 0) > (R[s]! >>> 0) : (R[d + 1]! >>> 0) > (R[s + 1]! >>> 0))) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0x65: { const b = imm[pc]!; if ((R[d + 1]! === b >> 31 ? (R[d]! >>> 0) > (b >>> 0) : R[d + 1]! > b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0x6d: { const s = (w >>> 16); if ((R[d + 1]! === R[s + 1]! ? (R[d]! >>> 0) > (R[s]! >>> 0) : R[d + 1]! > R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0x75: { const b = imm[pc]!; if (!(b >> 31 === R[d + 1]! ? (b >>> 0) > (R[d]! >>> 0) : b >> 31 > R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0x7d: { const s = (w >>> 16); if (!(R[s + 1]! === R[d + 1]! ? (R[s]! >>> 0) > (R[d]! >>> 0) : R[s + 1]! > R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0xc5: { const b = imm[pc]!; if ((b >> 31 === R[d + 1]! ? (b >>> 0) > (R[d]! >>> 0) : b >> 31 > R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0xcd: { const s = (w >>> 16); if ((R[s + 1]! === R[d + 1]! ? (R[s]! >>> 0) > (R[d]! >>> 0) : R[s + 1]! > R[d + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0xd5: { const b = imm[pc]!; if (!(R[d + 1]! === b >> 31 ? (R[d]! >>> 0) > (b >>> 0) : R[d + 1]! > b >> 31)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0xdd: { const s = (w >>> 16); if (!(R[d + 1]! === R[s + 1]! ? (R[d]! >>> 0) > (R[s]! >>> 0) : R[d + 1]! > R[s + 1]!)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0x45: { const b = imm[pc]!; if ((R[d]! & b) !== 0 || (R[d + 1]! & (b >> 31)) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
+        case 0x4d: { const s = (w >>> 16); if ((R[d]! & R[s]!) !== 0 || (R[d + 1]! & R[s + 1]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break; }
 
         // ---- JMP32: low halves only ----
-        case 0x16: if (R[d] === imm[pc]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x1e: if (R[d] === R[(w >>> 16)]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x56: if (R[d] !== imm[pc]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x5e: if (R[d] !== R[(w >>> 16)]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x26: if ((R[d]! >>> 0) > (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x2e: if ((R[d]! >>> 0) > (R[(w >>> 16)]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x36: if ((R[d]! >>> 0) >= (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x3e: if ((R[d]! >>> 0) >= (R[(w >>> 16)]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0xa6: if ((R[d]! >>> 0) < (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0xae: if ((R[d]! >>> 0) < (R[(w >>> 16)]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0xb6: if ((R[d]! >>> 0) <= (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0xbe: if ((R[d]! >>> 0) <= (R[(w >>> 16)]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x66: if (R[d]! > imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x6e: if (R[d]! > R[(w >>> 16)]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x76: if (R[d]! >= imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x7e: if (R[d]! >= R[(w >>> 16)]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0xc6: if (R[d]! < imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0xce: if (R[d]! < R[(w >>> 16)]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0xd6: if (R[d]! <= imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0xde: if (R[d]! <= R[(w >>> 16)]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x46: if ((R[d]! & imm[pc]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
-        case 0x4e: if ((R[d]! & R[(w >>> 16)]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw this.budgetFault(pc); pc += o; } break;
+        case 0x16: if (R[d] === imm[pc]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x1e: if (R[d] === R[(w >>> 16)]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x56: if (R[d] !== imm[pc]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x5e: if (R[d] !== R[(w >>> 16)]) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x26: if ((R[d]! >>> 0) > (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x2e: if ((R[d]! >>> 0) > (R[(w >>> 16)]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x36: if ((R[d]! >>> 0) >= (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x3e: if ((R[d]! >>> 0) >= (R[(w >>> 16)]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0xa6: if ((R[d]! >>> 0) < (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0xae: if ((R[d]! >>> 0) < (R[(w >>> 16)]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0xb6: if ((R[d]! >>> 0) <= (imm[pc]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0xbe: if ((R[d]! >>> 0) <= (R[(w >>> 16)]! >>> 0)) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x66: if (R[d]! > imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x6e: if (R[d]! > R[(w >>> 16)]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x76: if (R[d]! >= imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x7e: if (R[d]! >= R[(w >>> 16)]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0xc6: if (R[d]! < imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0xce: if (R[d]! < R[(w >>> 16)]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0xd6: if (R[d]! <= imm[pc]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0xde: if (R[d]! <= R[(w >>> 16)]!) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x46: if ((R[d]! & imm[pc]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
+        case 0x4e: if ((R[d]! & R[(w >>> 16)]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
 
         // ---- calls and exit ----
         case 0x85: env.pc = pc; helpers[pc]!.impl(env); break;
         case 0x8d: {
-          if (depth + 1 >= MAX_CALL_FRAMES) throw new RuntimeFault(pc, `call depth exceeds ${MAX_CALL_FRAMES} frames`, 'ELIMIT');
-          for (let i = 0, b = depth * 10; i < 10; i++) saved[b + i] = R[12 + i]!;
+          if (depth + 1 >= MAX_CALL_FRAMES) throw callDepthFault(pc);
+          for (let i = 0, b = depth * 20; i < 20; i++) saved[b + i] = R[2 + i]!;
           retPc[depth++] = pc + 1;
           R[FP] = R[FP]! - MAX_BPF_STACK;
           stack.lo -= MAX_BPF_STACK;
-          if ((budget -= 1) < 0) throw this.budgetFault(pc);
+          if ((budget -= 1) < 0) throw budgetFault(pc, this.budget);
           pc += 1 + imm[pc]!;
           continue;
         }
@@ -193,7 +199,7 @@ export class Interpreter {
           if (depth === 0) return;
           depth--;
           stack.lo += MAX_BPF_STACK;
-          for (let i = 0, b = depth * 10; i < 10; i++) R[12 + i] = saved[b + i]!;
+          for (let i = 0, b = depth * 20; i < 20; i++) R[2 + i] = saved[b + i]!;
           pc = retPc[depth]!;
           continue;
         }
@@ -203,65 +209,65 @@ export class Interpreter {
 
         // ---- LDX ----
         case 0x61: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
-          if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 4, d)) throw this.ctxFault(pc, a, 4); break; }
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw this.memFault(pc, s, 4, 'read', g);
+          if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 4, d)) throw ctxFault(pc, a, 4); break; }
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 4, 'read', g);
           R[d] = g.dv.getInt32(a, true); R[d + 1] = 0; break; }
         case 0x69: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
-          if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 2, d)) throw this.ctxFault(pc, a, 2); break; }
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 2 > g.hi) throw this.memFault(pc, s, 2, 'read', g);
+          if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 2, d)) throw ctxFault(pc, a, 2); break; }
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 2 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 2, 'read', g);
           R[d] = g.dv.getUint16(a, true); R[d + 1] = 0; break; }
         case 0x71: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
-          if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 1, d)) throw this.ctxFault(pc, a, 1); break; }
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 1 > g.hi) throw this.memFault(pc, s, 1, 'read', g);
+          if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 1, d)) throw ctxFault(pc, a, 1); break; }
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 1 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 1, 'read', g);
           R[d] = g.u8[a]!; R[d + 1] = 0; break; }
         case 0x79: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
-          if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 8, d)) throw this.ctxFault(pc, a, 8); break; }
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 8 > g.hi) throw this.memFault(pc, s, 8, 'read', g);
+          if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 8, d)) throw ctxFault(pc, a, 8); break; }
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 8 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 8, 'read', g);
           R[d] = g.dv.getInt32(a, true); R[d + 1] = g.dv.getInt32(a + 4, true); break; }
         case 0x81: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw this.memFault(pc, s, 4, 'read', g);
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 4, 'read', g);
           const v = g.dv.getInt32(a, true); R[d] = v; R[d + 1] = v >> 31; break; }
         case 0x89: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 2 > g.hi) throw this.memFault(pc, s, 2, 'read', g);
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 2 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 2, 'read', g);
           const v = g.dv.getInt16(a, true); R[d] = v; R[d + 1] = v >> 31; break; }
         case 0x91: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 1 > g.hi) throw this.memFault(pc, s, 1, 'read', g);
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 1 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 1, 'read', g);
           const v = g.dv.getInt8(a); R[d] = v; R[d + 1] = v >> 31; break; }
 
         // ---- ST (immediate) ----
         case 0x62: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
-          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 4 > g.hi) throw this.memFault(pc, d, 4, 'write', g);
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 4 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 4, 'write', g);
           g.dv.setInt32(a, imm[pc]!, true); break; }
         case 0x6a: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
-          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 2 > g.hi) throw this.memFault(pc, d, 2, 'write', g);
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 2 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 2, 'write', g);
           g.dv.setInt16(a, imm[pc]!, true); break; }
         case 0x72: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
-          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 1 > g.hi) throw this.memFault(pc, d, 1, 'write', g);
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 1 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 1, 'write', g);
           g.u8[a] = imm[pc]!; break; }
         case 0x7a: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
-          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 8 > g.hi) throw this.memFault(pc, d, 8, 'write', g);
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 8 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 8, 'write', g);
           const v = imm[pc]!; g.dv.setInt32(a, v, true); g.dv.setInt32(a + 4, v >> 31, true); break; }
 
         // ---- STX ----
         case 0x63: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
-          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 4 > g.hi) throw this.memFault(pc, d, 4, 'write', g);
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 4 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 4, 'write', g);
           g.dv.setInt32(a, R[(w >>> 16)]!, true); break; }
         case 0x6b: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
-          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 2 > g.hi) throw this.memFault(pc, d, 2, 'write', g);
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 2 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 2, 'write', g);
           g.dv.setInt16(a, R[(w >>> 16)]!, true); break; }
         case 0x73: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
-          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 1 > g.hi) throw this.memFault(pc, d, 1, 'write', g);
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 1 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 1, 'write', g);
           g.u8[a] = R[(w >>> 16)]!; break; }
         case 0x7b: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
-          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 8 > g.hi) throw this.memFault(pc, d, 8, 'write', g);
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 8 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 8, 'write', g);
           const s = (w >>> 16); g.dv.setInt32(a, R[s]!, true); g.dv.setInt32(a + 4, R[s + 1]!, true); break; }
 
         // ---- atomics ----
         case 0xc3: case 0xdb: {
           const size = (w & 0xff) === 0xdb ? 8 : 4;
           const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
-          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + size > g.hi) throw this.memFault(pc, d, size, 'atomic', g);
-          if ((a & (size - 1)) !== 0 || g.i32.length === 0) throw new RuntimeFault(pc, `invalid memory access: misaligned atomic of ${size} bytes at ${g.name}+${a}`);
+          if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + size > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, size, 'atomic', g);
+          if ((a & (size - 1)) !== 0 || g.i32.length === 0) throw misalignedAtomicFault(pc, size, g, a);
           if (size === 4) atomic32(R, g, a, (w >>> 16), imm[pc]!);
           else atomic64(R, g, a, (w >>> 16), imm[pc]!);
           break;
@@ -269,7 +275,7 @@ export class Interpreter {
 
         // ---- legacy packet loads (BPF_ABS / BPF_IND): r0 = big-endian packet bytes, or exit 0 ----
         case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50:
-          if (!this.ldPacket(pc)) { R[0] = 0; R[1] = 0; return; }
+          if (!this.ldPacket(pc, w)) { R[0] = 0; R[1] = 0; return; }
           break;
 
         default:
@@ -287,37 +293,16 @@ export class Interpreter {
     else { R[d] = bswap32(R[d + 1]!); R[d + 1] = bswap32(lo); }
   }
 
-  /** BPF_LD | BPF_ABS/BPF_IND: reads from the packet behind the context; false ends the program. */
-  private ldPacket(pc: number): boolean {
-    const { code, src, imm } = this.prog;
+  /** BPF_LD | BPF_ABS/BPF_IND into r0; false ends the program (offset outside the packet). */
+  private ldPacket(pc: number, w: number): boolean {
     const R = this.env.R;
-    const c = code[pc]!;
-    const size = (c & 0x18) === 0x10 ? 1 : (c & 0x18) === 0x08 ? 2 : 4;
-    const g = this.env.regions[REGION_ID.PACKET];
-    if (g === undefined) throw new RuntimeFault(pc, 'legacy packet load without a packet');
-    // Offsets count from the start of packet data, not from the metadata before it.
-    const base = this.env.xdp ? this.env.xdp.data : g.lo;
-    let a = base + imm[pc]!;
-    if ((c & 0xe0) === 0x40) a += R[src[pc]! << 1]!;
-    if (a < base || a + size > g.hi) return false;
-    R[0] = size === 1 ? g.u8[a]! : size === 2 ? g.dv.getUint16(a, false) : g.dv.getInt32(a, false);
+    let offset = this.prog.imm[pc]!;
+    if ((w & 0xe0) === 0x40) offset += R[w >>> 16]!;
+    const v = legacyPacketLoad(this.env, pc, legacySize(w & 0xff), offset);
+    if (v === undefined) return false;
+    R[0] = v;
     R[1] = 0;
     return true;
   }
 
-  private memFault(pc: number, reg: number, size: number, what: string, g: Region | undefined): RuntimeFault {
-    const R = this.env.R;
-    const o = this.prog.off[pc]!;
-    if (R[reg + 1] === CTX_HI) return new RuntimeFault(pc, `invalid memory access: ${what} of ${size} bytes to the read-only context at r${reg >> 1}${o < 0 ? '' : '+'}${o}`);
-    const where = g ? ` (${g.name}${g.writable || what === 'read' ? '' : ', read-only'}, valid ${g.lo}..${g.hi})` : '';
-    return new RuntimeFault(pc, `invalid memory access: ${what} of ${size} bytes at r${reg >> 1}${o < 0 ? '' : '+'}${o} = ${formatPointer(R[reg]!, R[reg + 1]!)}${where}`);
-  }
-
-  private ctxFault(pc: number, a: number, size: number): RuntimeFault {
-    return new RuntimeFault(pc, `invalid memory access: invalid bpf_context access off=${a} size=${size}`);
-  }
-
-  private budgetFault(pc: number): RuntimeFault {
-    return new RuntimeFault(pc, `instruction budget of ${this.budget} exhausted (infinite loop?)`, 'ELIMIT');
-  }
 }

@@ -5,14 +5,14 @@
 // instructions on the value, which work here through Int32Array/BigInt64Array views of `values`).
 //
 // Layout: buffers[0] holds the values, slot i at i * round_up(value_size, 8).
-import type { BpfMap, MapSpec } from './map.ts';
+import { BPF_UPDATE, type BpfMap, type MapSpec } from './map.ts';
 import type { SharedMapState } from './shared.ts';
 import {
   BPF_F_LOCK, E2BIG, EEXIST, EFAULT, EINVAL, allocShared, checkShared, copyBytes, readU32, roundUp8, u32Key,
   unknownUpdateFlags,
 } from './mem.ts';
 
-const BPF_NOEXIST = 1;
+const { BPF_NOEXIST } = BPF_UPDATE;
 
 export function arrayValuesBytes(spec: MapSpec): number {
   return spec.maxEntries * roundUp8(spec.valueSize);

@@ -2,7 +2,7 @@
 // map in shared memory; and the other half, reopening a shared map in another worker.
 import type { BpfMap, MapSpec } from './map.ts';
 import type { SharedMapState } from './shared.ts';
-import { BPF_MAP_TYPE } from './map.ts';
+import { BPF_MAP_FLAG, BPF_MAP_TYPE } from './map.ts';
 import { BpfError, type BpfErrorCode } from '../errors.ts';
 import { ArrayMap, arrayValuesBytes } from './array.ts';
 import { PercpuArrayMap, percpuArrayValuesBytes } from './percpu-array.ts';
@@ -22,20 +22,7 @@ export const DEFAULT_MAX_BYTES = 1 << 30;
 /** More CPUs than any worker pool here will have; keeps nrCpus * value sizes sane. */
 const MAX_NR_CPUS = 256;
 
-/** map_flags bits from uapi bpf.h that map creation knows (map.ts names the ones others use). */
-const F = {
-  BPF_F_NO_PREALLOC: 1 << 0,
-  BPF_F_NO_COMMON_LRU: 1 << 1,
-  BPF_F_NUMA_NODE: 1 << 2,
-  BPF_F_RDONLY: 1 << 3,
-  BPF_F_WRONLY: 1 << 4,
-  BPF_F_ZERO_SEED: 1 << 6,
-  BPF_F_RDONLY_PROG: 1 << 7,
-  BPF_F_WRONLY_PROG: 1 << 8,
-  BPF_F_MMAPABLE: 1 << 10,
-  BPF_F_PRESERVE_ELEMS: 1 << 11,
-  BPF_F_INNER_MAP: 1 << 12,
-} as const;
+const F = BPF_MAP_FLAG;
 
 const BPF_F_ACCESS_MASK = F.BPF_F_RDONLY | F.BPF_F_WRONLY | F.BPF_F_RDONLY_PROG | F.BPF_F_WRONLY_PROG;
 const ARRAY_CREATE_FLAG_MASK =

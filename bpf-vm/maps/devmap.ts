@@ -9,13 +9,12 @@
 // BigInt is affordable), and there is nothing else to serialise. The ifindex and prog fd are kept
 // as given: resolving them to devices and programs is the caller's business (the kernel would also
 // replace the fd by the program id on lookup).
-import type { BpfMap, MapSpec } from './map.ts';
+import { BPF_UPDATE, type BpfMap, type MapSpec } from './map.ts';
 import type { SharedMapState } from './shared.ts';
 import { arrayNextKey } from './array.ts';
 import { E2BIG, EEXIST, EFAULT, EINVAL, allocShared, checkShared, readU32 } from './mem.ts';
 
-const BPF_NOEXIST = 1;
-const BPF_EXIST = 2;
+const { BPF_NOEXIST, BPF_EXIST } = BPF_UPDATE;
 const SLOT = 8;
 
 export function devmapValuesBytes(spec: MapSpec): number {

@@ -42,7 +42,7 @@
 // While a recycled element is rewritten, its hash word is first set to a value that neither the
 // old nor the new key hashes to, and the new hash is stored last, so a stale reader still holding
 // that element matches neither key while its value is in flux.
-import type { BpfMap, MapSpec } from './map.ts';
+import { BPF_UPDATE, type BpfMap, type MapSpec } from './map.ts';
 import type { SharedMapState } from './shared.ts';
 import { BpfError } from '../errors.ts';
 import { jhash1word, jhash2, jhash2words } from './jhash.ts';
@@ -52,8 +52,7 @@ import {
   unknownUpdateFlags,
 } from './mem.ts';
 
-const BPF_NOEXIST = 1;
-const BPF_EXIST = 2;
+const { BPF_NOEXIST, BPF_EXIST } = BPF_UPDATE;
 /** BPF_F_ZERO_SEED: the map hashes with seed 0 (the kernel otherwise draws a random seed). */
 const BPF_F_ZERO_SEED = 1 << 6;
 /**

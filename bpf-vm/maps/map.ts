@@ -22,14 +22,19 @@ export const BPF_UPDATE = {
   BPF_EXIST: 2,
 } as const;
 
-/** map_flags bits that matter here. */
+/** map_flags bits (uapi bpf.h) that map creation knows. */
 export const BPF_MAP_FLAG = {
   BPF_F_NO_PREALLOC: 1 << 0,
+  BPF_F_NO_COMMON_LRU: 1 << 1,
+  BPF_F_NUMA_NODE: 1 << 2,
   BPF_F_RDONLY: 1 << 3,
   BPF_F_WRONLY: 1 << 4,
+  BPF_F_ZERO_SEED: 1 << 6,
   BPF_F_RDONLY_PROG: 1 << 7,
   BPF_F_WRONLY_PROG: 1 << 8,
   BPF_F_MMAPABLE: 1 << 10,
+  BPF_F_PRESERVE_ELEMS: 1 << 11,
+  BPF_F_INNER_MAP: 1 << 12,
 } as const;
 
 export interface MapSpec {

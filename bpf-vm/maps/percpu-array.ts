@@ -5,13 +5,12 @@
 // Layout: buffers[0] holds the values index-major: element i, CPU c at
 // (i * nrCpus + c) * round_up(value_size, 8), so the user-space view of one element (every CPU's
 // copy, each rounded up to 8 bytes, the layout the bpf() syscall uses) is one contiguous range.
-import type { BpfMap, MapSpec } from './map.ts';
+import { BPF_UPDATE, type BpfMap, type MapSpec } from './map.ts';
 import type { SharedMapState } from './shared.ts';
 import { arrayNextKey, arrayUpdateCheck } from './array.ts';
 import { E2BIG, EEXIST, EFAULT, EINVAL, allocShared, checkShared, copyBytes, readU32, roundUp8 } from './mem.ts';
 
-const BPF_NOEXIST = 1;
-const BPF_EXIST = 2;
+const { BPF_NOEXIST, BPF_EXIST } = BPF_UPDATE;
 
 export function percpuArrayValuesBytes(spec: MapSpec, nrCpus: number): number {
   return spec.maxEntries * nrCpus * roundUp8(spec.valueSize);

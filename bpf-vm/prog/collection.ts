@@ -1,7 +1,7 @@
 // Second step after the ELF reader: create the spec's maps, give them fds, and patch each program's
 // map references into BPF_PSEUDO_MAP_FD / BPF_PSEUDO_MAP_VALUE ld_imm64s carrying those fds.
 import { readFileSync } from 'node:fs';
-import { BpfError } from '../errors.ts';
+import { BpfError, ElfError, InvalidProgramError } from '../errors.ts';
 import { parseElf } from '../elf/collection.ts';
 import type { CollectionSpec, ProgramSpec } from '../elf/spec.ts';
 import { BPF_PSEUDO_LD } from '../isa/opcodes.ts';
@@ -54,7 +54,13 @@ function linkProgram(spec: ProgramSpec, fdOf: ReadonlyMap<string, number>, fds: 
     first.imm = fd;
     second.imm = ref.kind === 'map' ? 0 : ref.offset;
   }
-  validateProgram(insns);
+  try {
+    validateProgram(insns);
+  } catch (e) {
+    // Name the place in the object: the section and the instruction's byte offset in the program.
+    if (e instanceof InvalidProgramError) throw new ElfError(spec.section, e.pc * 8, `program ${spec.name}: ${e.message}`, { cause: e });
+    throw e;
+  }
   return { name: spec.name, section: spec.section, type: spec.type, insns, funcs: spec.funcs, license: spec.license, fds };
 }
 

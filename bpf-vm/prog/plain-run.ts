@@ -1,7 +1,7 @@
 // Runs raw instructions the way userspace eBPF runtimes' conformance suites do: r1 points to the
 // input memory (or is 0 when there is none), r2 holds its length, r10 tops a 512-byte frame, and
 // helper 5 returns its first argument.
-import { createEngine, DEFAULT_ENGINE, type EngineName, type EngineOptions } from '../engines.ts';
+import { createEngine, type EngineName, type EngineOptions } from '../engines.ts';
 import type { HelperProto } from '../helpers/proto.ts';
 import { ARG, RET } from '../helpers/proto.ts';
 import { ExecEnv } from '../interp/env.ts';
@@ -37,6 +37,7 @@ export function runPlain(insns: readonly Insn[], mem: Uint8Array, opts: PlainRun
   const R = env.R;
   if (mem.byteLength > 0) { R[2] = 0; R[3] = regionTag(REGION_ID.PACKET); }
   R[4] = mem.byteLength;
-  createEngine(opts.engine ?? DEFAULT_ENGINE, prepared, env, opts).run();
+  // Unverified code: the interpreter unless the caller picks the JIT (which then checks every access).
+  createEngine(opts.engine ?? 'interp', prepared, env, opts).run();
   return pairToBigInt(R[0]!, R[1]!);
 }

@@ -8,7 +8,7 @@ import type { HelperProto } from '../helpers/proto.ts';
 import { mapPtrTag, REGION_ID, regionTag } from '../interp/regions.ts';
 import type { Insn } from '../isa/insn.ts';
 import { BPF_PSEUDO_CALL_KIND, BPF_PSEUDO_LD } from '../isa/opcodes.ts';
-import type { BpfMap } from '../maps/map.ts';
+import { BPF_MAP_TYPE, type BpfMap } from '../maps/map.ts';
 import type { FdTable } from './fd-table.ts';
 import type { ProgType } from './types.ts';
 import { validateProgram } from './validate.ts';
@@ -99,6 +99,10 @@ export function prepareProgram(p: PrepareInput): PreparedProgram {
       } else if (ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_MAP_VALUE) {
         const i = indexOf(pc, ins.imm);
         const m = maps[i]!;
+        // Direct value access exists for single-element arrays only (array_map_direct_value_addr).
+        if (m.spec.type !== BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY || m.spec.maxEntries !== 1) {
+          throw new InvalidProgramError(pc, `direct value access on map ${m.spec.name}: only a single-element ARRAY map allows it`);
+        }
         const base = m.lookupValueOffset(new Uint8Array(4), 0, 0);
         if (base < 0 || hi.imm < 0 || hi.imm >= m.spec.valueSize) {
           throw new InvalidProgramError(pc, `invalid access to map value pointer, value_size=${m.spec.valueSize} off=${hi.imm}`);

@@ -18,11 +18,12 @@ export const BPF_PROG_TYPE = {
 
 export type ProgType = (typeof BPF_PROG_TYPE)[keyof typeof BPF_PROG_TYPE];
 
-// Longest prefix first, as libbpf matches section definitions.
+// As libbpf's section definitions: the name itself or the name followed by '/'.
 const SECTION_PREFIXES: readonly [string, ProgType][] = [
   ['xdp.frags', BPF_PROG_TYPE.BPF_PROG_TYPE_XDP],
   ['xdp', BPF_PROG_TYPE.BPF_PROG_TYPE_XDP],
   ['classifier', BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS],
+  ['tcx', BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS],
   ['tc', BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS],
   ['action', BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT],
   ['socket', BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER],
@@ -36,7 +37,7 @@ const SECTION_PREFIXES: readonly [string, ProgType][] = [
 /** The program type libbpf would infer from a section name, or UNSPEC. */
 export function progTypeFromSection(section: string): ProgType {
   for (const [prefix, type] of SECTION_PREFIXES) {
-    if (section === prefix || section.startsWith(`${prefix}/`) || section.startsWith(`${prefix}.`) || section.startsWith(`${prefix}_`)) {
+    if (section === prefix || section.startsWith(`${prefix}/`)) {
       return type;
     }
   }

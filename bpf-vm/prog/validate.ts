@@ -3,7 +3,7 @@
 import { InvalidProgramError } from '../errors.ts';
 import type { Insn } from '../isa/insn.ts';
 import { fieldAllows, OPCODE_TABLE, type FieldRule } from '../isa/legality.ts';
-import { BPF_PSEUDO_CALL_KIND, BPF_PSEUDO_LD, BPF_REG_FP, MAX_BPF_REG } from '../isa/opcodes.ts';
+import { BPF_ATOMIC_OP, BPF_PSEUDO_CALL_KIND, BPF_PSEUDO_LD, BPF_REG_FP, MAX_BPF_REG } from '../isa/opcodes.ts';
 
 /** BPF_COMPLEXITY_LIMIT_INSNS: the largest program the kernel accepts from a privileged loader. */
 export const BPF_MAXINSNS_PRIVILEGED = 1_000_000;
@@ -43,6 +43,10 @@ export function validateProgram(insns: readonly Insn[], maxInsns = BPF_MAXINSNS_
     checkField(pc, 'off', rule.off, ins.off, ins.code);
     checkField(pc, 'imm', rule.imm, ins.imm, ins.code);
     if (rule.writesDst && ins.dst === BPF_REG_FP) throw new InvalidProgramError(pc, 'frame pointer r10 is read-only (r10 is read-only)');
+    // Fetching atomics (and xchg) write the old value into src.
+    if (rule.kind === 'atomic' && (ins.imm & BPF_ATOMIC_OP.BPF_FETCH) !== 0 && ins.src === BPF_REG_FP) {
+      throw new InvalidProgramError(pc, 'frame pointer r10 is read-only: a fetching atomic writes its source (r10 is read-only)');
+    }
     switch (rule.kind) {
       case 'lddw': {
         const hi = insns[pc + 1];

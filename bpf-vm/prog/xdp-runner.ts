@@ -2,10 +2,13 @@
 // packet region whose bounds move per packet. This is what the NIC, the tap and the guest use.
 import { createEngine, DEFAULT_ENGINE, type Engine, type EngineName, type EngineOptions } from '../engines.ts';
 import { BpfError } from '../errors.ts';
-import { ExecEnv, type TraceSink } from '../interp/env.ts';
+import { clearRedirect, ExecEnv, type TraceSink } from '../interp/env.ts';
 import { REGION_ID, regionTag } from '../interp/regions.ts';
+import { verifyProgram } from '../verifier/index.ts';
+import type { VerifyResult } from '../verifier/api.ts';
 import { prepareProgram, type PreparedProgram } from './prepare.ts';
 import type { Program } from './program.ts';
+import { BPF_MAP_TYPE } from '../maps/map.ts';
 import { BPF_PROG_TYPE } from './types.ts';
 import { XdpBuff, xdpCtxLoad } from './xdp.ts';
 
@@ -18,27 +21,46 @@ export interface XdpRunnerOptions extends EngineOptions {
   trace?: TraceSink;
   /** Seed of bpf_get_prandom_u32, for reproducible runs. */
   seed?: number;
+  /**
+   * Verify before running (default). With `false` the interpreter's bounds checks are the only
+   * guard, as `vxo prog run --no-verify`; a verified result may also be passed in to reuse it.
+   */
+  verify?: boolean | VerifyResult;
 }
 
 export class XdpProgramRunner {
   readonly env: ExecEnv;
   readonly xdp: XdpBuff;
   readonly prepared: PreparedProgram;
+  /** What the verifier proved, or undefined when run unverified. */
+  readonly verified: VerifyResult | undefined;
   private readonly engine: Engine;
 
   constructor(readonly program: Program, opts: XdpRunnerOptions = {}) {
     if (program.type !== BPF_PROG_TYPE.BPF_PROG_TYPE_XDP) {
       throw new BpfError('EINVAL', `${program.name}: not an XDP program (section '${program.section}')`);
     }
+    const v = opts.verify ?? true;
+    this.verified = v === true ? verifyProgram(program) : v === false ? undefined : v;
     this.prepared = prepareProgram({ type: program.type, insns: program.insns, fds: program.fds });
-    this.env = new ExecEnv(this.prepared.maps, opts.seed);
+    // Each CPU draws its own random sequence, as the kernel's per-CPU prandom state does.
+    this.env = new ExecEnv(this.prepared.maps, opts.seed ?? (0x2545f491 ^ Math.imul(opts.cpu ?? 0, 0x9e3779b9)));
     this.env.cpu = opts.cpu ?? 0;
+    for (const m of this.prepared.maps) {
+      const nrCpus = m.share().nrCpus;
+      if (this.env.cpu >= nrCpus && (m.spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_ARRAY || m.spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_HASH)) {
+        throw new BpfError('EINVAL', `${program.name}: runs on cpu ${this.env.cpu} but per-CPU map ${m.spec.name} has ${nrCpus} CPUs`);
+      }
+    }
     if (opts.trace) this.env.trace = opts.trace;
     this.xdp = new XdpBuff(new Uint8Array(0));
     this.env.xdp = this.xdp;
     this.env.ctxLoad = xdpCtxLoad;
     this.env.regions[REGION_ID.PACKET] = this.xdp.region;
-    this.engine = createEngine(opts.engine ?? DEFAULT_ENGINE, this.prepared, this.env, opts);
+    // The JIT is the default for verified programs; an unverified one runs where every access is
+    // checked, the interpreter, unless the caller asks for the JIT (which then checks every access).
+    const engine = opts.engine ?? (this.verified ? DEFAULT_ENGINE : 'interp');
+    this.engine = createEngine(engine, this.prepared, this.env, { ...opts, facts: this.verified?.facts });
   }
 
   get engineName(): EngineName {
@@ -50,6 +72,9 @@ export class XdpProgramRunner {
     const R = this.env.R;
     R[2] = 0;
     R[3] = CTX_HI;
+    for (let i = 4; i < 12; i++) R[i] = 0;
+    // A redirect target lasts one run, as the kernel's per-CPU redirect info does.
+    clearRedirect(this.env.redirect);
     this.engine.run();
     return R[0]! >>> 0;
   }

@@ -1,4 +1,5 @@
 // The XDP program type: struct xdp_md, struct xdp_buff's bounds, the actions.
+import { BpfError } from '../errors.ts';
 import type { CtxLoad } from '../interp/env.ts';
 import { Region, REGION_ID, regionTag } from '../interp/regions.ts';
 
@@ -32,8 +33,8 @@ export const XDP_FRAME_SIZE = 40;
 /** SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on x86-64: reserved at the end of the frame. */
 export const SKB_SHARED_INFO_SIZE = 320;
 export const ETH_HLEN = 14;
-/** Metadata must be a multiple of 4 and at most 32 bytes (xdp_metalen_invalid). */
-export const XDP_META_MAX = 32;
+/** Metadata must be a multiple of 4 and fit skb_shared_info's u8 meta_len (xdp_metalen_invalid). */
+export const XDP_META_MAX = 252;
 
 /**
  * struct xdp_buff: a window [data, data_end) inside a frame buffer, with data_meta before data.
@@ -58,8 +59,16 @@ export class XdpBuff {
     return this.region.u8;
   }
 
-  /** Places a packet of `len` bytes at `hardStart + headroom` of `buffer` (xdp_init_buff + xdp_prepare_buff). */
+  /**
+   * Places a packet of `len` bytes at `hardStart + headroom` of `buffer` (xdp_init_buff +
+   * xdp_prepare_buff). The frame must lie inside the buffer, with room for the headroom, the packet
+   * and the tail the kernel reserves for skb_shared_info.
+   */
   prepare(buffer: Uint8Array, hardStart: number, frameSz: number, headroom: number, len: number): void {
+    const ints = [hardStart, frameSz, headroom, len].every((v) => Number.isInteger(v) && v >= 0);
+    if (!ints || hardStart + frameSz > buffer.length || headroom < XDP_FRAME_SIZE || headroom + len > frameSz - SKB_SHARED_INFO_SIZE) {
+      throw new BpfError('EINVAL', `xdp_buff: frame [${hardStart}, +${frameSz}) with headroom ${headroom} and ${len} bytes does not fit a ${buffer.length}-byte buffer (tail room ${SKB_SHARED_INFO_SIZE})`);
+    }
     this.region.rebind(buffer);
     this.hardStart = hardStart;
     this.frameSz = frameSz;
@@ -94,7 +103,8 @@ const PACKET_HI = regionTag(REGION_ID.PACKET);
 
 /**
  * Context loads for XDP (xdp_is_valid_access + xdp_convert_ctx_access): only aligned 4-byte reads;
- * data, data_end and data_meta become packet pointers, the rest plain u32 values.
+ * data, data_end and data_meta become packet pointers, the rest plain u32 values. vxo's programs
+ * are plain XDP programs, for which egress_ifindex is not a valid field.
  */
 export const xdpCtxLoad: CtxLoad = (env, off, size, d) => {
   const x = env.xdp;
@@ -106,7 +116,7 @@ export const xdpCtxLoad: CtxLoad = (env, off, size, d) => {
     case XDP_MD.data_meta: R[d] = x.dataMeta; R[d + 1] = PACKET_HI; return true;
     case XDP_MD.ingress_ifindex: R[d] = x.ingressIfindex; R[d + 1] = 0; return true;
     case XDP_MD.rx_queue_index: R[d] = x.rxQueueIndex; R[d + 1] = 0; return true;
-    case XDP_MD.egress_ifindex: R[d] = x.egressIfindex; R[d + 1] = 0; return true;
+    // egress_ifindex is readable only by programs attached to a DEVMAP entry (BPF_XDP_DEVMAP).
     default: return false;
   }
 };

@@ -12,7 +12,7 @@ export function registerConformancePlugin(program: Command): void {
   program.command('conformance-plugin')
     .description('run one program for the eBPF conformance suite (program hex on stdin)')
     .argument('[memhex]', 'input memory as hex bytes, e.g. "00 01 02"', '')
-    .option('--engine <name>', `execution engine (${ENGINES.join(', ')})`, ENGINES[0])
+    .option('--engine <name>', `execution engine (${ENGINES.join(', ')}); these programs are unverified, so every access is checked`, 'interp')
     .action((memhex: string, o: { engine: string }) => {
       if (!isEngineName(o.engine)) throw new UsageError(`--engine must be one of ${ENGINES.join(', ')}`);
       const program = decodeInsns(fromHex(readFileSync(0, 'utf8'), 'program'), 'program');

@@ -6,3 +6,12 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** A program the verifier refused (exit status 1, like a run-time fault). */
+export class ProgramRejected extends Error {
+  readonly code = 'EREJECTED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProgramRejected';
+  }
+}

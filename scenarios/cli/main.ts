@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { BpfError, RuntimeFault } from '../../bpf-vm/errors.ts';
 import { registerConformancePlugin } from './conformance-plugin.ts';
-import { UsageError } from './errors.ts';
+import { ProgramRejected, UsageError } from './errors.ts';
 import { registerProgCommands } from './prog-commands.ts';
 
 export function buildCli(): Command {
@@ -17,7 +17,7 @@ export function buildCli(): Command {
 }
 
 export function exitCodeFor(e: unknown): number {
-  if (e instanceof RuntimeFault) return 1;
+  if (e instanceof RuntimeFault || e instanceof ProgramRejected) return 1;
   if (e instanceof UsageError || e instanceof BpfError) return 2;
   return 1;
 }

@@ -9,9 +9,13 @@ import { dumpMap } from '../../bpf-vm/maps/dump.ts';
 import { mapTypeName } from '../../bpf-vm/maps/names.ts';
 import { loadObjectFile, type Collection } from '../../bpf-vm/prog/collection.ts';
 import type { Program } from '../../bpf-vm/prog/program.ts';
+import { jitSource } from '../../bpf-vm/jit/dump.ts';
+import { prepareProgram } from '../../bpf-vm/prog/prepare.ts';
 import { bpfProgTestRun } from '../../bpf-vm/prog/test-run.ts';
 import { progTypeName } from '../../bpf-vm/prog/types.ts';
-import { UsageError } from './errors.ts';
+import { VerifierError, type VerifierLogLevel } from '../../bpf-vm/verifier/api.ts';
+import { verifyProgram } from '../../bpf-vm/verifier/index.ts';
+import { ProgramRejected, UsageError } from './errors.ts';
 
 function mapNameResolver(prog: Program): (fd: number) => string | undefined {
   return (fd) => prog.fds.get(fd)?.spec.name;
@@ -41,14 +45,43 @@ function engineOption(v: string): EngineName {
   return v;
 }
 
+/** A positive u32, as BPF_PROG_TEST_RUN's repeat is. */
 function positiveInt(v: string, name: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, got '${v}'`);
+  if (!/^\d+$/.test(v) || !Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new UsageError(`${name} must be an integer from 1 to 4294967295, got '${v}'`);
   return n;
+}
+
+function logLevelOption(v: string): VerifierLogLevel {
+  if (v !== '1' && v !== '2') throw new UsageError(`--log-level must be 1 or 2, got '${v}'`);
+  return Number(v) as VerifierLogLevel;
 }
 
 export function registerProgCommands(program: Command): void {
   const prog = program.command('prog').description('inspect and run BPF programs from clang-built objects (like bpftool prog)');
+
+  prog.command('verify')
+    .description('run the verifier and print its log (exit 0 accepted, 1 rejected, 2 usage or load error)')
+    .argument('<obj>', 'ELF object built with clang -O2 -g -target bpf')
+    .option('--section <name>', 'program (function or section name); default: every program')
+    .option('--log-level <n>', '1: the path to an error; 2: every instruction\'s state', '1')
+    .action((obj: string, o: { section?: string; logLevel: string }) => {
+      const logLevel = logLevelOption(o.logLevel);
+      const coll = loadObjectFile(obj);
+      const names = o.section ? [coll.program(o.section).name] : [...coll.programs.keys()];
+      const rejected: string[] = [];
+      for (const name of names) {
+        if (names.length > 1) console.log(`${name}:`);
+        try {
+          process.stdout.write(verifyProgram(coll.program(name), { logLevel }).log);
+        } catch (e) {
+          if (!(e instanceof VerifierError)) throw e;
+          process.stdout.write(e.log);
+          rejected.push(`${name}: ${e.message}`);
+        }
+      }
+      if (rejected.length > 0) throw new ProgramRejected(`verifier rejected ${rejected.join('; ')}`);
+    });
 
   prog.command('dump')
     .description('print the object\'s maps and the program\'s instructions')
@@ -60,6 +93,24 @@ export function registerProgCommands(program: Command): void {
       console.log(names.map((n) => formatDump(coll, coll.program(n))).join('\n\n'));
     });
 
+  prog.command('jit-dump')
+    .description('print the JavaScript the JIT generates for the program (after verifying it)')
+    .argument('<obj>', 'ELF object built with clang -O2 -g -target bpf')
+    .option('--section <name>', 'program (function or section name); default: the first program')
+    .option('--no-verify', 'generate without the verifier\'s facts (every access keeps its check)')
+    .action((obj: string, o: { section?: string; verify: boolean }) => {
+      const p = loadObjectFile(obj).program(o.section);
+      let facts;
+      try {
+        facts = o.verify ? verifyProgram(p).facts : undefined;
+      } catch (e) {
+        if (!(e instanceof VerifierError)) throw e;
+        process.stderr.write(e.log);
+        throw new ProgramRejected(`verifier rejected ${p.name}: ${e.message}; a rejected program is never JIT-compiled`);
+      }
+      process.stdout.write(jitSource(prepareProgram({ type: p.type, insns: p.insns, fds: p.fds }), facts));
+    });
+
   prog.command('run')
     .description('run a program on a packet, like bpftool prog run (BPF_PROG_TEST_RUN)')
     .argument('<obj>', 'ELF object built with clang -O2 -g -target bpf')
@@ -67,11 +118,12 @@ export function registerProgCommands(program: Command): void {
     .requiredOption('--data-in <file>', 'the packet (raw bytes from the Ethernet header on)')
     .option('--data-out <file>', 'where to write the packet after the run')
     .option('--repeat <n>', 'run the program N times on the same buffer', '1')
-    .option('--engine <name>', `execution engine (${ENGINES.join(', ')})`, ENGINES[0])
+    .option('--engine <name>', `execution engine (${ENGINES.join(', ')}); default: jit, or interp with --no-verify`)
     .option('--json', 'print one JSON object with the result and every map')
-    .action((obj: string, o: { section?: string; dataIn: string; dataOut?: string; repeat: string; engine: string; json?: boolean }) => {
+    .option('--no-verify', 'run without verifying: the interpreter\'s bounds checks are the only guard')
+    .action((obj: string, o: { section?: string; dataIn: string; dataOut?: string; repeat: string; engine?: string; json?: boolean; verify: boolean }) => {
       const repeat = positiveInt(o.repeat, '--repeat');
-      const engine = engineOption(o.engine);
+      const engine = o.engine === undefined ? undefined : engineOption(o.engine);
       let dataIn: Uint8Array;
       try {
         dataIn = readFileSync(o.dataIn);
@@ -80,8 +132,21 @@ export function registerProgCommands(program: Command): void {
       }
       const coll = loadObjectFile(obj);
       const p = coll.program(o.section);
-      const res = bpfProgTestRun(p, { dataIn, repeat, engine });
-      if (o.dataOut) writeFileSync(o.dataOut, res.dataOut);
+      let res;
+      try {
+        res = bpfProgTestRun(p, { dataIn, repeat, engine, verify: o.verify });
+      } catch (e) {
+        if (!(e instanceof VerifierError)) throw e;
+        process.stderr.write(e.log);
+        throw new ProgramRejected(`verifier rejected ${p.name}: ${e.message} (--no-verify runs it anyway)`);
+      }
+      if (o.dataOut) {
+        try {
+          writeFileSync(o.dataOut, res.dataOut);
+        } catch (e) {
+          throw new UsageError(`cannot write --data-out ${o.dataOut}: ${(e as Error).message}`);
+        }
+      }
       if (o.json) {
         const maps: Record<string, { key: string; value: string }[]> = {};
         for (const [name, m] of coll.maps) maps[name] = dumpMap(m).map((e) => ({ key: toHex(e.key), value: toHex(e.value) }));

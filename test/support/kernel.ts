@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { fromHex } from '../../bpf-vm/hex.ts';
 
@@ -223,13 +224,17 @@ function freshPinBase(): string {
 }
 
 /** loadall pins programs by function name and maps by (sanitised) name under a fresh base. */
-function loadAll(objPath: string, base: string, debug: boolean): Loaded {
+function loadAll(objPath: string, base: string, debug: boolean, noPerfmon = false): Loaded {
   if (!existsSync(objPath)) throw new Error(`no such object: ${objPath}`);
   mkdirSync(base);
   const progDir = join(base, 'progs');
   const mapDir = join(base, 'maps');
   const args = [...(debug ? ['-d'] : []), 'prog', 'loadall', objPath, progDir, 'pinmaps', mapDir];
-  const r = run(BPFTOOL, args);
+  // capsh drops the capabilities from the bounding set; the shell it starts (root) then execs
+  // bpftool with CAP_BPF and CAP_NET_ADMIN but without CAP_SYS_ADMIN and CAP_PERFMON.
+  const r = noPerfmon
+    ? run('capsh', ['--drop=cap_sys_admin,cap_perfmon', '--', '-c', 'exec "$0" "$@"', BPFTOOL, ...args])
+    : run(BPFTOOL, args);
   const log = r.stdout + r.stderr;
   if (r.error || r.status !== 0) {
     throw new KernelToolError(`bpftool prog loadall ${objPath} failed:\n${log}${r.error?.message ?? ''}`, log);
@@ -385,14 +390,29 @@ export function kernelTestRun(objPath: string, opts: KernelRunOptions): KernelRu
 
 const PROCESSED = /^processed (\d+) insns/gm;
 
+export interface KernelVerifyOptions {
+  /**
+   * Load through capsh with CAP_BPF + CAP_NET_ADMIN but without CAP_SYS_ADMIN and CAP_PERFMON:
+   * the verifier then refuses reads of uninitialised stack, pointer leaks and Spectre v1-unsafe
+   * pointer arithmetic, which it allows a perfmon-capable loader. Needs capsh (libcap2-bin).
+   */
+  noPerfmon?: boolean;
+  /**
+   * Without bpftool -d: no log for accepted programs (and no `processed` count), and for a
+   * rejected one the log libbpf fetches when it reloads the program with log level 1. For
+   * programs whose full log (level 7 under -d) would be too large to collect. Default false.
+   */
+  quiet?: boolean;
+}
+
 /** Runs the kernel verifier over every program in `objPath` (loaded, then unpinned). */
-export function kernelVerify(objPath: string): KernelVerifyResult {
+export function kernelVerify(objPath: string, opts: KernelVerifyOptions = {}): KernelVerifyResult {
   const base = freshPinBase();
   try {
     let log: string;
     let accepted: boolean;
     try {
-      log = loadAll(objPath, base, true).log;
+      log = loadAll(objPath, base, !(opts.quiet ?? false), opts.noPerfmon ?? false).log;
       accepted = true;
     } catch (e) {
       if (!(e instanceof KernelToolError)) throw e;
@@ -411,3 +431,98 @@ export function kernelVerify(objPath: string): KernelVerifyResult {
   }
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Raw instructions (no ELF object): test/support/bpf-load.c, built on demand with the host clang
+
+/** A map the raw loader creates before the program; vxo's FdTable numbering: the i-th map is fd 3 + i. */
+export interface RawMapSpec {
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags?: number;
+}
+
+export interface KernelVerifyInsnsOptions {
+  /** enum bpf_prog_type, XDP (6) unless given. */
+  progType?: number;
+  /** Created in order; ld_imm64 map references with imm 3 + i are patched to the i-th map's fd. */
+  maps?: readonly RawMapSpec[];
+  /** The verifier's log level, 1 unless given (0 gives the verdict alone). */
+  logLevel?: 0 | 1 | 2;
+  /**
+   * Load with CAP_BPF + CAP_NET_ADMIN but without CAP_PERFMON and CAP_SYS_ADMIN (maps are still
+   * created as root). The verifier then refuses what it only lets perfmon-capable loaders do:
+   * reading uninitialised stack, leaking pointers, Spectre v1-unsafe pointer arithmetic.
+   */
+  noPerfmon?: boolean;
+}
+
+export interface KernelVerifyInsnsResult extends KernelVerifyResult {
+  /** The errno name of a rejection (EACCES for most verifier errors, EINVAL, E2BIG, ...). */
+  errno?: string;
+}
+
+let rawLoader: string | undefined;
+
+function rawLoaderPath(): string {
+  if (rawLoader !== undefined && existsSync(rawLoader)) return rawLoader;
+  const src = fileURLToPath(new URL('./bpf-load.c', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'vxo-bpf-load-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const bin = join(dir, 'bpf-load');
+  const r = run(CLANG, ['-O2', '-Wall', '-o', bin, src]);
+  if (r.error || r.status !== 0) throw new Error(`cannot build ${src}: ${r.stderr.trim() || r.error?.message}`);
+  rawLoader = bin;
+  return bin;
+}
+
+const ERRNO_NAMES: Readonly<Record<number, string>> = {
+  1: 'EPERM', 2: 'ENOENT', 7: 'E2BIG', 9: 'EBADF', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT',
+  16: 'EBUSY', 22: 'EINVAL', 28: 'ENOSPC', 34: 'ERANGE', 95: 'EOPNOTSUPP', 524: 'ENOTSUPP',
+};
+
+/**
+ * Runs the kernel verifier over raw instruction slots (struct bpf_insn, as vxo's Insn), with maps
+ * created for it: for programs an ELF object cannot carry, and for hand-written assembly.
+ */
+export function kernelVerifyInsns(
+  insns: readonly { code: number; dst: number; src: number; off: number; imm: number }[],
+  opts: KernelVerifyInsnsOptions = {},
+): KernelVerifyInsnsResult {
+  const bin = rawLoaderPath();
+  const dir = mkdtempSync(join(tmpdir(), 'vxo-kraw-'));
+  try {
+    const bytes = new Uint8Array(insns.length * 8);
+    const dv = new DataView(bytes.buffer);
+    insns.forEach((ins, i) => {
+      dv.setUint8(i * 8, ins.code & 0xff);
+      dv.setUint8(i * 8 + 1, ((ins.src & 0x0f) << 4) | (ins.dst & 0x0f));
+      dv.setInt16(i * 8 + 2, ins.off, true);
+      dv.setInt32(i * 8 + 4, ins.imm | 0, true);
+    });
+    const file = join(dir, 'insns.bin');
+    writeFileSync(file, bytes);
+    const maps = (opts.maps ?? []).map((m) => `${m.type}:${m.keySize}:${m.valueSize}:${m.maxEntries}:${m.flags ?? 0}`);
+    const r = run(bin, [...(opts.noPerfmon ? ['--no-perfmon'] : []), String(opts.progType ?? 6), String(opts.logLevel ?? 1), file, ...maps]);
+    if (r.error || r.status !== 0) throw new KernelToolError(`bpf-load failed: ${r.stderr.trim() || r.error?.message}`, r.stderr);
+    const nl = r.stdout.indexOf('\n');
+    const head = r.stdout.slice(0, nl);
+    const log = r.stdout.slice(nl + 1);
+    const m = /^rejected (\d+)$/.exec(head);
+    const result: KernelVerifyInsnsResult = { accepted: head === 'accepted', log };
+    if (m) {
+      const n = Number(m[1]);
+      result.errno = ERRNO_NAMES[n] ?? `E${n}`;
+    }
+    const counts = Array.from(log.matchAll(PROCESSED), (x) => Number(x[1]));
+    if (counts.length > 0) {
+      result.processed = counts[counts.length - 1]!;
+      result.processedByProgram = counts;
+    }
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

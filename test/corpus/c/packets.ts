@@ -14,6 +14,7 @@ import {
   IPPROTO_IPIP,
   IPPROTO_ROUTING,
   IPPROTO_UDP,
+  TCP_ACK,
   TCP_SYN,
   arpFrame,
   ethernet,
@@ -31,6 +32,7 @@ import {
   udp64,
   udp6Frame,
   type Ipv6Extension,
+  type TcpOptions,
   type VlanTag,
 } from '../../support/packets.ts';
 
@@ -281,6 +283,51 @@ function parseNumPackets(): CorpusPacket[] {
 
 const none = (): CorpusPacket[] => [];
 
+// sk_guard: SYNs to the guarded ports 47100..47115 are looked up with bpf_sk_lookup_tcp. No socket
+// in the test's network namespace listens there, so the kernel's lookup finds nothing, as vxo's does.
+function skGuardPackets(): CorpusPacket[] {
+  const syn = (dstPort: number): TcpOptions => ({ flags: TCP_SYN, srcPort: 40001, dstPort });
+  return [
+    { name: 'syn-guarded-v4', data: padTo(tcp4Frame({ tcp: syn(47100) })) },
+    { name: 'syn-guarded-v4-last', data: padTo(tcp4Frame({ tcp: syn(47115) })) },
+    { name: 'syn-unguarded-v4', data: padTo(tcp4Frame({ tcp: syn(47116) })) },
+    { name: 'ack-guarded-v4', data: tcp4Frame({ tcp: { flags: TCP_ACK, dstPort: 47105 }, payload: bytes(10, 0x61) }) },
+    { name: 'synack-guarded-v4', data: padTo(tcp4Frame({ tcp: { flags: TCP_SYN | TCP_ACK, dstPort: 47101 } })) },
+    { name: 'syn-guarded-v4-ip-options', data: padTo(tcp4Frame({ ip: { options: Uint8Array.from([1, 1, 1, 0]) }, tcp: syn(47102) })) },
+    { name: 'syn-guarded-v6', data: tcp6Frame({ tcp: syn(47103) }) },
+    { name: 'syn-unguarded-v6', data: tcp6Frame({ tcp: syn(22) }) },
+    { name: 'syn-guarded-v4-cut', data: truncate(padTo(tcp4Frame({ tcp: syn(47100) })), 14 + 20 + 12) },
+  ];
+}
+
+// tcp_mss: SYNs with MSS options above and below the 1360 limit, among NOPs and window scaling,
+// a malformed option list, a cut one, and a non-SYN segment carrying an MSS option.
+function tcpMssPackets(): CorpusPacket[] {
+  const synWith = (options: number[], flags = TCP_SYN): Uint8Array =>
+    padTo(tcp4Frame({ tcp: { flags, srcPort: 50123, dstPort: 443, options: Uint8Array.from(options) } }));
+  const mss1460 = [2, 4, 0x05, 0xb4];
+  return [
+    { name: 'syn-mss-1460', data: synWith(mss1460) },
+    { name: 'syn-mss-1200', data: synWith([2, 4, 0x04, 0xb0]) },
+    { name: 'syn-nops-wscale-mss-9000', data: synWith([1, 1, 1, 1, 3, 3, 7, 1, 2, 4, 0x23, 0x28]) },
+    { name: 'syn-sackok-then-mss', data: synWith([4, 2, 1, 1, 2, 4, 0x05, 0xdc]) },
+    { name: 'syn-eol-before-mss', data: synWith([0, 0, 0, 0, 2, 4, 0x05, 0xb4]) },
+    { name: 'syn-malformed-len0', data: synWith([3, 0, 0, 0, 2, 4, 0x05, 0xb4]) },
+    { name: 'syn-no-options', data: synWith([]) },
+    { name: 'syn-options-cut', data: truncate(tcp4Frame({ tcp: { flags: TCP_SYN, options: Uint8Array.from([1, 1, 1, 1, 2, 4, 0x05, 0xb4]) } }), 14 + 20 + 20 + 6) },
+    { name: 'ack-mss-1460', data: synWith(mss1460, TCP_ACK) },
+  ];
+}
+
+// tail_grow: UDP frames of several sizes get an 8-byte trailer; other frames pass untouched.
+function tailGrowPackets(): CorpusPacket[] {
+  return [
+    { name: 'udp-1400', data: udp4Frame({ payload: bytes(1358, 0x5c) }) },
+    { name: 'udp-42-unpadded', data: udp4Frame({ payload: bytes(0) }) },
+    { name: 'udp-ip-options', data: udp4Frame({ ip: { options: Uint8Array.from([1, 1, 1, 0]) }, payload: bytes(12, 7) }) },
+  ];
+}
+
 export const CORPUS_PROGRAMS: readonly CorpusProgram[] = [
   { object: 'scenarios/xdp/xdp1.o', program: 'xdp1', extra: none },
   { object: 'scenarios/xdp/xdp2.o', program: 'xdp2', extra: none },
@@ -295,9 +342,13 @@ export const CORPUS_PROGRAMS: readonly CorpusProgram[] = [
   { object: 'test/corpus/c/meta_mark.o', program: 'meta_mark', extra: none },
   { object: 'test/corpus/c/subprog.o', program: 'subprog', extra: subprogPackets },
   { object: 'test/corpus/c/parse_num.o', program: 'parse_num', extra: parseNumPackets },
+  { object: 'test/corpus/c/printk.o', program: 'printk', extra: none },
   { object: 'test/corpus/c/trim_tail.o', program: 'trim_tail', extra: trimPackets },
   { object: 'test/corpus/c/ttl_csum.o', program: 'ttl_csum', extra: ttlPackets },
   { object: 'test/corpus/c/vlan_push_pop.o', program: 'vlan_push_pop', extra: vlanPushPopPackets },
+  { object: 'test/corpus/c/sk_guard.o', program: 'sk_guard', extra: skGuardPackets },
+  { object: 'test/corpus/c/tcp_mss.o', program: 'tcp_mss', extra: tcpMssPackets },
+  { object: 'test/corpus/c/tail_grow.o', program: 'tail_grow', extra: tailGrowPackets },
 ];
 
 /** The full input list of one program: common packets, then its own. Names are unique. */

@@ -1,0 +1,138 @@
+// ALU instructions: scalar transfer functions and the pointer-arithmetic rules (what may be added
+// to which pointer, 32-bit arithmetic on pointers, pointer - pointer), as in the kernel's
+// check_alu_op / adjust_ptr_min_max_vals, for a privileged loader.
+import type { Insn } from '../isa/insn.ts';
+import { BPF_ALU_OP, BPF_CLASS, BPF_END_SRC, bpfClass, bpfOp, bpfSrc } from '../isa/opcodes.ts';
+import type { Env } from './env.ts';
+import { invalid, reject } from './env-types.ts';
+import { aluOpString } from './log.ts';
+import { MAX_VAR_OFF } from './mem-access.ts';
+import {
+  isPktPointer, isPointer, mayBeNull, scalarReg, typeName, UNKNOWN_SCALAR, type Reg,
+} from './reg-state.ts';
+import { scalarAlu, scalarEndian, scalarNeg, type AluOp } from './scalar-alu.ts';
+import {
+  isConst, S64_MIN, scalarConst, signExtend, unknownOfSize, val32, zext32,
+} from './scalar.ts';
+import type { VState } from './state.ts';
+
+const OPS: Readonly<Record<number, AluOp>> = {
+  [BPF_ALU_OP.BPF_ADD]: 'add', [BPF_ALU_OP.BPF_SUB]: 'sub', [BPF_ALU_OP.BPF_MUL]: 'mul', [BPF_ALU_OP.BPF_DIV]: 'div',
+  [BPF_ALU_OP.BPF_OR]: 'or', [BPF_ALU_OP.BPF_AND]: 'and', [BPF_ALU_OP.BPF_LSH]: 'lsh', [BPF_ALU_OP.BPF_RSH]: 'rsh',
+  [BPF_ALU_OP.BPF_MOD]: 'mod', [BPF_ALU_OP.BPF_XOR]: 'xor', [BPF_ALU_OP.BPF_ARSH]: 'arsh',
+};
+
+/** Reads a register that must hold a value. */
+export function readReg(env: Env, st: VState, regno: number): Reg {
+  const r = st.reg(regno);
+  env.scratchReg(regno);
+  if (r.type === 'not_init') reject(`R${regno} !read_ok`);
+  return r;
+}
+
+export function writeReg(env: Env, st: VState, regno: number, r: Reg): void {
+  env.scratchReg(regno);
+  st.setReg(regno, r);
+}
+
+export function checkAlu(env: Env, st: VState, ins: Insn): void {
+  const alu64 = bpfClass(ins.code) === BPF_CLASS.BPF_ALU64;
+  const op = bpfOp(ins.code);
+  const srcX = bpfSrc(ins.code) !== 0;
+
+  if (op === BPF_ALU_OP.BPF_NEG || op === BPF_ALU_OP.BPF_END) {
+    const d = readReg(env, st, ins.dst);
+    if (isPointer(d)) reject(`R${ins.dst} pointer arithmetic prohibited`);
+    let s;
+    if (op === BPF_ALU_OP.BPF_NEG) s = scalarNeg(d.s, alu64);
+    else {
+      // BPF_END to big-endian swaps on a little-endian machine; ALU64's bswap always does.
+      const swap = alu64 || bpfSrc(ins.code) === BPF_END_SRC.BPF_TO_BE;
+      s = scalarEndian(d.s, ins.imm as 16 | 32 | 64, swap);
+    }
+    writeReg(env, st, ins.dst, scalarReg(s));
+    return;
+  }
+
+  if (op === BPF_ALU_OP.BPF_MOV) {
+    if (!srcX) {
+      writeReg(env, st, ins.dst, scalarReg(scalarConst(alu64 ? BigInt(ins.imm) : BigInt(ins.imm >>> 0))));
+      return;
+    }
+    const s = readReg(env, st, ins.src);
+    if (ins.off !== 0) {
+      if (isPointer(s)) reject(`R${ins.src} sign-extension part of pointer`);
+      const sx = signExtend(s.s, ins.off as 8 | 16 | 32);
+      writeReg(env, st, ins.dst, scalarReg(alu64 ? sx : zext32(val32(sx))));
+      return;
+    }
+    if (!alu64) {
+      // A 32-bit copy of a pointer leaks its low half as a plain number (allowed for privileged loaders).
+      writeReg(env, st, ins.dst, scalarReg(isPointer(s) ? unknownOfSize(4) : zext32(val32(s.s))));
+      return;
+    }
+    if (s.type === 'scalar' && s.id === 0 && !isConst(s.s)) {
+      const linked = { ...s, id: env.newId() };
+      st.setReg(ins.src, linked);
+      writeReg(env, st, ins.dst, linked);
+      return;
+    }
+    writeReg(env, st, ins.dst, s);
+    return;
+  }
+
+  const aluOp = OPS[op];
+  if (aluOp === undefined) invalid(`invalid BPF_ALU opcode ${op.toString(16)}`);
+  const d = readReg(env, st, ins.dst);
+  const s = srcX ? readReg(env, st, ins.src) : scalarReg(scalarConst(alu64 ? BigInt(ins.imm) : BigInt(ins.imm >>> 0)));
+  if (!srcX) {
+    if ((aluOp === 'div' || aluOp === 'mod') && ins.imm === 0) invalid('div by zero');
+    if ((aluOp === 'lsh' || aluOp === 'rsh' || aluOp === 'arsh') && (ins.imm < 0 || ins.imm >= (alu64 ? 64 : 32))) {
+      invalid(`invalid shift ${ins.imm}`);
+    }
+  }
+  const signedDiv = ins.off === 1 && (aluOp === 'div' || aluOp === 'mod');
+  const realOp: AluOp = signedDiv ? (aluOp === 'div' ? 'sdiv' : 'smod') : aluOp;
+
+  if (isPointer(d) || isPointer(s)) {
+    writeReg(env, st, ins.dst, pointerArith(env, ins, alu64, realOp, d, s));
+    return;
+  }
+  writeReg(env, st, ins.dst, scalarReg(scalarAlu(realOp, d.s, s.s, alu64)));
+}
+
+function pointerArith(env: Env, ins: Insn, alu64: boolean, op: AluOp, d: Reg, s: Reg): Reg {
+  const dst = ins.dst;
+  const opStr = aluOpString(ins.code);
+  if (!alu64) reject(`R${dst} 32-bit pointer arithmetic prohibited`);
+  if (isPointer(d) && isPointer(s)) {
+    if (op === 'sub') return UNKNOWN_SCALAR;
+    reject(`R${dst} pointer ${opStr} pointer prohibited`);
+  }
+  const ptr = isPointer(d) ? d : s;
+  const off = isPointer(d) ? s : d;
+  if (!isPointer(d) && op === 'sub') reject(`R${dst} tried to subtract pointer from scalar`);
+  if (op === 'and' || op === 'or' || op === 'xor') reject(`R${dst} bitwise operator ${opStr} on pointer prohibited`);
+  if (op !== 'add' && op !== 'sub') reject(`R${dst} pointer arithmetic with ${opStr} operator prohibited`);
+  if (mayBeNull(ptr.type)) reject(`R${dst} pointer arithmetic on ${typeName(ptr.type)} prohibited, null-check it first`);
+  if (ptr.type === 'map_ptr' || ptr.type === 'pkt_end' || ptr.type === 'sock' || ptr.type === 'sock_common') {
+    reject(`R${dst} pointer arithmetic on ${typeName(ptr.type)} prohibited`);
+  }
+  const ptrName = typeName(ptr.type);
+  if (isConst(off.s)) {
+    const c = BigInt.asIntN(64, off.s.t.value);
+    const delta = op === 'add' ? c : -c;
+    const nOff = BigInt(ptr.off) + delta;
+    if (c >= BigInt(MAX_VAR_OFF) || c <= -BigInt(MAX_VAR_OFF) || nOff >= BigInt(MAX_VAR_OFF) || nOff <= -BigInt(MAX_VAR_OFF)) {
+      reject(`value ${c} makes ${ptrName} pointer be out of bounds`);
+    }
+    return { ...ptr, off: Number(nOff) };
+  }
+  if (off.s.smin === S64_MIN) reject(`math between ${ptrName} pointer and register with unbounded min value is not allowed`);
+  if (off.s.smin >= BigInt(MAX_VAR_OFF) || off.s.smin <= -BigInt(MAX_VAR_OFF)) {
+    reject(`value ${off.s.smin} makes ${ptrName} pointer be out of bounds`);
+  }
+  const v = scalarAlu(op, ptr.s, off.s, true);
+  if (isPktPointer(ptr.type)) return { ...ptr, s: v, id: env.newId(), range: 0 };
+  return { ...ptr, s: v };
+}

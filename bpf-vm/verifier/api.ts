@@ -1,0 +1,59 @@
+// The verifier's contract with its callers (loaders, the CLI, the guest and host, the JIT).
+import { BpfError, type BpfErrorCode } from '../errors.ts';
+
+export type VerifierLogLevel = 0 | 1 | 2;
+
+export interface VerifyOptions {
+  /** 0: no log; 1: the path to the error and the closing line; 2: every instruction's state. */
+  logLevel?: VerifierLogLevel;
+  /** Processed-instruction budget (BPF_COMPLEXITY_LIMIT_INSNS), default 1_000_000. */
+  maxProcessed?: number;
+  /**
+   * Read never-written stack bytes as unknown data instead of rejecting (what the kernel allows a
+   * loader with CAP_PERFMON). Default false: stack slots must be written before they are read.
+   */
+  allowUninitStack?: boolean;
+}
+
+/** Where a load or store's base pointer points, proven on every path that reaches the instruction. */
+export type MemKind = 'ctx' | 'packet' | 'packet_meta' | 'stack' | 'map_value' | 'socket';
+
+export interface InsnFacts {
+  /** For LDX/ST/STX/atomic: what the base register points to, on every path reaching this pc. */
+  mem?: { kind: MemKind; /** index into the program's map table (PreparedProgram.maps) for map_value */ map?: number };
+  /** Registers whose value is the same known constant on every path reaching this pc (before it runs). */
+  consts?: ReadonlyMap<number, bigint>;
+  /** Registers (0..10) proven to have a zero upper half before this pc runs, on every path. */
+  upperZero?: number;
+}
+
+export interface VerifyStats {
+  /** Instructions processed (the kernel's "processed N insns"). */
+  processed: number;
+  totalStates: number;
+  peakStates: number;
+  maxStatesPerInsn: number;
+  /** Deepest stack use of any frame, bytes. */
+  stackDepth: number[];
+}
+
+export interface VerifyResult {
+  log: string;
+  stats: VerifyStats;
+  /** Per instruction slot; undefined for unreachable slots and ld_imm64 second halves. */
+  facts: readonly (InsnFacts | undefined)[];
+}
+
+/** A program the verifier rejected. `log` is what the kernel's log buffer would hold. */
+export class VerifierError extends BpfError {
+  readonly log: string;
+  readonly pc: number;
+  readonly processed: number;
+  constructor(code: BpfErrorCode, message: string, opts: { log: string; pc: number; processed: number; cause?: unknown }) {
+    super(code, message, { cause: opts.cause });
+    this.name = 'VerifierError';
+    this.log = opts.log;
+    this.pc = opts.pc;
+    this.processed = opts.processed;
+  }
+}

@@ -1,0 +1,52 @@
+// bpf-to-bpf calls: a call pushes a frame (r1-r5 passed, the callee gets its own r10 and stack;
+// the caller's r6-r9 wait in its frame), exit pops it (r0 returned, r0-r5 of the caller replaced).
+// At most MAX_CALL_FRAMES frames; a callee may not hand out pointers into its own stack.
+import { MAX_CALL_FRAMES } from '../isa/opcodes.ts';
+import type { Env } from './env.ts';
+import { reject } from './env-types.ts';
+import { fmtFrame } from './log.ts';
+import { NOT_INIT } from './reg-state.ts';
+import { FuncState, type VState } from './state.ts';
+
+/** Enters the callee; returns its first instruction. */
+export function enterCall(env: Env, st: VState, pc: number, imm: number): number {
+  if (st.frames.length >= MAX_CALL_FRAMES) reject(`the call stack of ${st.frames.length + 1} frames is too deep`);
+  const target = pc + 1 + imm;
+  const caller = st.cur;
+  const callee = FuncState.fresh(st.frames.length, pc, env.cfg.subprogOf[target]!);
+  for (let r = 1; r <= 5; r++) callee.regs[r] = caller.regs[r]!;
+  for (let r = 0; r <= 5; r++) caller.regs[r] = NOT_INIT;
+  st.frames.push(callee);
+  if (env.log.enabled) {
+    env.log.add(`caller:\n ${fmtFrame(caller, st.refs, env)}\ncallee:\n ${fmtFrame(callee, st.refs, env)}`);
+  }
+  return target;
+}
+
+/** Leaves the current callee; returns where the caller continues. */
+export function returnFromCall(env: Env, st: VState): number {
+  const callee = st.frames.pop()!;
+  const caller = st.cur;
+  const r0 = callee.regs[0]!;
+  if (r0.type === 'stack' && r0.frame >= callee.frameno) {
+    st.frames.push(callee);
+    reject('cannot return stack pointer to the caller');
+  }
+  caller.regs[0] = r0;
+  if (env.log.enabled) {
+    env.log.add(`returning from callee:\n ${fmtFrame(callee, st.refs, env)}\nto caller at ${callee.callsite + 1}:\n ${fmtFrame(caller, st.refs, env)}`);
+  }
+  return callee.callsite + 1;
+}
+
+/** The largest sum of stack depths along any chain of calls (check_max_stack_depth). */
+export function checkCombinedStack(env: Env): void {
+  const depth = (i: number): number => Math.ceil((env.stackDepth[i] ?? 0) / 8) * 8;
+  const walk = (sp: number, frames: number, total: number): void => {
+    const t = total + depth(sp);
+    if (t > 512) reject(`combined stack size of ${frames} calls is ${t}. Too large`);
+    if (frames >= MAX_CALL_FRAMES) return;
+    for (const c of env.cfg.callees[sp] ?? []) walk(c, frames + 1, t);
+  };
+  walk(0, 1, 0);
+}

@@ -1,0 +1,169 @@
+// Helper calls: arguments checked against the helper's prototype (map pointers, key and value
+// memory the size of the map's, memory + size pairs, context, sockets), map types matched to the
+// helper, references acquired and released, r1-r5 clobbered, r0 typed by the return kind, and
+// packet pointers dropped after helpers that may move the packet.
+import { ARG, RET, type ArgKind, type HelperProto } from '../helpers/proto.ts';
+import { BPF_FUNC } from '../helpers/ids.ts';
+import { BPF_MAP_TYPE } from '../maps/map.ts';
+import { readReg } from './alu.ts';
+import type { Env } from './env.ts';
+import { invalid, reject } from './env-types.ts';
+import { helperMemAccess } from './helper-mem.ts';
+import { MAX_VAR_OFF } from './mem-access.ts';
+import { acquireRef, releaseRef } from './refs.ts';
+import {
+  isKnownZero, isPktPointer, NOT_INIT, ptrReg, typeName, UNKNOWN_SCALAR, type Reg,
+} from './reg-state.ts';
+import { byteIndex, SLOT_SPILL, SLOT_ZERO } from './stack.ts';
+import type { VState } from './state.ts';
+
+const MEM_TYPES = 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_';
+
+interface Meta {
+  map: number;
+  refId: number;
+  memReg: number;
+  memNull: boolean;
+  /** The constant ARRAY key, when the key is a known constant on the stack. */
+  constKey: bigint | undefined;
+}
+
+const typeErr = (regno: number, r: Reg, expected: string): never => reject(`R${regno} type=${typeName(r.type)} expected=${expected}`);
+
+export function checkHelperCall(env: Env, st: VState, pc: number, id: number): void {
+  const proto = env.helpers.get(id);
+  if (proto === undefined) {
+    const name = env.helperName(id);
+    if (name !== undefined) invalid(`program of this type cannot use helper ${name}#${id}`);
+    invalid(`invalid func unknown#${id}`);
+  }
+  const meta: Meta = { map: -1, refId: 0, memReg: 0, memNull: false, constKey: undefined };
+  // bpf_trace_printk's format arguments are variadic: the kernel checks only the format and its size.
+  const args = proto.id === BPF_FUNC.trace_printk ? proto.args.slice(0, 2) : proto.args;
+  args.forEach((kind, i) => checkArg(env, st, proto, meta, kind, i + 1));
+  checkMapCompat(env, proto, meta);
+  if (proto.releases) {
+    if (meta.refId === 0) reject('reference has not been acquired before');
+    releaseRef(st, meta.refId, true);
+  }
+  for (let r = 1; r <= 5; r++) { st.setReg(r, NOT_INIT); env.scratchReg(r); }
+  if (proto.changesPktData) {
+    st.mapAllRegs((r) => (isPktPointer(r.type) || r.type === 'pkt_end' ? UNKNOWN_SCALAR : r));
+  }
+  env.scratchReg(0);
+  st.setReg(0, returnReg(env, st, proto, meta, pc));
+}
+
+function returnReg(env: Env, st: VState, proto: HelperProto, meta: Meta, pc: number): Reg {
+  switch (proto.ret) {
+    case RET.RET_VOID: return NOT_INIT;
+    case RET.RET_INTEGER: return UNKNOWN_SCALAR;
+    case RET.RET_PTR_TO_MAP_VALUE_OR_NULL: {
+      const m = env.map(meta.map).spec;
+      const array = m.type === BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY || m.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_ARRAY;
+      // A constant key below max_entries always finds an ARRAY element.
+      if (array && meta.constKey !== undefined && meta.constKey < BigInt(m.maxEntries)) return ptrReg('map_value', { map: meta.map });
+      return ptrReg('map_value_or_null', { map: meta.map, id: env.newId() });
+    }
+    case RET.RET_PTR_TO_SOCKET_OR_NULL: {
+      const id = env.newId();
+      if (proto.acquires) acquireRef(st, id, pc);
+      return ptrReg('sock_or_null', { id, refId: proto.acquires ? id : 0 });
+    }
+  }
+}
+
+function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: ArgKind, regno: number): void {
+  if (kind === ARG.ARG_DONTCARE) return;
+  const r = readReg(env, st, regno);
+  switch (kind) {
+    case ARG.ARG_ANYTHING: return;
+    case ARG.ARG_CONST_MAP_PTR:
+      if (r.type !== 'map_ptr') typeErr(regno, r, 'map_ptr');
+      meta.map = r.map;
+      return;
+    case ARG.ARG_PTR_TO_MAP_KEY: case ARG.ARG_PTR_TO_MAP_VALUE: {
+      if (meta.map < 0) invalid(`invalid map_ptr to access map->${kind === ARG.ARG_PTR_TO_MAP_KEY ? 'key' : 'value'}`);
+      const spec = env.map(meta.map).spec;
+      const size = kind === ARG.ARG_PTR_TO_MAP_KEY ? spec.keySize : spec.valueSize;
+      if (!['stack', 'pkt', 'pkt_meta', 'map_value'].includes(r.type)) typeErr(regno, r, 'fp, pkt, pkt_meta, map_key, map_value');
+      helperMemAccess(env, st, regno, r, size, false, false);
+      if (kind === ARG.ARG_PTR_TO_MAP_KEY && proto.id === BPF_FUNC.map_lookup_elem) meta.constKey = constStackKey(st, r, size);
+      return;
+    }
+    case ARG.ARG_PTR_TO_MEM: case ARG.ARG_PTR_TO_MEM_OR_NULL: case ARG.ARG_PTR_TO_UNINIT_MEM:
+      meta.memReg = regno;
+      meta.memNull = kind === ARG.ARG_PTR_TO_MEM_OR_NULL && isKnownZero(r);
+      if (!meta.memNull && !['stack', 'pkt', 'pkt_meta', 'map_value'].includes(r.type)) typeErr(regno, r, MEM_TYPES);
+      return;
+    case ARG.ARG_CONST_SIZE: case ARG.ARG_CONST_SIZE_OR_ZERO: {
+      const zeroOk = kind === ARG.ARG_CONST_SIZE_OR_ZERO;
+      if (r.type !== 'scalar') typeErr(regno, r, 'scalar');
+      if (r.s.smin < 0n) reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
+      if (r.s.umin === 0n && !zeroOk) reject(`R${regno} invalid zero-sized read: u64=[${r.s.umin},${r.s.umax}]`);
+      if (r.s.umax >= BigInt(MAX_VAR_OFF)) reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+      const memRegno = meta.memReg;
+      const mem = st.reg(memRegno);
+      const size = Number(r.s.umax);
+      const write = proto.args[memRegno - 1] === ARG.ARG_PTR_TO_UNINIT_MEM;
+      if (meta.memNull) {
+        if (size !== 0) typeErr(memRegno, mem, MEM_TYPES);
+        return;
+      }
+      helperMemAccess(env, st, memRegno, mem, size, write, zeroOk);
+      return;
+    }
+    case ARG.ARG_PTR_TO_FIXED_SIZE_MEM: {
+      if (!['stack', 'pkt', 'pkt_meta', 'map_value'].includes(r.type)) typeErr(regno, r, MEM_TYPES);
+      helperMemAccess(env, st, regno, r, proto.fixedSize ?? 8, true, false);
+      return;
+    }
+    case ARG.ARG_PTR_TO_CTX:
+      if (r.type !== 'ctx') typeErr(regno, r, 'ctx');
+      if (r.off !== 0) reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
+      return;
+    case ARG.ARG_PTR_TO_SOCKET:
+      if (r.type !== 'sock') typeErr(regno, r, 'sock');
+      meta.refId = r.refId;
+      return;
+    case ARG.ARG_PTR_TO_SOCK_COMMON:
+      if (r.type !== 'sock' && r.type !== 'sock_common') typeErr(regno, r, 'sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_');
+      meta.refId = r.refId;
+      return;
+  }
+}
+
+/** The key's value when it is a known constant in the stack (a spilled scalar or zero bytes). */
+function constStackKey(st: VState, r: Reg, size: number): bigint | undefined {
+  if (r.type !== 'stack' || size > 8 || r.s.t.mask !== 0n) return undefined;
+  const off = r.off + Number(BigInt.asIntN(64, r.s.t.value));
+  const stack = st.frames[r.frame]!.stack;
+  const b = byteIndex(off);
+  if (stack.allZero(b, b + size)) return 0n;
+  const sp = stack.spills[b >> 3];
+  if (sp === undefined || sp.reg.type !== 'scalar' || sp.reg.s.t.mask !== 0n) return undefined;
+  const s0 = (b & ~7) + sp.start;
+  if (b < s0 || b + size > s0 + sp.size) return undefined;
+  for (let i = b; i < b + size; i++) if (stack.types[i] !== SLOT_SPILL && stack.types[i] !== SLOT_ZERO) return undefined;
+  const shift = BigInt(8 * (b - s0));
+  return (sp.reg.s.t.value >> shift) & ((1n << BigInt(8 * size)) - 1n);
+}
+
+const MAP_ONLY_FUNCS: ReadonlyMap<number, readonly number[]> = new Map([
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY, [BPF_FUNC.tail_call]],
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP, [BPF_FUNC.redirect_map, BPF_FUNC.map_lookup_elem]],
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH, [BPF_FUNC.redirect_map, BPF_FUNC.map_lookup_elem]],
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_CPUMAP, [BPF_FUNC.redirect_map]],
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_XSKMAP, [BPF_FUNC.redirect_map, BPF_FUNC.map_lookup_elem]],
+]);
+
+/** Map types a helper accepts, and helpers a map type accepts (check_map_func_compatibility). */
+function checkMapCompat(env: Env, proto: HelperProto, meta: Meta): void {
+  if (meta.map < 0) return;
+  const type = env.map(meta.map).spec.type;
+  const bad = (): never => reject(`cannot pass map_type ${type} into func bpf_${proto.name}#${proto.id}`);
+  const only = MAP_ONLY_FUNCS.get(type);
+  if (only !== undefined && !only.includes(proto.id)) bad();
+  // vxo's bpf_redirect_map delivers through device maps only (CPU and XSK maps have no target here).
+  if (proto.id === BPF_FUNC.redirect_map && type !== BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP && type !== BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH) bad();
+}

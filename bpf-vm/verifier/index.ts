@@ -1,0 +1,77 @@
+// bpf-vm's verifier: verifyProgram(prog, opts) accepts a program (returning its log, statistics and
+// per-instruction facts) or throws a VerifierError carrying the kernel-style log.
+import { InvalidProgramError } from '../errors.ts';
+import { helpersFor } from '../helpers/table.ts';
+import { validateProgram } from '../prog/validate.ts';
+import type { Program } from '../prog/program.ts';
+import { VerifierError, type VerifyOptions, type VerifyResult } from './api.ts';
+import { buildCfg } from './cfg.ts';
+import { checkCombinedStack } from './calls.ts';
+import { Env, resolveMaps } from './env.ts';
+import { Reject } from './env-types.ts';
+import { Facts } from './facts.ts';
+import { computeLiveness } from './liveness.ts';
+import { VLog } from './log.ts';
+import { Checker } from './verifier.ts';
+
+export { VerifierError } from './api.ts';
+export type { InsnFacts, MemKind, VerifyOptions, VerifyResult, VerifyStats, VerifierLogLevel } from './api.ts';
+
+const DEFAULT_LIMIT = 1_000_000;
+
+function closing(processed: number, limit: number, checker?: Checker): string {
+  const e = checker?.explored;
+  return `processed ${processed} insns (limit ${limit}) max_states_per_insn ${e?.maxStatesPerInsn ?? 0} ` +
+    `total_states ${e?.totalStates ?? 0} peak_states ${e?.totalStates ?? 0} mark_read 0`;
+}
+
+export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyResult {
+  const level = opts.logLevel ?? 0;
+  const limit = opts.maxProcessed ?? DEFAULT_LIMIT;
+  let env: Env | undefined;
+  let checker: Checker | undefined;
+  try {
+    try {
+      validateProgram(prog.insns);
+    } catch (e) {
+      if (e instanceof InvalidProgramError) throw new Reject('EINVAL', e.message.replace(/^insn \d+: /, ''), []);
+      throw e;
+    }
+    const cfg = buildCfg(prog.insns);
+    const { maps, mapAt } = resolveMaps(prog);
+    const helpers = helpersFor(prog.type);
+    const live = computeLiveness(prog.insns, cfg, (id) => helpers.get(id)?.args.length ?? 5);
+    env = new Env(prog, prog.insns, maps, mapAt, helpers, cfg, live, new Facts(prog.insns.length), {
+      logLevel: level, allowUninitStack: opts.allowUninitStack ?? false,
+    });
+    checker = new Checker(env, limit);
+    checker.run();
+    checkCombinedStack(env);
+    if (env.log.enabled) env.log.add(closing(checker.processed, limit, checker));
+    return {
+      log: env.log.text(),
+      stats: {
+        processed: checker.processed,
+        totalStates: checker.explored.totalStates,
+        peakStates: checker.explored.totalStates,
+        maxStatesPerInsn: checker.explored.maxStatesPerInsn,
+        stackDepth: [...env.stackDepth],
+      },
+      facts: env.facts.result(cfg.second),
+    };
+  } catch (e) {
+    const log = env?.log ?? new VLog(level);
+    const processed = checker?.processed ?? 0;
+    const pc = env?.pc ?? (e instanceof InvalidProgramError ? e.pc : 0);
+    if (e instanceof Reject) {
+      log.always(e.message);
+      for (const x of e.extra) log.always(x);
+      log.always(closing(processed, limit, checker));
+      throw new VerifierError(e.code, e.message, { log: log.text(), pc, processed, cause: e });
+    }
+    const msg = `verifier internal error: ${(e as Error).message}`;
+    log.always(msg);
+    log.always(closing(processed, limit, checker));
+    throw new VerifierError('EFAULT', msg, { log: log.text(), pc, processed, cause: e });
+  }
+}

@@ -1,0 +1,147 @@
+// Loads, stores and atomics through a pointer register (the kernel's check_mem_access idea): each
+// pointer type has its own bounds. Packet: fixed offset inside the proven range, non-negative
+// variable part. Map value: [min, max] of the offset inside value_size. Stack: inside the frame,
+// aligned, written before read. Context: the program type's rules.
+import { ctxAccess, mayAccessPacket } from './ctx-access.ts';
+import type { Env } from './env.ts';
+import { reject } from './env-types.ts';
+import { isPointer, scalarReg, typeName, ZERO_SCALAR, type Reg } from './reg-state.ts';
+import { isConst, unknownOfSize, unknownSigned } from './scalar.ts';
+import { byteIndex } from './stack.ts';
+import type { VState } from './state.ts';
+import { tnumAdd, tnumConst, tnumIsAligned, tnumToString } from './tnum.ts';
+
+/** BPF_MAX_VAR_OFF: variable offsets beyond this are never accepted. */
+export const MAX_VAR_OFF = 1 << 29;
+const MAX_PACKET_OFF = 0xffff;
+
+export interface Access {
+  regno: number;
+  /** The instruction's offset. */
+  off: number;
+  size: number;
+  write: boolean;
+  /** The register stored (STX), a constant (ST), or undefined (atomics' write-back, helpers). */
+  value?: Reg;
+  signed?: boolean;
+  atomic?: boolean;
+}
+
+const varString = (r: Reg): string => (isConst(r.s) ? `${BigInt.asIntN(64, r.s.t.value)}` : tnumToString(r.s.t));
+const loaded = (size: number, signed: boolean | undefined): Reg =>
+  scalarReg(signed && size < 8 ? unknownSigned(size) : unknownOfSize(size));
+
+function checkAligned(r: Reg, a: Access, what: string, strict: boolean): void {
+  if (!strict || a.size <= 1) return;
+  const t = tnumAdd(r.s.t, tnumConst(BigInt(r.off + a.off)));
+  if (!tnumIsAligned(t, a.size)) reject(`misaligned ${what}access off ${varString(r)}+${r.off}+${a.off} size ${a.size}`);
+}
+
+/** Checks the access and returns what a load yields (undefined for stores). */
+export function checkMemAccess(env: Env, st: VState, a: Access): Reg | undefined {
+  const r = st.reg(a.regno);
+  env.scratchReg(a.regno);
+  switch (r.type) {
+    case 'ctx': {
+      if (a.atomic) reject(`BPF_ATOMIC stores into R${a.regno} ctx is not allowed`);
+      if (r.off !== 0) reject(`dereference of modified ctx ptr R${a.regno} off=${r.off} disallowed`);
+      if (!isConst(r.s) || r.s.t.value !== 0n) reject(`variable ctx access var_off=${tnumToString(r.s.t)} disallowed`);
+      const res = ctxAccess(env.progType, { off: a.off, size: a.size, write: a.write, signed: a.signed ?? false });
+      return a.write ? undefined : res;
+    }
+    case 'pkt': case 'pkt_meta': {
+      if (a.atomic) reject(`BPF_ATOMIC stores into R${a.regno} ${r.type} is not allowed`);
+      if (!mayAccessPacket(env.progType, a.write)) reject(a.write ? 'cannot write into packet' : `R${a.regno} invalid mem access '${r.type}'`);
+      packetBounds(r, a.regno, r.off + a.off, a.size);
+      return a.write ? undefined : loaded(a.size, a.signed);
+    }
+    case 'map_value': {
+      if (a.atomic) checkAligned(r, a, 'value ', true);
+      mapValueBounds(env, r, a.regno, a.off, a.size, a.write);
+      return a.write ? undefined : loaded(a.size, a.signed);
+    }
+    case 'stack': return stackAccess(env, st, r, a);
+    case 'sock': case 'sock_common': {
+      const off = r.off + a.off;
+      if (a.write || a.atomic || a.size > 4 || off < 0 || off + a.size > 80 || off % a.size !== 0) {
+        reject(`R${a.regno} invalid ${r.type} access off=${off} size=${a.size}`);
+      }
+      return loaded(a.size, a.signed);
+    }
+    case 'not_init': return reject(`R${a.regno} !read_ok`);
+    default: return reject(`R${a.regno} invalid mem access '${typeName(r.type)}'`);
+  }
+}
+
+/** [off, off + size) of a packet pointer inside its proven range. */
+export function packetBounds(r: Reg, regno: number, off: number, size: number): void {
+  if (r.s.smin < 0n) reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  if (off < 0 || size < 0 || off + size > r.range || r.s.umax + BigInt(off + size) > BigInt(MAX_PACKET_OFF)) {
+    reject(`invalid access to packet, off=${off} size=${size}, R${regno}(id=${r.id},off=${off},r=${r.range})`,
+      `R${regno} offset is outside of the packet`);
+  }
+}
+
+/** [insnOff + min, insnOff + max + size) of a map value pointer inside value_size. */
+export function mapValueBounds(env: Env, r: Reg, regno: number, insnOff: number, size: number, write: boolean): void {
+  const vs = env.map(r.map).spec.valueSize;
+  const off = r.off + insnOff;
+  if (write && env.mapReadOnly(r.map)) reject(`write into map forbidden, value_size=${vs} off=${off} size=${size}`);
+  if (!write && env.mapWriteOnly(r.map)) reject(`read from map forbidden, value_size=${vs} off=${off} size=${size}`);
+  const lo = r.s.smin + BigInt(off);
+  if (r.s.smin < 0n && lo < 0n) reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  if (lo < 0n || lo + BigInt(size) > BigInt(vs)) {
+    reject(`invalid access to map value, value_size=${vs} off=${lo} size=${size}`, `R${regno} min value is outside of the allowed memory range`);
+  }
+  if (r.s.umax >= BigInt(MAX_VAR_OFF)) reject(`R${regno} unbounded memory access, make sure to bounds check any such access`);
+  const hi = r.s.umax + BigInt(off);
+  if (hi + BigInt(size) > BigInt(vs)) {
+    reject(`invalid access to map value, value_size=${vs} off=${hi} size=${size}`, `R${regno} max value is outside of the allowed memory range`);
+  }
+}
+
+function stackAccess(env: Env, st: VState, r: Reg, a: Access): Reg | undefined {
+  const frame = st.frames[r.frame]!;
+  const rw = a.write ? 'write to' : 'read from';
+  checkAligned(r, a, 'stack ', true);
+  if (a.value !== undefined && a.value.type === 'stack' && a.value.frame > r.frame) {
+    reject('cannot spill pointers to stack into stack frame of the caller');
+  }
+  if (isConst(r.s)) {
+    const off = r.off + a.off + Number(BigInt.asIntN(64, r.s.t.value));
+    if (off < -512 || off + a.size > 0) reject(`invalid ${rw} stack R${a.regno} off=${off} size=${a.size}`);
+    env.noteStackDepth(frame.subprog, off);
+    if (r.frame === st.curframe) env.scratchSlot(off);
+    if (a.write) {
+      const v = a.value;
+      if (v !== undefined && isPointer(v) && a.size !== 8) reject('invalid size of register spill');
+      const spill = v !== undefined && (isPointer(v) || v.type === 'scalar');
+      frame.stack.write(off, a.size, v, spill && !(v.type === 'scalar' && isConst(v.s) && v.s.t.value === 0n));
+      return undefined;
+    }
+    const res = frame.stack.read(off, a.size, a.signed ?? false, env.opts.allowUninitStack);
+    if (!res.ok) reject(res.msg);
+    if (a.atomic && isPointer(res.reg)) reject(`BPF_ATOMIC on a spilled pointer at R${a.regno} off=${off} is not allowed`);
+    return res.reg;
+  }
+  // Variable offset: every byte the access may touch must be inside the frame.
+  const base = BigInt(r.off + a.off);
+  const lo = base + r.s.smin, hi = base + r.s.smax + BigInt(a.size);
+  if (r.s.smin <= -BigInt(MAX_VAR_OFF) || r.s.smax >= BigInt(MAX_VAR_OFF) || lo < -512n || hi > 0n) {
+    reject(`invalid variable-offset ${rw} stack R${a.regno} var_off=${tnumToString(r.s.t)} off=${r.off + a.off} size=${a.size}`);
+  }
+  const b = byteIndex(Number(lo)), e = byteIndex(Number(hi));
+  env.noteStackDepth(frame.subprog, Number(lo));
+  if (a.write) {
+    const zero = a.value !== undefined && a.value.type === 'scalar' && isConst(a.value.s) && a.value.s.t.value === 0n;
+    frame.stack.markMisc(b, e, zero);
+    return undefined;
+  }
+  const bad = frame.stack.firstInvalid(b, e);
+  if (bad >= 0 && !env.opts.allowUninitStack) {
+    reject(`invalid variable-offset read from stack R${a.regno} var_off=${tnumToString(r.s.t)} off=${r.off + a.off} size=${a.size}`);
+  }
+  if (a.atomic && frame.stack.pointerSpillIn(b, e)) reject(`BPF_ATOMIC on a spilled pointer at R${a.regno} is not allowed`);
+  if (frame.stack.allZero(b, e)) return ZERO_SCALAR;
+  return loaded(a.size, a.signed);
+}

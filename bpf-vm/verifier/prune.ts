@@ -1,0 +1,206 @@
+// State pruning (the kernel's is_state_visited idea). At prune points the current state is compared
+// with the states already recorded there. A recorded state whose exploration has finished and that
+// contains the current one (scalars: old ranges and known bits include the new; pointers: same
+// type and offsets, old packet range no larger, ids mapped consistently; stack: old slot kinds at
+// least as general) proves the current path safe: it is cut. A recorded state still being explored
+// (an ancestor on this path) that equals the current one exactly is a loop that can never end.
+import type { Env } from './env.ts';
+import { Reject } from './env-types.ts';
+import { fmtFrame } from './log.ts';
+import type { Reg } from './reg-state.ts';
+import { scalarEquals, scalarWithin } from './scalar.ts';
+import { SLOT_INVALID, SLOT_MISC, SLOT_SPILL, SLOT_ZERO, type Stack } from './stack.ts';
+import type { VState } from './state.ts';
+import { isPointer } from './reg-state.ts';
+
+export interface Checkpoint {
+  readonly state: VState;
+  readonly pc: number;
+  /** Paths still being explored below this state; 0 once its exploration is complete. */
+  branches: number;
+  readonly parent: Checkpoint | undefined;
+  hits: number;
+  misses: number;
+}
+
+/** old id -> cur id; `rev` (exact comparisons and references) keeps the map one-to-one. */
+class IdMap {
+  private readonly fwd = new Map<number, number>();
+  private readonly rev = new Map<number, number>();
+  constructor(private readonly exact: boolean) {}
+
+  check(old: number, cur: number, bijective = false): boolean {
+    if (old === 0) return !this.exact || cur === 0;
+    if (cur === 0) return false;
+    const prev = this.fwd.get(old);
+    if (prev !== undefined) return prev === cur;
+    if (this.exact || bijective) {
+      const back = this.rev.get(cur);
+      if (back !== undefined && back !== old) return false;
+      this.rev.set(cur, old);
+    }
+    this.fwd.set(old, cur);
+    return true;
+  }
+}
+
+function regSafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
+  if (old === cur) return true;
+  if (old.type === 'not_init') return !exact || cur.type === 'not_init';
+  if (old.type !== cur.type) return false;
+  if (exact) {
+    return old.off === cur.off && old.range === cur.range && old.map === cur.map && old.frame === cur.frame &&
+      scalarEquals(old.s, cur.s) && ids.check(old.id, cur.id) && ids.check(old.refId, cur.refId, true);
+  }
+  switch (old.type) {
+    case 'scalar': return scalarWithin(old.s, cur.s) && ids.check(old.id, cur.id);
+    case 'pkt': case 'pkt_meta':
+      return old.off === cur.off && old.range <= cur.range && scalarWithin(old.s, cur.s) && ids.check(old.id, cur.id);
+    case 'map_value': case 'map_value_or_null':
+      return old.map === cur.map && old.off === cur.off && scalarWithin(old.s, cur.s) && ids.check(old.id, cur.id);
+    case 'stack': return old.frame === cur.frame && old.off === cur.off && scalarWithin(old.s, cur.s);
+    case 'ctx': return old.off === cur.off && scalarWithin(old.s, cur.s);
+    case 'map_ptr': return old.map === cur.map;
+    case 'pkt_end': return true;
+    default:
+      return old.off === cur.off && ids.check(old.id, cur.id) && ids.check(old.refId, cur.refId, true);
+  }
+}
+
+function stackSafe(old: Stack, cur: Stack, ids: IdMap, exact: boolean, allowUninit: boolean): boolean {
+  for (let slot = 0; slot < 64; slot++) {
+    const b = slot * 8;
+    const os = old.spills[slot], cs = cur.spills[slot];
+    if (os !== undefined) {
+      if (cs === undefined || cs.start !== os.start || cs.size !== os.size || !regSafe(os.reg, cs.reg, ids, exact)) return false;
+    } else if (exact && cs !== undefined) return false;
+    for (let i = b; i < b + 8; i++) {
+      const o = old.types[i]!, c = cur.types[i]!;
+      if (o === c) continue;
+      if (exact) return false;
+      switch (o) {
+        case SLOT_INVALID:
+          if (allowUninit && c === SLOT_SPILL && cs !== undefined && isPointer(cs.reg)) return false;
+          break;
+        case SLOT_MISC:
+          if (c === SLOT_ZERO) break;
+          if (c === SLOT_SPILL && cs !== undefined && cs.reg.type === 'scalar') break;
+          return false;
+        default: return false;
+      }
+    }
+  }
+  return true;
+}
+
+/** Whether `cur` at pc is contained in `old` (or, exact, equal to it), comparing live registers only. */
+export function statesEqual(env: Env, old: VState, cur: VState, pc: number, exact: boolean): boolean {
+  if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
+  const ids = new IdMap(exact);
+  const n = cur.frames.length;
+  for (let f = 0; f < n; f++) {
+    const of = old.frames[f]!, cf = cur.frames[f]!;
+    if (of.callsite !== cf.callsite) return false;
+    // The current frame needs what is live here; a caller what is live at its return site (r6-r9).
+    const live = f === n - 1 ? env.live[pc]! : env.live[cur.frames[f + 1]!.callsite + 1]! & 0x3c0;
+    for (let r = 0; r < 10; r++) {
+      if ((live & (1 << r)) === 0) continue;
+      if (!regSafe(of.regs[r]!, cf.regs[r]!, ids, exact)) return false;
+    }
+    if (!stackSafe(of.stack, cf.stack, ids, exact, env.opts.allowUninitStack)) return false;
+  }
+  for (let i = 0; i < old.refs.length; i++) {
+    if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id, true)) return false;
+  }
+  return true;
+}
+
+/**
+ * What any state that contains (or equals) this one at the same instruction must share: frames,
+ * references, and the type and fixed offsets of the live registers of the current frame.
+ */
+function shapeKey(env: Env, st: VState, pc: number, exact: boolean): string {
+  let k = `${pc}|${st.frames.map((f) => f.callsite).join(',')}|${st.refs.length}`;
+  const live = env.live[pc]!;
+  const regs = st.cur.regs;
+  for (let r = 0; r < 10; r++) {
+    if ((live & (1 << r)) === 0) continue;
+    const x = regs[r]!;
+    k += x.type === 'scalar' ? '|s' : `|${x.type}:${x.off}:${x.map}:${x.frame}`;
+    if (exact) k += `:${x.s.smin}:${x.s.smax}:${x.s.umin}:${x.s.umax}:${x.s.t.value}:${x.s.t.mask}:${x.range}`;
+  }
+  return k;
+}
+
+export class Explored {
+  /** Recorded states by shape: the candidates for containing a new state. */
+  private readonly byShape = new Map<string, Checkpoint[]>();
+  /** Recorded states by exact key: the candidates for an infinite loop. */
+  private readonly byExact = new Map<string, Checkpoint[]>();
+  /** Recorded states per instruction whose exploration is not finished. */
+  private readonly inProgress = new Map<number, number>();
+  private readonly perInsn = new Map<number, number>();
+  totalStates = 0;
+  maxStatesPerInsn = 0;
+  private prevJmps = 0;
+  private prevInsns = 0;
+
+  /**
+   * The kernel's is_state_visited: true when `cur` can be cut. May throw the infinite-loop rejection.
+   * Records `cur` as a new checkpoint when enough work happened since the last one.
+   */
+  visit(env: Env, cur: VState, pc: number, jmps: number, insns: number): boolean {
+    let addNew = jmps - this.prevJmps >= 2 && insns - this.prevInsns >= 8;
+    const looping = (this.inProgress.get(pc) ?? 0) > 0;
+    const exactKey = looping || addNew ? shapeKey(env, cur, pc, true) : '';
+    for (const cp of looping ? this.byExact.get(exactKey) ?? [] : []) {
+      if (cp.branches > 0 && statesEqual(env, cp.state, cur, pc, true)) {
+        throw new Reject('EINVAL', `infinite loop detected at insn ${pc}`, [
+          `cur state: ${fmtFrame(cur.cur, cur.refs, env)}`, `old state: ${fmtFrame(cp.state.cur, cp.state.refs, env)}`,
+        ]);
+      }
+    }
+    // Inside a loop: record states less often, or every iteration would leave one behind.
+    if (looping && jmps - this.prevJmps < 20 && insns - this.prevInsns < 100) addNew = false;
+    const shape = shapeKey(env, cur, pc, false);
+    const list = this.byShape.get(shape);
+    if (list !== undefined) {
+      for (let i = 0; i < list.length; i++) {
+        const cp = list[i]!;
+        if (cp.branches > 0) continue;
+        if (statesEqual(env, cp.state, cur, pc, false)) { cp.hits++; return true; }
+        // A state that keeps failing to contain new ones is not worth comparing against.
+        if (++cp.misses > cp.hits * 3 + 3) { list.splice(i--, 1); }
+      }
+    }
+    if (!addNew) return false;
+    const cp: Checkpoint = { state: cur.clone(), pc, branches: 1, parent: cur.checkpoint, hits: 0, misses: 0 };
+    cur.checkpoint = cp;
+    push(this.byShape, shape, cp);
+    push(this.byExact, exactKey, cp);
+    this.inProgress.set(pc, (this.inProgress.get(pc) ?? 0) + 1);
+    const n = (this.perInsn.get(pc) ?? 0) + 1;
+    this.perInsn.set(pc, n);
+    this.totalStates++;
+    this.maxStatesPerInsn = Math.max(this.maxStatesPerInsn, n);
+    this.prevJmps = jmps;
+    this.prevInsns = insns;
+    return false;
+  }
+
+  /** A path ended (exit or cut): checkpoints whose last path this was become complete. */
+  pathDone(cp: Checkpoint | undefined): void {
+    while (cp !== undefined) {
+      cp.branches--;
+      if (cp.branches > 0) return;
+      this.inProgress.set(cp.pc, (this.inProgress.get(cp.pc) ?? 1) - 1);
+      cp = cp.parent;
+    }
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l === undefined) m.set(k, [v]);
+  else l.push(v);
+}

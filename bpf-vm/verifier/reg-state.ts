@@ -1,0 +1,81 @@
+// One register's abstract state. Registers are immutable values: a change makes a new object, so
+// cloning a verifier state copies arrays of references, never registers.
+import { isConst, SCALAR_UNKNOWN, SCALAR_ZERO, scalarConst, type Scalar } from './scalar.ts';
+
+export type RegType =
+  | 'not_init' | 'scalar' | 'ctx' | 'map_ptr' | 'map_value' | 'map_value_or_null' | 'stack'
+  | 'pkt' | 'pkt_meta' | 'pkt_end' | 'sock' | 'sock_or_null' | 'sock_common' | 'sock_common_or_null';
+
+export interface Reg {
+  readonly type: RegType;
+  /** A scalar's value, or a pointer's variable offset (zero when the offset is fixed). */
+  readonly s: Scalar;
+  /** A pointer's fixed offset. */
+  readonly off: number;
+  /**
+   * Scalars: registers holding the same value share an id (copies), so what a branch learns of one
+   * applies to all. Packet pointers: pointers with the same variable part. Nullable pointers: copies
+   * of one helper result, converted together by a null check.
+   */
+  readonly id: number;
+  /** The acquired reference this pointer holds (sockets), 0 if none. */
+  readonly refId: number;
+  /** Packet pointers: bytes [ptr, ptr + range) are proven inside the packet. */
+  readonly range: number;
+  /** Map pointers and map values: index into the program's map table, -1 otherwise. */
+  readonly map: number;
+  /** Stack pointers: the frame whose stack they point into. */
+  readonly frame: number;
+}
+
+const BASE: Reg = Object.freeze({
+  type: 'not_init', s: SCALAR_UNKNOWN, off: 0, id: 0, refId: 0, range: 0, map: -1, frame: 0,
+}) as Reg;
+
+export const NOT_INIT: Reg = BASE;
+export const UNKNOWN_SCALAR: Reg = Object.freeze({ ...BASE, type: 'scalar' }) as Reg;
+export const ZERO_SCALAR: Reg = Object.freeze({ ...BASE, type: 'scalar', s: SCALAR_ZERO }) as Reg;
+
+export function scalarReg(s: Scalar, id = 0): Reg {
+  if (id === 0 && s === SCALAR_UNKNOWN) return UNKNOWN_SCALAR;
+  return { ...BASE, type: 'scalar', s, id };
+}
+
+export const constReg = (v: bigint): Reg => scalarReg(scalarConst(v));
+
+export function ptrReg(type: RegType, fields: Partial<Omit<Reg, 'type'>> = {}): Reg {
+  return { ...BASE, s: SCALAR_ZERO, ...fields, type };
+}
+
+export const with_ = (r: Reg, fields: Partial<Reg>): Reg => ({ ...r, ...fields });
+
+export const isPointer = (r: Reg): boolean => r.type !== 'scalar' && r.type !== 'not_init';
+export const isPktPointer = (t: RegType): boolean => t === 'pkt' || t === 'pkt_meta';
+export const mayBeNull = (t: RegType): boolean => t === 'map_value_or_null' || t === 'sock_or_null' || t === 'sock_common_or_null';
+export const isSockType = (t: RegType): boolean =>
+  t === 'sock' || t === 'sock_or_null' || t === 'sock_common' || t === 'sock_common_or_null';
+
+/** The non-null type a null check turns a nullable pointer into. */
+export function nonNullType(t: RegType): RegType {
+  switch (t) {
+    case 'map_value_or_null': return 'map_value';
+    case 'sock_or_null': return 'sock';
+    case 'sock_common_or_null': return 'sock_common';
+    default: return t;
+  }
+}
+
+/** Whether a pointer of this type can never be NULL. */
+export const isNonNullPointer = (r: Reg): boolean => isPointer(r) && !mayBeNull(r.type);
+
+/** The kernel's reg_type_str spelling, used in messages. */
+export function typeName(t: RegType): string {
+  switch (t) {
+    case 'not_init': return '?';
+    case 'stack': return 'fp';
+    default: return t;
+  }
+}
+
+export const isScalarConst = (r: Reg): boolean => r.type === 'scalar' && isConst(r.s);
+export const isKnownZero = (r: Reg): boolean => r.type === 'scalar' && isConst(r.s) && r.s.t.value === 0n;

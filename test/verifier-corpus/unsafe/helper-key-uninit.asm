@@ -1,0 +1,13 @@
+; The 4-byte key lies on stack never written.
+; category: helper_args
+; maps: m:hash:4:8:16
+; kernel-mode: no-perfmon
+; expect: invalid read from stack
+; kernel-errno: EACCES
+; kernel: invalid read from stack R2 off=-4 size=4
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_by_fd(m)
+call 1
+mov %r0, 2
+exit

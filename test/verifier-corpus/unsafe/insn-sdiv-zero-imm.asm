@@ -1,0 +1,8 @@
+; Signed division (ISA v4) by the immediate 0.
+; category: insn
+; expect: div by zero
+; kernel-errno: EINVAL
+; kernel: div by zero
+mov %r0, 2
+sdiv %r0, 0
+exit

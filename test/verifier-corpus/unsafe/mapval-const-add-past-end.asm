@@ -1,0 +1,18 @@
+; Adds 6 to the value pointer and reads a u32: bytes 6..9 of an 8-byte value.
+; category: map_value
+; maps: m:array:4:8:4
+; expect: invalid access to map value, value_size=8 off=6 size=4
+; kernel-errno: EACCES
+; kernel: invalid access to map value, value_size=8 off=6 size=4
+; kernel: R0 min value is outside of the allowed memory range
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_by_fd(m)
+call 1
+jeq %r0, 0, out
+add %r0, 6
+ldxw %r1, [%r0+0]
+out:
+mov %r0, 2
+exit

@@ -1,0 +1,17 @@
+; Writes a u32 at offset 8 of an 8-byte map value.
+; category: map_value
+; maps: m:array:4:8:4
+; expect: invalid access to map value, value_size=8 off=8 size=4
+; kernel-errno: EACCES
+; kernel: invalid access to map value, value_size=8 off=8 size=4
+; kernel: R0 min value is outside of the allowed memory range
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_by_fd(m)
+call 1
+jeq %r0, 0, out
+stw [%r0+8], 1
+out:
+mov %r0, 2
+exit

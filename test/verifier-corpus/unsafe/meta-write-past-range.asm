@@ -1,0 +1,17 @@
+; Proves 4 bytes of metadata and writes 8.
+; category: packet_meta
+; expect: invalid access to packet
+; kernel-errno: EACCES
+; kernel: invalid access to packet, off=0 size=8, R4(id=0,off=0,r=4)
+; kernel: R4 offset is outside of the packet
+ldxw %r2, [%r1+0]            ; r2 = data
+ldxw %r3, [%r1+4]            ; r3 = data_end
+ldxw %r4, [%r1+8]            ; r4 = data_meta
+
+mov %r5, %r4
+add %r5, 4
+jgt %r5, %r2, out
+stdw [%r4+0], 0
+out:
+mov %r0, 2
+exit

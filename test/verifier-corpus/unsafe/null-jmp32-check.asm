@@ -1,0 +1,16 @@
+; Tests only the low 32 bits of the lookup result (jeq32): not a NULL check.
+; category: null
+; maps: m:hash:4:8:16
+; expect: invalid mem access 'map_value_or_null'
+; kernel-errno: EACCES
+; kernel: R0 invalid mem access 'map_value_or_null'
+stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_by_fd(m)
+call 1
+jeq32 %r0, 0, out
+ldxdw %r1, [%r0+0]
+out:
+mov %r0, 2
+exit

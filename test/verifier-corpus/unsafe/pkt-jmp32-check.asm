@@ -1,0 +1,17 @@
+; The bounds check compares the low 32 bits only (jgt32): it proves nothing about the pointers.
+; category: packet
+; expect: invalid access to packet
+; kernel-errno: EACCES
+; kernel: invalid access to packet, off=0 size=1, R2(id=0,off=0,r=0)
+; kernel: R2 offset is outside of the packet
+ldxw %r2, [%r1+0]            ; r2 = data
+ldxw %r3, [%r1+4]            ; r3 = data_end
+
+mov %r4, %r2
+add %r4, 14
+jgt32 %r4, %r3, out
+ldxb %r0, [%r2+0]
+exit
+out:
+mov %r0, 2
+exit

@@ -1,0 +1,18 @@
+; Moves the packet pointer 4 bytes before data and reads there.
+; category: packet
+; expect: invalid access to packet
+; kernel-errno: EACCES
+; kernel: invalid access to packet, off=-4 size=4, R2(id=0,off=-4,r=14)
+; kernel: R2 offset is outside of the packet
+ldxw %r2, [%r1+0]            ; r2 = data
+ldxw %r3, [%r1+4]            ; r3 = data_end
+
+mov %r4, %r2
+add %r4, 14
+jgt %r4, %r3, out
+add %r2, -4
+ldxw %r0, [%r2+0]
+exit
+out:
+mov %r0, 2
+exit

@@ -1,0 +1,17 @@
+; Proves 14 bytes (data + 14 <= data_end) and reads byte 14, the first one past the proven range.
+; category: packet
+; expect: invalid access to packet
+; kernel-errno: EACCES
+; kernel: invalid access to packet, off=14 size=1, R2(id=0,off=14,r=14)
+; kernel: R2 offset is outside of the packet
+ldxw %r2, [%r1+0]            ; r2 = data
+ldxw %r3, [%r1+4]            ; r3 = data_end
+
+mov %r4, %r2
+add %r4, 14
+jgt %r4, %r3, out
+ldxb %r0, [%r2+14]
+exit
+out:
+mov %r0, 2
+exit
