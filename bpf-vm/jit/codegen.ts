@@ -81,8 +81,9 @@ class Emitter {
       case XDP_MD.data: return `${l} = X.data; ${h} = PKT_HI;`;
       case XDP_MD.data_end: return `${l} = X.dataEnd; ${h} = PKT_HI;`;
       case XDP_MD.data_meta: return `${l} = X.dataMeta; ${h} = PKT_HI;`;
-      case XDP_MD.ingress_ifindex: return `${l} = X.ingressIfindex; ${h} = 0;`;
-      case XDP_MD.rx_queue_index: return `${l} = X.rxQueueIndex; ${h} = 0;`;
+      // u32 fields: locals always hold int32 bit patterns.
+      case XDP_MD.ingress_ifindex: return `${l} = X.ingressIfindex | 0; ${h} = 0;`;
+      case XDP_MD.rx_queue_index: return `${l} = X.rxQueueIndex | 0; ${h} = 0;`;
       default: return undefined;
     }
   }
@@ -163,7 +164,14 @@ class Emitter {
       case 'alu': case 'neg': case 'end': case 'bswap':
         return cls === 0x07 ? emitAlu64(code, d, b, imm) : emitAlu32(code, d, b, imm);
       case 'ja': case 'gotol': return this.jump(pc, jumpTarget(p, pc)!, flow);
-      case 'jcond': return `if (${jumpCondition(raw & 0xf0, cls === 0x05, d, b)}) ${this.jump(pc, pc + 1 + off, flow)}`;
+      case 'jcond': {
+        // A 64-bit compare of values the verifier proved below 2^32 is a 32-bit unsigned compare,
+        // signed or not (both are non-negative).
+        const uz = this.facts[pc]?.upperZero ?? 0;
+        const narrow = cls === 0x05 && (uz & (1 << d)) !== 0 && ((raw & 0x08) !== 0 ? (uz & (1 << s)) !== 0 : imm >= 0);
+        const op = narrow ? unsignedOf(raw & 0xf0) : raw & 0xf0;
+        return `if (${jumpCondition(op, cls === 0x05 && !narrow, d, b)}) ${this.jump(pc, pc + 1 + off, flow)}`;
+      }
       case 'call': return this.helperCall(pc);
       case 'exit': return this.exit(flow);
       case 'lddw': return `r${d}l = ${imm | 0}; r${d}h = ${p.imm[pc + 1]! | 0};`;
@@ -178,6 +186,17 @@ class Emitter {
       }
       default: return `throw F.unknownOpcode(${pc}, ${raw});`;
     }
+  }
+}
+
+/** The unsigned comparison that agrees with `op` on operands known to be non-negative. */
+function unsignedOf(op: number): number {
+  switch (op) {
+    case 0x60: return 0x20; // JSGT -> JGT
+    case 0x70: return 0x30; // JSGE -> JGE
+    case 0xc0: return 0xa0; // JSLT -> JLT
+    case 0xd0: return 0xb0; // JSLE -> JLE
+    default: return op;
   }
 }
 

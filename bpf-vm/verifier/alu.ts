@@ -42,7 +42,11 @@ export function checkAlu(env: Env, st: VState, ins: Insn): void {
 
   if (op === BPF_ALU_OP.BPF_NEG || op === BPF_ALU_OP.BPF_END) {
     const d = readReg(env, st, ins.dst);
-    if (isPointer(d)) reject(`R${ins.dst} pointer arithmetic prohibited`);
+    // A privileged loader may turn a pointer into a number this way; what comes out is unknown.
+    if (isPointer(d)) {
+      writeReg(env, st, ins.dst, alu64 || op === BPF_ALU_OP.BPF_END ? UNKNOWN_SCALAR : scalarReg(unknownOfSize(4)));
+      return;
+    }
     let s;
     if (op === BPF_ALU_OP.BPF_NEG) s = scalarNeg(d.s, alu64);
     else {
@@ -98,8 +102,22 @@ export function checkAlu(env: Env, st: VState, ins: Insn): void {
     writeReg(env, st, ins.dst, pointerArith(env, ins, alu64, realOp, d, s));
     return;
   }
-  writeReg(env, st, ins.dst, scalarReg(scalarAlu(realOp, d.s, s.s, alu64)));
+  const v = scalarAlu(realOp, d.s, s.s, alu64);
+  // rX = rY; rX += K keeps rX linked to rY with a known difference (the kernel's BPF_ADD_CONST), so a
+  // bounds check on either one bounds the other.
+  if (alu64 && d.id !== 0 && (realOp === 'add' || realOp === 'sub') && isConst(s.s)) {
+    const c = BigInt.asIntN(64, s.s.t.value);
+    const delta = BigInt(d.off) + (realOp === 'add' ? c : -c);
+    if (delta > -LINK_MAX && delta < LINK_MAX) {
+      writeReg(env, st, ins.dst, { ...scalarReg(v, d.id), off: Number(delta) });
+      return;
+    }
+  }
+  writeReg(env, st, ins.dst, scalarReg(v));
 }
+
+/** Largest difference kept between linked scalars. */
+const LINK_MAX = 1n << 31n;
 
 function pointerArith(env: Env, ins: Insn, alu64: boolean, op: AluOp, d: Reg, s: Reg): Reg {
   const dst = ins.dst;

@@ -11,7 +11,8 @@ import {
   isKnownZero, isNonNullPointer, isPointer, mayBeNull, nonNullType, scalarReg, ZERO_SCALAR, type Reg, type RegType,
 } from './reg-state.ts';
 import { refineScalars, SWAP, type CmpOp } from './scalar-cmp.ts';
-import { isConst, scalarConst, type Scalar } from './scalar.ts';
+import { intersectScalars, isConst, scalarConst, type Scalar } from './scalar.ts';
+import { scalarAlu } from './scalar-alu.ts';
 import type { VState } from './state.ts';
 import { releaseRef } from './refs.ts';
 
@@ -59,21 +60,32 @@ function scalarBranch(st: VState, ins: Insn, op: CmpOp, is32: boolean, a: Reg, b
   if (rt === undefined) return { fall: rf === undefined ? undefined : st, taken: undefined };
   if (rf === undefined) return { fall: undefined, taken: st };
   const taken = st.clone();
-  const apply = (s: VState, r: [Scalar, Scalar]): VState => {
-    setScalar(s, ins.dst, a, r[0]);
-    if (srcX) setScalar(s, ins.src, b, r[1]);
+  const apply = (s: VState, r: [Scalar, Scalar]): VState | undefined => {
+    if (!setScalar(s, ins.dst, a, r[0])) return undefined;
+    if (srcX && !setScalar(s, ins.src, b, r[1])) return undefined;
     return s;
   };
   return { taken: apply(taken, rt), fall: apply(st, rf) };
 }
 
-/** Gives register `regno` (and every scalar linked to it by id) the refined value. */
-function setScalar(st: VState, regno: number, old: Reg, s: Scalar): void {
-  if (old.id !== 0) {
-    st.mapAllRegs((r) => (r.type === 'scalar' && r.id === old.id ? { ...r, s } : r));
-  } else {
+/**
+ * Gives register `regno` the refined value, and every scalar linked to it by id the same value
+ * shifted by their known difference. False when a linked register cannot hold such a value.
+ */
+function setScalar(st: VState, regno: number, old: Reg, s: Scalar): boolean {
+  if (old.id === 0) {
     st.setReg(regno, { ...old, s });
+    return true;
   }
+  let ok = true;
+  st.mapAllRegs((r) => {
+    if (r.type !== 'scalar' || r.id !== old.id) return r;
+    const shifted = r.off === old.off ? s : scalarAlu('add', s, scalarConst(BigInt(r.off - old.off)), true);
+    const n = intersectScalars(r.s, shifted);
+    if (n === undefined) { ok = false; return r; }
+    return { ...r, s: n };
+  });
+  return ok;
 }
 
 function nullCheck(st: VState, ptr: Reg, op: CmpOp): BranchResult {

@@ -35,6 +35,31 @@ export function jumpTarget(ins: Insn, pc: number): number {
   return kindOf(ins) === 'gotol' ? pc + 1 + ins.imm : pc + 1 + ins.off;
 }
 
+/**
+ * The kernel's jump checks with its messages, before the structural validation (which knows the
+ * same errors under other words): targets inside the program and not into an ld_imm64's second half.
+ */
+export function checkJumps(insns: readonly Insn[]): void {
+  const n = insns.length;
+  const second = ldImm64Seconds(insns);
+  for (let pc = 0; pc < n; pc++) {
+    if (second[pc]) continue;
+    const ins = insns[pc]!;
+    const k = kindOf(ins);
+    if (k === 'ja' || k === 'gotol' || k === 'jcond') {
+      const t = jumpTarget(ins, pc);
+      if (t < 0 || t >= n) throw new Reject('EINVAL', `jump out of range from insn ${pc} to ${t}`, [], pc);
+      if (second[t]) throw new Reject('EINVAL', `jump into the middle of ldimm64 insn ${t - 1}`, [], pc);
+    } else if (isLocalCall(ins)) {
+      const t = pc + 1 + ins.imm;
+      if (t < 0 || t >= n || second[t]) throw new Reject('EINVAL', 'call to invalid destination', [], pc);
+    }
+  }
+  const last = insns[n - 1];
+  const lk = last === undefined || second[n - 1] ? undefined : kindOf(last);
+  if (n > 0 && lk !== 'exit' && lk !== 'ja' && lk !== 'gotol') throw new Reject('EINVAL', 'last insn is not an exit or jmp', [], n - 1);
+}
+
 export function buildCfg(insns: readonly Insn[]): Cfg {
   const n = insns.length;
   const second = ldImm64Seconds(insns);
@@ -56,14 +81,14 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
     const k = kindOf(ins);
     if (k === 'ja' || k === 'gotol' || k === 'jcond') {
       const t = jumpTarget(ins, pc);
-      if (t < 0 || t >= n || subprogOf[t] !== subprogOf[pc]) throw new Reject('EINVAL', `jump out of range from insn ${pc} to ${t}`);
-      if (second[t]) throw new Reject('EINVAL', `jump into the middle of ldimm64 insn ${t - 1}`);
+      if (t < 0 || t >= n || subprogOf[t] !== subprogOf[pc]) throw new Reject('EINVAL', `jump out of range from insn ${pc} to ${t}`, [], pc);
+      if (second[t]) throw new Reject('EINVAL', `jump into the middle of ldimm64 insn ${t - 1}`, [], pc);
     }
   }
   for (const sp of subprogs) {
     const last = sp.end - 1;
     const k = second[last] ? 'lddw' : kindOf(insns[last]!);
-    if (k !== 'exit' && k !== 'ja' && k !== 'gotol') throw new Reject('EINVAL', 'last insn is not an exit or jmp');
+    if (k !== 'exit' && k !== 'ja' && k !== 'gotol') throw new Reject('EINVAL', 'last insn is not an exit or jmp', [], last);
   }
 
   // Reachability from the entry, following calls into callees.
@@ -111,7 +136,7 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
     }
   }
   for (let pc = 0; pc < n; pc++) {
-    if (!seen[pc] && !second[pc]) throw new Reject('EINVAL', `unreachable insn ${pc}`);
+    if (!seen[pc] && !second[pc]) throw new Reject('EINVAL', `unreachable insn ${pc}`, [], pc);
   }
   return { subprogs, subprogOf, pruneAt, jmpAt, callees: callees.map((s) => [...s]), second };
 }

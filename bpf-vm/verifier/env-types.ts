@@ -8,6 +8,8 @@ export class Reject extends Error {
     readonly code: BpfErrorCode,
     message: string,
     readonly extra: readonly string[] = [],
+    /** The instruction concerned, when the main pass is not running (structural checks). */
+    readonly pc?: number,
   ) {
     super(message);
     this.name = 'Reject';

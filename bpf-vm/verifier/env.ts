@@ -2,6 +2,7 @@
 // PreparedProgram's index order), helpers of the program type, the CFG and liveness, the log, and
 // per-run bookkeeping (id generator, scratched registers for the log, stack depth per subprogram).
 import type { HelperProto } from '../helpers/proto.ts';
+import { BPF_FUNC } from '../helpers/ids.ts';
 import { helperName } from '../helpers/table.ts';
 import type { Insn } from '../isa/insn.ts';
 import { BPF_PSEUDO_LD } from '../isa/opcodes.ts';
@@ -10,6 +11,7 @@ import type { Program } from '../prog/program.ts';
 import type { Cfg } from './cfg.ts';
 import { Reject } from './env-types.ts';
 import type { Facts } from './facts.ts';
+import type { Precision } from './precision.ts';
 import { VLog, type InsnNames } from './log.ts';
 
 export interface EnvOptions {
@@ -27,17 +29,17 @@ export function resolveMaps(prog: Program): { maps: BpfMap[]; mapAt: Int32Array 
     if (ins.code !== 0x18) continue;
     if (ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_MAP_FD || ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_MAP_VALUE) {
       const m = prog.fds.get(ins.imm);
-      if (m === undefined) throw new Reject('EBADF', `fd ${ins.imm} is not pointing to valid bpf_map`);
+      if (m === undefined) throw new Reject('EBADF', `fd ${ins.imm} is not pointing to valid bpf_map`, [], pc);
       let i = index.get(m);
       if (i === undefined) { i = maps.length; maps.push(m); index.set(m, i); }
       mapAt[pc] = i;
       if (ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_MAP_VALUE) {
         const off = prog.insns[pc + 1]!.imm;
         if (m.spec.type !== BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY || m.spec.maxEntries !== 1) {
-          throw new Reject('EINVAL', 'no direct value access support for this map type');
+          throw new Reject('EINVAL', 'no direct value access support for this map type', [], pc);
         }
         if (off < 0 || off >= m.spec.valueSize) {
-          throw new Reject('EINVAL', `invalid access to map value pointer, value_size=${m.spec.valueSize} off=${off >>> 0}`);
+          throw new Reject('EINVAL', `invalid access to map value pointer, value_size=${m.spec.valueSize} off=${off >>> 0}`, [], pc);
         }
       }
     }
@@ -63,6 +65,7 @@ export class Env implements InsnNames {
     readonly helpers: ReadonlyMap<number, HelperProto>,
     readonly cfg: Cfg,
     readonly live: Uint16Array,
+    readonly precision: Precision,
     readonly facts: Facts,
     readonly opts: EnvOptions,
   ) {
@@ -112,7 +115,9 @@ export class Env implements InsnNames {
 
   helperName(id: number): string | undefined {
     const h = this.helpers.get(id);
-    return h ? `bpf_${h.name}` : helperName(id);
+    if (h) return `bpf_${h.name}`;
+    const known = helperName(id) ?? Object.entries(BPF_FUNC).find(([, v]) => v === id)?.[0];
+    return known === undefined ? undefined : known.startsWith('bpf_') ? known : `bpf_${known}`;
   }
 
   scratchReg(r: number): void {

@@ -16,6 +16,7 @@ import {
 } from './reg-state.ts';
 import { byteIndex, SLOT_SPILL, SLOT_ZERO } from './stack.ts';
 import type { VState } from './state.ts';
+import { tnumToString } from './tnum.ts';
 
 const MEM_TYPES = 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_';
 
@@ -66,7 +67,9 @@ function returnReg(env: Env, st: VState, proto: HelperProto, meta: Meta, pc: num
       return ptrReg('map_value_or_null', { map: meta.map, id: env.newId() });
     }
     case RET.RET_PTR_TO_SOCKET_OR_NULL: {
-      const id = env.newId();
+      // The kernel numbers the nullable result first, then the reference, and keeps the latter.
+      let id = env.newId();
+      if (proto.acquires) id = env.newId();
       if (proto.acquires) acquireRef(st, id, pc);
       return ptrReg('sock_or_null', { id, refId: proto.acquires ? id : 0 });
     }
@@ -81,6 +84,9 @@ function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: Ar
     case ARG.ARG_CONST_MAP_PTR:
       if (r.type !== 'map_ptr') typeErr(regno, r, 'map_ptr');
       meta.map = r.map;
+      if ((proto.id === BPF_FUNC.map_update_elem || proto.id === BPF_FUNC.map_delete_elem) && env.mapReadOnly(r.map)) {
+        reject('write into map forbidden');
+      }
       return;
     case ARG.ARG_PTR_TO_MAP_KEY: case ARG.ARG_PTR_TO_MAP_VALUE: {
       if (meta.map < 0) invalid(`invalid map_ptr to access map->${kind === ARG.ARG_PTR_TO_MAP_KEY ? 'key' : 'value'}`);
@@ -107,7 +113,7 @@ function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: Ar
       const size = Number(r.s.umax);
       const write = proto.args[memRegno - 1] === ARG.ARG_PTR_TO_UNINIT_MEM;
       if (meta.memNull) {
-        if (size !== 0) typeErr(memRegno, mem, MEM_TYPES);
+        if (size !== 0) typeErr(memRegno, mem, 'fp');
         return;
       }
       helperMemAccess(env, st, memRegno, mem, size, write, zeroOk);
@@ -121,6 +127,7 @@ function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: Ar
     case ARG.ARG_PTR_TO_CTX:
       if (r.type !== 'ctx') typeErr(regno, r, 'ctx');
       if (r.off !== 0) reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
+      if (r.s.t.mask !== 0n || r.s.t.value !== 0n) reject(`variable ctx access var_off=${tnumToString(r.s.t)} disallowed`);
       return;
     case ARG.ARG_PTR_TO_SOCKET:
       if (r.type !== 'sock') typeErr(regno, r, 'sock');

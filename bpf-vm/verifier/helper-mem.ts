@@ -26,8 +26,9 @@ function stackRange(env: Env, st: VState, regno: number, r: Reg, size: number, w
   const lo = BigInt(r.off) + (fixed ? BigInt.asIntN(64, r.s.t.value) : r.s.smin);
   const hi = BigInt(r.off) + (fixed ? BigInt.asIntN(64, r.s.t.value) : r.s.smax) + BigInt(size);
   if (lo < -512n || hi > 0n || size < 0) {
-    if (fixed) reject(`invalid indirect access to stack R${regno} off=${lo} size=${size}`);
-    reject(`invalid variable-offset indirect access to stack R${regno} var_off=${tnumToString(r.s.t)} size=${size}`);
+    const rw = write ? 'write to' : 'read from';
+    if (fixed) reject(`invalid ${rw} stack R${regno} off=${lo} size=${size}`);
+    reject(`invalid variable-offset ${rw} stack R${regno} var_off=${tnumToString(r.s.t)} off=${r.off} size=${size}`);
   }
   const b = byteIndex(Number(lo)), e = byteIndex(Number(hi));
   env.noteStackDepth(frame.subprog, Number(lo));

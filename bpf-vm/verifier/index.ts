@@ -5,12 +5,13 @@ import { helpersFor } from '../helpers/table.ts';
 import { validateProgram } from '../prog/validate.ts';
 import type { Program } from '../prog/program.ts';
 import { VerifierError, type VerifyOptions, type VerifyResult } from './api.ts';
-import { buildCfg } from './cfg.ts';
+import { buildCfg, checkJumps } from './cfg.ts';
 import { checkCombinedStack } from './calls.ts';
 import { Env, resolveMaps } from './env.ts';
 import { Reject } from './env-types.ts';
 import { Facts } from './facts.ts';
 import { computeLiveness } from './liveness.ts';
+import { computePrecision } from './precision.ts';
 import { VLog } from './log.ts';
 import { Checker } from './verifier.ts';
 
@@ -25,6 +26,20 @@ function closing(processed: number, limit: number, checker?: Checker): string {
     `total_states ${e?.totalStates ?? 0} peak_states ${e?.totalStates ?? 0} mark_read 0`;
 }
 
+/** The kernel's words for the structural errors validateProgram reports in its own. */
+function kernelWording(msg: string): string {
+  const op = /^unknown opcode 0x([0-9a-f]+)/.exec(msg);
+  if (op) return `unknown opcode ${op[1]}`;
+  if (msg.includes('r10 is read-only')) return 'frame pointer is read only';
+  if (msg.startsWith('incomplete ld_imm64')) return 'invalid bpf_ld_imm64 insn';
+  if (msg.startsWith('invalid register')) return `R${/r(\d+)/.exec(msg)?.[1] ?? '?'} is invalid`;
+  return msg;
+}
+
+function validateCode(e: InvalidProgramError): 'EINVAL' | 'E2BIG' {
+  return e.message.includes('BPF program is too large') ? 'E2BIG' : 'EINVAL';
+}
+
 export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyResult {
   const level = opts.logLevel ?? 0;
   const limit = opts.maxProcessed ?? DEFAULT_LIMIT;
@@ -32,16 +47,18 @@ export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyRe
   let checker: Checker | undefined;
   try {
     try {
+      if (prog.insns.length > 0) checkJumps(prog.insns);
       validateProgram(prog.insns);
     } catch (e) {
-      if (e instanceof InvalidProgramError) throw new Reject('EINVAL', e.message.replace(/^insn \d+: /, ''), []);
+      if (e instanceof InvalidProgramError) throw new Reject(validateCode(e), kernelWording(e.message.replace(/^insn \d+: /, '')), [], e.pc);
       throw e;
     }
     const cfg = buildCfg(prog.insns);
     const { maps, mapAt } = resolveMaps(prog);
     const helpers = helpersFor(prog.type);
     const live = computeLiveness(prog.insns, cfg, (id) => helpers.get(id)?.args.length ?? 5);
-    env = new Env(prog, prog.insns, maps, mapAt, helpers, cfg, live, new Facts(prog.insns.length), {
+    const precision = computePrecision(prog.insns, cfg, (id) => helpers.get(id));
+    env = new Env(prog, prog.insns, maps, mapAt, helpers, cfg, live, precision, new Facts(prog.insns.length), {
       logLevel: level, allowUninitStack: opts.allowUninitStack ?? false,
     });
     checker = new Checker(env, limit);
@@ -62,7 +79,7 @@ export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyRe
   } catch (e) {
     const log = env?.log ?? new VLog(level);
     const processed = checker?.processed ?? 0;
-    const pc = env?.pc ?? (e instanceof InvalidProgramError ? e.pc : 0);
+    const pc = (e instanceof Reject ? e.pc : undefined) ?? env?.pc ?? 0;
     if (e instanceof Reject) {
       log.always(e.message);
       for (const x of e.extra) log.always(x);

@@ -86,7 +86,7 @@ export function fmtReg(r: Reg, frameno: number, maps: MapNames): string {
   if (r.type === 'not_init') return '?';
   if (r.type === 'scalar') {
     if (isConst(r.s)) return snum(BigInt.asIntN(64, r.s.t.value));
-    const parts = r.id ? [`id=${r.id}`] : [];
+    const parts = r.id ? [`id=${r.id}${r.off ? (r.off > 0 ? `+${r.off}` : `${r.off}`) : ''}`] : [];
     return `scalar(${[...parts, ...scalarRanges(r.s)].join(',')})`;
   }
   const varConst = isConst(r.s);

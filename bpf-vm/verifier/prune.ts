@@ -9,7 +9,9 @@ import { Reject } from './env-types.ts';
 import { fmtFrame } from './log.ts';
 import type { Reg } from './reg-state.ts';
 import { scalarEquals, scalarWithin } from './scalar.ts';
-import { SLOT_INVALID, SLOT_MISC, SLOT_SPILL, SLOT_ZERO, type Stack } from './stack.ts';
+import { SLOT_INVALID, SLOT_MISC, SLOT_SPILL, SLOT_ZERO, type Spill, type Stack } from './stack.ts';
+
+const ALL_SLOTS = (1n << 64n) - 1n;
 import type { VState } from './state.ts';
 import { isPointer } from './reg-state.ts';
 
@@ -21,6 +23,8 @@ export interface Checkpoint {
   readonly parent: Checkpoint | undefined;
   hits: number;
   misses: number;
+  readonly shape: string;
+  readonly exactKey: string;
 }
 
 /** old id -> cur id; `rev` (exact comparisons and references) keeps the map one-to-one. */
@@ -53,7 +57,7 @@ function regSafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
       scalarEquals(old.s, cur.s) && ids.check(old.id, cur.id) && ids.check(old.refId, cur.refId, true);
   }
   switch (old.type) {
-    case 'scalar': return scalarWithin(old.s, cur.s) && ids.check(old.id, cur.id);
+    case 'scalar': return scalarWithin(old.s, cur.s) && ids.check(old.id, cur.id) && (old.id === 0 || old.off === cur.off);
     case 'pkt': case 'pkt_meta':
       return old.off === cur.off && old.range <= cur.range && scalarWithin(old.s, cur.s) && ids.check(old.id, cur.id);
     case 'map_value': case 'map_value_or_null':
@@ -67,10 +71,26 @@ function regSafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
   }
 }
 
-function stackSafe(old: Stack, cur: Stack, ids: IdMap, exact: boolean, allowUninit: boolean): boolean {
+const isScalarData = (t: number, sp: Spill | undefined): boolean =>
+  t === SLOT_MISC || t === SLOT_ZERO || (t === SLOT_SPILL && sp !== undefined && sp.reg.type === 'scalar');
+
+/** `need`: slots whose value may matter; other slots only need to hold some scalar data in both. */
+function stackSafe(old: Stack, cur: Stack, ids: IdMap, exact: boolean, allowUninit: boolean, need: bigint): boolean {
   for (let slot = 0; slot < 64; slot++) {
     const b = slot * 8;
     const os = old.spills[slot], cs = cur.spills[slot];
+    const precise = exact || ((need >> BigInt(slot)) & 1n) !== 0n;
+    if (!precise && (os === undefined || os.reg.type === 'scalar')) {
+      for (let i = b; i < b + 8; i++) {
+        const o = old.types[i]!, c = cur.types[i]!;
+        if (o === SLOT_INVALID) {
+          if (allowUninit && c === SLOT_SPILL && cs !== undefined && isPointer(cs.reg)) return false;
+          continue;
+        }
+        if (!isScalarData(c, cs)) return false;
+      }
+      continue;
+    }
     if (os !== undefined) {
       if (cs === undefined || cs.start !== os.start || cs.size !== os.size || !regSafe(os.reg, cs.reg, ids, exact)) return false;
     } else if (exact && cs !== undefined) return false;
@@ -102,12 +122,23 @@ export function statesEqual(env: Env, old: VState, cur: VState, pc: number, exac
     const of = old.frames[f]!, cf = cur.frames[f]!;
     if (of.callsite !== cf.callsite) return false;
     // The current frame needs what is live here; a caller what is live at its return site (r6-r9).
-    const live = f === n - 1 ? env.live[pc]! : env.live[cur.frames[f + 1]!.callsite + 1]! & 0x3c0;
+    const top = f === n - 1;
+    const ret = top ? pc : cur.frames[f + 1]!.callsite + 1;
+    const live = top ? env.live[pc]! : env.live[ret]! & 0x3c0;
+    // Scalars whose value cannot matter from here on may differ (the kernel's imprecise scalars).
+    // A callee may read its callers' stacks through pointers: their slots are always compared.
+    const needR = env.precision.regs[ret]!;
+    const needS = top ? env.precision.slots[pc]! : ALL_SLOTS;
     for (let r = 0; r < 10; r++) {
       if ((live & (1 << r)) === 0) continue;
-      if (!regSafe(of.regs[r]!, cf.regs[r]!, ids, exact)) return false;
+      const o = of.regs[r]!, c = cf.regs[r]!;
+      if (!exact && o.type === 'scalar' && (needR & (1 << r)) === 0) {
+        if (c.type !== 'scalar') return false;
+        continue;
+      }
+      if (!regSafe(o, c, ids, exact)) return false;
     }
-    if (!stackSafe(of.stack, cf.stack, ids, exact, env.opts.allowUninitStack)) return false;
+    if (!stackSafe(of.stack, cf.stack, ids, exact, env.opts.allowUninitStack, needS)) return false;
   }
   for (let i = 0; i < old.refs.length; i++) {
     if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id, true)) return false;
@@ -133,9 +164,9 @@ function shapeKey(env: Env, st: VState, pc: number, exact: boolean): string {
 }
 
 export class Explored {
-  /** Recorded states by shape: the candidates for containing a new state. */
+  /** Fully explored states by shape: the candidates for containing a new state. */
   private readonly byShape = new Map<string, Checkpoint[]>();
-  /** Recorded states by exact key: the candidates for an infinite loop. */
+  /** States still being explored, by exact key: the candidates for an infinite loop. */
   private readonly byExact = new Map<string, Checkpoint[]>();
   /** Recorded states per instruction whose exploration is not finished. */
   private readonly inProgress = new Map<number, number>();
@@ -153,6 +184,7 @@ export class Explored {
     let addNew = jmps - this.prevJmps >= 2 && insns - this.prevInsns >= 8;
     const looping = (this.inProgress.get(pc) ?? 0) > 0;
     const exactKey = looping || addNew ? shapeKey(env, cur, pc, true) : '';
+    const shape = shapeKey(env, cur, pc, false);
     for (const cp of looping ? this.byExact.get(exactKey) ?? [] : []) {
       if (cp.branches > 0 && statesEqual(env, cp.state, cur, pc, true)) {
         throw new Reject('EINVAL', `infinite loop detected at insn ${pc}`, [
@@ -162,21 +194,18 @@ export class Explored {
     }
     // Inside a loop: record states less often, or every iteration would leave one behind.
     if (looping && jmps - this.prevJmps < 20 && insns - this.prevInsns < 100) addNew = false;
-    const shape = shapeKey(env, cur, pc, false);
     const list = this.byShape.get(shape);
     if (list !== undefined) {
       for (let i = 0; i < list.length; i++) {
         const cp = list[i]!;
-        if (cp.branches > 0) continue;
         if (statesEqual(env, cp.state, cur, pc, false)) { cp.hits++; return true; }
         // A state that keeps failing to contain new ones is not worth comparing against.
-        if (++cp.misses > cp.hits * 3 + 3) { list.splice(i--, 1); }
+        if (++cp.misses > cp.hits * 8 + 32) { list.splice(i--, 1); }
       }
     }
     if (!addNew) return false;
-    const cp: Checkpoint = { state: cur.clone(), pc, branches: 1, parent: cur.checkpoint, hits: 0, misses: 0 };
+    const cp: Checkpoint = { state: cur.clone(), pc, branches: 1, parent: cur.checkpoint, hits: 0, misses: 0, shape, exactKey };
     cur.checkpoint = cp;
-    push(this.byShape, shape, cp);
     push(this.byExact, exactKey, cp);
     this.inProgress.set(pc, (this.inProgress.get(pc) ?? 0) + 1);
     const n = (this.perInsn.get(pc) ?? 0) + 1;
@@ -194,6 +223,13 @@ export class Explored {
       cp.branches--;
       if (cp.branches > 0) return;
       this.inProgress.set(cp.pc, (this.inProgress.get(cp.pc) ?? 1) - 1);
+      const ex = this.byExact.get(cp.exactKey);
+      if (ex !== undefined) {
+        const i = ex.indexOf(cp);
+        if (i >= 0) ex.splice(i, 1);
+        if (ex.length === 0) this.byExact.delete(cp.exactKey);
+      }
+      push(this.byShape, cp.shape, cp);
       cp = cp.parent;
     }
   }

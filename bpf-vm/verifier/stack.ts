@@ -58,6 +58,9 @@ export class Stack {
     this.scrub(b, e);
     if (value !== undefined && spill) {
       const slot = b >> 3;
+      // One spill per slot: a narrow spill next to another replaces it (its bytes become data).
+      const prev = this.spills[slot];
+      if (prev !== undefined) this.scrub(slot * 8 + prev.start, slot * 8 + prev.start + prev.size);
       const stored = size === 8 || isPointer(value) ? value : scalarReg(truncate(value.s, size));
       this.spills[slot] = { reg: stored, start: b & 7, size };
       this.types.fill(SLOT_SPILL, b, e);

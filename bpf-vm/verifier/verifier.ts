@@ -71,7 +71,8 @@ export class Checker {
         log.add(`${prevPc >= 0 ? `\nfrom ${prevPc} to ${pc}: ${fmtFrame(st.cur, st.refs, env)}\n` : ''}${pc}: ${fmtFrame(st.cur, st.refs, env)}`);
         printState = false;
       }
-      env.facts.observe(pc, st.cur.regs, env.live[pc]!);
+      // Facts name only registers whose value matters here: pruned paths may differ in the others.
+      env.facts.observe(pc, st.cur.regs, env.live[pc]! & env.precision.regs[pc]!);
       const ins = env.insns[pc]!;
       let line = -1;
       if (log.enabled) { line = log.mark(); log.add(`${pc}: ${fmtInsn(env.insns, pc, env)}`); }

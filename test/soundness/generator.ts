@@ -130,6 +130,11 @@ export class Asm {
     this.insns.push(insn(0x18, dst, 1, 0, fd));
     this.insns.push(insn(0, 0, 0, 0, 0));
   }
+  /** dst = &value[0] + off of an array map (ld_imm64 src 2, global data). */
+  ldMapValue(dst: number, fd: number, off: number): void {
+    this.insns.push(insn(0x18, dst, 2, 0, fd));
+    this.insns.push(insn(0, 0, 0, 0, off));
+  }
   ld64(dst: number, v: bigint): void {
     const u = BigInt.asUintN(64, v);
     this.insns.push(insn(0x18, dst, 0, 0, Number(u & 0xffffffffn) | 0));
@@ -220,11 +225,11 @@ export class Gen {
     for (const d of [-1, 0, 1]) if (n + d >= 0) this.hints.add(n + d);
   }
 
-  addMap(type: number, keySize: number, valueSize: number, maxEntries: number, keyHints: number[] = []): number {
+  addMap(type: number, keySize: number, valueSize: number, maxEntries: number, keyHints: number[] = [], flags = 0): number {
     const fd = FIRST_FD + this.maps.length;
     const kind = type === BPF_MAP_TYPE.BPF_MAP_TYPE_HASH ? 'hash' : 'array';
     this.maps.push({
-      spec: { name: `${kind}${this.maps.length}_${keySize}_${valueSize}_${maxEntries}`, type, keySize, valueSize, maxEntries, flags: 0 },
+      spec: { name: `${kind}${this.maps.length}_${keySize}_${valueSize}_${maxEntries}${flags ? `_f${flags}` : ''}`, type, keySize, valueSize, maxEntries, flags },
       keyHints,
     });
     return fd;
@@ -749,7 +754,8 @@ const mapUpdate: Shape = {
     a.add(2, variant === 'key_r10_plus' ? -2 : -4);
     if (valueReg === 3) {
       a.mov(3, r(10));
-      a.add(3, variant === 'value_short' ? -8 : vOff);
+      // value_short: the value would run past the top of the frame.
+      a.add(3, variant === 'value_short' ? -4 : vOff);
     } else a.mov(3, r(valueReg));
     if (variant === 'flags_from_pkt') a.mov(4, r(9));
     else a.mov(4, rng.pick([0, 0, 1, 2]));
@@ -1171,13 +1177,14 @@ const csum: Shape = {
   variants: [
     v('stack', 'safe'), v('pkt_checked', 'safe'), v('var_size', 'safe'), v('null_from', 'safe'),
     v('size_too_big', 'unsafe'), v('uninit', 'unsafe'), v('pkt_unchecked', 'unsafe'), v('var_size_unbounded', 'unsafe'),
+    v('result_as_offset', 'unsafe'),
   ],
   build(g, variant) {
     const a = g.a, rng = g.rng;
     g.calls = true;
     const n = rng.pick([4, 8, 16]);
     switch (variant) {
-      case 'stack': case 'size_too_big': case 'uninit':
+      case 'stack': case 'size_too_big': case 'uninit': case 'result_as_offset':
         if (variant === 'uninit') initStack(g, -16, n - 4); // the last 4 bytes read are never written
         else initStack(g, -16, 16);
         initStack(g, -48, 32);
@@ -1225,6 +1232,14 @@ const csum: Shape = {
     }
     a.call(BPF_FUNC.csum_diff);
     a.mov(7, r(0));
+    if (variant === 'result_as_offset') {
+      // The helper returns an unknown scalar: no bounds to index the stack with.
+      a.alu(BPF_AND, 7, 0xff8);
+      a.mov(4, r(10));
+      a.add(4, -48);
+      a.add(4, r(7));
+      a.ldx(8, 7, 4, 0);
+    }
     if (variant === 'uninit') { g.retReg = 7; g.noPostDecor = true; }
   },
 };
@@ -1456,8 +1471,15 @@ const diamond: Shape = {
     }
     g.loadPkt();
     g.check(2, 20, 3, 'out');
-    a.ldx(1, 5, 2, rng.int(14, 19));
+    const at = rng.int(14, 19);
+    a.ldx(1, 5, 2, at);
+    // The value the paths use comes from another byte than the one they branch on, so the branch
+    // does not constrain it.
+    a.ldx(1, 8, 2, at === 19 ? 14 : at + 1);
     const cut = rng.pick([0, 1, 0x40, 0x7f, 0x80, 0xfe]);
+    // range: a variable offset into 32 initialised stack bytes at r10-32 (packet pointers lose
+    // their proven range when a variable is added, so the stack is where such offsets live).
+    if (kind === 'range') initStack(g, -32, 32);
     // side(bad): the code of one path; `bad` says whether this is the path that breaks the rule.
     const side = (bad: boolean): void => {
       const b = bad && unsafe;
@@ -1467,7 +1489,7 @@ const diamond: Shape = {
           if (rng.chance(0.5)) a.st(8, 10, -16, b ? 40 : rng.int(0, 16));
           else { a.mov(1, b ? 40 : rng.int(0, 16)); a.stx(8, 10, -16, 1); }
           break;
-        case 'range': a.mov(7, r(5)); a.alu(BPF_AND, 7, b ? 63 : rng.pick([3, 7, 15])); break;
+        case 'range': a.mov(7, r(8)); a.alu(BPF_AND, 7, b ? 0x38 : rng.pick([0x8, 0x10, 0x18])); break;
         case 'ptr_ranges':
           // Both paths hold data; the good one proves 40 bytes, the bad one only the 20 proven before.
           a.mov(7, r(2));
@@ -1534,14 +1556,22 @@ const diamond: Shape = {
     }
     const right = a.fresh('d_right'), join = a.fresh('d_join');
     const badLeft = rng.chance(0.5);
-    a.jmp(rng.pick([BPF_JGT, BPF_JSGT, BPF_JSET]), 5, cut, right);
+    a.jmp(rng.pick([BPF_JGT, BPF_JSGT, BPF_JSET]), 5, cut === 0 ? 1 : cut, right);
     side(badLeft);
     a.ja(join);
     a.label(right);
     side(!badLeft);
     a.label(join);
     switch (kind) {
-      case 'const': case 'range': case 'w32':
+      case 'range':
+        a.mov(4, r(10));
+        a.add(4, -32);
+        a.add(4, r(7));
+        a.ldx(8, 7, 4, 0);
+        g.retReg = 7;
+        g.noPostDecor = true;
+        break;
+      case 'const': case 'w32':
         a.mov(4, r(2));
         a.add(4, r(7));
         a.ldx(4, 0, 4, 0);
@@ -1566,7 +1596,248 @@ const diamond: Shape = {
   },
 };
 
-const SHAPES: readonly Shape[] = [diamond, eth, ipv4, ipv6, vlan, varoff, rangeChain, mapLookup, mapUpdate, stack, spill, loopConst, loopData, ptrArith, adjust, csum, subprog, alu32, noise];
+
+/**
+ * Range tracking of every ALU and jump operation: r7 starts as 64 random bits (from a map value),
+ * goes through an operation whose result the verifier must bound, and indexes a 64-byte map value
+ * (an ARRAY with one entry, so its buffer ends where the value ends and any overrun faults).
+ * The broken variants are one operation away from the correct ones.
+ */
+type OpCase = [name: string, expect: Expect, emit: (a: Asm) => void, size: Size];
+const SCALAR_OPS: readonly OpCase[] = [
+  ['and_safe', 'safe', (a) => a.alu(BPF_AND, 7, 0x38), 8],
+  ['and_add_unsafe', 'unsafe', (a) => { a.alu(BPF_AND, 7, 0x38); a.add(7, 8); }, 8],
+  ['and_add_safe', 'safe', (a) => { a.alu(BPF_AND, 7, 0x30); a.add(7, 8); }, 8],
+  ['sub_unsafe', 'unsafe', (a) => { a.alu(BPF_AND, 7, 0x38); a.alu(BPF_SUB, 7, 8); }, 8],
+  ['sub32_unsafe', 'unsafe', (a) => { a.alu(BPF_AND, 7, 0x38, true); a.alu(BPF_SUB, 7, 8, true); }, 1],
+  ['or_safe', 'safe', (a) => { a.alu(BPF_AND, 7, 0x30); a.alu(BPF_OR, 7, 0x8); }, 8],
+  ['or_unsafe', 'unsafe', (a) => { a.alu(BPF_AND, 7, 0x30); a.alu(BPF_OR, 7, 0x40); }, 1],
+  ['xor_unsafe', 'unsafe', (a) => { a.alu(BPF_AND, 7, 0x38); a.alu(BPF_XOR, 7, 0x40); }, 1],
+  ['xor_safe', 'safe', (a) => { a.alu(BPF_AND, 7, 0x1f); a.alu(BPF_XOR, 7, 0x20); }, 1],
+  ['neg_unsafe', 'unsafe', (a) => { a.alu(BPF_AND, 7, 0x38); a.neg(7); }, 1],
+  ['neg_neg_safe', 'safe', (a) => { a.alu(BPF_AND, 7, 0x38); a.neg(7); a.neg(7); }, 8],
+  ['lsh_rsh_safe', 'safe', (a) => { a.alu(BPF_LSH, 7, 58); a.alu(BPF_RSH, 7, 58); }, 1],
+  ['lsh_arsh_unsafe', 'unsafe', (a) => { a.alu(BPF_LSH, 7, 58); a.alu(BPF_ARSH, 7, 58); }, 1],
+  ['rsh_safe', 'safe', (a) => a.alu(BPF_RSH, 7, 58), 1],
+  ['rsh_57_unsafe', 'unsafe', (a) => a.alu(BPF_RSH, 7, 57), 1],
+  ['rsh32_safe', 'safe', (a) => a.alu(BPF_RSH, 7, 26, true), 1],
+  ['arsh32_unsafe', 'unsafe', (a) => a.alu(BPF_ARSH, 7, 26, true), 1],
+  ['lsh_unsafe', 'unsafe', (a) => { a.alu(BPF_AND, 7, 0x7); a.alu(BPF_LSH, 7, 4); }, 8],
+  ['lsh_safe', 'safe', (a) => { a.alu(BPF_AND, 7, 0x7); a.alu(BPF_LSH, 7, 3); }, 8],
+  ['lsh_reg_unsafe', 'unsafe', (a) => { a.alu(BPF_AND, 7, 0x7); a.mov(1, 4); a.alu(BPF_LSH, 7, r(1)); }, 8],
+  ['mul_safe', 'safe', (a) => { a.alu(BPF_AND, 7, 0x7); a.alu(BPF_MUL, 7, 8); }, 8],
+  ['mul_unsafe', 'unsafe', (a) => { a.alu(BPF_AND, 7, 0x7); a.alu(BPF_MUL, 7, 9); }, 8],
+  ['mul32_wrap_unsafe', 'unsafe', (a) => { a.alu(BPF_AND, 7, 0xffff); a.alu(BPF_MUL, 7, 0x10001, true); }, 1],
+  ['div_safe', 'safe', (a) => { a.mov(7, r(7), true); a.alu(BPF_DIV, 7, 0x4000000); }, 1],
+  ['div_unsafe', 'unsafe', (a) => { a.mov(7, r(7), true); a.alu(BPF_DIV, 7, 0x2000000); }, 1],
+  ['div_reg_zero_safe', 'safe', (a) => { a.mov(1, 0); a.alu(BPF_DIV, 7, r(1)); a.add(7, 63); }, 1],
+  ['mod_safe', 'safe', (a) => a.alu(BPF_MOD, 7, 57), 8],
+  ['mod_unsafe', 'unsafe', (a) => a.alu(BPF_MOD, 7, 58), 8],
+  ['mod_reg_zero_unsafe', 'unsafe', (a) => { a.mov(1, 0); a.alu(BPF_MOD, 7, r(1)); }, 1],
+  ['smod_unsafe', 'unsafe', (a) => a.alu(BPF_MOD, 7, 57, false, 1), 8],
+  ['sdiv_unsafe', 'unsafe', (a) => { a.alu(BPF_AND, 7, 0x38); a.alu(BPF_DIV, 7, -1, false, 1); }, 1],
+  ['bswap_unsafe', 'unsafe', (a) => { a.alu(BPF_AND, 7, 0x38); a.endian(7, 64, true); }, 1],
+  ['bswap16_safe', 'safe', (a) => { a.alu(BPF_AND, 7, 0x3f00); a.endian(7, 16, true); }, 1],
+  ['bswap16_unsafe', 'unsafe', (a) => { a.alu(BPF_AND, 7, 0x3f); a.endian(7, 16, true); }, 1],
+  ['le16_safe', 'safe', (a) => { a.endian(7, 16, false); a.alu(BPF_AND, 7, 0x3f); }, 1],
+  ['movsx8_unsafe', 'unsafe', (a) => { a.alu(BPF_OR, 7, 0x80); a.alu(BPF_AND, 7, 0xff); a.movsx(7, 7, 8); }, 1],
+  ['movsx8_safe', 'safe', (a) => { a.alu(BPF_AND, 7, 0x3f); a.movsx(7, 7, 8); }, 1],
+  ['mov32_safe', 'safe', (a) => { a.mov(7, r(7), true); a.alu(BPF_RSH, 7, 26); }, 1],
+  ['mov32_unsafe', 'unsafe', (a) => { a.alu(BPF_RSH, 7, 26); }, 1],
+  ['jmp32_zext_safe', 'safe', (a) => { const u = a.fresh('u'); a.jmp(BPF_JLE, 7, 56, u, true); a.mov(7, 0); a.label(u); a.mov(7, r(7), true); }, 8],
+  ['jmp32_no_zext_unsafe', 'unsafe', (a) => { const u = a.fresh('u'); a.jmp(BPF_JLE, 7, 56, u, true); a.mov(7, 0); a.label(u); }, 8],
+  ['reg_cmp_safe', 'safe', (a) => { const u = a.fresh('u'); a.mov(1, 56); a.jmp(BPF_JLE, 7, r(1), u); a.mov(7, 0); a.label(u); }, 8],
+  ['reg_cmp_unsafe', 'unsafe', (a) => { const u = a.fresh('u'); a.ldx(4, 1, 6, 16); a.add(1, 56); a.jmp(BPF_JLE, 7, r(1), u); a.mov(7, 0); a.label(u); }, 8],
+  ['signed_both_safe', 'safe', (a) => { const o = a.fresh('o'), u = a.fresh('u'); a.jmp(BPF_JSLT, 7, 0, o); a.jmp(BPF_JSLE, 7, 56, u); a.label(o); a.mov(7, 0); a.label(u); }, 8],
+  ['signed_upper_unsafe', 'unsafe', (a) => { const u = a.fresh('u'); a.jmp(BPF_JSLE, 7, 56, u); a.mov(7, 0); a.label(u); }, 8],
+  ['jeq_safe', 'safe', (a) => { const u = a.fresh('u'); a.jmp(BPF_JEQ, 7, 40, u); a.mov(7, 0); a.label(u); }, 8],
+  ['jne_unsafe', 'unsafe', (a) => { const u = a.fresh('u'); a.jmp(BPF_JNE, 7, 40, u); a.mov(7, 0); a.label(u); }, 8],
+  ['jset_safe', 'safe', (a) => jsetClear(a, ~0x38), 8],
+  ['jset_unsafe', 'unsafe', (a) => jsetClear(a, 0x7fffff00), 8],
+  ['jgt_then_jlt_safe', 'safe', (a) => { const o = a.fresh('o'), u = a.fresh('u'); a.jmp(BPF_JLT, 7, 8, o); a.jmp(BPF_JLE, 7, 56, u); a.label(o); a.mov(7, 8); a.label(u); }, 8],
+  ['jlt_off_by_one_unsafe', 'unsafe', (a) => { const u = a.fresh('u'); a.jmp(BPF_JLT, 7, 58, u); a.mov(7, 0); a.label(u); }, 8],
+];
+
+/** if (r7 & bits) r7 = 0: afterwards r7 has none of `bits` set. */
+function jsetClear(a: Asm, bits: number): void {
+  const z = a.fresh('z'), u = a.fresh('u');
+  a.jmp(BPF_JSET, 7, bits, z);
+  a.ja(u);
+  a.label(z);
+  a.mov(7, 0);
+  a.label(u);
+}
+
+const scalarOps: Shape = {
+  name: 'scalar_ops',
+  variants: SCALAR_OPS.map(([name, expect]) => v(name, expect)),
+  build(g, variant) {
+    const a = g.a, rng = g.rng;
+    const c = SCALAR_OPS.find((x) => x[0] === variant);
+    if (c === undefined) throw new Error(`no scalar op ${variant}`);
+    g.calls = true;
+    const fd = g.addMap(BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, 4, 64, 1, [0]);
+    a.st(4, 10, -4, 0);
+    a.ldMap(1, fd);
+    a.mov(2, r(10));
+    a.add(2, -4);
+    a.call(BPF_FUNC.map_lookup_elem);
+    a.jmp(BPF_JEQ, 0, 0, 'out');
+    a.ldx(8, 7, 0, 8 * rng.int(0, 7));
+    c[2](a);
+    a.mov(4, r(0));
+    a.add(4, r(7));
+    a.ldx(c[3], 1, 4, 0);
+    if (rng.chance(0.3)) a.stx(c[3], 4, 0, 1);
+    g.retReg = 1;
+  },
+};
+
+/** r7 = 64 random bits from a one-entry 64-byte array value; r0 keeps pointing at the value. */
+function loadRandomScalar(g: Gen): void {
+  const a = g.a;
+  g.calls = true;
+  const fd = g.addMap(BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, 4, 64, 1, [0]);
+  a.st(4, 10, -4, 0);
+  a.ldMap(1, fd);
+  a.mov(2, r(10));
+  a.add(2, -4);
+  a.call(BPF_FUNC.map_lookup_elem);
+  a.jmp(BPF_JEQ, 0, 0, 'out');
+  a.ldx(8, 7, 0, 8 * g.rng.int(0, 7));
+  a.ldx(8, 8, 0, 8 * g.rng.int(0, 7));
+}
+
+/** Bounded scalars spilled to the stack and filled back, whole or in part, sometimes overwritten in between. */
+const scalarSpill: Shape = {
+  name: 'scalar_spill',
+  decor: true,
+  variants: [
+    v('fill_full_safe', 'safe'), v('fill_low32_safe', 'safe'), v('fill_low32_of_mixed_safe', 'safe'), v('two_slots_safe', 'safe'),
+    v('fill_high32_unsafe', 'unsafe'), v('overwrite_top_byte_unsafe', 'unsafe'), v('overwrite_low_byte_unsafe', 'unsafe'),
+    v('spill32_fill64_unsafe', 'unsafe'), v('var_off_write_unsafe', 'unsafe'), v('wrong_slot_unsafe', 'unsafe'),
+  ],
+  build(g, variant) {
+    const a = g.a, rng = g.rng;
+    loadRandomScalar(g);
+    const slot = -8 * rng.int(2, 6);
+    a.alu(BPF_AND, 7, 0x38);
+    switch (variant) {
+      case 'fill_full_safe':
+        a.stx(8, 10, slot, 7);
+        a.mov(7, r(8));
+        a.ldx(8, 7, 10, slot);
+        break;
+      case 'fill_low32_safe':
+        a.stx(8, 10, slot, 7);
+        a.ldx(4, 7, 10, slot);
+        break;
+      case 'fill_low32_of_mixed_safe': case 'fill_high32_unsafe':
+        // low half bounded, high half random
+        a.alu(BPF_LSH, 8, 32);
+        a.alu(BPF_OR, 7, r(8));
+        a.stx(8, 10, slot, 7);
+        a.ldx(4, 7, 10, variant === 'fill_high32_unsafe' ? slot + 4 : slot);
+        break;
+      case 'two_slots_safe':
+        a.stx(8, 10, slot, 7);
+        a.alu(BPF_AND, 8, 0x18);
+        a.stx(8, 10, slot - 8, 8);
+        a.ldx(8, 1, 10, slot - 8);
+        a.ldx(8, 7, 10, slot);
+        a.alu(BPF_AND, 7, 0x20);
+        a.add(7, r(1));
+        break;
+      case 'overwrite_top_byte_unsafe':
+        a.stx(8, 10, slot, 7);
+        a.st(1, 10, slot + 7, 0x7f);
+        a.ldx(8, 7, 10, slot);
+        break;
+      case 'overwrite_low_byte_unsafe':
+        a.stx(8, 10, slot, 7);
+        a.st(1, 10, slot, 0xff);
+        a.ldx(8, 7, 10, slot);
+        break;
+      case 'spill32_fill64_unsafe':
+        a.stx(4, 10, slot, 7);
+        a.stx(4, 10, slot + 4, 8);
+        a.ldx(8, 7, 10, slot);
+        break;
+      case 'var_off_write_unsafe': {
+        // A variable-offset byte write anywhere in [slot - 8, slot + 8) may land on the spill.
+        a.stx(8, 10, slot, 7);
+        a.st(8, 10, slot - 8, 0);
+        a.alu(BPF_AND, 8, 0xf);
+        a.mov(1, r(10));
+        a.add(1, slot - 8);
+        a.add(1, r(8));
+        a.st(1, 1, 0, 0x41);
+        a.ldx(8, 7, 10, slot);
+        break;
+      }
+      default: // wrong_slot_unsafe: the bounded value went to one slot, an unbounded one to the slot read
+        a.stx(8, 10, slot, 7);
+        a.stx(8, 10, slot - 8, 8);
+        a.ldx(8, 7, 10, slot - 8);
+        break;
+    }
+    a.mov(4, r(0));
+    a.add(4, r(7));
+    a.ldx(8, 1, 4, 0);
+    g.retReg = 1;
+  },
+};
+
+/** Global data: ld_imm64 of a map value's address (src 2), constant and variable offsets, read-only maps. */
+const globalData: Shape = {
+  name: 'global_data',
+  decor: true,
+  variants: [
+    v('const_safe', 'safe'), v('var_safe', 'safe'), v('read_rdonly_safe', 'safe'), v('two_values_safe', 'safe'),
+    v('const_end_unsafe', 'unsafe'), v('var_unsafe', 'unsafe'), v('write_rdonly_unsafe', 'unsafe'), v('negative_off_unsafe', 'unsafe'),
+  ],
+  build(g, variant) {
+    const a = g.a, rng = g.rng;
+    const rdonly = variant.includes('rdonly');
+    const fd = g.addMap(BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, 4, 32, 1, [0], rdonly ? 0x80 : 0);
+    switch (variant) {
+      case 'const_safe': case 'read_rdonly_safe': case 'write_rdonly_unsafe': {
+        const off = 8 * rng.int(0, 3);
+        a.ldMapValue(1, fd, off);
+        a.ldx(8, 7, 1, 0);
+        if (variant === 'write_rdonly_unsafe') a.stx(8, 1, 0, 7);
+        if (variant === 'const_safe') { a.add(7, 1); a.stx(8, 1, 0, 7); }
+        break;
+      }
+      case 'two_values_safe': {
+        const fd2 = g.addMap(BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, 4, 16, 1, [0]);
+        a.ldMapValue(1, fd, 24);
+        a.ldMapValue(2, fd2, 8);
+        a.ldx(8, 7, 1, 0);
+        a.stx(8, 2, 0, 7);
+        break;
+      }
+      case 'const_end_unsafe':
+        a.ldMapValue(1, fd, 28);
+        a.ldx(8, 7, 1, 0);
+        break;
+      case 'negative_off_unsafe':
+        a.ldMapValue(1, fd, 8);
+        a.ldx(8, 7, 1, -16);
+        break;
+      default: // var_safe / var_unsafe: an offset from the value's own first word
+        a.ldMapValue(1, fd, 0);
+        a.ldx(8, 2, 1, 0);
+        a.alu(BPF_AND, 2, variant === 'var_safe' ? 0x18 : 0x38);
+        a.add(1, r(2));
+        a.ldx(8, 7, 1, 0);
+        break;
+    }
+    g.retReg = 7;
+  },
+};
+
+const SHAPES: readonly Shape[] = [diamond, scalarOps, scalarSpill, globalData, eth, ipv4, ipv6, vlan, varoff, rangeChain, mapLookup, mapUpdate, stack, spill, loopConst, loopData, ptrArith, adjust, csum, subprog, alu32, noise];
 export const SHAPE_NAMES: readonly string[] = [...SHAPES.map((s) => s.name), 'ret'];
 
 const RET_VARIANTS: readonly Variant[] = [v('const', 'safe'), v('from_pkt', 'safe'), v('uninit', 'unsafe'), v('wide', 'any'), v('pointer', 'any')];
@@ -1626,7 +1897,8 @@ export function generate(baseSeed: number, index: number): GenProgram {
     // before it; then for real (same seed, same code).
     const probe = new Gen(makeRng(seed ^ 0x5bd1e995));
     shape.build(probe, variant.name);
-    if (!probe.noPreDecor) {
+    // Blocks that read stack bytes they never wrote would find what a decoration wrote there.
+    if (!probe.noPreDecor && !/uninit|stack_init|partial$/.test(variant.name)) {
       if (rng.chance(0.25)) {
         const d = rng.pick(decor);
         extras.push(d.name);
@@ -1637,15 +1909,16 @@ export function generate(baseSeed: number, index: number): GenProgram {
     g.retReg = undefined;
     shape.build(g, variant.name);
     const retReg = g.retReg;
+    let decorated = false;
     if (!g.noPostDecor && rng.chance(0.2)) {
       const d = rng.pick(decor);
       extras.push(d.name);
       d.build(g, safeVariant(rng, d));
+      decorated = true;
     }
-    // Return value: a constant action, or what the block computed (when no decoration followed,
-    // which might have left the register unwritten on its early paths... it cannot: decorations
-    // only jump to `out`).
-    if (retReg !== undefined && (g.noPostDecor || rng.chance(0.5))) {
+    // Return value: what the block computed (when nothing after it may have overwritten the
+    // register, with a pointer say), or a constant action.
+    if (retReg !== undefined && !decorated && (g.noPostDecor || rng.chance(0.5))) {
       a.mov(0, r(retReg));
       a.alu(BPF_AND, 0, 3);
     } else a.mov(0, rng.pick([XDP_PASS, XDP_PASS, XDP_DROP, 3, 0]));

@@ -104,11 +104,20 @@ function keyBytes(size: number, k: number): Uint8Array {
   return b;
 }
 
+/** Map values word by word: zeros, small numbers, small numbers under random upper halves, small negatives, noise. */
 function randomValue(rng: Rng, size: number): Uint8Array {
-  const k = rng.next();
-  if (k < 0.25) return new Uint8Array(size);
-  const v = k < 0.6 ? new Uint8Array(size) : rng.bytes(size);
-  if (k < 0.6) for (let i = 0; i < size; i += 8) v[i] = rng.pick([0, 1, 3, 7, 8, 16, 24, 31, 56, 64, 200, 255]);
+  const v = new Uint8Array(size);
+  const dv = new DataView(v.buffer);
+  if (rng.chance(0.15)) return v;
+  for (let i = 0; i + 8 <= size; i += 8) {
+    const k = rng.next();
+    if (k < 0.15) continue;
+    if (k < 0.4) dv.setBigUint64(i, BigInt(rng.int(0, 64)), true);
+    else if (k < 0.55) dv.setBigUint64(i, (BigInt(rng.u32()) << 32n) | BigInt(rng.int(0, 64)), true);
+    else if (k < 0.7) dv.setBigInt64(i, BigInt(-rng.int(1, 64)), true);
+    else v.set(rng.bytes(8), i);
+  }
+  for (let i = size - (size % 8); i < size; i++) v[i] = rng.int(0, 255);
   return v;
 }
 
@@ -155,7 +164,7 @@ function loadMapState(maps: readonly BpfMap[], state: MapState): void {
 export class MapPool {
   private readonly pool = new Map<string, BpfMap>();
   get(spec: MapSpec, ordinal: number): BpfMap {
-    const id = `${ordinal}:${spec.type}:${spec.keySize}:${spec.valueSize}:${spec.maxEntries}`;
+    const id = `${ordinal}:${spec.type}:${spec.keySize}:${spec.valueSize}:${spec.maxEntries}:${spec.flags}`;
     let m = this.pool.get(id);
     if (m === undefined) {
       // One CPU: a hash map then has the fewest spare elements past max_entries.
@@ -219,10 +228,12 @@ export class SoundnessRunner {
   readonly xdp: XdpBuff;
   readonly prepared: PreparedProgram;
   private readonly engine: Engine;
+  /** The JIT compiled with the verifier's facts (it drops the checks they prove), when given facts. */
+  private readonly jit: Engine | undefined;
   private garbage: () => number = garbageGen(1);
   private readonly frame = new Uint8Array(FRAME_SIZE);
 
-  constructor(program: Program, readonly maps: readonly BpfMap[], budget: number) {
+  constructor(program: Program, readonly maps: readonly BpfMap[], budget: number, facts?: VerifyResult['facts']) {
     const R = (): Int32Array => this.env.R;
     const wrapped = new Map<number, HelperProto>();
     for (const [id, h] of helpersFor(program.type)) {
@@ -242,9 +253,12 @@ export class SoundnessRunner {
     this.env.ctxLoad = xdpCtxLoad;
     this.env.regions[REGION_ID.PACKET] = this.xdp.region;
     this.engine = createEngine('interp', this.prepared, this.env, { budget });
+    this.jit = facts === undefined ? undefined : createEngine('jit', this.prepared, this.env, { budget, facts });
   }
 
-  run(input: PacketInput, state: MapState, garbageSeed: number): RunOutcome {
+  get hasJit(): boolean { return this.jit !== undefined; }
+
+  run(input: PacketInput, state: MapState, garbageSeed: number, useJit = false): RunOutcome {
     loadMapState(this.maps, state);
     const f = this.frame;
     f.fill(0);
@@ -262,7 +276,7 @@ export class SoundnessRunner {
     R[2] = 0;
     R[3] = CTX_HI;
     try {
-      this.engine.run();
+      (useJit && this.jit ? this.jit : this.engine).run();
     } catch (e) {
       if (e instanceof RuntimeFault) return { fault: e.message, faultKind: e.code === 'ELIMIT' ? 'budget' : 'fault', result: '' };
       return { fault: `engine crash: ${(e as Error).stack ?? String(e)}`, faultKind: 'crash', result: '' };
@@ -284,9 +298,21 @@ export interface Trial {
 }
 
 export interface TrialFailure {
-  kind: 'fault' | 'budget' | 'crash' | 'nondeterministic';
+  /** jit-mismatch: the JIT, trusting the verifier's facts, disagrees with the interpreter. */
+  kind: 'fault' | 'budget' | 'crash' | 'nondeterministic' | 'jit-mismatch';
   message: string;
   trial: Trial;
+}
+
+/** The fields in which two results differ (each shortened), for messages. */
+export function resultDiff(a: string, b: string): string {
+  const ta = a.split(' '), tb = b.split(' ');
+  const cut = (x: string | undefined): string => (x === undefined ? '(none)' : x.length > 100 ? `${x.slice(0, 100)}...` : x);
+  const out: string[] = [];
+  for (let i = 0; i < Math.max(ta.length, tb.length); i++) {
+    if (ta[i] !== tb[i]) out.push(`${cut(ta[i])} vs ${cut(tb[i])}`);
+  }
+  return out.join('; ');
 }
 
 /** Runs one trial twice on different garbage; a fault or a difference is a failure. */
@@ -297,7 +323,14 @@ export function runTrial(runner: SoundnessRunner, trial: Trial, differential = t
   const b = runner.run(trial.input, trial.state, trial.garbage[1]);
   if (b.fault !== undefined) return { kind: b.faultKind ?? 'fault', message: `${b.fault} (only with the second run's garbage)`, trial };
   if (a.result !== b.result) {
-    return { kind: 'nondeterministic', message: `result depends on uninitialised registers or stack:\n  ${a.result}\n  ${b.result}`, trial };
+    return { kind: 'nondeterministic', message: `result depends on uninitialised registers or stack: ${resultDiff(a.result, b.result)}`, trial };
+  }
+  if (runner.hasJit) {
+    const j = runner.run(trial.input, trial.state, trial.garbage[0], true);
+    if (j.fault !== undefined || j.result !== a.result) {
+      const what = j.fault !== undefined ? `the JIT faults: ${j.fault}` : `interpreter vs JIT: ${resultDiff(a.result, j.result)}`;
+      return { kind: 'jit-mismatch', message: `the JIT with the verifier's facts disagrees with the interpreter: ${what}`, trial };
+    }
   }
   return undefined;
 }
@@ -306,16 +339,17 @@ export function runTrial(runner: SoundnessRunner, trial: Trial, differential = t
 // Verification
 
 export type Verdict =
-  | { accepted: true; processed: number }
+  | { accepted: true; processed: number; facts: VerifyResult['facts'] }
   | { accepted: false; code: string; message: string }
   | { accepted: false; crash: string };
 
 export function verify(verifyFn: VerifyFn, program: Program, maxProcessed: number): Verdict {
   try {
     const res = verifyFn(program, { logLevel: 0, maxProcessed });
-    return { accepted: true, processed: res.stats.processed };
+    return { accepted: true, processed: res.stats.processed, facts: res.facts };
   } catch (e) {
-    if (e instanceof VerifierError) return { accepted: false, code: e.code, message: e.message };
+    // The verifier turns its own exceptions into a rejection; for this test they are crashes.
+    if (e instanceof VerifierError && !e.message.startsWith('verifier internal error')) return { accepted: false, code: e.code, message: e.message };
     return { accepted: false, crash: (e as Error).stack ?? String(e) };
   }
 }
@@ -361,10 +395,13 @@ export function minimise(
   const stillFails = (cand: Insn[]): boolean => {
     try { validateProgram(cand); } catch { return false; }
     const built = buildProgram('min', cand, specs);
-    if (!verify(verifyFn, built.program, maxProcessed).accepted) return false;
+    const v = verify(verifyFn, built.program, maxProcessed);
+    if (!v.accepted) return false;
     let runner: SoundnessRunner;
-    try { runner = new SoundnessRunner(built.program, built.maps, budget); } catch { return false; }
-    const f = runTrial(runner, failure.trial, failure.kind === 'nondeterministic');
+    try {
+      runner = new SoundnessRunner(built.program, built.maps, budget, failure.kind === 'jit-mismatch' ? v.facts : undefined);
+    } catch { return false; }
+    const f = runTrial(runner, failure.trial, failure.kind === 'nondeterministic' || failure.kind === 'jit-mismatch');
     return f !== undefined && f.kind === failure.kind;
   };
   for (let changed = true, rounds = 0; changed && rounds < 8; rounds++) {
@@ -442,6 +479,8 @@ export interface CampaignOptions {
   verifyFn: VerifyFn;
   /** Trials per accepted program. */
   trials: number;
+  /** More trials for an accepted program labelled broken that the first ones did not catch. */
+  extraTrials: number;
   /** A new map state every this many trials. */
   trialsPerState: number;
   /** Unverified trials per program, to check the generator's labels and the oracle's reach. */
@@ -451,6 +490,8 @@ export interface CampaignOptions {
   fixtureDir: string;
   /** Stop saving (and minimising) after this many failures. */
   maxFixtures: number;
+  /** Also run accepted programs on the JIT given the verifier's facts, and compare. */
+  jit: boolean;
 }
 
 export interface VariantStats {
@@ -541,7 +582,8 @@ export function runCampaign(o: CampaignOptions): CampaignReport {
     report.verifyMs += performance.now() - t0;
     const rng = makeRng(gp.seed ^ 0x7f4a7c15);
     const t1 = performance.now();
-    const runner = new SoundnessRunner(built.program, built.maps, o.budget);
+    const runner = new SoundnessRunner(built.program, built.maps, o.budget,
+      o.jit && verdict.accepted ? verdict.facts : undefined);
     const save = (kind: Fixture['kind'], message: string, f: TrialFailure | undefined): void => {
       const name = fixtureName(gp);
       let minimized: string[] | undefined;
@@ -575,6 +617,7 @@ export function runCampaign(o: CampaignOptions): CampaignReport {
       report.accepted++;
       vs.accepted++;
       const trials = makeTrials(rng, gp, o.trials, o.trialsPerState);
+      if (gp.expect === 'unsafe') trials.push(...makeTrials(rng, gp, o.extraTrials, o.trialsPerState));
       let failure: TrialFailure | undefined;
       for (const t of trials) {
         report.runs++;
@@ -607,7 +650,7 @@ export function runCampaign(o: CampaignOptions): CampaignReport {
 }
 
 /** One text table: per shape and variant, generated / accepted / detectable-when-unverified. */
-export function formatReport(r: CampaignReport): string {
+export function formatReport(r: CampaignReport, variants = true): string {
   const lines: string[] = [];
   const byShape = new Map<string, VariantStats[]>();
   for (const s of r.variants.values()) {
@@ -622,7 +665,7 @@ export function formatReport(r: CampaignReport): string {
     const bad = list.filter((s) => s.expect === 'unsafe');
     const bg = bad.reduce((n, s) => n + s.generated, 0), ba = bad.reduce((n, s) => n + s.accepted, 0);
     lines.push(`${shape.padEnd(12)} correct ${String(sa).padStart(4)}/${String(sg).padEnd(4)} accepted ${pct(sa, sg)}   broken ${String(ba).padStart(4)}/${String(bg).padEnd(4)} accepted ${pct(ba, bg)}`);
-    for (const s of list.sort((a, b) => a.variant.localeCompare(b.variant))) {
+    for (const s of variants ? list.sort((a, b) => a.variant.localeCompare(b.variant)) : []) {
       const det = s.expect === 'safe' ? '' : `  oracle sees ${s.detectable}/${s.generated}`;
       lines.push(`    ${s.variant.padEnd(26)} ${s.expect.padEnd(6)} ${String(s.accepted).padStart(4)}/${String(s.generated).padEnd(4)} accepted${det}${s.unsound ? `  UNSOUND ${s.unsound}` : ''}`);
     }

@@ -235,6 +235,7 @@ function loadAll(objPath: string, base: string, debug: boolean, noPerfmon = fals
   const r = noPerfmon
     ? run('capsh', ['--drop=cap_sys_admin,cap_perfmon', '--', '-c', 'exec "$0" "$@"', BPFTOOL, ...args])
     : run(BPFTOOL, args);
+  if (noPerfmon && r.error) throw new Error(`capsh (libcap2-bin) is needed to load without CAP_PERFMON: ${r.error.message}`);
   const log = r.stdout + r.stderr;
   if (r.error || r.status !== 0) {
     throw new KernelToolError(`bpftool prog loadall ${objPath} failed:\n${log}${r.error?.message ?? ''}`, log);

@@ -1,6 +1,6 @@
 // Looks up a map with 8-byte keys using a 4-byte variable as the key.
 // category: helper_args
-// expect: invalid read from stack
+// expect: stack R2 off=-4 size=8
 // kernel-errno: EINVAL
 // kernel: invalid read from stack R2 off=-4 size=8
 #include "common.h"

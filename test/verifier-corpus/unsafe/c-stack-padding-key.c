@@ -2,7 +2,7 @@
 // 3 padding bytes are never written, so the lookup reads uninitialised stack.
 // category: stack
 // kernel-mode: no-perfmon
-// expect: invalid read from stack
+// expect: read from stack R2 off -8+1 size 8
 // kernel-errno: EACCES
 // kernel: invalid read from stack R2 off -8+1 size 8
 #include "common.h"

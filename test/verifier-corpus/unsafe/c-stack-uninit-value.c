@@ -1,7 +1,7 @@
 // Stores a value into a map whose variable was only assigned on one path.
 // category: stack
 // kernel-mode: no-perfmon
-// expect: invalid read from stack
+// expect: read from stack R3
 // kernel-errno: EACCES
 // kernel: invalid read from stack R3 off=-16 size=8
 #include "common.h"

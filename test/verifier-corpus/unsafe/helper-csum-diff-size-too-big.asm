@@ -1,6 +1,6 @@
 ; bpf_csum_diff over 16 bytes of an 8-byte stack buffer.
 ; category: helper_args
-; expect: invalid read from stack R1 off=-8 size=16
+; expect: stack R1 off=-8 size=16
 ; kernel-errno: EINVAL
 ; kernel: invalid read from stack R1 off=-8 size=16
 stdw [%r10-8], 0

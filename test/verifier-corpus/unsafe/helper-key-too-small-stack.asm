@@ -1,7 +1,7 @@
 ; The key pointer is r10 - 2 for a 4-byte key: the key would extend above the frame.
 ; category: helper_args
 ; maps: m:hash:4:8:16
-; expect: invalid read from stack R2 off=-2 size=4
+; expect: stack R2 off=-2 size=4
 ; kernel-errno: EINVAL
 ; kernel: invalid read from stack R2 off=-2 size=4
 sth [%r10-2], 0

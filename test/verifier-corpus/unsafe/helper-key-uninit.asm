@@ -2,7 +2,7 @@
 ; category: helper_args
 ; maps: m:hash:4:8:16
 ; kernel-mode: no-perfmon
-; expect: invalid read from stack
+; expect: read from stack R2
 ; kernel-errno: EACCES
 ; kernel: invalid read from stack R2 off=-4 size=4
 mov %r2, %r10

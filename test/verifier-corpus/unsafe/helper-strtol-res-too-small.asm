@@ -1,6 +1,6 @@
 ; bpf_strtol writing its 8-byte result to r10 - 4.
 ; category: helper_args
-; expect: invalid write to stack R4 off=-4 size=8
+; expect: stack R4 off=-4 size=8
 ; kernel-errno: EINVAL
 ; kernel: invalid write to stack R4 off=-4 size=8
 stdw [%r10-16], 0x31

@@ -2,7 +2,7 @@
 ; frame.
 ; category: helper_args
 ; maps: m:hash:4:8:16
-; expect: invalid read from stack R3 off=-4 size=8
+; expect: stack R3 off=-4 size=8
 ; kernel-errno: EINVAL
 ; kernel: invalid read from stack R3 off=-4 size=8
 stw [%r10-4], 0

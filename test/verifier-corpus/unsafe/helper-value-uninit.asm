@@ -2,7 +2,7 @@
 ; category: helper_args
 ; maps: m:hash:4:8:16
 ; kernel-mode: no-perfmon
-; expect: invalid read from stack
+; expect: read from stack R3
 ; kernel-errno: EACCES
 ; kernel: invalid read from stack R3 off=-16 size=8
 stw [%r10-4], 0

@@ -2,7 +2,7 @@
 ; value[idx].
 ; category: map_value
 ; maps: m:array:4:8:4
-; expect: R0 max value is outside of the allowed memory range
+; expect: invalid access to map value, value_size=8 off=8 size=1
 ; kernel-errno: EACCES
 ; kernel: invalid access to map value, value_size=8 off=8 size=1
 ; kernel: R0 max value is outside of the allowed memory range

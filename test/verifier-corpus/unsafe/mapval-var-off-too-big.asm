@@ -1,7 +1,7 @@
 ; Adds a byte from the value itself (0..255) to the value pointer and reads.
 ; category: map_value
 ; maps: m:array:4:8:4
-; expect: R0 max value is outside of the allowed memory range
+; expect: invalid access to map value, value_size=8 off=255 size=1
 ; kernel-errno: EACCES
 ; kernel: invalid access to map value, value_size=8 off=255 size=1
 ; kernel: R0 max value is outside of the allowed memory range

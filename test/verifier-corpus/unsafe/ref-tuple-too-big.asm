@@ -1,6 +1,6 @@
 ; bpf_sk_lookup_tcp with a 36-byte tuple size (IPv6) over a 16-byte stack buffer.
 ; category: reference
-; expect: invalid read from stack R2 off=-16 size=36
+; expect: stack R2 off=-16 size=36
 ; kernel-errno: EINVAL
 ; kernel: invalid read from stack R2 off=-16 size=36
 stdw [%r10-16], 0

@@ -1,7 +1,7 @@
 ; The tuple passed to bpf_sk_lookup_tcp was never written.
 ; category: reference
 ; kernel-mode: no-perfmon
-; expect: invalid read from stack R2
+; expect: read from stack R2
 ; kernel-errno: EACCES
 ; kernel: invalid read from stack R2 off=-16 size=12
 mov %r2, %r10

@@ -1,0 +1,218 @@
+// Which scalar values can influence a verification decision (the kernel's precision tracking,
+// re-derived as a static over-approximation). The kernel marks a scalar "precise" when its value
+// was used where it matters (pointer arithmetic, memory bounds, helper sizes, branch outcomes)
+// and compares only precise scalars when pruning. Here a backward dataflow computes, per
+// instruction, the registers and stack slots whose values may flow into such a use before being
+// overwritten; the others may differ freely between a recorded state and a new one.
+//
+// Sinks: base registers of loads/stores/atomics, both operands of add/sub when either may hold a
+// pointer, both operands of conditional jumps, helper arguments other than ARG_ANYTHING (and the
+// stack bytes behind a map_lookup_elem key, whose constant value can make the result non-NULL),
+// bpf-to-bpf call arguments (and the caller's whole stack), a subprogram's return value.
+// Values flow through moves, ALU operations and stack spills/fills (tracked per slot for stack
+// pointers with a known frame offset, conservatively for the rest).
+import { ARG, RET } from '../helpers/proto.ts';
+import type { HelperProto } from '../helpers/proto.ts';
+import { BPF_FUNC } from '../helpers/ids.ts';
+import type { Insn } from '../isa/insn.ts';
+import { OPCODE_TABLE } from '../isa/legality.ts';
+import { BPF_ALU_OP, BPF_ATOMIC_OP, BPF_PSEUDO_LD, bpfOp, bpfSize, bpfSrc, sizeBytes } from '../isa/opcodes.ts';
+import { isLocalCall, jumpTarget, type Cfg } from './cfg.ts';
+
+/** Per-register static facts: may it hold a pointer, and where on the stack may it point. */
+interface Abs {
+  ptr: boolean;
+  /** 'no': never a stack pointer; a number: this frame's fp + k; 'any': possibly a stack pointer. */
+  stack: 'no' | 'any' | number;
+}
+const SCALAR: Abs = { ptr: false, stack: 'no' };
+const ANY_PTR: Abs = { ptr: true, stack: 'any' };
+
+export interface Precision {
+  /** Registers (bit i = ri) whose value may matter, per instruction. */
+  readonly regs: Uint16Array;
+  /** Stack slots of the current frame (bit i = slot i, slot 63 = fp-8) whose value may matter. */
+  readonly slots: bigint[];
+}
+
+const ALL_SLOTS = (1n << 64n) - 1n;
+const joinAbs = (a: Abs, b: Abs): Abs => ({
+  ptr: a.ptr || b.ptr,
+  stack: a.stack === b.stack ? a.stack : a.stack === 'no' && b.stack === 'no' ? 'no' : 'any',
+});
+const sameAbs = (a: Abs, b: Abs): boolean => a.ptr === b.ptr && a.stack === b.stack;
+
+/** Slots covering frame bytes [off, off + size). */
+function slotMask(off: number, size: number): bigint {
+  let m = 0n;
+  for (let o = off; o < off + size; o++) {
+    const slot = (512 + o) >> 3;
+    if (slot >= 0 && slot < 64) m |= 1n << BigInt(slot);
+  }
+  return m;
+}
+
+function successors(insns: readonly Insn[], pc: number): number[] {
+  const ins = insns[pc]!;
+  const k = OPCODE_TABLE.get(ins.code)?.kind;
+  if (k === 'exit') return [];
+  if (k === 'ja' || k === 'gotol') return [jumpTarget(ins, pc)];
+  const next = k === 'lddw' ? pc + 2 : pc + 1;
+  const out = next < insns.length ? [next] : [];
+  if (k === 'jcond') out.push(jumpTarget(ins, pc));
+  return out;
+}
+
+/** Forward: what each register may hold before each instruction. */
+function forward(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => HelperProto | undefined): (Abs[] | undefined)[] {
+  const n = insns.length;
+  let escapes = false;
+  for (;;) {
+    const at: (Abs[] | undefined)[] = new Array<Abs[] | undefined>(n).fill(undefined);
+    let escaped = false;
+    const work: number[] = [];
+    const merge = (pc: number, regs: Abs[]): void => {
+      const cur = at[pc];
+      if (cur === undefined) { at[pc] = regs; work.push(pc); return; }
+      let changed = false;
+      const j = cur.map((a, i) => { const x = joinAbs(a, regs[i]!); if (!sameAbs(x, a)) changed = true; return x; });
+      if (changed) { at[pc] = j; work.push(pc); }
+    };
+    cfg.subprogs.forEach((sp, i) => {
+      const regs = new Array<Abs>(11).fill(SCALAR);
+      if (i === 0) regs[1] = { ptr: true, stack: 'no' };
+      else for (let r = 1; r <= 5; r++) regs[r] = ANY_PTR;
+      regs[10] = { ptr: true, stack: 0 };
+      merge(sp.start, regs);
+    });
+    const loaded: Abs = { ptr: true, stack: escapes ? 'any' : 'no' };
+    while (work.length > 0) {
+      const pc = work.pop()!;
+      const r = at[pc]!.slice();
+      const ins = insns[pc]!;
+      const rule = OPCODE_TABLE.get(ins.code);
+      if (rule === undefined) continue;
+      const x = bpfSrc(ins.code) !== 0;
+      switch (rule.kind) {
+        case 'alu': {
+          const op = bpfOp(ins.code);
+          const d = r[ins.dst]!, s = x ? r[ins.src]! : SCALAR;
+          if (!rule.wide) r[ins.dst] = SCALAR;
+          else if (op === BPF_ALU_OP.BPF_MOV) r[ins.dst] = x && ins.off === 0 ? s : SCALAR;
+          else if (op === BPF_ALU_OP.BPF_ADD || op === BPF_ALU_OP.BPF_SUB) {
+            const delta = op === BPF_ALU_OP.BPF_ADD ? ins.imm : -ins.imm;
+            const stack: Abs['stack'] = typeof d.stack === 'number' && !x ? d.stack + delta
+              : d.stack !== 'no' || (op === BPF_ALU_OP.BPF_ADD && s.stack !== 'no') ? 'any' : 'no';
+            r[ins.dst] = { ptr: d.ptr || s.ptr, stack };
+          } else r[ins.dst] = SCALAR;
+          break;
+        }
+        case 'neg': case 'end': case 'bswap': case 'ldxsx': r[ins.dst] = SCALAR; break;
+        case 'ldx': r[ins.dst] = r[ins.src]!.ptr ? loaded : SCALAR; break;
+        case 'stx': if (r[ins.src]!.stack !== 'no') escaped = true; break;
+        case 'atomic':
+          if (r[ins.src]!.stack !== 'no') escaped = true;
+          if ((ins.imm & BPF_ATOMIC_OP.BPF_FETCH) !== 0) r[ins.imm === BPF_ATOMIC_OP.BPF_CMPXCHG ? 0 : ins.src] = loaded;
+          break;
+        case 'lddw': r[ins.dst] = ins.src === BPF_PSEUDO_LD.NONE ? SCALAR : { ptr: true, stack: 'no' }; break;
+        case 'call': {
+          for (let i = 1; i <= 5; i++) r[i] = SCALAR;
+          const h = isLocalCall(ins) ? undefined : helper(ins.imm);
+          r[0] = isLocalCall(ins) ? ANY_PTR : { ptr: h !== undefined && h.ret !== RET.RET_INTEGER && h.ret !== RET.RET_VOID, stack: 'no' };
+          break;
+        }
+        case 'ldabs': case 'ldind': for (let i = 0; i <= 5; i++) r[i] = SCALAR; break;
+        default: break;
+      }
+      for (const t of successors(insns, pc)) merge(t, r);
+    }
+    if (escaped === escapes) return at;
+    escapes = escaped;
+  }
+}
+
+const bit = (r: number): number => 1 << r;
+
+export function computePrecision(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => HelperProto | undefined): Precision {
+  const n = insns.length;
+  const fwd = forward(insns, cfg, helper);
+  const regs = new Uint16Array(n);
+  const slots = new Array<bigint>(n).fill(0n);
+  const succ = Array.from({ length: n }, (_, pc) => (fwd[pc] === undefined || cfg.second[pc] ? [] : successors(insns, pc)));
+  const isMainExit = (pc: number): boolean => cfg.subprogOf[pc] === 0;
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let pc = n - 1; pc >= 0; pc--) {
+      const abs = fwd[pc];
+      if (abs === undefined) continue;
+      let outR = 0, outS = 0n;
+      for (const t of succ[pc]!) { outR |= regs[t]!; outS |= slots[t]!; }
+      const [inR, inS] = transfer(insns[pc]!, abs, outR, outS, helper, isMainExit(pc));
+      if (inR !== regs[pc] || inS !== slots[pc]) { regs[pc] = inR; slots[pc] = inS; changed = true; }
+    }
+  }
+  return { regs, slots };
+}
+
+/** What must be precise before `ins`, given what must be precise after it. */
+function transfer(ins: Insn, abs: Abs[], outR: number, outS: bigint, helper: (id: number) => HelperProto | undefined, mainExit: boolean): [number, bigint] {
+  const rule = OPCODE_TABLE.get(ins.code)!;
+  const d = ins.dst, s = ins.src;
+  const x = bpfSrc(ins.code) !== 0;
+  const memSlots = (base: Abs, off: number, size: number): bigint =>
+    typeof base.stack === 'number' ? slotMask(base.stack + off, size) : base.stack === 'any' ? ALL_SLOTS : 0n;
+  let r = outR, sl = outS;
+  switch (rule.kind) {
+    case 'alu': {
+      const op = bpfOp(ins.code);
+      const need = (r & bit(d)) !== 0;
+      r &= ~bit(d);
+      if (op === BPF_ALU_OP.BPF_MOV) { if (need && x) r |= bit(s); break; }
+      const ptrArith = (op === BPF_ALU_OP.BPF_ADD || op === BPF_ALU_OP.BPF_SUB) && (abs[d]!.ptr || (x && abs[s]!.ptr));
+      if (need || ptrArith) { r |= bit(d); if (x) r |= bit(s); }
+      break;
+    }
+    case 'neg': case 'end': case 'bswap': break;
+    case 'ja': case 'gotol': break;
+    case 'jcond': r |= bit(d) | (x ? bit(s) : 0); break;
+    case 'lddw': r &= ~bit(d); break;
+    case 'ldx': case 'ldxsx': {
+      const need = (r & bit(d)) !== 0;
+      r &= ~bit(d);
+      r |= bit(s);
+      if (need) sl |= memSlots(abs[s]!, ins.off, sizeBytes(bpfSize(ins.code)));
+      break;
+    }
+    case 'st': case 'stx': {
+      const size = sizeBytes(bpfSize(ins.code));
+      const base = abs[d]!;
+      const m = memSlots(base, ins.off, size);
+      if (rule.kind === 'stx' && (m & outS) !== 0n) r |= bit(s);
+      if (typeof base.stack === 'number' && size === 8 && (base.stack + ins.off) % 8 === 0) sl &= ~m;
+      r |= bit(d);
+      break;
+    }
+    case 'atomic': {
+      const size = rule.wide ? 8 : 4;
+      const m = memSlots(abs[d]!, ins.off, size);
+      const cmpxchg = ins.imm === BPF_ATOMIC_OP.BPF_CMPXCHG;
+      const fetchReg = cmpxchg ? 0 : (ins.imm & BPF_ATOMIC_OP.BPF_FETCH) !== 0 ? s : -1;
+      if (fetchReg >= 0 && (r & bit(fetchReg)) !== 0) sl |= m;
+      r |= bit(d) | bit(s) | (cmpxchg ? bit(0) : 0);
+      break;
+    }
+    case 'call': {
+      r &= ~0b111111;
+      if (isLocalCall(ins)) { r |= 0b111110; sl = ALL_SLOTS; break; }
+      const h = helper(ins.imm);
+      const args = h === undefined ? [] : h.id === BPF_FUNC.trace_printk ? h.args.slice(0, 2) : h.args;
+      args.forEach((k, i) => { if (k !== ARG.ARG_ANYTHING && k !== ARG.ARG_DONTCARE) r |= bit(i + 1); });
+      if (h?.id === BPF_FUNC.map_lookup_elem) sl |= abs[2]!.stack !== 'no' ? ALL_SLOTS : 0n;
+      break;
+    }
+    case 'exit': r = mainExit ? 0 : bit(0); sl = 0n; break;
+    case 'ldabs': case 'ldind': r = (r & ~0b111111) | bit(6) | (rule.kind === 'ldind' ? bit(s) : 0); break;
+  }
+  return [r, sl];
+}
