@@ -119,38 +119,51 @@ export function checkAlu(env: Env, st: VState, ins: Insn): void {
 /** Largest difference kept between linked scalars. */
 const LINK_MAX = 1n << 31n;
 
+/** The kernel's check_reg_sane_offset: offsets far from 0 are refused before any arithmetic (EINVAL). */
+function checkSaneOffset(r: Reg, ptrName: string): void {
+  const M = BigInt(MAX_VAR_OFF);
+  if (isConst(r.s)) {
+    const v = BigInt.asIntN(64, r.s.t.value);
+    if (v >= M || v <= -M) invalid(`math between ${ptrName} pointer and ${v} is not allowed`);
+  }
+  if (r.off >= MAX_VAR_OFF || r.off <= -MAX_VAR_OFF) invalid(`${ptrName} pointer offset ${r.off} is not allowed`);
+  if (r.s.smin === S64_MIN) invalid(`math between ${ptrName} pointer and register with unbounded min value is not allowed`);
+  if (r.s.smin >= M || r.s.smin <= -M) invalid(`value ${r.s.smin} makes ${ptrName} pointer be out of bounds`);
+}
+
+/** Arithmetic with a pointer operand, in the kernel's order of checks (adjust_ptr_min_max_vals). */
 function pointerArith(env: Env, ins: Insn, alu64: boolean, op: AluOp, d: Reg, s: Reg): Reg {
   const dst = ins.dst;
   const opStr = aluOpString(ins.code);
-  if (!alu64) reject(`R${dst} 32-bit pointer arithmetic prohibited`);
   if (isPointer(d) && isPointer(s)) {
+    // pointer - pointer is a number for a privileged loader (data_end - data).
     if (op === 'sub') return UNKNOWN_SCALAR;
     reject(`R${dst} pointer ${opStr} pointer prohibited`);
   }
+  if (!alu64) {
+    if (op === 'sub') return scalarReg(unknownOfSize(4));
+    reject(`R${dst} 32-bit pointer arithmetic prohibited`);
+  }
   const ptr = isPointer(d) ? d : s;
   const off = isPointer(d) ? s : d;
-  if (!isPointer(d) && op === 'sub') reject(`R${dst} tried to subtract pointer from scalar`);
+  const ptrName = typeName(ptr.type);
+  if (mayBeNull(ptr.type)) reject(`R${dst} pointer arithmetic on ${ptrName} prohibited, null-check it first`);
+  const arithOk = ptr.type === 'ctx' || ptr.type === 'map_value' || ptr.type === 'stack' || isPktPointer(ptr.type) ||
+    (ptr.type === 'map_ptr' && op === 'add' && isConst(off.s) && off.s.t.value === 0n);
+  if (!arithOk) reject(`R${dst} pointer arithmetic on ${ptrName} prohibited`);
+  checkSaneOffset(off, ptrName);
+  checkSaneOffset(ptr, ptrName);
+  if (op === 'sub' && !isPointer(d)) reject(`R${dst} tried to subtract pointer from scalar`);
   if (op === 'and' || op === 'or' || op === 'xor') reject(`R${dst} bitwise operator ${opStr} on pointer prohibited`);
   if (op !== 'add' && op !== 'sub') reject(`R${dst} pointer arithmetic with ${opStr} operator prohibited`);
-  if (mayBeNull(ptr.type)) reject(`R${dst} pointer arithmetic on ${typeName(ptr.type)} prohibited, null-check it first`);
-  if (ptr.type === 'map_ptr' || ptr.type === 'pkt_end' || ptr.type === 'sock' || ptr.type === 'sock_common') {
-    reject(`R${dst} pointer arithmetic on ${typeName(ptr.type)} prohibited`);
-  }
-  const ptrName = typeName(ptr.type);
+  let res: Reg;
   if (isConst(off.s)) {
     const c = BigInt.asIntN(64, off.s.t.value);
-    const delta = op === 'add' ? c : -c;
-    const nOff = BigInt(ptr.off) + delta;
-    if (c >= BigInt(MAX_VAR_OFF) || c <= -BigInt(MAX_VAR_OFF) || nOff >= BigInt(MAX_VAR_OFF) || nOff <= -BigInt(MAX_VAR_OFF)) {
-      reject(`value ${c} makes ${ptrName} pointer be out of bounds`);
-    }
-    return { ...ptr, off: Number(nOff) };
+    res = { ...ptr, off: Number(BigInt(ptr.off) + (op === 'add' ? c : -c)) };
+  } else {
+    const v = scalarAlu(op, ptr.s, off.s, true);
+    res = isPktPointer(ptr.type) ? { ...ptr, s: v, id: env.newId(), range: 0 } : { ...ptr, s: v };
   }
-  if (off.s.smin === S64_MIN) reject(`math between ${ptrName} pointer and register with unbounded min value is not allowed`);
-  if (off.s.smin >= BigInt(MAX_VAR_OFF) || off.s.smin <= -BigInt(MAX_VAR_OFF)) {
-    reject(`value ${off.s.smin} makes ${ptrName} pointer be out of bounds`);
-  }
-  const v = scalarAlu(op, ptr.s, off.s, true);
-  if (isPktPointer(ptr.type)) return { ...ptr, s: v, id: env.newId(), range: 0 };
-  return { ...ptr, s: v };
+  checkSaneOffset(res, ptrName);
+  return res;
 }

@@ -13,6 +13,13 @@ export interface VerifyOptions {
    * loader with CAP_PERFMON). Default false: stack slots must be written before they are read.
    */
   allowUninitStack?: boolean;
+  /**
+   * Let pointers be stored into map values as numbers (what the kernel allows a loader with
+   * CAP_PERFMON). Default true; false rejects them with the kernel's `R1 leaks addr into map`.
+   * A pointer returned by the program is always refused (`R0 leaks addr as return value`): the
+   * return value is the program's verdict, handed to the host.
+   */
+  allowPtrLeaks?: boolean;
 }
 
 /** Where a load or store's base pointer points, proven on every path that reaches the instruction. */

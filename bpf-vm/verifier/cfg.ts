@@ -36,28 +36,47 @@ export function jumpTarget(ins: Insn, pc: number): number {
 }
 
 /**
- * The kernel's jump checks with its messages, before the structural validation (which knows the
- * same errors under other words): targets inside the program and not into an ld_imm64's second half.
+ * The kernel's structural checks with its messages, in its order, before the field validation
+ * (which reports the same errors in other words): opcodes and ld_imm64 pairs, call targets, jumps
+ * that leave their subprogram, subprograms that end in the middle, unreachable code, jumps into
+ * the second half of an ld_imm64.
  */
-export function checkJumps(insns: readonly Insn[]): void {
+export function checkStructure(insns: readonly Insn[]): void {
   const n = insns.length;
-  const second = ldImm64Seconds(insns);
+  const second = new Uint8Array(n);
   for (let pc = 0; pc < n; pc++) {
-    if (second[pc]) continue;
     const ins = insns[pc]!;
-    const k = kindOf(ins);
+    if (!OPCODE_TABLE.has(ins.code)) throw new Reject('EINVAL', `unknown opcode ${ins.code.toString(16).padStart(2, '0')}`, [], pc);
+    if (ins.code !== 0x18) continue;
+    const hi = insns[pc + 1];
+    if (hi === undefined || hi.code !== 0 || hi.dst !== 0 || hi.src !== 0 || hi.off !== 0 || ins.off !== 0) {
+      throw new Reject('EINVAL', 'invalid bpf_ld_imm64 insn', [], pc);
+    }
+    if (ins.src > 6) throw new Reject('EINVAL', 'unrecognized bpf_ld_imm64 insn', [], pc);
+    second[pc + 1] = 1;
+    pc++;
+  }
+  const starts = new Set<number>([0]);
+  for (let pc = 0; pc < n; pc++) {
+    const ins = insns[pc]!;
+    if (second[pc] || !isLocalCall(ins)) continue;
+    const t = pc + 1 + ins.imm;
+    if (t < 0 || t >= n) throw new Reject('EINVAL', 'call to invalid destination', [], pc);
+    starts.add(t);
+  }
+  const sorted = [...starts].sort((a, b) => a - b);
+  let sp = 0;
+  for (let pc = 0; pc < n; pc++) {
+    while (sp + 1 < sorted.length && sorted[sp + 1]! <= pc) sp++;
+    const lo = sorted[sp]!, hi = sorted[sp + 1] ?? n;
+    const ins = insns[pc]!;
+    const k = second[pc] ? undefined : kindOf(ins);
     if (k === 'ja' || k === 'gotol' || k === 'jcond') {
       const t = jumpTarget(ins, pc);
-      if (t < 0 || t >= n) throw new Reject('EINVAL', `jump out of range from insn ${pc} to ${t}`, [], pc);
-      if (second[t]) throw new Reject('EINVAL', `jump into the middle of ldimm64 insn ${t - 1}`, [], pc);
-    } else if (isLocalCall(ins)) {
-      const t = pc + 1 + ins.imm;
-      if (t < 0 || t >= n || second[t]) throw new Reject('EINVAL', 'call to invalid destination', [], pc);
+      if (t < lo || t >= hi) throw new Reject('EINVAL', `jump out of range from insn ${pc} to ${t}`, [], pc);
     }
+    if (pc === hi - 1 && k !== 'exit' && k !== 'ja' && k !== 'gotol') throw new Reject('EINVAL', 'last insn is not an exit or jmp', [], pc);
   }
-  const last = insns[n - 1];
-  const lk = last === undefined || second[n - 1] ? undefined : kindOf(last);
-  if (n > 0 && lk !== 'exit' && lk !== 'ja' && lk !== 'gotol') throw new Reject('EINVAL', 'last insn is not an exit or jmp', [], n - 1);
 }
 
 export function buildCfg(insns: readonly Insn[]): Cfg {
@@ -82,7 +101,6 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
     if (k === 'ja' || k === 'gotol' || k === 'jcond') {
       const t = jumpTarget(ins, pc);
       if (t < 0 || t >= n || subprogOf[t] !== subprogOf[pc]) throw new Reject('EINVAL', `jump out of range from insn ${pc} to ${t}`, [], pc);
-      if (second[t]) throw new Reject('EINVAL', `jump into the middle of ldimm64 insn ${t - 1}`, [], pc);
     }
   }
   for (const sp of subprogs) {
@@ -137,6 +155,13 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
   }
   for (let pc = 0; pc < n; pc++) {
     if (!seen[pc] && !second[pc]) throw new Reject('EINVAL', `unreachable insn ${pc}`, [], pc);
+  }
+  for (let pc = 0; pc < n; pc++) {
+    const ins = insns[pc]!;
+    const k = second[pc] ? undefined : kindOf(ins);
+    if ((k === 'ja' || k === 'gotol' || k === 'jcond') && second[jumpTarget(ins, pc)]) {
+      throw new Reject('EINVAL', `jump into the middle of ldimm64 insn ${jumpTarget(ins, pc) - 1}`, [], pc);
+    }
   }
   return { subprogs, subprogOf, pruneAt, jmpAt, callees: callees.map((s) => [...s]), second };
 }

@@ -4,7 +4,7 @@
 // xdp_md fields, nothing else (the kernel also allows narrow loads of some fields; vxo's engines
 // do not implement them, so accepting them would let a verified program fault).
 import { BPF_PROG_TYPE } from '../prog/types.ts';
-import { XDP_MD, XDP_MD_SIZE } from '../prog/xdp.ts';
+import { XDP_MD } from '../prog/xdp.ts';
 import { reject } from './env-types.ts';
 import { ptrReg, scalarReg, type Reg } from './reg-state.ts';
 import { unknownOfSize } from './scalar.ts';
@@ -19,7 +19,8 @@ export interface CtxAccess {
 const invalid = (a: CtxAccess): never => reject(`invalid bpf_context access off=${a.off} size=${a.size}`);
 
 function xdpAccess(a: CtxAccess): Reg {
-  if (a.write || a.signed || a.size !== 4 || a.off < 0 || a.off >= XDP_MD_SIZE || a.off % 4 !== 0) return invalid(a);
+  // egress_ifindex exists only for programs attached to a device map entry.
+  if (a.write || a.signed || a.size !== 4 || a.off < 0 || a.off >= XDP_MD.egress_ifindex || a.off % 4 !== 0) return invalid(a);
   switch (a.off) {
     case XDP_MD.data: return ptrReg('pkt');
     case XDP_MD.data_end: return ptrReg('pkt_end');

@@ -2,7 +2,6 @@
 // PreparedProgram's index order), helpers of the program type, the CFG and liveness, the log, and
 // per-run bookkeeping (id generator, scratched registers for the log, stack depth per subprogram).
 import type { HelperProto } from '../helpers/proto.ts';
-import { BPF_FUNC } from '../helpers/ids.ts';
 import { helperName } from '../helpers/table.ts';
 import type { Insn } from '../isa/insn.ts';
 import { BPF_PSEUDO_LD } from '../isa/opcodes.ts';
@@ -12,11 +11,13 @@ import type { Cfg } from './cfg.ts';
 import { Reject } from './env-types.ts';
 import type { Facts } from './facts.ts';
 import type { Precision } from './precision.ts';
+import { kernelHelperName } from './helper-names.ts';
 import { VLog, type InsnNames } from './log.ts';
 
 export interface EnvOptions {
   logLevel: number;
   allowUninitStack: boolean;
+  allowPtrLeaks: boolean;
 }
 
 /** Maps in first-use order of their ld_imm64s (as prepareProgram numbers them), and each ld_imm64's map. */
@@ -35,10 +36,10 @@ export function resolveMaps(prog: Program): { maps: BpfMap[]; mapAt: Int32Array 
       mapAt[pc] = i;
       if (ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_MAP_VALUE) {
         const off = prog.insns[pc + 1]!.imm;
-        if (m.spec.type !== BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY || m.spec.maxEntries !== 1) {
+        if (m.spec.type !== BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY) {
           throw new Reject('EINVAL', 'no direct value access support for this map type', [], pc);
         }
-        if (off < 0 || off >= m.spec.valueSize) {
+        if (m.spec.maxEntries !== 1 || off < 0 || off >= m.spec.valueSize) {
           throw new Reject('EINVAL', `invalid access to map value pointer, value_size=${m.spec.valueSize} off=${off >>> 0}`, [], pc);
         }
       }
@@ -116,8 +117,7 @@ export class Env implements InsnNames {
   helperName(id: number): string | undefined {
     const h = this.helpers.get(id);
     if (h) return `bpf_${h.name}`;
-    const known = helperName(id) ?? Object.entries(BPF_FUNC).find(([, v]) => v === id)?.[0];
-    return known === undefined ? undefined : known.startsWith('bpf_') ? known : `bpf_${known}`;
+    return helperName(id) ?? kernelHelperName(id);
   }
 
   scratchReg(r: number): void {

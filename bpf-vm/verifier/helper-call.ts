@@ -106,8 +106,8 @@ function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: Ar
       const zeroOk = kind === ARG.ARG_CONST_SIZE_OR_ZERO;
       if (r.type !== 'scalar') typeErr(regno, r, 'scalar');
       if (r.s.smin < 0n) reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
-      if (r.s.umin === 0n && !zeroOk) reject(`R${regno} invalid zero-sized read: u64=[${r.s.umin},${r.s.umax}]`);
       if (r.s.umax >= BigInt(MAX_VAR_OFF)) reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+      if (r.s.umin === 0n && !zeroOk) reject(`R${regno} invalid zero-sized read: u64=[${r.s.umin},${r.s.umax}]`);
       const memRegno = meta.memReg;
       const mem = st.reg(memRegno);
       const size = Number(r.s.umax);

@@ -2,10 +2,10 @@
 // per-instruction facts) or throws a VerifierError carrying the kernel-style log.
 import { InvalidProgramError } from '../errors.ts';
 import { helpersFor } from '../helpers/table.ts';
-import { validateProgram } from '../prog/validate.ts';
+import { BPF_MAXINSNS_PRIVILEGED, validateProgram } from '../prog/validate.ts';
 import type { Program } from '../prog/program.ts';
 import { VerifierError, type VerifyOptions, type VerifyResult } from './api.ts';
-import { buildCfg, checkJumps } from './cfg.ts';
+import { buildCfg, checkStructure, type Cfg } from './cfg.ts';
 import { checkCombinedStack } from './calls.ts';
 import { Env, resolveMaps } from './env.ts';
 import { Reject } from './env-types.ts';
@@ -26,13 +26,37 @@ function closing(processed: number, limit: number, checker?: Checker): string {
     `total_states ${e?.totalStates ?? 0} peak_states ${e?.totalStates ?? 0} mark_read 0`;
 }
 
+const CLASS_WORD: Readonly<Record<number, string>> = { 1: 'BPF_LDX', 2: 'BPF_ST', 3: 'BPF_STX' };
+
 /** The kernel's words for the structural errors validateProgram reports in its own. */
 function kernelWording(msg: string): string {
   const op = /^unknown opcode 0x([0-9a-f]+)/.exec(msg);
   if (op) return `unknown opcode ${op[1]}`;
   if (msg.includes('r10 is read-only')) return 'frame pointer is read only';
   if (msg.startsWith('incomplete ld_imm64')) return 'invalid bpf_ld_imm64 insn';
+  const mid = /into the middle of ld_imm64 at insn (\d+)/.exec(msg);
+  if (mid) return `jump into the middle of ldimm64 insn ${mid[1]}`;
   if (msg.startsWith('invalid register')) return `R${/r(\d+)/.exec(msg)?.[1] ?? '?'} is invalid`;
+  const rf = /^reserved field (\w+)=\S+ for opcode 0x([0-9a-f]+)/.exec(msg);
+  if (rf) {
+    const code = parseInt(rf[2]!, 16);
+    const cls = code & 7, op = code & 0xf0;
+    if (cls === 4 || cls === 7) {
+      if (op === 0x80) return 'BPF_NEG uses reserved fields';
+      if (op === 0xd0) return 'BPF_END uses reserved fields';
+      if (op === 0xb0) return 'BPF_MOV uses reserved fields';
+      return 'BPF_ALU uses reserved fields';
+    }
+    if (cls === 5 || cls === 6) {
+      if (op === 0x80) return 'BPF_CALL uses reserved fields';
+      if (op === 0x90) return 'BPF_EXIT uses reserved fields';
+      if (op === 0x00) return 'BPF_JA uses reserved fields';
+      return 'BPF_JMP/JMP32 uses reserved fields';
+    }
+    if (cls === 0) return code === 0x18 ? 'unrecognized bpf_ld_imm64 insn' : 'BPF_LD_[ABS|IND] uses reserved fields';
+    if (cls === 3 && (code & 0xe0) === 0xc0) return rf[1] === 'imm' ? `BPF_ATOMIC uses invalid atomic opcode ${rf[0].split('=')[1]}` : 'BPF_ATOMIC uses reserved fields';
+    return `${CLASS_WORD[cls] ?? 'BPF'} uses reserved fields`;
+  }
   return msg;
 }
 
@@ -45,21 +69,27 @@ export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyRe
   const limit = opts.maxProcessed ?? DEFAULT_LIMIT;
   let env: Env | undefined;
   let checker: Checker | undefined;
+  let resolved: ReturnType<typeof resolveMaps> | undefined;
+  let cfg: Cfg | undefined;
   try {
     try {
-      if (prog.insns.length > 0) checkJumps(prog.insns);
+      if (prog.insns.length > 0 && prog.insns.length <= BPF_MAXINSNS_PRIVILEGED) {
+        checkStructure(prog.insns);
+        resolved = resolveMaps(prog);
+        cfg = buildCfg(prog.insns);
+      }
       validateProgram(prog.insns);
     } catch (e) {
       if (e instanceof InvalidProgramError) throw new Reject(validateCode(e), kernelWording(e.message.replace(/^insn \d+: /, '')), [], e.pc);
       throw e;
     }
-    const cfg = buildCfg(prog.insns);
-    const { maps, mapAt } = resolveMaps(prog);
+    const { maps, mapAt } = resolved ?? resolveMaps(prog);
+    cfg ??= buildCfg(prog.insns);
     const helpers = helpersFor(prog.type);
     const live = computeLiveness(prog.insns, cfg, (id) => helpers.get(id)?.args.length ?? 5);
     const precision = computePrecision(prog.insns, cfg, (id) => helpers.get(id));
     env = new Env(prog, prog.insns, maps, mapAt, helpers, cfg, live, precision, new Facts(prog.insns.length), {
-      logLevel: level, allowUninitStack: opts.allowUninitStack ?? false,
+      logLevel: level, allowUninitStack: opts.allowUninitStack ?? false, allowPtrLeaks: opts.allowPtrLeaks ?? true,
     });
     checker = new Checker(env, limit);
     checker.run();

@@ -23,6 +23,8 @@ export interface Access {
   write: boolean;
   /** The register stored (STX), a constant (ST), or undefined (atomics' write-back, helpers). */
   value?: Reg;
+  /** Which register `value` came from (for messages). */
+  valueReg?: number;
   signed?: boolean;
   atomic?: boolean;
 }
@@ -57,13 +59,16 @@ export function checkMemAccess(env: Env, st: VState, a: Access): Reg | undefined
     }
     case 'map_value': {
       if (a.atomic) checkAligned(r, a, 'value ', true);
+      if (a.write && a.value !== undefined && isPointer(a.value) && !env.opts.allowPtrLeaks) reject(`R${a.valueReg ?? 0} leaks addr into map`);
       mapValueBounds(env, r, a.regno, a.off, a.size, a.write);
       return a.write ? undefined : loaded(a.size, a.signed);
     }
     case 'stack': return stackAccess(env, st, r, a);
     case 'sock': case 'sock_common': {
       const off = r.off + a.off;
-      if (a.write || a.atomic || a.size > 4 || off < 0 || off + a.size > 80 || off % a.size !== 0) {
+      if (a.atomic) reject(`BPF_ATOMIC stores into R${a.regno} ${r.type} is not allowed`);
+      if (a.write) reject(`R${a.regno} cannot write into ${r.type}`);
+      if (a.size > 4 || off < 0 || off + a.size > 80 || off % a.size !== 0) {
         reject(`R${a.regno} invalid ${r.type} access off=${off} size=${a.size}`);
       }
       return loaded(a.size, a.signed);

@@ -188,7 +188,9 @@ function transfer(ins: Insn, abs: Abs[], outR: number, outS: bigint, helper: (id
       const size = sizeBytes(bpfSize(ins.code));
       const base = abs[d]!;
       const m = memSlots(base, ins.off, size);
-      if (rule.kind === 'stx' && (m & outS) !== 0n) r |= bit(s);
+      // Through a pointer that may reach a caller's stack, the value may be read after this
+      // function returns: it always matters.
+      if (rule.kind === 'stx' && ((m & outS) !== 0n || base.stack === 'any')) r |= bit(s);
       if (typeof base.stack === 'number' && size === 8 && (base.stack + ins.off) % 8 === 0) sl &= ~m;
       r |= bit(d);
       break;

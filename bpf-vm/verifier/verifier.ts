@@ -18,7 +18,7 @@ import { checkMemAccess } from './mem-access.ts';
 import { checkHelperCall } from './helper-call.ts';
 import { Explored } from './prune.ts';
 import { checkNoRefs } from './refs.ts';
-import { constReg, NOT_INIT, ptrReg, scalarReg } from './reg-state.ts';
+import { constReg, isPointer, NOT_INIT, ptrReg, scalarReg } from './reg-state.ts';
 import { unknownOfSize, zext32, val32 } from './scalar.ts';
 import { FuncState, VState } from './state.ts';
 
@@ -84,7 +84,12 @@ export class Checker {
         log.amend(line, (text) => `${text}${stateColumnPad(text.length)}; ${fmtFrame(shown.cur, [], env, env.scratchRegs, env.scratchSlots)}`);
       }
       prevPc = pc;
-      if ('next' in r) { pc = r.next; continue; }
+      if ('next' in r) {
+        // Entering a callee prints its first state, as the kernel does.
+        if (log.enabled && ins.code === 0x85 && ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_CALL) log.add(`${r.next}: ${fmtFrame(st.cur, st.refs, env)}`);
+        pc = r.next;
+        continue;
+      }
       if ('exit' in r) {
         if (!pop()) return;
         continue;
@@ -123,7 +128,7 @@ export class Checker {
         readReg(env, st, ins.dst);
         const value = rule.kind === 'st' ? constReg(BigInt(ins.imm)) : readReg(env, st, ins.src);
         env.facts.mem(pc, st.reg(ins.dst));
-        checkMemAccess(env, st, { regno: ins.dst, off: ins.off, size: sizeBytes(bpfSize(ins.code)), write: true, value });
+        checkMemAccess(env, st, { regno: ins.dst, off: ins.off, size: sizeBytes(bpfSize(ins.code)), write: true, value, valueReg: ins.src });
         return { next: pc + 1 };
       }
       case 'atomic': return this.atomic(st, pc, ins, rule.wide);
@@ -147,9 +152,12 @@ export class Checker {
         checkHelperCall(env, st, pc, ins.imm);
         return { next: pc + 1 };
       case 'exit': {
-        readReg(env, st, 0);
+        const r0 = readReg(env, st, 0);
         if (st.frames.length > 1) return { next: returnFromCall(env, st) };
         checkNoRefs(st);
+        // The return value is the verdict the host acts on: never an address (the kernel lets a
+        // CAP_PERFMON loader return one; a loader without it gets this message).
+        if (isPointer(r0)) reject('R0 leaks addr as return value');
         return { exit: true };
       }
     }
@@ -163,9 +171,6 @@ export class Checker {
     const cmpxchg = ins.imm === BPF_ATOMIC_OP.BPF_CMPXCHG;
     if (cmpxchg) readReg(env, st, 0);
     env.facts.mem(pc, base);
-    if (base.type !== 'stack' && base.type !== 'map_value' && base.type !== 'not_init' && base.type !== 'scalar') {
-      reject(`BPF_ATOMIC stores into R${ins.dst} ${base.type === 'ctx' ? 'ctx' : base.type} is not allowed`);
-    }
     const old = checkMemAccess(env, st, { regno: ins.dst, off: ins.off, size, write: false, atomic: true })!;
     checkMemAccess(env, st, { regno: ins.dst, off: ins.off, size, write: true, atomic: true });
     const fetched = old.type === 'scalar' ? (wide ? old : scalarReg(zext32(val32(old.s)))) : scalarReg(unknownOfSize(size));
@@ -188,7 +193,6 @@ export class Checker {
     }
     for (let r = 1; r <= 5; r++) st.setReg(r, NOT_INIT);
     writeReg(env, st, 0, scalarReg(unknownOfSize(sizeBytes(bpfSize(ins.code)))));
-    void pc;
     return { next: pc + 1 };
   }
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { assemble } from '../../bpf-vm/asm/assembler.ts';
 import { insn, type Insn } from '../../bpf-vm/isa/insn.ts';
 import { createMap } from '../../bpf-vm/maps/create.ts';
-import { BPF_MAP_TYPE } from '../../bpf-vm/maps/map.ts';
+import { BPF_MAP_TYPE, type MapSpec } from '../../bpf-vm/maps/map.ts';
 import { loadObjectFile } from '../../bpf-vm/prog/collection.ts';
 import { FdTable } from '../../bpf-vm/prog/fd-table.ts';
 import type { Program } from '../../bpf-vm/prog/program.ts';
@@ -40,14 +40,7 @@ export const CATEGORIES = [
 export type Category = (typeof CATEGORIES)[number];
 
 /** A map for an assembly case: `; maps: NAME:TYPE:KEY:VALUE:ENTRIES[:FLAGS]`. */
-export interface CaseMap {
-  name: string;
-  type: number;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
-}
+export type CaseMap = Pick<MapSpec, 'name' | 'type' | 'keySize' | 'valueSize' | 'maxEntries' | 'flags'>;
 
 /** What the real kernel answered (recorded by gen-kernel.ts). */
 export interface KernelVerdict {

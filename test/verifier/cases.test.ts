@@ -27,3 +27,11 @@ test('a privileged kernel reads unwritten stack; allowUninitStack does the same'
   const c = REJECT_CASES.find((x) => x.name === 'stack read before any write')!;
   t.notThrows(() => verifyProgram(caseProgram(c), { allowUninitStack: true }));
 });
+
+test('a pointer is never returned; without pointer leaks it may not be stored into a map either', (t) => {
+  const ret = t.throws(() => verifyProgram(caseProgram({ src: 'mov %r0, %r1\nexit' })), { instanceOf: VerifierError });
+  t.is(ret?.message, 'R0 leaks addr as return value');
+  const leak = ACCEPT_CASES.find((x) => x.name === 'pointer leak into a map (privileged)')!;
+  const map = t.throws(() => verifyProgram(caseProgram(leak), { allowPtrLeaks: false }), { instanceOf: VerifierError });
+  t.is(map?.message, 'R10 leaks addr into map');
+});

@@ -54,7 +54,7 @@ export const REJECT_CASES: readonly VerifierCase[] = [
   { name: 'packet read with no check at all', src: `${PKT}ldxb %r0, [%r2+0]\nexit`, msg: 'invalid access to packet, off=0 size=1, R2(id=0,off=0,r=0)' },
   { name: 'packet pointer plus an unbounded scalar', src: `${PKT}call 5\nldxw %r2, [%r1+0]\nadd %r2, %r0\nmov %r0, 2\nexit`, msg: 'R1 !read_ok' },
   { name: 'packet pointer plus a 64-bit unknown', src: `mov %r6, %r1\ncall 5\nldxw %r2, [%r6+0]\nadd %r2, %r0\nmov %r0, 2\nexit`,
-    msg: 'math between pkt pointer and register with unbounded min value is not allowed' },
+    msg: 'math between pkt pointer and register with unbounded min value is not allowed', code: 'EINVAL' },
   { name: 'variable packet offset read without a new check', src: `${PKT}mov %r4, %r2\nadd %r4, 14\njgt %r4, %r3, +4\nldxb %r5, [%r2+0]\nadd %r2, %r5\nldxb %r0, [%r2+0]\nexit\nmov %r0, 2\nexit`,
     msg: 'invalid access to packet, off=0 size=1, R2(id=1,off=0,r=0)' },
   { name: 'packet offset that may be negative', src: `${PKT}mov %r4, %r2\nadd %r4, 14\njgt %r4, %r3, +7\nldxbsx %r5, [%r2+0]\nadd %r2, %r5\nmov %r4, %r2\nadd %r4, 1\njgt %r4, %r3, +2\nldxb %r0, [%r2+0]\nexit\nmov %r0, 2\nexit`,
@@ -158,6 +158,15 @@ export const REJECT_CASES: readonly VerifierCase[] = [
   { name: 'callee returns its stack', src: 'call local f1\nmov %r0, 0\nexit\nf1:\nmov %r0, %r10\nexit', msg: 'cannot return stack pointer to the caller' },
   { name: 'callee stores its stack pointer in the caller frame', src: 'stdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\ncall local f1\nmov %r0, 0\nexit\nf1:\nmov %r2, %r10\nadd %r2, -8\nstxdw [%r1+0], %r2\nmov %r0, 0\nexit',
     msg: 'cannot spill pointers to stack into stack frame of the caller' },
+  { name: 'a value a callee writes into the caller frame on one path only is checked on both', src: `mov %r6, %r1
+ldxw %r2, [%r6+0]\nldxw %r3, [%r6+4]\nmov %r4, %r2\nadd %r4, 16\njgt %r4, %r3, out
+stdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\nmov %r7, %r2\ncall local f
+ldxdw %r5, [%r10-8]\nadd %r7, %r5\nldxb %r0, [%r7+0]\nmov %r0, 2\nexit
+out:\nmov %r0, 1\nexit
+f:\nmov %r6, %r1\ncall 7\nmov %r3, 100\njeq %r0, 0, join
+mov %r3, 0\nmov %r4, 1\njeq %r4, 5, join\nmov %r4, 2\njeq %r4, 5, join\nmov %r4, 3\nmov %r4, 4\nmov %r4, 5\nmov %r4, 6
+join:\nstxdw [%r6+0], %r3\nmov %r0, 0\nexit`,
+    msg: 'invalid access to packet, off=100 size=1, R7(id=0,off=100,r=16)' },
   { name: 'one load through the context and the stack', src: 'mov %r6, %r1\nstdw [%r10-8], 0\ncall 7\nmov %r1, %r6\njeq %r0, 0, +2\nmov %r1, %r10\nadd %r1, -8\nldxw %r0, [%r1+0]\nmov %r0, 0\nexit',
     msg: 'same insn cannot be used with different pointers' },
 ];
