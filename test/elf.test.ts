@@ -568,3 +568,10 @@ function sweep(t: import('ava').ExecutionContext, name: string): void {
 for (const name of ['legacy_maps.o', 'btf_maps.o', 'globals.o', 'subprogs.o', 'multi.o']) {
   test(`mutation sweep: ${name} yields a spec or an ElfError`, (t) => sweep(t, name));
 }
+
+test('an object with CO-RE relocations is refused, naming .BTF.ext, rather than run unpatched', (t) => {
+  const bytes = readFileSync(fileURLToPath(new URL('./fixtures/elf-refused/core_relo.o', import.meta.url)));
+  const e = t.throws(() => parseElf(bytes, 'core_relo.o'), { instanceOf: ElfError });
+  t.is(e?.section, '.BTF.ext');
+  t.regex(e?.message ?? '', /1 CO-RE relocation\(s\).*does not apply CO-RE relocations/);
+});

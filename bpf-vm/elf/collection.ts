@@ -1,6 +1,7 @@
 // parseElf: an object from `clang -O2 -g -target bpf -c` to a CollectionSpec (maps and programs
 // as plain data, nothing loaded), following libbpf's conventions for section names, legacy and
 // BTF-defined maps, global data and bpf-to-bpf calls.
+import { coreReloCount } from '../btf/ext.ts';
 import { ElfError } from '../errors.ts';
 import { Btf, parseBtf } from '../btf/btf.ts';
 import { btfMapDefs } from '../btf/maps.ts';
@@ -51,6 +52,11 @@ export function parseElf(bytes: Uint8Array, fileName?: string): CollectionSpec {
 function parse(bytes: Uint8Array): CollectionSpec {
   const file = readElf(bytes);
   const license = readLicense(file);
+  const ext = file.sections.find((s) => s.name === '.BTF.ext');
+  const core = ext ? coreReloCount(ext.data) : 0;
+  if (ext && core > 0) {
+    throw new ElfError('.BTF.ext', 0, `${core} CO-RE relocation(s) (bpf_core_read, bpf_core_type_exists, ...): vxo does not apply CO-RE relocations, and running the program unpatched would compute wrong values`);
+  }
   const symtabName = file.sections[file.symtabIndex]?.name ?? '.symtab';
 
   // --- maps ---
