@@ -3,17 +3,12 @@
 // are all zero): `__uint(name, N)` is `int (*name)[N]` (a pointer to an array of N elements) and
 // `__type(name, T)` is `typeof(T) *name` (a pointer to T, whose size is the key/value size).
 import { ElfError } from '../errors.ts';
+import type { MapSpec } from '../maps/map.ts';
 import type { Btf } from './btf.ts';
 import type { BtfComposite, BtfMember } from './types.ts';
 
-export interface BtfMapDef {
-  /** The VAR's name, which is also the ELF symbol of the map. */
-  name: string;
-  type: number;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
+/** A map definition read from BTF: a MapSpec's fields (name: the VAR, also the ELF symbol). */
+export interface BtfMapDef extends Pick<MapSpec, 'name' | 'type' | 'keySize' | 'valueSize' | 'maxEntries' | 'flags'> {
   keyType?: string;
   valueType?: string;
 }

@@ -63,38 +63,32 @@ function writeResult(env: ExecEnv, v: bigint): void {
 }
 
 /** The kernel clears the result before parsing, so a failed parse leaves 0 behind, not old data. */
-function parseCleared(env: ExecEnv): Parsed | number {
-  writeResult(env, 0n);
-  return parse(env);
+/**
+ * The helper for one signedness. The kernel clears the result before parsing, so a failed parse
+ * leaves 0 behind; the value is the signed or unsigned reading of what parsed (-ERANGE if it does
+ * not fit, -EINVAL for a sign on an unsigned number).
+ */
+function strto(id: number, name: string, toValue: (p: Parsed) => bigint | number): HelperProto {
+  return {
+    id,
+    name,
+    args: [ARG.ARG_PTR_TO_MEM, ARG.ARG_CONST_SIZE, ARG.ARG_ANYTHING, ARG.ARG_PTR_TO_FIXED_SIZE_MEM],
+    fixedSize: 8,
+    ret: RET.RET_INTEGER,
+    impl(env) {
+      writeResult(env, 0n);
+      const p = parse(env);
+      const v = typeof p === 'number' ? p : toValue(p);
+      if (typeof v === 'number') { env.setR0Int(v); return; }
+      writeResult(env, v);
+      env.setR0Int((p as Parsed).consumed);
+    },
+  };
 }
 
-export const strtol: HelperProto = {
-  id: BPF_FUNC.strtol,
-  name: 'strtol',
-  args: [ARG.ARG_PTR_TO_MEM, ARG.ARG_CONST_SIZE, ARG.ARG_ANYTHING, ARG.ARG_PTR_TO_FIXED_SIZE_MEM],
-  fixedSize: 8,
-  ret: RET.RET_INTEGER,
-  impl(env) {
-    const p = parseCleared(env);
-    if (typeof p === 'number') { env.setR0Int(p); return; }
-    const v = p.negative ? -p.value : p.value;
-    if (BigInt.asIntN(64, v) !== v) { env.setR0Int(-ERRNO.ERANGE); return; }
-    writeResult(env, v);
-    env.setR0Int(p.consumed);
-  },
-};
+export const strtol = strto(BPF_FUNC.strtol, 'strtol', (p) => {
+  const v = p.negative ? -p.value : p.value;
+  return BigInt.asIntN(64, v) === v ? v : -ERRNO.ERANGE;
+});
 
-export const strtoul: HelperProto = {
-  id: BPF_FUNC.strtoul,
-  name: 'strtoul',
-  args: [ARG.ARG_PTR_TO_MEM, ARG.ARG_CONST_SIZE, ARG.ARG_ANYTHING, ARG.ARG_PTR_TO_FIXED_SIZE_MEM],
-  fixedSize: 8,
-  ret: RET.RET_INTEGER,
-  impl(env) {
-    const p = parseCleared(env);
-    if (typeof p === 'number') { env.setR0Int(p); return; }
-    if (p.negative) { env.setR0Int(-ERRNO.EINVAL); return; }
-    writeResult(env, p.value);
-    env.setR0Int(p.consumed);
-  },
-};
+export const strtoul = strto(BPF_FUNC.strtoul, 'strtoul', (p) => (p.negative ? -ERRNO.EINVAL : p.value));
