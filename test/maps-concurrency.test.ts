@@ -3,7 +3,10 @@
 // Iteration counts are bounded (a few seconds on a loaded 2-core machine); nothing is timed.
 import test, { type ExecutionContext } from 'ava';
 import type { Worker } from 'node:worker_threads';
+import { ERRNO } from '../bpf-vm/errno.ts';
+import { BpfError } from '../bpf-vm/errors.ts';
 import { createMap } from '../bpf-vm/maps/create.ts';
+import { lockAcquire, lockRelease } from '../bpf-vm/maps/lock.ts';
 import { dumpMap } from '../bpf-vm/maps/dump.ts';
 import type { HashMap } from '../bpf-vm/maps/hash.ts';
 import { BPF_MAP_TYPE } from '../bpf-vm/maps/map.ts';
@@ -119,4 +122,18 @@ test.serial('ARRAY: atomic adds from two workers on one value are exact', async 
   const v2 = map.lookup(new Uint8Array([2, 0, 0, 0]))!;
   t.is(new DataView(v1.buffer, v1.byteOffset, v1.byteLength).getUint32(0, true), 2 * adds);
   t.is(new DataView(v2.buffer, v2.byteOffset, v2.byteLength).getBigUint64(0, true), BigInt(2 * 3 * (adds / 8)));
+});
+
+test('a HASH lock left held by a dead worker makes writers fail with -EBUSY and readers throw, never hang', async (t) => {
+  const map = createMap({ name: 'h', type: BPF_MAP_TYPE.BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 8, maxEntries: 8, flags: 0 });
+  const key = new Uint8Array(4), value = new Uint8Array(8);
+  t.is(map.update(key, value), 0);
+  // Simulate a worker that died inside a critical section: take the lock and never release it.
+  const meta = new Int32Array(map.share().buffers[1]!);
+  t.true(lockAcquire(meta, 0));
+  t.is(map.update(key, value), -ERRNO.EBUSY);
+  t.is(map.delete(key), -ERRNO.EBUSY);
+  t.throws(() => map.lookup(key), { instanceOf: BpfError, message: /lock held for over 250 ms/ });
+  lockRelease(meta, 0);
+  t.is(map.update(key, value), 0, 'usable again once released');
 });

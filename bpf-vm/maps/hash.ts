@@ -46,9 +46,9 @@ import { BPF_UPDATE, type BpfMap, type MapSpec } from './map.ts';
 import type { SharedMapState } from './shared.ts';
 import { BpfError } from '../errors.ts';
 import { jhash1word, jhash2, jhash2words } from './jhash.ts';
-import { lockAcquire, lockRelease } from './lock.ts';
+import { LOCK_TIMEOUT_MS, lockAcquire, lockRelease } from './lock.ts';
 import {
-  BPF_F_LOCK, E2BIG, EEXIST, EFAULT, EINVAL, ENOENT, allocShared, checkShared, copyBytes, roundUp8,
+  BPF_F_LOCK, E2BIG, EBUSY, EEXIST, EFAULT, EINVAL, ENOENT, allocShared, checkShared, copyBytes, roundUp8,
   unknownUpdateFlags,
 } from './mem.ts';
 
@@ -276,7 +276,7 @@ export class HashMap implements BpfMap {
       }
       if (e === ~b) return -1;
     }
-    lockAcquire(m, H_LOCK);
+    this.lockOrThrow();
     const e = this.findLocked(h, b);
     lockRelease(m, H_LOCK);
     return e < 0 ? -1 : e * this.elemSize;
@@ -363,7 +363,7 @@ export class HashMap implements BpfMap {
     const h = this.loadKey(key, keyOff);
     const b = h & this.mask;
     const m = this.meta;
-    lockAcquire(m, H_LOCK);
+    if (!lockAcquire(m, H_LOCK)) return EBUSY;
     const old = this.findLocked(h, b);
     let err = 0;
     if (old >= 0 && flags === BPF_NOEXIST) err = EEXIST;
@@ -389,7 +389,7 @@ export class HashMap implements BpfMap {
     const h = this.loadKey(key, keyOff);
     const b = h & this.mask;
     const m = this.meta;
-    lockAcquire(m, H_LOCK);
+    if (!lockAcquire(m, H_LOCK)) return EBUSY;
     const e = this.findLocked(h, b);
     if (e >= 0) {
       this.unlink(b, e);
@@ -400,6 +400,16 @@ export class HashMap implements BpfMap {
     return e >= 0 ? 0 : ENOENT;
   }
 
+  /**
+   * Lookups have no errno to return: a lock whose holder died is a fault of the whole map, reported
+   * as a typed error rather than a wrong miss or a hang.
+   */
+  private lockOrThrow(): void {
+    if (!lockAcquire(this.meta, H_LOCK)) {
+      throw new BpfError('EBUSY', `hash map ${this.spec.name}: lock held for over ${LOCK_TIMEOUT_MS} ms (a worker died holding it?)`);
+    }
+  }
+
   // --- user space ---
 
   /** A copy made under the lock, so user space never sees a value being replaced. */
@@ -407,7 +417,7 @@ export class HashMap implements BpfMap {
     if (key.length < this.keySize) return undefined;
     const h = this.loadKey(key, 0);
     const m = this.meta;
-    lockAcquire(m, H_LOCK);
+    this.lockOrThrow();
     const e = this.findLocked(h, h & this.mask);
     const out = e < 0 ? undefined : this.values.slice(e * this.elemSize, e * this.elemSize + this.valueSize);
     lockRelease(m, H_LOCK);
@@ -428,7 +438,7 @@ export class HashMap implements BpfMap {
    */
   getNextKey(key: Uint8Array | undefined): Uint8Array | undefined {
     const m = this.meta;
-    lockAcquire(m, H_LOCK);
+    this.lockOrThrow();
     let from = 0;
     let found = -1;
     if (key !== undefined && key.length >= this.keySize) {

@@ -14,22 +14,34 @@ const CONTENDED = 2;
 /** Spins (each an Atomics.load, ~5-15 ns) before sleeping: a few microseconds. */
 const SPINS = 200;
 
-export function lockAcquire(word: Int32Array, index: number): void {
-  if (Atomics.compareExchange(word, index, FREE, HELD) === FREE) return;
-  lockSlow(word, index);
+/**
+ * How long a contender waits before giving up. Holders keep the lock for well under a microsecond,
+ * so a lock held this long belongs to a worker that died holding it: waiting longer would hang
+ * every other worker (the host must never hang on a guest's map), so the caller gets an error.
+ */
+export const LOCK_TIMEOUT_MS = 250;
+
+/** Takes the lock; false when it stayed held for LOCK_TIMEOUT_MS (its holder is presumed dead). */
+export function lockAcquire(word: Int32Array, index: number): boolean {
+  if (Atomics.compareExchange(word, index, FREE, HELD) === FREE) return true;
+  return lockSlow(word, index);
 }
 
-function lockSlow(word: Int32Array, index: number): void {
+function lockSlow(word: Int32Array, index: number): boolean {
   for (let i = 0; i < SPINS; i++) {
-    if (Atomics.load(word, index) === FREE && Atomics.compareExchange(word, index, FREE, HELD) === FREE) return;
+    if (Atomics.load(word, index) === FREE && Atomics.compareExchange(word, index, FREE, HELD) === FREE) return true;
   }
   // Announce a sleeper before sleeping, so the holder's release knows to notify. Whoever takes the
   // lock from here on marks it CONTENDED: we cannot know whether other sleepers remain.
+  const deadline = performance.now() + LOCK_TIMEOUT_MS;
   let c = Atomics.exchange(word, index, CONTENDED);
   while (c !== FREE) {
-    Atomics.wait(word, index, CONTENDED);
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    Atomics.wait(word, index, CONTENDED, left);
     c = Atomics.exchange(word, index, CONTENDED);
   }
+  return true;
 }
 
 export function lockRelease(word: Int32Array, index: number): void {

@@ -74,3 +74,4 @@ export const EEXIST = -ERRNO.EEXIST;
 export const ENOENT = -ERRNO.ENOENT;
 export const E2BIG = -ERRNO.E2BIG;
 export const EFAULT = -ERRNO.EFAULT;
+export const EBUSY = -ERRNO.EBUSY;
