@@ -27,6 +27,13 @@ export interface DeviceQueueOptions {
   indirect?: boolean;
   /** Called once when the queue breaks (the device model sets NEEDS_RESET here). */
   onBroken?: (e: RingError) => void;
+  /**
+   * Where the device starts (VHOST_SET_VRING_BASE): the avail index of the first chain it will
+   * pop, and the used index it publishes from. By default the ring's current indices, which
+   * suits a device that takes a queue over while it is idle; a device started by another
+   * thread after the driver may already have published must be given 0 for a fresh ring.
+   */
+  base?: { lastAvailIdx: number; usedIdx: number };
 }
 
 export class DeviceQueue {
@@ -64,8 +71,10 @@ export class DeviceQueue {
     this.chain = new DescChain(ring.size);
     this.stamp = new Uint32Array(ring.size);
     this.istamp = new Uint32Array(ring.size);
-    this.lastAvail = this.availIdxCache = Atomics.load(ring.avail16, 1);
-    this.usedShadow = this.usedPublished = this.lastSignalled = Atomics.load(ring.used16, 1);
+    const base = opts.base;
+    this.lastAvail = base ? base.lastAvailIdx & 0xffff : Atomics.load(ring.avail16, 1);
+    this.availIdxCache = this.lastAvail;
+    this.usedShadow = this.usedPublished = this.lastSignalled = base ? base.usedIdx & 0xffff : Atomics.load(ring.used16, 1);
   }
 
   get broken(): boolean {

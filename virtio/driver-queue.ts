@@ -227,6 +227,11 @@ export class DriverQueue<T = unknown> {
     return token;
   }
 
+  /** Used entries the device published that getBuf() has not taken yet (an Atomics load: not per packet). */
+  pendingUsed(): number {
+    return (Atomics.load(this.ring.used16, 1) - this.lastUsed) & 0xffff;
+  }
+
   private detach(head: number): void {
     const n = this.chainLen[head]!;
     let tail = head;

@@ -18,7 +18,7 @@ export type RingErrorCode =
   | 'VQ_BAD_USED_ID'; // (driver side) the device returned an id that is not an outstanding head
 
 export type VirtioErrorCode =
-  | 'EINVAL' | 'ENOMEM' | 'EFAULT' | 'ENOSPC' | 'EPERM' | 'EPROTO'
+  | 'EINVAL' | 'ENOMEM' | 'EFAULT' | 'ENOSPC' | 'EPERM' | 'EPROTO' | 'ETIMEDOUT'
   | 'ESTATUS' // an out-of-order device status transition
   | 'CTRL_NO_HEADER' | 'CTRL_NO_ACK'
   | RingErrorCode;

@@ -12,3 +12,7 @@ export * from './features.ts';
 export * from './status.ts';
 export * from './net-hdr.ts';
 export * from './ctrl.ts';
+export * from './pci-regs.ts';
+export * from './mmio-trap.ts';
+export * from './shm-counters.ts';
+export * from './ctrl-ebpf.ts';

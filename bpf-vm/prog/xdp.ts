@@ -78,6 +78,25 @@ export class XdpBuff {
     this.syncRegion();
   }
 
+  /**
+   * prepare() for the next frame of the buffer and frame size already prepared: the data path's
+   * per-packet call. prepare() checks its arguments with an array and a closure, which costs more
+   * than a small program's run; this keeps the same bounds with plain comparisons only.
+   */
+  reset(hardStart: number, headroom: number, len: number): void {
+    const frameSz = this.frameSz;
+    if (!(hardStart >= 0 && hardStart + frameSz <= this.region.u8.length && headroom >= XDP_FRAME_SIZE && len >= 0 && headroom + len <= frameSz - SKB_SHARED_INFO_SIZE)) {
+      throw new BpfError('EINVAL', `xdp_buff: frame [${hardStart}, +${frameSz}) with headroom ${headroom} and ${len} bytes does not fit a ${this.region.u8.length}-byte buffer (tail room ${SKB_SHARED_INFO_SIZE})`);
+    }
+    this.hardStart = hardStart;
+    const data = hardStart + headroom;
+    this.data = data;
+    this.dataEnd = data + len;
+    this.dataMeta = data;
+    this.region.lo = data;
+    this.region.hi = data + len;
+  }
+
   /** Largest data_end adjust_tail may reach: the frame minus the shared info (xdp_data_hard_end). */
   get hardEnd(): number {
     return this.hardStart + this.frameSz - SKB_SHARED_INFO_SIZE;

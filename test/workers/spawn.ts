@@ -1,12 +1,10 @@
 // Spawning the TypeScript workers of the tests, and the start line they all wait behind.
-import { Worker } from 'node:worker_threads';
-
-const BOOT = new URL('./tsx-boot.mjs', import.meta.url);
+import type { Worker } from 'node:worker_threads';
+import { spawnTsWorkerAt } from '../../scenarios/run/spawn.ts';
 
 /** Starts test/workers/<name>.ts with `data` as its workerData (plus the entry URL). */
 export function spawnTsWorker(name: string, data: Record<string, unknown>): Worker {
-  const entry = new URL(`./${name}.ts`, import.meta.url).href;
-  return new Worker(BOOT, { workerData: { ...data, entry } });
+  return spawnTsWorkerAt(new URL(`./${name}.ts`, import.meta.url), data);
 }
 
 /** Resolves with the worker's first message; rejects if it fails or exits first. */

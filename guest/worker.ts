@@ -1,0 +1,75 @@
+// The guest worker's entry: wires the virtio_net driver to its channels. workerData is a
+// GuestWorkerData (guest/virtio-net/worker-data.ts). Probes the device through the MMIO trap,
+// attaches the native XDP program, posts {type:'ready'}, runs the guest loop until the stop cell
+// is set, posts {type:'done', counters}. Any error is thrown: the worker fails and its parent
+// sees the error.
+import { parentPort, workerData } from 'node:worker_threads';
+import { type SharedMapState, XdpProgramRunner } from '../bpf-vm/index.ts';
+import { Doorbell, GuestMemory, MmioTrapClient, PageAllocator, ShmCounters, VIRTIO_NET_F_VXO } from '../virtio/index.ts';
+import { GuestBpf, VirtnetBpf, XDP_FLAGS } from './bpf/index.ts';
+import {
+  ctrlWaitOnDoorbell, GuestLoop, VIRTNET_QUEUE, virtnet_probe,
+  type GuestWorkerData, type GuestWorkerMessage,
+} from './virtio-net/index.ts';
+
+const data = workerData as GuestWorkerData;
+const post = (m: GuestWorkerMessage): void => parentPort!.postMessage(m);
+
+const mem = new GuestMemory(data.mem);
+const irq = new Doorbell(data.doorbells.irq);
+const vhost = new Doorbell(data.doorbells.vhost);
+const qemu = new Doorbell(data.doorbells.qemu);
+const driver = virtnet_probe({
+  mem,
+  regs: new MmioTrapClient(data.mmio),
+  pages: new PageAllocator(mem, data.pages ?? {}),
+  notify: (q) => (q === VIRTNET_QUEUE.CTRL ? qemu : vhost).ring(),
+  waitCtrl: ctrlWaitOnDoorbell(irq, data.ctrlTimeoutMs ?? 5000),
+  queueSize: data.queueSize,
+  // This guest's driver can offload (the guest BPF layer below): accept the offload bits if offered.
+  extraFeatures: [...(data.extraFeatures ?? []), VIRTIO_NET_F_VXO.VIRTIO_NET_F_VXO_EBPF_OFFLOAD, VIRTIO_NET_F_VXO.VIRTIO_NET_F_VXO_EBPF_META],
+});
+// The guest kernel's BPF layer over this device: native XDP runs in the driver, offload goes
+// over the control queue (the driver is the CtrlChannel).
+const bpf = new GuestBpf();
+const engine = data.xdp?.engine;
+const ifindex = bpf.registerNetdev(new VirtnetBpf({
+  ctrl: driver,
+  features: driver.features,
+  setNativeXdp: (p) => { driver.virtnet_xdp_set(p === null ? undefined : new XdpProgramRunner(p.program, { engine, verify: p.verified })); },
+}));
+const maps: Record<string, SharedMapState> = {};
+if (data.xdp !== undefined) {
+  const offload = data.xdp.mode === 'offload';
+  const obj = offload
+    ? bpf.loadObjectForOffload(data.xdp.object, ifindex, { program: data.xdp.program })
+    : bpf.loadObject(data.xdp.object, { program: data.xdp.program });
+  bpf.xdpAttach(ifindex, obj.progFd, offload ? XDP_FLAGS.XDP_FLAGS_HW_MODE : XDP_FLAGS.XDP_FLAGS_DRV_MODE);
+  // Native maps live in the guest: hand them to the runner so it can read them. (Offloaded maps
+  // live on the host; QEMU reports those.)
+  if (!offload) for (const m of obj.prog.maps) maps[m.spec.name] = m.map.share();
+}
+
+post({
+  type: 'ready',
+  mac: [...driver.mac],
+  features: { lo: driver.features.lo, hi: driver.features.hi },
+  rxQueueSize: driver.rq.vq.ring.size,
+  txQueueSize: driver.sq.vq.ring.size,
+  maps,
+});
+const loop = new GuestLoop(driver, {
+  irq,
+  stop: data.stop,
+  counters: data.counters === undefined ? undefined : new ShmCounters(data.counters),
+  publishEvery: data.publishEvery,
+  waitMs: data.waitMs,
+});
+loop.run();
+// What is still in flight between the guest and vhost, for the run's accounting: frames vhost
+// wrote that the guest has not taken, and XDP_TX frames vhost has not taken yet.
+post({
+  type: 'done',
+  counters: loop.counterRecord(),
+  queued: { rx_used_pending: driver.rq.vq.pendingUsed(), tx_not_consumed: driver.sq.vq.outstanding - driver.sq.vq.pendingUsed() },
+});

@@ -1,0 +1,20 @@
+// host/net's public surface: the benchmark's host network (pktgen, capture files, the NIC's
+// receive path with its XDP program, the devmap bulk queue, the bridge, and their composition).
+export { HostNetError, PcapError, type HostNetErrorCode, type PcapErrorCode } from './errors.ts';
+export {
+  readPcap, readPcapFile, writePcap, PcapWriter, PCAP_MAGIC, LINKTYPE, PCAP_VERSION, PCAP_FILE_HEADER_LEN,
+  PCAP_RECORD_HEADER_LEN, PCAP_MAX_SNAPLEN, PCAP_DEFAULT_SNAPLEN,
+  type PcapHeader, type PcapPacket, type PcapFile, type PcapReadOptions, type PcapWriterOptions, type PcapSink,
+} from './pcap.ts';
+export {
+  Pktgen, PKTGEN_DEFAULTS, PKTGEN_OFF, PKTGEN_MAGIC, ETH_ZLEN, ETH_FRAME_LEN, ipv4Checksum, parseMac, parseIpv4,
+  type PktgenOptions, type PktgenFlowField, type PktgenStats,
+} from './pktgen.ts';
+export { NetDevices, tapDevice, type NetDevice } from './netdev.ts';
+export { XdpBulkQueue, DEV_MAP_BULK_SIZE } from './xdp-bulk-queue.ts';
+export { Nic, NAPI_POLL_WEIGHT, type NicOptions, type NicStats, type NetifReceive } from './nic.ts';
+export { Bridge, BR_FDB_MAX, type BridgeStats } from './bridge.ts';
+export { Fdb, FDB_LEARN } from './fdb.ts';
+export {
+  HostNet, HOST_NET_DEFAULTS, type HostNetCase, type HostNetOptions, type HostNetStats, type HostNetConservation,
+} from './host-net.ts';

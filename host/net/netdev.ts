@@ -1,0 +1,45 @@
+// The host's network devices by ifindex, as dev_get_by_index resolves them: what a DEVMAP entry's
+// ifindex turns into when the NIC's program redirects a frame, and what a bridge port transmits on.
+import type { TunXmit } from '../../tun/index.ts';
+import { HostNetError } from './errors.ts';
+
+/** The two ways frames leave through a device. Both take ownership of the frames. */
+export interface NetDevice {
+  readonly name: string;
+  /** ndo_xdp_xmit: a bulk of redirected frames; returns how many were queued (the device frees the rest). */
+  ndo_xdp_xmit?(frames: Uint32Array, n: number): number;
+  /** ndo_start_xmit: one skb. */
+  ndo_start_xmit?(h: number): void;
+}
+
+/** The tap as a device: redirected bulks go to tun_xdp_xmit, skbs to tun_net_xmit. */
+export function tapDevice(name: string, tap: TunXmit): NetDevice {
+  return {
+    name,
+    ndo_xdp_xmit: (frames, n) => tap.tun_xdp_xmit(frames, n),
+    ndo_start_xmit: (h) => { tap.tun_net_xmit(h); },
+  };
+}
+
+const MAX_IFINDEX = 1 << 16;
+
+export class NetDevices {
+  private readonly byIndex: (NetDevice | undefined)[] = [];
+
+  register(ifindex: number, dev: NetDevice): void {
+    if (!Number.isInteger(ifindex) || ifindex < 1 || ifindex >= MAX_IFINDEX) throw new HostNetError('EINVAL', `ifindex ${ifindex} (1..${MAX_IFINDEX - 1})`);
+    if (this.byIndex[ifindex] !== undefined) throw new HostNetError('EEXIST', `ifindex ${ifindex} is ${this.byIndex[ifindex]!.name}`);
+    while (this.byIndex.length <= ifindex) this.byIndex.push(undefined);
+    this.byIndex[ifindex] = dev;
+  }
+
+  unregister(ifindex: number): void {
+    if (this.byIndex[ifindex] === undefined) throw new HostNetError('ENOENT', `no device with ifindex ${ifindex}`);
+    this.byIndex[ifindex] = undefined;
+  }
+
+  /** The device, or undefined (a DEVMAP entry naming a device that does not exist). */
+  get(ifindex: number): NetDevice | undefined {
+    return this.byIndex[ifindex];
+  }
+}

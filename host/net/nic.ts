@@ -1,0 +1,255 @@
+// The host NIC's receive path, one NAPI poll at a time: take a buffer from the page pool for each
+// frame on the wire (pktgen is the other end), run the NIC's XDP program on it in place, and act on
+// the verdict: REDIRECT into a device's bulk queue (flushed when 16 are queued and at the end of
+// the poll, xdp_do_flush), PASS up the stack as an skb (to the bridge in Case 2), DROP/ABORTED
+// freed, TX counted and freed (this NIC has no wire back). No buffer means the frame is lost on the
+// wire (rx_missed_errors).
+import { XDP_ACTION, type XdpProgramRunner } from '../../bpf-vm/index.ts';
+import { FRAME, type PagePool } from '../../tun/index.ts';
+import { HostNetError } from './errors.ts';
+import type { NetDevice, NetDevices } from './netdev.ts';
+import type { Pktgen } from './pktgen.ts';
+import { XdpBulkQueue } from './xdp-bulk-queue.ts';
+
+const { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT } = XDP_ACTION;
+
+/** NAPI's default weight. */
+export const NAPI_POLL_WEIGHT = 64;
+
+export interface NicOptions {
+  name?: string;
+  ifindex: number;
+  /** The frames' owner (the host worker). */
+  pool: PagePool;
+  /** The other end of the wire. */
+  wire: Pktgen;
+  /** Where redirect targets are found. */
+  devices: NetDevices;
+  program?: XdpProgramRunner;
+  budget?: number;
+}
+
+export interface NicStats {
+  rx_packets: number;
+  rx_bytes: number;
+  rx_missed: number;
+  rx_length_errors: number;
+  xdp_pass: number;
+  xdp_drop: number;
+  xdp_aborted: number;
+  xdp_tx: number;
+  xdp_redirect: number;
+  xdp_unknown: number;
+  redirect_err: number;
+  stack_delivered: number;
+  tx_packets: number;
+  tx_bytes: number;
+  polls: number;
+  bulk_flushes: number;
+}
+
+/** Where XDP_PASS frames go: netif_receive_skb, which takes ownership of the frame. */
+export type NetifReceive = (h: number) => void;
+
+export class Nic implements NetDevice {
+  readonly name: string;
+  readonly ifindex: number;
+  readonly pool: PagePool;
+  readonly wire: Pktgen;
+  readonly devices: NetDevices;
+  readonly budget: number;
+  /** The upper device (a bridge port's input), or undefined: the frame is delivered locally and freed. */
+  stack: NetifReceive | undefined = undefined;
+  private prog: XdpProgramRunner | undefined = undefined;
+  private readonly bqs: (XdpBulkQueue | undefined)[] = [];
+  private readonly flushList: XdpBulkQueue[] = [];
+
+  /** Frames received into a buffer, and their bytes. */
+  rx_packets = 0;
+  rx_bytes = 0;
+  /** Frames lost for lack of a buffer (rx_missed_errors / "no buffer"). */
+  rx_missed = 0;
+  /** Frames longer than a buffer's data room (only replayed captures can be): dropped. */
+  rx_length_errors = 0;
+  /** The program's verdicts; unknown actions are also counted as aborted. */
+  xdp_pass = 0;
+  xdp_drop = 0;
+  xdp_aborted = 0;
+  xdp_tx = 0;
+  xdp_redirect = 0;
+  xdp_unknown = 0;
+  /** Redirects that found no device (or one without ndo_xdp_xmit, or a broadcast): dropped. */
+  redirect_err = 0;
+  /** PASS frames with no upper device: delivered to the local stack and freed. */
+  stack_delivered = 0;
+  /** Frames sent on the wire by the stack (ndo_start_xmit): counted and freed, nobody listens. */
+  tx_packets = 0;
+  tx_bytes = 0;
+  polls = 0;
+
+  constructor(opts: NicOptions) {
+    this.name = opts.name ?? 'eth0';
+    this.ifindex = opts.ifindex;
+    this.pool = opts.pool;
+    this.wire = opts.wire;
+    this.devices = opts.devices;
+    this.budget = opts.budget ?? NAPI_POLL_WEIGHT;
+    if (!Number.isInteger(this.budget) || this.budget < 1) throw new HostNetError('EINVAL', `napi budget ${this.budget}`);
+    if (opts.program) this.attach(opts.program);
+  }
+
+  /** The NIC's XDP program (native mode), or undefined to detach. */
+  attach(runner: XdpProgramRunner | undefined): void {
+    if (runner !== undefined) {
+      const p = this.pool.pool;
+      runner.xdp.prepare(p.u8, 0, p.frameSize, FRAME.HEADROOM, 0);
+      runner.xdp.ingressIfindex = this.ifindex;
+    }
+    this.prog = runner;
+  }
+
+  get program(): XdpProgramRunner | undefined {
+    return this.prog;
+  }
+
+  /** One NAPI poll: up to `budget` frames from the wire. Returns how many arrived (missed included). */
+  napi_poll(budget: number = this.budget): number {
+    this.polls++;
+    const wire = this.wire;
+    const n = wire.quota(budget);
+    if (n === 0) return 0;
+    const pool = this.pool, fp = pool.pool;
+    const u8 = fp.u8, i32 = fp.i32, meta = fp.meta, fs = fp.frameSize, maxData = fp.maxData;
+    const prog = this.prog;
+    const xdp = prog?.xdp;
+    let got = 0, bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const h = pool.alloc();
+      if (h < 0) {
+        wire.skip();
+        this.rx_missed++;
+        continue;
+      }
+      const start = h * fs;
+      const len = wire.fill(u8, i32, start + FRAME.HEADROOM);
+      if (len > maxData) {
+        // A replayed frame longer than a buffer holds: dropped like a frame over the MTU.
+        this.rx_length_errors++;
+        pool.free(h);
+        continue;
+      }
+      got++;
+      bytes += len;
+      if (prog === undefined || xdp === undefined) {
+        meta[2 * h] = FRAME.HEADROOM;
+        meta[2 * h + 1] = len;
+        this.pass(h);
+        continue;
+      }
+      xdp.reset(start, FRAME.HEADROOM, len);
+      const act = prog.run();
+      // The program may have moved the head or the tail: the frame's meta follows.
+      meta[2 * h] = xdp.data - start;
+      meta[2 * h + 1] = xdp.dataEnd - xdp.data;
+      if (act === XDP_REDIRECT) this.redirect(h, prog);
+      else if (act === XDP_DROP) {
+        this.xdp_drop++;
+        pool.free(h);
+      } else if (act === XDP_PASS) {
+        this.xdp_pass++;
+        this.pass(h);
+      } else if (act === XDP_TX) {
+        this.xdp_tx++;
+        pool.free(h);
+      } else {
+        this.xdp_aborted++;
+        if (act !== XDP_ABORTED) this.xdp_unknown++;
+        pool.free(h);
+      }
+    }
+    this.rx_packets += got;
+    this.rx_bytes += bytes;
+    this.xdp_do_flush();
+    return n;
+  }
+
+  /** xdp_do_flush: every bulk queue that got frames in this poll goes out. */
+  xdp_do_flush(): void {
+    const list = this.flushList;
+    for (let i = 0; i < list.length; i++) {
+      const bq = list[i]!;
+      bq.flush();
+      bq.listed = false;
+    }
+    list.length = 0;
+  }
+
+  /** ndo_start_xmit: the stack sends a frame out of this NIC. The wire has no listener: counted and freed. */
+  ndo_start_xmit(h: number): void {
+    this.tx_packets++;
+    this.tx_bytes += this.pool.pool.meta[2 * h + 1]!;
+    this.pool.free(h);
+  }
+
+  /** Frames waiting in bulk queues (0 after every poll). */
+  bulkQueued(): number {
+    let n = 0;
+    for (const bq of this.bqs) n += bq?.count ?? 0;
+    return n;
+  }
+
+  stats(): NicStats {
+    let flushes = 0;
+    for (const bq of this.bqs) flushes += bq?.flushes ?? 0;
+    return {
+      rx_packets: this.rx_packets, rx_bytes: this.rx_bytes, rx_missed: this.rx_missed, rx_length_errors: this.rx_length_errors, xdp_pass: this.xdp_pass,
+      xdp_drop: this.xdp_drop, xdp_aborted: this.xdp_aborted, xdp_tx: this.xdp_tx, xdp_redirect: this.xdp_redirect,
+      xdp_unknown: this.xdp_unknown, redirect_err: this.redirect_err, stack_delivered: this.stack_delivered,
+      tx_packets: this.tx_packets, tx_bytes: this.tx_bytes, polls: this.polls, bulk_flushes: flushes,
+    };
+  }
+
+  private pass(h: number): void {
+    const stack = this.stack;
+    if (stack !== undefined) {
+      stack(h);
+      return;
+    }
+    this.stack_delivered++;
+    this.pool.free(h);
+  }
+
+  private redirect(h: number, prog: XdpProgramRunner): void {
+    const r = prog.env.redirect;
+    const ifindex = r.ifindex;
+    let bq = this.bqs[ifindex];
+    // The cached queue is checked against the registry, so an unregistered device gets nothing more.
+    if (bq === undefined || bq.dev !== this.devices.get(ifindex) || r.broadcast) bq = this.bulkQueue(ifindex, r.broadcast);
+    if (bq === undefined) {
+      this.redirect_err++;
+      this.pool.free(h);
+      return;
+    }
+    this.xdp_redirect++;
+    bq.enqueue(h);
+    if (!bq.listed) {
+      bq.listed = true;
+      this.flushList.push(bq);
+    }
+  }
+
+  /** The bulk queue towards `ifindex`, made on first use; undefined when there is no such target. */
+  private bulkQueue(ifindex: number, broadcast: boolean): XdpBulkQueue | undefined {
+    // BPF_F_BROADCAST (every device of the map) is not something the benchmark uses.
+    if (broadcast || ifindex === 0) return undefined;
+    const dev = this.devices.get(ifindex);
+    if (dev === undefined || dev.ndo_xdp_xmit === undefined) {
+      if (this.bqs[ifindex] !== undefined) this.bqs[ifindex] = undefined;
+      return undefined;
+    }
+    const bq = new XdpBulkQueue(dev, dev.ndo_xdp_xmit.bind(dev));
+    while (this.bqs.length <= ifindex) this.bqs.push(undefined);
+    this.bqs[ifindex] = bq;
+    return bq;
+  }
+}

@@ -1,0 +1,40 @@
+// The host worker's entry: pktgen, the NIC and its XDP program, the bridge and the tap's producer
+// side, on one thread as on one host CPU. Thin: HostNet and HostLoop do the work.
+import { parentPort, workerData } from 'node:worker_threads';
+import { FramePool, PagePool, PtrRing, SockWait, TunXmit, type EngineName, type SharedFramePool, type SharedPtrRing, type SharedSockWait } from '../tun/index.ts';
+import { ShmCounters } from '../virtio/index.ts';
+import { HostLoop } from './host-loop.ts';
+import { HostNet, readPcapFile, type HostNetCase, type PktgenOptions } from './net/index.ts';
+
+export interface HostWorkerData {
+  ctl: Int32Array;
+  pool: SharedFramePool;
+  ring: SharedPtrRing;
+  wait: SharedSockWait;
+  case: HostNetCase;
+  /** The NIC's XDP program (redirect.o in Case 1), or none. */
+  nicProgram?: string;
+  engine?: EngineName;
+  pktgen?: Omit<PktgenOptions, 'clock' | 'replay'>;
+  /** Replay this pcap file instead of generating UDP frames. */
+  replayPcap?: string;
+}
+
+const d = workerData as HostWorkerData;
+const pool = new PagePool(FramePool.open(d.pool));
+const tap = new TunXmit({ ring: PtrRing.open(d.ring), wait: new SockWait(d.wait), pool });
+const replay = d.replayPcap ? readPcapFile(d.replayPcap).packets : undefined;
+const net = new HostNet({
+  case: d.case,
+  pool,
+  tap,
+  nicProgram: d.nicProgram ? HostNet.redirectProgram(d.nicProgram, undefined, { engine: d.engine }) : undefined,
+  pktgen: { ...d.pktgen, ...(replay ? { replay } : {}) },
+});
+const loop = new HostLoop(net, d.ctl);
+const counters = ShmCounters.create(Object.keys(loop.counters()));
+loop.shm = counters;
+parentPort!.postMessage({ type: 'ready', counters: counters.share() });
+loop.run();
+tap.ring.publishProduced();
+parentPort!.postMessage({ type: 'done', counters: loop.counters(), conservation: net.conservation() });

@@ -1,0 +1,334 @@
+// The `--json FILE` document. Its shape is documented in issue 7 and consumed by other tools, so
+// it is built field by field (extra runtime properties on a Cell never leak in) and checked by
+// `checkTableJson`, which the tests use to pin the shape.
+//
+// JSON has no NaN: a counter that did not apply is written as null and read back as NaN.
+
+import { ReportError } from './errors.ts';
+import { paperMpps } from './paper.ts';
+import { EXPLAIN_KEYS } from './types.ts';
+import type { CaseId, Cell, Explain, Machine, Mode, ProgId, RunSample, TableOptions, TableReport } from './types.ts';
+
+export type JsonNumber = number | null;
+
+export interface ExplainJson {
+  vhost_wakeups_per_sec: JsonNumber;
+  pkts_per_vhost_wakeup: JsonNumber;
+  tap_batch_avg: JsonNumber;
+  copies_per_packet: JsonNumber;
+  guest_interrupts_per_sec: JsonNumber;
+  ring_full_drops_per_sec: JsonNumber;
+  [k: string]: JsonNumber;
+}
+
+export interface RunJson {
+  mpps: JsonNumber;
+  packets: number;
+  seconds: number;
+  balanced: boolean;
+  explain: ExplainJson;
+  counters: Record<string, JsonNumber>;
+}
+
+export interface CellJson {
+  case: CaseId;
+  prog: ProgId;
+  mode: Mode;
+  mpps: JsonNumber;
+  min: JsonNumber;
+  max: JsonNumber;
+  runs: RunJson[];
+  paper_mpps: number;
+  explain: ExplainJson;
+}
+
+export interface TableJson {
+  cells: CellJson[];
+  machine: Machine;
+  options: TableOptions;
+  started: string;
+  vxo_version: string;
+}
+
+const num = (x: number): JsonNumber => (Number.isFinite(x) ? x : null);
+
+function numbers(r: Readonly<Record<string, number>>): Record<string, JsonNumber> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, num(v)]));
+}
+
+function explainJson(e: Explain): ExplainJson {
+  // Standard keys first and always present, so every cell's explain has the same leading shape.
+  const std = Object.fromEntries(EXPLAIN_KEYS.map((k) => [k, num(e[k])])) as Record<(typeof EXPLAIN_KEYS)[number], JsonNumber>;
+  return { ...std, ...numbers(e) };
+}
+
+function runJson(r: RunSample): RunJson {
+  return {
+    mpps: num(r.mpps),
+    packets: r.packets,
+    seconds: r.seconds,
+    balanced: r.balanced,
+    explain: explainJson(r.explain),
+    counters: numbers(r.counters),
+  };
+}
+
+function cellJson(c: Cell): CellJson {
+  return {
+    case: c.case,
+    prog: c.prog,
+    mode: c.mode,
+    mpps: num(c.mpps),
+    min: num(c.min),
+    max: num(c.max),
+    runs: c.runs.map(runJson),
+    paper_mpps: c.paper_mpps,
+    explain: explainJson(c.explain),
+  };
+}
+
+export function toJson(report: TableReport): TableJson {
+  const o = report.options;
+  return {
+    cells: report.cells.map(cellJson),
+    machine: { ...report.machine },
+    options: {
+      duration: o.duration,
+      warmup: o.warmup,
+      repeat: o.repeat,
+      lineRate: o.lineRate,
+      vhostPollUs: o.vhostPollUs,
+      engine: o.engine,
+      ...(o.queues !== undefined ? { queues: o.queues } : {}),
+    },
+    started: report.started,
+    vxo_version: report.vxo_version,
+  };
+}
+
+/** The file's text: two-space indent and a trailing newline, so diffs of saved reports stay small. */
+export function toJsonText(report: TableReport): string {
+  return `${JSON.stringify(toJson(report), null, 2)}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking: every problem is reported (not just the first) with a path, so a failing test or a
+// rejected file says everything that is wrong at once.
+
+type Obj = Record<string, unknown>;
+
+function isObj(x: unknown): x is Obj {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'array';
+  if (typeof x === 'number' && Number.isNaN(x)) return 'NaN';
+  return typeof x === 'string' ? `string ${JSON.stringify(x)}` : typeof x;
+}
+
+class Checker {
+  readonly problems: string[] = [];
+
+  obj(x: unknown, path: string): Obj | undefined {
+    if (isObj(x)) return x;
+    this.problems.push(`${path}: expected an object, got ${describe(x)}`);
+    return undefined;
+  }
+
+  field(o: Obj, key: string, path: string): unknown {
+    if (!Object.hasOwn(o, key)) {
+      this.problems.push(`${path}.${key}: missing`);
+      return undefined;
+    }
+    return o[key];
+  }
+
+  string(o: Obj, key: string, path: string): void {
+    if (!Object.hasOwn(o, key)) return void this.field(o, key, path);
+    const v = o[key];
+    if (typeof v !== 'string') this.problems.push(`${path}.${key}: expected a string, got ${describe(v)}`);
+  }
+
+  /** A finite number (JSON has no NaN/Infinity); `nullable` for counters that may not apply. */
+  number(o: Obj, key: string, path: string, want: { nullable?: boolean; integer?: boolean; min?: number } = {}): void {
+    if (!Object.hasOwn(o, key)) return void this.field(o, key, path);
+    this.value(o[key], `${path}.${key}`, want);
+  }
+
+  value(v: unknown, path: string, want: { nullable?: boolean; integer?: boolean; min?: number }): void {
+    if (v === null && want.nullable === true) return;
+    const kind = want.integer === true ? 'an integer' : 'a number';
+    if (typeof v !== 'number' || !Number.isFinite(v) || (want.integer === true && !Number.isInteger(v))) {
+      this.problems.push(`${path}: expected ${kind}${want.nullable === true ? ' or null' : ''}, got ${describe(v)}`);
+    } else if (want.min !== undefined && v < want.min) {
+      this.problems.push(`${path}: expected >= ${want.min}, got ${v}`);
+    }
+  }
+
+  oneOf(o: Obj, key: string, path: string, allowed: readonly unknown[]): void {
+    if (!Object.hasOwn(o, key)) return void this.field(o, key, path);
+    const v = o[key];
+    if (!allowed.includes(v)) {
+      this.problems.push(`${path}.${key}: expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describe(v)}`);
+    }
+  }
+
+  numberMap(x: unknown, path: string): void {
+    const o = this.obj(x, path);
+    if (o === undefined) return;
+    for (const [k, v] of Object.entries(o)) this.value(v, `${path}.${k}`, { nullable: true });
+  }
+
+  explain(x: unknown, path: string): void {
+    const o = this.obj(x, path);
+    if (o === undefined) return;
+    for (const k of EXPLAIN_KEYS) if (!Object.hasOwn(o, k)) this.problems.push(`${path}.${k}: missing`);
+    this.numberMap(o, path);
+  }
+
+  run(x: unknown, path: string): void {
+    const o = this.obj(x, path);
+    if (o === undefined) return;
+    this.number(o, 'mpps', path, { nullable: true, min: 0 });
+    this.number(o, 'packets', path, { integer: true, min: 0 });
+    this.number(o, 'seconds', path, { min: 0 });
+    if (Object.hasOwn(o, 'balanced') && typeof o['balanced'] !== 'boolean') {
+      this.problems.push(`${path}.balanced: expected a boolean, got ${describe(o['balanced'])}`);
+    } else if (!Object.hasOwn(o, 'balanced')) this.field(o, 'balanced', path);
+    this.explain(this.field(o, 'explain', path), `${path}.explain`);
+    if (Object.hasOwn(o, 'counters')) this.numberMap(o['counters'], `${path}.counters`);
+    else this.field(o, 'counters', path);
+  }
+
+  cell(x: unknown, path: string): string | undefined {
+    const o = this.obj(x, path);
+    if (o === undefined) return undefined;
+    this.oneOf(o, 'case', path, [1, 2]);
+    this.oneOf(o, 'prog', path, ['xdp1', 'xdp2']);
+    this.oneOf(o, 'mode', path, ['native', 'offload']);
+    for (const k of ['mpps', 'min', 'max']) this.number(o, k, path, { nullable: true, min: 0 });
+    this.number(o, 'paper_mpps', path, { min: 0 });
+    const { case: c, prog, mode, mpps, min, max, paper_mpps: paper } = o;
+    if (typeof mpps === 'number' && typeof min === 'number' && typeof max === 'number' && !(min <= mpps && mpps <= max)) {
+      this.problems.push(`${path}: expected min <= mpps <= max, got ${min} <= ${mpps} <= ${max}`);
+    }
+    const known = (c === 1 || c === 2) && (prog === 'xdp1' || prog === 'xdp2') && (mode === 'native' || mode === 'offload');
+    if (known && typeof paper === 'number' && paper !== paperMpps(c, prog, mode)) {
+      this.problems.push(`${path}.paper_mpps: the RFC's figure for ${c}/${prog}/${mode} is ${paperMpps(c, prog, mode)}, got ${paper}`);
+    }
+    const runs = this.field(o, 'runs', path);
+    if (Array.isArray(runs)) {
+      if (runs.length === 0) this.problems.push(`${path}.runs: expected at least one run`);
+      runs.forEach((r, i) => this.run(r, `${path}.runs[${i}]`));
+    } else if (runs !== undefined) this.problems.push(`${path}.runs: expected an array, got ${describe(runs)}`);
+    this.explain(this.field(o, 'explain', path), `${path}.explain`);
+    return known ? `${c}/${prog}/${mode}` : undefined;
+  }
+
+  machine(x: unknown, path: string): void {
+    const o = this.obj(x, path);
+    if (o === undefined) return;
+    for (const k of ['cpu', 'node', 'platform', 'kernel']) this.string(o, k, path);
+    this.number(o, 'cores', path, { integer: true, min: 1 });
+  }
+
+  options(x: unknown, path: string): void {
+    const o = this.obj(x, path);
+    if (o === undefined) return;
+    this.number(o, 'duration', path, { min: 0 });
+    this.number(o, 'warmup', path, { min: 0 });
+    this.number(o, 'repeat', path, { integer: true, min: 1 });
+    this.number(o, 'vhostPollUs', path, { min: 0 });
+    this.string(o, 'engine', path);
+    if (!Object.hasOwn(o, 'lineRate')) this.field(o, 'lineRate', path);
+    else if (o['lineRate'] !== null && typeof o['lineRate'] !== 'string') {
+      this.problems.push(`${path}.lineRate: expected a string or null, got ${describe(o['lineRate'])}`);
+    }
+    if (Object.hasOwn(o, 'queues')) this.number(o, 'queues', path, { integer: true, min: 1 });
+  }
+}
+
+export interface CheckOptions {
+  /** Require all eight cells (a full `vxo table` run); off for partial runs. */
+  complete?: boolean;
+}
+
+/** Every way `obj` departs from the documented `--json` shape; empty when it conforms. */
+export function checkTableJson(obj: unknown, opts: CheckOptions = {}): string[] {
+  const ck = new Checker();
+  const top = ck.obj(obj, '$');
+  if (top === undefined) return ck.problems;
+  const cells = ck.field(top, 'cells', '$');
+  const names: string[] = [];
+  if (Array.isArray(cells)) {
+    cells.forEach((c, i) => {
+      const name = ck.cell(c, `$.cells[${i}]`);
+      if (name === undefined) return;
+      if (names.includes(name)) ck.problems.push(`$.cells[${i}]: cell ${name} appears twice`);
+      names.push(name);
+    });
+    if (opts.complete === true && names.length < 8) {
+      ck.problems.push(`$.cells: expected all 8 cells, got ${names.length}`);
+    }
+  } else if (cells !== undefined) ck.problems.push(`$.cells: expected an array, got ${describe(cells)}`);
+  ck.machine(ck.field(top, 'machine', '$'), '$.machine');
+  ck.options(ck.field(top, 'options', '$'), '$.options');
+  ck.string(top, 'started', '$');
+  if (typeof top['started'] === 'string' && Number.isNaN(Date.parse(top['started']))) {
+    ck.problems.push(`$.started: expected an ISO 8601 time, got ${JSON.stringify(top['started'])}`);
+  }
+  ck.string(top, 'vxo_version', '$');
+  return ck.problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading back, so a saved report can be re-rendered (e.g. to HTML) without re-running.
+
+const nan = (x: JsonNumber): number => x ?? NaN;
+
+function nanMap(r: Readonly<Record<string, JsonNumber>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, nan(v)]));
+}
+
+function explainOf(e: ExplainJson): Explain {
+  return nanMap(e) as Explain; // checkTableJson has verified the standard keys are present
+}
+
+/** Parse a `--json` file's text back into a TableReport; ReportError EINVAL lists every problem. */
+export function parseTableJson(text: string): TableReport {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (cause) {
+    throw new ReportError('EINVAL', 'report is not JSON', { cause });
+  }
+  const problems = checkTableJson(obj);
+  if (problems.length > 0) throw new ReportError('EINVAL', `report does not match the table shape:\n  ${problems.join('\n  ')}`);
+  const doc = obj as TableJson;
+  return {
+    cells: doc.cells.map((c) => ({
+      case: c.case,
+      prog: c.prog,
+      mode: c.mode,
+      mpps: nan(c.mpps),
+      min: nan(c.min),
+      max: nan(c.max),
+      runs: c.runs.map((r) => ({
+        mpps: nan(r.mpps),
+        packets: r.packets,
+        seconds: r.seconds,
+        balanced: r.balanced,
+        explain: explainOf(r.explain),
+        counters: nanMap(r.counters),
+      })),
+      paper_mpps: c.paper_mpps,
+      explain: explainOf(c.explain),
+    })),
+    machine: doc.machine,
+    options: doc.options,
+    started: doc.started,
+    vxo_version: doc.vxo_version,
+  };
+}

@@ -1,0 +1,89 @@
+// The report layer's data model. The scenario runner produces these; every renderer (terminal,
+// JSON, HTML) is a pure function of them, so a saved JSON report can be re-rendered later.
+
+export type CaseId = 1 | 2;
+export type ProgId = 'xdp1' | 'xdp2';
+export type Mode = 'native' | 'offload';
+
+export const CASES: readonly CaseId[] = [1, 2];
+export const PROGS: readonly ProgId[] = ['xdp1', 'xdp2'];
+export const MODES: readonly Mode[] = ['native', 'offload'];
+
+/**
+ * What explains a cell, derived from the run's counters. Values may be NaN when a counter does
+ * not apply (e.g. no vhost wake-ups at all); renderers print NaN as "n/a" and JSON carries null.
+ */
+export interface Explain {
+  vhost_wakeups_per_sec: number;
+  pkts_per_vhost_wakeup: number;
+  /** Frames per tun_recvmsg / tun_xdp_xmit batch. */
+  tap_batch_avg: number;
+  copies_per_packet: number;
+  guest_interrupts_per_sec: number;
+  ring_full_drops_per_sec: number;
+  [k: string]: number;
+}
+
+/** The keys every Explain carries, in the order reports show them. */
+export const EXPLAIN_KEYS = [
+  'pkts_per_vhost_wakeup',
+  'vhost_wakeups_per_sec',
+  'tap_batch_avg',
+  'copies_per_packet',
+  'guest_interrupts_per_sec',
+  'ring_full_drops_per_sec',
+] as const satisfies readonly (keyof Explain)[];
+
+export interface RunSample {
+  mpps: number;
+  packets: number;
+  seconds: number;
+  /** Conservation held: every packet sent is accounted for (passed, dropped, bounced, lost). */
+  balanced: boolean;
+  explain: Explain;
+  counters: Record<string, number>;
+}
+
+export interface Cell {
+  case: CaseId;
+  prog: ProgId;
+  mode: Mode;
+  /** Median of the runs' Mpps. */
+  mpps: number;
+  min: number;
+  max: number;
+  runs: RunSample[];
+  paper_mpps: number;
+  /** The median run's explanation (a real run's counters, not an average of several). */
+  explain: Explain;
+}
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  node: string;
+  platform: string;
+  kernel: string;
+}
+
+export interface TableOptions {
+  /** Measured window per run, seconds. */
+  duration: number;
+  /** Warm-up before the window, seconds. */
+  warmup: number;
+  repeat: number;
+  /** e.g. "10G"; null when pktgen is uncapped. */
+  lineRate: string | null;
+  vhostPollUs: number;
+  engine: string;
+  queues?: number;
+}
+
+export interface TableReport {
+  cells: Cell[];
+  machine: Machine;
+  options: TableOptions;
+  /** ISO 8601 time the table started. */
+  started: string;
+  vxo_version: string;
+}

@@ -1,0 +1,33 @@
+// What explains a run's number, from its counters over the measured window: how often vhost woke
+// and how much each wake-up carried, batch sizes, copies per packet, interrupt rates, drops at a
+// full ring. The RFC's account of Case 1 vs Case 2 is about exactly these.
+
+export interface RunExplain {
+  vhost_wakeups_per_sec: number;
+  pkts_per_vhost_wakeup: number;
+  tap_batch_avg: number;
+  xdp_xmit_batch_avg: number;
+  copies_per_packet: number;
+  guest_interrupts_per_sec: number;
+  ring_full_drops_per_sec: number;
+  tap_wake_attempts_per_sec: number;
+  [k: string]: number;
+}
+
+export function explain(w: Record<string, number>, seconds: number, programPackets: number): RunExplain {
+  const g = (k: string): number => w[k] ?? 0;
+  const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
+  const wakeups = g('vhost_wakeups');
+  return {
+    vhost_wakeups_per_sec: ratio(wakeups, seconds),
+    pkts_per_vhost_wakeup: ratio(g('tap_consumed'), wakeups),
+    tap_batch_avg: ratio(g('tap_consumed'), g('tap_batches')),
+    xdp_xmit_batch_avg: ratio(g('tapx_xdp_xmit_frames'), g('tapx_xdp_xmit_calls')),
+    copies_per_packet: ratio(g('vhost_rx_packets') + g('vhost_tx_packets'), programPackets),
+    guest_interrupts_per_sec: ratio(g('vhost_guest_interrupts'), seconds),
+    ring_full_drops_per_sec: ratio(g('tapx_drop_full_ring'), seconds),
+    tap_wake_attempts_per_sec: ratio(g('tapx_wakeups') + g('tapx_wakeups_coalesced'), seconds),
+    generated_mpps: ratio(g('pktgen_generated'), seconds) / 1e6,
+    vhost_sleeps_per_sec: ratio(g('vhost_sleeps'), seconds),
+  };
+}

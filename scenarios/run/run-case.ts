@@ -1,0 +1,197 @@
+// One scenario run: the four workers of architecture.md wired over shared memory, pktgen started
+// after a start line, a warm-up, a measured window, then an orderly stop (producers first, so
+// every queue is read after whoever fills it has stopped) and the accounting. The main thread
+// only starts, watches and stops: it sleeps in its event loop while packets flow.
+import { MessageChannel } from 'node:worker_threads';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EngineName } from '../../bpf-vm/index.ts';
+import { FramePool, PtrRing, SockWait } from '../../tun/index.ts';
+import { Doorbell, GuestMemory, ShmCounters, createMmioTrap } from '../../virtio/index.ts';
+import { GUEST_STAT_NAMES } from '../../guest/virtio-net/index.ts';
+import { account, type Accounting } from './accounting.ts';
+import { benchObject, resolveProgram, RunError, type ResolvedProgram } from './programs.ts';
+import { spawnTsWorkerAt } from './spawn.ts';
+import { WorkerSet } from './worker-set.ts';
+import { explain, type RunExplain } from './explain.ts';
+
+export type RunMode = 'native' | 'offload';
+
+export interface RunCaseOptions {
+  case: 1 | 2;
+  prog: string;
+  mode: RunMode;
+  /** Measured window, seconds. */
+  duration: number;
+  /** Seconds of traffic before the window opens (default 0.5). */
+  warmup?: number;
+  vhostPollUs?: number;
+  engine?: EngineName;
+  /** pktgen's cap in packets per second (e.g. 14.88e6 for 10G at 64 bytes); uncapped by default. */
+  ratePps?: number;
+  pktSize?: number;
+  flows?: number;
+  replayPcap?: string;
+  /** Rx/tx queue size (default 256, QEMU's). */
+  queueSize?: number;
+}
+
+export interface RunResult {
+  scenario: string;
+  prog: string;
+  mode: RunMode;
+  /** Millions of packets per second where the guest's program acts (see `metric`). */
+  mpps: number;
+  /** The counter behind mpps and its increase over the window. */
+  metric: string;
+  packets: number;
+  seconds: number;
+  counters: Record<string, number>;
+  window: Record<string, number>;
+  accounting: Accounting;
+  explain: RunExplain;
+  /** The host's view of an offloaded program and its maps (bpftool-like), in offload mode. */
+  offload?: unknown;
+  /** The native program's maps as the guest sees them (name -> entries). */
+  guestMaps?: Record<string, unknown>;
+}
+
+const ENTRY = {
+  qemu: new URL('../../host/qemu/worker.ts', import.meta.url),
+  vhost: new URL('../../vhost/worker.ts', import.meta.url),
+  host: new URL('../../host/worker.ts', import.meta.url),
+  guest: new URL('../../guest/worker.ts', import.meta.url),
+};
+
+/** Where the program's work is counted: xdp1's drops, xdp2's bounced frames dropped on the tap. */
+export function metricFor(p: ResolvedProgram, mode: RunMode): string {
+  if (p.bench === 'xdp2') return 'taprx_xdp_drop';
+  if (p.bench === 'xdp1') return mode === 'native' ? 'guest_rx_xdp_drops' : 'tap_xdp_drop';
+  return mode === 'native' ? 'guest_rx_xdp_packets' : 'tap_consumed';
+}
+
+export async function runCase(o: RunCaseOptions): Promise<RunResult> {
+  if (o.case !== 1 && o.case !== 2) throw new RunError('EINVAL', `case ${String(o.case)}: 1 or 2`);
+  if (o.mode !== 'native' && o.mode !== 'offload') throw new RunError('EINVAL', `mode ${String(o.mode)}: native or offload`);
+  if (!(o.duration > 0)) throw new RunError('EINVAL', `duration ${o.duration}: must be > 0 seconds`);
+  const prog = resolveProgram(o.prog);
+  const warmup = o.warmup ?? 0.5;
+
+  const mem = GuestMemory.create(32 << 20);
+  const wait = SockWait.create();
+  const vhostBell = new Doorbell({ cells: wait.cells, index: wait.wakeIndex });
+  const irq = Doorbell.create();
+  const qemuKick = Doorbell.create();
+  const trap = createMmioTrap(qemuKick.share());
+  const pool = FramePool.create({ remotes: 1 });
+  const ring = PtrRing.create();
+  const cells = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(4 * n));
+  const ctl = { host: cells(2), vhost: cells(2), qemu: cells(1), guest: cells(1) };
+  const { port1, port2 } = new MessageChannel();
+  const set = new WorkerSet();
+  const live = new Map<string, ShmCounters>();
+
+  const stopAll = (): void => {
+    for (const c of Object.values(ctl)) Atomics.store(c, 0, 1);
+    vhostBell.ring(); irq.ring(); qemuKick.ring();
+    Atomics.notify(ctl.host, 1);
+  };
+  try {
+    set.add('qemu', spawnTsWorkerAt(ENTRY.qemu, {
+      mem: mem.share(), trap, kick: qemuKick.share(), irq: irq.share(), ctl: ctl.qemu,
+      vhostPort: port1, vhostWake: vhostBell.share(), vhostCtl: ctl.vhost,
+      device: { queueSize: o.queueSize ?? 256 }, offload: {},
+    }, [port1], 'qemu'));
+    set.add('vhost', spawnTsWorkerAt(ENTRY.vhost, {
+      mem: mem.share(), wait: wait.share(), ctl: ctl.vhost, port: port2, pool: pool.share(), ring: ring.share(),
+      irq: irq.share(), pollUs: o.vhostPollUs ?? 0, engine: o.engine, rxProg: { object: benchObject('rx_drop') },
+    }, [port2], 'vhost'));
+    set.add('host', spawnTsWorkerAt(ENTRY.host, {
+      ctl: ctl.host, pool: pool.share(), ring: ring.share(), wait: wait.share(),
+      case: o.case === 1 ? 'xdp-redirect' : 'bridge',
+      nicProgram: o.case === 1 ? benchObject('redirect') : undefined,
+      engine: o.engine,
+      pktgen: { size: o.pktSize, flows: o.flows, rate: o.ratePps ?? 0 },
+      replayPcap: o.replayPcap,
+    }, [], 'host'));
+    for (const n of ['qemu', 'vhost', 'host']) {
+      const c = await set.ready(n);
+      if (c) live.set(n, c);
+    }
+    const guestCounters = ShmCounters.create(GUEST_STAT_NAMES);
+    set.add('guest', spawnTsWorkerAt(ENTRY.guest, {
+      mem: mem.share(), mmio: trap, doorbells: { irq: irq.share(), vhost: vhostBell.share(), qemu: qemuKick.share() },
+      stop: ctl.guest, queueSize: o.queueSize, counters: guestCounters.share(),
+      xdp: { object: prog.object, engine: o.engine, mode: o.mode },
+    }, [], 'guest'));
+    await set.ready('guest');
+    // The guest's counters have no prefix of their own; they get one when merged.
+    live.set('guest', guestCounters);
+
+    Atomics.store(ctl.host, 1, 1);
+    Atomics.notify(ctl.host, 1);
+    await Promise.race([sleep(warmup * 1000), set.failed]);
+    const c0 = snapshot(live);
+    const t0 = performance.now();
+    await Promise.race([sleep(o.duration * 1000), set.failed]);
+    const c1 = snapshot(live);
+    const seconds = (performance.now() - t0) / 1000;
+
+    // Producers first: each queue is read after whoever fills it has stopped.
+    Atomics.store(ctl.host, 0, 1); Atomics.notify(ctl.host, 1);
+    const hostDone = await set.done('host');
+    Atomics.store(ctl.vhost, 0, 1); vhostBell.ring();
+    const vhostDone = await set.done('vhost');
+    Atomics.store(ctl.guest, 0, 1); irq.ring();
+    const guestDone = await set.done('guest');
+    Atomics.store(ctl.qemu, 0, 1); qemuKick.ring();
+    const qemuDone = await set.done('qemu');
+
+    const counters: Record<string, number> = {
+      ...(hostDone['counters'] as Record<string, number>),
+      ...(vhostDone['counters'] as Record<string, number>),
+      ...prefix('guest_', guestDone['counters'] as Record<string, number>),
+      ...(qemuDone['counters'] as Record<string, number>),
+    };
+    const window: Record<string, number> = {};
+    for (const [k, v] of Object.entries(c1)) window[k] = v - (c0[k] ?? 0);
+    const cons = hostDone['conservation'] as { terms: Record<string, number>; clones: number };
+    const vq = vhostDone['queued'] as { tap_ring: number; vhost_rx_held: number };
+    const gq = guestDone['queued'] as { rx_used_pending: number; tx_not_consumed: number };
+    const accounting = account({
+      counters,
+      hostTerms: cons.terms,
+      hostClones: cons.clones,
+      queued: {
+        host_nic_bulk_queue: 0, tap_ring: vq.tap_ring, vhost_rx_held: vq.vhost_rx_held,
+        guest_rx_used_pending: gq.rx_used_pending, guest_tx_not_consumed: gq.tx_not_consumed,
+      },
+    });
+    const metric = metricFor(prog, o.mode);
+    const packets = window[metric] ?? 0;
+    return {
+      scenario: `case${o.case}`, prog: prog.label, mode: o.mode,
+      mpps: packets / seconds / 1e6, metric, packets, seconds,
+      counters, window, accounting, explain: explain(window, seconds, packets),
+      offload: qemuDone['offload'],
+    };
+  } catch (e) {
+    stopAll();
+    throw set.error ?? e;
+  } finally {
+    stopAll();
+    await set.terminateAll();
+    port1.close(); port2.close();
+  }
+}
+
+function prefix(p: string, r: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r)) out[p + k] = v;
+  return out;
+}
+
+function snapshot(live: Map<string, ShmCounters>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, c] of live) Object.assign(out, name === 'guest' ? prefix('guest_', c.snapshot()) : c.snapshot());
+  return out;
+}

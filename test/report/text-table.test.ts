@@ -1,0 +1,81 @@
+// The terminal table, rendered from synthetic (made-up) runs; see synthetic.ts.
+import test from 'ava';
+import { buildCell } from '../../scenarios/report/median.ts';
+import { PAPER_TABLE } from '../../scenarios/report/paper.ts';
+import { ReportError } from '../../scenarios/report/errors.ts';
+import { renderTextTable, shouldColor } from '../../scenarios/report/text-table.ts';
+import { shapeVerdict } from '../../scenarios/report/verdict.ts';
+import { syntheticCells, syntheticReport, syntheticRuns } from './synthetic.ts';
+
+const ESC = '\x1b[';
+
+test('every cell\'s median, the RFC\'s numbers and both ratios appear', (t) => {
+  const report = syntheticReport();
+  const out = renderTextTable(report);
+  for (const c of report.cells) t.true(out.includes(c.mpps.toFixed(2)), `cell ${c.case}/${c.prog}/${c.mode}`);
+  for (const p of PAPER_TABLE) {
+    t.true(out.includes(p.native.toFixed(2)));
+    t.true(out.includes(p.offload.toFixed(2)));
+    t.true(out.includes(`${(p.offload / p.native).toFixed(2)}x`), `RFC ratio ${p.case}/${p.prog}`);
+    const ours = report.cells.filter((c) => c.case === p.case && c.prog === p.prog);
+    const n = ours.find((c) => c.mode === 'native')!.mpps;
+    const o = ours.find((c) => c.mode === 'offload')!.mpps;
+    t.true(out.includes(`${(o / n).toFixed(2)}x`), `our ratio ${p.case}/${p.prog}`);
+  }
+});
+
+test('the explain block names each cell with its counters, and the verdict line follows', (t) => {
+  const out = renderTextTable(syntheticReport());
+  for (const name of ['1 xdp1 native', '1 xdp1 offload', '1 xdp2 native', '1 xdp2 offload', '2 xdp1 native', '2 xdp1 offload', '2 xdp2 native', '2 xdp2 offload']) {
+    t.true(out.includes(name), name);
+  }
+  for (const h of ['pkts/wake', 'wakes/s', 'tap batch', 'copies/pkt', 'guest irq/s']) t.true(out.includes(h), h);
+  t.regex(out, /Shape holds: \[ok\] Case 1 .*; \[ok\] Case 2 /);
+  t.true(out.includes('8/8 cells at or above'));
+  t.true(out.includes('Why: packets per vhost wake-up'));
+});
+
+test('no escape codes unless colour is asked for', (t) => {
+  t.false(renderTextTable(syntheticReport()).includes(ESC));
+  t.true(renderTextTable(syntheticReport(), { color: true }).includes(ESC));
+  t.false(shouldColor({ isTTY: false }, {}));
+  t.true(shouldColor({ isTTY: true }, {}));
+  t.false(shouldColor({ isTTY: true }, { NO_COLOR: '1' }));
+});
+
+test('ascii charset draws no box characters', (t) => {
+  const out = renderTextTable(syntheticReport(), { charset: 'ascii' });
+  t.false(/[─│┌┐└┘├┤┬┴┼]/.test(out));
+  t.true(out.includes('+--'));
+});
+
+test('a broken shape is called broken', (t) => {
+  // Case 1 offload made equal to native: the RFC's central claim fails.
+  const cells = syntheticCells().map((c) =>
+    c.case === 1 && c.mode === 'offload' ? buildCell(c, syntheticRuns(1, c.prog, 'native')) : c,
+  );
+  const v = shapeVerdict(cells);
+  t.is(v.status, 'broken');
+  t.is(v.cases[0]?.status, 'broken');
+  t.is(v.cases[1]?.status, 'holds');
+  t.regex(renderTextTable(syntheticReport(cells)), /Shape BROKEN: \[NO\] Case 1/);
+});
+
+test('a partial table still renders, with n/a for the missing cells', (t) => {
+  const cells = syntheticCells().filter((c) => c.case === 1);
+  const out = renderTextTable(syntheticReport(cells));
+  t.true(out.includes('n/a'));
+  t.true(out.includes('2 through the bridge'));
+  t.regex(out, /Shape incomplete/);
+});
+
+test('NaN counters print as n/a, not NaN', (t) => {
+  const out = renderTextTable(syntheticReport()); // synthetic Case 2 has NaN ring-full drops
+  t.false(out.includes('NaN'));
+});
+
+test('the same cell twice is a typed EINVAL error', (t) => {
+  const cells = syntheticCells();
+  const err = t.throws(() => renderTextTable(syntheticReport([...cells, cells[0]!])), { instanceOf: ReportError });
+  t.is(err?.code, 'EINVAL');
+});

@@ -1,0 +1,165 @@
+// The frame pool and its page_pool allocator: geometry, alloc/free, remote recycling, conservation,
+// and a remote worker giving frames back while the owner keeps allocating.
+import test from 'ava';
+import { XdpBuff } from '../../bpf-vm/index.ts';
+import {
+  FRAME, FramePool, PagePool, PagePoolRemote, PtrRing, SockWait, TunError,
+} from '../../tun/index.ts';
+import { nextMessage, openStart, spawnTsWorker } from '../workers/spawn.ts';
+
+const code = (f: () => unknown): string | undefined => {
+  try { f(); } catch (e) { return e instanceof TunError ? e.code : `not a TunError: ${String(e)}`; }
+  return undefined;
+};
+
+test('a frame holds 256 bytes of headroom, a 1518-byte frame and skb_shared_info, as XdpBuff requires', (t) => {
+  t.is(FRAME.SIZE, 2112);
+  t.is(FRAME.SIZE % 64, 0);
+  const fp = FramePool.create({ frames: 4, scratch: 1 });
+  t.is(fp.maxData, 1536);
+  const xdp = new XdpBuff(new Uint8Array(0));
+  // The last frame of the buffer (the scratch frame), with the largest data: accepted.
+  const h = fp.scratchHandle(0);
+  t.notThrows(() => xdp.prepare(fp.u8, fp.frameStart(h), fp.frameSize, FRAME.HEADROOM, 1518));
+  t.notThrows(() => xdp.reset(fp.frameStart(0), FRAME.HEADROOM, fp.maxData));
+  t.throws(() => xdp.reset(fp.frameStart(0), FRAME.HEADROOM, fp.maxData + 1));
+  t.throws(() => xdp.reset(fp.frameStart(h) + 64, FRAME.HEADROOM, 60), undefined, 'a frame past the buffer');
+});
+
+test('the owner allocates every frame once, then -1; frees make them allocatable again', (t) => {
+  const fp = FramePool.create({ frames: 8 });
+  const pool = new PagePool(fp);
+  const got = new Set<number>();
+  for (let i = 0; i < 8; i++) got.add(pool.alloc());
+  t.deepEqual([...got].sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
+  t.is(pool.alloc(), -1);
+  t.is(pool.alloc_failed, 1);
+  t.deepEqual(pool.accounting(), { total: 8, free: 0, recycling: 0, inFlight: 8 });
+  pool.free(5);
+  t.is(pool.alloc(), 5);
+  for (const h of got) pool.free(h);
+  t.deepEqual(pool.accounting(), { total: 8, free: 8, recycling: 0, inFlight: 0 });
+  t.is(code(() => pool.free(3)), 'EOVERFLOW', 'a double free');
+  t.is(code(() => pool.free(8)), 'EINVAL');
+  t.is(code(() => pool.free(-1)), 'EINVAL');
+});
+
+test('one owner and one producer per recycle ring: claims live in shared memory', (t) => {
+  const fp = FramePool.create({ frames: 4, remotes: 2 });
+  const owner = new PagePool(fp);
+  const again = FramePool.open(fp.share());
+  t.is(code(() => new PagePool(again)), 'EBUSY');
+  const r0 = new PagePoolRemote(again, 0);
+  t.is(code(() => new PagePoolRemote(fp, 0)), 'EBUSY');
+  t.notThrows(() => new PagePoolRemote(fp, 1));
+  t.is(code(() => new PagePoolRemote(fp, 2)), 'EINVAL');
+  r0.release();
+  t.notThrows(() => new PagePoolRemote(fp, 0));
+  owner.release();
+  t.notThrows(() => new PagePool(again));
+});
+
+test('remote frees reach the owner only when flushed, and only when its stack runs dry', (t) => {
+  const fp = FramePool.create({ frames: 4 });
+  const pool = new PagePool(fp);
+  const remote = new PagePoolRemote(FramePool.open(fp.share()));
+  const hs = [pool.alloc(), pool.alloc(), pool.alloc(), pool.alloc()];
+  remote.free(hs[0]!);
+  remote.free(hs[1]!);
+  t.is(remote.pending, 2);
+  t.deepEqual(pool.accounting(), { total: 4, free: 0, recycling: 0, inFlight: 4 }, 'unflushed frees are still in flight');
+  t.is(pool.alloc(), -1);
+  remote.flush();
+  t.is(remote.flushes, 1);
+  remote.flush();
+  t.is(remote.flushes, 1, 'an empty flush publishes nothing');
+  t.deepEqual(pool.accounting(), { total: 4, free: 0, recycling: 2, inFlight: 2 });
+  const a = pool.alloc(), b = pool.alloc();
+  t.deepEqual([a, b].sort(), [hs[0], hs[1]].sort());
+  t.is(pool.refills, 1);
+  t.is(pool.recycled, 2);
+  remote.free(hs[2]!);
+  remote.free(hs[3]!);
+  remote.free(a);
+  remote.free(b);
+  remote.flush();
+  t.is(code(() => remote.free(a)), 'EOVERFLOW', 'the ring holds every frame: one more is a double free');
+  t.is(code(() => remote.free(99)), 'EINVAL');
+  t.deepEqual(pool.accounting(), { total: 4, free: 0, recycling: 4, inFlight: 0 });
+  pool.refill();
+  t.deepEqual(pool.accounting(), { total: 4, free: 4, recycling: 0, inFlight: 0 });
+});
+
+test('meta travels with the handle; write/read copy a frame in and out', (t) => {
+  const fp = FramePool.create({ frames: 2 });
+  const bytes = Uint8Array.from({ length: 100 }, (_, i) => i);
+  fp.write(1, bytes);
+  const other = FramePool.open(fp.share());
+  t.is(other.length(1), 100);
+  t.is(other.dataOffset(1), fp.frameSize + FRAME.HEADROOM);
+  t.deepEqual(other.read(1), bytes);
+  t.is(code(() => fp.write(0, new Uint8Array(fp.maxData + 1))), 'EINVAL');
+  t.is(code(() => fp.scratchHandle(fp.scratch)), 'EINVAL');
+  t.is(fp.scratchHandle(0), fp.frames, 'scratch frames follow the allocatable ones');
+});
+
+test('bad pool descriptors are refused with EINVAL', (t) => {
+  const fp = FramePool.create({ frames: 8 });
+  const s = fp.share();
+  t.is(code(() => FramePool.open({ ...s, frames: 9 })), 'EINVAL');
+  t.is(code(() => FramePool.open({ ...s, frameSize: 2048 + 1 })), 'EINVAL');
+  t.is(code(() => FramePool.open({ ...s, recycle: [] })), 'EINVAL');
+  t.is(code(() => FramePool.open({ ...s, buffer: new SharedArrayBuffer(64) })), 'EINVAL');
+  t.is(code(() => FramePool.create({ frameSize: 1000 })), 'EINVAL');
+  t.is(code(() => FramePool.create({ frames: 0 })), 'EINVAL');
+  t.is(code(() => FramePool.create({ frames: 1024, recycle: undefined } as never)), undefined);
+  const small = PtrRing.create(4).share();
+  t.is(code(() => FramePool.open({ ...s, recycle: [small] })), 'EINVAL', 'a recycle ring smaller than the pool');
+});
+
+test('two workers: the owner keeps allocating while a remote frees 300k frames back through its ring', async (t) => {
+  const count = 300_000;
+  const fp = FramePool.create({ frames: 256 });
+  const pool = new PagePool(fp);
+  const ring = PtrRing.create(1024);
+  const wake = SockWait.create();
+  const gate = new Int32Array(new SharedArrayBuffer(4));
+  const w = spawnTsWorker('tun-pool-remote', { pool: fp.share(), ring: ring.share(), wake: wake.share(), count, gate });
+  t.is(await nextMessage<string>(w), 'ready');
+  const done = nextMessage<{ seen: number; bad: number; lenBad: number; freed: number; flushes: number }>(w);
+  openStart(gate);
+  let sent = 0, starved = 0;
+  while (sent < count) {
+    const h = pool.alloc();
+    if (h < 0) {
+      // Every frame is with the remote: hand over what is queued and try again.
+      starved++;
+      ring.publishProduced();
+      wake.wake();
+      continue;
+    }
+    const word = (fp.frameStart(h) + FRAME.HEADROOM) >>> 2;
+    fp.i32[word] = sent;
+    fp.i32[word + 1] = h;
+    fp.setData(h, FRAME.HEADROOM, 60);
+    if (!ring.produce(h)) throw new Error('the ring is larger than the pool: never full');
+    sent++;
+    if ((sent & 31) === 0) {
+      ring.publishProduced();
+      wake.wake();
+    }
+  }
+  ring.publishProduced();
+  wake.wake();
+  const r = await done;
+  await w.terminate();
+  t.is(r.seen, count);
+  t.is(r.bad, 0, 'every frame arrived with its own bytes');
+  t.is(r.lenBad, 0);
+  t.is(r.freed, count);
+  pool.refill();
+  t.deepEqual(pool.accounting(), { total: 256, free: 256, recycling: 0, inFlight: 0 }, 'every frame came back');
+  t.is(pool.alloc_ok, count);
+  t.true(pool.recycled >= count - 256);
+  t.log(`${pool.refills} refills brought ${pool.recycled} frames; remote flushes ${r.flushes}; owner found the pool empty ${starved} times`);
+});

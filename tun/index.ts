@@ -1,0 +1,16 @@
+// tun/'s public surface: the host tap (ptr_ring, frame pool and page pool, the vhost wake-up, the
+// producer side, recvmsg with the offloaded program, the Rx path).
+export { TunError, type TunErrorCode } from './errors.ts';
+export { PtrRing, TUN_RING_SIZE, PTR_RING_MAX, ptrRingBytes, type SharedPtrRing } from './ptr-ring.ts';
+export {
+  FramePool, FRAME, FRAME_POOL_DEFAULTS, ETH_MAX_FRAME, SKB_SHARED_INFO_SIZE, framePoolBytes,
+  type FramePoolOptions, type SharedFramePool,
+} from './frame-pool.ts';
+export { PagePool, PagePoolRemote, type PagePoolAccounting } from './page-pool.ts';
+export { SockWait, type SharedSockWait, type SockWaitResult } from './sock-wait.ts';
+export { TunXmit, type TunXmitOptions, type TunXmitStats } from './tun-xmit.ts';
+export { TunRecv, MAX_TAP_BATCH, BATCH_HIST_BUCKETS, type TunRecvOptions, type TunRecvStats } from './tun-recvmsg.ts';
+export { TunRx, type TunRxOptions, type TunRxStats, type NetifRx } from './tun-rx.ts';
+export { copyFrameWords } from './word-copy.ts';
+export { openOffloadedProgram, type OffloadedProgramTransfer } from './offloaded-xdp.ts';
+export { tapXdpFromObject, tapXdpOffloaded, type TapXdpObject, type EngineName } from './tap-xdp.ts';

@@ -1,0 +1,187 @@
+// The tap's consumer side, in the vhost worker: vhost_net no longer reads tx_ring itself but calls
+// the tap's recvmsg, which takes up to MAX_TAP_BATCH frames and runs the offloaded program on each
+// in process context (the vhost thread), in place in the shared frame. Only XDP_PASS frames go back
+// to vhost for copying into the guest; the rest never cross into the guest (offload-rfc.md,
+// "Host data path").
+import { XDP_ACTION, type XdpProgramRunner } from '../bpf-vm/index.ts';
+import { TunError } from './errors.ts';
+import { FRAME, type FramePool } from './frame-pool.ts';
+import type { PagePoolRemote } from './page-pool.ts';
+import type { PtrRing } from './ptr-ring.ts';
+import type { TunRx } from './tun-rx.ts';
+
+const { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT } = XDP_ACTION;
+
+/** vhost_net's VHOST_NET_BATCH / tun's TUN_MSG_PTR batch: frames taken per recvmsg. */
+export const MAX_TAP_BATCH = 64;
+/** Batch-size histogram buckets: [1], [2,3], [4,7], ..., [64, 127] (floor(log2(n))). */
+export const BATCH_HIST_BUCKETS = 7;
+
+export interface TunRecvOptions {
+  /** The queue's tx_ring, consumer side. */
+  ring: PtrRing;
+  pool: FramePool;
+  /** This worker's way to give frames back to the pool's owner. */
+  remote: PagePoolRemote;
+  /** The tap's Rx path, where XDP_TX frames go. */
+  rx: TunRx;
+  /** The tap's ifindex, which programs read as xdp_md.ingress_ifindex (tfile->xdp_rxq). */
+  ifindex?: number;
+}
+
+export interface TunRecvStats {
+  tx_packets: number;
+  tx_bytes: number;
+  tx_dropped: number;
+  xdp_pass: number;
+  xdp_drop: number;
+  xdp_aborted: number;
+  xdp_tx: number;
+  xdp_redirect: number;
+  xdp_unknown: number;
+  consumed: number;
+  batches: number;
+  batch_hist: number[];
+}
+
+export class TunRecv {
+  readonly ring: PtrRing;
+  readonly pool: FramePool;
+  readonly remote: PagePoolRemote;
+  readonly rx: TunRx;
+  readonly ifindex: number;
+  private readonly batch = new Uint32Array(MAX_TAP_BATCH);
+  private prog: XdpProgramRunner | undefined = undefined;
+
+  /** Frames handed to vhost for the guest (XDP_PASS, or every frame without a program), and bytes. */
+  tx_packets = 0;
+  tx_bytes = 0;
+  /** Frames the offloaded program kept from the guest and freed: DROP, ABORTED/unknown, REDIRECT. */
+  tx_dropped = 0;
+  /** The offloaded program's verdicts. Unknown actions are also counted as aborted. */
+  xdp_pass = 0;
+  xdp_drop = 0;
+  xdp_aborted = 0;
+  xdp_tx = 0;
+  /** XDP_REDIRECT is not supported in the Tx path (as in the RFC): dropped. */
+  xdp_redirect = 0;
+  xdp_unknown = 0;
+  /** Frames taken from tx_ring, and recvmsg calls that took any. */
+  consumed = 0;
+  batches = 0;
+  readonly batch_hist = new Float64Array(BATCH_HIST_BUCKETS);
+
+  constructor(opts: TunRecvOptions) {
+    this.ring = opts.ring;
+    this.pool = opts.pool;
+    this.remote = opts.remote;
+    this.rx = opts.rx;
+    this.ifindex = opts.ifindex ?? 0;
+  }
+
+  /** TUNSETOFFLOADEDXDP: the offloaded program (built by the caller), or undefined to detach. */
+  attachOffloaded(runner: XdpProgramRunner | undefined): void {
+    if (runner !== undefined) {
+      runner.xdp.prepare(this.pool.u8, 0, this.pool.frameSize, FRAME.HEADROOM, 0);
+      runner.xdp.ingressIfindex = this.ifindex;
+    }
+    this.prog = runner;
+  }
+
+  get offloaded(): XdpProgramRunner | undefined {
+    return this.prog;
+  }
+
+  /**
+   * Takes up to MAX_TAP_BATCH frames, runs the offloaded program on each, and writes the handles
+   * of the frames for the guest to `out` (at least MAX_TAP_BATCH long); returns how many. Those
+   * frames now belong to the caller, which gives them back with `remote.free()` + `remote.flush()`
+   * once copied. Frames the program dropped are already back (flushed here).
+   */
+  tun_recvmsg(out: Uint32Array): number {
+    if (out.length < MAX_TAP_BATCH) throw new TunError('EINVAL', `tun_recvmsg: out has ${out.length} slots, needs ${MAX_TAP_BATCH}`);
+    const prog = this.prog;
+    const meta = this.pool.meta;
+    if (prog === undefined) {
+      const n = this.ring.consumeBatched(out, MAX_TAP_BATCH);
+      if (n === 0) return 0;
+      this.account(n);
+      let bytes = 0;
+      for (let i = 0; i < n; i++) bytes += meta[2 * out[i]! + 1]!;
+      this.tx_packets += n;
+      this.tx_bytes += bytes;
+      return n;
+    }
+    const batch = this.batch;
+    const n = this.ring.consumeBatched(batch, MAX_TAP_BATCH);
+    if (n === 0) return 0;
+    this.account(n);
+    const xdp = prog.xdp, fs = this.pool.frameSize, remote = this.remote;
+    let passed = 0, bytes = 0, drop = 0;
+    for (let i = 0; i < n; i++) {
+      const h = batch[i]!;
+      const m = 2 * h, start = h * fs;
+      xdp.reset(start, meta[m]!, meta[m + 1]!);
+      const act = prog.run();
+      if (act === XDP_PASS) {
+        // The program may have moved the head or the tail: the frame's meta follows.
+        const len = xdp.dataEnd - xdp.data;
+        meta[m] = xdp.data - start;
+        meta[m + 1] = len;
+        bytes += len;
+        out[passed++] = h;
+      } else if (act === XDP_DROP) {
+        drop++;
+        remote.free(h);
+      } else if (act === XDP_TX) {
+        meta[m] = xdp.data - start;
+        meta[m + 1] = xdp.dataEnd - xdp.data;
+        this.xdp_tx++;
+        this.rx.tun_xdp_tx(h);
+      } else {
+        this.other(act);
+        remote.free(h);
+      }
+    }
+    this.xdp_drop += drop;
+    this.tx_dropped += drop;
+    this.xdp_pass += passed;
+    this.tx_packets += passed;
+    this.tx_bytes += bytes;
+    remote.flush();
+    return passed;
+  }
+
+  /** Consumer-side check for published frames (one Atomics.load only when the cache says empty). */
+  hasData(): boolean {
+    return !this.ring.empty();
+  }
+
+  /** Frames published in tx_ring and not yet taken (Atomics loads: not for the data path). */
+  queued(): number {
+    return this.ring.count();
+  }
+
+  stats(): TunRecvStats {
+    return {
+      tx_packets: this.tx_packets, tx_bytes: this.tx_bytes, tx_dropped: this.tx_dropped, xdp_pass: this.xdp_pass,
+      xdp_drop: this.xdp_drop, xdp_aborted: this.xdp_aborted, xdp_tx: this.xdp_tx, xdp_redirect: this.xdp_redirect,
+      xdp_unknown: this.xdp_unknown, consumed: this.consumed, batches: this.batches, batch_hist: Array.from(this.batch_hist),
+    };
+  }
+
+  private account(n: number): void {
+    this.consumed += n;
+    this.batches++;
+    this.batch_hist[31 - Math.clz32(n)]!++;
+  }
+
+  private other(act: number): void {
+    this.tx_dropped++;
+    if (act === XDP_REDIRECT) this.xdp_redirect++;
+    else {
+      this.xdp_aborted++;
+      if (act !== XDP_ABORTED) this.xdp_unknown++;
+    }
+  }
+}

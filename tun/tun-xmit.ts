@@ -1,0 +1,114 @@
+// The tap's producer side, in the host worker: packets heading for the guest enter the queue's
+// tx_ring here. tun_net_xmit takes one skb at a time from the host stack (a bridge, a route) and
+// wakes vhost for each; tun_xdp_xmit takes a bulk of frames XDP_REDIRECTed into the tap (the
+// devmap's 16-frame bulk queue flushed at the end of a NAPI poll) and wakes vhost once. That
+// difference is the RFC's Case 1 vs Case 2 (offload-rfc.md, "Why Case 2 is slow").
+import type { PagePool } from './page-pool.ts';
+import type { PtrRing } from './ptr-ring.ts';
+import type { SockWait } from './sock-wait.ts';
+
+export interface TunXmitOptions {
+  /** The queue's tx_ring, producer side. */
+  ring: PtrRing;
+  /** The vhost worker's wake-up. */
+  wait: SockWait;
+  /** The frames' owner: a frame the tap cannot queue goes back to it. */
+  pool: PagePool;
+}
+
+export interface TunXmitStats {
+  tx_packets: number;
+  tx_bytes: number;
+  tx_dropped: number;
+  drop_full_ring: number;
+  net_xmit_calls: number;
+  xdp_xmit_calls: number;
+  xdp_xmit_frames: number;
+  wakeups: number;
+  wakeups_coalesced: number;
+}
+
+export class TunXmit {
+  readonly ring: PtrRing;
+  readonly wait: SockWait;
+  readonly pool: PagePool;
+  private readonly meta: Uint32Array;
+
+  /**
+   * Frames accepted into tx_ring, and their bytes. (The kernel counts tx_packets when the reader
+   * takes a packet; here the consumer side counts what it hands over separately.)
+   */
+  tx_packets = 0;
+  tx_bytes = 0;
+  /** Frames refused, all reasons; then by reason (SKB_DROP_REASON_FULL_RING is the only one). */
+  tx_dropped = 0;
+  drop_full_ring = 0;
+  net_xmit_calls = 0;
+  xdp_xmit_calls = 0;
+  xdp_xmit_frames = 0;
+
+  constructor(opts: TunXmitOptions) {
+    this.ring = opts.ring;
+    this.wait = opts.wait;
+    this.pool = opts.pool;
+    this.meta = opts.pool.pool.meta;
+  }
+
+  /** One packet (frame handle) from the host stack: queue it, publish, wake vhost. */
+  tun_net_xmit(h: number): boolean {
+    this.net_xmit_calls++;
+    if (!this.ring.produce(h)) {
+      this.tx_dropped++;
+      this.drop_full_ring++;
+      this.pool.free(h);
+      return false;
+    }
+    // Visible before the wake-up, which must find it (see sock-wait.ts).
+    this.ring.publishProduced();
+    this.tx_packets++;
+    this.tx_bytes += this.meta[2 * h + 1]!;
+    this.wait.wake();
+    return true;
+  }
+
+  /**
+   * ndo_xdp_xmit: `n` frames from `handles`, published together and followed by one wake-up.
+   * Frames that do not fit are freed and counted. Returns how many were queued.
+   */
+  tun_xdp_xmit(handles: Uint32Array, n: number): number {
+    this.xdp_xmit_calls++;
+    this.xdp_xmit_frames += n;
+    const ring = this.ring, meta = this.meta;
+    let sent = 0, bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const h = handles[i]!;
+      if (ring.produce(h)) {
+        sent++;
+        bytes += meta[2 * h + 1]!;
+      } else {
+        this.tx_dropped++;
+        this.drop_full_ring++;
+        this.pool.free(h);
+      }
+    }
+    if (sent === 0) return 0;
+    ring.publishProduced();
+    this.tx_packets += sent;
+    this.tx_bytes += bytes;
+    this.wait.wake();
+    return sent;
+  }
+
+  /** Frames published in tx_ring and not yet taken by the consumer (Atomics loads: not for the data path). */
+  queued(): number {
+    return this.ring.count();
+  }
+
+  stats(): TunXmitStats {
+    return {
+      tx_packets: this.tx_packets, tx_bytes: this.tx_bytes, tx_dropped: this.tx_dropped, drop_full_ring: this.drop_full_ring,
+      net_xmit_calls: this.net_xmit_calls, xdp_xmit_calls: this.xdp_xmit_calls, xdp_xmit_frames: this.xdp_xmit_frames,
+      wakeups: this.wait.wakeups, wakeups_coalesced: this.wait.wakeups_coalesced,
+    };
+  }
+}

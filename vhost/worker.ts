@@ -1,0 +1,74 @@
+// The vhost worker's entry: one vhost_net queue pair bound to the tap's queue. Thin: VhostNet,
+// VhostWorker and the tun classes do the work; this file wires them to shared memory and to the
+// control messages QEMU sends (vhost_net_start/stop, TUNSETOFFLOADEDXDP).
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import {
+  FramePool, PagePoolRemote, PtrRing, SockWait, TunRecv, TunRx, tapXdpFromObject, tapXdpOffloaded,
+  type EngineName, type OffloadedProgramTransfer, type SharedFramePool, type SharedPtrRing, type SharedSockWait, type TapXdpObject,
+} from '../tun/index.ts';
+import { Doorbell, GuestMemory, ShmCounters, type SharedDoorbell, type SharedGuestMemory } from '../virtio/index.ts';
+import { TunSocket } from './tun-socket.ts';
+import { VhostNet, type VhostNetQueues } from './vhost-net.ts';
+import { VhostWorker } from './vhost-worker.ts';
+import { tapCounters } from './tap-counters.ts';
+
+export interface VhostWorkerData {
+  mem: SharedGuestMemory;
+  wait: SharedSockWait;
+  ctl: Int32Array;
+  port: MessagePort;
+  pool: SharedFramePool;
+  ring: SharedPtrRing;
+  irq: SharedDoorbell;
+  pollUs?: number;
+  engine?: EngineName;
+  /** The tap's own Rx-path XDP program (rx_drop in the benchmark). */
+  rxProg?: TapXdpObject;
+}
+
+export type VhostControl =
+  | { type: 'start'; queues: VhostNetQueues }
+  | { type: 'stop' }
+  | { type: 'attach'; prog: OffloadedProgramTransfer }
+  | { type: 'detach' };
+
+const d = workerData as VhostWorkerData;
+const mem = new GuestMemory(d.mem);
+const wait = new SockWait(d.wait);
+const irq = new Doorbell(d.irq);
+const pool = FramePool.open(d.pool);
+const remote = new PagePoolRemote(pool);
+const rx = new TunRx({ pool, remote });
+const recv = new TunRecv({ ring: PtrRing.open(d.ring), pool, remote, rx });
+const sock = new TunSocket(recv, rx, pool, remote);
+if (d.rxProg) rx.attach(tapXdpFromObject(d.rxProg, d.engine));
+
+const worker = new VhostWorker(undefined, wait, d.ctl, {
+  pollUs: d.pollUs ?? 0,
+  clearQueued: () => wait.clearQueued(),
+  extraCounters: () => tapCounters(sock),
+  onControl: () => {
+    for (let m = receiveMessageOnPort(d.port); m !== undefined; m = receiveMessageOnPort(d.port)) control(m.message as VhostControl);
+  },
+});
+let net: VhostNet | undefined;
+function control(m: VhostControl): void {
+  switch (m.type) {
+    case 'start': net = new VhostNet(mem, m.queues, sock, () => irq.ring()); worker.setNet(net); break;
+    case 'stop': net = undefined; worker.setNet(undefined); break;
+    case 'attach': recv.attachOffloaded(tapXdpOffloaded(m.prog, d.engine)); break;
+    case 'detach': recv.attachOffloaded(undefined); break;
+  }
+}
+
+const counters = ShmCounters.create(Object.keys(worker.counters()));
+worker.shm = counters;
+parentPort!.postMessage({ type: 'ready', counters: counters.share() });
+worker.run();
+remote.flush();
+parentPort!.postMessage({
+  type: 'done',
+  counters: worker.counters(),
+  queued: { tap_ring: recv.queued(), vhost_rx_held: net?.rxHeld ?? 0 },
+  broken: net?.broken?.message,
+});

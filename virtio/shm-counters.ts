@@ -1,0 +1,57 @@
+// Counters a worker keeps in shared memory so another thread (the scenario runner) can read them
+// while the run goes on, without a message: one Float64 slot per named counter, written with
+// plain stores by the one owning thread (a 64-bit store is not torn on the hosts Node supports),
+// read whenever the reader likes. Exact at the end of a run, a moment old during it.
+
+export interface SharedCounters {
+  names: readonly string[];
+  buffer: SharedArrayBuffer;
+}
+
+export class ShmCounters {
+  readonly names: readonly string[];
+  readonly values: Float64Array;
+  private readonly index: Map<string, number>;
+
+  constructor(shared: SharedCounters) {
+    if (!(shared.buffer instanceof SharedArrayBuffer) || shared.buffer.byteLength < shared.names.length * 8) {
+      throw new TypeError(`shared counters: a buffer of ${shared.names.length * 8} bytes is needed`);
+    }
+    this.names = shared.names;
+    this.values = new Float64Array(shared.buffer, 0, shared.names.length);
+    this.index = new Map(shared.names.map((n, i) => [n, i]));
+  }
+
+  static create(names: readonly string[]): ShmCounters {
+    return new ShmCounters({ names: [...names], buffer: new SharedArrayBuffer(Math.max(8, names.length * 8)) });
+  }
+
+  share(): SharedCounters {
+    return { names: this.names, buffer: this.values.buffer as SharedArrayBuffer };
+  }
+
+  /** The slot of a counter (hot paths keep it and write values[slot] directly). */
+  slot(name: string): number {
+    const i = this.index.get(name);
+    if (i === undefined) throw new RangeError(`no counter '${name}' (have ${this.names.join(', ')})`);
+    return i;
+  }
+
+  get(name: string): number {
+    return this.values[this.slot(name)]!;
+  }
+
+  /** Copies a flat record of numbers into the slots of the same names (others are ignored). */
+  publish(record: Readonly<Record<string, number>>): void {
+    for (let i = 0; i < this.names.length; i++) {
+      const v = record[this.names[i]!];
+      if (v !== undefined) this.values[i] = v;
+    }
+  }
+
+  snapshot(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let i = 0; i < this.names.length; i++) out[this.names[i]!] = this.values[i]!;
+    return out;
+  }
+}
