@@ -4,6 +4,9 @@ import { BpfError, RuntimeFault } from '../../bpf-vm/errors.ts';
 import { registerConformancePlugin } from './conformance-plugin.ts';
 import { ProgramRejected, UsageError } from './errors.ts';
 import { registerProgCommands } from './prog-commands.ts';
+import { registerRunCommands } from './run-commands.ts';
+import { RunError } from '../run/programs.ts';
+import { WorkerFailed } from '../run/worker-set.ts';
 
 export function buildCli(): Command {
   const program = new Command('vxo')
@@ -11,6 +14,7 @@ export function buildCli(): Command {
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(s) });
   registerProgCommands(program);
+  registerRunCommands(program);
   registerConformancePlugin(program);
   program.action(() => { program.outputHelp(); });
   return program;
@@ -18,7 +22,8 @@ export function buildCli(): Command {
 
 export function exitCodeFor(e: unknown): number {
   if (e instanceof RuntimeFault || e instanceof ProgramRejected) return 1;
-  if (e instanceof UsageError || e instanceof BpfError) return 2;
+  if (e instanceof UsageError || e instanceof BpfError || e instanceof RunError) return 2;
+  if (e instanceof WorkerFailed) return 1;
   return 1;
 }
 
