@@ -5,7 +5,7 @@
 // sees the error.
 import { parentPort, workerData } from 'node:worker_threads';
 import { type SharedMapState, XdpProgramRunner } from '../bpf-vm/index.ts';
-import { Doorbell, GuestMemory, MmioTrapClient, PageAllocator, ShmCounters, VIRTIO_NET_F_VXO } from '../virtio/index.ts';
+import { Doorbell, FrameCapture, GuestMemory, MmioTrapClient, PageAllocator, ShmCounters, VIRTIO_NET_F_VXO } from '../virtio/index.ts';
 import { GuestBpf, VirtnetBpf, XDP_FLAGS } from './bpf/index.ts';
 import {
   ctrlWaitOnDoorbell, GuestLoop, VIRTNET_QUEUE, virtnet_probe,
@@ -29,6 +29,8 @@ const driver = virtnet_probe({
   // This guest's driver can offload (the guest BPF layer below): accept the offload bits if offered.
   extraFeatures: [...(data.extraFeatures ?? []), VIRTIO_NET_F_VXO.VIRTIO_NET_F_VXO_EBPF_OFFLOAD, VIRTIO_NET_F_VXO.VIRTIO_NET_F_VXO_EBPF_META],
 });
+if (data.capture) driver.rq.capture = new FrameCapture(data.capture).capture;
+
 // The guest kernel's BPF layer over this device: native XDP runs in the driver, offload goes
 // over the control queue (the driver is the CtrlChannel).
 const bpf = new GuestBpf();

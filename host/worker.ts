@@ -2,7 +2,7 @@
 // side, on one thread as on one host CPU. Thin: HostNet and HostLoop do the work.
 import { parentPort, workerData } from 'node:worker_threads';
 import { FramePool, PagePool, PtrRing, SockWait, TunXmit, type EngineName, type SharedFramePool, type SharedPtrRing, type SharedSockWait } from '../tun/index.ts';
-import { ShmCounters } from '../virtio/index.ts';
+import { FrameCapture, ShmCounters, type SharedFrameCapture } from '../virtio/index.ts';
 import { HostLoop } from './host-loop.ts';
 import { HostNet, readPcapFile, type HostNetCase, type PktgenOptions } from './net/index.ts';
 
@@ -18,6 +18,8 @@ export interface HostWorkerData {
   pktgen?: Omit<PktgenOptions, 'clock' | 'replay'>;
   /** Replay this pcap file instead of generating UDP frames. */
   replayPcap?: string;
+  /** Capture frames as the NIC receives them (--pcap-at nic). */
+  capture?: SharedFrameCapture;
 }
 
 const d = workerData as HostWorkerData;
@@ -31,6 +33,7 @@ const net = new HostNet({
   nicProgram: d.nicProgram ? HostNet.redirectProgram(d.nicProgram, undefined, { engine: d.engine }) : undefined,
   pktgen: { ...d.pktgen, ...(replay ? { replay } : {}) },
 });
+if (d.capture) net.nic.capture = new FrameCapture(d.capture).capture;
 const loop = new HostLoop(net, d.ctl);
 const counters = ShmCounters.create(Object.keys(loop.counters()));
 loop.shm = counters;

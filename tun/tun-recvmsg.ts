@@ -106,6 +106,7 @@ export class TunRecv {
       const n = this.ring.consumeBatched(out, MAX_TAP_BATCH);
       if (n === 0) return 0;
       this.account(n);
+      if (this.capture) this.captureBatch(out, n);
       let bytes = 0;
       for (let i = 0; i < n; i++) bytes += meta[2 * out[i]! + 1]!;
       this.tx_packets += n;
@@ -116,6 +117,7 @@ export class TunRecv {
     const n = this.ring.consumeBatched(batch, MAX_TAP_BATCH);
     if (n === 0) return 0;
     this.account(n);
+    if (this.capture) this.captureBatch(batch, n);
     const xdp = prog.xdp, fs = this.pool.frameSize, remote = this.remote;
     let passed = 0, bytes = 0, drop = 0;
     for (let i = 0; i < n; i++) {
@@ -153,6 +155,17 @@ export class TunRecv {
   }
 
   /** Consumer-side check for published frames (one Atomics.load only when the cache says empty). */
+  /** A capture point on the tap (`vxo run --pcap-at tap`): frames as the tap's queue hands them over, before any program. */
+  capture: ((u8: Uint8Array, off: number, len: number) => void) | undefined = undefined;
+
+  private captureBatch(hs: Uint32Array, n: number): void {
+    const meta = this.pool.meta, fs = this.pool.frameSize;
+    for (let i = 0; i < n; i++) {
+      const h = hs[i]!;
+      this.capture!(this.pool.u8, h * fs + meta[2 * h]!, meta[2 * h + 1]!);
+    }
+  }
+
   hasData(): boolean {
     return !this.ring.empty();
   }

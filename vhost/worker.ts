@@ -6,7 +6,7 @@ import {
   FramePool, PagePoolRemote, PtrRing, SockWait, TunRecv, TunRx, tapXdpFromObject, tapXdpOffloaded,
   type EngineName, type OffloadedProgramTransfer, type SharedFramePool, type SharedPtrRing, type SharedSockWait, type TapXdpObject,
 } from '../tun/index.ts';
-import { Doorbell, GuestMemory, ShmCounters, type SharedDoorbell, type SharedGuestMemory } from '../virtio/index.ts';
+import { Doorbell, FrameCapture, GuestMemory, ShmCounters, type SharedDoorbell, type SharedFrameCapture, type SharedGuestMemory } from '../virtio/index.ts';
 import { TunSocket } from './tun-socket.ts';
 import { VhostNet, type VhostNetQueues } from './vhost-net.ts';
 import { VhostWorker } from './vhost-worker.ts';
@@ -24,6 +24,8 @@ export interface VhostWorkerData {
   engine?: EngineName;
   /** The tap's own Rx-path XDP program (rx_drop in the benchmark). */
   rxProg?: TapXdpObject;
+  /** Capture frames as the tap's queue hands them over (--pcap-at tap). */
+  capture?: SharedFrameCapture;
 }
 
 export type VhostControl =
@@ -42,6 +44,7 @@ const rx = new TunRx({ pool, remote });
 const recv = new TunRecv({ ring: PtrRing.open(d.ring), pool, remote, rx });
 const sock = new TunSocket(recv, rx, pool, remote);
 if (d.rxProg) rx.attach(tapXdpFromObject(d.rxProg, d.engine));
+if (d.capture) recv.capture = new FrameCapture(d.capture).capture;
 
 const worker = new VhostWorker(undefined, wait, d.ctl, {
   pollUs: d.pollUs ?? 0,

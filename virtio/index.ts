@@ -16,3 +16,4 @@ export * from './pci-regs.ts';
 export * from './mmio-trap.ts';
 export * from './shm-counters.ts';
 export * from './ctrl-ebpf.ts';
+export * from './frame-capture.ts';

@@ -39,6 +39,8 @@ export interface ReceiveQueueOptions {
 }
 
 export class ReceiveQueue {
+  /** A capture point in the guest (`vxo run --pcap-at guest`): frames as the driver receives them, before XDP. */
+  capture: ((u8: Uint8Array, off: number, len: number) => void) | undefined = undefined;
   /** The native (driver-mode) XDP program, or undefined. */
   xdpProg: XdpProgramRunner | undefined;
   private readonly u8: Uint8Array;
@@ -128,6 +130,7 @@ export class ReceiveQueue {
     }
     const frame = hdr + hdrLen;
     const frameLen = len - hdrLen;
+    this.capture?.(u8, frame, frameLen);
     const prog = this.xdpProg;
     if (prog === undefined) {
       this.deliver(frame, frameLen);

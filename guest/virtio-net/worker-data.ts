@@ -1,6 +1,6 @@
 // What the guest worker (guest/worker.ts) is started with, and what it posts back. Everything is
 // structured-clone friendly: shared memory travels as SharedArrayBuffer-backed handles.
-import type { SharedCounters, SharedDoorbell, SharedGuestMemory, SharedMmioTrap } from '../../virtio/index.ts';
+import type { SharedCounters, SharedDoorbell, SharedFrameCapture, SharedGuestMemory, SharedMmioTrap } from '../../virtio/index.ts';
 import type { SharedMapState } from '../../bpf-vm/index.ts';
 import type { NativeXdpSpec } from './xdp-prog.ts';
 
@@ -35,6 +35,8 @@ export interface GuestWorkerData {
   ctrlTimeoutMs?: number;
   /** Longest idle sleep of the run loop, ms (default 50). */
   waitMs?: number;
+  /** Capture frames as the driver receives them (--pcap-at guest). */
+  capture?: SharedFrameCapture;
 }
 
 export type GuestWorkerMessage =

@@ -82,6 +82,8 @@ export class Nic implements NetDevice {
   redirect_err = 0;
   /** PASS frames with no upper device: delivered to the local stack and freed. */
   stack_delivered = 0;
+  /** A packet capture point on the wire side (`vxo run --pcap-at nic`): sees every frame received. */
+  capture: ((u8: Uint8Array, off: number, len: number) => void) | undefined = undefined;
   /** Frames sent on the wire by the stack (ndo_start_xmit): counted and freed, nobody listens. */
   tx_packets = 0;
   tx_bytes = 0;
@@ -132,6 +134,7 @@ export class Nic implements NetDevice {
       }
       const start = h * fs;
       const len = wire.fill(u8, i32, start + FRAME.HEADROOM);
+      this.capture?.(u8, start + FRAME.HEADROOM, len);
       if (len > maxData) {
         // A replayed frame longer than a buffer holds: dropped like a frame over the MTU.
         this.rx_length_errors++;

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { isEngineName, type EngineName } from '../../bpf-vm/engines.ts';
 import { formatOffloadShow, type OffloadShow } from '../../host/offload/index.ts';
-import { runCase, type RunMode, type RunResult } from '../run/run-case.ts';
+import { runCase, type CapturePoint, type RunMode, type RunResult } from '../run/run-case.ts';
 import { lineRatePps, parseLinkSpeed } from '../run/line-rate.ts';
 import { runTable, type TableRunOptions } from '../run/table.ts';
 import { renderTextTable, shouldColor, toHtml, toJsonText } from '../report/index.ts';
@@ -59,12 +59,17 @@ export function registerRunCommands(program: Command): void {
     .option('--replay <pcap>', 'pktgen replays this capture instead of generating UDP')
     .option('--json', 'print one JSON object')
     .option('--show-offload', 'print the program and maps the tap runs (offload mode), like bpftool prog show / map dump')
-    .action(async (scenario: string, f: CommonFlags & { prog: string; mode: string; replay?: string; json?: boolean; showOffload?: boolean }) => {
+    .option('--pcap <file>', 'write the first frames seen at --pcap-at to a pcap file')
+    .option('--pcap-at <point>', 'capture point: nic, tap or guest', 'tap')
+    .option('--pcap-count <n>', 'frames to capture', '1000')
+    .action(async (scenario: string, f: CommonFlags & { prog: string; mode: string; replay?: string; json?: boolean; showOffload?: boolean; pcap?: string; pcapAt: string; pcapCount: string }) => {
       const m = /^case([12])$/.exec(scenario);
       if (!m) throw new UsageError(`scenario ${scenario}: case1 or case2`);
       if (f.mode !== 'native' && f.mode !== 'offload') throw new UsageError(`--mode ${f.mode}: native or offload`);
       const c = common(f);
-      const r = await runCase({ case: Number(m[1]) as 1 | 2, prog: f.prog, mode: f.mode as RunMode, ...c, replayPcap: f.replay });
+      if (f.pcapAt !== 'nic' && f.pcapAt !== 'tap' && f.pcapAt !== 'guest') throw new UsageError(`--pcap-at ${f.pcapAt}: nic, tap or guest`);
+      const pcap = f.pcap ? { file: f.pcap, at: f.pcapAt as CapturePoint, count: num('pcap-count', f.pcapCount, 1) } : undefined;
+      const r = await runCase({ case: Number(m[1]) as 1 | 2, prog: f.prog, mode: f.mode as RunMode, ...c, replayPcap: f.replay, pcap });
       if (f.json) process.stdout.write(JSON.stringify(runJson(r)) + '\n');
       else process.stdout.write(formatRun(r) + '\n');
       if (f.showOffload && r.offload) process.stdout.write('\n' + formatOffloadShow(r.offload as OffloadShow, 'tap0') + '\n');

@@ -6,7 +6,8 @@ import { MessageChannel } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineName } from '../../bpf-vm/index.ts';
 import { FramePool, PtrRing, SockWait } from '../../tun/index.ts';
-import { Doorbell, GuestMemory, ShmCounters, createMmioTrap } from '../../virtio/index.ts';
+import { Doorbell, FrameCapture, GuestMemory, ShmCounters, createMmioTrap } from '../../virtio/index.ts';
+import { writeCapture } from './capture.ts';
 import { GUEST_STAT_NAMES } from '../../guest/virtio-net/index.ts';
 import { account, type Accounting } from './accounting.ts';
 import { benchObject, resolveProgram, RunError, type ResolvedProgram } from './programs.ts';
@@ -33,7 +34,11 @@ export interface RunCaseOptions {
   replayPcap?: string;
   /** Rx/tx queue size (default 256, QEMU's). */
   queueSize?: number;
+  /** Write the first `count` frames seen at `at` to a pcap file. */
+  pcap?: { file: string; at: CapturePoint; count?: number };
 }
+
+export type CapturePoint = 'nic' | 'tap' | 'guest';
 
 export interface RunResult {
   scenario: string;
@@ -87,6 +92,8 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
   const cells = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(4 * n));
   const ctl = { host: cells(2), vhost: cells(2), qemu: cells(1), guest: cells(1) };
   const { port1, port2 } = new MessageChannel();
+  const cap = o.pcap ? FrameCapture.create(o.pcap.count ?? 1000) : undefined;
+  const capAt = (p: CapturePoint): { capture?: ReturnType<FrameCapture['share']> } => (cap && o.pcap?.at === p ? { capture: cap.share() } : {});
   const set = new WorkerSet();
   const live = new Map<string, ShmCounters>();
 
@@ -103,7 +110,7 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
     }, [port1], 'qemu'));
     set.add('vhost', spawnTsWorkerAt(ENTRY.vhost, {
       mem: mem.share(), wait: wait.share(), ctl: ctl.vhost, port: port2, pool: pool.share(), ring: ring.share(),
-      irq: irq.share(), pollUs: o.vhostPollUs ?? 0, engine: o.engine, rxProg: { object: benchObject('rx_drop') },
+      irq: irq.share(), pollUs: o.vhostPollUs ?? 0, engine: o.engine, rxProg: { object: benchObject('rx_drop') }, ...capAt('tap'),
     }, [port2], 'vhost'));
     set.add('host', spawnTsWorkerAt(ENTRY.host, {
       ctl: ctl.host, pool: pool.share(), ring: ring.share(), wait: wait.share(),
@@ -111,7 +118,7 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
       nicProgram: o.case === 1 ? benchObject('redirect') : undefined,
       engine: o.engine,
       pktgen: { size: o.pktSize, flows: o.flows, rate: o.ratePps ?? 0 },
-      replayPcap: o.replayPcap,
+      replayPcap: o.replayPcap, ...capAt('nic'),
     }, [], 'host'));
     for (const n of ['qemu', 'vhost', 'host']) {
       const c = await set.ready(n);
@@ -121,7 +128,7 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
     set.add('guest', spawnTsWorkerAt(ENTRY.guest, {
       mem: mem.share(), mmio: trap, doorbells: { irq: irq.share(), vhost: vhostBell.share(), qemu: qemuKick.share() },
       stop: ctl.guest, queueSize: o.queueSize, counters: guestCounters.share(),
-      xdp: { object: prog.object, engine: o.engine, mode: o.mode },
+      xdp: { object: prog.object, engine: o.engine, mode: o.mode }, ...capAt('guest'),
     }, [], 'guest'));
     await set.ready('guest');
     // The guest's counters have no prefix of their own; they get one when merged.
@@ -166,6 +173,7 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
         guest_rx_used_pending: gq.rx_used_pending, guest_tx_not_consumed: gq.tx_not_consumed,
       },
     });
+    if (cap && o.pcap) writeCapture(o.pcap.file, cap.frames());
     const metric = metricFor(prog, o.mode);
     const packets = window[metric] ?? 0;
     return {
