@@ -6,6 +6,7 @@ import { benchMaps } from './maps.ts';
 import { benchRegisters } from './registers.ts';
 import { benchVerifier } from './verifier.ts';
 import { benchVm, compileTime } from './vm.ts';
+import { benchOffloadVsNative, benchShortTable } from './scenarios.ts';
 
 const PROGS = ['xdp1', 'xdp2'] as const;
 
@@ -39,3 +40,9 @@ for (const r of benchRegisters()) console.log(`  ${r.name.padEnd(40)} ${r.nsPerO
 
 console.log('\nmaps, ns per operation (program side)');
 for (const m of await benchMaps()) console.log(`  ${m.name.padEnd(40)} ${m.nsPerOp.toFixed(1)} ns`);
+
+console.log('\ndata path: Case 1 (NIC XDP redirect into the tap), offload vs native, Mpps where the program acts (median of 3 runs of 1.5 s)');
+for (const l of await benchOffloadVsNative()) console.log(l);
+
+console.log('\na short table (1 run of 1 s per cell; `npm start` runs the full one):');
+console.log(await benchShortTable());
