@@ -4,7 +4,7 @@
 // only starts, watches and stops: it sleeps in its event loop while packets flow.
 import { MessageChannel } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EngineName } from '../../bpf-vm/index.ts';
+import { dumpMap, openSharedMap, type EngineName, type MapEntry, type SharedMapState } from '../../bpf-vm/index.ts';
 import { FramePool, PtrRing, SockWait } from '../../tun/index.ts';
 import { Doorbell, FrameCapture, GuestMemory, ShmCounters, createMmioTrap } from '../../virtio/index.ts';
 import { writeCapture } from './capture.ts';
@@ -31,6 +31,8 @@ export interface RunCaseOptions {
   ratePps?: number;
   pktSize?: number;
   flows?: number;
+  /** pktgen's total packets (fixed traffic: the host stops sending after that many); unbounded by default. */
+  count?: number;
   replayPcap?: string;
   /** Rx/tx queue size (default 256, QEMU's). */
   queueSize?: number;
@@ -57,7 +59,7 @@ export interface RunResult {
   /** The host's view of an offloaded program and its maps (bpftool-like), in offload mode. */
   offload?: unknown;
   /** The native program's maps as the guest sees them (name -> entries). */
-  guestMaps?: Record<string, unknown>;
+  guestMaps?: Record<string, MapEntry[]>;
 }
 
 const ENTRY = {
@@ -117,7 +119,7 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
       case: o.case === 1 ? 'xdp-redirect' : 'bridge',
       nicProgram: o.case === 1 ? benchObject('redirect') : undefined,
       engine: o.engine,
-      pktgen: { size: o.pktSize, flows: o.flows, rate: o.ratePps ?? 0 },
+      pktgen: { size: o.pktSize, flows: o.flows, rate: o.ratePps ?? 0, count: o.count ?? 0 },
       replayPcap: o.replayPcap, ...capAt('nic'),
     }, [], 'host'));
     for (const n of ['qemu', 'vhost', 'host']) {
@@ -131,6 +133,8 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
       xdp: { object: prog.object, engine: o.engine, mode: o.mode }, ...capAt('guest'),
     }, [], 'guest'));
     await set.ready('guest');
+    // Native maps live in the guest's SharedArrayBuffers: still readable after the guest stopped.
+    const guestMapStates = (set.readyMessage('guest')?.['maps'] ?? {}) as Record<string, SharedMapState>;
     // The guest's counters have no prefix of their own; they get one when merged.
     live.set('guest', guestCounters);
 
@@ -181,6 +185,7 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
       mpps: packets / seconds / 1e6, metric, packets, seconds,
       counters, window, accounting, explain: explain(window, seconds, packets),
       offload: qemuDone['offload'],
+      ...(o.mode === 'native' ? { guestMaps: dumpMaps(guestMapStates) } : {}),
     };
   } catch (e) {
     stopAll();
@@ -190,6 +195,12 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
     await set.terminateAll();
     port1.close(); port2.close();
   }
+}
+
+function dumpMaps(states: Record<string, SharedMapState>): Record<string, MapEntry[]> {
+  const out: Record<string, MapEntry[]> = {};
+  for (const [name, st] of Object.entries(states)) out[name] = dumpMap(openSharedMap(st));
+  return out;
 }
 
 function prefix(p: string, r: Record<string, number>): Record<string, number> {

@@ -16,8 +16,12 @@ interface Member {
   name: string;
   worker: Worker;
   ready: Promise<ShmCounters | undefined>;
+  /** The worker's 'ready' message as posted (e.g. the guest's native maps). */
+  readyMsg: Record<string, unknown> | undefined;
   done: Promise<Record<string, unknown>>;
   exited: boolean;
+  /** It posted 'done'. */
+  finished: boolean;
 }
 
 type Msg = { type: 'ready'; counters?: SharedCounters } | { type: 'done'; [k: string]: unknown } | { type: 'error'; message: string };
@@ -40,19 +44,26 @@ export class WorkerSet {
     let onReady!: (c: ShmCounters | undefined) => void;
     let onDone!: (m: Record<string, unknown>) => void;
     const m: Member = {
-      name, worker, exited: false,
+      name, worker, exited: false, finished: false, readyMsg: undefined,
       ready: new Promise((r) => { onReady = r; }),
       done: new Promise((r) => { onDone = r; }),
     };
     worker.on('message', (msg: Msg) => {
-      if (msg.type === 'ready') onReady(msg.counters ? new ShmCounters(msg.counters) : undefined);
-      else if (msg.type === 'done') onDone(msg);
-      else if (msg.type === 'error') this.fail(name, new Error(msg.message));
+      if (msg.type === 'ready') {
+        m.readyMsg = msg;
+        onReady(msg.counters ? new ShmCounters(msg.counters) : undefined);
+      } else if (msg.type === 'done') {
+        m.finished = true;
+        onDone(msg);
+      } else if (msg.type === 'error') this.fail(name, new Error(msg.message));
     });
     worker.on('error', (e) => this.fail(name, e));
     worker.on('exit', (code) => {
       m.exited = true;
-      if (code !== 0 && !this.terminating) this.fail(name, new Error(`exited with code ${code}`));
+      // A worker ends by posting 'done' (then its exit code is 0); any other end is a failure.
+      if (this.terminating) return;
+      if (code !== 0) this.fail(name, new Error(`exited with code ${code}`));
+      else if (!m.finished) this.fail(name, new Error('exited before it was done'));
     });
     this.members.set(name, m);
   }
@@ -70,6 +81,11 @@ export class WorkerSet {
   /** Resolves with the worker's live counters (if it made its own) once it is ready; rejects on any failure or after timeoutMs. */
   async ready(name: string, timeoutMs = 20_000): Promise<ShmCounters | undefined> {
     return this.guard(this.get(name).ready, `${name} worker did not get ready`, timeoutMs, name);
+  }
+
+  /** The worker's 'ready' message, once it came (undefined before). */
+  readyMessage(name: string): Record<string, unknown> | undefined {
+    return this.get(name).readyMsg;
   }
 
   /** Resolves with the worker's final message after it was told to stop. */
