@@ -200,3 +200,12 @@ function nextPow2(n: number): number {
   while (p < n) p *= 2;
   return p;
 }
+
+/**
+ * Binds an XDP program to the pool's buffer once (xdp_init_buff for the whole pool): per packet
+ * only the window moves (XdpBuff.reset), so no view is made per frame.
+ */
+export function bindXdpToPool(runner: { xdp: { prepare(b: Uint8Array, hs: number, fs: number, hr: number, len: number): void; ingressIfindex: number } }, pool: FramePool, ifindex: number): void {
+  runner.xdp.prepare(pool.u8, 0, pool.frameSize, FRAME.HEADROOM, 0);
+  runner.xdp.ingressIfindex = ifindex;
+}

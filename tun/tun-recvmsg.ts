@@ -5,7 +5,7 @@
 // "Host data path").
 import { XDP_ACTION, type XdpProgramRunner } from '../bpf-vm/index.ts';
 import { TunError } from './errors.ts';
-import { FRAME, type FramePool } from './frame-pool.ts';
+import { bindXdpToPool, FRAME, type FramePool } from './frame-pool.ts';
 import type { PagePoolRemote } from './page-pool.ts';
 import type { PtrRing } from './ptr-ring.ts';
 import type { TunRx } from './tun-rx.ts';
@@ -81,10 +81,7 @@ export class TunRecv {
 
   /** TUNSETOFFLOADEDXDP: the offloaded program (built by the caller), or undefined to detach. */
   attachOffloaded(runner: XdpProgramRunner | undefined): void {
-    if (runner !== undefined) {
-      runner.xdp.prepare(this.pool.u8, 0, this.pool.frameSize, FRAME.HEADROOM, 0);
-      runner.xdp.ingressIfindex = this.ifindex;
-    }
+    if (runner !== undefined) bindXdpToPool(runner, this.pool, this.ifindex);
     this.prog = runner;
   }
 

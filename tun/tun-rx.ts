@@ -5,7 +5,7 @@
 // Runs in the vhost worker, synchronously: each packet is finished before the next arrives.
 import { XDP_ACTION, type XdpProgramRunner } from '../bpf-vm/index.ts';
 import { TunError } from './errors.ts';
-import { FRAME, type FramePool } from './frame-pool.ts';
+import { bindXdpToPool, FRAME, type FramePool } from './frame-pool.ts';
 import type { PagePoolRemote } from './page-pool.ts';
 
 const { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT } = XDP_ACTION;
@@ -77,11 +77,7 @@ export class TunRx {
 
   /** The tap's Rx-path XDP program (built by the caller), or undefined to detach. */
   attach(runner: XdpProgramRunner | undefined): void {
-    // Bound once to the pool's buffer: per packet only the window moves (XdpBuff.reset).
-    if (runner !== undefined) {
-      runner.xdp.prepare(this.pool.u8, 0, this.pool.frameSize, FRAME.HEADROOM, 0);
-      runner.xdp.ingressIfindex = this.ifindex;
-    }
+    if (runner !== undefined) bindXdpToPool(runner, this.pool, this.ifindex);
     this.prog = runner;
   }
 

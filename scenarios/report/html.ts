@@ -179,7 +179,7 @@ function metaSection(report: TableReport): string {
 
 const CASES_HTML = `<div class="cases">
 <div class="card"><h3>Case 1: redirected into the tap</h3><p>The host NIC's XDP program <code>XDP_REDIRECT</code>s frames into the tap. They arrive in batches (<code>tun_xdp_xmit</code>), one vhost wake-up per batch, so moving the guest's program to the tap (offload) saves a guest crossing per packet.</p></div>
-<div class="card"><h3>Case 2: through the bridge</h3><p>Packets reach the tap one at a time via the bridge (<code>tun_net_xmit</code>), each followed by a vhost wake-up. The wake-up dominates, so offload and native end up about equal; the RFC measured native slightly ahead.</p></div>
+<div class="card"><h3>Case 2: through the bridge</h3><p>Packets reach the tap one at a time via the bridge (<code>tun_net_xmit</code>), each followed by a wake-up of vhost. In the RFC's kernel the host stack made the producer slower than vhost, so vhost slept after each packet and every packet paid a wake-up: offload and native ended up about equal, native slightly ahead. Whether that happens here shows in the pkts/wake column.</p></div>
 <div class="card"><h3>Programs and modes</h3><p><code>xdp1</code> counts per IP protocol and drops (<code>XDP_DROP</code>); <code>xdp2</code> swaps MACs and bounces (<code>XDP_TX</code>), the tap's Rx-path program dropping the bounced frames. <b>native</b>: the program runs in the guest's virtio_net driver; <b>offload</b>: in the tap's Tx path on the host.</p></div>
 </div>`;
 
