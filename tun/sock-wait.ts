@@ -9,7 +9,16 @@
 //                       cell without the flag and one Atomics.wait covers both sources of work.
 //   cells[queuedIndex]  VHOST_WORK_QUEUED: 1 from a successful wake() until the worker's
 //                       clearQueued() or arm().
+//   cells[sleepingIndex] TASK_INTERRUPTIBLE: 1 while the worker is inside wait(). wake() notifies
+//                       only then, as wake_up_process does nothing for a task that is running:
+//                       a notify costs a trip through V8's futex table, which is one lock for
+//                       the whole process, and the worker is running most of the time.
 // Nothing else in the array is touched.
+//
+// Why skipping the notify loses nothing: wait() sets the flag, then Atomics.wait compares the
+// counter with the armed value. A wake() whose add lands before that compare makes the wait
+// return at once; one whose add lands after it reads the flag after its add, so it sees 1 and
+// notifies.
 //
 // The consumer clears the flag when it starts a round of work (vhost_worker clears
 // VHOST_WORK_QUEUED before running the work), and arm() clears it again: a wake() that lands
@@ -30,6 +39,7 @@ export interface SharedSockWait {
   cells: Int32Array;
   wakeIndex: number;
   queuedIndex: number;
+  sleepingIndex: number;
 }
 
 export type SockWaitResult = 'ok' | 'not-equal' | 'timed-out';
@@ -38,37 +48,41 @@ export class SockWait {
   readonly cells: Int32Array;
   readonly wakeIndex: number;
   readonly queuedIndex: number;
+  readonly sleepingIndex: number;
 
   /** wake() calls that queued the work: counter bumped and waiters notified. */
   wakeups = 0;
+  /** wake() calls that queued the work while the worker slept, and so notified it. */
+  wakeups_notified = 0;
   /** wake() calls that found the work already queued (no notify). */
   wakeups_coalesced = 0;
   /** wait() calls that really slept (returned 'ok' or 'timed-out'). */
   sleeps = 0;
 
   constructor(shared: SharedSockWait) {
-    const { cells, wakeIndex, queuedIndex } = shared ?? ({} as Partial<SharedSockWait>);
+    const { cells, wakeIndex, queuedIndex, sleepingIndex } = shared ?? ({} as Partial<SharedSockWait>);
     if (!(cells instanceof Int32Array) || !(cells.buffer instanceof SharedArrayBuffer)) {
       throw new TunError('EINVAL', 'sock wait: cells must be an Int32Array on a SharedArrayBuffer');
     }
-    for (const [name, i] of [['wakeIndex', wakeIndex], ['queuedIndex', queuedIndex]] as const) {
+    for (const [name, i] of [['wakeIndex', wakeIndex], ['queuedIndex', queuedIndex], ['sleepingIndex', sleepingIndex]] as const) {
       if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= cells.length) {
         throw new TunError('EINVAL', `sock wait: ${name} ${String(i)} is outside the ${cells.length} cells`);
       }
     }
-    if (wakeIndex === queuedIndex) throw new TunError('EINVAL', 'sock wait: the wake counter and the QUEUED flag need separate cells');
+    if (new Set([wakeIndex, queuedIndex, sleepingIndex]).size !== 3) throw new TunError('EINVAL', 'sock wait: the wake counter, the QUEUED flag and the sleeping flag need separate cells');
     this.cells = cells;
     this.wakeIndex = wakeIndex as number;
     this.queuedIndex = queuedIndex as number;
+    this.sleepingIndex = sleepingIndex as number;
   }
 
-  /** Two fresh cells of its own (tests; the lead's workers pass cells shared with their doorbells). */
+  /** Three fresh cells of its own; other ringers (the guest's kicks) ring cells[wakeIndex]. */
   static create(): SockWait {
-    return new SockWait({ cells: new Int32Array(new SharedArrayBuffer(8)), wakeIndex: 0, queuedIndex: 1 });
+    return new SockWait({ cells: new Int32Array(new SharedArrayBuffer(12)), wakeIndex: 0, queuedIndex: 1, sleepingIndex: 2 });
   }
 
   share(): SharedSockWait {
-    return { cells: this.cells, wakeIndex: this.wakeIndex, queuedIndex: this.queuedIndex };
+    return { cells: this.cells, wakeIndex: this.wakeIndex, queuedIndex: this.queuedIndex, sleepingIndex: this.sleepingIndex };
   }
 
   // --- producer side (tap) ---
@@ -81,7 +95,10 @@ export class SockWait {
     }
     this.wakeups++;
     Atomics.add(this.cells, this.wakeIndex, 1);
-    Atomics.notify(this.cells, this.wakeIndex);
+    if (Atomics.load(this.cells, this.sleepingIndex) !== 0) {
+      this.wakeups_notified++;
+      Atomics.notify(this.cells, this.wakeIndex);
+    }
     return true;
   }
 
@@ -103,7 +120,9 @@ export class SockWait {
 
   /** Sleeps unless the counter moved since arm() (timeout in ms). */
   wait(armed: number, timeoutMs = Infinity): SockWaitResult {
+    Atomics.store(this.cells, this.sleepingIndex, 1);
     const r = Atomics.wait(this.cells, this.wakeIndex, armed, timeoutMs);
+    Atomics.store(this.cells, this.sleepingIndex, 0);
     if (r !== 'not-equal') this.sleeps++;
     return r;
   }

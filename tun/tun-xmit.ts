@@ -26,6 +26,8 @@ export interface TunXmitStats {
   xdp_xmit_frames: number;
   wakeups: number;
   wakeups_coalesced: number;
+  /** Wake-ups that found vhost asleep and notified it (the expensive kind). */
+  wakeups_notified: number;
 }
 
 export class TunXmit {
@@ -108,7 +110,7 @@ export class TunXmit {
     return {
       tx_packets: this.tx_packets, tx_bytes: this.tx_bytes, tx_dropped: this.tx_dropped, drop_full_ring: this.drop_full_ring,
       net_xmit_calls: this.net_xmit_calls, xdp_xmit_calls: this.xdp_xmit_calls, xdp_xmit_frames: this.xdp_xmit_frames,
-      wakeups: this.wait.wakeups, wakeups_coalesced: this.wait.wakeups_coalesced,
+      wakeups: this.wait.wakeups, wakeups_coalesced: this.wait.wakeups_coalesced, wakeups_notified: this.wait.wakeups_notified,
     };
   }
 }

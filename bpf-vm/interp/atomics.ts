@@ -75,9 +75,13 @@ export function atomic64(R: Int32Array, r: Region, a: number, s: number, op: num
  */
 export function addLow32(arr: Int32Array, i: number, lo: number, hi: number): boolean {
   if (hi !== 0 || lo < 0) return false;
+  // The expected value comes from a plain read: the CAS validates it and returns the current
+  // word when it was stale, so the common uncontended case costs one Atomics operation, not two.
+  let old = arr[i]!;
   for (;;) {
-    const old = Atomics.load(arr, i);
     if ((old >>> 0) + lo > 0xffffffff) return false;
-    if (Atomics.compareExchange(arr, i, old, (old + lo) | 0) === old) return true;
+    const seen = Atomics.compareExchange(arr, i, old, (old + lo) | 0);
+    if (seen === old) return true;
+    old = seen;
   }
 }

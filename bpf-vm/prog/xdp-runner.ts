@@ -72,7 +72,9 @@ export class XdpProgramRunner {
     const R = this.env.R;
     R[2] = 0;
     R[3] = CTX_HI;
-    for (let i = 4; i < 12; i++) R[i] = 0;
+    // r2-r5 are uninitialised at entry: a verified program never reads them (the verifier refuses
+    // it), so only an unverified run needs them cleared, for its checked reads to be repeatable.
+    if (this.verified === undefined) for (let i = 4; i < 12; i++) R[i] = 0;
     // A redirect target lasts one run, as the kernel's per-CPU redirect info does.
     clearRedirect(this.env.redirect);
     this.engine.run();

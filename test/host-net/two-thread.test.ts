@@ -16,7 +16,7 @@ test('host worker (Case 1) -> tap ring -> tun_recvmsg + xdp1 in this thread: eve
   const ring = PtrRing.create();
   // The cells the lead's vhost worker would share with the guest's kick doorbell.
   const cells = new Int32Array(new SharedArrayBuffer(16));
-  const wait = new SockWait({ cells, wakeIndex: 0, queuedIndex: 1 });
+  const wait = new SockWait({ cells, wakeIndex: 0, queuedIndex: 1, sleepingIndex: 2 });
   const done = new Int32Array(new SharedArrayBuffer(4));
   const gate = new Int32Array(new SharedArrayBuffer(4));
   const w = spawnTsWorker('tun-host', { pool: fp.share(), ring: ring.share(), wake: wait.share(), count, done, gate, redirectObj: `${XDP_DIR}redirect.o` });

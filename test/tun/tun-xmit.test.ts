@@ -31,7 +31,7 @@ test('tun_net_xmit: queued and published one by one; a full ring drops and frees
   t.is(f.wait.count(), 2);
   t.deepEqual(f.xmit.stats(), {
     tx_packets: 5, tx_bytes: 300, tx_dropped: 2, drop_full_ring: 2, net_xmit_calls: 7, xdp_xmit_calls: 0, xdp_xmit_frames: 0,
-    wakeups: 2, wakeups_coalesced: 3,
+    wakeups: 2, wakeups_coalesced: 3, wakeups_notified: 0,
   });
 });
 
@@ -62,16 +62,19 @@ test('tun_xdp_xmit: a bulk is published once with one wake-up; frames past a ful
 
 test('SockWait: the wake counter is shared with other ringers; wait returns at once after a wake', (t) => {
   const cells = new Int32Array(new SharedArrayBuffer(16));
-  const w = new SockWait({ cells, wakeIndex: 2, queuedIndex: 3 });
+  const w = new SockWait({ cells, wakeIndex: 1, queuedIndex: 2, sleepingIndex: 3 });
   const armed = w.arm();
   // The guest's kick rings the same counter without the flag (virtio Doorbell protocol).
-  Atomics.add(cells, 2, 1);
+  Atomics.add(cells, 1, 1);
   t.is(w.wait(armed, 1000), 'not-equal');
   t.true(w.wake());
   t.false(w.wake());
   t.true(w.queued());
   t.is(w.count(), 2);
-  t.is(cells[0], 0, 'cells outside the two indices are untouched');
+  t.is(cells[0], 0, 'cells outside the three indices are untouched');
+  // Nobody sleeps: the wake queued the work and bumped the counter but needed no notify.
+  t.is(w.wakeups_notified, 0);
+  t.is(cells[3], 0, 'the sleeping flag is down outside wait()');
   t.is(w.wait(w.arm(), 1), 'timed-out');
   t.is(w.sleeps, 1);
   // waitForWork clears the flag, then finds the work through the re-check.
@@ -82,8 +85,9 @@ test('SockWait: the wake counter is shared with other ringers; wait returns at o
     try { new SockWait(s as never); } catch (e) { return e instanceof TunError ? e.code : 'other'; }
     return undefined;
   };
-  t.is(bad({ cells: new Int32Array(4), wakeIndex: 0, queuedIndex: 1 }), 'EINVAL', 'not shared');
-  t.is(bad({ cells, wakeIndex: 0, queuedIndex: 0 }), 'EINVAL');
-  t.is(bad({ cells, wakeIndex: 0, queuedIndex: 4 }), 'EINVAL');
+  t.is(bad({ cells: new Int32Array(4), wakeIndex: 0, queuedIndex: 1, sleepingIndex: 2 }), 'EINVAL', 'not shared');
+  t.is(bad({ cells, wakeIndex: 0, queuedIndex: 0, sleepingIndex: 2 }), 'EINVAL');
+  t.is(bad({ cells, wakeIndex: 0, queuedIndex: 1, sleepingIndex: 1 }), 'EINVAL');
+  t.is(bad({ cells, wakeIndex: 0, queuedIndex: 4, sleepingIndex: 2 }), 'EINVAL');
   t.is(bad(undefined), 'EINVAL');
 });
