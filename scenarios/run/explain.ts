@@ -27,6 +27,8 @@ export function explain(w: Record<string, number>, seconds: number, programPacke
     guest_interrupts_per_sec: ratio(g('vhost_guest_interrupts'), seconds),
     ring_full_drops_per_sec: ratio(g('tapx_drop_full_ring'), seconds),
     tap_wake_attempts_per_sec: ratio(g('tapx_wakeups') + g('tapx_wakeups_coalesced'), seconds),
+    // The wake-ups that found vhost asleep: each a real futex wake, the cost the RFC's Case 2 pays per packet.
+    tap_notifies_per_sec: ratio(g('tapx_wakeups_notified'), seconds),
     generated_mpps: ratio(g('pktgen_generated'), seconds) / 1e6,
     vhost_sleeps_per_sec: ratio(g('vhost_sleeps'), seconds),
   };
