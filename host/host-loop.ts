@@ -32,7 +32,7 @@ export class HostLoop {
           Atomics.wait(ctl, HOST_CTL.STOP, 0, Math.max(0.02, this.net.pktgen.msUntilNext()));
         }
       }
-      if (this.stats.polls % this.publishEvery === 0) this.publish();
+      if (this.stats.polls % this.publishEvery === 0 && this.shm?.due()) this.publish();
     }
     this.publish();
   }

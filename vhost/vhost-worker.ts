@@ -68,7 +68,7 @@ export class VhostWorker {
     while (Atomics.load(ctl, VHOST_CTL.STOP) === 0) {
       this.stats.loops++;
       if (this.runOnce() > 0) {
-        if ((this.stats.loops & 63) === 0) this.publish();
+        if ((this.stats.loops & 63) === 0 && this.shm?.due()) this.publish();
         continue;
       }
       const net = this.net;
@@ -76,7 +76,7 @@ export class VhostWorker {
       if (net?.enableNotify()) continue;
       const armed = this.wake.arm();
       if (net?.hasWork() || Atomics.load(ctl, VHOST_CTL.MSG) !== 0 || Atomics.load(ctl, VHOST_CTL.STOP) !== 0) continue;
-      this.publish();
+      if (this.shm?.due()) this.publish();
       this.stats.sleeps++;
       if (this.wake.wait(armed, this.maxSleepMs) === 'ok') this.stats.wakeups++;
     }

@@ -12,6 +12,9 @@ export class ShmCounters {
   readonly names: readonly string[];
   readonly values: Float64Array;
   private readonly index: Map<string, number>;
+  /** Least time between two publications that due() allows (ms). */
+  intervalMs = 2;
+  private last = -Infinity;
 
   constructor(shared: SharedCounters) {
     if (!(shared.buffer instanceof SharedArrayBuffer) || shared.buffer.byteLength < shared.names.length * 8) {
@@ -35,6 +38,18 @@ export class ShmCounters {
     const i = this.index.get(name);
     if (i === undefined) throw new RangeError(`no counter '${name}' (have ${this.names.join(', ')})`);
     return i;
+  }
+
+  /**
+   * True at most once per `intervalMs`: building a flat record of a worker's counters allocates,
+   * and a worker that publishes on every sleep (tens of thousands a second) would feed the garbage
+   * collector's threads, which then take CPU from the data path. A reader sees values at most
+   * this old; the final publication on the way out is unconditional.
+   */
+  due(now = performance.now()): boolean {
+    if (now - this.last < this.intervalMs) return false;
+    this.last = now;
+    return true;
   }
 
   get(name: string): number {

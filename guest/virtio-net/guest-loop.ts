@@ -78,7 +78,7 @@ export class GuestLoop {
     const driver = this.driver;
     for (let i = 0; i < this.pollsPerRound; i++) {
       const r = driver.virtnet_poll(this.budget);
-      if (++this.sincePublish >= this.publishEvery) this.publish();
+      if (++this.sincePublish >= this.publishEvery && this.due()) this.publish();
       if (r === NAPI.DONE) {
         this.idle();
         return;
@@ -94,7 +94,7 @@ export class GuestLoop {
       return;
     }
     s.loop_sleeps++;
-    this.publish();
+    if (this.due()) this.publish();
     if (this.irq.wait(armed, this.waitMs) === 'timed-out') s.loop_timeouts++;
     else s.loop_wakes++;
   }
@@ -102,6 +102,11 @@ export class GuestLoop {
   /** The driver's counters and the loop's, as one flat record. */
   counterRecord(): Record<string, number> {
     return { ...this.driver.virtnet_get_stats(), ...this.stats };
+  }
+
+  /** Whether a live reader should get fresh counters now (ShmCounters.due: at most every 2 ms). */
+  private due(): boolean {
+    return this.counters?.due() ?? false;
   }
 
   publish(): void {

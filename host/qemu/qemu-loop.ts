@@ -36,7 +36,7 @@ export class QemuLoop {
   run(maxSleepMs = 50): void {
     while (Atomics.load(this.ctl, QEMU_CTL.STOP) === 0) {
       const armed = this.kick.arm();
-      if (this.runOnce()) { this.publish(); continue; }
+      if (this.runOnce()) { if (this.shm?.due()) this.publish(); continue; }
       if (this.kick.wait(armed, maxSleepMs) === 'ok') this.stats.wakeups++;
     }
     this.publish();
