@@ -30,6 +30,9 @@ export interface VhostNetStats {
   [k: string]: number;
 }
 
+/** The virtio_net_hdr_v1 vhost writes in front of every received frame: all zero, num_buffers 1. */
+const RX_HDR = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+
 export function emptyVhostNetStats(): VhostNetStats {
   return {
     rx_packets: 0, rx_bytes: 0, rx_batches: 0, rx_no_buffer: 0, rx_too_big: 0,
@@ -148,8 +151,7 @@ export class VhostNet {
       return total;
     }
     // Scatter over the chain's segments, byte by byte where they split.
-    const hdr = new Uint8Array(this.hdrLen);
-    hdr[10] = 1;
+    const hdr = RX_HDR;
     let seg = 0;
     let segOff = 0;
     for (let i = 0; i < total; i++) {

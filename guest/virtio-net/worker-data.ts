@@ -25,8 +25,11 @@ export interface GuestWorkerData {
   counters?: SharedCounters;
   /** Polls between counter publications (default 16; also published before every sleep). */
   publishEvery?: number;
-  /** Native XDP program to attach after probing; none when undefined. */
-  xdp?: NativeXdpSpec;
+  /**
+   * The XDP program to attach after probing, none when undefined: `native` runs it in the driver
+   * (XDP_FLAGS_DRV_MODE), `offload` sends it to the device (XDP_FLAGS_HW_MODE). Default native.
+   */
+  xdp?: NativeXdpSpec & { mode?: 'native' | 'offload' };
   /** Upper bound on the rx/tx queue sizes (default the device's maximum). */
   queueSize?: number;
   /** Extra feature bits to accept (e.g. vxo's offload bit). */

@@ -9,8 +9,6 @@ export interface NativeXdpSpec {
   /** Program (function or section) name; the object's first program when omitted. */
   program?: string;
   engine?: EngineName;
-  /** native: in the driver (XDP_FLAGS_DRV_MODE); offload: on the host tap (XDP_FLAGS_HW_MODE). */
-  mode?: 'native' | 'offload';
 }
 
 export interface NativeXdp {

@@ -111,8 +111,6 @@ test('waiting on the interrupt doorbell: an answer that already arrived is seen 
     driver: { waitCtrl: ctrlWaitOnDoorbell(irq, 5000) },
     onKick: (q) => { if (q === 2) qemuAnswers(r, irq); },
   });
-  const t0 = performance.now();
   t.is(r.driver.send(0x7f, 0, new Uint8Array(0), 0).ack, ERR);
-  t.true(performance.now() - t0 < 1000);
-  t.is(irq.sleeps, 0);
+  t.is(irq.sleeps, 0, 'answered during the kick: the driver never slept toward its 5 s timeout');
 });

@@ -139,8 +139,9 @@ test.serial('a worker that fails stops the run: WorkerFailed names the guest and
   t.is(err?.code, 'EWORKER');
   t.regex(err?.message ?? '', /^guest worker failed: .*helper bpf_fib_lookup#69 cannot be offloaded/);
   t.is((err?.cause as { code?: string } | undefined)?.code, 'EOPNOTSUPP');
-  // Start-up (four threads loading their modules) and the failure, not the 60 s window or a timeout.
-  t.true(ms < 10_000, `took ${ms.toFixed(0)} ms`);
+  // Ended by the failure itself: not by the 60 s window, nor by the 20 s ready timeout (a generous
+  // bound for a loaded machine: start-up of four threads is well under it).
+  t.true(ms < 15_000, `took ${ms.toFixed(0)} ms`);
   // Every thread the run started is gone once the promise settled.
   for (let i = 0; i < 20 && threads() !== before; i++) await sleep(50);
   t.is(threads(), before);
