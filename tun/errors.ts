@@ -25,6 +25,20 @@ export function allocShared(byteLength: number, what: string): SharedArrayBuffer
   }
 }
 
+/** The cache line shared layouts pad to (x86-64, arm64). */
+export const CACHE_LINE = 64;
+
+/**
+ * `n` int32 cells in a SharedArrayBuffer of their own, a cache line of padding on each side. Small
+ * buffers come from malloc side by side: without the padding, a cell one worker writes on every
+ * wake can share its line with one another worker polls, and both miss on every access (see
+ * virtio/shared-cells.ts, the same rule for the cells tun/ cannot import from there).
+ */
+export function allocSharedCells(n: number, what: string): Int32Array {
+  const body = Math.ceil((4 * n) / CACHE_LINE) * CACHE_LINE;
+  return new Int32Array(allocShared(CACHE_LINE + body + CACHE_LINE, what), CACHE_LINE, n);
+}
+
 export function isPow2(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }

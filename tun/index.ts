@@ -1,7 +1,7 @@
 // tun/'s public surface: the host tap (ptr_ring, frame pool and page pool, the vhost wake-up, the
 // producer side, recvmsg with the offloaded program, the Rx path).
 export { TunError, type TunErrorCode } from './errors.ts';
-export { PtrRing, TUN_RING_SIZE, PTR_RING_MAX, ptrRingBytes, type SharedPtrRing } from './ptr-ring.ts';
+export { PtrRing, PTR_RING_INDEX, TUN_RING_SIZE, PTR_RING_MAX, ptrRingBytes, type SharedPtrRing } from './ptr-ring.ts';
 export {
   FramePool, FRAME, FRAME_POOL_DEFAULTS, ETH_MAX_FRAME, SKB_SHARED_INFO_SIZE, framePoolBytes,
   type FramePoolOptions, type SharedFramePool,

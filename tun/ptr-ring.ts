@@ -10,12 +10,15 @@
 // the peer's index and reloads it only when the cached value cannot satisfy it, as ptr_ring's
 // consumer batching (PTR_RING_CACHE_BYTES) avoids touching the producer's cache line.
 //
-// Layout (int32 words; the two indices sit on separate 64-byte cache lines):
-//   word 0       tail: entries produced and published (written by the producer only)
-//   word 16      head: entries consumed and published (written by the consumer only)
-//   word 32      RING_MAGIC
-//   word 33      capacity
-//   word 48...   entries, u32 [capacity]
+// Layout (int32 words; the two indices sit on 64-byte cache lines of their own, and the buffer
+// starts and ends with a line of padding: malloc puts other small buffers right beside this one,
+// and the indices must not share a line with them):
+//   word 0..15   padding
+//   word 16      tail: entries produced and published (written by the producer only)
+//   word 32      head: entries consumed and published (written by the consumer only)
+//   word 48      RING_MAGIC
+//   word 49      capacity
+//   word 64...   entries, u32 [capacity], then a line of padding
 import { allocShared, isPow2, TunError } from './errors.ts';
 
 /**
@@ -26,11 +29,13 @@ export const TUN_RING_SIZE = 1024;
 /** Large enough for any frame pool (handles are u32 indices; free-running int32 indices stay unambiguous). */
 export const PTR_RING_MAX = 1 << 24;
 
-const TAIL = 0;
-const HEAD = 16;
-const MAGIC = 32;
-const CAPACITY = 33;
-const ENTRIES_BYTE = 192;
+/** Word offsets of the two indices in the ring's buffer (tests move them to check the int32 wrap). */
+export const PTR_RING_INDEX = { TAIL: 16, HEAD: 32 } as const;
+const { TAIL, HEAD } = PTR_RING_INDEX;
+const MAGIC = 48;
+const CAPACITY = 49;
+const ENTRIES_BYTE = 256;
+const PAD_BYTES = 64;
 const RING_MAGIC = 0x70726e67; // 'prng'
 
 /** What another worker needs to open the same ring (structured-clone friendly). */
@@ -40,7 +45,7 @@ export interface SharedPtrRing {
 }
 
 export function ptrRingBytes(capacity: number): number {
-  return ENTRIES_BYTE + 4 * capacity;
+  return ENTRIES_BYTE + 4 * capacity + PAD_BYTES;
 }
 
 export class PtrRing {

@@ -33,7 +33,7 @@
 // it sets the flag, it bumps the counter, which either lands before arm() reads it (the entries
 // were published before, so the re-check sees them) or after (the wait does not sleep). Either way
 // the worker does not sleep, and it clears the flag again before it next does.
-import { TunError } from './errors.ts';
+import { allocSharedCells, TunError } from './errors.ts';
 
 export interface SharedSockWait {
   cells: Int32Array;
@@ -78,7 +78,7 @@ export class SockWait {
 
   /** Three fresh cells of its own; other ringers (the guest's kicks) ring cells[wakeIndex]. */
   static create(): SockWait {
-    return new SockWait({ cells: new Int32Array(new SharedArrayBuffer(12)), wakeIndex: 0, queuedIndex: 1, sleepingIndex: 2 });
+    return new SockWait({ cells: allocSharedCells(3, 'sock wait'), wakeIndex: 0, queuedIndex: 1, sleepingIndex: 2 });
   }
 
   share(): SharedSockWait {

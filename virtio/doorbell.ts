@@ -16,6 +16,8 @@
 // Waking is always spurious-safe: a waiter that finds no work arms and waits again.
 
 /** What another worker needs to open the same doorbell. */
+import { sharedCells } from './shared-cells.ts';
+
 export interface SharedDoorbell {
   cells: Int32Array;
   index: number;
@@ -37,9 +39,9 @@ export class Doorbell {
     this.index = shared.index;
   }
 
-  /** A fresh doorbell in its own 4 bytes of shared memory. */
+  /** A fresh doorbell in a cell of its own (shared-cells.ts: no false sharing with other cells). */
   static create(): Doorbell {
-    return new Doorbell({ cells: new Int32Array(new SharedArrayBuffer(4)), index: 0 });
+    return new Doorbell({ cells: sharedCells(1), index: 0 });
   }
 
   share(): SharedDoorbell {

@@ -8,6 +8,7 @@ export * from './desc-chain.ts';
 export * from './driver-queue.ts';
 export * from './device-queue.ts';
 export * from './doorbell.ts';
+export * from './shared-cells.ts';
 export * from './features.ts';
 export * from './status.ts';
 export * from './net-hdr.ts';

@@ -7,6 +7,7 @@
 import { Doorbell, type SharedDoorbell } from './doorbell.ts';
 import { VirtioError } from './errors.ts';
 import type { VirtioPciCap, VirtioPciRegs } from './pci-regs.ts';
+import { sharedCells } from './shared-cells.ts';
 
 const SEQ = 0;
 const DONE = 1;
@@ -25,7 +26,7 @@ export interface SharedMmioTrap {
 }
 
 export function createMmioTrap(device: SharedDoorbell): SharedMmioTrap {
-  return { cells: new Int32Array(new SharedArrayBuffer(CELLS * 4)), device };
+  return { cells: sharedCells(CELLS), device };
 }
 
 /** The driver's end: every access waits for the device's answer (ETIMEDOUT after `timeoutMs`). */

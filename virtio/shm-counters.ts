@@ -1,7 +1,9 @@
 // Counters a worker keeps in shared memory so another thread (the scenario runner) can read them
 // while the run goes on, without a message: one Float64 slot per named counter, written with
 // plain stores by the one owning thread (a 64-bit store is not torn on the hosts Node supports),
-// read whenever the reader likes. Exact at the end of a run, a moment old during it.
+// read whenever the reader likes. Exact at the end of a run, a moment old during it. The slots sit
+// a cache line into their buffer, with a line after them, so they share no line with other cells.
+import { CACHE_LINE } from './shared-cells.ts';
 
 export interface SharedCounters {
   names: readonly string[];
@@ -17,16 +19,16 @@ export class ShmCounters {
   private last = -Infinity;
 
   constructor(shared: SharedCounters) {
-    if (!(shared.buffer instanceof SharedArrayBuffer) || shared.buffer.byteLength < shared.names.length * 8) {
-      throw new TypeError(`shared counters: a buffer of ${shared.names.length * 8} bytes is needed`);
+    if (!(shared.buffer instanceof SharedArrayBuffer) || shared.buffer.byteLength < shmCountersBytes(shared.names.length)) {
+      throw new TypeError(`shared counters: a buffer of ${shmCountersBytes(shared.names.length)} bytes is needed`);
     }
     this.names = shared.names;
-    this.values = new Float64Array(shared.buffer, 0, shared.names.length);
+    this.values = new Float64Array(shared.buffer, CACHE_LINE, shared.names.length);
     this.index = new Map(shared.names.map((n, i) => [n, i]));
   }
 
   static create(names: readonly string[]): ShmCounters {
-    return new ShmCounters({ names: [...names], buffer: new SharedArrayBuffer(Math.max(8, names.length * 8)) });
+    return new ShmCounters({ names: [...names], buffer: new SharedArrayBuffer(shmCountersBytes(names.length)) });
   }
 
   share(): SharedCounters {
@@ -69,4 +71,8 @@ export class ShmCounters {
     for (let i = 0; i < this.names.length; i++) out[this.names[i]!] = this.values[i]!;
     return out;
   }
+}
+
+function shmCountersBytes(n: number): number {
+  return CACHE_LINE + Math.ceil((8 * n) / CACHE_LINE) * CACHE_LINE + CACHE_LINE;
 }

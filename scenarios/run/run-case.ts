@@ -6,7 +6,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dumpMap, openSharedMap, type EngineName, type MapEntry, type SharedMapState } from '../../bpf-vm/index.ts';
 import { FramePool, PtrRing, SockWait } from '../../tun/index.ts';
-import { Doorbell, FrameCapture, GuestMemory, ShmCounters, createMmioTrap } from '../../virtio/index.ts';
+import { Doorbell, FrameCapture, GuestMemory, ShmCounters, createMmioTrap, sharedCells } from '../../virtio/index.ts';
 import { writeCapture } from './capture.ts';
 import { GUEST_STAT_NAMES } from '../../guest/virtio-net/index.ts';
 import { account, type Accounting } from './accounting.ts';
@@ -91,8 +91,7 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
   const trap = createMmioTrap(qemuKick.share());
   const pool = FramePool.create({ remotes: 1 });
   const ring = PtrRing.create();
-  const cells = (n: number): Int32Array => new Int32Array(new SharedArrayBuffer(4 * n));
-  const ctl = { host: cells(2), vhost: cells(2), qemu: cells(1), guest: cells(1) };
+  const ctl = { host: sharedCells(2), vhost: sharedCells(2), qemu: sharedCells(1), guest: sharedCells(1) };
   const { port1, port2 } = new MessageChannel();
   const cap = o.pcap ? FrameCapture.create(o.pcap.count ?? 1000) : undefined;
   const capAt = (p: CapturePoint): { capture?: ReturnType<FrameCapture['share']> } => (cap && o.pcap?.at === p ? { capture: cap.share() } : {});

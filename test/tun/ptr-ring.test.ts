@@ -1,7 +1,7 @@
 // ptr_ring: wrap-around, full and empty, batched publishing, shared descriptors, and 2M handles
 // between two workers.
 import test from 'ava';
-import { PtrRing, ptrRingBytes, SockWait, TunError, TUN_RING_SIZE } from '../../tun/index.ts';
+import { PtrRing, PTR_RING_INDEX, ptrRingBytes, SockWait, TunError, TUN_RING_SIZE } from '../../tun/index.ts';
 import { nextMessage, openStart, spawnTsWorker } from '../workers/spawn.ts';
 
 test('default capacity is 1024 (tun tx_queue_len 1000, rounded up to a power of two)', (t) => {
@@ -64,9 +64,9 @@ test('consumeBatched writes at an offset and never past the end of out', (t) => 
 test('free-running indices survive the int32 wrap', (t) => {
   const ring = PtrRing.create(8);
   // Move both indices just below 2^31 before anyone opens the ring.
-  const words = new Int32Array(ring.buffer, 0, 17);
-  words[0] = 0x7ffffffa;
-  words[16] = 0x7ffffffa;
+  const words = new Int32Array(ring.buffer, 0, PTR_RING_INDEX.HEAD + 1);
+  words[PTR_RING_INDEX.TAIL] = 0x7ffffffa;
+  words[PTR_RING_INDEX.HEAD] = 0x7ffffffa;
   const r = PtrRing.open(ring.share());
   const out = new Uint32Array(8);
   let next = 0, expect = 0;
@@ -78,7 +78,7 @@ test('free-running indices survive the int32 wrap', (t) => {
     t.is(n, 5);
     for (let i = 0; i < n; i++) t.is(out[i], expect++);
   }
-  t.true(Atomics.load(words, 0) < 0, 'the tail wrapped past 2^31');
+  t.true(Atomics.load(words, PTR_RING_INDEX.TAIL) < 0, 'the tail wrapped past 2^31');
 });
 
 test('bad descriptors are refused with EINVAL', (t) => {
