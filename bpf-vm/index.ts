@@ -8,7 +8,7 @@ export { assemble, toAsm, disassemble, disassembleInsn, type DisasmLine, type Di
 export { parseElf, type CollectionSpec, type ProgramSpec, type MapReference, type FuncInfo } from './elf/index.ts';
 export {
   BPF_MAP_TYPE, BPF_UPDATE, BPF_MAP_FLAG, type BpfMap, type MapSpec, type SharedMapState,
-  createMap, openSharedMap, dumpMap, type MapEntry,
+  createMap, openSharedMap, dumpMap, type MapEntry, jhash2,
 } from './maps/index.ts';
 export { mapTypeName } from './maps/names.ts';
 export { BPF_PROG_TYPE, type ProgType, progTypeFromSection, progTypeName } from './prog/types.ts';

@@ -12,13 +12,24 @@
 // Shared layout (one SharedArrayBuffer):
 //   [0, F*S)            frames; handle h at h*S. F = frames + scratch (scratch frames follow the
 //                       allocator's frames and are never allocated, see scratchHandle()).
-//   [F*S, F*S + 8F)     meta: u32 pairs (data offset from the frame's start, data length)
+//   [F*S, F*S + 64F)    per frame, one 64-byte line: its skb head (skbuff.ts), whose last two
+//                       words are the frame's meta: data offset from the frame's start, data
+//                       length. Each frame's meta sits in its own line, as an xdp_frame's sits
+//                       in its own headroom: with eight frames' meta to a line, the host writing
+//                       a new frame's meta stole the line from vhost reading an older one's.
 //   then 4*(1+remotes)  claim cells: [0] the page pool owner, [1+i] recycle ring i's producer
 // plus one recycle ptr_ring per remote (its own SharedArrayBuffer), through which workers other
 // than the owner give frames back.
 import { XDP_PACKET_HEADROOM } from '../bpf-vm/index.ts';
 import { allocShared, TunError } from './errors.ts';
 import { PtrRing, type SharedPtrRing } from './ptr-ring.ts';
+
+/** int32 fields per skb head: one 64-byte cache line (skbuff.ts names them). */
+export const SKB_HEAD_WORDS = 16;
+/** Where a frame's meta pair sits in its skb head (SKB.DATA, SKB.LEN in skbuff.ts). */
+const META_WORD = 14;
+/** meta[META_STRIDE * h] is frame h's data offset, meta[META_STRIDE * h + 1] its length. */
+export const META_STRIDE = SKB_HEAD_WORDS;
 
 /** bpf-vm's XdpBuff reserves this much at the end of a frame (SKB_DATA_ALIGN(sizeof(struct skb_shared_info))). */
 export const SKB_SHARED_INFO_SIZE = 320;
@@ -61,7 +72,7 @@ export interface SharedFramePool {
 
 export function framePoolBytes(frames: number, frameSize: number, scratch: number, remotes: number): number {
   const total = frames + scratch;
-  return total * frameSize + 8 * total + 4 * (1 + remotes);
+  return total * frameSize + 4 * SKB_HEAD_WORDS * total + 4 * (1 + remotes);
 }
 
 export class FramePool {
@@ -75,8 +86,10 @@ export class FramePool {
   readonly u8: Uint8Array;
   /** The same region as int32 words (for word copies: frame h starts at word h * frameSize / 4). */
   readonly i32: Int32Array;
-  /** Per frame: meta[2h] data offset from the frame's start, meta[2h + 1] data length. */
+  /** Per frame: meta[META_STRIDE * h] data offset from the frame's start, meta[META_STRIDE * h + 1] data length. */
   readonly meta: Uint32Array;
+  /** Per frame: its skb head, SKB_HEAD_WORDS int32 fields at h * SKB_HEAD_WORDS (see skbuff.ts). */
+  readonly skb: Int32Array;
   /** Claim cells (Atomics): single-owner roles. */
   readonly claims: Int32Array;
   readonly recycle: readonly SharedPtrRing[];
@@ -92,7 +105,7 @@ export class FramePool {
     const recycle: SharedPtrRing[] = [];
     for (let i = 0; i < remotes; i++) recycle.push(PtrRing.create(nextPow2(Math.max(2, frames))).share());
     const pool = new FramePool({ buffer, frames, frameSize, scratch, recycle });
-    for (let h = 0; h < frames + scratch; h++) pool.meta[2 * h] = FRAME.HEADROOM;
+    for (let h = 0; h < frames + scratch; h++) pool.meta[META_STRIDE * h] = FRAME.HEADROOM;
     return pool;
   }
 
@@ -120,8 +133,9 @@ export class FramePool {
     this.recycle = recycle;
     this.u8 = new Uint8Array(buffer, 0, total * frameSize);
     this.i32 = new Int32Array(buffer, 0, (total * frameSize) >>> 2);
-    this.meta = new Uint32Array(buffer, total * frameSize, 2 * total);
-    this.claims = new Int32Array(buffer, total * frameSize + 8 * total, 1 + recycle.length);
+    this.skb = new Int32Array(buffer, total * frameSize, SKB_HEAD_WORDS * total);
+    this.meta = new Uint32Array(buffer, total * frameSize + 4 * META_WORD, SKB_HEAD_WORDS * total - META_WORD);
+    this.claims = new Int32Array(buffer, total * frameSize + 4 * SKB_HEAD_WORDS * total, 1 + recycle.length);
   }
 
   share(): SharedFramePool {
@@ -139,17 +153,17 @@ export class FramePool {
 
   /** Byte offset of frame h's first data byte in u8. */
   dataOffset(h: number): number {
-    return h * this.frameSize + this.meta[2 * h]!;
+    return h * this.frameSize + this.meta[META_STRIDE * h]!;
   }
 
   length(h: number): number {
-    return this.meta[2 * h + 1]!;
+    return this.meta[META_STRIDE * h + 1]!;
   }
 
   /** Records where frame h's data lies (offset from the frame's start) and how long it is. */
   setData(h: number, headroom: number, len: number): void {
-    this.meta[2 * h] = headroom;
-    this.meta[2 * h + 1] = len;
+    this.meta[META_STRIDE * h] = headroom;
+    this.meta[META_STRIDE * h + 1] = len;
   }
 
   /** Largest data length a frame holds at the default headroom. */

@@ -3,7 +3,7 @@
 export { TunError, type TunErrorCode } from './errors.ts';
 export { PtrRing, PTR_RING_INDEX, TUN_RING_SIZE, PTR_RING_MAX, ptrRingBytes, type SharedPtrRing } from './ptr-ring.ts';
 export {
-  FramePool, FRAME, FRAME_POOL_DEFAULTS, ETH_MAX_FRAME, SKB_SHARED_INFO_SIZE, framePoolBytes,
+  FramePool, FRAME, FRAME_POOL_DEFAULTS, ETH_MAX_FRAME, SKB_SHARED_INFO_SIZE, SKB_HEAD_WORDS, META_STRIDE, framePoolBytes,
   type FramePoolOptions, type SharedFramePool,
 } from './frame-pool.ts';
 export { PagePool, PagePoolRemote, type PagePoolAccounting } from './page-pool.ts';
@@ -14,3 +14,7 @@ export { TunRx, type TunRxOptions, type TunRxStats, type NetifRx } from './tun-r
 export { copyFrameWords } from './word-copy.ts';
 export { openOffloadedProgram, type OffloadedProgramTransfer } from './offloaded-xdp.ts';
 export { tapXdpFromObject, tapXdpOffloaded, type TapXdpObject, type EngineName } from './tap-xdp.ts';
+export {
+  SKB, SKB_KIND, PACKET_TYPE, CHECKSUM, SKB_HASH_FLAG, NET_SKB_PAD, ETH_HLEN, build_skb, skb_push, skb_pull, skbFields,
+} from './skbuff.ts';
+export { FlowDissector, reciprocal_scale } from './flow-dissector.ts';

@@ -3,11 +3,18 @@
 // in process context (the vhost thread), in place in the shared frame. Only XDP_PASS frames go back
 // to vhost for copying into the guest; the rest never cross into the guest (offload-rfc.md,
 // "Host data path").
-import { XDP_ACTION, type XdpProgramRunner } from '../bpf-vm/index.ts';
+//
+// The ring holds xdp_frames (Case 1, tun_xdp_xmit) and skbs (Case 2, tun_net_xmit). An xdp_frame
+// already has XDP_PACKET_HEADROOM in front of its data. An skb from the stack has what its NIC left
+// (NET_SKB_PAD), so the program runs on it the generic way (netif_receive_generic_xdp): the head is
+// expanded to XDP_PACKET_HEADROOM first, which copies the data (pskb_expand_head; here the frame
+// has the room, so the data moves within it).
+import { XDP_ACTION, XDP_PACKET_HEADROOM, type XdpProgramRunner } from '../bpf-vm/index.ts';
 import { TunError } from './errors.ts';
-import { bindXdpToPool, FRAME, type FramePool } from './frame-pool.ts';
+import { bindXdpToPool, FRAME, META_STRIDE, SKB_HEAD_WORDS, SKB_SHARED_INFO_SIZE, type FramePool } from './frame-pool.ts';
 import type { PagePoolRemote } from './page-pool.ts';
 import type { PtrRing } from './ptr-ring.ts';
+import { SKB, SKB_KIND } from './skbuff.ts';
 import type { TunRx } from './tun-rx.ts';
 
 const { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT } = XDP_ACTION;
@@ -39,6 +46,9 @@ export interface TunRecvStats {
   xdp_tx: number;
   xdp_redirect: number;
   xdp_unknown: number;
+  xdp_generic: number;
+  xdp_generic_expand: number;
+  xdp_generic_copied_bytes: number;
   consumed: number;
   batches: number;
   batch_hist: number[];
@@ -66,6 +76,10 @@ export class TunRecv {
   /** XDP_REDIRECT is not supported in the Tx path (as in the RFC): dropped. */
   xdp_redirect = 0;
   xdp_unknown = 0;
+  /** skbs the program ran on the generic way; of those, heads expanded (a copy of the data each), and the bytes copied. */
+  xdp_generic = 0;
+  xdp_generic_expand = 0;
+  xdp_generic_copied_bytes = 0;
   /** Frames taken from tx_ring, and recvmsg calls that took any. */
   consumed = 0;
   batches = 0;
@@ -105,7 +119,7 @@ export class TunRecv {
       this.account(n);
       if (this.capture) this.captureBatch(out, n);
       let bytes = 0;
-      for (let i = 0; i < n; i++) bytes += meta[2 * out[i]! + 1]!;
+      for (let i = 0; i < n; i++) bytes += meta[META_STRIDE * out[i]! + 1]!;
       this.tx_packets += n;
       this.tx_bytes += bytes;
       return n;
@@ -115,11 +129,16 @@ export class TunRecv {
     if (n === 0) return 0;
     this.account(n);
     if (this.capture) this.captureBatch(batch, n);
-    const xdp = prog.xdp, fs = this.pool.frameSize, remote = this.remote;
+    const xdp = prog.xdp, fs = this.pool.frameSize, remote = this.remote, skb = this.pool.skb;
     let passed = 0, bytes = 0, drop = 0;
     for (let i = 0; i < n; i++) {
       const h = batch[i]!;
-      const m = 2 * h, start = h * fs;
+      const m = META_STRIDE * h, start = h * fs;
+      if (skb[h * SKB_HEAD_WORDS + SKB.KIND] === SKB_KIND.SKB && !this.generic_xdp_prepare(h)) {
+        this.other(XDP_ABORTED);
+        remote.free(h);
+        continue;
+      }
       xdp.reset(start, meta[m]!, meta[m + 1]!);
       const act = prog.run();
       if (act === XDP_PASS) {
@@ -159,7 +178,7 @@ export class TunRecv {
     const meta = this.pool.meta, fs = this.pool.frameSize;
     for (let i = 0; i < n; i++) {
       const h = hs[i]!;
-      this.capture!(this.pool.u8, h * fs + meta[2 * h]!, meta[2 * h + 1]!);
+      this.capture!(this.pool.u8, h * fs + meta[META_STRIDE * h]!, meta[META_STRIDE * h + 1]!);
     }
   }
 
@@ -176,8 +195,28 @@ export class TunRecv {
     return {
       tx_packets: this.tx_packets, tx_bytes: this.tx_bytes, tx_dropped: this.tx_dropped, xdp_pass: this.xdp_pass,
       xdp_drop: this.xdp_drop, xdp_aborted: this.xdp_aborted, xdp_tx: this.xdp_tx, xdp_redirect: this.xdp_redirect,
-      xdp_unknown: this.xdp_unknown, consumed: this.consumed, batches: this.batches, batch_hist: Array.from(this.batch_hist),
+      xdp_unknown: this.xdp_unknown, xdp_generic: this.xdp_generic, xdp_generic_expand: this.xdp_generic_expand,
+      xdp_generic_copied_bytes: this.xdp_generic_copied_bytes, consumed: this.consumed, batches: this.batches, batch_hist: Array.from(this.batch_hist),
     };
+  }
+
+  /**
+   * netif_receive_generic_xdp's head check: an skb with less than XDP_PACKET_HEADROOM in front of
+   * its data gets its head expanded (the data copied further in). False when it cannot be (the
+   * kernel's pskb_expand_head failing: the frame is dropped).
+   */
+  private generic_xdp_prepare(h: number): boolean {
+    this.xdp_generic++;
+    const meta = this.pool.meta, m = META_STRIDE * h;
+    const headroom = meta[m]!, len = meta[m + 1]!;
+    if (headroom >= XDP_PACKET_HEADROOM) return true;
+    if (XDP_PACKET_HEADROOM + len + SKB_SHARED_INFO_SIZE > this.pool.frameSize) return false;
+    const start = h * this.pool.frameSize;
+    this.pool.u8.copyWithin(start + XDP_PACKET_HEADROOM, start + headroom, start + headroom + len);
+    meta[m] = XDP_PACKET_HEADROOM;
+    this.xdp_generic_expand++;
+    this.xdp_generic_copied_bytes += len;
+    return true;
   }
 
   private account(n: number): void {

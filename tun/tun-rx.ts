@@ -5,7 +5,7 @@
 // Runs in the vhost worker, synchronously: each packet is finished before the next arrives.
 import { XDP_ACTION, type XdpProgramRunner } from '../bpf-vm/index.ts';
 import { TunError } from './errors.ts';
-import { bindXdpToPool, FRAME, type FramePool } from './frame-pool.ts';
+import { bindXdpToPool, FRAME, META_STRIDE, type FramePool } from './frame-pool.ts';
 import type { PagePoolRemote } from './page-pool.ts';
 
 const { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT } = XDP_ACTION;
@@ -103,7 +103,7 @@ export class TunRx {
   tun_xdp_tx(h: number): number {
     this.from_xdp_tx++;
     const meta = this.pool.meta;
-    const act = this.receive(h * this.pool.frameSize, meta[2 * h]!, meta[2 * h + 1]!);
+    const act = this.receive(h * this.pool.frameSize, meta[META_STRIDE * h]!, meta[META_STRIDE * h + 1]!);
     this.remote.free(h);
     return act;
   }

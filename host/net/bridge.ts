@@ -4,10 +4,14 @@
 // In Case 2 the ports are the NIC and the tap, whose transmit is tun_net_xmit: one packet, one
 // wake-up of vhost.
 //
-// Frames are page-pool frames (skbs). Flooding to k ports sends clones to k - 1 of them (a copy
-// into a new frame: skb_clone shares the data, but a shared frame would need reference counts
-// across workers) and the original to the last.
-import { copyFrameWords, type PagePool } from '../../tun/index.ts';
+// What enters is an skb the NIC passed up (eth_type_trans done: the data starts at the network
+// header, the MAC header is behind it). Forwarding moves it to the egress port (skb->dev), pushes
+// the MAC header back (br_dev_queue_push_xmit), drops it if it is longer than the port's MTU
+// allows (is_skb_forwardable), and hands it to the port's dev_queue_xmit. Flooding to k ports
+// sends clones to k - 1 of them (a copy into a new frame: skb_clone shares the data, but a shared
+// frame would need reference counts across workers) and the original to the last.
+import { copyFrameWords, ETH_HLEN, META_STRIDE, SKB, SKB_HEAD_WORDS, skb_push, type PagePool } from '../../tun/index.ts';
+import { devQueueXmit } from './dev-queue-xmit.ts';
 import { HostNetError } from './errors.ts';
 import { Fdb, FDB_LEARN } from './fdb.ts';
 import type { NetDevice } from './netdev.ts';
@@ -25,13 +29,20 @@ export interface BridgeStats {
   drop_invalid_src: number;
   drop_no_buffer: number;
   drop_no_port: number;
+  drop_too_big: number;
   fdb_entries: number;
 }
 
 interface BridgePort {
   name: string;
+  ifindex: number;
+  /** Longest skb the port forwards: its MTU plus the Ethernet header. */
+  maxLen: number;
   xmit: (h: number) => void;
 }
+
+/** ETH_DATA_LEN: a port's MTU when its device does not say. */
+export const ETH_DATA_LEN = 1500;
 
 /** Largest FDB (the kernel's br->fdb_max_learned is unlimited by default, memory is not). */
 export const BR_FDB_MAX = 4096;
@@ -60,6 +71,8 @@ export class Bridge {
   drop_invalid_src = 0;
   drop_no_buffer = 0;
   drop_no_port = 0;
+  /** Longer than the egress port's MTU (is_skb_forwardable). */
+  drop_too_big = 0;
 
   constructor(pool: PagePool, fdbLimit = BR_FDB_MAX) {
     this.pool = pool;
@@ -68,9 +81,9 @@ export class Bridge {
 
   /** Enslaves a device; returns its port number. Its transmit takes ownership of the frames it gets. */
   addPort(dev: NetDevice): number {
-    const xmit = dev.ndo_start_xmit;
-    if (xmit === undefined) throw new HostNetError('EINVAL', `bridge: ${dev.name} cannot transmit skbs`);
-    this.ports.push({ name: dev.name, xmit: xmit.bind(dev) });
+    if (dev.ndo_start_xmit === undefined) throw new HostNetError('EINVAL', `bridge: ${dev.name} cannot transmit skbs`);
+    const xmit = devQueueXmit(dev, this.pool.pool);
+    this.ports.push({ name: dev.name, ifindex: dev.ifindex ?? 0, maxLen: (dev.mtu ?? ETH_DATA_LEN) + ETH_HLEN, xmit });
     return this.ports.length - 1;
   }
 
@@ -80,11 +93,11 @@ export class Bridge {
     return (h) => this.br_handle_frame(port, h);
   }
 
-  /** A frame entering on `port`: learn, then forward, flood or filter. Takes ownership of the frame. */
+  /** An skb entering on `port`: learn, then forward, flood or filter. Takes ownership of it. */
   br_handle_frame(port: number, h: number): void {
     this.rx_packets++;
     const fp = this.pool.pool;
-    const u8 = fp.u8, off = fp.dataOffset(h);
+    const u8 = fp.u8, off = h * fp.frameSize + fp.skb[h * SKB_HEAD_WORDS + SKB.MAC_HEADER]!;
     // MACs as two halves (16 + 32 bits): numbers that stay small integers.
     const srcHi = (u8[off + 6]! << 8) | u8[off + 7]!;
     const srcLo = (u8[off + 8]! << 24) | (u8[off + 9]! << 16) | (u8[off + 10]! << 8) | u8[off + 11]!;
@@ -107,10 +120,23 @@ export class Bridge {
         return;
       }
       this.forwarded++;
-      this.ports[to]!.xmit(h);
+      this.br_forward(this.ports[to]!, h);
       return;
     }
     this.flood(port, h);
+  }
+
+  /** __br_forward .. br_dev_queue_push_xmit: to the egress port, MAC header back in front, MTU checked. */
+  private br_forward(to: BridgePort, h: number): void {
+    const fp = this.pool.pool;
+    fp.skb[h * SKB_HEAD_WORDS + SKB.DEV] = to.ifindex;
+    skb_push(fp.meta, h, ETH_HLEN);
+    if (fp.meta[META_STRIDE * h + 1]! > to.maxLen) {
+      this.drop(h);
+      this.drop_too_big++;
+      return;
+    }
+    to.xmit(h);
   }
 
   /** The port a MAC ("aa:bb:...") was learned on, or undefined. */
@@ -130,7 +156,7 @@ export class Bridge {
       rx_packets: this.rx_packets, forwarded: this.forwarded, flooded: this.flooded, flood_copies: this.flood_copies,
       learned: this.learned, moved: this.moved, learn_refused: this.learn_refused, filtered: this.filtered, dropped: this.dropped,
       drop_invalid_src: this.drop_invalid_src, drop_no_buffer: this.drop_no_buffer, drop_no_port: this.drop_no_port,
-      fdb_entries: this.fdb.size,
+      drop_too_big: this.drop_too_big, fdb_entries: this.fdb.size,
     };
   }
 
@@ -155,21 +181,23 @@ export class Bridge {
         continue;
       }
       this.flood_copies++;
-      ports[p]!.xmit(c);
+      this.br_forward(ports[p]!, c);
     }
-    ports[last]!.xmit(h);
+    this.br_forward(ports[last]!, h);
   }
 
-  /** A copy of frame h in a new frame, at the same data offset; -1 when the pool is empty. */
+  /** A copy of skb h (head and frame from its MAC header on) in a new frame at the same offsets; -1 when the pool is empty. */
   private clone(h: number): number {
     const pool = this.pool, fp = pool.pool;
     const c = pool.alloc();
     if (c < 0) return -1;
-    const headroom = fp.meta[2 * h]!, len = fp.meta[2 * h + 1]!;
-    const from = fp.frameStart(h) + headroom, to = fp.frameStart(c) + headroom;
-    if ((headroom & 3) === 0) copyFrameWords(fp.i32, to >>> 2, fp.i32, from >>> 2, len);
-    else fp.u8.copyWithin(to, from, from + len);
+    const headroom = fp.meta[META_STRIDE * h]!, len = fp.meta[META_STRIDE * h + 1]!;
+    const mac = fp.skb[h * SKB_HEAD_WORDS + SKB.MAC_HEADER]!, n = headroom + len - mac;
+    const from = fp.frameStart(h) + mac, to = fp.frameStart(c) + mac;
+    if ((mac & 3) === 0) copyFrameWords(fp.i32, to >>> 2, fp.i32, from >>> 2, n);
+    else fp.u8.copyWithin(to, from, from + n);
     fp.setData(c, headroom, len);
+    fp.skb.copyWithin(c * SKB_HEAD_WORDS, h * SKB_HEAD_WORDS, (h + 1) * SKB_HEAD_WORDS);
     return c;
   }
 

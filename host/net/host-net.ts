@@ -74,7 +74,7 @@ export class HostNet {
     const nicIfindex = opts.nicIfindex ?? HOST_NET_DEFAULTS.nicIfindex;
     this.pktgen = new Pktgen(opts.pktgen);
     this.nic = new Nic({ name: HOST_NET_DEFAULTS.nicName, ifindex: nicIfindex, pool: this.pool, wire: this.pktgen, devices: this.devices, budget: opts.budget });
-    const tapDev = tapDevice(HOST_NET_DEFAULTS.tapName, this.tap);
+    const tapDev = tapDevice(HOST_NET_DEFAULTS.tapName, this.tap, this.tapIfindex);
     this.devices.register(nicIfindex, this.nic);
     this.devices.register(this.tapIfindex, tapDev);
     if (opts.case === 'bridge') {

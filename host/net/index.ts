@@ -11,6 +11,8 @@ export {
   type PktgenOptions, type PktgenFlowField, type PktgenStats,
 } from './pktgen.ts';
 export { NetDevices, tapDevice, type NetDevice } from './netdev.ts';
+export { eth_type_trans, macHalves, type MacHalves } from './eth.ts';
+export { devQueueXmit } from './dev-queue-xmit.ts';
 export { XdpBulkQueue, DEV_MAP_BULK_SIZE } from './xdp-bulk-queue.ts';
 export { Nic, NAPI_POLL_WEIGHT, type NicOptions, type NicStats, type NetifReceive } from './nic.ts';
 export { Bridge, BR_FDB_MAX, type BridgeStats } from './bridge.ts';

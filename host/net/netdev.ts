@@ -6,16 +6,23 @@ import { HostNetError } from './errors.ts';
 /** The two ways frames leave through a device. Both take ownership of the frames. */
 export interface NetDevice {
   readonly name: string;
+  /** dev->ifindex and dev->mtu (ETH_DATA_LEN when absent): what the bridge forwards to and checks against. */
+  readonly ifindex?: number;
+  readonly mtu?: number;
+  /** ndo_select_queue: the transmit queue for an skb (queue 0 when absent). */
+  ndo_select_queue?(h: number): number;
   /** ndo_xdp_xmit: a bulk of redirected frames; returns how many were queued (the device frees the rest). */
   ndo_xdp_xmit?(frames: Uint32Array, n: number): number;
   /** ndo_start_xmit: one skb. */
   ndo_start_xmit?(h: number): void;
 }
 
-/** The tap as a device: redirected bulks go to tun_xdp_xmit, skbs to tun_net_xmit. */
-export function tapDevice(name: string, tap: TunXmit): NetDevice {
+/** The tap as a device: redirected bulks go to tun_xdp_xmit, skbs to tun_net_xmit after tun_select_queue. */
+export function tapDevice(name: string, tap: TunXmit, ifindex?: number): NetDevice {
   return {
     name,
+    ifindex,
+    ndo_select_queue: (h) => tap.tun_select_queue(h),
     ndo_xdp_xmit: (frames, n) => tap.tun_xdp_xmit(frames, n),
     ndo_start_xmit: (h) => { tap.tun_net_xmit(h); },
   };

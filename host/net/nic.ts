@@ -4,11 +4,16 @@
 // the poll, xdp_do_flush), PASS up the stack as an skb (to the bridge in Case 2), DROP/ABORTED
 // freed, TX counted and freed (this NIC has no wire back). No buffer means the frame is lost on the
 // wire (rx_missed_errors).
+//
+// Like the kernel's drivers, the NIC leaves XDP_PACKET_HEADROOM in front of each frame only while
+// an XDP program is attached; without one it leaves NET_SKB_PAD, what an skb needs. Every frame
+// going up the stack becomes an skb (build_skb, eth_type_trans) on its way to netif_receive_skb.
 import { XDP_ACTION, type XdpProgramRunner } from '../../bpf-vm/index.ts';
-import { FRAME, type PagePool } from '../../tun/index.ts';
+import { build_skb, ETH_HLEN, FRAME, META_STRIDE, NET_SKB_PAD, SKB, SKB_HEAD_WORDS, type PagePool } from '../../tun/index.ts';
+import { eth_type_trans, macHalves, type MacHalves } from './eth.ts';
 import { HostNetError } from './errors.ts';
 import type { NetDevice, NetDevices } from './netdev.ts';
-import type { Pktgen } from './pktgen.ts';
+import { parseMac, type Pktgen } from './pktgen.ts';
 import { XdpBulkQueue } from './xdp-bulk-queue.ts';
 
 const { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT } = XDP_ACTION;
@@ -27,7 +32,12 @@ export interface NicOptions {
   devices: NetDevices;
   program?: XdpProgramRunner;
   budget?: number;
+  /** The NIC's own address ("aa:bb:cc:dd:ee:ff"): frames for other addresses are PACKET_OTHERHOST. */
+  mac?: string;
 }
+
+/** The NIC's address unless told otherwise (locally administered). */
+export const NIC_DEFAULT_MAC = '02:00:00:00:01:01';
 
 export interface NicStats {
   rx_packets: number;
@@ -48,7 +58,7 @@ export interface NicStats {
   bulk_flushes: number;
 }
 
-/** Where XDP_PASS frames go: netif_receive_skb, which takes ownership of the frame. */
+/** Where XDP_PASS frames go as skbs: netif_receive_skb, which takes ownership of the skb. */
 export type NetifReceive = (h: number) => void;
 
 export class Nic implements NetDevice {
@@ -58,6 +68,8 @@ export class Nic implements NetDevice {
   readonly wire: Pktgen;
   readonly devices: NetDevices;
   readonly budget: number;
+  readonly mtu = 1500;
+  readonly mac: MacHalves;
   /** The upper device (a bridge port's input), or undefined: the frame is delivered locally and freed. */
   stack: NetifReceive | undefined = undefined;
   private prog: XdpProgramRunner | undefined = undefined;
@@ -97,6 +109,7 @@ export class Nic implements NetDevice {
     this.devices = opts.devices;
     this.budget = opts.budget ?? NAPI_POLL_WEIGHT;
     if (!Number.isInteger(this.budget) || this.budget < 1) throw new HostNetError('EINVAL', `napi budget ${this.budget}`);
+    this.mac = macHalves(parseMac(opts.mac ?? NIC_DEFAULT_MAC));
     if (opts.program) this.attach(opts.program);
   }
 
@@ -124,6 +137,7 @@ export class Nic implements NetDevice {
     const u8 = fp.u8, i32 = fp.i32, meta = fp.meta, fs = fp.frameSize, maxData = fp.maxData;
     const prog = this.prog;
     const xdp = prog?.xdp;
+    const headroom = prog === undefined ? NET_SKB_PAD : FRAME.HEADROOM;
     let got = 0, bytes = 0;
     for (let i = 0; i < n; i++) {
       const h = pool.alloc();
@@ -133,8 +147,8 @@ export class Nic implements NetDevice {
         continue;
       }
       const start = h * fs;
-      const len = wire.fill(u8, i32, start + FRAME.HEADROOM);
-      this.capture?.(u8, start + FRAME.HEADROOM, len);
+      const len = wire.fill(u8, i32, start + headroom);
+      this.capture?.(u8, start + headroom, len);
       if (len > maxData) {
         // A replayed frame longer than a buffer holds: dropped like a frame over the MTU.
         this.rx_length_errors++;
@@ -144,23 +158,21 @@ export class Nic implements NetDevice {
       got++;
       bytes += len;
       if (prog === undefined || xdp === undefined) {
-        meta[2 * h] = FRAME.HEADROOM;
-        meta[2 * h + 1] = len;
-        this.pass(h);
+        this.pass(h, headroom, len);
         continue;
       }
       xdp.reset(start, FRAME.HEADROOM, len);
       const act = prog.run();
       // The program may have moved the head or the tail: the frame's meta follows.
-      meta[2 * h] = xdp.data - start;
-      meta[2 * h + 1] = xdp.dataEnd - xdp.data;
+      meta[META_STRIDE * h] = xdp.data - start;
+      meta[META_STRIDE * h + 1] = xdp.dataEnd - xdp.data;
       if (act === XDP_REDIRECT) this.redirect(h, prog);
       else if (act === XDP_DROP) {
         this.xdp_drop++;
         pool.free(h);
       } else if (act === XDP_PASS) {
         this.xdp_pass++;
-        this.pass(h);
+        this.pass(h, meta[META_STRIDE * h]!, meta[META_STRIDE * h + 1]!);
       } else if (act === XDP_TX) {
         this.xdp_tx++;
         pool.free(h);
@@ -190,7 +202,7 @@ export class Nic implements NetDevice {
   /** ndo_start_xmit: the stack sends a frame out of this NIC. The wire has no listener: counted and freed. */
   ndo_start_xmit(h: number): void {
     this.tx_packets++;
-    this.tx_bytes += this.pool.pool.meta[2 * h + 1]!;
+    this.tx_bytes += this.pool.pool.meta[META_STRIDE * h + 1]!;
     this.pool.free(h);
   }
 
@@ -212,7 +224,18 @@ export class Nic implements NetDevice {
     };
   }
 
-  private pass(h: number): void {
+  /** The frame goes up as an skb: built around the data, its MAC header taken off. */
+  private pass(h: number, headroom: number, len: number): void {
+    const pool = this.pool, fp = pool.pool;
+    if (len < ETH_HLEN) {
+      // Shorter than its own Ethernet header (only a replayed capture or a program's tail can be).
+      this.rx_length_errors++;
+      pool.free(h);
+      return;
+    }
+    build_skb(fp, h, headroom, len);
+    eth_type_trans(fp, h, this.ifindex, this.mac);
+    fp.skb[h * SKB_HEAD_WORDS + SKB.SKB_IIF] = this.ifindex;
     const stack = this.stack;
     if (stack !== undefined) {
       stack(h);

@@ -25,12 +25,19 @@ export const EXPLAIN_LABEL: Readonly<Record<ExplainKey, ExplainLabel>> = {
   ring_full_drops_per_sec: { short: 'ring-full/s', long: 'packets dropped on a full ring, per second', kind: 'rate' },
 };
 
+/** Labels of the extra keys the runner adds (explain.ts), where the generated ones would not say enough. */
+const EXTRA_LABEL: Readonly<Record<string, ExplainLabel>> = {
+  pkts_per_tap_wakeup: { short: 'pkts/queued work', long: 'packets per vhost work the tap queued (vhost_poll_queue)', kind: 'avg' },
+};
+
 function isStandard(key: string): key is ExplainKey {
   return Object.hasOwn(EXPLAIN_LABEL, key);
 }
 
 export function explainLabel(key: string): ExplainLabel {
   if (isStandard(key)) return EXPLAIN_LABEL[key];
+  const extra = EXTRA_LABEL[key];
+  if (extra !== undefined) return extra;
   const words = key.replace(/_per_sec$/, '/s').replaceAll('_', ' ');
   return { short: words, long: words, kind: key.endsWith('_per_sec') ? 'rate' : 'avg' };
 }

@@ -89,12 +89,14 @@ function explainTable(cells: readonly Cell[], opts: TextTableOptions): string {
 /**
  * The RFC's explanation ("Why Case 2 is slow"), with our numbers in it. The interpretation is
  * printed only when the counters actually show it (Case 1 batched, Case 2 about one packet per
- * wake-up), so e.g. a busy-polling run is not told a story its counters contradict.
+ * wake-up), so e.g. a busy-polling run is not told a story its counters contradict. A wake-up in
+ * the kernel's sense is vhost's work being queued (pkts_per_tap_wakeup); whether the thread was
+ * asleep at the time is the tap notifies/s column.
  */
 function whyLines(cells: readonly Cell[]): string[] {
   const per = (c: 1 | 2): { prog: string; v: number }[] =>
     tableRows(cells).flatMap((r) =>
-      r.case === c && r.offload !== undefined ? [{ prog: r.prog, v: r.offload.explain.pkts_per_vhost_wakeup }] : [],
+      r.case === c && r.offload !== undefined ? [{ prog: r.prog, v: r.offload.explain.pkts_per_tap_wakeup ?? r.offload.explain.pkts_per_vhost_wakeup }] : [],
     );
   const one = per(1);
   const two = per(2);

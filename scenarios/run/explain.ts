@@ -23,10 +23,15 @@ export function explain(w: Record<string, number>, seconds: number, programPacke
     pkts_per_vhost_wakeup: ratio(g('tap_consumed'), wakeups),
     tap_batch_avg: ratio(g('tap_consumed'), g('tap_batches')),
     xdp_xmit_batch_avg: ratio(g('tapx_xdp_xmit_frames'), g('tapx_xdp_xmit_calls')),
-    copies_per_packet: ratio(g('vhost_rx_packets') + g('vhost_tx_packets'), programPackets),
+    // vhost's copies into and out of the guest, and the tap's generic-XDP head expansions (Case 2 offload).
+    copies_per_packet: ratio(g('vhost_rx_packets') + g('vhost_tx_packets') + g('tap_xdp_generic_expand'), programPackets),
     guest_interrupts_per_sec: ratio(g('vhost_guest_interrupts'), seconds),
     ring_full_drops_per_sec: ratio(g('tapx_drop_full_ring'), seconds),
     tap_wake_attempts_per_sec: ratio(g('tapx_wakeups') + g('tapx_wakeups_coalesced'), seconds),
+    // The kernel's sense of a vhost wake-up: the tap queued vhost's work (vhost_poll_queue found it
+    // not queued, test_and_set_bit). One per packet is the RFC's Case 2: the producer pays a
+    // wake-up for every packet because vhost keeps up with it.
+    pkts_per_tap_wakeup: ratio(g('tapx_tx_packets'), g('tapx_wakeups')),
     // The wake-ups that found vhost asleep: each a real futex wake, the cost the RFC's Case 2 pays per packet.
     tap_notifies_per_sec: ratio(g('tapx_wakeups_notified'), seconds),
     generated_mpps: ratio(g('pktgen_generated'), seconds) / 1e6,

@@ -2,12 +2,20 @@
 // destinations (with clones), filtering, invalid sources; and Case 2, where the NIC's frames go
 // through the bridge into the tap one tun_net_xmit (and one wake attempt) at a time.
 import test from 'ava';
-import { Bridge, HostNet, type NetDevice } from '../../host/net/index.ts';
-import { FramePool, PagePool, MAX_TAP_BATCH } from '../../tun/index.ts';
+import { Bridge, eth_type_trans, HostNet, macHalves, type NetDevice } from '../../host/net/index.ts';
+import { parseMac } from '../../host/net/pktgen.ts';
+import { build_skb, FRAME, FramePool, META_STRIDE, NET_SKB_PAD, PACKET_TYPE, PagePool, MAX_TAP_BATCH, SKB_KIND, skbFields } from '../../tun/index.ts';
 import { udp4Frame, udp64, BROADCAST_MAC } from '../support/packets.ts';
 import { tapFixture } from '../tun/tap-fixture.ts';
 
 const A = '02:00:00:00:00:0a', B = '02:00:00:00:00:0b', C = '02:00:00:00:00:0c';
+
+/** Frame h holds `bytes` as the NIC passes them up: an skb with its MAC header pulled. */
+function asSkb(fp: FramePool, h: number, bytes: Uint8Array): void {
+  fp.write(h, bytes);
+  build_skb(fp, h, FRAME.HEADROOM, bytes.length);
+  eth_type_trans(fp, h, 1, macHalves(parseMac('02:00:00:00:00:01')));
+}
 
 function lab(ports = 3): { pool: PagePool; fp: FramePool; br: Bridge; got: number[][]; frame: (src: string, dst: string) => number } {
   const fp = FramePool.create({ frames: 64 });
@@ -21,7 +29,7 @@ function lab(ports = 3): { pool: PagePool; fp: FramePool; br: Bridge; got: numbe
   }
   const frame = (src: string, dst: string): number => {
     const h = pool.alloc();
-    fp.write(h, udp4Frame({ eth: { src, dst }, payload: new Uint8Array(18) }));
+    asSkb(fp, h, udp4Frame({ eth: { src, dst }, payload: new Uint8Array(18) }));
     return h;
   };
   return { pool, fp, br, got, frame };
@@ -83,7 +91,7 @@ test('the FDB learns up to its limit, then refuses (and frames to the unknown so
   for (let p = 0; p < 3; p++) br.addPort({ name: `p${p}`, ndo_start_xmit: (h) => { got[p]!.push(h); pool.free(h); } });
   const send = (port: number, src: string, dst: string): void => {
     const h = pool.alloc();
-    fp.write(h, udp4Frame({ eth: { src, dst } }));
+    asSkb(fp, h, udp4Frame({ eth: { src, dst } }));
     br.br_handle_frame(port, h);
   };
   send(0, A, C);
@@ -103,7 +111,7 @@ test('the FDB learns up to its limit, then refuses (and frames to the unknown so
   for (let i = 0; i < 1000; i++) {
     const mac = `02:${(i >> 8).toString(16)}:00:00:${(i & 255).toString(16)}:01`;
     const h = pool.alloc();
-    fp.write(h, udp4Frame({ eth: { src: mac, dst: BROADCAST_MAC } }));
+    asSkb(fp, h, udp4Frame({ eth: { src: mac, dst: BROADCAST_MAC } }));
     big.br_handle_frame(i & 1, h);
   }
   t.is(big.fdb.size, 1000);
@@ -125,6 +133,18 @@ test('Case 2: NIC PASS -> bridge -> tun_net_xmit, one packet and one wake attemp
   const out = new Uint32Array(MAX_TAP_BATCH);
   t.is(f.recv.tun_recvmsg(out), 64);
   t.deepEqual(f.recv.pool.read(out[5]!), udp64({ seq: 5 }));
+  // What reached the tap is an skb: built by the NIC (no XDP program there: NET_SKB_PAD of
+  // headroom), classified by eth_type_trans, moved to the tap by the bridge, its queue picked.
+  const skb = skbFields(f.recv.pool, out[5]!);
+  t.is(skb.KIND, SKB_KIND.SKB);
+  t.is(f.recv.pool.meta[META_STRIDE * out[5]!], NET_SKB_PAD);
+  t.is(skb.MAC_HEADER, NET_SKB_PAD);
+  t.is(skb.NETWORK_HEADER, NET_SKB_PAD + 14);
+  t.is(skb.PROTOCOL, 0x0800);
+  t.is(skb.PKT_TYPE, PACKET_TYPE.PACKET_OTHERHOST, 'for the guest\'s MAC, not the NIC\'s');
+  t.is(skb.SKB_IIF, host.nic.ifindex);
+  t.is(skb.DEV, host.tapIfindex);
+  t.is(skb.QUEUE_MAPPING, 0);
   // Once vhost clears the flag per round, each packet wakes it again (the RFC's Case 2 cost).
   for (let i = 0; i < 3; i++) {
     f.wait.clearQueued();

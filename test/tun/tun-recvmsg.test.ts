@@ -3,7 +3,7 @@
 // head and tail the program left), REDIRECT and unknown actions are dropped and counted.
 import test from 'ava';
 import { ENGINES, loadObjectFile, XdpProgramRunner, type EngineName } from '../../bpf-vm/index.ts';
-import { MAX_TAP_BATCH, TunError } from '../../tun/index.ts';
+import { build_skb, MAX_TAP_BATCH, META_STRIDE, NET_SKB_PAD, SKB_KIND, skbFields, TunError } from '../../tun/index.ts';
 import { icmp4EchoFrame, tcp6Frame, udp4Frame, udp64 } from '../support/packets.ts';
 import { asmXdp, u32Key, u64At, XDP_DIR } from '../support/vm.ts';
 import { frameOf, tapFixture, type TapFixture } from './tap-fixture.ts';
@@ -23,6 +23,17 @@ function send(f: TapFixture, frames: Uint8Array[]): number[] {
     f.xmit.tun_xdp_xmit(bulk, n);
   }
   return hs;
+}
+
+/** Queues `frames` as skbs through tun_net_xmit, each built as a NIC without XDP builds it (NET_SKB_PAD of headroom). */
+function sendSkbs(f: TapFixture, frames: Uint8Array[]): number[] {
+  return frames.map((b) => {
+    const h = f.pool.alloc();
+    f.fp.u8.set(b, h * f.fp.frameSize + NET_SKB_PAD);
+    build_skb(f.fp, h, NET_SKB_PAD, b.length);
+    f.xmit.tun_net_xmit(h);
+    return h;
+  });
 }
 
 test('without a program every frame is PASS, in order, at most 64 per call', (t) => {
@@ -141,6 +152,36 @@ for (const engine of ENGINES) {
     f.recv.attachOffloaded(undefined);
     send(f, [udp64()]);
     t.is(f.recv.tun_recvmsg(out), 1, 'detached: PASS again');
+  });
+
+  test(`${engine}: skbs run the generic way: the head is expanded to XDP_PACKET_HEADROOM (one copy) before the program, frames are not`, (t) => {
+    const f = tapFixture();
+    // bpf_xdp_adjust_head(ctx, -200): only possible with more headroom than NET_SKB_PAD; then pass.
+    f.recv.attachOffloaded(new XdpProgramRunner(asmXdp('mov %r2, -200\ncall 44\nmov %r0, 2\nexit'), { engine }));
+    const frame = udp64();
+    const [s] = sendSkbs(f, [frame]);
+    t.is(skbFields(f.fp, s!).KIND, SKB_KIND.SKB);
+    const out = new Uint32Array(MAX_TAP_BATCH);
+    t.is(f.recv.tun_recvmsg(out), 1);
+    t.is(f.recv.xdp_generic, 1);
+    t.is(f.recv.xdp_generic_expand, 1);
+    t.is(f.recv.xdp_generic_copied_bytes, 60);
+    t.is(f.fp.meta[META_STRIDE * s!], 256 - 200, 'the program moved the head 200 bytes into the expanded headroom');
+    t.deepEqual(f.fp.read(s!).subarray(200), frame, 'the data survived the move');
+    // An xdp_frame already has the headroom: no expansion; tun_xdp_xmit marks it as a frame.
+    const [x] = send(f, [frame]);
+    t.is(skbFields(f.fp, x!).KIND, SKB_KIND.XDP_FRAME);
+    t.is(f.recv.tun_recvmsg(out), 1);
+    t.is(f.recv.xdp_generic, 1);
+    t.is(f.recv.xdp_generic_expand, 1);
+    // xdp1 drops skbs as it drops frames, and counts them alike.
+    const { coll, prog } = runner('xdp1', engine);
+    f.recv.attachOffloaded(prog);
+    sendSkbs(f, Array.from({ length: 10 }, () => udp64()));
+    t.is(f.recv.tun_recvmsg(out), 0);
+    t.is(f.recv.xdp_drop, 10);
+    t.is(f.recv.xdp_generic_expand, 11);
+    t.is(u64At(coll.maps.get('rxcnt'), 17), 10n);
   });
 
   test(`${engine}: guest packets through the Rx path: copied to the scratch frame, rx_drop drops them`, (t) => {
