@@ -35,6 +35,7 @@ export const CACHE_LINE = 64;
  * virtio/shared-cells.ts, the same rule for the cells tun/ cannot import from there).
  */
 export function allocSharedCells(n: number, what: string): Int32Array {
+  if (!Number.isInteger(n) || n < 1 || n > 1 << 16) throw new TunError('EINVAL', `${what}: ${String(n)} cells (1..65536)`);
   const body = Math.ceil((4 * n) / CACHE_LINE) * CACHE_LINE;
   return new Int32Array(allocShared(CACHE_LINE + body + CACHE_LINE, what), CACHE_LINE, n);
 }

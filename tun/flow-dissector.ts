@@ -10,8 +10,9 @@ const ETH_P_IP = 0x0800;
 const ETH_P_IPV6 = 0x86dd;
 const ETH_P_8021Q = 0x8100;
 const ETH_P_8021AD = 0x88a8;
-/** IP protocols whose first four L4 bytes are the source and destination ports. */
-const PORTS_AT_L4: ReadonlySet<number> = new Set([6, 17, 33, 132, 136]);
+/** By IP protocol: 1 where the first four L4 bytes are the ports (TCP, UDP, DCCP, SCTP, UDP-Lite). A table, not a Set: it is read per packet. */
+const PORTS_AT_L4 = new Uint8Array(256);
+for (const p of [6, 17, 33, 132, 136]) PORTS_AT_L4[p] = 1;
 const IP_MF_OFFSET = 0x3fff;
 
 export class FlowDissector {
@@ -53,7 +54,7 @@ export class FlowDissector {
       l4 = l3 + 40;
     }
     let ports = 0;
-    if (l4 >= 0 && PORTS_AT_L4.has(ipProto) && l4 + 4 <= end) {
+    if (l4 >= 0 && PORTS_AT_L4[ipProto] === 1 && l4 + 4 <= end) {
       const sp = (u8[l4]! << 8) | u8[l4 + 1]!, dp = (u8[l4 + 2]! << 8) | u8[l4 + 3]!;
       ports = sp <= dp ? (sp << 16) | dp : (dp << 16) | sp;
     }

@@ -11,7 +11,7 @@
 // has the room, so the data moves within it).
 import { XDP_ACTION, XDP_PACKET_HEADROOM, type XdpProgramRunner } from '../bpf-vm/index.ts';
 import { TunError } from './errors.ts';
-import { bindXdpToPool, FRAME, META_STRIDE, SKB_HEAD_WORDS, SKB_SHARED_INFO_SIZE, type FramePool } from './frame-pool.ts';
+import { bindXdpToPool, META_STRIDE, SKB_HEAD_WORDS, SKB_SHARED_INFO_SIZE, type FramePool } from './frame-pool.ts';
 import type { PagePoolRemote } from './page-pool.ts';
 import type { PtrRing } from './ptr-ring.ts';
 import { SKB, SKB_KIND } from './skbuff.ts';

@@ -82,8 +82,10 @@ export class Bridge {
   /** Enslaves a device; returns its port number. Its transmit takes ownership of the frames it gets. */
   addPort(dev: NetDevice): number {
     if (dev.ndo_start_xmit === undefined) throw new HostNetError('EINVAL', `bridge: ${dev.name} cannot transmit skbs`);
+    const mtu = dev.mtu ?? ETH_DATA_LEN;
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new HostNetError('EINVAL', `bridge: ${dev.name} has MTU ${String(mtu)} (68..65535)`);
     const xmit = devQueueXmit(dev, this.pool.pool);
-    this.ports.push({ name: dev.name, ifindex: dev.ifindex ?? 0, maxLen: (dev.mtu ?? ETH_DATA_LEN) + ETH_HLEN, xmit });
+    this.ports.push({ name: dev.name, ifindex: dev.ifindex ?? 0, maxLen: mtu + ETH_HLEN, xmit });
     return this.ports.length - 1;
   }
 

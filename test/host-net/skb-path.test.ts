@@ -55,4 +55,6 @@ test('the bridge pushes the MAC header back and drops an skb longer than the egr
   t.is(br.drop_too_big, 1);
   t.is(br.dropped, 1);
   t.is(pool.accounting().inFlight, 1, 'the dropped skb went back to the pool');
+  const bad = t.throws(() => br.addPort({ name: 'odd', mtu: 10, ndo_start_xmit: (h) => pool.free(h) }));
+  t.is((bad as { code?: string }).code, 'EINVAL');
 });
