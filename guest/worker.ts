@@ -5,7 +5,7 @@
 // sees the error.
 import { parentPort, workerData } from 'node:worker_threads';
 import { type SharedMapState, XdpProgramRunner } from '../bpf-vm/index.ts';
-import { Doorbell, FrameCapture, GuestMemory, MmioTrapClient, PageAllocator, ShmCounters, VIRTIO_NET_F_VXO } from '../virtio/index.ts';
+import { Doorbell, FrameCapture, GuestMemory, MmioTrapClient, PageAllocator, ShmCounters, threadSelfId, VIRTIO_NET_F_VXO } from '../virtio/index.ts';
 import { GuestBpf, VirtnetBpf, XDP_FLAGS } from './bpf/index.ts';
 import {
   ctrlWaitOnDoorbell, GuestLoop, VIRTNET_QUEUE, virtnet_probe,
@@ -54,6 +54,7 @@ if (data.xdp !== undefined) {
 
 post({
   type: 'ready',
+  tid: threadSelfId(),
   mac: [...driver.mac],
   features: { lo: driver.features.lo, hi: driver.features.hi },
   rxQueueSize: driver.rq.vq.ring.size,

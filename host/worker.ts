@@ -2,7 +2,7 @@
 // side, on one thread as on one host CPU. Thin: HostNet and HostLoop do the work.
 import { parentPort, workerData } from 'node:worker_threads';
 import { FramePool, PagePool, PtrRing, SockWait, TunXmit, type EngineName, type SharedFramePool, type SharedPtrRing, type SharedSockWait } from '../tun/index.ts';
-import { FrameCapture, ShmCounters, type SharedFrameCapture } from '../virtio/index.ts';
+import { FrameCapture, ShmCounters, threadSelfId, type SharedFrameCapture } from '../virtio/index.ts';
 import { HostLoop } from './host-loop.ts';
 import { HostNet, readPcapFile, type HostNetCase, type PktgenOptions } from './net/index.ts';
 
@@ -37,7 +37,7 @@ if (d.capture) net.nic.capture = new FrameCapture(d.capture).capture;
 const loop = new HostLoop(net, d.ctl);
 const counters = ShmCounters.create(Object.keys(loop.counters()));
 loop.shm = counters;
-parentPort!.postMessage({ type: 'ready', counters: counters.share() });
+parentPort!.postMessage({ type: 'ready', counters: counters.share(), tid: threadSelfId() });
 loop.run();
 tap.ring.publishProduced();
 parentPort!.postMessage({ type: 'done', counters: loop.counters(), conservation: net.conservation() });

@@ -36,6 +36,8 @@ export interface TunXmitStats {
   wakeups_coalesced: number;
   /** Wake-ups that found vhost asleep and notified it (the expensive kind). */
   wakeups_notified: number;
+  /** Time spent waking vhost (inside Atomics.notify), microseconds. */
+  notify_us: number;
 }
 
 export class TunXmit {
@@ -150,7 +152,7 @@ export class TunXmit {
     return {
       tx_packets: this.tx_packets, tx_bytes: this.tx_bytes, tx_dropped: this.tx_dropped, drop_full_ring: this.drop_full_ring, drop_no_queue: this.drop_no_queue,
       net_xmit_calls: this.net_xmit_calls, xdp_xmit_calls: this.xdp_xmit_calls, xdp_xmit_frames: this.xdp_xmit_frames,
-      wakeups: this.wait.wakeups, wakeups_coalesced: this.wait.wakeups_coalesced, wakeups_notified: this.wait.wakeups_notified,
+      wakeups: this.wait.wakeups, wakeups_coalesced: this.wait.wakeups_coalesced, wakeups_notified: this.wait.wakeups_notified, notify_us: this.wait.notify_us,
     };
   }
 }

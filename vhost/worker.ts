@@ -6,7 +6,7 @@ import {
   FramePool, PagePoolRemote, PtrRing, SockWait, TunRecv, TunRx, tapXdpFromObject, tapXdpOffloaded,
   type EngineName, type OffloadedProgramTransfer, type SharedFramePool, type SharedPtrRing, type SharedSockWait, type TapXdpObject,
 } from '../tun/index.ts';
-import { Doorbell, FrameCapture, GuestMemory, ShmCounters, type SharedDoorbell, type SharedFrameCapture, type SharedGuestMemory } from '../virtio/index.ts';
+import { Doorbell, FrameCapture, GuestMemory, ShmCounters, threadSelfId, type SharedDoorbell, type SharedFrameCapture, type SharedGuestMemory } from '../virtio/index.ts';
 import { TunSocket } from './tun-socket.ts';
 import { VhostNet, type VhostNetQueues } from './vhost-net.ts';
 import { VhostWorker } from './vhost-worker.ts';
@@ -66,7 +66,7 @@ function control(m: VhostControl): void {
 
 const counters = ShmCounters.create(Object.keys(worker.counters()));
 worker.shm = counters;
-parentPort!.postMessage({ type: 'ready', counters: counters.share() });
+parentPort!.postMessage({ type: 'ready', counters: counters.share(), tid: threadSelfId() });
 worker.run();
 remote.flush();
 parentPort!.postMessage({

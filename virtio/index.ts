@@ -18,3 +18,4 @@ export * from './mmio-trap.ts';
 export * from './shm-counters.ts';
 export * from './ctrl-ebpf.ts';
 export * from './frame-capture.ts';
+export * from './thread-self.ts';

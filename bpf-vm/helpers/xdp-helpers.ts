@@ -1,7 +1,8 @@
 // Helpers that move an XDP buffer's bounds or choose its destination (net/core/filter.c's rules).
 import { ERRNO } from '../errno.ts';
 import { clearRedirect, type ExecEnv } from '../interp/env.ts';
-import { BPF_MAP_TYPE } from '../maps/map.ts';
+import { BPF_MAP_TYPE, type BpfMap } from '../maps/map.ts';
+import { DevMap } from '../maps/devmap.ts';
 import { ETH_HLEN, XDP_ACTION, XDP_FRAME_SIZE, XDP_META_MAX, type XdpBuff } from '../prog/xdp.ts';
 import { ARG, RET, type HelperProto } from './proto.ts';
 import { BPF_FUNC } from './ids.ts';
@@ -122,16 +123,14 @@ export const redirectMap: HelperProto = {
     }
     const key = R[4]!;
     const broadcast = (flags & BPF_F_BROADCAST) !== 0;
-    KEY_DV.setUint32(0, key, true);
-    const off = map.lookupValueOffset(KEY_U8, 0, env.cpu);
+    const ifindex = devmapIfindex(map, key >>> 0, env.cpu);
     clearRedirect(env.redirect);
     // With BPF_F_BROADCAST the key does not matter: the frame goes to every device in the map.
-    if (off < 0 && !broadcast) {
+    if (ifindex === 0 && !broadcast) {
       env.setR0Int(flags & ACTION_MASK);
       return;
     }
-    const v = map.values;
-    env.redirect.ifindex = broadcast ? 0 : (v[off]! | (v[off + 1]! << 8) | (v[off + 2]! << 16) | (v[off + 3]! << 24)) >>> 0;
+    env.redirect.ifindex = broadcast ? 0 : ifindex;
     env.redirect.map = map;
     env.redirect.key = key >>> 0;
     env.redirect.broadcast = broadcast;
@@ -141,3 +140,13 @@ export const redirectMap: HelperProto = {
 };
 const KEY_U8 = new Uint8Array(8);
 const KEY_DV = new DataView(KEY_U8.buffer);
+
+/** The target device's ifindex in a device map, 0 when the key holds none. A DEVMAP is read in one word. */
+function devmapIfindex(map: BpfMap, key: number, cpu: number): number {
+  if (map instanceof DevMap) return map.ifindexAt(key);
+  KEY_DV.setUint32(0, key, true);
+  const off = map.lookupValueOffset(KEY_U8, 0, cpu);
+  if (off < 0) return 0;
+  const v = map.values;
+  return (v[off]! | (v[off + 1]! << 8) | (v[off + 2]! << 16) | (v[off + 3]! << 24)) >>> 0;
+}

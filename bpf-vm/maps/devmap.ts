@@ -55,9 +55,18 @@ export class DevMap implements BpfMap {
     if (keyOff + 4 > key.length) return -1;
     const index = readU32(key, keyOff);
     if (index >= this.maxEntries) return -1;
-    // One atomic load of the ifindex: the slot is written by one 64-bit store, so a present
-    // ifindex comes with the rest of its entry.
-    return Atomics.load(this.words, index * 2) === 0 ? -1 : index * SLOT;
+    // One tear-free read of the ifindex (see ifindexAt): the slot is written by one 64-bit store,
+    // so a present ifindex comes with the rest of its entry.
+    return this.words[index * 2] === 0 ? -1 : index * SLOT;
+  }
+
+  /**
+   * The device in slot `index` as the datapath reads it: its ifindex, 0 for an empty slot or an
+   * index past the end. One aligned Int32Array read, which is tear-free (ECMAScript's [[NoTear]]
+   * for integer typed arrays): the kernel's READ_ONCE of the entry, no atomic instruction.
+   */
+  ifindexAt(index: number): number {
+    return index < this.maxEntries ? this.words[index * 2]! >>> 0 : 0;
   }
 
   /** __dev_map_update_elem's checks, then one 64-bit store of the whole entry. */

@@ -45,6 +45,8 @@ export interface GuestWorkerData {
 export type GuestWorkerMessage =
   | {
     type: 'ready';
+    /** The guest thread's kernel task id, for the runner's CPU accounting (undefined without procfs). */
+    tid: number | undefined;
     mac: number[];
     /** Negotiated features as the two u32 halves. */
     features: { lo: number; hi: number };

@@ -1,7 +1,7 @@
 // The QEMU worker: a virtio-net device model serving MMIO traps and the control queue. Thin: the
 // logic is VirtioNet and QemuLoop; this file wires them to shared memory and to vhost's port.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { Doorbell, GuestMemory, ShmCounters, type SharedDoorbell, type SharedGuestMemory, type SharedMmioTrap } from '../../virtio/index.ts';
+import { Doorbell, GuestMemory, ShmCounters, threadSelfId, type SharedDoorbell, type SharedGuestMemory, type SharedMmioTrap } from '../../virtio/index.ts';
 import { QemuLoop } from './qemu-loop.ts';
 import { VirtioNet, type VirtioNetOptions } from './virtio-net.ts';
 import { VhostChannel } from './vhost-channel.ts';
@@ -40,7 +40,7 @@ dev.onStop = () => vhost.send({ type: 'stop' });
 const loop = new QemuLoop(dev, d.trap, new Doorbell(d.kick), new Doorbell(d.irq), d.ctl);
 const counters = ShmCounters.create(Object.keys(loop.counters()));
 loop.shm = counters;
-parentPort!.postMessage({ type: 'ready', counters: counters.share() });
+parentPort!.postMessage({ type: 'ready', counters: counters.share(), tid: threadSelfId() });
 loop.run();
 parentPort!.postMessage({ type: 'done', counters: { ...loop.counters(), ...prefixed('ebpf_', ebpf?.stats) }, offload: ebpf?.show({ dump: true }) });
 

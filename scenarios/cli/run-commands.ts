@@ -6,7 +6,7 @@ import { formatOffloadShow, type OffloadShow } from '../../host/offload/index.ts
 import { runCase, type CapturePoint, type RunMode, type RunResult } from '../run/run-case.ts';
 import { lineRatePps, parseLinkSpeed } from '../run/line-rate.ts';
 import { runTable, type TableRunOptions } from '../run/table.ts';
-import { renderTextTable, shouldColor, toHtml, toJsonText } from '../report/index.ts';
+import { renderTextTable, shouldColor, threadSummary, toHtml, toJsonText } from '../report/index.ts';
 import { UsageError } from './errors.ts';
 
 interface CommonFlags {
@@ -114,5 +114,7 @@ export function formatRun(r: RunResult): string {
     `  guest: ${g('guest_rx_frames')} frames, xdp drop ${g('guest_rx_xdp_drops')} tx ${g('guest_rx_xdp_tx')} pass ${g('guest_rx_packets')}, ${g('guest_napi_polls')} NAPI polls`,
     `  accounting: generated ${r.accounting.generated} = accounted ${r.accounting.accounted}: ${r.accounting.balanced ? 'balanced' : 'NOT BALANCED'}`,
   ];
+  const cpu = threadSummary(e);
+  if (cpu !== undefined) lines.splice(lines.length - 1, 0, `  cpu, share of one core: ${cpu}`);
   return lines.join('\n');
 }

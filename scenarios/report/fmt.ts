@@ -34,6 +34,11 @@ export function formatRate(x: number): string {
   return formatSig(x);
 }
 
+/** A share of one core (or of the window) as a whole percentage: 0.973 -> "97%", 1.98 -> "198%". */
+export function formatPct(x: number): string {
+  return Number.isFinite(x) ? `${Math.round(x * 100)}%` : NA;
+}
+
 /** Relative spread as a percentage: "±1.8%" of the median, half the min-max range. */
 export function formatSpreadPct(spread: number): string {
   return Number.isFinite(spread) ? `±${((spread * 100) / 2).toFixed(1)}%` : NA;

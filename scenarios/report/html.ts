@@ -3,9 +3,10 @@
 
 import { mppsChartSpec, OURS_COLOR, ratioChartSpec, renderSvg, RFC_COLOR, spreadChartSpec } from './charts.ts';
 import { explainKeys, explainLabel, formatExplain } from './explain-labels.ts';
+import { coreWaits, isThreadKey, sharedMachine, threadKeys } from './cpu.ts';
 import { formatMpps, formatRange, formatRatio, formatSig } from './fmt.ts';
 import { CASE_LABEL, PAPER_SOURCE, PROG_LABEL } from './paper.ts';
-import { tableRows } from './rows.ts';
+import { orderedCells, tableRows } from './rows.ts';
 import type { Row } from './rows.ts';
 import { ABOUT_EQUAL_BAND, FAR_ABOVE_RATIO, rfcGoalLine, shapeVerdict, verdictParts } from './verdict.ts';
 import type { Cell, TableReport } from './types.ts';
@@ -102,13 +103,9 @@ ${body}
 </tbody></table></div>`;
 }
 
-function orderedCells(cells: readonly Cell[]): Cell[] {
-  return tableRows(cells).flatMap((r) => [r.native, r.offload]).filter((c): c is Cell => c !== undefined);
-}
-
 function explainTable(cells: readonly Cell[]): string {
   const ordered = orderedCells(cells);
-  const keys = explainKeys(ordered.map((c) => c.explain));
+  const keys = explainKeys(ordered.map((c) => c.explain)).filter((k) => !isThreadKey(k));
   const head = keys.map((k) => `<th title="${escapeHtml(explainLabel(k).long)}">${escapeHtml(explainLabel(k).short)}</th>`).join('');
   const body = ordered
     .map((c) => {
@@ -130,6 +127,33 @@ function explainTable(cells: readonly Cell[]): string {
 ${body}
 </tbody></table></div>
 <details><summary>What the columns mean</summary><dl>${legend}<dt>balanced</dt><dd>every packet sent is accounted for (passed, dropped, bounced or lost) in every run</dd></dl></details>`;
+}
+
+/** Where the CPU went: each thread's busy share of one core and its wait for a core (median run). */
+function threadTable(cells: readonly Cell[], cores: number): string {
+  const ordered = orderedCells(cells);
+  const keys = threadKeys(ordered.map((c) => c.explain));
+  if (keys.length === 0) return '';
+  const busy = keys.filter((k) => !k.startsWith('runq_wait_')).length;
+  const head = keys.map((k) => `<th title="${escapeHtml(explainLabel(k).long)}">${escapeHtml(explainLabel(k).short)}</th>`).join('');
+  const body = ordered
+    .map((c) => `<tr><td class="l">${c.case} <code>${c.prog}</code> ${c.mode}</td>${td(formatMpps(c.mpps))}${keys.map((k) => td(formatExplain(k, c.explain[k] ?? NaN))).join('')}</tr>`)
+    .join('\n');
+  return `<h3>Where the CPU went</h3>
+<p class="muted">Share of one core per thread over the measured window, from the kernel's schedstat; the machine has ${cores} cores. A thread waiting for a core is runnable while others hold both.</p>
+<div class="scroll"><table>
+<thead><tr><th class="l" rowspan="2">cell</th><th rowspan="2">Mpps</th><th colspan="${busy}">on a core</th><th colspan="${keys.length - busy}">waiting for a core</th></tr>
+<tr>${head}</tr></thead>
+<tbody>
+${body}
+</tbody></table></div>${waitsLine(ordered)}`;
+}
+
+function waitsLine(cells: readonly Cell[]): string {
+  const waits = coreWaits(cells);
+  const shared = sharedMachine(cells);
+  return (waits.length === 0 ? '' : `\n<p>Waited for a core: ${escapeHtml(waits.join('; '))}.</p>`) +
+    (shared.length === 0 ? '' : `\n<p><b>Shared the machine</b> (these figures measure its load too): ${escapeHtml(shared.join('; '))}.</p>`);
 }
 
 function runsTable(cells: readonly Cell[]): string {
@@ -232,6 +256,7 @@ ${resultsTable(report.cells)}
 <h2>What explains each cell</h2>
 <p class="muted">Counters of each cell's median run.</p>
 ${explainTable(report.cells)}
+${threadTable(report.cells, m.cores)}
 ${runsTable(report.cells)}
 
 <h2>Machine and options</h2>

@@ -9,6 +9,7 @@ export * from './rows.ts';
 export * from './verdict.ts';
 export * from './fmt.ts';
 export * from './explain-labels.ts';
+export * from './cpu.ts';
 export { renderBox } from './box.ts';
 export type { BoxCell, BoxColumn, BoxOptions, Tone } from './box.ts';
 export * from './text-table.ts';

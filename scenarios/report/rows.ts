@@ -66,3 +66,8 @@ export function tableRows(cells: readonly Cell[]): Row[] {
     };
   });
 }
+
+/** The cells in the table's order, native before offload in each row. */
+export function orderedCells(cells: readonly Cell[]): Cell[] {
+  return tableRows(cells).flatMap((r) => [r.native, r.offload]).filter((c): c is Cell => c !== undefined);
+}

@@ -6,9 +6,10 @@ import { renderBox } from './box.ts';
 import type { BoxCell, BoxColumn, Tone } from './box.ts';
 import { paint } from './box.ts';
 import { explainKeys, explainLabel, formatExplain } from './explain-labels.ts';
+import { coreWaits, isThreadKey, sharedMachine, threadKeys } from './cpu.ts';
 import { formatMpps, formatRange, formatRatio, formatSig } from './fmt.ts';
 import { CASE_LABEL, PROG_LABEL } from './paper.ts';
-import { tableRows } from './rows.ts';
+import { orderedCells, tableRows } from './rows.ts';
 import type { Row } from './rows.ts';
 import { rfcGoalLine, shapeVerdict, verdictLine, FAR_ABOVE_RATIO, ABOUT_EQUAL_BAND } from './verdict.ts';
 import type { Cell, TableReport } from './types.ts';
@@ -69,20 +70,36 @@ function balancedText(c: Cell): BoxCell {
 }
 
 function explainTable(cells: readonly Cell[], opts: TextTableOptions): string {
-  const keys = explainKeys(cells.map((c) => c.explain));
+  const keys = explainKeys(cells.map((c) => c.explain)).filter((k) => !isThreadKey(k));
   const columns: BoxColumn[] = [
     { title: 'cell', align: 'left' },
     { title: 'Mpps', align: 'right' },
     ...keys.map((k): BoxColumn => ({ title: explainLabel(k).short, align: 'right' })),
     { title: 'balanced', align: 'left' },
   ];
-  const ordered = tableRows(cells).flatMap((r) => [r.native, r.offload]).filter((c): c is Cell => c !== undefined);
+  const ordered = orderedCells(cells);
   const rows = ordered.map((c): BoxCell[] => [
     `${c.case} ${c.prog} ${c.mode}`,
     formatMpps(c.mpps),
     ...keys.map((k) => formatExplain(k, c.explain[k] ?? NaN)),
     balancedText(c),
   ]);
+  return renderBox(columns, rows, opts);
+}
+
+/** Where the CPU went in each cell's median run: busy share of one core per thread, and the share of the window each waited for a core. */
+function threadTable(cells: readonly Cell[], opts: TextTableOptions): string | undefined {
+  const keys = threadKeys(cells.map((c) => c.explain));
+  if (keys.length === 0) return undefined;
+  const columns: BoxColumn[] = [
+    { title: 'cell', align: 'left' },
+    { title: 'Mpps', align: 'right' },
+    ...keys.map((k): BoxColumn => ({
+      title: explainLabel(k).short, align: 'right', group: k.startsWith('runq_wait_') ? 'waiting for a core' : 'on a core',
+    })),
+  ];
+  const ordered = orderedCells(cells);
+  const rows = ordered.map((c): BoxCell[] => [`${c.case} ${c.prog} ${c.mode}`, formatMpps(c.mpps), ...keys.map((k) => formatExplain(k, c.explain[k] ?? NaN))]);
   return renderBox(columns, rows, opts);
 }
 
@@ -132,6 +149,19 @@ function headerLines(report: TableReport, sep: string): string[] {
   ];
 }
 
+function threadSection(report: TableReport, opts: TextTableOptions, color: boolean): string[] {
+  const t = threadTable(report.cells, opts);
+  if (t === undefined) return [];
+  const ordered = orderedCells(report.cells);
+  const waits = coreWaits(ordered);
+  const shared = sharedMachine(ordered);
+  return [
+    '', paint(`Where the CPU went (share of one core, median run; the machine has ${report.machine.cores})`, 'bold', color), t,
+    ...(waits.length > 0 ? [`Waited for a core: ${waits.join('; ')}.`] : []),
+    ...(shared.length > 0 ? [`Shared the machine (these figures measure its load too): ${shared.join('; ')}.`] : []),
+  ];
+}
+
 export function renderTextTable(report: TableReport, opts: TextTableOptions = {}): string {
   const color = opts.color ?? false;
   const v = shapeVerdict(report.cells);
@@ -144,6 +174,7 @@ export function renderTextTable(report: TableReport, opts: TextTableOptions = {}
     paint('What explains each cell (counters of the median run)', 'bold', color),
     explainTable(report.cells, opts),
     ...whyLines(report.cells),
+    ...threadSection(report, opts, color),
     '',
     paint(verdictLine(v), tone, color),
     rfcGoalLine(v),

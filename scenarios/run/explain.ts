@@ -34,6 +34,8 @@ export function explain(w: Record<string, number>, seconds: number, programPacke
     pkts_per_tap_wakeup: ratio(g('tapx_tx_packets'), g('tapx_wakeups')),
     // The wake-ups that found vhost asleep: each a real futex wake, the cost the RFC's Case 2 pays per packet.
     tap_notifies_per_sec: ratio(g('tapx_wakeups_notified'), seconds),
+    // What those wake-ups cost the host thread: its share of the window spent inside them.
+    tap_notify_time_share: ratio(g('tapx_notify_us') / 1e6, seconds),
     generated_mpps: ratio(g('pktgen_generated'), seconds) / 1e6,
     vhost_sleeps_per_sec: ratio(g('vhost_sleeps'), seconds),
   };

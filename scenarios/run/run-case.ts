@@ -14,6 +14,8 @@ import { benchObject, resolveProgram, RunError, type ResolvedProgram } from './p
 import { spawnTsWorkerAt } from './spawn.ts';
 import { WorkerSet } from './worker-set.ts';
 import { explain, type RunExplain } from './explain.ts';
+import { readTasks, threadUse } from './schedstat.ts';
+import { machineUse, readCpuTimes } from './proc-stat.ts';
 
 export type RunMode = 'native' | 'offload';
 
@@ -140,10 +142,21 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
     Atomics.store(ctl.host, 1, 1);
     Atomics.notify(ctl.host, 1);
     await Promise.race([sleep(warmup * 1000), set.failed]);
+    // Each worker's kernel task, for where the CPU went (the main thread's task id is the pid).
+    const tids: Record<string, number | undefined> = {};
+    for (const n of ['host', 'vhost', 'guest', 'qemu']) {
+      const t = set.readyMessage(n)?.['tid'];
+      tids[n] = typeof t === 'number' ? t : undefined;
+    }
+    tids['main'] = process.pid;
     const c0 = snapshot(live);
+    const s0 = readTasks();
+    const m0 = readCpuTimes();
     const t0 = performance.now();
     await Promise.race([sleep(o.duration * 1000), set.failed]);
     const c1 = snapshot(live);
+    const s1 = readTasks();
+    const m1 = readCpuTimes();
     const seconds = (performance.now() - t0) / 1000;
 
     // Producers first: each queue is read after whoever fills it has stopped.
@@ -179,10 +192,12 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
     if (cap && o.pcap) writeCapture(o.pcap.file, cap.frames());
     const metric = metricFor(prog, o.mode);
     const packets = window[metric] ?? 0;
+    const cpu = threadUse(tids, s0, s1, seconds);
     return {
       scenario: `case${o.case}`, prog: prog.label, mode: o.mode,
       mpps: packets / seconds / 1e6, metric, packets, seconds,
-      counters, window, accounting, explain: explain(window, seconds, packets),
+      counters, window, accounting,
+      explain: { ...explain(window, seconds, packets), ...cpu, ...machineUse(m0, m1, seconds, cpu['cpu_all']) },
       offload: qemuDone['offload'],
       ...(o.mode === 'native' ? { guestMaps: dumpMaps(guestMapStates) } : {}),
     };

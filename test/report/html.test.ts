@@ -38,6 +38,18 @@ test('the explanation table, machine and options are there', async (t) => {
   t.false(html.includes('NaN'));
 });
 
+test('where the CPU went: a table of busy and waiting shares, with who waited for a core', async (t) => {
+  const html = await full;
+  const at = html.indexOf('<h3>Where the CPU went</h3>');
+  t.true(at > 0);
+  const section = html.slice(at, html.indexOf('</table>', at));
+  t.true(section.includes('>on a core</th>') && section.includes('>waiting for a core</th>'));
+  t.true(section.includes('title="vhost worker (handle_rx/handle_tx, the tap consumer and its offloaded program): share of one core"'));
+  t.true(section.includes('<td>196%</td>'));
+  t.true(html.includes('Waited for a core: 1 xdp1 native (vhost 37%, guest 12%)'));
+  t.true(html.includes('<b>Shared the machine</b> (these figures measure its load too): 2 xdp1 native (other processes 31%)'));
+});
+
 test('run data is escaped, never markup', async (t) => {
   const r = syntheticReport();
   r.machine.cpu = '<img src=x onerror=alert(1)>';

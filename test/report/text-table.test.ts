@@ -4,6 +4,7 @@ import { buildCell } from '../../scenarios/report/median.ts';
 import { PAPER_TABLE } from '../../scenarios/report/paper.ts';
 import { ReportError } from '../../scenarios/report/errors.ts';
 import { renderTextTable, shouldColor } from '../../scenarios/report/text-table.ts';
+import { threadSummary } from '../../scenarios/report/cpu.ts';
 import { shapeVerdict } from '../../scenarios/report/verdict.ts';
 import { syntheticCells, syntheticReport, syntheticRuns } from './synthetic.ts';
 
@@ -33,6 +34,40 @@ test('the explain block names each cell with its counters, and the verdict line 
   t.regex(out, /Shape holds: \[ok\] Case 1 .*; \[ok\] Case 2 /);
   t.true(out.includes('8/8 cells at or above'));
   t.true(out.includes('Why: packets per vhost wake-up'));
+});
+
+test('where the CPU went: busy and waiting shares per thread, apart from the counters, and who waited for a core', (t) => {
+  const out = renderTextTable(syntheticReport());
+  const at = out.indexOf('Where the CPU went');
+  t.true(at > out.indexOf('What explains each cell'), 'its own table, after the counters');
+  const section = out.slice(at);
+  t.true(section.includes('the machine has 2'));
+  for (const h of ['on a core', 'waiting for a core', 'host', 'vhost', 'guest', 'all']) t.true(section.includes(h), h);
+  t.regex(section, /1 xdp1 native +│ +2\.61 │ +98% │ +55% │ +41% │ +196% │ +1% │ +0% │ +2% │ +37% │ +12% │/);
+  for (const h of ['others', 'steal']) t.true(section.includes(h), h);
+  t.true(section.includes('Waited for a core: 1 xdp1 native (vhost 37%, guest 12%);'));
+  t.true(section.includes('Shared the machine (these figures measure its load too): 2 xdp1 native (other processes 31%); 2 xdp1 offload (other processes 31%);'));
+  const waited = section.split('\n').find((l) => l.startsWith('Waited for a core'))!;
+  t.false(waited.includes('offload ('), 'no offload cell waited');
+  // The counters table does not repeat them.
+  t.false(out.slice(0, at).includes('196%'));
+});
+
+test('one run\'s CPU in a line (vxo run): busy share, its wait, the whole process last', (t) => {
+  const e = syntheticCells()[0]!.explain;
+  t.is(threadSummary(e), 'host 98% (waits 2%), vhost 55% (waits 37%), guest 41% (waits 12%), all threads 196%, other processes 1%, steal 0%');
+  t.is(threadSummary({ tap_batch_avg: 3 }), undefined);
+});
+
+test('a report without CPU figures (no procfs, or an older JSON) has no CPU section', (t) => {
+  const cells = syntheticCells().map((c) => {
+    const strip = (e: typeof c.explain): typeof c.explain =>
+      Object.fromEntries(Object.entries(e).filter(([k]) => !k.startsWith('cpu_') && !k.startsWith('runq_wait_'))) as typeof c.explain;
+    return { ...c, explain: strip(c.explain), runs: c.runs.map((r) => ({ ...r, explain: strip(r.explain) })) };
+  });
+  const out = renderTextTable(syntheticReport(cells));
+  t.false(out.includes('Where the CPU went'));
+  t.false(out.includes('Waited for a core'));
 });
 
 test('no escape codes unless colour is asked for', (t) => {

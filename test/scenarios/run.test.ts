@@ -5,7 +5,7 @@
 //
 // Serial: each run starts four threads, and the machine has two cores.
 import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +96,21 @@ function checkCell(t: ExecutionContext, r: RunResult, c: 1 | 2, prog: Prog, mode
     t.is(n(r, 'tapx_net_xmit_calls'), offered, show(r, 'tapx_net_xmit_calls', 'tapx_tx_packets', 'tapx_tx_dropped'));
     t.is(n(r, 'tapx_xdp_xmit_calls'), 0);
   }
+  checkCpu(t, r);
+}
+
+/** Where the CPU went: every worker thread has figures, each a share of one core (Linux only). */
+function checkCpu(t: ExecutionContext, r: RunResult): void {
+  if (!existsSync('/proc/thread-self/schedstat')) return;
+  for (const w of ['host', 'vhost', 'guest', 'qemu', 'main']) {
+    for (const k of [`cpu_${w}`, `runq_wait_${w}`]) {
+      const v = r.explain[k];
+      t.true(v !== undefined && v >= 0 && v <= 1.05, `${k}=${v}`);
+    }
+  }
+  // pktgen never rests: the host thread ran in the window, and the process ran at least that.
+  t.true(r.explain['cpu_host']! > 0);
+  t.true(r.explain['cpu_all']! >= r.explain['cpu_host']!);
 }
 
 for (const c of [1, 2] as const) {

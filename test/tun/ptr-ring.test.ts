@@ -104,7 +104,7 @@ test('two workers move 2M handles in order, publishing every 32, sleeping on Soc
   const gate = new Int32Array(new SharedArrayBuffer(4));
   const w = spawnTsWorker('tun-ring-producer', { ring: ring.share(), wake: wake.share(), room: room.share(), count, batch: 32, gate });
   t.is(await nextMessage<string>(w), 'ready');
-  const done = nextMessage<{ produced: number; publishes: number; full: number; sleeps: number; wakeups: number; coalesced: number; ms: number }>(w);
+  const done = nextMessage<{ produced: number; publishes: number; full: number; sleeps: number; wakeups: number; coalesced: number; notified: number; notifyUs: number; ms: number }>(w);
   openStart(gate);
   const out = new Uint32Array(256);
   let expect = 0, wrong = 0, timeouts = 0;
@@ -125,6 +125,9 @@ test('two workers move 2M handles in order, publishing every 32, sleeping on Soc
   await w.terminate();
   t.is(timeouts, 0, 'no lost wake-up');
   t.is(r.wakeups + r.coalesced, r.publishes + 1, 'one wake attempt per publish (and one at the end)');
+  // Only the wake-ups that found the consumer asleep notified it, and only those were timed.
+  t.true(r.notified <= r.wakeups);
+  t.is(r.notified === 0, r.notifyUs === 0, `${r.notified} notifies took ${r.notifyUs} us`);
   t.is(expect, count);
   t.is(wrong, 0, 'every handle in order');
   t.is(r.produced, count);

@@ -31,7 +31,7 @@ test('tun_net_xmit: queued and published one by one; a full ring drops and frees
   t.is(f.wait.count(), 2);
   t.deepEqual(f.xmit.stats(), {
     tx_packets: 5, tx_bytes: 300, tx_dropped: 2, drop_full_ring: 2, drop_no_queue: 0, net_xmit_calls: 7, xdp_xmit_calls: 0, xdp_xmit_frames: 0,
-    wakeups: 2, wakeups_coalesced: 3, wakeups_notified: 0,
+    wakeups: 2, wakeups_coalesced: 3, wakeups_notified: 0, notify_us: 0,
   });
 });
 

@@ -32,4 +32,4 @@ while (next < count) {
 }
 ring.publishProduced();
 consumer.wake();
-parentPort!.postMessage({ produced: ring.produced, publishes: ring.publishes, full: ring.full, sleeps, wakeups: consumer.wakeups, coalesced: consumer.wakeups_coalesced, ms: performance.now() - t0 });
+parentPort!.postMessage({ produced: ring.produced, publishes: ring.publishes, full: ring.full, sleeps, wakeups: consumer.wakeups, coalesced: consumer.wakeups_coalesced, notified: consumer.wakeups_notified, notifyUs: consumer.notify_us, ms: performance.now() - t0 });
