@@ -24,8 +24,18 @@ import { XDP_PACKET_HEADROOM } from '../bpf-vm/index.ts';
 import { allocShared, TunError } from './errors.ts';
 import { PtrRing, type SharedPtrRing } from './ptr-ring.ts';
 
-/** int32 fields per skb head: one 64-byte cache line (skbuff.ts names them). */
-export const SKB_HEAD_WORDS = 16;
+/** int32 fields of an skb head (skbuff.ts names them): 64 bytes. */
+export const SKB_HEAD_FIELDS = 16;
+/**
+ * Words from one skb head to the next: 128 bytes, the fields in the middle 64 with 32 bytes on
+ * either side. malloc aligns a SharedArrayBuffer to 16 bytes, not to a cache line, so heads laid
+ * end to end would share lines with their neighbours: the producer filling frame h+1 and the
+ * consumer reading frame h would pull one line back and forth. With the gap, no line holds the
+ * fields of two heads, wherever the buffer starts.
+ */
+export const SKB_HEAD_WORDS = 32;
+/** Bytes before the first head's fields. */
+const SKB_HEAD_LEAD = 32;
 /** Where a frame's meta pair sits in its skb head (SKB.DATA, SKB.LEN in skbuff.ts). */
 const META_WORD = 14;
 /** meta[META_STRIDE * h] is frame h's data offset, meta[META_STRIDE * h + 1] its length. */
@@ -133,8 +143,10 @@ export class FramePool {
     this.recycle = recycle;
     this.u8 = new Uint8Array(buffer, 0, total * frameSize);
     this.i32 = new Int32Array(buffer, 0, (total * frameSize) >>> 2);
-    this.skb = new Int32Array(buffer, total * frameSize, SKB_HEAD_WORDS * total);
-    this.meta = new Uint32Array(buffer, total * frameSize + 4 * META_WORD, SKB_HEAD_WORDS * total - META_WORD);
+    const heads = total * frameSize + SKB_HEAD_LEAD;
+    const headWords = SKB_HEAD_WORDS * (total - 1) + SKB_HEAD_FIELDS;
+    this.skb = new Int32Array(buffer, heads, headWords);
+    this.meta = new Uint32Array(buffer, heads + 4 * META_WORD, headWords - META_WORD);
     this.claims = new Int32Array(buffer, total * frameSize + 4 * SKB_HEAD_WORDS * total, 1 + recycle.length);
   }
 

@@ -3,12 +3,12 @@
 export { TunError, type TunErrorCode } from './errors.ts';
 export { PtrRing, PTR_RING_INDEX, TUN_RING_SIZE, PTR_RING_MAX, ptrRingBytes, type SharedPtrRing } from './ptr-ring.ts';
 export {
-  FramePool, FRAME, FRAME_POOL_DEFAULTS, ETH_MAX_FRAME, SKB_SHARED_INFO_SIZE, SKB_HEAD_WORDS, META_STRIDE, framePoolBytes,
+  FramePool, FRAME, FRAME_POOL_DEFAULTS, ETH_MAX_FRAME, SKB_SHARED_INFO_SIZE, SKB_HEAD_FIELDS, SKB_HEAD_WORDS, META_STRIDE, framePoolBytes,
   type FramePoolOptions, type SharedFramePool,
 } from './frame-pool.ts';
-export { PagePool, PagePoolRemote, type PagePoolAccounting } from './page-pool.ts';
+export { PagePool, PagePoolRemote, PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE, type PagePoolAccounting } from './page-pool.ts';
 export { SockWait, type SharedSockWait, type SockWaitResult } from './sock-wait.ts';
-export { TunXmit, type TunXmitOptions, type TunXmitStats } from './tun-xmit.ts';
+export { TunXmit, XDP_XMIT, type TunXmitOptions, type TunXmitStats } from './tun-xmit.ts';
 export { TunRecv, MAX_TAP_BATCH, BATCH_HIST_BUCKETS, type TunRecvOptions, type TunRecvStats } from './tun-recvmsg.ts';
 export { TunRx, type TunRxOptions, type TunRxStats, type NetifRx } from './tun-rx.ts';
 export { copyFrameWords } from './word-copy.ts';

@@ -1,8 +1,14 @@
 // A page_pool (net/core/page_pool.c) over a FramePool. One worker owns the pool (the host worker:
-// the NIC allocates, the tap and the bridge free): it allocates from a local stack of free handles
-// with no shared-memory traffic at all. Other workers (vhost) give frames back through their own
-// recycle ptr_ring, batched like page_pool's ring (one Atomics.store per flush); the owner refills
-// its stack from the rings only when the stack runs dry, as page_pool_refill_alloc_cache does.
+// the NIC allocates, the tap and the bridge free). Other workers (vhost) give frames back through
+// their own recycle ptr_ring, batched like page_pool's ring (one Atomics.store per flush).
+//
+// Allocation follows page_pool's order: the alloc cache first (PP_ALLOC_CACHE_SIZE handles, last
+// in first out, no shared-memory traffic), then a refill of up to PP_ALLOC_CACHE_REFILL frames
+// from the recycle rings (page_pool_refill_alloc_cache), and only when nothing came back a frame
+// from the reserve the pool has never handed out, or was given back beyond the cache (the page
+// allocator's part in the kernel). So the frames in use are the ones in flight plus the cache: a
+// stream keeps recycling the same few hundred frames, as the kernel's does, instead of cycling
+// through the whole pool and missing every cache on the way.
 //
 // Every frame is always in exactly one place: the owner's stack, a recycle ring (published or not
 // yet flushed), or in flight (a NIC queue, the tap's ring, a program's run, vhost's hands).
@@ -12,9 +18,13 @@ import { PtrRing } from './ptr-ring.ts';
 
 const OWNER_CLAIM = 0;
 
+/** include/net/page_pool/types.h. */
+export const PP_ALLOC_CACHE_SIZE = 128;
+export const PP_ALLOC_CACHE_REFILL = 64;
+
 export interface PagePoolAccounting {
   total: number;
-  /** On the owner's stack. */
+  /** With the owner: its alloc cache and its reserve. */
   free: number;
   /** Published into the recycle rings, not yet taken back. */
   recycling: number;
@@ -25,6 +35,10 @@ export interface PagePoolAccounting {
 /** The owner's side. Exactly one per FramePool (claimed in shared memory). */
 export class PagePool {
   readonly pool: FramePool;
+  /** The alloc cache: a stack of at most PP_ALLOC_CACHE_SIZE handles. */
+  private readonly cache = new Uint32Array(PP_ALLOC_CACHE_SIZE);
+  private cached = 0;
+  /** The reserve: a stack of every other free handle (frames 0, 1, 2... on top when fresh). */
   private readonly stack: Uint32Array;
   private top: number;
   private readonly rings: PtrRing[];
@@ -32,9 +46,11 @@ export class PagePool {
 
   /** Successful alloc() calls. */
   alloc_ok = 0;
+  /** Of those, the ones that had to take a frame from the reserve (the slow path). */
+  alloc_slow = 0;
   /** alloc() calls that found no frame anywhere. */
   alloc_failed = 0;
-  /** Times the empty stack was refilled from the recycle rings, and the frames that brought. */
+  /** Refills of the empty cache from the recycle rings that brought frames, and the frames. */
   refills = 0;
   recycled = 0;
   /** free() calls by the owner. */
@@ -55,50 +71,74 @@ export class PagePool {
 
   /** A free frame's handle, or -1 when every frame is in use. The frame's meta is not reset. */
   alloc(): number {
-    let top = this.top;
-    if (top === 0) {
-      top = this.refill();
-      if (top === 0) {
+    if (this.cached === 0 && this.refillCache() === 0) {
+      if (this.top === 0) {
         this.alloc_failed++;
         return -1;
       }
+      this.alloc_slow++;
+      this.alloc_ok++;
+      return this.stack[--this.top]!;
     }
-    this.top = --top;
     this.alloc_ok++;
-    return this.stack[top]!;
+    return this.cache[--this.cached]!;
   }
 
-  /** Gives a frame back from the owner's own worker. */
+  /** Gives a frame back from the owner's own worker: into the cache (page_pool_recycle_in_cache), else the reserve. */
   free(h: number): void {
-    if (h >>> 0 >= this.frames || this.top >= this.frames) this.badFree(h);
-    this.stack[this.top++] = h;
+    if (h >>> 0 >= this.frames || this.cached + this.top >= this.frames) this.badFree(h);
+    if (this.cached < PP_ALLOC_CACHE_SIZE) this.cache[this.cached++] = h;
+    else this.stack[this.top++] = h;
     this.freed++;
   }
 
-  /** Moves every published recycled frame onto the stack; returns the new stack depth. */
-  refill(): number {
-    let top = this.top;
+  /** page_pool_refill_alloc_cache: up to PP_ALLOC_CACHE_REFILL recycled frames into the empty cache. */
+  private refillCache(): number {
     const rings = this.rings;
-    for (let i = 0; i < rings.length; i++) {
-      const n = rings[i]!.consumeBatched(this.stack, this.frames - top, top);
-      top += n;
+    let n = 0;
+    for (let i = 0; i < rings.length && n < PP_ALLOC_CACHE_REFILL; i++) n += rings[i]!.consumeBatched(this.cache, PP_ALLOC_CACHE_REFILL - n, n);
+    if (n > 0) {
+      this.refills++;
       this.recycled += n;
+      this.cached = n;
     }
-    if (top !== this.top) this.refills++;
-    this.top = top;
-    return top;
+    return n;
+  }
+
+  /**
+   * Takes every published recycled frame back (into the cache while it has room, then the
+   * reserve): for tests and teardown, not the data path. Returns the frames now free.
+   */
+  refill(): number {
+    for (const ring of this.rings) {
+      for (;;) {
+        if (this.cached < PP_ALLOC_CACHE_SIZE) {
+          const n = ring.consumeBatched(this.cache, PP_ALLOC_CACHE_SIZE - this.cached, this.cached);
+          this.cached += n;
+          this.recycled += n;
+          if (n > 0) continue;
+          break;
+        }
+        const n = ring.consumeBatched(this.stack, this.frames - this.top, this.top);
+        this.top += n;
+        this.recycled += n;
+        break;
+      }
+    }
+    return this.cached + this.top;
   }
 
   /** Where the frames are (reads the recycle rings' indices: not for the data path). */
   accounting(): PagePoolAccounting {
     let recycling = 0;
     for (const r of this.rings) recycling += r.count();
-    return { total: this.frames, free: this.top, recycling, inFlight: this.frames - this.top - recycling };
+    const free = this.cached + this.top;
+    return { total: this.frames, free, recycling, inFlight: this.frames - free - recycling };
   }
 
-  /** Frames on the owner's stack. */
+  /** Frames with the owner (cache and reserve). */
   get available(): number {
-    return this.top;
+    return this.cached + this.top;
   }
 
   /** Gives up ownership (a worker shutting down); the object must not be used afterwards. */

@@ -5,7 +5,7 @@
 // program the generic way. The data pointer and length stay in the frame pool's meta (the same
 // two numbers an XDP frame has); the rest lives in the frame's skb head, one cache line of int32
 // fields beside the frames (frame-pool.ts), so another worker reads it through the shared buffer.
-import { META_STRIDE, SKB_HEAD_WORDS, type FramePool } from './frame-pool.ts';
+import { META_STRIDE, SKB_HEAD_FIELDS, SKB_HEAD_WORDS, type FramePool } from './frame-pool.ts';
 
 /** Word offsets in an skb head, named after struct sk_buff's fields. */
 export const SKB = {
@@ -78,7 +78,7 @@ export const ETH_HLEN = 14;
  */
 export function build_skb(pool: FramePool, h: number, headroom: number, len: number): void {
   const skb = pool.skb, b = h * SKB_HEAD_WORDS;
-  skb.fill(0, b, b + SKB_HEAD_WORDS);
+  skb.fill(0, b, b + SKB_HEAD_FIELDS);
   skb[b + SKB.KIND] = SKB_KIND.SKB;
   skb[b + SKB.USERS] = 1;
   const meta = pool.meta;

@@ -1,7 +1,8 @@
 // The tap's producer side, in the host worker: packets heading for the guest enter the queue's
 // tx_ring here. tun_net_xmit takes one skb at a time from the host stack (a bridge, a route) and
 // wakes vhost for each; tun_xdp_xmit takes a bulk of frames XDP_REDIRECTed into the tap (the
-// devmap's 16-frame bulk queue flushed at the end of a NAPI poll) and wakes vhost once. That
+// devmap's bulk queue, sent whenever 16 are queued) and wakes vhost only when the caller says
+// XDP_XMIT_FLUSH, which the devmap says once, at the end of the NAPI poll (xdp_do_flush). That
 // difference is the RFC's Case 1 vs Case 2 (offload-rfc.md, "Why Case 2 is slow").
 import { FlowDissector, reciprocal_scale } from './flow-dissector.ts';
 import { META_STRIDE, SKB_HEAD_WORDS } from './frame-pool.ts';
@@ -9,6 +10,12 @@ import type { PagePool } from './page-pool.ts';
 import type { PtrRing } from './ptr-ring.ts';
 import { SKB, SKB_KIND } from './skbuff.ts';
 import type { SockWait } from './sock-wait.ts';
+
+/** ndo_xdp_xmit's flags (include/net/xdp.h). */
+export const XDP_XMIT = {
+  /** The last bulk of a NAPI poll: wake the consumer (tun's __tun_xdp_flush_tfile). */
+  XDP_XMIT_FLUSH: 1 << 0,
+} as const;
 
 export interface TunXmitOptions {
   /** The queue's tx_ring, producer side. */
@@ -114,10 +121,12 @@ export class TunXmit {
   }
 
   /**
-   * ndo_xdp_xmit: `n` frames from `handles`, published together and followed by one wake-up.
-   * Frames that do not fit are freed and counted. Returns how many were queued.
+   * ndo_xdp_xmit: `n` frames from `handles`, published together (the kernel's ptr_ring makes each
+   * entry visible as it is produced). Frames that do not fit are freed and counted. vhost is woken
+   * only with XDP_XMIT_FLUSH, even when this bulk found the ring full: the bulks sent before it in
+   * the same poll wait for that wake-up. Returns how many were queued.
    */
-  tun_xdp_xmit(handles: Uint32Array, n: number): number {
+  tun_xdp_xmit(handles: Uint32Array, n: number, flags: number): number {
     this.xdp_xmit_calls++;
     this.xdp_xmit_frames += n;
     const ring = this.ring, meta = this.meta, skb = this.skb;
@@ -135,11 +144,12 @@ export class TunXmit {
         this.pool.free(h);
       }
     }
-    if (sent === 0) return 0;
-    ring.publishProduced();
-    this.tx_packets += sent;
-    this.tx_bytes += bytes;
-    this.wait.wake();
+    if (sent > 0) {
+      ring.publishProduced();
+      this.tx_packets += sent;
+      this.tx_bytes += bytes;
+    }
+    if ((flags & XDP_XMIT.XDP_XMIT_FLUSH) !== 0) this.wait.wake();
     return sent;
   }
 

@@ -10,7 +10,7 @@
 // allows (is_skb_forwardable), and hands it to the port's dev_queue_xmit. Flooding to k ports
 // sends clones to k - 1 of them (a copy into a new frame: skb_clone shares the data, but a shared
 // frame would need reference counts across workers) and the original to the last.
-import { copyFrameWords, ETH_HLEN, META_STRIDE, SKB, SKB_HEAD_WORDS, skb_push, type PagePool } from '../../tun/index.ts';
+import { copyFrameWords, ETH_HLEN, META_STRIDE, SKB, SKB_HEAD_FIELDS, SKB_HEAD_WORDS, skb_push, type PagePool } from '../../tun/index.ts';
 import { devQueueXmit } from './dev-queue-xmit.ts';
 import { HostNetError } from './errors.ts';
 import { Fdb, FDB_LEARN } from './fdb.ts';
@@ -199,7 +199,7 @@ export class Bridge {
     if ((mac & 3) === 0) copyFrameWords(fp.i32, to >>> 2, fp.i32, from >>> 2, n);
     else fp.u8.copyWithin(to, from, from + n);
     fp.setData(c, headroom, len);
-    fp.skb.copyWithin(c * SKB_HEAD_WORDS, h * SKB_HEAD_WORDS, (h + 1) * SKB_HEAD_WORDS);
+    fp.skb.copyWithin(c * SKB_HEAD_WORDS, h * SKB_HEAD_WORDS, h * SKB_HEAD_WORDS + SKB_HEAD_FIELDS);
     return c;
   }
 

@@ -40,7 +40,8 @@ export interface HostNetStats {
   nic: NicStats;
   bridge: BridgeStats | undefined;
   tap: TunXmitStats;
-  pool: PagePoolAccounting;
+  /** Where the frames are, and how often the allocator went to the recycle ring and what it brought back. */
+  pool: PagePoolAccounting & { refills: number; recycled: number; alloc_slow: number };
 }
 
 /** generated (+ bridge clones) = every way a frame ended on the host side, term by term. */
@@ -117,7 +118,7 @@ export class HostNet {
       nic: this.nic.stats(),
       bridge: this.bridge?.stats(),
       tap: this.tap.stats(),
-      pool: this.pool.accounting(),
+      pool: { ...this.pool.accounting(), refills: this.pool.refills, recycled: this.pool.recycled, alloc_slow: this.pool.alloc_slow },
     };
   }
 

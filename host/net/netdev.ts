@@ -11,8 +11,8 @@ export interface NetDevice {
   readonly mtu?: number;
   /** ndo_select_queue: the transmit queue for an skb (queue 0 when absent). */
   ndo_select_queue?(h: number): number;
-  /** ndo_xdp_xmit: a bulk of redirected frames; returns how many were queued (the device frees the rest). */
-  ndo_xdp_xmit?(frames: Uint32Array, n: number): number;
+  /** ndo_xdp_xmit: a bulk of redirected frames; returns how many were queued (the device frees the rest). `flags`: XDP_XMIT. */
+  ndo_xdp_xmit?(frames: Uint32Array, n: number, flags: number): number;
   /** ndo_start_xmit: one skb. */
   ndo_start_xmit?(h: number): void;
 }
@@ -23,7 +23,7 @@ export function tapDevice(name: string, tap: TunXmit, ifindex?: number): NetDevi
     name,
     ifindex,
     ndo_select_queue: (h) => tap.tun_select_queue(h),
-    ndo_xdp_xmit: (frames, n) => tap.tun_xdp_xmit(frames, n),
+    ndo_xdp_xmit: (frames, n, flags) => tap.tun_xdp_xmit(frames, n, flags),
     ndo_start_xmit: (h) => { tap.tun_net_xmit(h); },
   };
 }

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { XdpBuff } from '../../bpf-vm/index.ts';
 import {
-  FRAME, FramePool, PagePool, PagePoolRemote, PtrRing, SockWait, TunError,
+  FRAME, FramePool, PagePool, PagePoolRemote, PP_ALLOC_CACHE_REFILL, PP_ALLOC_CACHE_SIZE, PtrRing, SockWait, TunError,
 } from '../../tun/index.ts';
 import { nextMessage, openStart, spawnTsWorker } from '../workers/spawn.ts';
 
@@ -88,6 +88,44 @@ test('remote frees reach the owner only when flushed, and only when its stack ru
   t.deepEqual(pool.accounting(), { total: 4, free: 0, recycling: 4, inFlight: 0 });
   pool.refill();
   t.deepEqual(pool.accounting(), { total: 4, free: 4, recycling: 0, inFlight: 0 });
+});
+
+test('page_pool order: the cache first, then up to 64 recycled frames, then the reserve; a stream reuses the frames in flight', (t) => {
+  const fp = FramePool.create({ frames: 1024 });
+  const pool = new PagePool(fp);
+  const remote = new PagePoolRemote(FramePool.open(fp.share()));
+  // The owner's own free goes into the cache and is the next frame out.
+  const a = pool.alloc();
+  pool.free(a);
+  t.is(pool.alloc(), a);
+  pool.free(a);
+  // 32 frames in flight at a time, given back by another worker: after the first round, every
+  // frame comes back through the recycle ring, never from the reserve.
+  const seen = new Set<number>();
+  for (let round = 0; round < 100; round++) {
+    const hs = Array.from({ length: 32 }, () => pool.alloc());
+    for (const h of hs) {
+      seen.add(h);
+      remote.free(h);
+    }
+    remote.flush();
+  }
+  t.is(seen.size, 32, 'the same 32 frames, not the whole pool');
+  t.is(pool.alloc_slow, 32, 'only `a` and the first round came from the reserve');
+  t.is(pool.refills, 99);
+  t.is(pool.recycled, 99 * 32);
+  // A cache refill takes at most PP_ALLOC_CACHE_REFILL; frees past a full cache go to the reserve.
+  const many = Array.from({ length: 300 }, () => pool.alloc());
+  for (const h of many) remote.free(h);
+  remote.flush();
+  const before = pool.recycled;
+  pool.alloc();
+  t.is(pool.recycled - before, PP_ALLOC_CACHE_REFILL);
+  for (let i = 0; i < 200; i++) pool.free(pool.alloc());
+  const own = Array.from({ length: PP_ALLOC_CACHE_SIZE + 10 }, () => pool.alloc());
+  for (const h of own) pool.free(h);
+  pool.refill();
+  t.deepEqual(pool.accounting(), { total: 1024, free: 1023, recycling: 0, inFlight: 1 });
 });
 
 test('meta travels with the handle; write/read copy a frame in and out', (t) => {

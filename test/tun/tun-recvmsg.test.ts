@@ -3,7 +3,7 @@
 // head and tail the program left), REDIRECT and unknown actions are dropped and counted.
 import test from 'ava';
 import { ENGINES, loadObjectFile, XdpProgramRunner, type EngineName } from '../../bpf-vm/index.ts';
-import { build_skb, MAX_TAP_BATCH, META_STRIDE, NET_SKB_PAD, SKB_KIND, skbFields, TunError } from '../../tun/index.ts';
+import { build_skb, MAX_TAP_BATCH, META_STRIDE, NET_SKB_PAD, SKB_KIND, skbFields, TunError, XDP_XMIT } from '../../tun/index.ts';
 import { icmp4EchoFrame, tcp6Frame, udp4Frame, udp64 } from '../support/packets.ts';
 import { asmXdp, u32Key, u64At, XDP_DIR } from '../support/vm.ts';
 import { frameOf, tapFixture, type TapFixture } from './tap-fixture.ts';
@@ -20,7 +20,7 @@ function send(f: TapFixture, frames: Uint8Array[]): number[] {
   for (let i = 0; i < hs.length; i += 16) {
     const n = Math.min(16, hs.length - i);
     bulk.set(hs.slice(i, i + n));
-    f.xmit.tun_xdp_xmit(bulk, n);
+    f.xmit.tun_xdp_xmit(bulk, n, XDP_XMIT.XDP_XMIT_FLUSH);
   }
   return hs;
 }
