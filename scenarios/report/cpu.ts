@@ -7,7 +7,7 @@ import type { Cell, Explain } from './types.ts';
 type CellExplain = Pick<Cell, 'case' | 'prog' | 'mode' | 'explain'>;
 
 /** Keys for the machine as a whole, not for one thread. */
-const MACHINE_KEYS: readonly string[] = ['cpu_all', 'cpu_other', 'cpu_steal'];
+const MACHINE_KEYS: readonly string[] = ['cpu_all', 'cpu_other', 'cpu_steal', 'cpu_probe_ms'];
 
 /** Keys of the CPU accounting (scenarios/run/schedstat.ts): reports show them apart from the counters. */
 export function isThreadKey(key: string): boolean {
@@ -71,5 +71,6 @@ export function threadSummary(e: Readonly<Record<string, number>>): string | und
   if (e['cpu_all'] !== undefined) parts.push(`all threads ${formatPct(e['cpu_all'])}`);
   if (e['cpu_other'] !== undefined) parts.push(`other processes ${formatPct(e['cpu_other'])}`);
   if (e['cpu_steal'] !== undefined) parts.push(`steal ${formatPct(e['cpu_steal'])}`);
+  if (e['cpu_probe_ms'] !== undefined) parts.push(`CPU probe ${e['cpu_probe_ms'].toFixed(0)} ms`);
   return parts.join(', ');
 }

@@ -43,6 +43,7 @@ const THREAD_ROLE: Readonly<Record<string, string>> = {
 function threadLabel(key: string): ExplainLabel | undefined {
   if (key === 'cpu_all') return { short: 'all', long: 'every thread of the process (V8 helpers too), in cores', kind: 'pct' };
   if (key === 'cpu_other') return { short: 'others', long: 'the rest of the machine (other processes, interrupts), in cores', kind: 'pct' };
+  if (key === 'cpu_probe_ms') return { short: 'probe ms', long: 'a fixed arithmetic loop timed just before the run, no worker running: more ms, a slower machine at the time', kind: 'avg' };
   if (key === 'cpu_steal') return { short: 'steal', long: 'steal time: the hypervisor ran something else on our virtual CPUs, in cores', kind: 'pct' };
   const cpu = /^cpu_(.+)$/.exec(key);
   if (cpu) return { short: cpu[1]!, long: `${THREAD_ROLE[cpu[1]!] ?? cpu[1]!}: share of one core`, kind: 'pct' };

@@ -16,6 +16,7 @@ import { WorkerSet } from './worker-set.ts';
 import { explain, type RunExplain } from './explain.ts';
 import { readTasks, threadUse } from './schedstat.ts';
 import { machineUse, readCpuTimes } from './proc-stat.ts';
+import { cpuProbeMs } from './cpu-probe.ts';
 
 export type RunMode = 'native' | 'offload';
 
@@ -84,6 +85,8 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
   if (!(o.duration > 0)) throw new RunError('EINVAL', `duration ${o.duration}: must be > 0 seconds`);
   const prog = resolveProgram(o.prog);
   const warmup = o.warmup ?? 0.5;
+  // Before any worker exists: how fast the machine is right now.
+  const probeMs = cpuProbeMs();
 
   const mem = GuestMemory.create(32 << 20);
   const wait = SockWait.create();
@@ -197,7 +200,7 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
       scenario: `case${o.case}`, prog: prog.label, mode: o.mode,
       mpps: packets / seconds / 1e6, metric, packets, seconds,
       counters, window, accounting,
-      explain: { ...explain(window, seconds, packets), ...cpu, ...machineUse(m0, m1, seconds, cpu['cpu_all']) },
+      explain: { ...explain(window, seconds, packets), ...cpu, ...machineUse(m0, m1, seconds, cpu['cpu_all']), cpu_probe_ms: probeMs },
       offload: qemuDone['offload'],
       ...(o.mode === 'native' ? { guestMaps: dumpMaps(guestMapStates) } : {}),
     };

@@ -39,6 +39,7 @@ export function syntheticExplain(c: CaseId, mode: Mode, mpps: number): Explain {
     // Case 2's runs shared the machine with another process (made up, like the rest).
     cpu_other: c === 2 ? 0.31 : 0.01,
     cpu_steal: 0,
+    cpu_probe_ms: 25,
   };
 }
 

@@ -43,8 +43,8 @@ test('where the CPU went: busy and waiting shares per thread, apart from the cou
   const section = out.slice(at);
   t.true(section.includes('the machine has 2'));
   for (const h of ['on a core', 'waiting for a core', 'host', 'vhost', 'guest', 'all']) t.true(section.includes(h), h);
-  t.regex(section, /1 xdp1 native +│ +2\.61 │ +98% │ +55% │ +41% │ +196% │ +1% │ +0% │ +2% │ +37% │ +12% │/);
-  for (const h of ['others', 'steal']) t.true(section.includes(h), h);
+  t.regex(section, /1 xdp1 native +│ +2\.61 │ +98% │ +55% │ +41% │ +196% │ +1% │ +0% │ +25\.0 │ +2% │ +37% │ +12% │/);
+  for (const h of ['others', 'steal', 'probe ms']) t.true(section.includes(h), h);
   t.true(section.includes('Waited for a core: 1 xdp1 native (vhost 37%, guest 12%);'));
   t.true(section.includes('Shared the machine (these figures measure its load too): 2 xdp1 native (other processes 31%); 2 xdp1 offload (other processes 31%);'));
   const waited = section.split('\n').find((l) => l.startsWith('Waited for a core'))!;
@@ -55,7 +55,7 @@ test('where the CPU went: busy and waiting shares per thread, apart from the cou
 
 test('one run\'s CPU in a line (vxo run): busy share, its wait, the whole process last', (t) => {
   const e = syntheticCells()[0]!.explain;
-  t.is(threadSummary(e), 'host 98% (waits 2%), vhost 55% (waits 37%), guest 41% (waits 12%), all threads 196%, other processes 1%, steal 0%');
+  t.is(threadSummary(e), 'host 98% (waits 2%), vhost 55% (waits 37%), guest 41% (waits 12%), all threads 196%, other processes 1%, steal 0%, CPU probe 25 ms');
   t.is(threadSummary({ tap_batch_avg: 3 }), undefined);
 });
 
