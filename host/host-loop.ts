@@ -1,7 +1,7 @@
 // The host worker's loop: NAPI polls of the NIC (pktgen on the wire) until told to stop. With a
 // rate cap, pktgen hands out less than a budget when it is ahead of schedule; the loop then sleeps
 // until the next packet is due instead of spinning, so a capped host leaves the CPU to the others.
-import type { ShmCounters } from '../virtio/index.ts';
+import { CpuProbe, type ShmCounters } from '../virtio/index.ts';
 import type { HostNet } from './net/index.ts';
 
 export const HOST_CTL = {
@@ -13,6 +13,8 @@ export const HOST_CTL = {
 export class HostLoop {
   readonly stats = { polls: 0, idle_polls: 0, pacing_sleeps: 0 };
   shm: ShmCounters | undefined;
+  /** How fast this thread's CPU runs, timed now and then as counters are published. */
+  readonly probe = new CpuProbe();
 
   constructor(readonly net: HostNet, private readonly ctl: Int32Array, private readonly publishEvery = 64) {}
 
@@ -32,7 +34,10 @@ export class HostLoop {
           Atomics.wait(ctl, HOST_CTL.STOP, 0, Math.max(0.02, this.net.pktgen.msUntilNext()));
         }
       }
-      if (this.stats.polls % this.publishEvery === 0 && this.shm?.due()) this.publish();
+      if (this.stats.polls % this.publishEvery === 0 && this.shm?.due()) {
+        this.probe.maybeRun();
+        this.publish();
+      }
     }
     this.publish();
   }
@@ -40,6 +45,8 @@ export class HostLoop {
   counters(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [k, v] of Object.entries(this.stats)) out[`host_${k}`] = v;
+    out['host_probe_us'] = this.probe.us;
+    out['host_probes'] = this.probe.runs;
     const s = this.net.stats() as unknown as Record<string, Record<string, unknown> | undefined>;
     for (const [part, rec] of Object.entries(s)) {
       if (!rec) continue;

@@ -3,7 +3,7 @@
 // the QUEUED flag) and QEMU's control requests all bump; it never sleeps while work is visible.
 // With a busy-poll budget (VHOST_SET_VRING_BUSYLOOP_TIMEOUT, QEMU's poll-us) it spins that long
 // for new work before it re-enables notifications and sleeps.
-import type { ShmCounters } from '../virtio/index.ts';
+import { CpuProbe, type ShmCounters } from '../virtio/index.ts';
 import { emptyVhostNetStats, type VhostNet } from './vhost-net.ts';
 
 /** The worker's shared control cells. */
@@ -30,6 +30,8 @@ export interface VhostWorkerOptions {
 export class VhostWorker {
   /** Where counters are published for the scenario runner to read live. */
   shm: ShmCounters | undefined;
+  /** How fast this thread's CPU runs, timed now and then as counters are published. */
+  readonly probe = new CpuProbe();
   readonly stats = { loops: 0, sleeps: 0, wakeups: 0, busy_polls: 0, busy_poll_hits: 0, busy_poll_us: 0 };
   private readonly pollMs: number;
   private readonly maxSleepMs: number;
@@ -103,12 +105,15 @@ export class VhostWorker {
   counters(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [k, v] of Object.entries(this.stats)) out[`vhost_${k}`] = v;
+    out['vhost_probe_us'] = this.probe.us;
+    out['vhost_probes'] = this.probe.runs;
     for (const [k, v] of Object.entries(this.net?.stats ?? emptyVhostNetStats())) out[`vhost_${k}`] = v;
     if (this.opts.extraCounters) Object.assign(out, this.opts.extraCounters());
     return out;
   }
 
   publish(): void {
+    this.probe.maybeRun();
     this.shm?.publish(this.counters());
   }
 }

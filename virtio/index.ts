@@ -19,3 +19,4 @@ export * from './shm-counters.ts';
 export * from './ctrl-ebpf.ts';
 export * from './frame-capture.ts';
 export * from './thread-self.ts';
+export * from './cpu-probe.ts';

@@ -3,7 +3,7 @@
 // doorbell, re-check the rx used ring (a buffer that landed after the re-enable may have rung
 // before the arm) and sleep until the device interrupts. The sleep has a timeout so a stop
 // request is seen even on an idle link. A class so tests can drive rounds in one thread.
-import type { Doorbell, ShmCounters } from '../../virtio/index.ts';
+import { CpuProbe, type Doorbell, type ShmCounters } from '../../virtio/index.ts';
 import { VIRTNET_STAT_NAMES } from './stats.ts';
 import { NAPI, NAPI_POLL_WEIGHT, type VirtnetDriver } from './virtnet.ts';
 
@@ -36,6 +36,9 @@ export class GuestLoopStats {
   loop_timeouts = 0;
   /** Times the re-check after arming found work and the sleep was skipped. */
   loop_rechecks = 0;
+  /** The CPU probe (virtio/cpu-probe.ts): microseconds it took, and how many ran. */
+  probe_us = 0;
+  probes = 0;
 }
 
 /** Every name the guest publishes: the driver's counters then the loop's. */
@@ -51,6 +54,7 @@ export class GuestLoop {
   private readonly budget: number;
   private readonly pollsPerRound: number;
   private sincePublish = 0;
+  private readonly probe = new CpuProbe();
 
   constructor(readonly driver: VirtnetDriver, opts: GuestLoopOptions) {
     this.irq = opts.irq;
@@ -111,6 +115,9 @@ export class GuestLoop {
 
   publish(): void {
     this.sincePublish = 0;
+    this.probe.maybeRun();
+    this.stats.probe_us = this.probe.us;
+    this.stats.probes = this.probe.runs;
     this.counters?.publish(this.counterRecord());
   }
 }

@@ -9,16 +9,23 @@ type CellExplain = Pick<Cell, 'case' | 'prog' | 'mode' | 'explain'>;
 /** Keys for the machine as a whole, not for one thread. */
 const MACHINE_KEYS: readonly string[] = ['cpu_all', 'cpu_other', 'cpu_steal', 'cpu_probe_ms'];
 
-/** Keys of the CPU accounting (scenarios/run/schedstat.ts): reports show them apart from the counters. */
+/** Keys of the CPU accounting (schedstat, /proc/stat, the CPU probes): reports show them apart from the counters. */
 export function isThreadKey(key: string): boolean {
-  return key.startsWith('cpu_') || key.startsWith('runq_wait_');
+  return key.startsWith('cpu_') || key.startsWith('runq_wait_') || key.startsWith('probe_us_');
+}
+
+/** The column group a CPU key belongs to in the reports. */
+export function threadGroup(key: string): string {
+  if (key.startsWith('runq_wait_')) return 'waiting for a core';
+  if (key.startsWith('probe_us_')) return 'CPU probe (us)';
+  return 'on a core';
 }
 
 /** The CPU keys the cells carry: busy shares by thread (the whole process last), then waits. */
 export function threadKeys(explains: readonly Explain[]): string[] {
   const seen: string[] = [];
   for (const e of explains) for (const k of Object.keys(e)) if (isThreadKey(k) && !seen.includes(k)) seen.push(k);
-  const rank = (k: string): number => (k.startsWith('runq_wait_') ? 2 : MACHINE_KEYS.includes(k) ? 1 : 0);
+  const rank = (k: string): number => (k.startsWith('probe_us_') ? 3 : k.startsWith('runq_wait_') ? 2 : MACHINE_KEYS.includes(k) ? 1 : 0);
   return seen.map((k, i) => ({ k, i })).sort((a, b) => rank(a.k) - rank(b.k) || a.i - b.i).map((x) => x.k);
 }
 
@@ -62,10 +69,15 @@ export function coreWaits(cells: readonly CellExplain[]): string[] {
 export function threadSummary(e: Readonly<Record<string, number>>): string | undefined {
   const parts: string[] = [];
   for (const k of threadKeys([e as Explain])) {
-    if (k.startsWith('runq_wait_') || MACHINE_KEYS.includes(k)) continue;
+    if (!k.startsWith('cpu_') || MACHINE_KEYS.includes(k)) continue;
     const name = k.slice('cpu_'.length);
     const wait = e[`runq_wait_${name}`];
-    parts.push(`${name} ${formatPct(e[k] ?? NaN)}${wait === undefined ? '' : ` (waits ${formatPct(wait)})`}`);
+    const probe = e[`probe_us_${name}`];
+    const more = [
+      ...(wait === undefined ? [] : [`waits ${formatPct(wait)}`]),
+      ...(probe === undefined || !Number.isFinite(probe) ? [] : [`probe ${probe.toFixed(0)} us`]),
+    ];
+    parts.push(`${name} ${formatPct(e[k] ?? NaN)}${more.length > 0 ? ` (${more.join(', ')})` : ''}`);
   }
   if (parts.length === 0) return undefined;
   if (e['cpu_all'] !== undefined) parts.push(`all threads ${formatPct(e['cpu_all'])}`);

@@ -3,7 +3,7 @@
 
 import { mppsChartSpec, OURS_COLOR, ratioChartSpec, renderSvg, RFC_COLOR, spreadChartSpec } from './charts.ts';
 import { explainKeys, explainLabel, formatExplain } from './explain-labels.ts';
-import { coreWaits, isThreadKey, sharedMachine, threadKeys } from './cpu.ts';
+import { coreWaits, isThreadKey, sharedMachine, threadGroup, threadKeys } from './cpu.ts';
 import { formatMpps, formatRange, formatRatio, formatSig } from './fmt.ts';
 import { CASE_LABEL, PAPER_SOURCE, PROG_LABEL } from './paper.ts';
 import { orderedCells, tableRows } from './rows.ts';
@@ -134,15 +134,23 @@ function threadTable(cells: readonly Cell[], cores: number): string {
   const ordered = orderedCells(cells);
   const keys = threadKeys(ordered.map((c) => c.explain));
   if (keys.length === 0) return '';
-  const busy = keys.filter((k) => !k.startsWith('runq_wait_')).length;
+  // Consecutive keys of one group share a header cell (threadKeys keeps each group together).
+  const groups: { name: string; span: number }[] = [];
+  for (const k of keys) {
+    const g = threadGroup(k);
+    const last = groups[groups.length - 1];
+    if (last !== undefined && last.name === g) last.span++;
+    else groups.push({ name: g, span: 1 });
+  }
+  const groupRow = groups.map((g) => `<th colspan="${g.span}">${escapeHtml(g.name)}</th>`).join('');
   const head = keys.map((k) => `<th title="${escapeHtml(explainLabel(k).long)}">${escapeHtml(explainLabel(k).short)}</th>`).join('');
   const body = ordered
     .map((c) => `<tr><td class="l">${c.case} <code>${c.prog}</code> ${c.mode}</td>${td(formatMpps(c.mpps))}${keys.map((k) => td(formatExplain(k, c.explain[k] ?? NaN))).join('')}</tr>`)
     .join('\n');
   return `<h3>Where the CPU went</h3>
-<p class="muted">Share of one core per thread over the measured window, from the kernel's schedstat; the machine has ${cores} cores. A thread waiting for a core is runnable while others hold both.</p>
+<p class="muted">Share of one core per thread over the measured window, from the kernel's schedstat; the machine has ${cores} cores. A thread waiting for a core is runnable while others hold both. The CPU probe is the same loop timed on each thread during the run (and <i>probe ms</i> on the main thread just before it): more time, a slower CPU under that thread, as when another tenant shares the physical core.</p>
 <div class="scroll"><table>
-<thead><tr><th class="l" rowspan="2">cell</th><th rowspan="2">Mpps</th><th colspan="${busy}">on a core</th><th colspan="${keys.length - busy}">waiting for a core</th></tr>
+<thead><tr><th class="l" rowspan="2">cell</th><th rowspan="2">Mpps</th>${groupRow}</tr>
 <tr>${head}</tr></thead>
 <tbody>
 ${body}

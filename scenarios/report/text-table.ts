@@ -6,7 +6,7 @@ import { renderBox } from './box.ts';
 import type { BoxCell, BoxColumn, Tone } from './box.ts';
 import { paint } from './box.ts';
 import { explainKeys, explainLabel, formatExplain } from './explain-labels.ts';
-import { coreWaits, isThreadKey, sharedMachine, threadKeys } from './cpu.ts';
+import { coreWaits, isThreadKey, sharedMachine, threadGroup, threadKeys } from './cpu.ts';
 import { formatMpps, formatRange, formatRatio, formatSig } from './fmt.ts';
 import { CASE_LABEL, PROG_LABEL } from './paper.ts';
 import { orderedCells, tableRows } from './rows.ts';
@@ -95,7 +95,7 @@ function threadTable(cells: readonly Cell[], opts: TextTableOptions): string | u
     { title: 'cell', align: 'left' },
     { title: 'Mpps', align: 'right' },
     ...keys.map((k): BoxColumn => ({
-      title: explainLabel(k).short, align: 'right', group: k.startsWith('runq_wait_') ? 'waiting for a core' : 'on a core',
+      title: explainLabel(k).short, align: 'right', group: threadGroup(k),
     })),
   ];
   const ordered = orderedCells(cells);
@@ -156,7 +156,7 @@ function threadSection(report: TableReport, opts: TextTableOptions, color: boole
   const waits = coreWaits(ordered);
   const shared = sharedMachine(ordered);
   return [
-    '', paint(`Where the CPU went (share of one core, median run; the machine has ${report.machine.cores})`, 'bold', color), t,
+    '', paint(`Where the CPU went (median run; the machine has ${report.machine.cores} cores): share of one core, wait for one, and each thread's CPU probe`, 'bold', color), t,
     ...(waits.length > 0 ? [`Waited for a core: ${waits.join('; ')}.`] : []),
     ...(shared.length > 0 ? [`Shared the machine (these figures measure its load too): ${shared.join('; ')}.`] : []),
   ];

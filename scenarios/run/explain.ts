@@ -38,5 +38,10 @@ export function explain(w: Record<string, number>, seconds: number, programPacke
     tap_notify_time_share: ratio(g('tapx_notify_us') / 1e6, seconds),
     generated_mpps: ratio(g('pktgen_generated'), seconds) / 1e6,
     vhost_sleeps_per_sec: ratio(g('vhost_sleeps'), seconds),
+    // Each thread's CPU probe (virtio/cpu-probe.ts), mean microseconds: the same loop every
+    // time, so more is a slower CPU under that thread. NaN: no probe ran in the window.
+    probe_us_host: g('host_probe_us') / g('host_probes'),
+    probe_us_vhost: g('vhost_probe_us') / g('vhost_probes'),
+    probe_us_guest: g('guest_probe_us') / g('guest_probes'),
   };
 }

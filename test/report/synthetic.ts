@@ -40,6 +40,9 @@ export function syntheticExplain(c: CaseId, mode: Mode, mpps: number): Explain {
     cpu_other: c === 2 ? 0.31 : 0.01,
     cpu_steal: 0,
     cpu_probe_ms: 25,
+    probe_us_host: 170,
+    probe_us_vhost: mode === 'native' ? 180 : 172,
+    probe_us_guest: 175,
   };
 }
 

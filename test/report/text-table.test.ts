@@ -44,7 +44,8 @@ test('where the CPU went: busy and waiting shares per thread, apart from the cou
   t.true(section.includes('the machine has 2'));
   for (const h of ['on a core', 'waiting for a core', 'host', 'vhost', 'guest', 'all']) t.true(section.includes(h), h);
   t.regex(section, /1 xdp1 native +│ +2\.61 │ +98% │ +55% │ +41% │ +196% │ +1% │ +0% │ +25\.0 │ +2% │ +37% │ +12% │/);
-  for (const h of ['others', 'steal', 'probe ms']) t.true(section.includes(h), h);
+  for (const h of ['others', 'steal', 'probe ms', 'CPU probe (us)']) t.true(section.includes(h), h);
+  t.regex(section, /1 xdp1 native +│ .* │ +37% │ +12% │ +170 │ +180 │ +175 │/);
   t.true(section.includes('Waited for a core: 1 xdp1 native (vhost 37%, guest 12%);'));
   t.true(section.includes('Shared the machine (these figures measure its load too): 2 xdp1 native (other processes 31%); 2 xdp1 offload (other processes 31%);'));
   const waited = section.split('\n').find((l) => l.startsWith('Waited for a core'))!;
@@ -55,14 +56,14 @@ test('where the CPU went: busy and waiting shares per thread, apart from the cou
 
 test('one run\'s CPU in a line (vxo run): busy share, its wait, the whole process last', (t) => {
   const e = syntheticCells()[0]!.explain;
-  t.is(threadSummary(e), 'host 98% (waits 2%), vhost 55% (waits 37%), guest 41% (waits 12%), all threads 196%, other processes 1%, steal 0%, CPU probe 25 ms');
+  t.is(threadSummary(e), 'host 98% (waits 2%, probe 170 us), vhost 55% (waits 37%, probe 180 us), guest 41% (waits 12%, probe 175 us), all threads 196%, other processes 1%, steal 0%, CPU probe 25 ms');
   t.is(threadSummary({ tap_batch_avg: 3 }), undefined);
 });
 
 test('a report without CPU figures (no procfs, or an older JSON) has no CPU section', (t) => {
   const cells = syntheticCells().map((c) => {
     const strip = (e: typeof c.explain): typeof c.explain =>
-      Object.fromEntries(Object.entries(e).filter(([k]) => !k.startsWith('cpu_') && !k.startsWith('runq_wait_'))) as typeof c.explain;
+      Object.fromEntries(Object.entries(e).filter(([k]) => !k.startsWith('cpu_') && !k.startsWith('runq_wait_') && !k.startsWith('probe_us_'))) as typeof c.explain;
     return { ...c, explain: strip(c.explain), runs: c.runs.map((r) => ({ ...r, explain: strip(r.explain) })) };
   });
   const out = renderTextTable(syntheticReport(cells));

@@ -99,6 +99,7 @@ function checkCell(t: ExecutionContext, r: RunResult, c: 1 | 2, prog: Prog, mode
   // The machine probe ran before the workers, on any platform: a positive time.
   t.true(r.explain['cpu_probe_ms']! > 0);
   checkCpu(t, r);
+  checkProbes(t, r);
 }
 
 /** Where the CPU went: every worker thread has figures, each a share of one core (Linux only). */
@@ -113,6 +114,11 @@ function checkCpu(t: ExecutionContext, r: RunResult): void {
   // pktgen never rests: the host thread ran in the window, and the process ran at least that.
   t.true(r.explain['cpu_host']! > 0);
   t.true(r.explain['cpu_all']! >= r.explain['cpu_host']!);
+}
+
+/** Each busy worker timed its CPU probe in the window: a positive mean. */
+function checkProbes(t: ExecutionContext, r: RunResult): void {
+  for (const k of ['probe_us_host', 'probe_us_vhost']) t.true((r.explain[k] ?? 0) > 0, `${k}=${r.explain[k]}`);
 }
 
 for (const c of [1, 2] as const) {
