@@ -9,11 +9,16 @@ export async function benchOffloadVsNative(duration = 1.5, repeat = 3): Promise<
   for (const prog of ['xdp1', 'xdp2'] as const) {
     const med: Record<string, number> = {};
     for (const mode of ['native', 'offload'] as const) {
-      const xs: number[] = [];
-      for (let i = 0; i < repeat; i++) xs.push((await runCase({ case: 1, prog, mode, duration, warmup: 0.5 })).mpps);
-      xs.sort((a, b) => a - b);
+      const runs: { mpps: number; probe: number }[] = [];
+      for (let i = 0; i < repeat; i++) {
+        const r = await runCase({ case: 1, prog, mode, duration, warmup: 0.5 });
+        runs.push({ mpps: r.mpps, probe: r.explain['probe_us_host'] ?? NaN });
+      }
+      const xs = runs.map((r) => r.mpps).sort((a, b) => a - b);
       med[mode] = xs[Math.floor(xs.length / 2)]!;
-      lines.push(`  case 1 ${prog} ${mode.padEnd(7)} ${med[mode]!.toFixed(2)} Mpps  (runs ${xs.map((x) => x.toFixed(2)).join(' ')})`);
+      // The host thread's CPU probe beside each run: on a shared machine a slow run is often a slowed CPU.
+      const each = runs.map((r) => `${r.mpps.toFixed(2)} (probe ${r.probe.toFixed(0)} us)`).join(', ');
+      lines.push(`  case 1 ${prog} ${mode.padEnd(7)} ${med[mode]!.toFixed(2)} Mpps  (runs ${each})`);
     }
     lines.push(`  case 1 ${prog} offload/native ${(med['offload']! / med['native']!).toFixed(2)}x`);
   }
