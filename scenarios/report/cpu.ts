@@ -1,13 +1,16 @@
-// Where the CPU went in a run (scenarios/run/schedstat.ts, proc-stat.ts): each worker thread's busy
-// share of one core and its wait for a core, the whole process, the rest of the machine and steal
-// time. On two cores these say which cells the machine, not the mechanism, held back.
+// Where the CPU went in a run (scenarios/run/schedstat.ts, proc-stat.ts, the CPU probes of
+// virtio/cpu-probe.ts): each worker thread's busy share of one core and its wait for a core, the
+// whole process, the rest of the machine, steal time, and how fast each thread's CPU ran. On two
+// shared cores these say which cells the machine, not the mechanism, held back.
 import { formatPct } from './fmt.ts';
 import type { Cell, Explain } from './types.ts';
 
 type CellExplain = Pick<Cell, 'case' | 'prog' | 'mode' | 'explain'>;
 
 /** Keys for the machine as a whole, not for one thread. */
-const MACHINE_KEYS: readonly string[] = ['cpu_all', 'cpu_other', 'cpu_steal', 'cpu_probe_ms'];
+const MACHINE_KEYS: readonly string[] = ['cpu_all', 'cpu_other', 'cpu_steal'];
+/** The main thread's probe, timed before the run; it leads the probe columns. */
+const MAIN_PROBE_KEY = 'cpu_probe_ms';
 
 /** Keys of the CPU accounting (schedstat, /proc/stat, the CPU probes): reports show them apart from the counters. */
 export function isThreadKey(key: string): boolean {
@@ -17,15 +20,16 @@ export function isThreadKey(key: string): boolean {
 /** The column group a CPU key belongs to in the reports. */
 export function threadGroup(key: string): string {
   if (key.startsWith('runq_wait_')) return 'waiting for a core';
-  if (key.startsWith('probe_us_')) return 'CPU probe (us)';
+  if (key.startsWith('probe_us_') || key === MAIN_PROBE_KEY) return 'CPU probe';
   return 'on a core';
 }
 
-/** The CPU keys the cells carry: busy shares by thread (the whole process last), then waits. */
+/** The CPU keys the cells carry: busy shares by thread, the machine's, waits, then the probes (the main thread's first). */
 export function threadKeys(explains: readonly Explain[]): string[] {
   const seen: string[] = [];
   for (const e of explains) for (const k of Object.keys(e)) if (isThreadKey(k) && !seen.includes(k)) seen.push(k);
-  const rank = (k: string): number => (k.startsWith('probe_us_') ? 3 : k.startsWith('runq_wait_') ? 2 : MACHINE_KEYS.includes(k) ? 1 : 0);
+  const rank = (k: string): number =>
+    k.startsWith('probe_us_') ? 4 : k === MAIN_PROBE_KEY ? 3 : k.startsWith('runq_wait_') ? 2 : MACHINE_KEYS.includes(k) ? 1 : 0;
   return seen.map((k, i) => ({ k, i })).sort((a, b) => rank(a.k) - rank(b.k) || a.i - b.i).map((x) => x.k);
 }
 
@@ -69,7 +73,7 @@ export function coreWaits(cells: readonly CellExplain[]): string[] {
 export function threadSummary(e: Readonly<Record<string, number>>): string | undefined {
   const parts: string[] = [];
   for (const k of threadKeys([e as Explain])) {
-    if (!k.startsWith('cpu_') || MACHINE_KEYS.includes(k)) continue;
+    if (!k.startsWith('cpu_') || MACHINE_KEYS.includes(k) || k === MAIN_PROBE_KEY) continue;
     const name = k.slice('cpu_'.length);
     const wait = e[`runq_wait_${name}`];
     const probe = e[`probe_us_${name}`];

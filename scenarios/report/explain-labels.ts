@@ -43,12 +43,12 @@ const THREAD_ROLE: Readonly<Record<string, string>> = {
 function threadLabel(key: string): ExplainLabel | undefined {
   if (key === 'cpu_all') return { short: 'all', long: 'every thread of the process (V8 helpers too), in cores', kind: 'pct' };
   if (key === 'cpu_other') return { short: 'others', long: 'the rest of the machine (other processes, interrupts), in cores', kind: 'pct' };
-  if (key === 'cpu_probe_ms') return { short: 'probe ms', long: 'a fixed arithmetic loop timed just before the run, no worker running: more ms, a slower machine at the time', kind: 'avg' };
+  if (key === 'cpu_probe_ms') return { short: 'main ms', long: 'the CPU probe loop timed on the main thread just before the run, no worker running: more ms, a slower machine at the time', kind: 'avg' };
   if (key === 'cpu_steal') return { short: 'steal', long: 'steal time: the hypervisor ran something else on our virtual CPUs, in cores', kind: 'pct' };
   const cpu = /^cpu_(.+)$/.exec(key);
   if (cpu) return { short: cpu[1]!, long: `${THREAD_ROLE[cpu[1]!] ?? cpu[1]!}: share of one core`, kind: 'pct' };
   const probe = /^probe_us_(.+)$/.exec(key);
-  if (probe) return { short: probe[1]!, long: `${THREAD_ROLE[probe[1]!] ?? probe[1]!}: microseconds its CPU probe took (the same loop each time: more means a slower CPU under it)`, kind: 'avg' };
+  if (probe) return { short: `${probe[1]!} us`, long: `${THREAD_ROLE[probe[1]!] ?? probe[1]!}: microseconds its CPU probe took (the same loop each time: more means a slower CPU under it)`, kind: 'avg' };
   const wait = /^runq_wait_(.+)$/.exec(key);
   if (wait) return { short: wait[1]!, long: `${THREAD_ROLE[wait[1]!] ?? wait[1]!}: share of the window runnable but waiting for a core`, kind: 'pct' };
   return undefined;
