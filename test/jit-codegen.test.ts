@@ -6,6 +6,7 @@ import { assemble } from '../bpf-vm/asm/assembler.ts';
 import { jitSource } from '../bpf-vm/jit/dump.ts';
 import { planStructure } from '../bpf-vm/jit/structure.ts';
 import { prepareProgram } from '../bpf-vm/prog/prepare.ts';
+import { loadObjectFile } from '../bpf-vm/index.ts';
 import { runPlain } from '../bpf-vm/prog/plain-run.ts';
 import { BPF_PROG_TYPE } from '../bpf-vm/prog/types.ts';
 import { fileURLToPath } from 'node:url';
@@ -47,4 +48,15 @@ test('structure planning: loops nest, irreducible entries are refused', (t) => {
   t.is(plan(PROGRAMS.irreducible!), undefined);
   const nested = plan('mov %r0, 0\nmov %r1, 3\no:\nmov %r2, 3\ni:\nadd %r0, 1\nsub %r2, 1\njne %r2, 0, i\nsub %r1, 1\njne %r1, 0, o\nexit');
   t.deepEqual(nested?.constructs.map((c) => [c.kind, c.from, c.to]), [['loop', 2, 7], ['loop', 3, 5]]);
+});
+
+test('bpf_redirect_map on a constant DEVMAP is a direct call, no argument spill; a map looked up otherwise keeps the helper', (t) => {
+  const p = loadObjectFile(`${REPO_ROOT}scenarios/xdp/redirect.o`).program();
+  const source = jitSource(prepareProgram({ type: p.type, insns: p.insns, fds: p.fds }));
+  t.regex(source, /r0l = RTM\(env, MO\[\d+\], r2l, r3l, r3h\); r0h = 0;/);
+  t.false(source.includes('.impl(env)'), 'redirect.o has no helper call left (its ARRAY lookup is inlined too)');
+  // r1 loaded from a map value, not a map pointer: the JIT cannot tell the map, the helper resolves it.
+  const generic = assemble('ldxdw %r1, [%r10-8]\nmov %r2, 0\nmov %r3, 0\ncall 51\nexit');
+  const g = jitSource(prepareProgram({ type: BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, insns: generic }));
+  t.false(g.includes('RTM('));
 });

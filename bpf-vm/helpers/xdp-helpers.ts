@@ -121,23 +121,30 @@ export const redirectMap: HelperProto = {
     if (type !== BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP && type !== BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH) {
       throw env.fault(`bpf_redirect_map: map type ${type} is not a device map`);
     }
-    const key = R[4]!;
-    const broadcast = (flags & BPF_F_BROADCAST) !== 0;
-    const ifindex = devmapIfindex(map, key >>> 0, env.cpu);
-    clearRedirect(env.redirect);
-    // With BPF_F_BROADCAST the key does not matter: the frame goes to every device in the map.
-    if (ifindex === 0 && !broadcast) {
-      env.setR0Int(flags & ACTION_MASK);
-      return;
-    }
-    env.redirect.ifindex = broadcast ? 0 : ifindex;
-    env.redirect.map = map;
-    env.redirect.key = key >>> 0;
-    env.redirect.broadcast = broadcast;
-    env.redirect.excludeIngress = (flags & BPF_F_EXCLUDE_INGRESS) !== 0;
-    env.setR0Int(XDP_ACTION.XDP_REDIRECT);
+    env.setR0Int(redirectToMap(env, map, R[4]!, flags, R[7]!));
   },
 };
+
+/**
+ * bpf_redirect_map once the device map is known: records the target in env.redirect and returns
+ * the action. The JIT calls this directly when r1 holds a constant DEVMAP (no argument spill, no
+ * map lookup by pointer); the helper above calls it after resolving r1.
+ */
+export function redirectToMap(env: ExecEnv, map: BpfMap, key: number, flags: number, flagsHi: number): number {
+  if (flagsHi !== 0 || (flags & ~(ACTION_MASK | BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS)) !== 0) return XDP_ACTION.XDP_ABORTED;
+  const broadcast = (flags & BPF_F_BROADCAST) !== 0;
+  const ifindex = devmapIfindex(map, key >>> 0, env.cpu);
+  const r = env.redirect;
+  clearRedirect(r);
+  // With BPF_F_BROADCAST the key does not matter: the frame goes to every device in the map.
+  if (ifindex === 0 && !broadcast) return flags & ACTION_MASK;
+  r.ifindex = broadcast ? 0 : ifindex;
+  r.map = map;
+  r.key = key >>> 0;
+  r.broadcast = broadcast;
+  r.excludeIngress = (flags & BPF_F_EXCLUDE_INGRESS) !== 0;
+  return XDP_ACTION.XDP_REDIRECT;
+}
 const KEY_U8 = new Uint8Array(8);
 const KEY_DV = new DataView(KEY_U8.buffer);
 

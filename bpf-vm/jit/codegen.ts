@@ -118,6 +118,13 @@ class Emitter {
         : `const h = r2h, a = r2l >>> 0, g = RG[h & 0xffff]; if (g === undefined || (h >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw F.memFault(${pc}, 2, 0, r2l, r2h, 4, 'bpf_map_lookup_elem key', g); const k = g.dv.getUint32(a, true);`;
       return `{ ${key} if (k < ${map.spec.maxEntries}) { r0l = (k * ${elem}) | 0; r0h = M${mapIdx}_HI; } else { r0l = 0; r0h = 0; } }`;
     }
+    if (h.id === BPF_FUNC.redirect_map) {
+      const di = this.constMapInR1(pc);
+      if (di !== undefined && this.p.maps[di]?.spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP) {
+        // A constant DEVMAP: straight to the redirect, with no argument spill and no map lookup by pointer.
+        return `r0l = RTM(env, MO[${di}], r2l, r3l, r3h); r0h = 0;`;
+      }
+    }
     // Helpers read only the arguments their prototype declares.
     let spill = '';
     for (let r = 1; r <= Math.min(5, h.args.length); r++) spill += `R[${2 * r}] = r${r}l; R[${2 * r + 1}] = r${r}h; `;

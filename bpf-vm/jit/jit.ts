@@ -10,6 +10,7 @@ import { legacyPacketLoad } from '../interp/legacy-packet-load.ts';
 import { REGION_ID, regionTag, type Region } from '../interp/regions.ts';
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from '../isa/opcodes.ts';
 import type { PreparedProgram } from '../prog/prepare.ts';
+import { redirectToMap } from '../helpers/xdp-helpers.ts';
 import type { InsnFacts } from '../verifier/api.ts';
 import { generate, type GeneratedCode } from './codegen.ts';
 
@@ -26,7 +27,7 @@ const F = {
 };
 const A = { atomic32, atomic64, addLow32 };
 
-const FACTORY_PARAMS = ['env', 'R', 'RG', 'I', 'OUT', 'F', 'A', 'HP', 'MR', 'MHI', 'S', 'X', 'CTX_HI', 'PKT_HI', 'STACK_TOP', 'STACK_HI', 'BUDGET'] as const;
+const FACTORY_PARAMS = ['env', 'R', 'RG', 'I', 'OUT', 'F', 'A', 'HP', 'MR', 'MHI', 'S', 'X', 'CTX_HI', 'PKT_HI', 'STACK_TOP', 'STACK_HI', 'BUDGET', 'MO', 'RTM'] as const;
 
 export class JitEngine implements Engine {
   readonly name = 'jit' as const;
@@ -41,6 +42,7 @@ export class JitEngine implements Engine {
       env, env.R, env.regions, I, I.OUT, F, A, prog.helpers, mapRegions,
       prog.maps.map((_, i) => regionTag(REGION_ID.FIRST_MAP + i)), env.regions[REGION_ID.STACK], env.xdp,
       regionTag(REGION_ID.CTX), regionTag(REGION_ID.PACKET), MAX_BPF_STACK * MAX_CALL_FRAMES, regionTag(REGION_ID.STACK), opts.budget,
+      prog.maps, redirectToMap,
     );
   }
 }
