@@ -29,10 +29,11 @@
 //
 // Why no wake-up is lost (arm = clear flag, read counter; then re-check; then wait): wake() runs
 // after the producer published its ring index. If its load or compareExchange finds the flag set
-// (both are sequentially consistent, like arm()'s store), the set came before arm()'s clear, so the entries are visible to the re-check that follows the clear. If
-// it sets the flag, it bumps the counter, which either lands before arm() reads it (the entries
-// were published before, so the re-check sees them) or after (the wait does not sleep). Either way
-// the worker does not sleep, and it clears the flag again before it next does.
+// (both are sequentially consistent, like arm()'s store), the set came before arm()'s clear, so
+// the entries are visible to the re-check that follows the clear. If it sets the flag, it bumps
+// the counter, which either lands before arm() reads it (the entries were published before, so
+// the re-check sees them) or after (the wait does not sleep). Either way the worker does not
+// sleep, and it clears the flag again before it next does.
 import { allocSharedCells, TunError } from './errors.ts';
 
 export interface SharedSockWait {
