@@ -1,5 +1,7 @@
-// The vxo package. The eBPF engine is complete today; virtio, the workers and the offload protocol
-// are exported from here as they land.
+// The vxo package: the eBPF engine (also alone as 'vxo/bpf-vm'), the virtio and offload device
+// model for users' own tests, the guest's BPF layer, the error classes every layer throws, and the
+// scenarios (one case, the RFC's table) as functions. Nothing here starts a worker or loads the
+// report until a scenario function is called.
 export * from './bpf-vm/index.ts';
 
 // The offload device in-process, for users' own tests (no workers): create it, build control
@@ -20,3 +22,29 @@ export {
   type VirtioNetEbpfOptions, type OffloadListener, type OffloadedProgram, type HostMap,
   type OffloadShow, type OffloadProgShow, type OffloadMapShow,
 } from './host/offload/index.ts';
+
+// The guest kernel's BPF layer: maps and programs offloaded over a control channel (the device
+// model above, or the guest driver's control virtqueue).
+export {
+  VirtnetBpf, VirtnetBoundProg, VirtnetMap, GuestBpf, GuestBpfError, GUEST_ERRNO, CtrlVqChannel,
+  loadObject, loadObjectForOffload,
+  type VirtnetBpfOptions, type CtrlChannel, type CtrlReply, type MapCreateAttr, type ProgLoadAttr, type LoadedObject,
+  type LoadObjectOptions,
+} from './guest/bpf/index.ts';
+
+// Every layer's typed errors, each with a stable `code` (bpf-vm's are exported above).
+export { VirtioError, RingError, type VirtioErrorCode, type RingErrorCode } from './virtio/errors.ts';
+export { EbpfCtrlDecodeError } from './virtio/ctrl-ebpf.ts';
+export { TunError, type TunErrorCode } from './tun/errors.ts';
+export { VirtnetError } from './guest/virtio-net/errors.ts';
+export { HostNetError, PcapError } from './host/net/errors.ts';
+export { OffloadError } from './host/offload/errors.ts';
+export { ReportError } from './scenarios/report/errors.ts';
+export { RunError } from './scenarios/run/run-error.ts';
+export { WorkerFailed } from './scenarios/run/worker-failed.ts';
+
+// The scenarios: the same objects as `vxo run --json` and `vxo table --json`.
+export {
+  runScenario, runRfcTable,
+  type ScenarioOptions, type TableOptions, type TrafficOptions, type RunJson, type TableJson, type RunMode, type CapturePoint,
+} from './scenarios/api.ts';

@@ -11,7 +11,7 @@ import { HostNet } from '../host/net/index.ts';
 import {
   FramePool, MAX_TAP_BATCH, PagePool, PagePoolRemote, PtrRing, SockWait, TunRecv, TunRx, TunXmit,
 } from '../tun/index.ts';
-import { spawnTsWorkerAt } from '../scenarios/run/spawn.ts';
+import { spawnWorkerAt } from '../scenarios/run/spawn.ts';
 import { udp64 } from '../test/support/packets.ts';
 
 const XDP_DIR = fileURLToPath(new URL('../scenarios/xdp/', import.meta.url));
@@ -122,7 +122,7 @@ type Which = 'host' | 'recv';
  * inherits polymorphic sites from the first and loses up to half its speed).
  */
 function inWorker(which: Which, seconds: number, engine: EngineName): Promise<unknown> {
-  const w = spawnTsWorkerAt(new URL(import.meta.url), { bench: { which, seconds, engine } });
+  const w = spawnWorkerAt(new URL(import.meta.url), { bench: { which, seconds, engine } });
   return new Promise((resolve, reject) => {
     w.once('message', (m) => { void w.terminate(); resolve(m); });
     w.once('error', reject);

@@ -27,3 +27,7 @@ export { BPF_FUNC } from './helpers/ids.ts';
 export { ARG, RET, type HelperProto, type ArgKind, type RetKind } from './helpers/proto.ts';
 export { ALL_HELPERS, HELPERS_BY_ID, helpersFor, helperName } from './helpers/table.ts';
 export { toHex, fromHex } from './hex.ts';
+export {
+  verifyProgram, VerifierError,
+  type VerifyOptions, type VerifyResult, type VerifyStats, type VerifierLogLevel, type InsnFacts, type MemKind,
+} from './verifier/index.ts';

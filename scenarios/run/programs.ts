@@ -1,8 +1,10 @@
 // The programs a run can name: the benchmark's own (scenarios/xdp) by name, or any clang object.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.ts';
+import { RunError } from './run-error.ts';
 
-export const XDP_DIR = fileURLToPath(new URL('../xdp/', import.meta.url));
+export const XDP_DIR = join(PACKAGE_ROOT, 'scenarios', 'xdp') + '/';
 
 export const BENCH_PROGRAMS = {
   xdp1: 'xdp1.o',
@@ -11,14 +13,7 @@ export const BENCH_PROGRAMS = {
   rx_drop: 'rx_drop.o',
 } as const;
 
-export class RunError extends Error {
-  readonly code: 'EINVAL' | 'ENOENT';
-  constructor(code: 'EINVAL' | 'ENOENT', message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RunError';
-    this.code = code;
-  }
-}
+export { RunError };
 
 export interface ResolvedProgram {
   /** 'xdp1', 'xdp2', or the object's path as given. */

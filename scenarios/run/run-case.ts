@@ -11,7 +11,7 @@ import { writeCapture } from './capture.ts';
 import { GUEST_STAT_NAMES } from '../../guest/virtio-net/index.ts';
 import { account, type Accounting } from './accounting.ts';
 import { benchObject, resolveProgram, RunError, type ResolvedProgram } from './programs.ts';
-import { spawnTsWorkerAt } from './spawn.ts';
+import { spawnWorkerAt } from './spawn.ts';
 import { WorkerSet } from './worker-set.ts';
 import { explain, type RunExplain } from './explain.ts';
 import { readTasks, threadUse } from './schedstat.ts';
@@ -109,16 +109,16 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
     Atomics.notify(ctl.host, 1);
   };
   try {
-    set.add('qemu', spawnTsWorkerAt(ENTRY.qemu, {
+    set.add('qemu', spawnWorkerAt(ENTRY.qemu, {
       mem: mem.share(), trap, kick: qemuKick.share(), irq: irq.share(), ctl: ctl.qemu,
       vhostPort: port1, vhostWake: vhostBell.share(), vhostCtl: ctl.vhost,
       device: { queueSize: o.queueSize ?? 256 }, offload: {},
     }, [port1], 'qemu'));
-    set.add('vhost', spawnTsWorkerAt(ENTRY.vhost, {
+    set.add('vhost', spawnWorkerAt(ENTRY.vhost, {
       mem: mem.share(), wait: wait.share(), ctl: ctl.vhost, port: port2, pool: pool.share(), ring: ring.share(),
       irq: irq.share(), pollUs: o.vhostPollUs ?? 0, engine: o.engine, rxProg: { object: benchObject('rx_drop') }, ...capAt('tap'),
     }, [port2], 'vhost'));
-    set.add('host', spawnTsWorkerAt(ENTRY.host, {
+    set.add('host', spawnWorkerAt(ENTRY.host, {
       ctl: ctl.host, pool: pool.share(), ring: ring.share(), wait: wait.share(),
       case: o.case === 1 ? 'xdp-redirect' : 'bridge',
       nicProgram: o.case === 1 ? benchObject('redirect') : undefined,
@@ -131,7 +131,7 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
       if (c) live.set(n, c);
     }
     const guestCounters = ShmCounters.create(GUEST_STAT_NAMES);
-    set.add('guest', spawnTsWorkerAt(ENTRY.guest, {
+    set.add('guest', spawnWorkerAt(ENTRY.guest, {
       mem: mem.share(), mmio: trap, doorbells: { irq: irq.share(), vhost: vhostBell.share(), qemu: qemuKick.share() },
       stop: ctl.guest, queueSize: o.queueSize, counters: guestCounters.share(),
       xdp: { object: prog.object, engine: o.engine, mode: o.mode }, ...capAt('guest'),

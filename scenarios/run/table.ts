@@ -1,7 +1,7 @@
 // `vxo table`: the RFC's eight cells, each run `repeat` times (median and spread), in the RFC's
 // order, with a progress bar on a terminal. Runs are sequential: two runs at once would share
 // the same two cores and measure each other.
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../package-root.ts';
 import type { EngineName } from '../../bpf-vm/index.ts';
 import {
   buildCell, CASES, createProgress, machineInfo, MODES, PROGS,
@@ -66,11 +66,7 @@ export async function runTable(o: TableRunOptions): Promise<TableReport> {
       duration: o.duration, warmup: o.warmup, repeat: o.repeat, lineRate: o.lineRate, vhostPollUs: o.vhostPollUs, engine: o.engine,
     },
     started,
-    vxo_version: version(),
+    vxo_version: packageVersion(),
   };
 }
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return pkg.version ?? '0.0.0';
-}

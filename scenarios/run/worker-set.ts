@@ -3,14 +3,9 @@
 // reported within a second, so a broken worker never hangs a run.
 import type { Worker } from 'node:worker_threads';
 import { ShmCounters, type SharedCounters } from '../../virtio/index.ts';
+import { WorkerFailed } from './worker-failed.ts';
 
-export class WorkerFailed extends Error {
-  readonly code = 'EWORKER';
-  constructor(readonly worker: string, cause: unknown) {
-    super(`${worker} worker failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'WorkerFailed';
-  }
-}
+export { WorkerFailed };
 
 interface Member {
   name: string;

@@ -1,10 +1,10 @@
 // Spawning the TypeScript workers of the tests, and the start line they all wait behind.
 import type { Worker } from 'node:worker_threads';
-import { spawnTsWorkerAt } from '../../scenarios/run/spawn.ts';
+import { spawnWorkerAt } from '../../scenarios/run/spawn.ts';
 
 /** Starts test/workers/<name>.ts with `data` as its workerData (plus the entry URL). */
 export function spawnTsWorker(name: string, data: Record<string, unknown>): Worker {
-  return spawnTsWorkerAt(new URL(`./${name}.ts`, import.meta.url), data);
+  return spawnWorkerAt(new URL(`./${name}.ts`, import.meta.url), data);
 }
 
 /** Resolves with the worker's first message; rejects if it fails or exits first. */

@@ -1,0 +1,76 @@
+// The scenarios as a library: run one case, or the RFC's table, from a script or a test, and get
+// the objects `vxo run --json` and `vxo table --json` print. The runner (workers, shared memory,
+// the report) is loaded on the first call, so importing vxo stays cheap.
+import type { EngineName } from '../bpf-vm/engines.ts';
+import type { TableJson } from './report/json.ts';
+import type { RunJson } from './report/run-json.ts';
+import type { CapturePoint, RunMode } from './run/run-case.ts';
+import { RunError } from './run/run-error.ts';
+
+export interface TrafficOptions {
+  /** Measured window, seconds (default 2). */
+  duration?: number;
+  /** Traffic before the window opens, seconds (default 0.5). */
+  warmup?: number;
+  /** vhost busy-polls this long before sleeping, as QEMU's poll-us (default 0). */
+  vhostPollUs?: number;
+  engine?: EngineName;
+  /** Cap pktgen at a link's rate for its frame size: '10G', '25G', ... (default uncapped). */
+  lineRate?: string;
+  /** Frame size without FCS (default 60). */
+  pktSize?: number;
+  /** UDP flows pktgen cycles through (default 1). */
+  flows?: number;
+}
+
+export interface ScenarioOptions extends TrafficOptions {
+  case: 1 | 2;
+  /** 'xdp1', 'xdp2' or the path of a clang-built object (default 'xdp1'). */
+  prog?: string;
+  mode?: RunMode;
+  /** pktgen replays this capture (pcap or pcapng) instead of generating UDP. */
+  replayPcap?: string;
+  /** Write the first frames seen at a capture point to a pcap file. */
+  pcap?: { file: string; at: CapturePoint; count?: number };
+}
+
+export interface TableOptions extends TrafficOptions {
+  /** Runs per cell; the median is reported (default 3). */
+  repeat?: number;
+  /** Only these cells, e.g. '1/xdp1/offload,2/xdp2/native'. */
+  cells?: string;
+  /** A progress bar on stderr (default: only when stderr is a terminal). */
+  progress?: boolean;
+}
+
+async function ratePps(o: TrafficOptions): Promise<number | undefined> {
+  if (o.lineRate === undefined) return undefined;
+  const { lineRatePps, parseLinkSpeed } = await import('./run/line-rate.ts');
+  const bps = parseLinkSpeed(o.lineRate);
+  if (bps === undefined) throw new RunError('EINVAL', `lineRate ${o.lineRate}: a link speed such as 10G or 25G`);
+  return lineRatePps(bps, o.pktSize ?? 60);
+}
+
+/** One scenario with the four workers; resolves to what `vxo run --json` prints. */
+export async function runScenario(o: ScenarioOptions): Promise<RunJson> {
+  const [{ runCase }, { runJson }] = await Promise.all([import('./run/run-case.ts'), import('./report/run-json.ts')]);
+  const r = await runCase({
+    case: o.case, prog: o.prog ?? 'xdp1', mode: o.mode ?? 'native', duration: o.duration ?? 2, warmup: o.warmup,
+    vhostPollUs: o.vhostPollUs, engine: o.engine, ratePps: await ratePps(o), pktSize: o.pktSize, flows: o.flows,
+    replayPcap: o.replayPcap, pcap: o.pcap,
+  });
+  return runJson(r);
+}
+
+/** The RFC's Case 1/Case 2 cells; resolves to what `vxo table --json FILE` writes. */
+export async function runRfcTable(o: TableOptions = {}): Promise<TableJson> {
+  const [{ runTable }, { toJson }] = await Promise.all([import('./run/table.ts'), import('./report/json.ts')]);
+  const report = await runTable({
+    duration: o.duration ?? 2, warmup: o.warmup ?? 0.5, repeat: o.repeat ?? 3, vhostPollUs: o.vhostPollUs ?? 0,
+    engine: o.engine ?? 'jit', ratePps: await ratePps(o), lineRate: o.lineRate ?? null, pktSize: o.pktSize ?? 60,
+    flows: o.flows ?? 1, cells: o.cells, progress: o.progress,
+  });
+  return toJson(report);
+}
+
+export type { RunJson, TableJson, RunMode, CapturePoint };
