@@ -7,10 +7,17 @@ import { benchRegisters } from './registers.ts';
 import { benchVerifier } from './verifier.ts';
 import { benchVm, compileTime } from './vm.ts';
 import { benchOffloadVsNative, benchShortTable } from './scenarios.ts';
+import { benchStartup } from './startup.ts';
 
 const PROGS = ['xdp1', 'xdp2'] as const;
 
 console.log(`vxo bench: ${cpus()[0]?.model ?? 'unknown CPU'} x${cpus().length}, Node ${process.version}`);
+console.log('\nstart-up: wall time of the built vxo command (bin/vxo.js) against a bare node, median of 9 interleaved runs');
+for (const r of benchStartup()) {
+  const target = r.target === undefined ? '' : `  (target ${r.target}x: ${r.ratio <= r.target ? 'met' : 'NOT met'})`;
+  console.log(`  ${r.name.padEnd(30)} ${r.ms.toFixed(0).padStart(5)} ms  ${r.ratio.toFixed(2)}x node${target}`);
+}
+
 console.log('\nns per packet, 64-byte UDP frame, one long-lived runner per engine (median of 7 rounds of 2M runs);');
 console.log('the kernel figure is bpftool prog run (BPF_PROG_TEST_RUN, repeat 10M), which includes its per-run overhead');
 const rows = benchVm(PROGS);
