@@ -10,11 +10,17 @@ export const ERRNO = {
   EFAULT: 14,
   EBUSY: 16,
   EEXIST: 17,
+  ENODEV: 19,
   EINVAL: 22,
   ENOSPC: 28,
   ERANGE: 34,
   ENOTSUPP: 524,
   EOPNOTSUPP: 95,
+  // The socket layer's (net/).
+  EAFNOSUPPORT: 97,
+  EADDRINUSE: 98,
+  ENETUNREACH: 101,
+  ECONNREFUSED: 111,
 } as const;
 
 export type ErrnoName = keyof typeof ERRNO;

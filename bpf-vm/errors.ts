@@ -19,8 +19,9 @@ export class BpfError extends Error {
 /** An instruction or program that is not well formed (unknown opcode, bad jump, reserved fields). */
 export class InvalidProgramError extends BpfError {
   readonly pc: number;
-  constructor(pc: number, message: string) {
-    super('EINVAL', `insn ${pc}: ${message}`);
+  /** `code` is EINVAL but for a helper the kernel has and vxo does not implement (EOPNOTSUPP). */
+  constructor(pc: number, message: string, code: BpfErrorCode = 'EINVAL') {
+    super(code, `insn ${pc}: ${message}`);
     this.name = 'InvalidProgramError';
     this.pc = pc;
   }

@@ -10,7 +10,9 @@ export {
   BPF_MAP_TYPE, BPF_UPDATE, BPF_MAP_FLAG, type BpfMap, type MapSpec, type SharedMapState,
   createMap, openSharedMap, dumpMap, type MapEntry, jhash2,
 } from './maps/index.ts';
-export { mapTypeName } from './maps/names.ts';
+export { mapTypeName, linuxMapTypeName } from './maps/names.ts';
+export { RingBufMap, RingBufConsumer, drainRingBuf, BPF_RB, BPF_RB_QUERY, type RingBufSampleFn } from './maps/index.ts';
+export { ProgArrayMap } from './maps/index.ts';
 export { BPF_PROG_TYPE, type ProgType, progTypeFromSection, progTypeName } from './prog/types.ts';
 export { FdTable } from './prog/fd-table.ts';
 export type { Program } from './prog/program.ts';
@@ -20,12 +22,15 @@ export { prepareProgram, type PreparedProgram } from './prog/prepare.ts';
 export { XDP_ACTION, xdpActionName, XdpBuff, XDP_PACKET_HEADROOM, type XdpAction } from './prog/xdp.ts';
 export { XdpProgramRunner, type XdpRunnerOptions } from './prog/xdp-runner.ts';
 export { bpfProgTestRun, type TestRunOptions, type TestRunResult } from './prog/test-run.ts';
+export { encodeXdpMd, decodeXdpMd, type XdpMd } from './prog/xdp-md.ts';
 export { runPlain, CONFORMANCE_HELPERS, type PlainRunOptions } from './prog/plain-run.ts';
 export { ENGINES, DEFAULT_ENGINE, createEngine, type Engine, type EngineName } from './engines.ts';
 export { ExecEnv, type RedirectTarget, type TraceSink } from './interp/env.ts';
 export { BPF_FUNC } from './helpers/ids.ts';
 export { ARG, RET, type HelperProto, type ArgKind, type RetKind } from './helpers/proto.ts';
 export { ALL_HELPERS, HELPERS_BY_ID, helpersFor, helperName } from './helpers/table.ts';
+export { linuxHelperName } from './helpers/names.ts';
+export { formatTracePipeLine, type TraceContext } from './helpers/trace-pipe.ts';
 export { toHex, fromHex } from './hex.ts';
 export {
   verifyProgram, VerifierError,

@@ -6,14 +6,18 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type SharedMapState, XdpProgramRunner } from '../bpf-vm/index.ts';
 import { Doorbell, FrameCapture, GuestMemory, MmioTrapClient, PageAllocator, ShmCounters, threadSelfId, VIRTIO_NET_F_VXO } from '../virtio/index.ts';
+import { TracePipe, type TraceSetup } from '../virtio/trace-pipe.ts';
 import { GuestBpf, VirtnetBpf, XDP_FLAGS } from './bpf/index.ts';
 import {
   ctrlWaitOnDoorbell, GuestLoop, VIRTNET_QUEUE, virtnet_probe,
   type GuestWorkerData, type GuestWorkerMessage,
 } from './virtio-net/index.ts';
 
-const data = workerData as GuestWorkerData;
+const data = workerData as GuestWorkerData & { trace?: TraceSetup };
 const post = (m: GuestWorkerMessage): void => parentPort!.postMessage(m);
+const tid = threadSelfId();
+// bpf_trace_printk from the native program, only when the run traces (--trace).
+const trace = TracePipe.forWorker(data.trace, 'guest', tid, (m) => parentPort!.postMessage(m));
 
 const mem = new GuestMemory(data.mem);
 const irq = new Doorbell(data.doorbells.irq);
@@ -38,7 +42,9 @@ const engine = data.xdp?.engine;
 const ifindex = bpf.registerNetdev(new VirtnetBpf({
   ctrl: driver,
   features: driver.features,
-  setNativeXdp: (p) => { driver.virtnet_xdp_set(p === null ? undefined : new XdpProgramRunner(p.program, { engine, verify: p.verified })); },
+  setNativeXdp: (p) => {
+    driver.virtnet_xdp_set(p === null ? undefined : new XdpProgramRunner(p.program, { engine, verify: p.verified, ...(trace ? { trace: trace.sink } : {}) }));
+  },
 }));
 const maps: Record<string, SharedMapState> = {};
 if (data.xdp !== undefined) {
@@ -54,7 +60,7 @@ if (data.xdp !== undefined) {
 
 post({
   type: 'ready',
-  tid: threadSelfId(),
+  tid,
   mac: [...driver.mac],
   features: { lo: driver.features.lo, hi: driver.features.hi },
   rxQueueSize: driver.rq.vq.ring.size,
@@ -69,6 +75,7 @@ const loop = new GuestLoop(driver, {
   waitMs: data.waitMs,
 });
 loop.run();
+trace?.flush();
 // What is still in flight between the guest and vhost, for the run's accounting: frames vhost
 // wrote that the guest has not taken, and XDP_TX frames vhost has not taken yet.
 post({

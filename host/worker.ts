@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FramePool, PagePool, PtrRing, SockWait, TunXmit, type EngineName, type SharedFramePool, type SharedPtrRing, type SharedSockWait } from '../tun/index.ts';
 import { FrameCapture, ShmCounters, threadSelfId, type SharedFrameCapture } from '../virtio/index.ts';
+import { TracePipe, type TraceSetup } from '../virtio/trace-pipe.ts';
 import { HostLoop } from './host-loop.ts';
 import { HostNet, readPcapFile, type HostNetCase, type PktgenOptions } from './net/index.ts';
 
@@ -20,9 +21,13 @@ export interface HostWorkerData {
   replayPcap?: string;
   /** Capture frames as the NIC receives them (--pcap-at nic). */
   capture?: SharedFrameCapture;
+  /** Forward the NIC program's bpf_trace_printk lines (--trace). */
+  trace?: TraceSetup;
 }
 
 const d = workerData as HostWorkerData;
+const tid = threadSelfId();
+const trace = TracePipe.forWorker(d.trace, 'host', tid, (m) => parentPort!.postMessage(m));
 const pool = new PagePool(FramePool.open(d.pool));
 const tap = new TunXmit({ ring: PtrRing.open(d.ring), wait: new SockWait(d.wait), pool });
 const replay = d.replayPcap ? readPcapFile(d.replayPcap).packets : undefined;
@@ -30,14 +35,15 @@ const net = new HostNet({
   case: d.case,
   pool,
   tap,
-  nicProgram: d.nicProgram ? HostNet.redirectProgram(d.nicProgram, undefined, { engine: d.engine }) : undefined,
+  nicProgram: d.nicProgram ? HostNet.redirectProgram(d.nicProgram, undefined, { engine: d.engine, ...(trace ? { trace: trace.sink } : {}) }) : undefined,
   pktgen: { ...d.pktgen, ...(replay ? { replay } : {}) },
 });
 if (d.capture) net.nic.capture = new FrameCapture(d.capture).capture;
 const loop = new HostLoop(net, d.ctl);
 const counters = ShmCounters.create(Object.keys(loop.counters()));
 loop.shm = counters;
-parentPort!.postMessage({ type: 'ready', counters: counters.share(), tid: threadSelfId() });
+parentPort!.postMessage({ type: 'ready', counters: counters.share(), tid });
 loop.run();
 tap.ring.publishProduced();
+trace?.flush();
 parentPort!.postMessage({ type: 'done', counters: loop.counters(), conservation: net.conservation() });

@@ -27,14 +27,22 @@ export interface ScenarioOptions extends TrafficOptions {
   case: 1 | 2;
   /** 'xdp1', 'xdp2' or the path of a clang-built object (default 'xdp1'). */
   prog?: string;
+  /** The program in `prog`'s object, by function or section name (default: the object's first). */
+  section?: string;
   mode?: RunMode;
   /** pktgen replays this capture (pcap or pcapng) instead of generating UDP. */
   replayPcap?: string;
   /** Write the first frames seen at a capture point to a pcap file. */
   pcap?: { file: string; at: CapturePoint; count?: number };
+  /** Receives the programs' bpf_trace_printk output, one trace_pipe-like line at a time (rate-limited per worker). */
+  trace?: (line: string) => void;
 }
 
 export interface TableOptions extends TrafficOptions {
+  /** A clang-built object run in place of xdp1 and xdp2 (four cells, with no RFC figure beside them). */
+  prog?: string;
+  /** The program in `prog`'s object (default: its first). */
+  section?: string;
   /** Runs per cell; the median is reported (default 3). */
   repeat?: number;
   /** Only these cells, e.g. '1/xdp1/offload,2/xdp2/native'. */
@@ -55,9 +63,9 @@ async function ratePps(o: TrafficOptions): Promise<number | undefined> {
 export async function runScenario(o: ScenarioOptions): Promise<RunJson> {
   const [{ runCase }, { runJson }] = await Promise.all([import('./run/run-case.ts'), import('./report/run-json.ts')]);
   const r = await runCase({
-    case: o.case, prog: o.prog ?? 'xdp1', mode: o.mode ?? 'native', duration: o.duration ?? 2, warmup: o.warmup,
+    case: o.case, prog: o.prog ?? 'xdp1', section: o.section, mode: o.mode ?? 'native', duration: o.duration ?? 2, warmup: o.warmup,
     vhostPollUs: o.vhostPollUs, engine: o.engine, ratePps: await ratePps(o), pktSize: o.pktSize, flows: o.flows,
-    replayPcap: o.replayPcap, pcap: o.pcap,
+    replayPcap: o.replayPcap, pcap: o.pcap, trace: o.trace,
   });
   return runJson(r);
 }
@@ -68,7 +76,7 @@ export async function runRfcTable(o: TableOptions = {}): Promise<TableJson> {
   const report = await runTable({
     duration: o.duration ?? 2, warmup: o.warmup ?? 0.5, repeat: o.repeat ?? 3, vhostPollUs: o.vhostPollUs ?? 0,
     engine: o.engine ?? 'jit', ratePps: await ratePps(o), lineRate: o.lineRate ?? null, pktSize: o.pktSize ?? 60,
-    flows: o.flows ?? 1, cells: o.cells, progress: o.progress,
+    flows: o.flows ?? 1, cells: o.cells, prog: o.prog, section: o.section, progress: o.progress,
   });
   return toJson(report);
 }

@@ -27,8 +27,9 @@ test('prog run --json has the documented shape, every ARRAY slot, and the counts
   const out = join(dir, 'out.bin');
   const r = vxo(['prog', 'run', `${XDP_DIR}xdp2.o`, '--data-in', pkt, '--data-out', out, '--repeat', '3', '--json']);
   t.is(r.status, 0, r.stderr);
-  const j = JSON.parse(r.stdout) as { retval: number; duration_ns: number; repeat: number; data_out: string; maps: Record<string, { key: string; value: string }[]> };
-  t.deepEqual(Object.keys(j), ['retval', 'duration_ns', 'repeat', 'data_out', 'maps']);
+  const j = JSON.parse(r.stdout) as { retval: number; duration_ns: number; repeat: number; data_out: string; trace: string[]; maps: Record<string, { key: string; value: string }[]> };
+  t.deepEqual(Object.keys(j), ['retval', 'duration_ns', 'repeat', 'data_out', 'trace', 'maps']);
+  t.deepEqual(j.trace, [], 'xdp2 prints nothing');
   t.is(j.retval, 3);
   t.is(j.repeat, 3);
   t.true(Number.isInteger(j.duration_ns));

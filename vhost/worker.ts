@@ -7,6 +7,7 @@ import {
   type EngineName, type OffloadedProgramTransfer, type SharedFramePool, type SharedPtrRing, type SharedSockWait, type TapXdpObject,
 } from '../tun/index.ts';
 import { Doorbell, FrameCapture, GuestMemory, ShmCounters, threadSelfId, type SharedDoorbell, type SharedFrameCapture, type SharedGuestMemory } from '../virtio/index.ts';
+import { TracePipe, type TraceSetup } from '../virtio/trace-pipe.ts';
 import { TunSocket } from './tun-socket.ts';
 import { VhostNet, type VhostNetQueues } from './vhost-net.ts';
 import { VhostWorker } from './vhost-worker.ts';
@@ -26,6 +27,8 @@ export interface VhostWorkerData {
   rxProg?: TapXdpObject;
   /** Capture frames as the tap's queue hands them over (--pcap-at tap). */
   capture?: SharedFrameCapture;
+  /** Forward the tap programs' bpf_trace_printk lines (--trace). */
+  trace?: TraceSetup;
 }
 
 export type VhostControl =
@@ -35,6 +38,13 @@ export type VhostControl =
   | { type: 'detach' };
 
 const d = workerData as VhostWorkerData;
+const tid = threadSelfId();
+const trace = TracePipe.forWorker(d.trace, 'vhost', tid, (m) => parentPort!.postMessage(m));
+/** The tap's programs write their trace lines to the pipe (the engine's no-op sink without one). */
+function traced<T extends { env: { trace: (line: string) => void } }>(runner: T): T {
+  if (trace) runner.env.trace = trace.sink;
+  return runner;
+}
 const mem = new GuestMemory(d.mem);
 const wait = new SockWait(d.wait);
 const irq = new Doorbell(d.irq);
@@ -43,7 +53,7 @@ const remote = new PagePoolRemote(pool);
 const rx = new TunRx({ pool, remote });
 const recv = new TunRecv({ ring: PtrRing.open(d.ring), pool, remote, rx });
 const sock = new TunSocket(recv, rx, pool, remote);
-if (d.rxProg) rx.attach(tapXdpFromObject(d.rxProg, d.engine));
+if (d.rxProg) rx.attach(traced(tapXdpFromObject(d.rxProg, d.engine)));
 if (d.capture) recv.capture = new FrameCapture(d.capture).capture;
 
 const worker = new VhostWorker(undefined, wait, d.ctl, {
@@ -59,16 +69,17 @@ function control(m: VhostControl): void {
   switch (m.type) {
     case 'start': net = new VhostNet(mem, m.queues, sock, () => irq.ring()); worker.setNet(net); break;
     case 'stop': net = undefined; worker.setNet(undefined); break;
-    case 'attach': recv.attachOffloaded(tapXdpOffloaded(m.prog, d.engine)); break;
+    case 'attach': recv.attachOffloaded(traced(tapXdpOffloaded(m.prog, d.engine))); break;
     case 'detach': recv.attachOffloaded(undefined); break;
   }
 }
 
 const counters = ShmCounters.create(Object.keys(worker.counters()));
 worker.shm = counters;
-parentPort!.postMessage({ type: 'ready', counters: counters.share(), tid: threadSelfId() });
+parentPort!.postMessage({ type: 'ready', counters: counters.share(), tid });
 worker.run();
 remote.flush();
+trace?.flush();
 parentPort!.postMessage({
   type: 'done',
   counters: worker.counters(),

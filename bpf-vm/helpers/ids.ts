@@ -23,4 +23,13 @@ export const BPF_FUNC = {
   skc_lookup_tcp: 99,
   strtol: 105,
   strtoul: 106,
+  jiffies64: 118,
+  ktime_get_boot_ns: 125,
+  ringbuf_output: 130,
+  ringbuf_reserve: 131,
+  ringbuf_submit: 132,
+  ringbuf_discard: 133,
+  ringbuf_query: 134,
+  xdp_load_bytes: 189,
+  xdp_store_bytes: 190,
 } as const;

@@ -21,6 +21,10 @@ export const ARG = {
   ARG_PTR_TO_CTX: 'ptr_to_ctx',
   ARG_PTR_TO_SOCKET: 'ptr_to_socket',
   ARG_PTR_TO_SOCK_COMMON: 'ptr_to_sock_common',
+  /** A known constant size of memory the helper allocates (bpf_ringbuf_reserve's size). */
+  ARG_CONST_ALLOC_SIZE_OR_ZERO: 'const_alloc_size_or_zero',
+  /** A ringbuf record from bpf_ringbuf_reserve, released by the helper (submit, discard). */
+  ARG_PTR_TO_RINGBUF_MEM: 'ptr_to_ringbuf_mem',
 } as const;
 export type ArgKind = (typeof ARG)[keyof typeof ARG];
 
@@ -30,6 +34,8 @@ export const RET = {
   RET_VOID: 'void',
   RET_PTR_TO_MAP_VALUE_OR_NULL: 'ptr_to_map_value_or_null',
   RET_PTR_TO_SOCKET_OR_NULL: 'ptr_to_socket_or_null',
+  /** A referenced ringbuf record of the constant size asked, or NULL (bpf_ringbuf_reserve). */
+  RET_PTR_TO_RINGBUF_MEM_OR_NULL: 'ptr_to_ringbuf_mem_or_null',
 } as const;
 export type RetKind = (typeof RET)[keyof typeof RET];
 

@@ -5,24 +5,28 @@ import { mapDeleteElem, mapLookupElem, mapUpdateElem } from './map-helpers.ts';
 import { getNumaNodeId, getPrandomU32, getSmpProcessorId, ktimeGetNs } from './misc.ts';
 import type { HelperProto } from './proto.ts';
 import { SK_HELPERS } from './sk-helpers.ts';
+import { RINGBUF_HELPERS } from './ringbuf-helpers.ts';
+import { tailCall } from './tail-call.ts';
 import { strtol, strtoul } from './strtol.ts';
 import { tracePrintk } from './trace-printk.ts';
+import { jiffies64, ktimeGetBootNs } from './time.ts';
+import { xdpLoadBytes, xdpStoreBytes } from './xdp-bytes.ts';
 import { redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail } from './xdp-helpers.ts';
 
 export const ALL_HELPERS: readonly HelperProto[] = [
   mapLookupElem, mapUpdateElem, mapDeleteElem, ktimeGetNs, tracePrintk, getPrandomU32,
   getSmpProcessorId, redirect, csumDiff, csumUpdate, getNumaNodeId, xdpAdjustHead, redirectMap,
-  xdpAdjustMeta, xdpAdjustTail, strtol, strtoul, ...SK_HELPERS,
+  xdpAdjustMeta, xdpAdjustTail, strtol, strtoul, jiffies64, ktimeGetBootNs, xdpLoadBytes, xdpStoreBytes, ...SK_HELPERS, ...RINGBUF_HELPERS, tailCall,
 ];
 
 export const HELPERS_BY_ID: ReadonlyMap<number, HelperProto> = new Map(ALL_HELPERS.map((h) => [h.id, h]));
 
 /** Helpers every program type gets (bpf_base_func_proto). */
 const BASE = [mapLookupElem, mapUpdateElem, mapDeleteElem, ktimeGetNs, tracePrintk, getPrandomU32,
-  getSmpProcessorId, getNumaNodeId, strtol, strtoul];
+  getSmpProcessorId, getNumaNodeId, strtol, strtoul, jiffies64, ktimeGetBootNs, ...RINGBUF_HELPERS, tailCall];
 
 const BY_PROG_TYPE = new Map<number, ReadonlyMap<number, HelperProto>>([
-  [BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, byId([...BASE, csumDiff, redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, ...SK_HELPERS])],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, byId([...BASE, csumDiff, redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, xdpLoadBytes, xdpStoreBytes, ...SK_HELPERS])],
   [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS, byId([...BASE, csumDiff, csumUpdate, ...SK_HELPERS])],
   [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT, byId([...BASE, csumDiff, csumUpdate])],
   [BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, byId(BASE)],

@@ -2,6 +2,7 @@
 // Engines and helpers share it, so a helper behaves the same under the interpreter and the JIT.
 import { BPF_MAP_FLAG, BPF_MAP_TYPE, type BpfMap } from '../maps/map.ts';
 import { RuntimeFault } from '../errors.ts';
+import { helperMemFault, helperReadOnlyFault } from './faults.ts';
 import type { XdpBuff } from '../prog/xdp.ts';
 import { formatPointer, isMapPtrTag, isRegionTag, REGION_ID, Region } from './regions.ts';
 
@@ -36,6 +37,11 @@ export function writableByPrograms(m: BpfMap): boolean {
   return (m.spec.flags & BPF_MAP_FLAG.BPF_F_RDONLY_PROG) === 0;
 }
 
+/** Runs bpf_tail_call's target (prog/tail-call.ts); false when there is none to run. */
+export interface TailCallRunner {
+  call(env: ExecEnv, map: BpfMap, index: number): boolean;
+}
+
 export class ExecEnv {
   /** r0..r10 as (lo, hi) int32 pairs: R[2*i] is the low half of ri. */
   readonly R = new Int32Array(22);
@@ -53,6 +59,12 @@ export class ExecEnv {
   /** The program type's context loads (xdp_md fields become packet pointers); false = invalid access. */
   ctxLoad: CtxLoad = () => false;
   private prandomState: number;
+  /** Tail calls made so far in this run's chain (MAX_TAIL_CALL_CNT caps it). */
+  tailCallCount = 0;
+  /** Set by bpf_tail_call once its target ran: the engine leaves the current frame with r0 as it is. */
+  tailCalled = false;
+  /** What runs tail-call targets for this environment (set by the runner; none: every tail call fails). */
+  tailCaller: TailCallRunner | undefined = undefined;
   /** Output of resolveMem: the offset into the returned region. */
   addr = 0;
 
@@ -84,9 +96,9 @@ export class ExecEnv {
     const r = isRegionTag(hi) ? this.regions[hi & 0xffff] : undefined;
     const a = lo >>> 0;
     if (r === undefined || r.id === REGION_ID.CTX || a < r.lo || a + size > r.hi || size < 0) {
-      throw this.fault(`invalid memory access: ${what}: ${size} bytes at ${formatPointer(lo, hi)}${r ? ` (${r.name}, valid ${r.lo}..${r.hi})` : ''}`);
+      throw helperMemFault(this.pc, what, size, lo, hi, r);
     }
-    if (write && !r.writable) throw this.fault(`invalid memory access: ${what}: ${r.name} is read-only`);
+    if (write && !r.writable) throw helperReadOnlyFault(this.pc, what, r);
     this.addr = a;
     return r;
   }

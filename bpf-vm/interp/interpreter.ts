@@ -184,7 +184,19 @@ export class Interpreter {
         case 0x4e: if ((R[d]! & R[(w >>> 16)]!) !== 0) { const o = off[pc]!; if (o < 0 && (budget += o) < 0) throw budgetFault(pc, this.budget); pc += o; } break;
 
         // ---- calls and exit ----
-        case 0x85: env.pc = pc; helpers[pc]!.impl(env); break;
+        case 0x85:
+          env.pc = pc; helpers[pc]!.impl(env);
+          // bpf_tail_call ran its target: this frame ends with the target's r0 (an exit).
+          if (env.tailCalled) {
+            env.tailCalled = false;
+            if (depth === 0) return;
+            depth--;
+            stack.lo += MAX_BPF_STACK;
+            for (let i = 0, b = depth * 20; i < 20; i++) R[2 + i] = saved[b + i]!;
+            pc = retPc[depth]!;
+            continue;
+          }
+          break;
         case 0x8d: {
           if (depth + 1 >= MAX_CALL_FRAMES) throw callDepthFault(pc);
           for (let i = 0, b = depth * 20; i < 20; i++) saved[b + i] = R[2 + i]!;

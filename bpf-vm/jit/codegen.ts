@@ -106,7 +106,7 @@ class Emitter {
     return undefined;
   }
 
-  private helperCall(pc: number): string {
+  private helperCall(pc: number, flow: Flow): string {
     const h = this.p.helpers[pc]!;
     const mapIdx = h.id === BPF_FUNC.map_lookup_elem ? this.constMapInR1(pc) : undefined;
     const map = mapIdx === undefined ? undefined : this.p.maps[mapIdx];
@@ -115,7 +115,7 @@ class Emitter {
       const elem = (map.spec.valueSize + 7) & ~7;
       const key = this.facts[pc] !== undefined
         ? `const g = RG[r2h & 0xffff], k = g.dv.getUint32(r2l >>> 0, true);`
-        : `const h = r2h, a = r2l >>> 0, g = RG[h & 0xffff]; if (g === undefined || (h >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw F.memFault(${pc}, 2, 0, r2l, r2h, 4, 'bpf_map_lookup_elem key', g); const k = g.dv.getUint32(a, true);`;
+        : `const h = r2h, a = r2l >>> 0, g = RG[h & 0xffff]; if (g === undefined || (h >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw F.helperMemFault(${pc}, 'bpf_map_lookup_elem key', 4, r2l, r2h, g); const k = g.dv.getUint32(a, true);`;
       return `{ ${key} if (k < ${map.spec.maxEntries}) { r0l = (k * ${elem}) | 0; r0h = M${mapIdx}_HI; } else { r0l = 0; r0h = 0; } }`;
     }
     if (h.id === BPF_FUNC.redirect_map) {
@@ -128,7 +128,10 @@ class Emitter {
     // Helpers read only the arguments their prototype declares.
     let spill = '';
     for (let r = 1; r <= Math.min(5, h.args.length); r++) spill += `R[${2 * r}] = r${r}l; R[${2 * r + 1}] = r${r}h; `;
-    return `${spill}env.pc = ${pc}; H${pc}.impl(env); r0l = R[0]; r0h = R[1];`;
+    const call = `${spill}env.pc = ${pc}; H${pc}.impl(env); r0l = R[0]; r0h = R[1];`;
+    // bpf_tail_call ran its target: this frame ends with the target's r0, as an exit would.
+    if (h.id === BPF_FUNC.tail_call) return `${call} if (env.tailCalled) { env.tailCalled = false; ${this.exit(flow)} }`;
+    return call;
   }
 
   private jump(pc: number, t: number, flow: Flow): string {
@@ -179,7 +182,7 @@ class Emitter {
         const op = narrow ? unsignedOf(raw & 0xf0) : raw & 0xf0;
         return `if (${jumpCondition(op, cls === 0x05 && !narrow, d, b)}) ${this.jump(pc, pc + 1 + off, flow)}`;
       }
-      case 'call': return this.helperCall(pc);
+      case 'call': return this.helperCall(pc, flow);
       case 'exit': return this.exit(flow);
       case 'lddw': return `r${d}l = ${imm | 0}; r${d}h = ${p.imm[pc + 1]! | 0};`;
       case 'ldx': return emitLoad(this.memContext(pc), d, s, off, rule.wide ? 8 : sizeOf(raw), false);

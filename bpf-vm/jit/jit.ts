@@ -4,7 +4,7 @@ import { RuntimeFault } from '../errors.ts';
 import type { Engine } from '../engines.ts';
 import { addLow32, atomic32, atomic64 } from '../interp/atomics.ts';
 import type { ExecEnv } from '../interp/env.ts';
-import { budgetFault, callDepthFault, ctxFault, memFault, misalignedAtomicFault } from '../interp/faults.ts';
+import { budgetFault, callDepthFault, ctxFault, helperMemFault, memFault, misalignedAtomicFault } from '../interp/faults.ts';
 import * as I from '../interp/int64.ts';
 import { legacyPacketLoad } from '../interp/legacy-packet-load.ts';
 import { REGION_ID, regionTag, type Region } from '../interp/regions.ts';
@@ -21,7 +21,7 @@ export interface JitOptions {
 
 /** What generated code may call: fault constructors and the rare out-of-line operations. */
 const F = {
-  memFault, ctxFault, misalignedAtomicFault, budgetFault, callDepthFault, legacyPacketLoad,
+  memFault, helperMemFault, ctxFault, misalignedAtomicFault, budgetFault, callDepthFault, legacyPacketLoad,
   unknownOpcode: (pc: number, code: number): RuntimeFault => new RuntimeFault(pc, `unknown opcode 0x${code.toString(16)}`),
   fellOff: (pc: number): RuntimeFault => new RuntimeFault(pc, 'execution fell off the end of a function'),
 };

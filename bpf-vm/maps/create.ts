@@ -8,7 +8,17 @@ import { ArrayMap, arrayValuesBytes } from './array.ts';
 import { PercpuArrayMap, percpuArrayValuesBytes } from './percpu-array.ts';
 import { HashMap, hashGeometry } from './hash.ts';
 import { DevMap, devmapValuesBytes } from './devmap.ts';
+import { PercpuHashMap } from './percpu-hash.ts';
+import { LruHashMap, lruListWords } from './lru-hash.ts';
+import { DevMapHash } from './devmap-hash.ts';
+import { LpmTrieMap, lpmGeometry } from './lpm-trie.ts';
+import { htabFlavourAllocCheck, isLruHash, lpmAllocCheck } from './alloc-checks.ts';
 import { roundUp8 } from './mem.ts';
+import { RingBufMap, ringbufAllocCheck, ringbufBytes } from './ringbuf.ts';
+import { ProgArrayMap, progArrayAllocCheck, progArrayBytes } from './prog-array.ts';
+import { linuxMapTypeName, mapTypeLabel, VXO_MAP_TYPES } from './names.ts';
+
+const BPF_MAP_TYPE_UNSPEC = 0;
 
 export interface CreateMapOptions {
   /** CPUs (workers running programs) a PERCPU map keeps a copy for; also sizes HASH spares. Default 2. */
@@ -46,7 +56,17 @@ const HTAB_ELEM_SIZE = 48;
 const MAX_BUFFER_BYTES = 0x7fffffff;
 
 function fail(code: BpfErrorCode, spec: MapSpec, why: string): never {
-  throw new BpfError(code, `map '${spec.name}' (type ${spec.type}): ${why}`);
+  throw new BpfError(code, `map '${spec.name}' (${linuxMapTypeName(spec.type) ?? `type ${spec.type}`}): ${why}`);
+}
+
+/** A type Linux has and vxo does not, named as such; a number no kernel defines, as the kernel refuses it. */
+function unsupportedType(spec: MapSpec): never {
+  const have = VXO_MAP_TYPES.map((t) => linuxMapTypeName(t)).join(', ');
+  const name = linuxMapTypeName(spec.type);
+  if (name === undefined || spec.type === BPF_MAP_TYPE_UNSPEC) {
+    throw new BpfError('EINVAL', `map '${spec.name}': map type ${spec.type} is not a Linux map type (vxo has ${have})`);
+  }
+  throw new BpfError('EINVAL', `map '${spec.name}': ${mapTypeLabel(spec.type)} is not supported by vxo (it has ${have})`);
 }
 
 function isU32(n: number): boolean {
@@ -95,7 +115,7 @@ function hashAllocCheck(spec: MapSpec): void {
   checkAccessFlags(spec);
   // BPF_F_NO_COMMON_LRU is for LRU maps only. BPF_F_NO_PREALLOC is accepted, but elements stay
   // preallocated: value offsets must be fixed for the map's life (see hash.ts).
-  if (spec.flags & F.BPF_F_NO_COMMON_LRU) fail('EINVAL', spec, 'BPF_F_NO_COMMON_LRU on a non-LRU map');
+  htabFlavourAllocCheck(spec, (code, why) => fail(code, spec, why));
   if (spec.maxEntries === 0 || spec.keySize === 0 || spec.valueSize === 0) {
     fail('EINVAL', spec, 'max_entries, key_size and value_size must be > 0');
   }
@@ -131,10 +151,23 @@ function footprint(spec: MapSpec, nrCpus: number): Footprint {
       const v = percpuArrayValuesBytes(spec, nrCpus);
       return { total: v, largest: v };
     }
-    case BPF_MAP_TYPE.BPF_MAP_TYPE_HASH: {
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_PERCPU_HASH:
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH: {
       const g = hashGeometry(spec, nrCpus);
-      return { total: g.valuesBytes + g.metaWords * 4, largest: Math.max(g.valuesBytes, g.metaWords * 4) };
+      const lru = isLruHash(spec.type) ? lruListWords(spec, nrCpus) * 4 : 0;
+      return { total: g.valuesBytes + g.metaWords * 4 + lru, largest: Math.max(g.valuesBytes, g.metaWords * 4, lru) };
     }
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_LPM_TRIE: {
+      const g = lpmGeometry(spec);
+      return { total: g.valuesBytes + g.metaBytes, largest: Math.max(g.valuesBytes, g.metaBytes) };
+    }
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF:
+      return { total: ringbufBytes(spec), largest: 2 * spec.maxEntries };
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY:
+      return { total: progArrayBytes(spec), largest: progArrayBytes(spec) };
     default: {
       const v = devmapValuesBytes(spec);
       return { total: v, largest: v };
@@ -163,13 +196,26 @@ export function createMap(spec: MapSpec, opts: CreateMapOptions = {}): BpfMap {
       arrayAllocCheck(spec);
       break;
     case BPF_MAP_TYPE.BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_PERCPU_HASH:
       hashAllocCheck(spec);
       break;
     case BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH:
       devmapAllocCheck(spec);
       break;
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_LPM_TRIE:
+      lpmAllocCheck(spec, (code, why) => fail(code, spec, why));
+      break;
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF:
+      ringbufAllocCheck(spec, (code, why) => fail(code, spec, why));
+      break;
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY:
+      progArrayAllocCheck(spec, (code, why) => fail(code, spec, why));
+      break;
     default:
-      fail('EINVAL', spec, `map type ${spec.type} not supported`);
+      unsupportedType(spec);
   }
 
   if (spec.initialValue !== undefined) {
@@ -192,6 +238,19 @@ export function createMap(spec: MapSpec, opts: CreateMapOptions = {}): BpfMap {
       return PercpuArrayMap.create(spec, nrCpus);
     case BPF_MAP_TYPE.BPF_MAP_TYPE_HASH:
       return HashMap.create(spec, nrCpus);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_HASH:
+      return PercpuHashMap.create(spec, nrCpus);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_PERCPU_HASH:
+      return LruHashMap.create(spec, nrCpus);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH:
+      return DevMapHash.create(spec, nrCpus);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_LPM_TRIE:
+      return LpmTrieMap.create(spec, nrCpus);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF:
+      return RingBufMap.create(spec);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY:
+      return ProgArrayMap.create(spec);
     default:
       return DevMap.create(spec, nrCpus);
   }
@@ -212,9 +271,22 @@ export function openSharedMap(state: SharedMapState): BpfMap {
       return PercpuArrayMap.open(state);
     case BPF_MAP_TYPE.BPF_MAP_TYPE_HASH:
       return HashMap.open(state);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_HASH:
+      return PercpuHashMap.open(state);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_PERCPU_HASH:
+      return LruHashMap.open(state);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH:
+      return DevMapHash.open(state);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_LPM_TRIE:
+      return LpmTrieMap.open(state);
     case BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP:
       return DevMap.open(state);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF:
+      return RingBufMap.open(state);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY:
+      return ProgArrayMap.open(state);
     default:
-      throw new BpfError('EINVAL', `map '${state.spec.name}': map type ${state.spec.type} not supported`);
+      unsupportedType(state.spec);
   }
 }

@@ -1,5 +1,7 @@
 // BPF_MAP_TYPE_HASH (kernel/bpf/hashtab.c, preallocated flavour) in shared memory, usable from
-// several workers at once.
+// several workers at once. The other flavours of hashtab.c subclass it through a few protected
+// hooks (value layout, in-place updates, linking and eviction): percpu-hash.ts, lru-hash.ts, and
+// devmap-hash.ts for DEVMAP_HASH.
 //
 // Layout. buffers[0] holds only values: element e's value at e * round_up(value_size, 8), fixed
 // for the map's life, so a program's pointer (an offset) never moves. buffers[1] is an Int32Array
@@ -91,6 +93,19 @@ function roundupPowOfTwo(n: number): number {
   return p;
 }
 
+/** PERCPU_HASH and LRU_PERCPU_HASH keep one value per CPU in each element. */
+export function isPercpuHash(type: number): boolean {
+  return type === 5 || type === 10;
+}
+
+/**
+ * Bytes of one element's slot in `values`: round_up(value_size, 8), times nrCpus for the per-CPU
+ * flavours (CPU c's copy at c * round_up(value_size, 8), the user-space layout of the value).
+ */
+export function hashSlotBytes(spec: MapSpec, nrCpus: number): number {
+  return roundUp8(spec.valueSize) * (isPercpuHash(spec.type) ? nrCpus : 1);
+}
+
 export function hashSpare(nrCpus: number): number {
   return Math.max(nrCpus, MIN_SPARE);
 }
@@ -104,7 +119,7 @@ export function hashGeometry(spec: MapSpec, nrCpus: number): HashGeometry {
     nBuckets,
     nElems,
     keyWords,
-    valuesBytes: nElems * roundUp8(spec.valueSize),
+    valuesBytes: nElems * hashSlotBytes(spec, nrCpus),
     metaWords: HEADER + nBuckets + nElems * (3 + keyWords),
   };
 }
@@ -112,26 +127,33 @@ export function hashGeometry(spec: MapSpec, nrCpus: number): HashGeometry {
 export class HashMap implements BpfMap {
   readonly spec: MapSpec;
   readonly values: Uint8Array;
-  private readonly meta: Int32Array;
-  private readonly nrCpus: number;
-  private readonly keySize: number;
-  private readonly valueSize: number;
-  private readonly elemSize: number;
-  private readonly maxEntries: number;
+  protected readonly meta: Int32Array;
+  protected readonly nrCpus: number;
+  protected readonly keySize: number;
+  protected readonly valueSize: number;
+  protected readonly elemSize: number;
+  protected readonly maxEntries: number;
   private readonly keyWords: number;
   private readonly nBuckets: number;
   private readonly mask: number;
-  private readonly nElems: number;
+  protected readonly nElems: number;
   private readonly seed: number;
   private readonly bucketsBase: number;
   private readonly nextBase: number;
-  private readonly hashBase: number;
+  protected readonly hashBase: number;
   private readonly freeBase: number;
-  private readonly keysBase: number;
+  protected readonly keysBase: number;
   /** The key being looked up, as words: per instance, since a worker runs one call at a time. */
-  private readonly scratch: Int32Array;
+  protected readonly scratch: Int32Array;
 
   static create(spec: MapSpec, nrCpus: number): HashMap {
+    return HashMap.createAs(spec, nrCpus, (s, n, b) => new HashMap(s, n, b));
+  }
+
+  /** Initialises the shared table, then builds the map object (a subclass's) over its buffers. */
+  protected static createAs<T extends HashMap>(
+    spec: MapSpec, nrCpus: number, make: (spec: MapSpec, nrCpus: number, buffers: SharedArrayBuffer[]) => T,
+  ): T {
     const g = hashGeometry(spec, nrCpus);
     const values = allocShared(g.valuesBytes, `hash map ${spec.name} values`);
     const metaBuf = allocShared(g.metaWords * 4, `hash map ${spec.name} table`);
@@ -148,14 +170,14 @@ export class HashMap implements BpfMap {
     meta[H_COUNT] = 0;
     // Written last: a map opened elsewhere before this point would be refused.
     Atomics.store(meta, H_MAGIC, MAGIC);
-    return new HashMap(spec, nrCpus, [values, metaBuf]);
+    return make(spec, nrCpus, [values, metaBuf]);
   }
 
   static open(state: SharedMapState): HashMap {
     return new HashMap(state.spec, state.nrCpus, state.buffers);
   }
 
-  private constructor(spec: MapSpec, nrCpus: number, buffers: SharedArrayBuffer[]) {
+  protected constructor(spec: MapSpec, nrCpus: number, buffers: SharedArrayBuffer[]) {
     const g = hashGeometry(spec, nrCpus);
     const what = `hash map ${spec.name}`;
     this.spec = spec;
@@ -167,7 +189,7 @@ export class HashMap implements BpfMap {
     }
     this.keySize = spec.keySize;
     this.valueSize = spec.valueSize;
-    this.elemSize = roundUp8(spec.valueSize);
+    this.elemSize = hashSlotBytes(spec, nrCpus);
     this.maxEntries = spec.maxEntries;
     this.keyWords = g.keyWords;
     this.nBuckets = g.nBuckets;
@@ -339,7 +361,7 @@ export class HashMap implements BpfMap {
    * Fills a free element with the key in `scratch` and a value, then links it at the head of
    * bucket b. The hash word is poisoned while the value is written (see the file comment).
    */
-  private fillAndLink(e: number, h: number, b: number, value: Uint8Array, valueOff: number): void {
+  private fillAndLink(e: number, h: number, b: number, value: Uint8Array, valueOff: number, cpu: number, fromUser: boolean): void {
     const m = this.meta;
     const hashSlot = this.hashBase + e;
     let poison = ~h;
@@ -348,15 +370,73 @@ export class HashMap implements BpfMap {
     const kw = this.keyWords;
     const kbase = this.keysBase + e * kw;
     for (let i = 0; i < kw; i++) m[kbase + i] = this.scratch[i]!;
-    copyBytes(this.values, e * this.elemSize, value, valueOff, this.valueSize);
+    this.writeNewValue(e, value, valueOff, cpu, fromUser);
     Atomics.store(m, hashSlot, h);
     m[this.nextBase + e] = m[this.bucketsBase + b]!;
     // Publication: everything above is visible before the element is reachable.
     Atomics.store(m, this.bucketsBase + b, e);
   }
 
-  updateElem(key: Uint8Array, keyOff: number, value: Uint8Array, valueOff: number, flags: number, _cpu: number): number {
+  // --- hooks for the other flavours of the hash table (percpu-hash.ts, lru-hash.ts) ---
+
+  /** Bytes of a value as user space reads and writes it (per-CPU maps: every CPU's copy). */
+  protected userValueSize(): number {
+    return this.valueSize;
+  }
+
+  /** Writes a new (unpublished) element's value. */
+  protected writeNewValue(e: number, value: Uint8Array, valueOff: number, _cpu: number, fromUser: boolean): void {
+    copyBytes(this.values, e * this.elemSize, value, valueOff, fromUser ? this.userValueSize() : this.valueSize);
+  }
+
+  /** Per-CPU maps update an existing element in place, as the kernel does, and return true. */
+  protected updateInPlace(_e: number, _value: Uint8Array, _valueOff: number, _cpu: number, _fromUser: boolean): boolean {
+    return false;
+  }
+
+  /** A new key finds the map full (lock held): LRU maps evict an element and return true. */
+  protected evictForInsert(): boolean {
+    return false;
+  }
+
+  /** Element e was just published (lock held), replacing an element with the same key or not. */
+  protected linked(_e: number, _replaced: boolean): void {}
+
+  /** Element e was just unlinked and freed (lock held). */
+  protected unlinked(_e: number): void {}
+
+  /** Element e's key, as bytes. */
+  protected elemKey(e: number): Uint8Array {
+    return this.keyBytes(e);
+  }
+
+  /** Runs fn holding the writer lock. */
+  protected withLock(fn: () => void): void {
+    this.lockOrThrow();
+    try {
+      fn();
+    } finally {
+      lockRelease(this.meta, H_LOCK);
+    }
+  }
+
+  /** Unlinks and frees element e, wherever it is (lock held): LRU eviction. */
+  protected removeLocked(e: number): void {
+    const m = this.meta;
+    this.unlink(m[this.hashBase + e]! & this.mask, e);
+    this.pushFree(e);
+    m[H_COUNT] = m[H_COUNT]! - 1;
+    this.unlinked(e);
+  }
+
+  updateElem(key: Uint8Array, keyOff: number, value: Uint8Array, valueOff: number, flags: number, cpu: number): number {
     if (keyOff + this.keySize > key.length || valueOff + this.valueSize > value.length) return EFAULT;
+    return this.updateCommon(key, keyOff, value, valueOff, flags, cpu, false);
+  }
+
+  protected updateCommon(
+    key: Uint8Array, keyOff: number, value: Uint8Array, valueOff: number, flags: number, cpu: number, fromUser: boolean,
+  ): number {
     if (unknownUpdateFlags(flags)) return EINVAL;
     // BPF_F_LOCK needs a bpf_spin_lock in the value; these maps never have one.
     if (flags & BPF_F_LOCK) return EINVAL;
@@ -368,17 +448,20 @@ export class HashMap implements BpfMap {
     let err = 0;
     if (old >= 0 && flags === BPF_NOEXIST) err = EEXIST;
     else if (old < 0 && flags === BPF_EXIST) err = ENOENT;
-    else if (old < 0 && m[H_COUNT]! >= this.maxEntries) err = E2BIG;
+    else if (old >= 0 && this.updateInPlace(old, value, valueOff, cpu, fromUser)) err = 0;
+    else if (old < 0 && m[H_COUNT]! >= this.maxEntries && !this.evictForInsert()) err = E2BIG;
     else {
       // A free element always exists: count <= max_entries and there are spares beyond it.
       const e = this.popFree();
-      this.fillAndLink(e, h, b, value, valueOff);
+      this.fillAndLink(e, h, b, value, valueOff, cpu, fromUser);
       if (old >= 0) {
         this.unlink(b, old);
         this.pushFree(old);
+        this.unlinked(old);
       } else {
         m[H_COUNT] = m[H_COUNT]! + 1;
       }
+      this.linked(e, old >= 0);
     }
     lockRelease(m, H_LOCK);
     return err;
@@ -395,6 +478,7 @@ export class HashMap implements BpfMap {
       this.unlink(b, e);
       this.pushFree(e);
       m[H_COUNT] = m[H_COUNT]! - 1;
+      this.unlinked(e);
     }
     lockRelease(m, H_LOCK);
     return e >= 0 ? 0 : ENOENT;
@@ -404,7 +488,7 @@ export class HashMap implements BpfMap {
    * Lookups have no errno to return: a lock whose holder died is a fault of the whole map, reported
    * as a typed error rather than a wrong miss or a hang.
    */
-  private lockOrThrow(): void {
+  protected lockOrThrow(): void {
     if (!lockAcquire(this.meta, H_LOCK)) {
       throw new BpfError('EBUSY', `hash map ${this.spec.name}: lock held for over ${LOCK_TIMEOUT_MS} ms (a worker died holding it?)`);
     }
@@ -419,13 +503,14 @@ export class HashMap implements BpfMap {
     const m = this.meta;
     this.lockOrThrow();
     const e = this.findLocked(h, h & this.mask);
-    const out = e < 0 ? undefined : this.values.slice(e * this.elemSize, e * this.elemSize + this.valueSize);
+    const out = e < 0 ? undefined : this.values.slice(e * this.elemSize, e * this.elemSize + this.userValueSize());
     lockRelease(m, H_LOCK);
     return out;
   }
 
   update(key: Uint8Array, value: Uint8Array, flags = 0): number {
-    return this.updateElem(key, 0, value, 0, flags, 0);
+    if (key.length < this.keySize || value.length < this.userValueSize()) return EFAULT;
+    return this.updateCommon(key, 0, value, 0, flags, 0, true);
   }
 
   delete(key: Uint8Array): number {

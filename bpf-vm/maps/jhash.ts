@@ -51,6 +51,12 @@ export function jhash2words(w0: number, w1: number, initval: number): number {
   return jhashFinal((w0 + iv) | 0, (w1 + iv) | 0, iv);
 }
 
+/** jhash_3words: the hash of a 12-byte key, equal to jhash2 over its three words. */
+export function jhash3words(w0: number, w1: number, w2: number, initval: number): number {
+  const iv = (JHASH_INITVAL + 12 + initval) | 0;
+  return jhashFinal((w0 + iv) | 0, (w1 + iv) | 0, (w2 + iv) | 0);
+}
+
 /** __jhash_final: the last mix of lookup3, returning c as a u32. */
 function jhashFinal(a: number, b: number, c: number): number {
   c ^= b; c = (c - rol32(b, 14)) | 0;

@@ -1,5 +1,13 @@
 // Second step after the ELF reader: create the spec's maps, give them fds, and patch each program's
 // map references into BPF_PSEUDO_MAP_FD / BPF_PSEUDO_MAP_VALUE ld_imm64s carrying those fds.
+//
+// Loading does not run the verifier (unlike the kernel's BPF_PROG_LOAD): it checks each program's
+// structure (validateProgram: opcodes, jump targets, ld_imm64 pairs, registers), so a malformed
+// object fails here, but a program the verifier would reject loads, and can be dumped or verified
+// with its log. Verification happens when a program is made runnable: every XdpProgramRunner (so
+// every bpfProgTestRun call) verifies in its constructor unless given `verify: false` or an
+// earlier VerifyResult, and refuses a rejected program with a VerifierError; verifyProgram runs
+// the verifier alone.
 import { readFileSync } from 'node:fs';
 import { BpfError, ElfError, InvalidProgramError } from '../errors.ts';
 import { parseElf } from '../elf/collection.ts';
@@ -7,6 +15,8 @@ import type { CollectionSpec, ProgramSpec } from '../elf/spec.ts';
 import { BPF_PSEUDO_LD } from '../isa/opcodes.ts';
 import { createMap } from '../maps/create.ts';
 import type { BpfMap } from '../maps/map.ts';
+import { ProgArrayMap } from '../maps/prog-array.ts';
+import { claimProgArrays } from './tail-call.ts';
 import { FdTable } from './fd-table.ts';
 import type { Program } from './program.ts';
 import { validateProgram } from './validate.ts';
@@ -64,6 +74,7 @@ function linkProgram(spec: ProgramSpec, fdOf: ReadonlyMap<string, number>, fds: 
   return { name: spec.name, section: spec.section, type: spec.type, insns, funcs: spec.funcs, license: spec.license, fds };
 }
 
+/** Creates the spec's maps and links its programs; verifies nothing (see the top of this file). */
 export function loadCollection(spec: CollectionSpec, opts: LoadOptions = {}): Collection {
   const fds = opts.fds ?? new FdTable();
   const maps = new Map<string, BpfMap>();
@@ -75,10 +86,23 @@ export function loadCollection(spec: CollectionSpec, opts: LoadOptions = {}): Co
   }
   const programs = new Map<string, Program>();
   for (const ps of spec.programs) programs.set(ps.name, linkProgram(ps, fdOf, fds));
+  // Programs get fds after the maps (libbpf creates maps, then loads programs), so that user space
+  // can put them into the object's PROG_ARRAY maps: map.update(key, u32(coll.fds.programFd(prog))).
+  for (const p of programs.values()) {
+    // As the kernel's load (bpf_check_tail_call): a program's PROG_ARRAYs take its type.
+    claimProgArrays(p);
+    fds.addProgram(p);
+  }
+  for (const m of maps.values()) if (m instanceof ProgArrayMap) m.bindPrograms(fds);
   return new Collection(maps, programs, fds);
 }
 
-/** Reads, parses and loads an object file in one step. */
+/**
+ * Reads, parses and loads an object file in one step: maps created (empty, or holding .data/.rodata),
+ * programs linked and structurally checked, but not verified (see the top of this file: the
+ * verifier runs when a runner is built, or through verifyProgram). Throws BpfError/ElfError for a
+ * file that cannot be read, parsed, or whose maps cannot be created.
+ */
 export function loadObjectFile(path: string, opts: LoadOptions = {}): Collection {
   let bytes: Uint8Array;
   try {

@@ -3,7 +3,8 @@
 // and variants that depend on `off` (signed div/mod, movsx, local calls) given codes of their own
 // so the engines dispatch on one byte.
 import { InvalidProgramError } from '../errors.ts';
-import { helperName, helpersFor } from '../helpers/table.ts';
+import { helperRefusal } from '../helpers/availability.ts';
+import { helpersFor } from '../helpers/table.ts';
 import type { HelperProto } from '../helpers/proto.ts';
 import { mapPtrTag, REGION_ID, regionTag } from '../interp/regions.ts';
 import type { Insn } from '../isa/insn.ts';
@@ -119,8 +120,8 @@ export function prepareProgram(p: PrepareInput): PreparedProgram {
     if (ins.code === 0x85 && ins.src === BPF_PSEUDO_CALL_KIND.HELPER) {
       const h = available.get(ins.imm);
       if (h === undefined) {
-        const name = helperName(ins.imm);
-        throw new InvalidProgramError(pc, name ? `program of this type cannot use helper ${name}#${ins.imm}` : `invalid func unknown#${ins.imm}`);
+        const why = helperRefusal(p.type, ins.imm);
+        throw new InvalidProgramError(pc, why.message, why.code);
       }
       helpers[pc] = h;
     }

@@ -11,6 +11,7 @@ import type { Program } from './program.ts';
 import { BPF_MAP_TYPE } from '../maps/map.ts';
 import { BPF_PROG_TYPE } from './types.ts';
 import { XdpBuff, xdpCtxLoad } from './xdp.ts';
+import { claimProgArrays, TailCaller } from './tail-call.ts';
 
 const CTX_HI = regionTag(REGION_ID.CTX);
 
@@ -43,12 +44,14 @@ export class XdpProgramRunner {
     const v = opts.verify ?? true;
     this.verified = v === true ? verifyProgram(program) : v === false ? undefined : v;
     this.prepared = prepareProgram({ type: program.type, insns: program.insns, fds: program.fds });
+    claimProgArrays(program);
     // Each CPU draws its own random sequence, as the kernel's per-CPU prandom state does.
     this.env = new ExecEnv(this.prepared.maps, opts.seed ?? (0x2545f491 ^ Math.imul(opts.cpu ?? 0, 0x9e3779b9)));
     this.env.cpu = opts.cpu ?? 0;
     for (const m of this.prepared.maps) {
       const nrCpus = m.share().nrCpus;
-      if (this.env.cpu >= nrCpus && (m.spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_ARRAY || m.spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_HASH)) {
+      if (this.env.cpu >= nrCpus && (m.spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_ARRAY || m.spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_HASH ||
+        m.spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_PERCPU_HASH)) {
         throw new BpfError('EINVAL', `${program.name}: runs on cpu ${this.env.cpu} but per-CPU map ${m.spec.name} has ${nrCpus} CPUs`);
       }
     }
@@ -61,6 +64,7 @@ export class XdpProgramRunner {
     // checked, the interpreter, unless the caller asks for the JIT (which then checks every access).
     const engine = opts.engine ?? (this.verified ? DEFAULT_ENGINE : 'interp');
     this.engine = createEngine(engine, this.prepared, this.env, { ...opts, facts: this.verified?.facts });
+    this.env.tailCaller = new TailCaller(engine, program.type, this.verified !== undefined, opts.budget);
   }
 
   get engineName(): EngineName {
@@ -77,6 +81,7 @@ export class XdpProgramRunner {
     if (this.verified === undefined) for (let i = 4; i < 12; i++) R[i] = 0;
     // A redirect target lasts one run, as the kernel's per-CPU redirect info does.
     clearRedirect(this.env.redirect);
+    this.env.tailCallCount = 0;
     this.engine.run();
     return R[0]! >>> 0;
   }

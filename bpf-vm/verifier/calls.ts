@@ -7,6 +7,7 @@ import { reject } from './env-types.ts';
 import { fmtFrame } from './log.ts';
 import { NOT_INIT } from './reg-state.ts';
 import { FuncState, type VState } from './state.ts';
+import { checkTailCallDepth, subprogsWithTailCalls } from './tail-call.ts';
 
 /** Enters the callee; returns its first instruction. */
 export function enterCall(env: Env, st: VState, pc: number, imm: number): number {
@@ -42,7 +43,9 @@ export function returnFromCall(env: Env, st: VState): number {
 /** The largest sum of stack depths along any chain of calls (check_max_stack_depth). */
 export function checkCombinedStack(env: Env): void {
   const depth = (i: number): number => Math.ceil((env.stackDepth[i] ?? 0) / 8) * 8;
+  const tailCalls = subprogsWithTailCalls(env);
   const walk = (sp: number, frames: number, total: number): void => {
+    checkTailCallDepth(tailCalls, sp, total);
     const t = total + depth(sp);
     if (t > 512) reject(`combined stack size of ${frames} calls is ${t}. Too large`);
     if (frames >= MAX_CALL_FRAMES) return;

@@ -2,7 +2,7 @@
 // PreparedProgram's index order), helpers of the program type, the CFG and liveness, the log, and
 // per-run bookkeeping (id generator, scratched registers for the log, stack depth per subprogram).
 import type { HelperProto } from '../helpers/proto.ts';
-import { helperName } from '../helpers/table.ts';
+import { linuxHelperName } from '../helpers/names.ts';
 import type { Insn } from '../isa/insn.ts';
 import { BPF_PSEUDO_LD } from '../isa/opcodes.ts';
 import { BPF_MAP_FLAG, BPF_MAP_TYPE, type BpfMap } from '../maps/map.ts';
@@ -11,7 +11,6 @@ import type { Cfg } from './cfg.ts';
 import { Reject } from './env-types.ts';
 import type { Facts } from './facts.ts';
 import type { Precision } from './precision.ts';
-import { kernelHelperName } from './helper-names.ts';
 import { VLog, type InsnNames } from './log.ts';
 
 export interface EnvOptions {
@@ -117,7 +116,7 @@ export class Env implements InsnNames {
   helperName(id: number): string | undefined {
     const h = this.helpers.get(id);
     if (h) return `bpf_${h.name}`;
-    return helperName(id) ?? kernelHelperName(id);
+    return linuxHelperName(id);
   }
 
   scratchReg(r: number): void {

@@ -59,7 +59,8 @@ export class Facts {
   mem(pc: number, base: Reg): void {
     const f = this.at[pc]!;
     const kind = memKindOf(base);
-    if (kind === undefined) return;
+    // A pointer the JIT has no direct access for (ringbuf records): checked at run time on every path.
+    if (kind === undefined) { f.mem = 'mixed'; return; }
     const map = kind === 'map_value' ? base.map : undefined;
     if (f.mem === undefined) { f.mem = map === undefined ? { kind } : { kind, map }; return; }
     if (f.mem === 'mixed') return;

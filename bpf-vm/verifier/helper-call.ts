@@ -3,19 +3,22 @@
 // helper, references acquired and released, r1-r5 clobbered, r0 typed by the return kind, and
 // packet pointers dropped after helpers that may move the packet.
 import { ARG, RET, type ArgKind, type HelperProto } from '../helpers/proto.ts';
+import { helperRefusal } from '../helpers/availability.ts';
 import { BPF_FUNC } from '../helpers/ids.ts';
 import { BPF_MAP_TYPE } from '../maps/map.ts';
 import { readReg } from './alu.ts';
 import type { Env } from './env.ts';
-import { invalid, reject } from './env-types.ts';
+import { invalid, Reject, reject } from './env-types.ts';
 import { helperMemAccess } from './helper-mem.ts';
 import { MAX_VAR_OFF } from './mem-access.ts';
 import { acquireRef, releaseRef } from './refs.ts';
+import { checkTailCallMap, checkTailCallRefs } from './tail-call.ts';
 import {
   isKnownZero, isPktPointer, NOT_INIT, ptrReg, typeName, UNKNOWN_SCALAR, type Reg,
 } from './reg-state.ts';
 import { byteIndex, SLOT_SPILL, SLOT_ZERO } from './stack.ts';
 import type { VState } from './state.ts';
+import { isConst } from './scalar.ts';
 import { tnumToString } from './tnum.ts';
 
 const MEM_TYPES = 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_';
@@ -27,6 +30,8 @@ interface Meta {
   memNull: boolean;
   /** The constant ARRAY key, when the key is a known constant on the stack. */
   constKey: bigint | undefined;
+  /** ARG_CONST_ALLOC_SIZE_OR_ZERO's value: the size of the ringbuf record reserved. */
+  allocSize: number;
 }
 
 const typeErr = (regno: number, r: Reg, expected: string): never => reject(`R${regno} type=${typeName(r.type)} expected=${expected}`);
@@ -34,15 +39,16 @@ const typeErr = (regno: number, r: Reg, expected: string): never => reject(`R${r
 export function checkHelperCall(env: Env, st: VState, pc: number, id: number): void {
   const proto = env.helpers.get(id);
   if (proto === undefined) {
-    const name = env.helperName(id);
-    if (name !== undefined) invalid(`program of this type cannot use helper ${name}#${id}`);
-    invalid(`invalid func unknown#${id}`);
+    const why = helperRefusal(env.progType, id);
+    throw new Reject(why.code, why.message);
   }
-  const meta: Meta = { map: -1, refId: 0, memReg: 0, memNull: false, constKey: undefined };
+  const meta: Meta = { map: -1, refId: 0, memReg: 0, memNull: false, constKey: undefined, allocSize: 0 };
   // bpf_trace_printk's format arguments are variadic: the kernel checks only the format and its size.
   const args = proto.id === BPF_FUNC.trace_printk ? proto.args.slice(0, 2) : proto.args;
   args.forEach((kind, i) => checkArg(env, st, proto, meta, kind, i + 1));
+  if (proto.id === BPF_FUNC.tail_call) checkTailCallMap(env.map(meta.map).spec.type);
   checkMapCompat(env, proto, meta);
+  if (proto.id === BPF_FUNC.tail_call) checkTailCallRefs(st);
   if (proto.releases) {
     if (meta.refId === 0) reject('reference has not been acquired before');
     releaseRef(st, meta.refId, true);
@@ -73,6 +79,13 @@ function returnReg(env: Env, st: VState, proto: HelperProto, meta: Meta, pc: num
       if (proto.acquires) acquireRef(st, id, pc);
       return ptrReg('sock_or_null', { id, refId: proto.acquires ? id : 0 });
     }
+    case RET.RET_PTR_TO_RINGBUF_MEM_OR_NULL: {
+      // As for sockets: the nullable id first, then the reference, whose id the register keeps.
+      env.newId();
+      const id = env.newId();
+      acquireRef(st, id, pc);
+      return ptrReg('ringbuf_mem_or_null', { id, refId: id, range: meta.allocSize });
+    }
   }
 }
 
@@ -100,7 +113,7 @@ function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: Ar
     case ARG.ARG_PTR_TO_MEM: case ARG.ARG_PTR_TO_MEM_OR_NULL: case ARG.ARG_PTR_TO_UNINIT_MEM:
       meta.memReg = regno;
       meta.memNull = kind === ARG.ARG_PTR_TO_MEM_OR_NULL && isKnownZero(r);
-      if (!meta.memNull && !['stack', 'pkt', 'pkt_meta', 'map_value'].includes(r.type)) typeErr(regno, r, MEM_TYPES);
+      if (!meta.memNull && !['stack', 'pkt', 'pkt_meta', 'map_value', 'ringbuf_mem'].includes(r.type)) typeErr(regno, r, MEM_TYPES);
       return;
     case ARG.ARG_CONST_SIZE: case ARG.ARG_CONST_SIZE_OR_ZERO: {
       const zeroOk = kind === ARG.ARG_CONST_SIZE_OR_ZERO;
@@ -133,6 +146,19 @@ function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: Ar
       if (r.type !== 'sock') typeErr(regno, r, 'sock');
       meta.refId = r.refId;
       return;
+    case ARG.ARG_CONST_ALLOC_SIZE_OR_ZERO:
+      if (r.type !== 'scalar') typeErr(regno, r, 'scalar');
+      if (!isConst(r.s)) reject(`R${regno} is not a known constant'`);
+      meta.allocSize = Number(r.s.t.value > 0xffffffffn ? 0xffffffffn : r.s.t.value);
+      return;
+    case ARG.ARG_PTR_TO_RINGBUF_MEM:
+      if (r.type !== 'ringbuf_mem') typeErr(regno, r, 'ringbuf_mem');
+      if (r.off !== 0 || !isConst(r.s) || r.s.t.value !== 0n) {
+        reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
+      }
+      if (r.refId === 0) reject(`R${regno} must be referenced when passed to release function`);
+      meta.refId = r.refId;
+      return;
     case ARG.ARG_PTR_TO_SOCK_COMMON:
       if (r.type !== 'sock' && r.type !== 'sock_common') typeErr(regno, r, 'sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_');
       meta.refId = r.refId;
@@ -162,6 +188,15 @@ const MAP_ONLY_FUNCS: ReadonlyMap<number, readonly number[]> = new Map([
   [BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH, [BPF_FUNC.redirect_map, BPF_FUNC.map_lookup_elem]],
   [BPF_MAP_TYPE.BPF_MAP_TYPE_CPUMAP, [BPF_FUNC.redirect_map]],
   [BPF_MAP_TYPE.BPF_MAP_TYPE_XSKMAP, [BPF_FUNC.redirect_map, BPF_FUNC.map_lookup_elem]],
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF, [BPF_FUNC.ringbuf_output, BPF_FUNC.ringbuf_reserve, BPF_FUNC.ringbuf_query]],
+]);
+
+/** Helpers that take one map type only (the second half of check_map_func_compatibility). */
+const FUNC_ONLY_MAPS: ReadonlyMap<number, number> = new Map([
+  [BPF_FUNC.tail_call, BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY],
+  [BPF_FUNC.ringbuf_output, BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF],
+  [BPF_FUNC.ringbuf_reserve, BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF],
+  [BPF_FUNC.ringbuf_query, BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF],
 ]);
 
 /** Map types a helper accepts, and helpers a map type accepts (check_map_func_compatibility). */
@@ -171,6 +206,8 @@ function checkMapCompat(env: Env, proto: HelperProto, meta: Meta): void {
   const bad = (): never => reject(`cannot pass map_type ${type} into func bpf_${proto.name}#${proto.id}`);
   const only = MAP_ONLY_FUNCS.get(type);
   if (only !== undefined && !only.includes(proto.id)) bad();
+  const need = FUNC_ONLY_MAPS.get(proto.id);
+  if (need !== undefined && type !== need) bad();
   // vxo's bpf_redirect_map delivers through device maps only (CPU and XSK maps have no target here).
   if (proto.id === BPF_FUNC.redirect_map && type !== BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP && type !== BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH) bad();
 }

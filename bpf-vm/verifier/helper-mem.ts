@@ -3,7 +3,7 @@
 // range, or the map value. A helper's writes to the stack leave unknown bytes behind.
 import type { Env } from './env.ts';
 import { reject } from './env-types.ts';
-import { mapValueBounds, packetBounds } from './mem-access.ts';
+import { mapValueBounds, memBounds, packetBounds } from './mem-access.ts';
 import { typeName, type Reg } from './reg-state.ts';
 import { isConst } from './scalar.ts';
 import { byteIndex } from './stack.ts';
@@ -13,9 +13,13 @@ import { tnumToString } from './tnum.ts';
 export function helperMemAccess(env: Env, st: VState, regno: number, r: Reg, size: number, write: boolean, zeroOk: boolean): void {
   if (size === 0 && zeroOk) return;
   switch (r.type) {
-    case 'stack': return stackRange(env, st, regno, r, size, write);
+    case 'stack':
+      // check_stack_range_initialized: a map key or value of size 0 (a RINGBUF map's) reads nothing.
+      if (size === 0) reject('invalid zero-sized read');
+      return stackRange(env, st, regno, r, size, write);
     case 'pkt': case 'pkt_meta': packetBounds(r, regno, r.off, size); return;
     case 'map_value': mapValueBounds(env, r, regno, 0, size, write); return;
+    case 'ringbuf_mem': memBounds(r, regno, 0, size); return;
     default: reject(`R${regno} type=${typeName(r.type)} expected=fp, pkt, pkt_meta, map_key, map_value`);
   }
 }

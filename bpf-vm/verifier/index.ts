@@ -14,6 +14,7 @@ import { computeLiveness } from './liveness.ts';
 import { computePrecision } from './precision.ts';
 import { VLog } from './log.ts';
 import { Checker } from './verifier.ts';
+import { checkTailCallSubprogs } from './tail-call.ts';
 
 export { VerifierError } from './api.ts';
 export type { InsnFacts, MemKind, VerifyOptions, VerifyResult, VerifyStats, VerifierLogLevel } from './api.ts';
@@ -91,6 +92,7 @@ export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyRe
     env = new Env(prog, prog.insns, maps, mapAt, helpers, cfg, live, precision, new Facts(prog.insns.length), {
       logLevel: level, allowUninitStack: opts.allowUninitStack ?? false, allowPtrLeaks: opts.allowPtrLeaks ?? true,
     });
+    checkTailCallSubprogs(env, prog.funcs.length > 0);
     checker = new Checker(env, limit);
     checker.run();
     checkCombinedStack(env);

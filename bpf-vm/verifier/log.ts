@@ -105,6 +105,7 @@ export function fmtReg(r: Reg, frameno: number, maps: MapNames): string {
   }
   if (r.off) parts.push(`off=${snum(BigInt(r.off))}`);
   if (isPktPointer(r.type)) parts.push(`r=${r.range}`);
+  if (r.type === 'ringbuf_mem' || r.type === 'ringbuf_mem_or_null') parts.push(`sz=${r.range}`);
   if (varConst) {
     if (r.s.t.value !== 0n) parts.push(`imm=${snum(BigInt.asIntN(64, r.s.t.value))}`);
   } else {

@@ -64,6 +64,11 @@ export function checkMemAccess(env: Env, st: VState, a: Access): Reg | undefined
       return a.write ? undefined : loaded(a.size, a.signed);
     }
     case 'stack': return stackAccess(env, st, r, a);
+    case 'ringbuf_mem': {
+      if (a.write && a.value !== undefined && isPointer(a.value) && !env.opts.allowPtrLeaks) reject(`R${a.valueReg ?? 0} leaks addr into mem`);
+      memBounds(r, a.regno, a.off, a.size);
+      return a.write ? undefined : loaded(a.size, a.signed);
+    }
     case 'sock': case 'sock_common': {
       const off = r.off + a.off;
       if (a.atomic) reject(`BPF_ATOMIC stores into R${a.regno} ${r.type} is not allowed`);
@@ -102,6 +107,22 @@ export function mapValueBounds(env: Env, r: Reg, regno: number, insnOff: number,
   const hi = r.s.umax + BigInt(off);
   if (hi + BigInt(size) > BigInt(vs)) {
     reject(`invalid access to map value, value_size=${vs} off=${hi} size=${size}`, `R${regno} max value is outside of the allowed memory range`);
+  }
+}
+
+/** check_mem_region_access: [insnOff + min, insnOff + max + size) of a PTR_TO_MEM inside mem_size (kept in `range`). */
+export function memBounds(r: Reg, regno: number, insnOff: number, size: number): void {
+  const ms = r.range;
+  const off = r.off + insnOff;
+  const lo = r.s.smin + BigInt(off);
+  if (r.s.smin < 0n && lo < 0n) reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  if (lo < 0n || lo + BigInt(size) > BigInt(ms)) {
+    reject(`invalid access to memory, mem_size=${ms} off=${lo} size=${size}`, `R${regno} min value is outside of the allowed memory range`);
+  }
+  if (r.s.umax >= BigInt(MAX_VAR_OFF)) reject(`R${regno} unbounded memory access, make sure to bounds check any such access`);
+  const hi = r.s.umax + BigInt(off);
+  if (hi + BigInt(size) > BigInt(ms)) {
+    reject(`invalid access to memory, mem_size=${ms} off=${hi} size=${size}`, `R${regno} max value is outside of the allowed memory range`);
   }
 }
 

@@ -1,19 +1,19 @@
 // State pruning (the kernel's is_state_visited idea). At prune points the current state is compared
 // with the states already recorded there. A recorded state whose exploration has finished and that
 // contains the current one (scalars: old ranges and known bits include the new; pointers: same
-// type and offsets, old packet range no larger, ids mapped consistently; stack: old slot kinds at
-// least as general) proves the current path safe: it is cut. A recorded state still being explored
-// (an ancestor on this path) that equals the current one exactly is a loop that can never end.
+// type and offsets, old packet range no larger, the variable offset of a stack pointer equal; stack:
+// old slot kinds at least as general; every id, of registers, spills and references, paired
+// one-to-one through one map) proves the current path safe: it is cut. A recorded state still being
+// explored (an ancestor on this path) that equals the current one exactly is a loop that can never end.
 import type { Env } from './env.ts';
 import { Reject } from './env-types.ts';
 import { fmtFrame } from './log.ts';
-import type { Reg } from './reg-state.ts';
+import { isPointer, scalarReg, type Reg } from './reg-state.ts';
 import { scalarEquals, scalarWithin } from './scalar.ts';
 import { SLOT_INVALID, SLOT_MISC, SLOT_SPILL, SLOT_ZERO, type Spill, type Stack } from './stack.ts';
+import type { VState } from './state.ts';
 
 const ALL_SLOTS = (1n << 64n) - 1n;
-import type { VState } from './state.ts';
-import { isPointer } from './reg-state.ts';
 
 export interface Checkpoint {
   readonly state: VState;
@@ -27,47 +27,73 @@ export interface Checkpoint {
   readonly exactKey: string;
 }
 
-/** old id -> cur id; `rev` (exact comparisons and references) keeps the map one-to-one. */
+/**
+ * The kernel's idmap for one states_equal: old id -> cur id, one-to-one (check_ids). Every relation
+ * the old state relied on (copies of one nullable pointer, packet pointers sharing a variable offset,
+ * linked scalars, holders of one reference) must hold between the same registers of the current
+ * state, and two unrelated old ids may not both stand for one current id.
+ */
 class IdMap {
   private readonly fwd = new Map<number, number>();
   private readonly rev = new Map<number, number>();
-  constructor(private readonly exact: boolean) {}
+  /** Ids given to unlinked current scalars: negative, so distinct from every real id and each other. */
+  private tmp = 0;
 
-  check(old: number, cur: number, bijective = false): boolean {
-    if (old === 0) return !this.exact || cur === 0;
-    if (cur === 0) return false;
-    const prev = this.fwd.get(old);
-    if (prev !== undefined) return prev === cur;
-    if (this.exact || bijective) {
-      const back = this.rev.get(cur);
-      if (back !== undefined && back !== old) return false;
-      this.rev.set(cur, old);
-    }
+  /** check_ids: both unset, or both set and paired the same way as every earlier pair, both directions. */
+  check(old: number, cur: number): boolean {
+    if (old === 0 || cur === 0) return old === cur;
+    const f = this.fwd.get(old);
+    if (f !== undefined) return f === cur;
+    if (this.rev.has(cur)) return false;
     this.fwd.set(old, cur);
+    this.rev.set(cur, old);
     return true;
+  }
+
+  /**
+   * check_scalar_ids: an unlinked old scalar relied on no relation, whatever cur's links; an unlinked
+   * current scalar gets an id of its own, so it cannot stand in for one of several linked old ones.
+   */
+  scalar(old: number, cur: number): boolean {
+    if (old === 0) return true;
+    return this.check(old, cur !== 0 ? cur : --this.tmp);
   }
 }
 
+/** regs_exact: the same register in every field, ids paired through the map. */
+function regsExact(old: Reg, cur: Reg, ids: IdMap): boolean {
+  return old.type === cur.type && old.off === cur.off && old.range === cur.range && old.map === cur.map &&
+    old.frame === cur.frame && scalarEquals(old.s, cur.s) && ids.check(old.id, cur.id) && ids.check(old.refId, cur.refId);
+}
+
+/**
+ * The kernel's regsafe: whether `cur` is safe wherever `old` was (exact: whether it is the same). Ids go
+ * through the map even when both states hold the very same register object: registers are shared
+ * between a state and its copies, and an id that is identical on its own may still pair differently
+ * with the other registers (id_in_regsafe_bad_access: r2 = r3 on one path only, so the old r2 and r3
+ * share the id of the current r3 while the current r2 has another).
+ */
 function regSafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
-  if (old === cur) return true;
-  if (old.type === 'not_init') return !exact || cur.type === 'not_init';
+  // With no id to pair, the same object is trivially safe.
+  if (old === cur && old.id === 0 && old.refId === 0) return true;
+  if (exact) return regsExact(old, cur, ids);
+  if (old.type === 'not_init') return true;
   if (old.type !== cur.type) return false;
-  if (exact) {
-    return old.off === cur.off && old.range === cur.range && old.map === cur.map && old.frame === cur.frame &&
-      scalarEquals(old.s, cur.s) && ids.check(old.id, cur.id) && ids.check(old.refId, cur.refId, true);
-  }
   switch (old.type) {
-    case 'scalar': return scalarWithin(old.s, cur.s) && ids.check(old.id, cur.id) && (old.id === 0 || old.off === cur.off);
+    case 'scalar':
+      // A linked old scalar needs cur linked the same way at the same distance (BPF_ADD_CONST's off).
+      if (old.id !== 0 && (old.off !== cur.off || !ids.scalar(old.id, cur.id))) return false;
+      return scalarWithin(old.s, cur.s);
     case 'pkt': case 'pkt_meta':
-      return old.off === cur.off && old.range <= cur.range && scalarWithin(old.s, cur.s) && ids.check(old.id, cur.id);
+      // cur must have proven at least the range old had, from the same fixed offset.
+      return old.range <= cur.range && old.off === cur.off && ids.check(old.id, cur.id) && scalarWithin(old.s, cur.s);
     case 'map_value': case 'map_value_or_null':
-      return old.map === cur.map && old.off === cur.off && scalarWithin(old.s, cur.s) && ids.check(old.id, cur.id);
-    case 'stack': return old.frame === cur.frame && old.off === cur.off && scalarWithin(old.s, cur.s);
-    case 'ctx': return old.off === cur.off && scalarWithin(old.s, cur.s);
-    case 'map_ptr': return old.map === cur.map;
-    case 'pkt_end': return true;
+      return old.map === cur.map && old.off === cur.off && scalarWithin(old.s, cur.s) &&
+        ids.check(old.id, cur.id) && ids.check(old.refId, cur.refId);
     default:
-      return old.off === cur.off && ids.check(old.id, cur.id) && ids.check(old.refId, cur.refId, true);
+      // Stack pointers (fp-8 of one frame is not fp-8 of another, and a variable offset decides which
+      // slots a store turns into data), context, map and packet-end pointers, sockets.
+      return regsExact(old, cur, ids);
   }
 }
 
@@ -116,7 +142,11 @@ function stackSafe(old: Stack, cur: Stack, ids: IdMap, exact: boolean, allowUnin
 /** Whether `cur` at pc is contained in `old` (or, exact, equal to it), comparing live registers only. */
 export function statesEqual(env: Env, old: VState, cur: VState, pc: number, exact: boolean): boolean {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
-  const ids = new IdMap(exact);
+  const ids = new IdMap();
+  // refsafe: the references held pair up in order, with the same map as the registers holding them.
+  for (let i = 0; i < old.refs.length; i++) {
+    if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
+  }
   const n = cur.frames.length;
   for (let f = 0; f < n; f++) {
     const of = old.frames[f]!, cf = cur.frames[f]!;
@@ -139,9 +169,6 @@ export function statesEqual(env: Env, old: VState, cur: VState, pc: number, exac
       if (!regSafe(o, c, ids, exact)) return false;
     }
     if (!stackSafe(of.stack, cf.stack, ids, exact, env.opts.allowUninitStack, needS)) return false;
-  }
-  for (let i = 0; i < old.refs.length; i++) {
-    if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id, true)) return false;
   }
   return true;
 }
@@ -204,6 +231,7 @@ export class Explored {
       }
     }
     if (!addNew) return false;
+    clearSingularIds(cur);
     const cp: Checkpoint = { state: cur.clone(), pc, branches: 1, parent: cur.checkpoint, hits: 0, misses: 0, shape, exactKey };
     cur.checkpoint = cp;
     push(this.byExact, exactKey, cp);
@@ -233,6 +261,21 @@ export class Explored {
       cp = cp.parent;
     }
   }
+}
+
+/**
+ * The kernel's clear_singular_ids, before a state is recorded: a scalar id no other register or spill
+ * shares links nothing, and as id 0 the recorded state relies on no link there (check_scalar_ids), so
+ * it can prune states where that register happens to be linked.
+ */
+function clearSingularIds(st: VState): void {
+  const count = new Map<number, number>();
+  st.mapAllRegs((r) => {
+    if (r.type === 'scalar' && r.id !== 0) count.set(r.id, (count.get(r.id) ?? 0) + 1);
+    return r;
+  });
+  if (count.size === 0) return;
+  st.mapAllRegs((r) => (r.type === 'scalar' && r.id !== 0 && count.get(r.id) === 1 ? scalarReg(r.s) : r));
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {

@@ -4,7 +4,8 @@ import { isConst, SCALAR_UNKNOWN, SCALAR_ZERO, scalarConst, type Scalar } from '
 
 export type RegType =
   | 'not_init' | 'scalar' | 'ctx' | 'map_ptr' | 'map_value' | 'map_value_or_null' | 'stack'
-  | 'pkt' | 'pkt_meta' | 'pkt_end' | 'sock' | 'sock_or_null' | 'sock_common' | 'sock_common_or_null';
+  | 'pkt' | 'pkt_meta' | 'pkt_end' | 'sock' | 'sock_or_null' | 'sock_common' | 'sock_common_or_null'
+  | 'ringbuf_mem' | 'ringbuf_mem_or_null';
 
 export interface Reg {
   readonly type: RegType;
@@ -20,7 +21,10 @@ export interface Reg {
   readonly id: number;
   /** The acquired reference this pointer holds (sockets), 0 if none. */
   readonly refId: number;
-  /** Packet pointers: bytes [ptr, ptr + range) are proven inside the packet. */
+  /**
+   * Packet pointers: bytes [ptr, ptr + range) are proven inside the packet. Ringbuf records: the
+   * record's size (the kernel's mem_size), so that pruning compares it with the rest.
+   */
   readonly range: number;
   /** Map pointers and map values: index into the program's map table, -1 otherwise. */
   readonly map: number;
@@ -51,7 +55,8 @@ export const with_ = (r: Reg, fields: Partial<Reg>): Reg => ({ ...r, ...fields }
 
 export const isPointer = (r: Reg): boolean => r.type !== 'scalar' && r.type !== 'not_init';
 export const isPktPointer = (t: RegType): boolean => t === 'pkt' || t === 'pkt_meta';
-export const mayBeNull = (t: RegType): boolean => t === 'map_value_or_null' || t === 'sock_or_null' || t === 'sock_common_or_null';
+export const mayBeNull = (t: RegType): boolean =>
+  t === 'map_value_or_null' || t === 'sock_or_null' || t === 'sock_common_or_null' || t === 'ringbuf_mem_or_null';
 export const isSockType = (t: RegType): boolean =>
   t === 'sock' || t === 'sock_or_null' || t === 'sock_common' || t === 'sock_common_or_null';
 
@@ -61,6 +66,7 @@ export function nonNullType(t: RegType): RegType {
     case 'map_value_or_null': return 'map_value';
     case 'sock_or_null': return 'sock';
     case 'sock_common_or_null': return 'sock_common';
+    case 'ringbuf_mem_or_null': return 'ringbuf_mem';
     default: return t;
   }
 }

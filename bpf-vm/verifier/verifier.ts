@@ -21,6 +21,8 @@ import { checkNoRefs } from './refs.ts';
 import { constReg, isPointer, NOT_INIT, ptrReg, scalarReg } from './reg-state.ts';
 import { unknownOfSize, zext32, val32 } from './scalar.ts';
 import { FuncState, VState } from './state.ts';
+import { tailCallReturn } from './tail-call.ts';
+import { BPF_FUNC } from '../helpers/ids.ts';
 
 /** BPF_COMPLEXITY_LIMIT_JMP_SEQ: pending branches at most. */
 const MAX_PENDING = 8192;
@@ -150,6 +152,10 @@ export class Checker {
         if (ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_CALL) return { next: enterCall(env, st, pc, ins.imm) };
         if (ins.src !== BPF_PSEUDO_CALL_KIND.HELPER) invalid('kfunc calls are not supported');
         checkHelperCall(env, st, pc, ins.imm);
+        if (ins.imm === BPF_FUNC.tail_call) {
+          const ret = tailCallReturn(env, st);
+          if (ret !== undefined) return { fall: st, taken: ret.state, target: ret.pc };
+        }
         return { next: pc + 1 };
       case 'exit': {
         const r0 = readReg(env, st, 0);

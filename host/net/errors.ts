@@ -2,11 +2,12 @@
 // network, PCAP_* for capture files that cannot be read.
 
 export type PcapErrorCode =
-  | 'PCAP_BAD_MAGIC' // not a classic libpcap file (pcapng included)
+  | 'PCAP_BAD_MAGIC' // neither a classic libpcap nor a pcapng file (or a bad pcapng byte-order magic)
   | 'PCAP_BAD_VERSION' // a major version other than 2
   | 'PCAP_LINKTYPE' // a link type other than LINKTYPE_ETHERNET where Ethernet frames are needed
   | 'PCAP_TRUNCATED' // the file ends inside a header or a packet
-  | 'PCAP_BAD_RECORD'; // a record whose lengths or timestamp cannot be right
+  | 'PCAP_BAD_RECORD' // a record whose lengths, interface or timestamp cannot be right
+  | 'PCAP_BAD_BLOCK'; // a pcapng block or option whose length cannot be right
 
 export type HostNetErrorCode = 'EINVAL' | 'ENOENT' | 'EEXIST' | 'EIO' | PcapErrorCode;
 

@@ -6,8 +6,9 @@ export {
   PCAP_RECORD_HEADER_LEN, PCAP_MAX_SNAPLEN, PCAP_DEFAULT_SNAPLEN,
   type PcapHeader, type PcapPacket, type PcapFile, type PcapReadOptions, type PcapWriterOptions, type PcapSink,
 } from './pcap.ts';
+export { readPcapng, PCAPNG_BLOCK, PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_VERSION, PCAPNG_OPT } from './pcapng.ts';
 export {
-  Pktgen, PKTGEN_DEFAULTS, PKTGEN_OFF, PKTGEN_MAGIC, ETH_ZLEN, ETH_FRAME_LEN, ipv4Checksum, parseMac, parseIpv4,
+  Pktgen, PKTGEN_DEFAULTS, PKTGEN_LIMITS, PKTGEN_OFF, PKTGEN_MAGIC, ETH_ZLEN, ETH_FRAME_LEN, ipv4Checksum, parseMac, parseIpv4,
   type PktgenOptions, type PktgenFlowField, type PktgenStats,
 } from './pktgen.ts';
 export { NetDevices, tapDevice, type NetDevice } from './netdev.ts';

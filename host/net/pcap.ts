@@ -1,5 +1,5 @@
-// Classic libpcap capture files (not pcapng): what pktgen replays and what `--pcap` captures write
-// for Wireshark. Layout (https://www.tcpdump.org/manpages/pcap-savefile.5.html, and
+// Classic libpcap capture files: what `--pcap` captures write for Wireshark, and (with pcapng,
+// read by pcapng.ts) what pktgen replays. Layout (https://www.tcpdump.org/manpages/pcap-savefile.5.html, and
 // draft-ietf-opsawg-pcap), all fields in the writer's byte order, which the magic reveals:
 //   file header, 24 bytes: u32 magic, u16 version_major (2), u16 version_minor (4), i32 thiszone,
 //                          u32 sigfigs, u32 snaplen, u32 linktype (low 16 bits; FCS bits above)
@@ -7,13 +7,14 @@
 //                          u32 incl_len (bytes saved), u32 orig_len (bytes on the wire); then data
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { HostNetError, PcapError } from './errors.ts';
+import { readPcapng } from './pcapng.ts';
 
 export const PCAP_MAGIC = {
   /** Microsecond timestamps. */
   USEC: 0xa1b2c3d4,
   /** Nanosecond timestamps. */
   NSEC: 0xa1b23c4d,
-  /** pcapng's Section Header Block type, recognised only to say so. */
+  /** pcapng's Section Header Block type: the file is read by pcapng.ts. */
   PCAPNG: 0x0a0d0d0a,
 } as const;
 
@@ -49,6 +50,8 @@ export interface PcapPacket {
 }
 
 export interface PcapFile {
+  /** Which format the file was in (the header's fields are the pcapng section's and first interface's). */
+  format: 'pcap' | 'pcapng';
   header: PcapHeader;
   packets: PcapPacket[];
 }
@@ -58,6 +61,7 @@ export interface PcapReadOptions {
   anyLinktype?: boolean;
 }
 
+/** A classic pcap or a pcapng file, told apart by its first four bytes. */
 export function readPcap(bytes: Uint8Array, opts: PcapReadOptions = {}): PcapFile {
   if (bytes.length < 4) throw new PcapError('PCAP_TRUNCATED', 0, `${bytes.length} bytes: no magic number`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -71,9 +75,9 @@ export function readPcap(bytes: Uint8Array, opts: PcapReadOptions = {}): PcapFil
     bigEndian = true;
     nanosecond = magicBe === PCAP_MAGIC.NSEC;
   } else if (magicLe === PCAP_MAGIC.PCAPNG) {
-    throw new PcapError('PCAP_BAD_MAGIC', 0, 'a pcapng file: only classic libpcap files are read');
+    return readPcapng(bytes, opts);
   } else {
-    throw new PcapError('PCAP_BAD_MAGIC', 0, `magic 0x${magicLe.toString(16).padStart(8, '0')} is not a libpcap magic`);
+    throw new PcapError('PCAP_BAD_MAGIC', 0, `magic 0x${magicLe.toString(16).padStart(8, '0')} is neither a libpcap nor a pcapng magic`);
   }
   if (bytes.length < PCAP_FILE_HEADER_LEN) throw new PcapError('PCAP_TRUNCATED', 0, `${bytes.length} bytes: the file header needs ${PCAP_FILE_HEADER_LEN}`);
   const le = !bigEndian;
@@ -115,7 +119,7 @@ export function readPcap(bytes: Uint8Array, opts: PcapReadOptions = {}): PcapFil
     packets.push({ tsSec, tsNsec: nanosecond ? frac : frac * 1000, data: bytes.subarray(start, start + incl), origLen });
     off = start + incl;
   }
-  return { header, packets };
+  return { format: 'pcap', header, packets };
 }
 
 export function readPcapFile(path: string, opts: PcapReadOptions = {}): PcapFile {

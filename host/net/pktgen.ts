@@ -17,6 +17,20 @@ export const ETH_ZLEN = 60;
 export const ETH_FRAME_LEN = 1514;
 export const PKTGEN_MAGIC = 0xbe9be955;
 
+/**
+ * What pktgen accepts, checked by its constructor and, before any worker starts, by the scenario
+ * runner: generated frames from ETH_ZLEN to ETH_FRAME_LEN bytes (without FCS); flows varying one
+ * 16-bit field (a UDP port, an address's low half), so at most 65536; replayed frames from an
+ * Ethernet header alone to a VLAN-tagged full frame, the most a frame pool frame holds.
+ */
+export const PKTGEN_LIMITS = {
+  sizeMin: ETH_ZLEN,
+  sizeMax: ETH_FRAME_LEN,
+  flowsMax: 65536,
+  replayMin: 14,
+  replayMax: ETH_FRAME_LEN + 4,
+} as const;
+
 /** Offsets in the untagged UDP/IPv4 frame. */
 export const PKTGEN_OFF = {
   ETH_DST: 0,
@@ -122,14 +136,16 @@ export class Pktgen {
     this.clock = opts.clock ?? (() => performance.now());
     this.flows = opts.flows ?? 1;
     this.flowField = opts.flowField ?? 'udp-src';
-    if (!Number.isInteger(this.flows) || this.flows < 1 || this.flows > 65536) throw new HostNetError('EINVAL', `pktgen: ${this.flows} flows (1..65536)`);
+    if (!Number.isInteger(this.flows) || this.flows < 1 || this.flows > PKTGEN_LIMITS.flowsMax) throw new HostNetError('EINVAL', `pktgen: ${this.flows} flows (1..${PKTGEN_LIMITS.flowsMax})`);
     if (this.flowField !== 'udp-src' && this.flowField !== 'ip-src') throw new HostNetError('EINVAL', `pktgen: unknown flow field '${String(this.flowField)}'`);
 
     if (opts.replay !== undefined) {
       if (opts.replay.length === 0) throw new HostNetError('EINVAL', 'pktgen: nothing to replay');
       const frames = opts.replay.map((p) => p.data);
       for (const [i, f] of frames.entries()) {
-        if (f.length < 14 || f.length > ETH_FRAME_LEN + 4) throw new HostNetError('EINVAL', `pktgen: replayed frame ${i} has ${f.length} bytes (14..${ETH_FRAME_LEN + 4})`);
+        if (f.length < PKTGEN_LIMITS.replayMin || f.length > PKTGEN_LIMITS.replayMax) {
+          throw new HostNetError('EINVAL', `pktgen: replayed frame ${i} has ${f.length} bytes (${PKTGEN_LIMITS.replayMin}..${PKTGEN_LIMITS.replayMax})`);
+        }
       }
       this.replay = true;
       this.size = 0;
@@ -140,8 +156,8 @@ export class Pktgen {
     }
     this.replay = false;
     this.size = opts.size ?? PKTGEN_DEFAULTS.size;
-    if (!Number.isInteger(this.size) || this.size < ETH_ZLEN || this.size > ETH_FRAME_LEN) {
-      throw new HostNetError('EINVAL', `pktgen: size ${this.size} (${ETH_ZLEN}..${ETH_FRAME_LEN}, without FCS)`);
+    if (!Number.isInteger(this.size) || this.size < PKTGEN_LIMITS.sizeMin || this.size > PKTGEN_LIMITS.sizeMax) {
+      throw new HostNetError('EINVAL', `pktgen: size ${this.size} (${PKTGEN_LIMITS.sizeMin}..${PKTGEN_LIMITS.sizeMax}, without FCS)`);
     }
     const srcPort = opts.srcPort ?? PKTGEN_DEFAULTS.srcPort;
     const dstPort = opts.dstPort ?? PKTGEN_DEFAULTS.dstPort;

@@ -1,10 +1,15 @@
 // What `vxo run` and `vxo table` do (their options are in run-commands.ts). Loaded only when one
 // of them runs: it brings in the scenario runner, the workers' setup and the report.
+// Numbers are parsed here only as far as the command line's syntax goes (a number or not); their
+// ranges are the runner's to check (scenarios/run/limits.ts), before any worker starts, so the
+// library gets the same checks.
 import { writeFileSync } from 'node:fs';
 import { isEngineName, type EngineName } from '../../bpf-vm/engines.ts';
 import { formatOffloadShow, type OffloadShow } from '../../host/offload/index.ts';
 import { runCase, type CapturePoint, type RunMode, type RunResult } from '../run/run-case.ts';
 import { lineRatePps, parseLinkSpeed } from '../run/line-rate.ts';
+import { checkLimit } from '../run/limits.ts';
+import { checkOutputPath } from '../run/output-path.ts';
 import { runTable, type TableRunOptions } from '../run/table.ts';
 import { renderTextTable, shouldColor, threadSummary, toHtml, toJsonText } from '../report/index.ts';
 import { UsageError } from './errors.ts';
@@ -20,15 +25,17 @@ export interface CommonFlags {
   flows: string;
 }
 
-function num(name: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} ${v}: a number >= ${min}`);
-  return n;
+/** Decimal notation only: Number() would also take '', ' ', '0x3c' and 'Infinity'. */
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function num(name: string, v: string): number {
+  if (!NUMBER.test(v)) throw new UsageError(`--${name} ${JSON.stringify(v)}: not a number`);
+  return Number(v);
 }
 
 function common(f: CommonFlags): { duration: number; warmup: number; vhostPollUs: number; engine: EngineName; ratePps: number | undefined; pktSize: number; flows: number } {
   if (!isEngineName(f.engine)) throw new UsageError(`--engine ${f.engine}: interp or jit`);
-  const pktSize = num('pkt-size', f.pktSize, 60);
+  const pktSize = num('pkt-size', f.pktSize);
   let ratePps: number | undefined;
   if (f.lineRate !== undefined) {
     const bps = parseLinkSpeed(f.lineRate);
@@ -36,13 +43,14 @@ function common(f: CommonFlags): { duration: number; warmup: number; vhostPollUs
     ratePps = lineRatePps(bps, pktSize);
   }
   return {
-    duration: num('duration', f.duration, 0.01), warmup: num('warmup', f.warmup, 0), vhostPollUs: num('vhost-poll-us', f.vhostPollUs, 0),
-    engine: f.engine, ratePps, pktSize, flows: num('flows', f.flows, 1),
+    duration: num('duration', f.duration), warmup: num('warmup', f.warmup), vhostPollUs: num('vhost-poll-us', f.vhostPollUs),
+    engine: f.engine, ratePps, pktSize, flows: num('flows', f.flows),
   };
 }
 
 export interface RunFlags extends CommonFlags {
-  prog: string; mode: string; replay?: string; json?: boolean; showOffload?: boolean; pcap?: string; pcapAt: string; pcapCount: string;
+  prog: string; section?: string; mode: string; replay?: string; json?: boolean; showOffload?: boolean; trace?: boolean;
+  pcap?: string; pcapAt: string; pcapCount: string;
 }
 
 export async function runCommand(scenario: string, f: RunFlags): Promise<void> {
@@ -51,19 +59,39 @@ export async function runCommand(scenario: string, f: RunFlags): Promise<void> {
   if (f.mode !== 'native' && f.mode !== 'offload') throw new UsageError(`--mode ${f.mode}: native or offload`);
   const c = common(f);
   if (f.pcapAt !== 'nic' && f.pcapAt !== 'tap' && f.pcapAt !== 'guest') throw new UsageError(`--pcap-at ${f.pcapAt}: nic, tap or guest`);
-  const pcap = f.pcap ? { file: f.pcap, at: f.pcapAt as CapturePoint, count: num('pcap-count', f.pcapCount, 1) } : undefined;
-  const r = await runCase({ case: Number(m[1]) as 1 | 2, prog: f.prog, mode: f.mode as RunMode, ...c, replayPcap: f.replay, pcap });
-  if (f.json) process.stdout.write(JSON.stringify(runJson(r)) + '\n');
-  else process.stdout.write(formatRun(r) + '\n');
-  if (f.showOffload && r.offload) process.stdout.write('\n' + formatOffloadShow(r.offload as OffloadShow, 'tap0') + '\n');
+  const pcapCount = num('pcap-count', f.pcapCount);
+  // Without --pcap the runner never sees it; a bad value is still a mistake worth saying.
+  if (f.pcap === undefined) checkLimit('pcapCount', pcapCount);
+  const pcap = f.pcap !== undefined ? { file: f.pcap, at: f.pcapAt as CapturePoint, count: pcapCount } : undefined;
+  const r = await runCase({
+    case: Number(m[1]) as 1 | 2, prog: f.prog, ...(f.section !== undefined ? { section: f.section } : {}), mode: f.mode as RunMode, ...c,
+    replayPcap: f.replay, pcap,
+    // stderr, so that stdout keeps only the result (one JSON document with --json).
+    ...(f.trace === true ? { trace: (line: string) => { process.stderr.write(line + '\n'); } } : {}),
+  });
+  if (f.json) {
+    // One document and nothing else: the offload dump goes inside it.
+    process.stdout.write(JSON.stringify(runJson(r, { offload: f.showOffload === true })) + '\n');
+  } else {
+    process.stdout.write(formatRun(r) + '\n');
+    if (f.showOffload && r.offload) process.stdout.write('\n' + formatOffloadShow(r.offload as OffloadShow, 'tap0') + '\n');
+  }
   if (!r.accounting.balanced) process.exitCode = 1;
 }
 
-export interface TableFlags extends CommonFlags { repeat: string; json?: string; html?: string; cells?: string }
+export interface TableFlags extends CommonFlags { repeat: string; prog?: string; section?: string; json?: string; html?: string; cells?: string }
 
 export async function runTableCommand(f: TableFlags): Promise<void> {
   const c = common(f);
-  const opts: TableRunOptions = { ...c, repeat: num('repeat', f.repeat, 1), lineRate: f.lineRate ?? null, cells: f.cells };
+  // The reports are written after minutes of runs: where they go is checked before the first.
+  if (f.json !== undefined) checkOutputPath(f.json, '--json');
+  if (f.html !== undefined) checkOutputPath(f.html, '--html');
+  const opts: TableRunOptions = {
+    ...c, repeat: num('repeat', f.repeat), lineRate: f.lineRate ?? null, cells: f.cells,
+    // A bar on a terminal, plain lines in a CI log: minutes of silence look like a hang.
+    progress: true,
+    ...(f.prog !== undefined ? { prog: f.prog } : {}), ...(f.section !== undefined ? { section: f.section } : {}),
+  };
   const report = await runTable(opts);
   process.stdout.write(renderTextTable(report, { color: shouldColor(process.stdout) }) + '\n');
   if (f.json) writeFileSync(f.json, toJsonText(report));
@@ -75,7 +103,7 @@ export function formatRun(r: RunResult): string {
   const g = (k: string): string => String(Math.round(w[k] ?? 0));
   const e = r.explain;
   const lines = [
-    `${r.scenario} ${r.prog} ${r.mode}: ${r.mpps.toFixed(2)} Mpps (${r.metric}: ${r.packets} in ${r.seconds.toFixed(2)} s)`,
+    `${r.scenario} ${r.prog}${r.section !== undefined ? ` (${r.section})` : ''} ${r.mode}: ${r.mpps.toFixed(2)} Mpps (${r.metric}: ${r.packets} in ${r.seconds.toFixed(2)} s)`,
     `  pktgen ${g('pktgen_generated')}  tap ring full drops ${g('tapx_drop_full_ring')}  tap xdp_xmit ${g('tapx_xdp_xmit_calls')} calls  net_xmit ${g('tapx_net_xmit_calls')}`,
     `  vhost: ${g('vhost_rx_packets')} to guest, ${g('vhost_tx_packets')} from guest, ${g('vhost_wakeups')} wake-ups, ${e.pkts_per_vhost_wakeup.toFixed(1)} pkts/wake-up, batch ${e.tap_batch_avg.toFixed(1)}`,
     `  tap Tx-path program: pass ${g('tap_xdp_pass')} drop ${g('tap_xdp_drop')} tx ${g('tap_xdp_tx')}; tap Rx-path program: drop ${g('taprx_xdp_drop')} pass ${g('taprx_xdp_pass')}`,

@@ -8,33 +8,37 @@ const actions = (): Promise<typeof import('./run-actions.ts')> => import('./run-
 
 function withCommon(c: Command, duration: string): Command {
   return c
-    .option('--duration <s>', 'measured window, seconds', duration)
-    .option('--warmup <s>', 'traffic before the window opens, seconds', '0.5')
-    .option('--vhost-poll-us <n>', 'vhost busy-polls this long before sleeping (QEMU poll-us)', '0')
+    .option('--duration <s>', 'measured window, seconds (above 0, at most 86400)', duration)
+    .option('--warmup <s>', 'traffic before the window opens, seconds (0 to 86400)', '0.5')
+    .option('--vhost-poll-us <n>', 'vhost busy-polls this long before sleeping (QEMU poll-us), 0 to 1000000', '0')
     .option('--engine <e>', 'eBPF engine: jit or interp', 'jit')
     .option('--line-rate <speed>', "cap pktgen at a link's rate for its frame size, e.g. 10G (14.88 Mpps at 64 bytes)")
-    .option('--pkt-size <n>', 'frame size without FCS', '60')
-    .option('--flows <n>', 'UDP flows pktgen cycles through', '1');
+    .option('--pkt-size <n>', 'frame size without FCS, 60 to 1514', '60')
+    .option('--flows <n>', 'UDP flows pktgen cycles through, 1 to 65536', '1');
 }
 
 export function registerRunCommands(program: Command): void {
   withCommon(program.command('run <scenario>'), '2')
     .description('run one scenario: case1 (NIC XDP redirect into the tap) or case2 (NIC -> bridge -> tap)')
     .option('--prog <p>', 'the guest program: xdp1, xdp2 or a clang object', 'xdp1')
+    .option('--section <name>', 'the program in the object, by function or section name (default: its first)')
     .option('--mode <m>', 'native (in the guest driver) or offload (in the tap Tx path)', 'native')
-    .option('--replay <pcap>', 'pktgen replays this capture instead of generating UDP')
-    .option('--json', 'print one JSON object')
+    .option('--replay <pcap>', 'pktgen replays this capture (pcap or pcapng) instead of generating UDP')
+    .option('--json', 'print one JSON object (with --show-offload, the offload under "offload")')
     .option('--show-offload', 'print the program and maps the tap runs (offload mode), like bpftool prog show / map dump')
+    .option('--trace', "print the programs' bpf_trace_printk lines on stderr, like trace_pipe (at most 100 a second per worker)")
     .option('--pcap <file>', 'write the first frames seen at --pcap-at to a pcap file')
     .option('--pcap-at <point>', 'capture point: nic, tap or guest', 'tap')
-    .option('--pcap-count <n>', 'frames to capture', '1000')
+    .option('--pcap-count <n>', 'frames to capture, 1 to 100000', '1000')
     .action(async (scenario: string, f: RunFlags) => { await (await actions()).runCommand(scenario, f); });
 
   withCommon(program.command('table'), '2')
     .description("run the RFC's eight cells (Case 1/2 x xdp1/xdp2 x native/offload) and print them beside the RFC's table")
-    .option('--repeat <n>', 'runs per cell (median reported)', '3')
+    .option('--repeat <n>', 'runs per cell (median reported), 1 to 100', '3')
+    .option('--prog <obj>', 'run your own clang object in place of xdp1 and xdp2 (four cells, no RFC figures)')
+    .option('--section <name>', 'with --prog: the program in the object, by function or section name')
     .option('--json <file>', 'write the results as JSON')
     .option('--html <file>', 'write a self-contained HTML report with charts')
-    .option('--cells <list>', 'only these cells, e.g. 1/xdp1/offload,2/xdp2/native')
+    .option('--cells <list>', 'only these cells, e.g. 1/xdp1/offload,2/xdp2/native (1/user/native with --prog)')
     .action(async (f: TableFlags) => { await (await actions()).runTableCommand(f); });
 }

@@ -1,8 +1,8 @@
 // The HTML report's charts: vega-lite specs rendered to SVG strings in Node at build time, so the
-// page needs no script, no network and no chart library when it is opened.
+// page needs no script, no network and no chart library when it is opened. vega and vega-lite are
+// large: they are loaded on the first render, so only a run that writes an HTML report pays for
+// them (the specs are plain data and need neither).
 
-import * as vega from 'vega';
-import { compile } from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import { formatMpps, formatRatio } from './fmt.ts';
 import { CASE_LABEL, PROG_LABEL } from './paper.ts';
@@ -27,6 +27,7 @@ const SOURCE_SCALE = { domain: ['ours', 'RFC'], range: [OURS_COLOR, RFC_COLOR] }
 
 /** Render one vega-lite spec to an SVG string, headless (no canvas, no DOM). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -45,14 +46,16 @@ const CASE_PANEL = (c: 1 | 2): string => `Case ${c}: ${CASE_LABEL[c]}`;
  * interesting "about equal" comparison) would be slivers; a log scale would hide the ratio.
  */
 export function mppsChartSpec(cells: readonly Cell[]): TopLevelSpec {
-  const values = tableRows(cells).flatMap((r) =>
+  const rows = tableRows(cells);
+  const values = rows.flatMap((r) =>
     (['native', 'offload'] as const).flatMap((mode) => {
       const cell = r[mode];
       const x = `${r.prog} ${mode}`;
       const panel = CASE_PANEL(r.case);
       return [
         { panel, x, source: 'ours', mpps: r.ours[mode], label: formatMpps(r.ours[mode]), min: cell?.min ?? NaN, max: cell?.max ?? NaN },
-        { panel, x, source: 'RFC', mpps: r.paper[mode], label: formatMpps(r.paper[mode]), min: NaN, max: NaN },
+        // The user's program has no RFC bar at all (not an empty one labelled n/a).
+        ...(r.prog === 'user' ? [] : [{ panel, x, source: 'RFC', mpps: r.paper[mode], label: formatMpps(r.paper[mode]), min: NaN, max: NaN }]),
       ].map((v) => ({
         ...v,
         mpps: finiteOrNull(v.mpps),
@@ -63,7 +66,7 @@ export function mppsChartSpec(cells: readonly Cell[]): TopLevelSpec {
       }));
     }),
   );
-  const order = ['xdp1 native', 'xdp1 offload', 'xdp2 native', 'xdp2 offload'];
+  const order = [...new Set(rows.map((r) => r.prog))].flatMap((p) => [`${p} native`, `${p} offload`]);
   const x = { field: 'x', type: 'nominal', sort: order, title: null, axis: { labelAngle: 0, labelPadding: 6 } } as const;
   return {
     config: CONFIG,
@@ -101,10 +104,10 @@ export function mppsChartSpec(cells: readonly Cell[]): TopLevelSpec {
 export function ratioChartSpec(cells: readonly Cell[]): TopLevelSpec {
   const values = tableRows(cells).flatMap((r) => {
     // Two lines ("Case 1" / "xdp1 DROP"): four one-line labels do not fit under their bars.
-    const x = `Case ${r.case}|${r.prog} ${PROG_LABEL[r.prog]}`;
+    const x = r.prog === 'user' ? `Case ${r.case}|${PROG_LABEL.user}` : `Case ${r.case}|${r.prog} ${PROG_LABEL[r.prog]}`;
     return [
       { x, source: 'ours', ratio: Number.isFinite(r.ours.ratio) ? r.ours.ratio : null, label: formatRatio(r.ours.ratio, '×') },
-      { x, source: 'RFC', ratio: r.paper.ratio, label: formatRatio(r.paper.ratio, '×') },
+      ...(r.prog === 'user' ? [] : [{ x, source: 'RFC', ratio: r.paper.ratio, label: formatRatio(r.paper.ratio, '×') }]),
     ];
   });
   return {

@@ -53,6 +53,27 @@ export function sharedMachine(cells: readonly CellExplain[]): string[] {
   return out;
 }
 
+/** Whether the machine was shared during the table, and in which cells ("1/xdp1/native"). */
+export interface SharedMachineFlag {
+  shared: boolean;
+  cells: string[];
+}
+
+export function sharedMachineFlag(cells: readonly CellExplain[]): SharedMachineFlag {
+  const names = cells.filter((c) => sharedMachine([c]).length > 0).map((c) => `${c.case}/${c.prog}/${c.mode}`);
+  return { shared: names.length > 0, cells: names };
+}
+
+/**
+ * The line that opens a report measured on a shared machine: its figures measure the other
+ * load too, and a reader should know that before reading any of them. Undefined otherwise.
+ */
+export function sharedMachineBanner(cells: readonly CellExplain[]): string | undefined {
+  const shared = sharedMachine(cells);
+  if (shared.length === 0) return undefined;
+  return `SHARED MACHINE: other processes or steal time took at least ${formatPct(RUNQ_WAIT_NOTABLE)} of a core in ${shared.length} of ${cells.length} cell${cells.length === 1 ? '' : 's'} (${shared.join('; ')}); their figures measure that load as well as vxo.`;
+}
+
 /**
  * "1 xdp2 native (vhost 38%, guest 16%)" for every cell where a thread waited for a core at least
  * RUNQ_WAIT_NOTABLE of its window: there the machine's cores, not that thread's work, set the pace.

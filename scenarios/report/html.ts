@@ -3,13 +3,13 @@
 
 import { mppsChartSpec, OURS_COLOR, ratioChartSpec, renderSvg, RFC_COLOR, spreadChartSpec } from './charts.ts';
 import { explainKeys, explainLabel, formatExplain } from './explain-labels.ts';
-import { coreWaits, isThreadKey, sharedMachine, threadGroup, threadKeys } from './cpu.ts';
+import { coreWaits, isThreadKey, sharedMachine, sharedMachineBanner, threadGroup, threadKeys } from './cpu.ts';
 import { formatMpps, formatRange, formatRatio, formatSig } from './fmt.ts';
-import { CASE_LABEL, PAPER_SOURCE, PROG_LABEL } from './paper.ts';
-import { orderedCells, tableRows } from './rows.ts';
+import { CASE_LABEL, PAPER_SOURCE, PROG_LABEL, userProgramName, userProgramNote } from './paper.ts';
+import { isUserTable, orderedCells, tableRows } from './rows.ts';
 import type { Row } from './rows.ts';
 import { ABOUT_EQUAL_BAND, FAR_ABOVE_RATIO, rfcGoalLine, shapeVerdict, verdictParts } from './verdict.ts';
-import type { Cell, TableReport } from './types.ts';
+import type { Cell, TableReport, UserProgram } from './types.ts';
 
 const ESC: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -30,7 +30,8 @@ h2 { font-size: 18px; margin: 36px 0 10px; }
 .verdict { border-radius: 8px; padding: 12px 16px; margin: 16px 0; border: 1px solid; }
 .verdict.holds { background: #ecfdf5; border-color: #a7f3d0; }
 .verdict.broken { background: #fef2f2; border-color: #fecaca; }
-.verdict.incomplete { background: #fffbeb; border-color: #fde68a; }
+.verdict.incomplete, .verdict.none { background: #fffbeb; border-color: #fde68a; }
+.shared { border-radius: 8px; padding: 10px 16px; margin: 0 0 16px; border: 1px solid #fecaca; background: #fef2f2; color: #7f1d1d; font-weight: 600; }
 .verdict p { margin: 2px 0; }
 .cases { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 12px; }
 .card { background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 14px 16px; }
@@ -67,21 +68,25 @@ function td(text: string, cls = ''): string {
 }
 
 function vsPaper(ours: number, paper: number): string {
-  return Number.isFinite(ours) ? (ours >= paper ? 'good' : 'bad') : '';
+  return Number.isFinite(ours) && Number.isFinite(paper) ? (ours >= paper ? 'good' : 'bad') : '';
 }
 
 function ratioClass(r: Row): string {
   const x = r.ours.ratio;
-  if (!Number.isFinite(x)) return '';
+  if (!Number.isFinite(x) || r.prog === 'user') return '';
   const ok = r.case === 1 ? x >= FAR_ABOVE_RATIO : x >= 1 / ABOUT_EQUAL_BAND && x <= ABOUT_EQUAL_BAND;
   return ok ? 'good' : 'bad';
 }
 
-function resultsTable(cells: readonly Cell[]): string {
+function progCell(prog: Row['prog'], program: UserProgram | undefined): string {
+  return prog === 'user' ? `<code>${escapeHtml(userProgramName(program))}</code>` : `<code>${prog}</code> (${PROG_LABEL[prog]})`;
+}
+
+function resultsTable(cells: readonly Cell[], program: UserProgram | undefined): string {
   const body = tableRows(cells)
     .map(
       (r) =>
-        `<tr><td class="l">${r.case} ${escapeHtml(CASE_LABEL[r.case])}</td><td class="l"><code>${r.prog}</code> (${PROG_LABEL[r.prog]})</td>` +
+        `<tr><td class="l">${r.case} ${escapeHtml(CASE_LABEL[r.case])}</td><td class="l">${progCell(r.prog, program)}</td>` +
         td(formatMpps(r.ours.native), vsPaper(r.ours.native, r.paper.native)) +
         td(formatMpps(r.ours.offload), vsPaper(r.ours.offload, r.paper.offload)) +
         td(formatRatio(r.ours.ratio, '×'), ratioClass(r)) +
@@ -220,40 +225,55 @@ function legend(): string {
   return `<div class="legend">${item(OURS_COLOR, 'ours (median; black line: min–max of runs)')}${item(RFC_COLOR, 'RFC')}</div>`;
 }
 
-/** The whole report page. Async because vega renders its scenegraph asynchronously. */
-export async function toHtml(report: TableReport): Promise<string> {
+/** The verdict on the RFC's shape, or for the user's program why there is none. */
+function verdictBlock(report: TableReport): string {
+  if (report.program !== undefined || isUserTable(report.cells)) {
+    const ratios = tableRows(report.cells).filter((r) => r.prog === 'user').map((r) => `Case ${r.case} ${formatRatio(r.ours.ratio, '×')}`);
+    return `<div class="verdict none">
+<p><b>No verdict on the RFC's shape.</b></p>
+<p>${escapeHtml(userProgramNote(report.program))}</p>
+<p>Offload/native with your program: ${escapeHtml(ratios.join(', '))}.</p>
+</div>`;
+  }
   const v = shapeVerdict(report.cells);
   const parts = verdictParts(v);
+  return `<div class="verdict ${v.status}">
+<p><b>${escapeHtml(parts.head)}.</b></p>
+${parts.cases.map((c) => `<p>${escapeHtml(c)}</p>`).join('\n')}
+<p>${escapeHtml(rfcGoalLine(v))}.</p>
+</div>`;
+}
+
+/** The whole report page. Async because vega renders its scenegraph asynchronously. */
+export async function toHtml(report: TableReport): Promise<string> {
+  const banner = sharedMachineBanner(orderedCells(report.cells));
+  const user = report.program !== undefined || isUserTable(report.cells);
   const [mpps, ratios, spread] = await Promise.all([
     renderSvg(mppsChartSpec(report.cells)),
     renderSvg(ratioChartSpec(report.cells)),
     renderSvg(spreadChartSpec(report.cells)),
   ]);
   const m = report.machine;
-  const title = 'virtio-net XDP offload: ours vs the RFC';
+  const title = user ? `virtio-net XDP offload: ${userProgramName(report.program)}` : 'virtio-net XDP offload: ours vs the RFC';
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>vxo ${escapeHtml(report.vxo_version)}: ${title}</title>
+<title>vxo ${escapeHtml(report.vxo_version)}: ${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <main>
-<h1>${title}</h1>
+${banner !== undefined ? `<p class="shared">${escapeHtml(banner)}</p>\n` : ''}<h1>${escapeHtml(title)}</h1>
 <p class="sub">vxo ${escapeHtml(report.vxo_version)} · single flow, 64-byte frames · median of ${report.options.repeat} run${report.options.repeat === 1 ? '' : 's'} per cell · ${escapeHtml(m.cpu)}, ${m.cores} cores · ${escapeHtml(report.started)}</p>
 
-<div class="verdict ${v.status}">
-<p><b>${escapeHtml(parts.head)}.</b></p>
-${parts.cases.map((c) => `<p>${escapeHtml(c)}</p>`).join('\n')}
-<p>${escapeHtml(rfcGoalLine(v))}.</p>
-</div>
+${verdictBlock(report)}
 
 ${CASES_HTML}
 
 <h2>Throughput per cell</h2>
-${resultsTable(report.cells)}
+${resultsTable(report.cells, report.program)}
 <div class="chart">${legend()}${mpps}</div>
 
 <div class="charts2">

@@ -2,7 +2,7 @@
 // on a 2-core machine) should not move the headline number; min and max stay visible as spread.
 
 import { ReportError } from './errors.ts';
-import { paperMpps } from './paper.ts';
+import { paperFigure } from './paper.ts';
 import type { CellKey } from './rows.ts';
 import type { Cell, RunSample } from './types.ts';
 
@@ -77,7 +77,7 @@ export function buildCell(key: CellKey, runs: readonly RunSample[]): Cell {
     min: s.min,
     max: s.max,
     runs: [...runs],
-    paper_mpps: paperMpps(key.case, key.prog, key.mode),
+    paper_mpps: paperFigure(key.case, key.prog, key.mode),
     explain: { ...witness.explain },
   };
 }

@@ -3,11 +3,11 @@
 
 import { ReportError } from './errors.ts';
 import { PAPER_TABLE } from './paper.ts';
-import type { CaseId, Cell, Mode, ProgId } from './types.ts';
+import type { CaseId, Cell, CellProg, Mode } from './types.ts';
 
 export interface CellKey {
   case: CaseId;
-  prog: ProgId;
+  prog: CellProg;
   mode: Mode;
 }
 
@@ -20,7 +20,7 @@ export interface Pair {
 
 export interface Row {
   case: CaseId;
-  prog: ProgId;
+  prog: CellProg;
   native: Cell | undefined;
   offload: Cell | undefined;
   ours: Pair;
@@ -40,9 +40,16 @@ export function findCell(cells: readonly Cell[], key: CellKey): Cell | undefined
   return cells.find((c) => c.case === key.case && c.prog === key.prog && c.mode === key.mode);
 }
 
+/** The rows the user's program fills (`vxo table --prog`): one per case, no RFC figure. */
+const USER_ROWS = [
+  { case: 1, prog: 'user', native: NaN, offload: NaN },
+  { case: 2, prog: 'user', native: NaN, offload: NaN },
+] as const satisfies readonly { case: CaseId; prog: CellProg; native: number; offload: number }[];
+
 /**
  * All four rows, always, in the RFC's order; a cell that was not run shows as NaN rather than
- * vanishing, so a partial table still lines up with the paper's.
+ * vanishing, so a partial table still lines up with the paper's. A table of the user's program
+ * has its two rows (Case 1, Case 2) instead, without RFC figures.
  */
 export function tableRows(cells: readonly Cell[]): Row[] {
   const seen = new Set<string>();
@@ -51,7 +58,9 @@ export function tableRows(cells: readonly Cell[]): Row[] {
     if (seen.has(name)) throw new ReportError('EINVAL', `cell ${name} appears twice in the report`);
     seen.add(name);
   }
-  return PAPER_TABLE.map((p) => {
+  const user = cells.some((c) => c.prog === 'user');
+  const rfc = !user || cells.some((c) => c.prog !== 'user');
+  return [...(rfc ? PAPER_TABLE : []), ...(user ? USER_ROWS : [])].map((p) => {
     const native = findCell(cells, { case: p.case, prog: p.prog, mode: 'native' });
     const offload = findCell(cells, { case: p.case, prog: p.prog, mode: 'offload' });
     const n = native?.mpps ?? NaN;
@@ -65,6 +74,11 @@ export function tableRows(cells: readonly Cell[]): Row[] {
       paper: { native: p.native, offload: p.offload, ratio: ratio(p.offload, p.native) },
     };
   });
+}
+
+/** Whether the report's cells ran the user's program rather than the RFC's. */
+export function isUserTable(cells: readonly Cell[]): boolean {
+  return cells.length > 0 && cells.every((c) => c.prog === 'user');
 }
 
 /** The cells in the table's order, native before offload in each row. */

@@ -6,13 +6,13 @@ import { renderBox } from './box.ts';
 import type { BoxCell, BoxColumn, Tone } from './box.ts';
 import { paint } from './box.ts';
 import { explainKeys, explainLabel, formatExplain } from './explain-labels.ts';
-import { coreWaits, isThreadKey, sharedMachine, threadGroup, threadKeys } from './cpu.ts';
+import { coreWaits, isThreadKey, sharedMachine, sharedMachineBanner, threadGroup, threadKeys } from './cpu.ts';
 import { formatMpps, formatRange, formatRatio, formatSig } from './fmt.ts';
-import { CASE_LABEL, PROG_LABEL } from './paper.ts';
-import { orderedCells, tableRows } from './rows.ts';
+import { CASE_LABEL, PROG_LABEL, userProgramName, userProgramNote } from './paper.ts';
+import { isUserTable, orderedCells, tableRows } from './rows.ts';
 import type { Row } from './rows.ts';
 import { rfcGoalLine, shapeVerdict, verdictLine, FAR_ABOVE_RATIO, ABOUT_EQUAL_BAND } from './verdict.ts';
-import type { Cell, TableReport } from './types.ts';
+import type { Cell, TableReport, UserProgram } from './types.ts';
 
 export interface TextTableOptions {
   /** ANSI colour; pass `shouldColor(process.stdout)` — off by default so logs stay plain. */
@@ -33,7 +33,14 @@ function ratioTone(c: Row['case'], r: number): Tone | undefined {
 
 function mppsCell(ours: number, paper: number): BoxCell {
   if (!Number.isFinite(ours)) return { text: formatMpps(ours), tone: 'dim' };
+  // No RFC figure (the user's program): nothing to be above or below.
+  if (!Number.isFinite(paper)) return formatMpps(ours);
   return { text: formatMpps(ours), tone: ours >= paper ? 'good' : 'bad' };
+}
+
+/** "xdp1 (DROP)", or the user's object for the user's program. */
+export function progLabel(prog: Row['prog'], program: UserProgram | undefined): string {
+  return prog === 'user' ? userProgramName(program) : `${prog} (${PROG_LABEL[prog]})`;
 }
 
 const MAIN_COLUMNS: BoxColumn[] = [
@@ -49,13 +56,13 @@ const MAIN_COLUMNS: BoxColumn[] = [
   { title: 'offload', align: 'right', group: 'spread of runs (min-max)' },
 ];
 
-function mainRow(r: Row): BoxCell[] {
+function mainRow(r: Row, program: UserProgram | undefined): BoxCell[] {
   return [
     `${r.case} ${CASE_LABEL[r.case]}`,
-    `${r.prog} (${PROG_LABEL[r.prog]})`,
+    progLabel(r.prog, program),
     mppsCell(r.ours.native, r.paper.native),
     mppsCell(r.ours.offload, r.paper.offload),
-    { text: formatRatio(r.ours.ratio), tone: ratioTone(r.case, r.ours.ratio) ?? 'dim' },
+    r.prog === 'user' ? formatRatio(r.ours.ratio) : { text: formatRatio(r.ours.ratio), tone: ratioTone(r.case, r.ours.ratio) ?? 'dim' },
     formatMpps(r.paper.native),
     formatMpps(r.paper.offload),
     formatRatio(r.paper.ratio),
@@ -142,8 +149,11 @@ function headerLines(report: TableReport, sep: string): string[] {
     `engine ${o.engine}`,
     ...(o.queues !== undefined ? [`${o.queues} queue${o.queues === 1 ? '' : 's'}`] : []),
   ];
+  const what = report.program === undefined && !isUserTable(report.cells)
+    ? 'ours vs the RFC'
+    : `your program (${userProgramName(report.program)}), no RFC figure to compare with`;
   return [
-    `vxo ${report.vxo_version}: virtio-net XDP offload, ours vs the RFC (single flow, 64-byte frames)`,
+    `vxo ${report.vxo_version}: virtio-net XDP offload, ${what} (single flow, 64-byte frames)`,
     run.join(sep),
     [m.cpu, `${m.cores} cores`, `Node ${m.node}`, m.platform, `kernel ${m.kernel}`, `started ${report.started}`].join(sep),
   ];
@@ -162,22 +172,36 @@ function threadSection(report: TableReport, opts: TextTableOptions, color: boole
   ];
 }
 
-export function renderTextTable(report: TableReport, opts: TextTableOptions = {}): string {
-  const color = opts.color ?? false;
+/** The closing lines: the verdict on the RFC's shape, or for the user's program its ratios alone. */
+function verdictLines(report: TableReport, color: boolean): string[] {
+  if (report.program !== undefined || isUserTable(report.cells)) {
+    const ratios = tableRows(report.cells).filter((r) => r.prog === 'user').map((r) => `Case ${r.case} ${formatRatio(r.ours.ratio)}`);
+    return [`Offload/native with your program: ${ratios.join(', ')}. No verdict: the RFC has no figure for this program.`];
+  }
   const v = shapeVerdict(report.cells);
   const tone: Tone = v.status === 'holds' ? 'good' : v.status === 'broken' ? 'bad' : 'dim';
+  return [paint(verdictLine(v), tone, color), rfcGoalLine(v)];
+}
+
+export function renderTextTable(report: TableReport, opts: TextTableOptions = {}): string {
+  const color = opts.color ?? false;
+  const user = report.program !== undefined || isUserTable(report.cells);
+  const banner = sharedMachineBanner(orderedCells(report.cells));
+  const header = headerLines(report, opts.charset === 'ascii' ? ' | ' : ' · ').map((l, i) => (i === 0 ? paint(l, 'bold', color) : l));
   const lines = [
-    ...headerLines(report, opts.charset === 'ascii' ? ' | ' : ' · ').map((l, i) => (i === 0 ? paint(l, 'bold', color) : l)),
+    // The shared machine first of all: every figure below is read in its light.
+    ...(banner !== undefined ? [paint(banner, 'bad', color)] : []),
+    ...header,
     '',
-    renderBox(MAIN_COLUMNS, tableRows(report.cells).map(mainRow), opts),
+    renderBox(MAIN_COLUMNS, tableRows(report.cells).map((r) => mainRow(r, report.program)), opts),
+    ...(user ? [userProgramNote(report.program)] : []),
     '',
     paint('What explains each cell (counters of the median run)', 'bold', color),
     explainTable(report.cells, opts),
     ...whyLines(report.cells),
     ...threadSection(report, opts, color),
     '',
-    paint(verdictLine(v), tone, color),
-    rfcGoalLine(v),
+    ...verdictLines(report, color),
   ];
   return lines.join('\n') + '\n';
 }

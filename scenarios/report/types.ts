@@ -2,8 +2,16 @@
 // JSON, HTML) is a pure function of them, so a saved JSON report can be re-rendered later.
 
 export type CaseId = 1 | 2;
+/** The RFC's programs. */
 export type ProgId = 'xdp1' | 'xdp2';
+/**
+ * What a cell ran: one of the RFC's programs, or `user`, the user's own object in their place
+ * (`vxo table --prog OBJ`; the report's `program` names it). The RFC has no figure for `user`.
+ */
+export type CellProg = ProgId | 'user';
 export type Mode = 'native' | 'offload';
+
+export const USER_PROG = 'user' satisfies CellProg;
 
 export const CASES: readonly CaseId[] = [1, 2];
 export const PROGS: readonly ProgId[] = ['xdp1', 'xdp2'];
@@ -46,13 +54,14 @@ export interface RunSample {
 
 export interface Cell {
   case: CaseId;
-  prog: ProgId;
+  prog: CellProg;
   mode: Mode;
   /** Median of the runs' Mpps. */
   mpps: number;
   min: number;
   max: number;
   runs: RunSample[];
+  /** The RFC's figure for this cell; NaN for the user's program (the RFC has none). */
   paper_mpps: number;
   /** The median run's explanation (a real run's counters, not an average of several). */
   explain: Explain;
@@ -79,8 +88,18 @@ export interface TableOptions {
   queues?: number;
 }
 
+/** The user's program that ran in place of xdp1 and xdp2 (`vxo table --prog OBJ [--section S]`). */
+export interface UserProgram {
+  /** The object's path as given. */
+  object: string;
+  /** The program in it, by function or section name; null for the object's first. */
+  section: string | null;
+}
+
 export interface TableReport {
   cells: Cell[];
+  /** Set when the cells ran the user's program (prog 'user') instead of the RFC's. */
+  program?: UserProgram;
   machine: Machine;
   options: TableOptions;
   /** ISO 8601 time the table started. */

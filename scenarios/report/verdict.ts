@@ -45,9 +45,10 @@ function expected(c: CaseId, r: number): boolean {
 }
 
 function caseVerdict(c: CaseId, rows: readonly Row[]): CaseVerdict {
-  const mine = rows.filter((r) => r.case === c);
+  // Only the RFC's programs have a shape to hold to: the user's program's rows are not judged.
+  const mine = rows.filter((r): r is Row & { prog: ProgId } => r.case === c && r.prog !== 'user');
   const ratios = mine.map((r) => ({ prog: r.prog, ours: r.ours.ratio, paper: r.paper.ratio }));
-  const status: ShapeStatus = ratios.some((r) => Number.isNaN(r.ours))
+  const status: ShapeStatus = ratios.length === 0 || ratios.some((r) => Number.isNaN(r.ours))
     ? 'incomplete'
     : ratios.every((r) => expected(c, r.ours))
       ? 'holds'
@@ -65,7 +66,7 @@ export function shapeVerdict(cells: readonly Cell[]): ShapeVerdict {
     : cases.some((v) => v.status === 'incomplete')
       ? 'incomplete'
       : 'holds';
-  const measured = cells.filter((c) => Number.isFinite(c.mpps));
+  const measured = cells.filter((c) => Number.isFinite(c.mpps) && Number.isFinite(c.paper_mpps));
   const atOrAboveRfc = measured.filter((c) => c.mpps >= c.paper_mpps).length;
   return { status, cases, atOrAboveRfc, measured: measured.length };
 }

@@ -11,6 +11,11 @@ import { writeCapture } from './capture.ts';
 import { GUEST_STAT_NAMES } from '../../guest/virtio-net/index.ts';
 import { account, type Accounting } from './accounting.ts';
 import { benchObject, resolveProgram, RunError, type ResolvedProgram } from './programs.ts';
+import { checkLimit, checkTraffic } from './limits.ts';
+import { checkOutputPath } from './output-path.ts';
+import { checkReplay } from './replay.ts';
+import { formatTraceLine } from './trace-lines.ts';
+import { TRACE_LINES_PER_SEC, type TraceSetup } from '../../virtio/trace-pipe.ts';
 import { spawnWorkerAt } from './spawn.ts';
 import { WorkerSet } from './worker-set.ts';
 import { explain, type RunExplain } from './explain.ts';
@@ -23,6 +28,8 @@ export type RunMode = 'native' | 'offload';
 export interface RunCaseOptions {
   case: 1 | 2;
   prog: string;
+  /** The program in `prog`'s object, by function or section name (default: the object's first). */
+  section?: string;
   mode: RunMode;
   /** Measured window, seconds. */
   duration: number;
@@ -41,6 +48,13 @@ export interface RunCaseOptions {
   queueSize?: number;
   /** Write the first `count` frames seen at `at` to a pcap file. */
   pcap?: { file: string; at: CapturePoint; count?: number };
+  /**
+   * bpf_trace_printk output of the programs in the workers (the guest's native program, the tap's
+   * programs in vhost, the NIC's in the host), one trace_pipe-like line at a time; none without it.
+   */
+  trace?: (line: string) => void;
+  /** Trace lines each worker forwards per second at most (default TRACE_LINES_PER_SEC); the rest are counted. */
+  traceLinesPerSec?: number;
 }
 
 export type CapturePoint = 'nic' | 'tap' | 'guest';
@@ -48,6 +62,8 @@ export type CapturePoint = 'nic' | 'tap' | 'guest';
 export interface RunResult {
   scenario: string;
   prog: string;
+  /** The program picked in the object (--section), when one was named. */
+  section?: string;
   mode: RunMode;
   /** Millions of packets per second where the guest's program acts (see `metric`). */
   mpps: number;
@@ -79,11 +95,31 @@ export function metricFor(p: ResolvedProgram, mode: RunMode): string {
   return mode === 'native' ? 'guest_rx_xdp_packets' : 'tap_consumed';
 }
 
-export async function runCase(o: RunCaseOptions): Promise<RunResult> {
+const CAPTURE_POINTS: readonly CapturePoint[] = ['nic', 'tap', 'guest'];
+
+/**
+ * Everything about a run that can be wrong before it starts, checked before any worker exists
+ * (RunError EINVAL or ENOENT): the case and mode, every number against its range, the program and
+ * section, the capture to replay, and where the capture will be written.
+ */
+export function checkRunCase(o: RunCaseOptions): ResolvedProgram {
   if (o.case !== 1 && o.case !== 2) throw new RunError('EINVAL', `case ${String(o.case)}: 1 or 2`);
-  if (o.mode !== 'native' && o.mode !== 'offload') throw new RunError('EINVAL', `mode ${String(o.mode)}: native or offload`);
-  if (!(o.duration > 0)) throw new RunError('EINVAL', `duration ${o.duration}: must be > 0 seconds`);
-  const prog = resolveProgram(o.prog);
+  if (o.mode !== 'native' && o.mode !== 'offload') throw new RunError('EINVAL', `--mode ${String(o.mode)}: native or offload`);
+  checkTraffic(o);
+  if (o.traceLinesPerSec !== undefined && !(Number.isInteger(o.traceLinesPerSec) && o.traceLinesPerSec >= 0)) {
+    throw new RunError('EINVAL', `traceLinesPerSec ${o.traceLinesPerSec}: an integer >= 0`);
+  }
+  if (o.pcap !== undefined) {
+    if (!CAPTURE_POINTS.includes(o.pcap.at)) throw new RunError('EINVAL', `--pcap-at ${String(o.pcap.at)}: nic, tap or guest`);
+    checkLimit('pcapCount', o.pcap.count);
+    checkOutputPath(o.pcap.file, '--pcap');
+  }
+  if (o.replayPcap !== undefined) checkReplay(o.replayPcap);
+  return resolveProgram(o.prog, o.section);
+}
+
+export async function runCase(o: RunCaseOptions): Promise<RunResult> {
+  const prog = checkRunCase(o);
   const warmup = o.warmup ?? 0.5;
   // Before any worker exists: how fast the machine is right now.
   const probeMs = cpuProbeMs();
@@ -102,6 +138,11 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
   const capAt = (p: CapturePoint): { capture?: ReturnType<FrameCapture['share']> } => (cap && o.pcap?.at === p ? { capture: cap.share() } : {});
   const set = new WorkerSet();
   const live = new Map<string, ShmCounters>();
+  // Trace lines are timed from here, as trace_pipe's from boot; only a tracing run gives workers a pipe.
+  const traceSink = o.trace;
+  const traceRate = o.traceLinesPerSec ?? TRACE_LINES_PER_SEC;
+  const trace: { trace?: TraceSetup } = traceSink ? { trace: { t0: performance.timeOrigin + performance.now(), maxPerSec: traceRate } } : {};
+  if (traceSink) set.onTrace = (m) => traceSink(formatTraceLine(m, traceRate));
 
   const stopAll = (): void => {
     for (const c of Object.values(ctl)) Atomics.store(c, 0, 1);
@@ -116,7 +157,7 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
     }, [port1], 'qemu'));
     set.add('vhost', spawnWorkerAt(ENTRY.vhost, {
       mem: mem.share(), wait: wait.share(), ctl: ctl.vhost, port: port2, pool: pool.share(), ring: ring.share(),
-      irq: irq.share(), pollUs: o.vhostPollUs ?? 0, engine: o.engine, rxProg: { object: benchObject('rx_drop') }, ...capAt('tap'),
+      irq: irq.share(), pollUs: o.vhostPollUs ?? 0, engine: o.engine, rxProg: { object: benchObject('rx_drop') }, ...capAt('tap'), ...trace,
     }, [port2], 'vhost'));
     set.add('host', spawnWorkerAt(ENTRY.host, {
       ctl: ctl.host, pool: pool.share(), ring: ring.share(), wait: wait.share(),
@@ -124,7 +165,7 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
       nicProgram: o.case === 1 ? benchObject('redirect') : undefined,
       engine: o.engine,
       pktgen: { size: o.pktSize, flows: o.flows, rate: o.ratePps ?? 0, count: o.count ?? 0 },
-      replayPcap: o.replayPcap, ...capAt('nic'),
+      replayPcap: o.replayPcap, ...capAt('nic'), ...trace,
     }, [], 'host'));
     for (const n of ['qemu', 'vhost', 'host']) {
       const c = await set.ready(n);
@@ -134,7 +175,8 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
     set.add('guest', spawnWorkerAt(ENTRY.guest, {
       mem: mem.share(), mmio: trap, doorbells: { irq: irq.share(), vhost: vhostBell.share(), qemu: qemuKick.share() },
       stop: ctl.guest, queueSize: o.queueSize, counters: guestCounters.share(),
-      xdp: { object: prog.object, engine: o.engine, mode: o.mode }, ...capAt('guest'),
+      xdp: { object: prog.object, engine: o.engine, mode: o.mode, ...(prog.section !== undefined ? { program: prog.section } : {}) },
+      ...capAt('guest'), ...trace,
     }, [], 'guest'));
     await set.ready('guest');
     // Native maps live in the guest's SharedArrayBuffers: still readable after the guest stopped.
@@ -197,7 +239,7 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
     const packets = window[metric] ?? 0;
     const cpu = threadUse(tids, s0, s1, seconds);
     return {
-      scenario: `case${o.case}`, prog: prog.label, mode: o.mode,
+      scenario: `case${o.case}`, prog: prog.label, ...(prog.section !== undefined ? { section: prog.section } : {}), mode: o.mode,
       mpps: packets / seconds / 1e6, metric, packets, seconds,
       counters, window, accounting,
       explain: { ...explain(window, seconds, packets), ...cpu, ...machineUse(m0, m1, seconds, cpu['cpu_all']), cpu_probe_ms: probeMs },

@@ -3,6 +3,7 @@
 // reported within a second, so a broken worker never hangs a run.
 import type { Worker } from 'node:worker_threads';
 import { ShmCounters, type SharedCounters } from '../../virtio/index.ts';
+import type { TraceMessage } from '../../virtio/trace-pipe.ts';
 import { WorkerFailed } from './worker-failed.ts';
 
 export { WorkerFailed };
@@ -19,7 +20,7 @@ interface Member {
   finished: boolean;
 }
 
-type Msg = { type: 'ready'; counters?: SharedCounters } | { type: 'done'; [k: string]: unknown } | { type: 'error'; message: string };
+type Msg = { type: 'ready'; counters?: SharedCounters } | { type: 'done'; [k: string]: unknown } | { type: 'error'; message: string } | TraceMessage;
 
 export class WorkerSet {
   private readonly members = new Map<string, Member>();
@@ -29,6 +30,9 @@ export class WorkerSet {
 
   /** A promise that rejects as soon as any worker fails (race it against every wait). */
   readonly failed: Promise<never>;
+
+  /** Where the workers' bpf_trace_printk lines go (only workers started with a trace pipe send any). */
+  onTrace: ((m: TraceMessage) => void) | undefined = undefined;
 
   constructor() {
     this.failed = new Promise<never>((_, reject) => { this.failListeners.push(reject); });
@@ -51,6 +55,7 @@ export class WorkerSet {
         m.finished = true;
         onDone(msg);
       } else if (msg.type === 'error') this.fail(name, new Error(msg.message));
+      else if (msg.type === 'trace') this.onTrace?.(msg);
     });
     worker.on('error', (e) => this.fail(name, e));
     worker.on('exit', (code) => {

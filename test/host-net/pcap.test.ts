@@ -17,6 +17,7 @@ for (const bigEndian of [false, true]) {
       t.is(magic, nanosecond ? 0xa1b23c4d : 0xa1b2c3d4);
       const f = readPcap(bytes);
       t.like(f.header, { bigEndian, nanosecond, versionMajor: 2, versionMinor: 4, snaplen: 65535, linktype: 1 });
+      t.is(f.format, 'pcap');
       t.is(f.packets.length, 3);
       f.packets.forEach((p, i) => {
         t.deepEqual(p.data, frames[i]);
@@ -75,7 +76,8 @@ test('malformed files give typed errors with the offending offset', (t) => {
   };
   bad(new Uint8Array(2), 'PCAP_TRUNCATED', 0);
   bad(patch(0, 0xdeadbeef), 'PCAP_BAD_MAGIC', 0);
-  bad(patch(0, 0x0a0d0d0a), 'PCAP_BAD_MAGIC', 0);
+  // pcapng's block type, but a classic header after it: no pcapng byte-order magic at byte 8.
+  bad(patch(0, 0x0a0d0d0a), 'PCAP_BAD_MAGIC', 8);
   bad(good.slice(0, 20), 'PCAP_TRUNCATED', 0);
   const v3 = good.slice();
   new DataView(v3.buffer).setUint16(4, 3, true);

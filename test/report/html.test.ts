@@ -2,7 +2,7 @@
 // moment, so the full report is built once and shared.
 import test from 'ava';
 import { toHtml } from '../../scenarios/report/html.ts';
-import { syntheticCells, syntheticReport } from './synthetic.ts';
+import { syntheticCells, syntheticReport, syntheticUserCells } from './synthetic.ts';
 
 const full = toHtml(syntheticReport());
 
@@ -63,4 +63,28 @@ test('a partial report with missing cells still renders', async (t) => {
   t.true(html.includes('Shape incomplete'));
   t.true(html.includes('n/a'));
   t.false(html.includes('NaN'));
+});
+
+test('a shared machine is said first, above the title', async (t) => {
+  const html = await full;
+  const at = html.indexOf('<p class="shared">SHARED MACHINE: other processes or steal time took at least 10% of a core in 4 of 8 cells');
+  t.true(at > 0);
+  t.true(at < html.indexOf('<h1>'));
+  const r = syntheticReport();
+  for (const c of r.cells) c.explain['cpu_other'] = 0.02;
+  t.false((await toHtml(r)).includes('class="shared"'));
+});
+
+test('the user\'s program: named, no RFC bars or figures, no verdict on the RFC\'s shape', async (t) => {
+  const r = syntheticReport(syntheticUserCells());
+  r.program = { object: 'my<prog>.o', section: null };
+  const html = await toHtml(r);
+  t.true(html.includes('<h1>virtio-net XDP offload: my&lt;prog&gt;.o</h1>'));
+  t.true(html.includes('<b>No verdict on the RFC\'s shape.</b>'));
+  t.true(html.includes('These cells ran your program (my&lt;prog&gt;.o) in place of xdp1 and xdp2'));
+  t.false(html.includes('Shape holds'));
+  t.true(html.includes('9.90'));
+  t.false(html.includes('12.90'), 'no RFC figure anywhere');
+  t.false(html.includes('NaN'));
+  t.true((html.match(/<svg/g) ?? []).length >= 2);
 });

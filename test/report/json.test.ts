@@ -1,8 +1,9 @@
 // The --json document's shape, from synthetic (made-up) runs; see synthetic.ts.
 import test from 'ava';
 import { ReportError } from '../../scenarios/report/errors.ts';
-import { checkTableJson, parseTableJson, toJson, toJsonText } from '../../scenarios/report/json.ts';
-import { syntheticReport } from './synthetic.ts';
+import { checkTableJson, parseTableJson, toJson, toJsonText, verdictJson } from '../../scenarios/report/json.ts';
+import { shapeVerdict } from '../../scenarios/report/verdict.ts';
+import { syntheticCells, syntheticReport, syntheticUserCells } from './synthetic.ts';
 
 /** A fresh, plain-JSON copy of the synthetic report, as a file reader would see it. */
 function doc(): Record<string, any> {
@@ -16,7 +17,7 @@ test('the synthetic report passes the checker, complete', (t) => {
 
 test('the documented keys, in order', (t) => {
   const d = doc();
-  t.deepEqual(Object.keys(d), ['cells', 'machine', 'options', 'started', 'vxo_version']);
+  t.deepEqual(Object.keys(d), ['cells', 'machine', 'options', 'started', 'vxo_version', 'verdict', 'shared_machine', 'shared_cells']);
   t.deepEqual(Object.keys(d.cells[0]), ['case', 'prog', 'mode', 'mpps', 'min', 'max', 'runs', 'paper_mpps', 'explain']);
   t.deepEqual(Object.keys(d.cells[0].runs[0]), ['mpps', 'packets', 'seconds', 'balanced', 'explain', 'counters']);
   t.deepEqual(Object.keys(d.machine), ['cpu', 'cores', 'node', 'platform', 'kernel']);
@@ -85,10 +86,94 @@ test('the checker reports every problem at once, and rejects non-objects', (t) =
 });
 
 test('complete: all eight cells required', (t) => {
-  const d = doc();
-  d.cells.pop();
+  const r = syntheticReport();
+  r.cells.pop();
+  const d = JSON.parse(toJsonText(r));
   t.deepEqual(checkTableJson(d), []);
   t.deepEqual(checkTableJson(d, { complete: true }), ['$.cells: expected all 8 cells, got 7']);
+});
+
+test('the verdict on the RFC\'s shape and the shared-machine flag are in the file', (t) => {
+  const d = doc();
+  t.like(d.verdict, { status: 'holds', at_or_above_rfc: 8, measured: 8 });
+  t.is(d.verdict.cases.length, 2);
+  t.like(d.verdict.cases[0], { case: 1, status: 'holds', expectation: 'offload >= 2x native' });
+  t.deepEqual(d.verdict.cases[0].ratios.map((r: { prog: string }) => r.prog), ['xdp1', 'xdp2']);
+  t.is(d.verdict.cases[0].ratios[0].paper, 12.9 / 2.46);
+  // Synthetic Case 2 shared the machine (other processes 31% of a core).
+  t.true(d.shared_machine);
+  t.deepEqual(d.shared_cells, ['2/xdp1/native', '2/xdp1/offload', '2/xdp2/native', '2/xdp2/offload']);
+});
+
+test('a quiet machine: shared_machine false, no cells named', (t) => {
+  const r = syntheticReport();
+  for (const c of r.cells) c.explain['cpu_other'] = 0.02;
+  const d = toJson(r);
+  t.false(d.shared_machine);
+  t.deepEqual(d.shared_cells, []);
+  t.deepEqual(checkTableJson(d), []);
+});
+
+const derivedBroken: [string, (d: Record<string, any>) => void, RegExp][] = [
+  ['verdict missing', (d) => delete d.verdict, /\$\.verdict: missing/],
+  ['shared_machine missing', (d) => delete d.shared_machine, /\$\.shared_machine: missing/],
+  ['shared_machine a string', (d) => (d.shared_machine = 'yes'), /\$\.shared_machine: expected a boolean/],
+  ['shared_machine contradicts the cells', (d) => (d.shared_machine = false), /\$\.shared_machine: the cells' CPU figures give true, got false/],
+  ['shared_cells contradicts the cells', (d) => d.shared_cells.pop(), /\$\.shared_cells: the cells' CPU figures give/],
+  ['verdict status unknown', (d) => (d.verdict.status = 'fine'), /\$\.verdict\.status: expected one of/],
+  ['verdict contradicts the cells', (d) => (d.verdict.status = 'broken'), /\$\.verdict\.status: the cells give "holds", got "broken"/],
+  ['verdict null for the RFC\'s programs', (d) => (d.verdict = null), /\$\.verdict: expected the verdict on the RFC's shape, got null/],
+  ['verdict ratio not a number', (d) => (d.verdict.cases[1].ratios[0].ours = 'x'), /\$\.verdict\.cases\[1\]\.ratios\[0\]\.ours: expected a number or null/],
+];
+
+for (const [name, mutate, expected] of derivedBroken) {
+  test(`the checker catches: ${name}`, (t) => {
+    const d = doc();
+    mutate(d);
+    const problems = checkTableJson(d);
+    t.true(problems.some((p) => expected.test(p)), problems.join('\n'));
+  });
+}
+
+test('a file from before the derived fields still parses (derived: false), and they are recomputed', (t) => {
+  const d = doc();
+  delete d.verdict;
+  delete d.shared_machine;
+  delete d.shared_cells;
+  t.true(checkTableJson(d).length === 3);
+  t.deepEqual(checkTableJson(d, { derived: false }), []);
+  const back = parseTableJson(JSON.stringify(d));
+  t.deepEqual(toJson(back), toJson(syntheticReport()));
+});
+
+test('the user\'s program: prog "user", paper_mpps null, the program named, verdict null', (t) => {
+  const r = syntheticReport(syntheticUserCells());
+  r.program = { object: 'my.o', section: 'xdp_drop' };
+  const d = JSON.parse(toJsonText(r));
+  t.deepEqual(checkTableJson(d, { complete: true }), []);
+  t.deepEqual(d.program, { object: 'my.o', section: 'xdp_drop' });
+  t.is(d.verdict, null);
+  t.is(d.cells.length, 4);
+  for (const c of d.cells) {
+    t.is(c.prog, 'user');
+    t.is(c.paper_mpps, null);
+  }
+  t.deepEqual(toJson(parseTableJson(toJsonText(r))), toJson(r));
+  // What a checker must refuse in such a file.
+  const bad = (mutate: (x: Record<string, any>) => void, re: RegExp): void => {
+    const x = JSON.parse(toJsonText(r));
+    mutate(x);
+    const problems = checkTableJson(x);
+    t.true(problems.some((p) => re.test(p)), problems.join('\n'));
+  };
+  bad((x) => (x.cells[0].paper_mpps = 2.46), /\$\.cells\[0\]\.paper_mpps: the RFC has no figure for the user's program, expected null/);
+  bad((x) => delete x.program, /\$\.program: missing/);
+  bad((x) => (x.program.section = 3), /\$\.program\.section: expected a string or null/);
+  bad((x) => (x.verdict = verdictJson(shapeVerdict(syntheticCells()))), /\$\.verdict: expected null for the user's program/);
+  bad((x) => x.cells.push(JSON.parse(toJsonText(syntheticReport())).cells[0]), /the user's program and the RFC's programs in one table/);
+  const partial = JSON.parse(toJsonText(r));
+  partial.cells.pop();
+  t.deepEqual(checkTableJson(partial, { complete: true, derived: false }), ['$.cells: expected all 4 cells, got 3']);
 });
 
 test('parseTableJson: a typed EINVAL error listing the problems', (t) => {

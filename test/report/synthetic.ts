@@ -73,6 +73,26 @@ export function syntheticCells(): Cell[] {
   return cells;
 }
 
+/** Made-up medians for the user's own program in place of xdp1/xdp2 (`vxo table --prog`). */
+export const SYNTHETIC_USER_MPPS: Readonly<Record<`${CaseId}/${Mode}`, number>> = {
+  '1/native': 2.2,
+  '1/offload': 9.9,
+  '2/native': 1.0,
+  '2/offload': 0.97,
+};
+
+export function syntheticUserCells(): Cell[] {
+  const cells: Cell[] = [];
+  for (const c of [1, 2] as const) {
+    for (const mode of ['native', 'offload'] as const) {
+      const m = SYNTHETIC_USER_MPPS[`${c}/${mode}`];
+      const runs = syntheticRuns(c, 'xdp1', mode).map((r, i) => ({ ...r, mpps: m * [0.98, 1, 1.015][i]!, explain: syntheticExplain(c, mode, m) }));
+      cells.push(buildCell({ case: c, prog: 'user', mode }, runs));
+    }
+  }
+  return cells;
+}
+
 export function syntheticReport(cells: Cell[] = syntheticCells()): TableReport {
   return {
     cells,

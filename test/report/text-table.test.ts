@@ -6,7 +6,8 @@ import { ReportError } from '../../scenarios/report/errors.ts';
 import { renderTextTable, shouldColor } from '../../scenarios/report/text-table.ts';
 import { threadSummary } from '../../scenarios/report/cpu.ts';
 import { shapeVerdict } from '../../scenarios/report/verdict.ts';
-import { syntheticCells, syntheticReport, syntheticRuns } from './synthetic.ts';
+import type { ProgId } from '../../scenarios/report/types.ts';
+import { syntheticCells, syntheticReport, syntheticRuns, syntheticUserCells } from './synthetic.ts';
 
 const ESC = '\x1b[';
 
@@ -88,7 +89,7 @@ test('ascii charset draws no box characters', (t) => {
 test('a broken shape is called broken', (t) => {
   // Case 1 offload made equal to native: the RFC's central claim fails.
   const cells = syntheticCells().map((c) =>
-    c.case === 1 && c.mode === 'offload' ? buildCell(c, syntheticRuns(1, c.prog, 'native')) : c,
+    c.case === 1 && c.mode === 'offload' ? buildCell(c, syntheticRuns(1, c.prog as ProgId, 'native')) : c,
   );
   const v = shapeVerdict(cells);
   t.is(v.status, 'broken');
@@ -114,4 +115,36 @@ test('the same cell twice is a typed EINVAL error', (t) => {
   const cells = syntheticCells();
   const err = t.throws(() => renderTextTable(syntheticReport([...cells, cells[0]!])), { instanceOf: ReportError });
   t.is(err?.code, 'EINVAL');
+});
+
+test('a shared machine is said at the very top, before any figure', (t) => {
+  const out = renderTextTable(syntheticReport()); // synthetic Case 2 shared the machine (other processes 31%)
+  const first = out.split('\n')[0]!;
+  t.is(first, 'SHARED MACHINE: other processes or steal time took at least 10% of a core in 4 of 8 cells (2 xdp1 native (other processes 31%); 2 xdp1 offload (other processes 31%); 2 xdp2 native (other processes 31%); 2 xdp2 offload (other processes 31%)); their figures measure that load as well as vxo.');
+  t.regex(out.split('\n')[1]!, /^vxo 0\.1\.0: virtio-net XDP offload, ours vs the RFC/);
+  t.true(renderTextTable(syntheticReport(), { color: true }).startsWith('\x1b[31mSHARED MACHINE'), 'in red on a terminal');
+});
+
+test('a quiet machine: no banner', (t) => {
+  const r = syntheticReport();
+  for (const c of r.cells) c.explain['cpu_other'] = 0.02;
+  const out = renderTextTable(r);
+  t.false(out.includes('SHARED MACHINE'));
+  t.regex(out, /^vxo 0\.1\.0: /);
+});
+
+test('the user\'s program: its two rows, no RFC figures, said so, and no verdict on the RFC\'s shape', (t) => {
+  const r = syntheticReport(syntheticUserCells());
+  r.program = { object: 'my.o', section: null };
+  const out = renderTextTable(r);
+  t.regex(out, /virtio-net XDP offload, your program \(my\.o\), no RFC figure to compare with/);
+  t.regex(out, /1 redirected into tap +│ my\.o +│ +2\.20 │ +9\.90 │ +4\.50x │ +n\/a │ +n\/a │ +n\/a │/);
+  t.regex(out, /2 through the bridge +│ my\.o +│ +1\.00 │ +0\.97 │ +0\.97x │ +n\/a │/);
+  t.false(out.includes('xdp1 (DROP)') || out.includes('xdp2 (TX)'), 'no row of the RFC\'s programs');
+  t.true(out.includes('These cells ran your program (my.o) in place of xdp1 and xdp2: the RFC has no figure for it'));
+  t.true(out.includes('Offload/native with your program: Case 1 4.50x, Case 2 0.97x. No verdict: the RFC has no figure for this program.'));
+  t.false(out.includes('Shape '));
+  t.false(out.includes('cells at or above'));
+  r.program = { object: 'my.o', section: 'xdp_drop' };
+  t.true(renderTextTable(r).includes('my.o, section xdp_drop'));
 });

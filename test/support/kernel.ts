@@ -48,6 +48,8 @@ export interface KernelRunOptions {
   repeat?: number;
   /** Entries written into maps (by the names results use) after load and before the run. */
   mapUpdates?: Record<string, readonly MapEntry[]>;
+  /** PROG_ARRAY slots filled with programs of the same object (by function name), before the run. */
+  progSlots?: Record<string, readonly { key: number; program: string }[]>;
 }
 
 export interface KernelRunResult {
@@ -362,6 +364,15 @@ export function kernelTestRun(objPath: string, opts: KernelRunOptions): KernelRu
       }
     }
 
+    for (const [name, slots] of Object.entries(opts.progSlots ?? {})) {
+      const m = maps.get(name);
+      if (!m) throw new Error(`${objPath} has no map ${name}`);
+      for (const s of slots) {
+        const key = Array.from(new Uint8Array(new Uint32Array([s.key]).buffer), (b) => b.toString(16).padStart(2, '0'));
+        bpftool(['map', 'update', 'pinned', m.pin, 'key', 'hex', ...key, 'value', 'pinned', join(loaded.progDir, s.program)]);
+      }
+    }
+
     const inFile = join(files, 'in.bin');
     const outFile = join(files, 'out.bin');
     writeFileSync(inFile, opts.dataIn);
@@ -376,7 +387,8 @@ export function kernelTestRun(objPath: string, opts: KernelRunOptions): KernelRu
     const dumped: Record<string, MapEntry[]> = {};
     const mapInfo: Record<string, KernelMapInfo> = {};
     for (const [name, pm] of maps) {
-      dumped[name] = mapDump(pm.pin, pm.info.type);
+      // A ring buffer has no elements to dump (its records are read through mmap, not bpftool).
+      dumped[name] = pm.info.type === 'ringbuf' ? [] : mapDump(pm.pin, pm.info.type);
       mapInfo[name] = pm.info;
     }
     return { retval: Number(m[1]), durationNs: Number(m[2]), dataOut, maps: dumped, mapInfo };

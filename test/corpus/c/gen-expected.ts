@@ -1,8 +1,11 @@
 // Regenerates expected.json from the real kernel: npx tsx test/corpus/c/gen-expected.ts
 // Needs root, bpftool, clang and a kernel that allows BPF (see test/support/kernel.ts). Run it
 // after rebuilding any object (make -C scenarios/xdp; make -C test/corpus/c) and commit both.
+// With object paths as arguments (npx tsx test/corpus/c/gen-expected.ts test/corpus/c/x.o), only
+// those objects are run, and their cases replace theirs in the existing file; every other object
+// keeps what an earlier kernel recorded (each merged object notes the kernel it came from).
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +15,7 @@ import { CORPUS_PROGRAMS, packetsFor } from './packets.ts';
 import {
   EXPECTED_PATH,
   GOLDEN_SCHEMA,
+  loadGolden,
   type GoldenCase,
   type GoldenCaseBase,
   type GoldenFile,
@@ -45,7 +49,12 @@ function main(): void {
   const objects: Record<string, GoldenObject> = {};
   const cases: GoldenCase[] = [];
 
-  for (const prog of CORPUS_PROGRAMS) {
+  const only = process.argv.slice(2);
+  for (const o of only) {
+    if (!CORPUS_PROGRAMS.some((p) => p.object === o)) throw new Error(`${o} is not an object of packets.ts's CORPUS_PROGRAMS`);
+  }
+  const selected = only.length === 0 ? CORPUS_PROGRAMS : CORPUS_PROGRAMS.filter((p) => only.includes(p.object));
+  for (const prog of selected) {
     const objPath = join(ROOT, prog.object);
     const verdict = kernelVerify(objPath);
     if (!verdict.accepted) {
@@ -89,6 +98,20 @@ function main(): void {
       }
     }
     console.log(`${prog.object}: ${packets.length} packets (${refused} refused), verifier processed ${obj.verifierProcessed}`);
+  }
+
+  if (only.length > 0 && existsSync(EXPECTED_PATH)) {
+    const old = loadGolden();
+    const kernel = firstLine('uname', ['-r']);
+    for (const o of only) objects[o] = { ...objects[o]!, kernel };
+    const merged: GoldenFile = {
+      ...old,
+      objects: { ...old.objects, ...objects },
+      cases: [...old.cases.filter((c) => !only.includes(c.object)), ...cases],
+    };
+    writeFileSync(EXPECTED_PATH, JSON.stringify(merged, null, 1) + '\n');
+    console.log(`merged ${cases.length} cases of ${only.join(', ')} into ${EXPECTED_PATH}`);
+    return;
   }
 
   const golden: GoldenFile = {

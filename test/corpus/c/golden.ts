@@ -25,6 +25,8 @@ export interface GoldenObject {
   program: string;
   /** sha256 of the committed .o the cases were produced from; a mismatch means stale goldens. */
   sha256: string;
+  /** The kernel that recorded this object when it differs from `environment.kernel` (a partial regeneration). */
+  kernel?: string;
   /** The kernel verifier's "processed N insns". */
   verifierProcessed: number | null;
   /** Map names: C names for BTF-defined maps, ".bss"/".data"/".rodata" for global data. */

@@ -328,6 +328,31 @@ function tailGrowPackets(): CorpusPacket[] {
   ];
 }
 
+function lpmRoutePackets(): CorpusPacket[] {
+  // struct route_key: u32 prefixlen (little-endian), then the IPv4 address in network order.
+  const route = (plen: number, addr: string, port: number): MapEntryHex => ({
+    key: plen.toString(16).padStart(2, '0') + '000000' + addr.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(''),
+    value: port.toString(16).padStart(2, '0') + '000000',
+  });
+  const port = (id: number, ifindex: number): MapEntryHex => ({ key: id.toString(16).padStart(2, '0') + '000000', value: ifindex.toString(16).padStart(2, '0') + '000000' });
+  const to = (dst: string, dstPort = 9, src = '10.0.0.1') => udp4Frame({ ip: { src, dst }, udp: { srcPort: 5000, dstPort }, payload: bytes(18) });
+  const base = [route(8, '10.0.0.0', 2), route(24, '10.0.0.0', 1), route(24, '10.0.1.0', 3), route(16, '192.168.0.0', 4)];
+  return [
+    { name: 'routed-24', data: to('10.0.0.2'), mapUpdates: { routes: base, ports: [port(1, 1)] } },
+    { name: 'longest-is-8-no-device', data: to('10.9.9.9'), mapUpdates: { routes: base, ports: [port(1, 1)] } },
+    { name: 'sibling-24', data: to('10.0.1.200'), mapUpdates: { routes: base, ports: [port(3, 1)] } },
+    { name: 'no-route', data: to('172.16.0.1'), mapUpdates: { routes: base } },
+    { name: 'exact-32', data: to('10.0.0.2'), mapUpdates: { routes: [...base, route(32, '10.0.0.2', 7)], ports: [port(7, 1)] } },
+    { name: 'add-route', data: to('10.0.0.2', 7000), mapUpdates: { routes: base, ports: [port(1, 1)] } },
+    { name: 'add-route-exists', data: to('10.0.0.2', 7000), mapUpdates: { routes: [...base, route(32, '10.0.0.1', 5)] } },
+    { name: 'delete-route', data: to('10.0.1.9', 7001), mapUpdates: { routes: base, ports: [port(2, 1)] } },
+    { name: 'delete-route-missing', data: to('10.0.2.9', 7001), mapUpdates: { routes: base } },
+    { name: 'delete-im-parent', data: to('10.0.0.9', 7001), mapUpdates: { routes: [route(24, '10.0.0.0', 1), route(24, '10.0.1.0', 3)] } },
+    { name: 'source-counted', data: to('10.0.0.2'), mapUpdates: { routes: base, sources: [{ key: '0a000001', value: '0500000000000000' }] } },
+    { name: 'trailing-bits-kept', data: to('10.0.0.2'), mapUpdates: { routes: [route(20, '10.0.15.255', 1)] } },
+  ];
+}
+
 export const CORPUS_PROGRAMS: readonly CorpusProgram[] = [
   { object: 'scenarios/xdp/xdp1.o', program: 'xdp1', extra: none },
   { object: 'scenarios/xdp/xdp2.o', program: 'xdp2', extra: none },
@@ -349,6 +374,7 @@ export const CORPUS_PROGRAMS: readonly CorpusProgram[] = [
   { object: 'test/corpus/c/sk_guard.o', program: 'sk_guard', extra: skGuardPackets },
   { object: 'test/corpus/c/tcp_mss.o', program: 'tcp_mss', extra: tcpMssPackets },
   { object: 'test/corpus/c/tail_grow.o', program: 'tail_grow', extra: tailGrowPackets },
+  { object: 'test/corpus/c/lpm_route.o', program: 'lpm_route', extra: lpmRoutePackets },
 ];
 
 /** The full input list of one program: common packets, then its own. Names are unique. */

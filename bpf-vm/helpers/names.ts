@@ -1,5 +1,7 @@
-// enum bpf_func_id names in id order (uapi linux/bpf.h), for messages about helpers vxo does not
-// implement: the kernel names them even when a program type may not call them.
+// enum bpf_func_id (uapi linux/bpf.h, __BPF_FUNC_MAPPER): every helper's Linux name in id order,
+// 0 (unspec) to 211 (cgrp_storage_delete), the last helper the kernel added (new kernel functions
+// are kfuncs since). Messages name helpers vxo does not implement by these names, as the kernel
+// names helpers a program type may not call.
 export const HELPER_NAMES: readonly string[] = [
   'unspec', 'map_lookup_elem', 'map_update_elem', 'map_delete_elem', 'probe_read', 'ktime_get_ns',
   'trace_printk', 'get_prandom_u32', 'get_smp_processor_id', 'skb_store_bytes', 'l3_csum_replace',
@@ -43,8 +45,11 @@ export const HELPER_NAMES: readonly string[] = [
   'tcp_raw_check_syncookie_ipv6', 'ktime_get_tai_ns', 'user_ringbuf_drain', 'cgrp_storage_get', 'cgrp_storage_delete',
 ];
 
-/** `bpf_<name>` for a helper id the kernel knows, undefined otherwise. */
-export function kernelHelperName(id: number): string | undefined {
-  const n = id > 0 ? HELPER_NAMES[id] : undefined;
+/** __BPF_FUNC_MAX_ID: helper ids at or above it are unknown to every kernel. */
+export const BPF_FUNC_MAX_ID = HELPER_NAMES.length;
+
+/** `bpf_<name>` for a helper id Linux defines (1 to 211), undefined otherwise (the kernel's `unknown`). */
+export function linuxHelperName(id: number): string | undefined {
+  const n = Number.isInteger(id) && id > 0 ? HELPER_NAMES[id] : undefined;
   return n === undefined ? undefined : `bpf_${n}`;
 }

@@ -1,0 +1,64 @@
+// The verifier's rules for bpf_tail_call beyond its prototype: the map must be a PROG_ARRAY, no
+// reference may be held across it (the target never returns them), only programs with BTF function
+// info may make one in a subprogram, and a subprogram that makes one may not sit on 256 bytes or
+// more of its callers' frames: a tail call unwinds the current frame only, so each of the 33 calls
+// a chain may make could keep its callers' frames (check_max_stack_depth_subprog).
+import { BPF_FUNC } from '../helpers/ids.ts';
+import { BPF_MAP_TYPE } from '../maps/map.ts';
+import { BPF_PSEUDO_CALL_KIND } from '../isa/opcodes.ts';
+import type { Env } from './env.ts';
+import { reject } from './env-types.ts';
+import type { VState } from './state.ts';
+import { returnFromCall } from './calls.ts';
+import { UNKNOWN_SCALAR } from './reg-state.ts';
+import { invalid } from './env-types.ts';
+
+/** The stack a subprogram making tail calls may have under it (its callers' frames). */
+export const TAIL_CALL_STACK_LIMIT = 256;
+
+/** At a bpf_tail_call: references still held would leak (check_resource_leak's "tail_call" case). */
+export function checkTailCallRefs(st: VState): void {
+  const r = st.refs[0];
+  if (r !== undefined) reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, 'tail_call would lead to reference leak');
+}
+
+/** Which subprograms contain a bpf_tail_call (the kernel's subprog_info.has_tail_call). */
+export function subprogsWithTailCalls(env: Env): boolean[] {
+  const has = env.cfg.subprogs.map(() => false);
+  env.insns.forEach((ins, pc) => {
+    if (ins.code === 0x85 && ins.src === BPF_PSEUDO_CALL_KIND.HELPER && ins.imm === BPF_FUNC.tail_call) has[env.cfg.subprogOf[pc]!] = true;
+  });
+  return has;
+}
+
+/** check_subprogs: a subprogram may tail-call only in a program with BTF function info. */
+export function checkTailCallSubprogs(env: Env, hasFuncInfo: boolean): void {
+  if (hasFuncInfo) return;
+  if (subprogsWithTailCalls(env).some((has, sp) => sp !== 0 && has)) invalid('tail_call is not allowed in subprogs without BTF');
+}
+
+/** bpf_tail_call's map must be a PROG_ARRAY (record_func_map, before the map-helper compatibility check). */
+export function checkTailCallMap(mapType: number): void {
+  if (mapType !== BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY) invalid('expected prog array map for tail call');
+}
+
+/**
+ * A tail call made in a subprogram has two outcomes, as the kernel explores them: it succeeds, and
+ * the subprogram's frame ends there with the target's r0 (an unknown number) returned to its
+ * caller; or it fails, and the subprogram goes on after the call (r0 unset, as after any void
+ * helper). Returns the state that returned to the caller and where it continues; `st` continues
+ * after the call. In the main program the first outcome ends the program: nothing to explore.
+ */
+export function tailCallReturn(env: Env, st: VState): { state: VState; pc: number } | undefined {
+  if (st.frames.length === 1) return undefined;
+  const ret = st.clone();
+  ret.setReg(0, UNKNOWN_SCALAR);
+  return { state: ret, pc: returnFromCall(env, ret) };
+}
+
+/** Called by the combined-stack walk for subprogram `sp` reached with `depth` bytes of its callers' stack. */
+export function checkTailCallDepth(has: readonly boolean[], sp: number, depth: number): void {
+  if (sp !== 0 && has[sp] && depth >= TAIL_CALL_STACK_LIMIT) {
+    reject(`tail_calls are not allowed when call stack of previous frames is ${depth} bytes. Too large`);
+  }
+}

@@ -1,0 +1,155 @@
+// The SK_LOOKUP hook point (BPF_PROG_TYPE_SK_LOOKUP, Linux 5.9): each netns holds a run array of
+// programs that the TCP listener lookup and the UDP lookup consult before their hash tables
+// (sockets.md §1.1 3a, §1.2 step 4). It is empty until a later issue attaches bpf-vm programs
+// (BPF_LINK_CREATE on a netns); the lookups test its length first, as the kernel tests the
+// bpf_sk_lookup_enabled static key, so an empty array costs one load per lookup.
+//
+// The run array's rules are BPF_PROG_SK_LOOKUP_RUN_ARRAY's (sockets.md §2.7): programs run in
+// attach order; before each, the context's selection is restored to the last one remembered; a
+// program returning SK_PASS with a socket selected is remembered (the last such wins, with its
+// no_reuseport flag); SK_DROP notes "not all passed". The result: the remembered socket if any;
+// else ERR_PTR(-ECONNREFUSED) if any program dropped; else no socket (go on to the tables).
+import { ERR_ECONNREFUSED, type ErrPtr } from './err-ptr.ts';
+import { ERRNO } from '../../bpf-vm/errno.ts';
+import { in6addr_any, type ReadonlyIn6Addr } from './in6-addr.ts';
+import { AF_INET, AF_INET6 } from './socket-constants.ts';
+import type { Sock } from './sock.ts';
+
+/** enum sk_action. */
+export const SK_ACTIONS = { SK_DROP: 0, SK_PASS: 1 } as const;
+export const { SK_DROP, SK_PASS } = SK_ACTIONS;
+
+/** bpf_sk_assign flags for SK_LOOKUP. */
+export const BPF_SK_LOOKUP_FLAGS = { BPF_SK_LOOKUP_F_REPLACE: 1, BPF_SK_LOOKUP_F_NO_REUSEPORT: 2 } as const;
+
+/** netns_bpf_max_progs: programs one netns may attach at a hook. */
+export const NETNS_BPF_MAX_PROGS = 64;
+
+/**
+ * struct bpf_sk_lookup_kern: what a program reads, and the selection it writes (bpf_sk_assign sets
+ * selected_sk and no_reuseport; its checks come with the helper). Ports are host order here; the
+ * BPF context conversion gives remote_port as the kernel's __be16.
+ */
+export class BpfSkLookupKern {
+  family = 0;
+  protocol = 0;
+  /** Remote and local IPv4 addresses (v4.saddr, v4.daddr). */
+  v4_saddr = 0;
+  v4_daddr = 0;
+  /** Remote and local IPv6 addresses (v6.saddr, v6.daddr). */
+  v6_saddr: ReadonlyIn6Addr = in6addr_any;
+  v6_daddr: ReadonlyIn6Addr = in6addr_any;
+  sport = 0;
+  dport = 0;
+  ingress_ifindex = 0;
+  selected_sk: Sock | null = null;
+  no_reuseport = false;
+}
+
+/** An attached SK_LOOKUP program: returns SK_PASS or SK_DROP, and may select a socket on the context. */
+export interface SkLookupProg {
+  run(ctx: BpfSkLookupKern): number;
+}
+
+export class SkLookupRunArray {
+  /** Replaced, never mutated, on attach and detach (the kernel swaps the array under RCU). */
+  private items: readonly SkLookupProg[] = [];
+  /** One context, reused by every run: a lookup allocates nothing. */
+  private readonly ctx = new BpfSkLookupKern();
+  /** The no_reuseport flag that came with the last run's socket. */
+  no_reuseport = false;
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  get progs(): readonly SkLookupProg[] {
+    return this.items;
+  }
+
+  /** Appends a program: 0, or -E2BIG past NETNS_BPF_MAX_PROGS. */
+  attach(prog: SkLookupProg): number {
+    if (this.items.length >= NETNS_BPF_MAX_PROGS) return -ERRNO.E2BIG;
+    this.items = [...this.items, prog];
+    return 0;
+  }
+
+  /** Swaps a program in place (BPF_LINK_UPDATE): 0, or -ENOENT. */
+  replace(old: SkLookupProg, prog: SkLookupProg): number {
+    const i = this.items.indexOf(old);
+    if (i < 0) return -ERRNO.ENOENT;
+    const next = [...this.items];
+    next[i] = prog;
+    this.items = next;
+    return 0;
+  }
+
+  /** Detaches a program: 0, or -ENOENT. */
+  detach(prog: SkLookupProg): number {
+    const i = this.items.indexOf(prog);
+    if (i < 0) return -ERRNO.ENOENT;
+    this.items = this.items.filter((_, j) => j !== i);
+    return 0;
+  }
+
+  /** bpf_sk_lookup_run_v4: the selected socket, ERR_PTR(-ECONNREFUSED), or undefined; no_reuseport is set. */
+  run_v4(protocol: number, saddr: number, sport: number, daddr: number, dport: number, ifindex: number): Sock | ErrPtr | undefined {
+    const ctx = this.ctx;
+    ctx.family = AF_INET;
+    ctx.protocol = protocol;
+    ctx.v4_saddr = saddr;
+    ctx.v4_daddr = daddr;
+    ctx.v6_saddr = in6addr_any;
+    ctx.v6_daddr = in6addr_any;
+    ctx.sport = sport;
+    ctx.dport = dport;
+    ctx.ingress_ifindex = ifindex;
+    return this.run(ctx);
+  }
+
+  /** bpf_sk_lookup_run_v6: as run_v4. */
+  run_v6(
+    protocol: number,
+    saddr: ReadonlyIn6Addr,
+    sport: number,
+    daddr: ReadonlyIn6Addr,
+    dport: number,
+    ifindex: number,
+  ): Sock | ErrPtr | undefined {
+    const ctx = this.ctx;
+    ctx.family = AF_INET6;
+    ctx.protocol = protocol;
+    ctx.v4_saddr = 0;
+    ctx.v4_daddr = 0;
+    ctx.v6_saddr = saddr;
+    ctx.v6_daddr = daddr;
+    ctx.sport = sport;
+    ctx.dport = dport;
+    ctx.ingress_ifindex = ifindex;
+    return this.run(ctx);
+  }
+
+  private run(ctx: BpfSkLookupKern): Sock | ErrPtr | undefined {
+    const items = this.items;
+    let selected: Sock | null = null;
+    let no_reuseport = false;
+    let all_pass = true;
+    for (let i = 0; i < items.length; i++) {
+      ctx.selected_sk = selected;
+      ctx.no_reuseport = no_reuseport;
+      const ret = items[i]!.run(ctx);
+      if (ret === SK_PASS && ctx.selected_sk !== null) {
+        selected = ctx.selected_sk;
+        no_reuseport = ctx.no_reuseport;
+      } else if (ret === SK_DROP) {
+        all_pass = false;
+      }
+    }
+    ctx.selected_sk = null;
+    ctx.v6_saddr = in6addr_any;
+    ctx.v6_daddr = in6addr_any;
+    this.no_reuseport = no_reuseport;
+    if (selected !== null) return selected;
+    return all_pass ? undefined : ERR_ECONNREFUSED;
+  }
+}

@@ -1,0 +1,74 @@
+// net/'s public surface so far: time (clocks and timers), the socket structures, SO_REUSEPORT
+// groups, the SK_LOOKUP hook point, and the TCP and UDP socket tables with their lookups.
+export { ERRNO, errnoName, type ErrnoName } from '../bpf-vm/errno.ts';
+export { NetError } from './core/errors.ts';
+export { ERR_PTR, ERR_ECONNREFUSED, IS_ERR, PTR_ERR, type ErrPtr } from './core/err-ptr.ts';
+export {
+  HZ, NSEC_PER_SEC, NSEC_PER_MSEC, NSEC_PER_JIFFY, TimerList, timer_pending, msecs_to_jiffies, jiffies_to_msecs,
+  type Clock, type TimerFn,
+} from './core/clock.ts';
+export { TimerBase, TimerClock } from './core/timer-base.ts';
+export { VirtualClock } from './core/virtual-clock.ts';
+export { RealClock, type RealClockOptions } from './core/real-clock.ts';
+export { Prandom } from './core/random.ts';
+export { BootState, type BootStateOptions, type HashSecrets } from './core/boot-state.ts';
+export { Net, NetnsIpv4, net_eq, net_hash_mix, inet_get_local_port_range, inet_is_local_reserved_port, type NetOptions } from './core/net-namespace.ts';
+export { cpu_to_be16, cpu_to_be32 } from './core/byteorder.ts';
+export { reciprocal_scale } from './core/math.ts';
+export {
+  In6Addr, in6addr_any, ipv6_addr_equal, ipv6_addr_any, ipv6_addr_v4mapped, ipv6_addr_set_v4mapped, ipv6_addr_type, IPV6_ADDR_TYPES,
+  type ReadonlyIn6Addr,
+} from './core/in6-addr.ts';
+export { inet_pton4, inet_ntop4, inet_pton6, inet_ntop6 } from './core/inet-addr.ts';
+export * from './core/socket-constants.ts';
+export * from './core/tcp-states.ts';
+export {
+  SockCommon, sock_net, ipv6_only_sock, sk_unhashed, sk_rcv_saddr_set, sk_daddr_set, sk_v6_rcv_saddr_set, sk_v6_daddr_set,
+  ipv6_addr_v4_view, inet_rcv_saddr_any, inet6_rcv_saddr,
+} from './core/sock-common.ts';
+export { Sock, sk_alloc, sk_fullsock, sock_i_uid } from './core/sock.ts';
+export { RequestSock, inet_reqsk_alloc, inet_reqsk } from './core/request-sock.ts';
+export { sock_gen_cookie } from './core/sock-diag.ts';
+export {
+  SockReuseport, REUSEPORT_MAX_SOCKS, reuseport_alloc, reuseport_add_sock, reuseport_detach_sock, reuseport_stop_listen_sock,
+  reuseport_attach_prog, reuseport_select_sock, reuseport_has_conns, reuseport_has_conns_set, reuseport_update_incoming_cpu,
+  type SkReuseportProg, type SkBuffRef,
+} from './core/sock-reuseport.ts';
+export {
+  SkLookupRunArray, BpfSkLookupKern, SK_ACTIONS, SK_DROP, SK_PASS, BPF_SK_LOOKUP_FLAGS, NETNS_BPF_MAX_PROGS, type SkLookupProg,
+} from './core/sk-lookup.ts';
+export {
+  inet_ehashfn, inet6_ehashfn, udp_ehashfn, udp6_ehashfn, __ipv6_addr_jhash, ipv4_portaddr_hash, ipv6_portaddr_hash, inet_bhashfn,
+  udp_hashfn, type InetEhashfn, type Inet6Ehashfn,
+} from './ipv4/inet-hashfn.ts';
+export { InetHashinfo, inet_ehash_bucket, inet_lhash2_bucket, type InetHashinfoOptions } from './ipv4/inet-hashinfo.ts';
+export {
+  InetBindBucket, inet_bind_bucket_find, inet_bind_bucket_create, inet_bind_bucket_destroy, inet_bind_hash, inet_put_port, __inet_inherit_port,
+} from './ipv4/inet-bind-bucket.ts';
+export {
+  inet_rcv_saddr_equal, inet_csk_bind_conflict, inet_csk_find_open_port, inet_csk_get_port, inet_csk_listen_start,
+} from './ipv4/inet-connection-sock.ts';
+export {
+  sk_ehashfn, inet_lhash2_hash_sk, inet_ehash_insert, inet_ehash_nolisten, inet_ehash_del, __inet_hash, inet_hash, inet_unhash,
+} from './ipv4/inet-hash.ts';
+export {
+  inet_bound_dev_eq, inet_sk_bound_dev_eq, inet_match, compute_score as inet_compute_score, inet_lookup_reuseport, inet_lookup_run_sk_lookup,
+  __inet_lookup_listener, __inet_lookup_established, __inet_lookup, inet_steal_sock, __inet_lookup_skb,
+} from './ipv4/inet-hashtables.ts';
+export {
+  InetTimewaitSock, TCP_TIMEWAIT_LEN, inet_twsk, inet_twsk_alloc, inet_twsk_hashdance_schedule, inet_twsk_kill, inet_twsk_deschedule_put,
+} from './ipv4/inet-timewait-sock.ts';
+export { __inet_bind, inet_reset_saddr, type GetPort } from './ipv4/af-inet.ts';
+export {
+  UdpTable, UDP_HTABLE_SIZE_MIN, udp_hashslot, udp_hashslot2, udp_lib_get_port, udp_v4_get_port, udp_v6_get_port, udp_lib_unhash,
+  udp_lib_rehash, udp_v4_rehash, udp_v6_rehash, type UdpTableOptions,
+} from './ipv4/udp-table.ts';
+export { UDP_HLEN, udp_sk_bound_dev_eq, compute_score as udp_compute_score, __udp4_lib_lookup } from './ipv4/udp-lookup.ts';
+export { ip4_datagram_connect } from './ipv4/datagram.ts';
+export {
+  inet6_match, compute_score as inet6_compute_score, inet6_lookup_reuseport, inet6_lookup_run_sk_lookup, inet6_lookup_listener,
+  __inet6_lookup_established, __inet6_lookup, inet6_steal_sock, __inet6_lookup_skb,
+} from './ipv6/inet6-hashtables.ts';
+export { __inet6_bind } from './ipv6/af-inet6.ts';
+export { compute_score as udp6_compute_score, __udp6_lib_lookup } from './ipv6/udp6-lookup.ts';
+export { ip6_datagram_connect } from './ipv6/datagram.ts';

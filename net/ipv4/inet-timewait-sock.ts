@@ -1,0 +1,94 @@
+// TIME_WAIT mini sockets (net/ipv4/inet_timewait_sock.c). When a connection closes first on this
+// side, a small InetTimewaitSock takes the full socket's place in ehash (so late segments of the
+// old connection still find it) and in its bind bucket (so the port stays taken, subject to the
+// SO_REUSEADDR / SO_REUSEPORT rules), until its timer kills it, TCP_TIMEWAIT_LEN (60 s) later.
+import { HZ, TimerList } from '../core/clock.ts';
+import type { Sock } from '../core/sock.ts';
+import { SockCommon } from '../core/sock-common.ts';
+import { TCP_TIME_WAIT, type TcpState } from '../core/tcp-states.ts';
+import { chain_del, type InetHashinfo } from './inet-hashinfo.ts';
+import { inet_bind_bucket_destroy, type InetBindBucket } from './inet-bind-bucket.ts';
+import { inet_ehash_del } from './inet-hash.ts';
+
+/** TCP_TIMEWAIT_LEN: how long a TIME_WAIT socket lives, in jiffies. */
+export const TCP_TIMEWAIT_LEN = 60 * HZ;
+
+export class InetTimewaitSock extends SockCommon {
+  /** The TCP state it stands for: TCP_TIME_WAIT, or TCP_FIN_WAIT2 for an orphaned closer. */
+  tw_substate: TcpState;
+  /** The bind bucket it holds the port in. */
+  tw_tb: InetBindBucket | null = null;
+  /** The tables it is in, for its timer to take it out. */
+  tw_hashinfo: InetHashinfo | null = null;
+  readonly tw_timer: TimerList;
+
+  constructor(sk: Sock, state: TcpState) {
+    super(sk.skc_net, sk.skc_family, TCP_TIME_WAIT);
+    this.tw_substate = state;
+    this.skc_daddr = sk.skc_daddr;
+    this.skc_rcv_saddr = sk.skc_rcv_saddr;
+    this.skc_v6_daddr.copy_from(sk.skc_v6_daddr);
+    this.skc_v6_rcv_saddr.copy_from(sk.skc_v6_rcv_saddr);
+    this.skc_dport = sk.skc_dport;
+    this.skc_num = sk.skc_num;
+    this.skc_hash = sk.skc_hash;
+    this.skc_bound_dev_if = sk.skc_bound_dev_if;
+    this.skc_reuse = sk.skc_reuse;
+    this.skc_reuseport = sk.skc_reuseport;
+    this.skc_ipv6only = sk.skc_ipv6only;
+    this.skc_cookie = sk.skc_cookie;
+    this.tw_timer = new TimerList(() => inet_twsk_kill(this));
+  }
+}
+
+export function inet_twsk(sk: SockCommon): sk is InetTimewaitSock {
+  return sk.skc_state === TCP_TIME_WAIT;
+}
+
+/** inet_twsk_alloc: a TIME_WAIT socket standing for `sk` in `state`. */
+export function inet_twsk_alloc(sk: Sock, state: TcpState): InetTimewaitSock {
+  return new InetTimewaitSock(sk, state);
+}
+
+/**
+ * inet_twsk_hashdance_schedule: tw joins sk's bind bucket, replaces sk in ehash, and is killed
+ * `timeo` jiffies from now. sk keeps its port until TCP destroys it (inet_put_port).
+ */
+export function inet_twsk_hashdance_schedule(tw: InetTimewaitSock, sk: Sock, h: InetHashinfo, timeo: number): void {
+  const tb = sk.icsk_bind_hash;
+  if (tb !== null) {
+    tw.tw_tb = tb;
+    tb.owners.push(tw);
+  }
+  tw.tw_hashinfo = h;
+  const chain = h.ehash[sk.skc_hash & h.ehash_mask];
+  const i = sk.skc_hashed && chain !== undefined ? chain.indexOf(sk) : -1;
+  if (i >= 0) {
+    // Where sk was, so the chain's order is kept.
+    chain![i] = tw;
+    sk.skc_hashed = false;
+  } else {
+    (h.ehash[tw.skc_hash & h.ehash_mask] ??= []).unshift(tw);
+  }
+  tw.skc_hashed = true;
+  const clock = sk.skc_net.boot.clock;
+  clock.mod_timer(tw.tw_timer, clock.get_jiffies_64() + timeo);
+}
+
+/** inet_twsk_kill: out of ehash and the bind bucket. */
+export function inet_twsk_kill(tw: InetTimewaitSock): void {
+  const h = tw.tw_hashinfo;
+  if (h !== null) inet_ehash_del(h, tw);
+  const tb = tw.tw_tb;
+  tw.tw_tb = null;
+  if (tb !== null && h !== null) {
+    chain_del(tb.owners, tw);
+    inet_bind_bucket_destroy(h, tb);
+  }
+}
+
+/** inet_twsk_deschedule_put: kill it now (a new connection reuses the 4-tuple, or the netns goes). */
+export function inet_twsk_deschedule_put(tw: InetTimewaitSock): void {
+  tw.skc_net.boot.clock.del_timer(tw.tw_timer);
+  inet_twsk_kill(tw);
+}

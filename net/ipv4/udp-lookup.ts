@@ -1,0 +1,128 @@
+// UDP socket lookup for IPv4 (__udp4_lib_lookup, net/ipv4/udp.c), in the order of sockets.md §1.2:
+//   1. hash2 for (daddr, port): connected sockets and sockets bound to daddr, scored
+//      (compute_score); an unconnected SO_REUSEPORT winner goes through reuseport selection
+//      (udp_ehashfn), a connected one is taken as is;
+//   2. a connected (TCP_ESTABLISHED) result ends the lookup: SK_LOOKUP never sees its packets;
+//   3. SK_LOOKUP programs, when any are attached: any result, a socket or a refusal, ends the
+//      lookup, so a program overrides sockets bound to the exact address, not only wildcard ones;
+//   4. the step-1 result, if there was one;
+//   5. hash2 for (INADDR_ANY, port);
+//   6. a refusal becomes "no socket" (the caller answers with ICMP port unreachable).
+// Addresses u32, ports host order; nothing is allocated.
+import { IS_ERR, type ErrPtr } from '../core/err-ptr.ts';
+import type { Net } from '../core/net-namespace.ts';
+import { IPPROTO_UDP, PF_INET } from '../core/socket-constants.ts';
+import type { Sock } from '../core/sock.ts';
+import { reuseport_has_conns, type SkBuffRef } from '../core/sock-reuseport.ts';
+import { TCP_ESTABLISHED } from '../core/tcp-states.ts';
+import { inet_lookup_done, inet_lookup_reuseport, inet_lookup_run_sk_lookup } from './inet-hashtables.ts';
+import { ipv4_portaddr_hash, udp_ehashfn, type Ehashfn } from './inet-hashfn.ts';
+import type { UdpTable } from './udp-table.ts';
+
+/** The UDP header length: what an SK_REUSEPORT program's data starts after. */
+export const UDP_HLEN = 8;
+
+/** udp_sk_bound_dev_eq: inet_bound_dev_eq with net.ipv4.udp_l3mdev_accept. */
+export function udp_sk_bound_dev_eq(net: Net, bound_dev_if: number, dif: number, sdif: number): boolean {
+  if (bound_dev_if === 0) return sdif === 0 || net.ipv4.sysctl_udp_l3mdev_accept;
+  return bound_dev_if === dif || bound_dev_if === sdif;
+}
+
+/**
+ * compute_score for UDP over IPv4: -1 unless netns and port match, the socket is not v6-only and
+ * is bound to daddr. Then 2 for AF_INET (1 for a dual-stack AF_INET6 socket); +4 if connected to
+ * the packet's source address (-1 if connected elsewhere); +4 if connected to its source port
+ * (likewise); +4 if bound to the receiving device (-1 if to another); +1 for SO_INCOMING_CPU.
+ */
+export function compute_score(sk: Sock, net: Net, saddr: number, sport: number, daddr: number, hnum: number, dif: number, sdif: number): number {
+  if (sk.skc_net !== net || sk.skc_num !== hnum || sk.skc_ipv6only) return -1;
+  if (sk.skc_rcv_saddr !== daddr) return -1;
+  let score = sk.skc_family === PF_INET ? 2 : 1;
+  if (sk.skc_daddr !== 0) {
+    if (sk.skc_daddr !== saddr) return -1;
+    score += 4;
+  }
+  if (sk.skc_dport !== 0) {
+    if (sk.skc_dport !== sport) return -1;
+    score += 4;
+  }
+  if (!udp_sk_bound_dev_eq(net, sk.skc_bound_dev_if, dif, sdif)) return -1;
+  if (sk.skc_bound_dev_if !== 0) score += 4;
+  if (sk.skc_incoming_cpu === net.cpu) score++;
+  return score;
+}
+
+/** compute_score's form for UDP over one family (A: the address type). */
+export type UdpScore<A> = (sk: Sock, net: Net, saddr: A, sport: number, daddr: A, hnum: number, dif: number, sdif: number) => number;
+
+/**
+ * udp4_lib_lookup2 and udp6_lib_lookup2: the best socket of one hash2 chain, scored by the
+ * family's compute_score. A score must beat `badness` (0 for IPv4; -1 for IPv6, whose scores
+ * start at 0). An unconnected reuseport winner's pick is final unless the group has connected
+ * members; then the pick is scored like any socket, so a connected socket matching the 4-tuple
+ * still wins.
+ */
+export function udp_lib_lookup2<A>(
+  net: Net,
+  saddr: A,
+  sport: number,
+  daddr: A,
+  hnum: number,
+  dif: number,
+  sdif: number,
+  chain: Sock[],
+  skb: SkBuffRef | null,
+  compute_score: UdpScore<A>,
+  ehashfn: Ehashfn<A>,
+  badness: number,
+): Sock | ErrPtr | undefined {
+  let result: Sock | ErrPtr | undefined;
+  for (let i = 0; i < chain.length; i++) {
+    const sk = chain[i]!;
+    const score = compute_score(sk, net, saddr, sport, daddr, hnum, dif, sdif);
+    if (score <= badness) continue;
+    badness = score;
+    if (sk.skc_state === TCP_ESTABLISHED) {
+      result = sk;
+      continue;
+    }
+    const picked = inet_lookup_reuseport(net, sk, skb, UDP_HLEN, saddr, sport, daddr, hnum, ehashfn);
+    if (picked === undefined) {
+      result = sk;
+      continue;
+    }
+    result = picked;
+    if (!reuseport_has_conns(sk)) return picked;
+    if (IS_ERR(picked)) continue;
+    const rescore = compute_score(picked, net, saddr, sport, daddr, hnum, dif, sdif);
+    if (rescore > badness) badness = rescore;
+  }
+  return result;
+}
+
+/** __udp4_lib_lookup: the socket for a datagram to (daddr, dport) from (saddr, sport), or undefined. */
+export function __udp4_lib_lookup(
+  net: Net,
+  t: UdpTable,
+  saddr: number,
+  sport: number,
+  daddr: number,
+  dport: number,
+  dif: number,
+  sdif: number,
+  skb: SkBuffRef | null,
+): Sock | undefined {
+  const mask = t.mask;
+  const chain = t.hash2[ipv4_portaddr_hash(net, daddr, dport) & mask]!;
+  let result = udp_lib_lookup2(net, saddr, sport, daddr, dport, dif, sdif, chain, skb, compute_score, udp_ehashfn, 0);
+  if (result !== undefined && !IS_ERR(result) && result.skc_state === TCP_ESTABLISHED) return result;
+  if (net.sk_lookup.length !== 0) {
+    const sk = inet_lookup_run_sk_lookup(net, IPPROTO_UDP, skb, UDP_HLEN, saddr, sport, daddr, dport, dif, udp_ehashfn);
+    if (sk !== undefined) return inet_lookup_done(sk);
+  }
+  if (result === undefined) {
+    const any = t.hash2[ipv4_portaddr_hash(net, 0, dport) & mask]!;
+    result = udp_lib_lookup2(net, saddr, sport, 0, dport, dif, sdif, any, skb, compute_score, udp_ehashfn, 0);
+  }
+  return inet_lookup_done(result);
+}

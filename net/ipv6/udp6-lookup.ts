@@ -1,0 +1,77 @@
+// UDP socket lookup for IPv6 (__udp6_lib_lookup, net/ipv6/udp.c): the order of the IPv4 lookup
+// (see ../ipv4/udp-lookup.ts) over the same table, with IPv6 addresses. Only AF_INET6 sockets
+// match; IPv4 datagrams reach dual-stack sockets through __udp4_lib_lookup. The chain walk
+// (udp6_lib_lookup2) and the SK_LOOKUP step are IPv4's, given this file's compute_score.
+import { IS_ERR } from '../core/err-ptr.ts';
+import { in6addr_any, ipv6_addr_any, ipv6_addr_equal, type ReadonlyIn6Addr } from '../core/in6-addr.ts';
+import type { Net } from '../core/net-namespace.ts';
+import { IPPROTO_UDP, PF_INET6 } from '../core/socket-constants.ts';
+import type { Sock } from '../core/sock.ts';
+import type { SkBuffRef } from '../core/sock-reuseport.ts';
+import { TCP_ESTABLISHED } from '../core/tcp-states.ts';
+import { ipv6_portaddr_hash, udp6_ehashfn } from '../ipv4/inet-hashfn.ts';
+import { inet_lookup_done } from '../ipv4/inet-hashtables.ts';
+import { UDP_HLEN, udp_lib_lookup2, udp_sk_bound_dev_eq } from '../ipv4/udp-lookup.ts';
+import type { UdpTable } from '../ipv4/udp-table.ts';
+import { inet6_lookup_run_sk_lookup } from './inet6-hashtables.ts';
+
+/**
+ * compute_score for UDP over IPv6: -1 unless netns and port match, the socket is AF_INET6 and
+ * bound to daddr. Then 0; +1 if connected to the source port (-1 if elsewhere); +1 if connected
+ * to the source address (likewise); +1 if bound to the receiving device (-1 if to another); +1
+ * for SO_INCOMING_CPU.
+ */
+export function compute_score(
+  sk: Sock,
+  net: Net,
+  saddr: ReadonlyIn6Addr,
+  sport: number,
+  daddr: ReadonlyIn6Addr,
+  hnum: number,
+  dif: number,
+  sdif: number,
+): number {
+  if (sk.skc_net !== net || sk.skc_num !== hnum || sk.skc_family !== PF_INET6) return -1;
+  if (!ipv6_addr_equal(sk.skc_v6_rcv_saddr, daddr)) return -1;
+  let score = 0;
+  if (sk.skc_dport !== 0) {
+    if (sk.skc_dport !== sport) return -1;
+    score++;
+  }
+  if (!ipv6_addr_any(sk.skc_v6_daddr)) {
+    if (!ipv6_addr_equal(sk.skc_v6_daddr, saddr)) return -1;
+    score++;
+  }
+  if (!udp_sk_bound_dev_eq(net, sk.skc_bound_dev_if, dif, sdif)) return -1;
+  if (sk.skc_bound_dev_if !== 0) score++;
+  if (sk.skc_incoming_cpu === net.cpu) score++;
+  return score;
+}
+
+/** __udp6_lib_lookup: the socket for a datagram, or undefined. */
+export function __udp6_lib_lookup(
+  net: Net,
+  t: UdpTable,
+  saddr: ReadonlyIn6Addr,
+  sport: number,
+  daddr: ReadonlyIn6Addr,
+  dport: number,
+  dif: number,
+  sdif: number,
+  skb: SkBuffRef | null,
+): Sock | undefined {
+  const mask = t.mask;
+  const chain = t.hash2[ipv6_portaddr_hash(net, daddr, dport) & mask]!;
+  // udp6_lib_lookup2: a score of 0 counts, so badness starts at -1.
+  let result = udp_lib_lookup2(net, saddr, sport, daddr, dport, dif, sdif, chain, skb, compute_score, udp6_ehashfn, -1);
+  if (result !== undefined && !IS_ERR(result) && result.skc_state === TCP_ESTABLISHED) return result;
+  if (net.sk_lookup.length !== 0) {
+    const sk = inet6_lookup_run_sk_lookup(net, IPPROTO_UDP, skb, UDP_HLEN, saddr, sport, daddr, dport, dif, udp6_ehashfn);
+    if (sk !== undefined) return inet_lookup_done(sk);
+  }
+  if (result === undefined) {
+    const any = t.hash2[ipv6_portaddr_hash(net, in6addr_any, dport) & mask]!;
+    result = udp_lib_lookup2(net, saddr, sport, in6addr_any, dport, dif, sdif, any, skb, compute_score, udp6_ehashfn, -1);
+  }
+  return inet_lookup_done(result);
+}
