@@ -21,7 +21,7 @@ import { sk_fullsock, type Sock } from '../core/sock.ts';
 import type { SockCommon } from '../core/sock-common.ts';
 import { reuseport_select_sock, type SkBuffRef } from '../core/sock-reuseport.ts';
 import { TCP_CLOSE, TCP_LISTEN } from '../core/tcp-states.ts';
-import { inet_ehashfn, ipv4_portaddr_hash, type Ehashfn, type InetEhashfn } from './inet-hashfn.ts';
+import { inet_ehashfn, ipv4_portaddr_hash, type InetEhashfn } from './inet-hashfn.ts';
 import type { InetHashinfo } from './inet-hashinfo.ts';
 
 /**
@@ -67,54 +67,38 @@ export function compute_score(sk: Sock, net: Net, hnum: number, daddr: number, d
   return score;
 }
 
-/** compute_score's form for a listener of one family (A: the address type). */
-export type InetListenerScore<A> = (sk: Sock, net: Net, hnum: number, daddr: A, dif: number, sdif: number) => number;
-/** inet_match's form for one family: the ehash entry is this connection. */
-export type InetMatch<A> = (net: Net, sk: SockCommon, saddr: A, daddr: A, sport: number, hnum: number, dif: number, sdif: number) => boolean;
-
-// The steps below serve both families (the kernel writes each twice): IPv6
-// (../ipv6/inet6-hashtables.ts) passes its own compute_score, inet6_match and ehashfn, and its
-// In6Addr addresses. They are small, so V8 inlines them, callbacks included, into the per-family
-// entry points; test/net/lookup-bench.ts measured no cost against per-family copies.
-
 /**
- * inet_lookup_reuseport (inet6_lookup_reuseport for IPv6): for an SO_REUSEPORT socket, the group
- * member for this flow (hashed by `ehashfn` over the packet's addresses and ports); undefined for
- * any other socket.
+ * inet_lookup_reuseport: for an SO_REUSEPORT socket, the group member for this flow (hashed by
+ * `ehashfn` over the packet's addresses and ports); undefined for any other socket.
  */
-export function inet_lookup_reuseport<A>(
+export function inet_lookup_reuseport(
   net: Net,
   sk: Sock,
   skb: SkBuffRef | null,
   doff: number,
-  saddr: A,
+  saddr: number,
   sport: number,
-  daddr: A,
+  daddr: number,
   hnum: number,
-  ehashfn: Ehashfn<A>,
+  ehashfn: InetEhashfn,
 ): Sock | ErrPtr | undefined {
   if (!sk.skc_reuseport) return undefined;
   const phash = ehashfn(net, daddr, hnum, saddr, sport);
   return reuseport_select_sock(sk, phash, skb, doff);
 }
 
-/**
- * inet_lhash2_lookup (inet6_lhash2_lookup for IPv6): the best-scoring listener of one chain, then
- * its reuseport pick.
- */
-export function inet_lhash2_lookup<A>(
+/** inet_lhash2_lookup: the best-scoring listener of one chain, then its reuseport pick. */
+function inet_lhash2_lookup(
   net: Net,
   chain: Sock[] | undefined,
   skb: SkBuffRef | null,
   doff: number,
-  saddr: A,
+  saddr: number,
   sport: number,
-  daddr: A,
+  daddr: number,
   hnum: number,
   dif: number,
   sdif: number,
-  compute_score: InetListenerScore<A>,
-  ehashfn: Ehashfn<A>,
 ): Sock | ErrPtr | undefined {
   if (chain === undefined) return undefined;
   let result: Sock | undefined;
@@ -128,29 +112,13 @@ export function inet_lhash2_lookup<A>(
     }
   }
   if (result === undefined) return undefined;
-  return inet_lookup_reuseport(net, result, skb, doff, saddr, sport, daddr, hnum, ehashfn) ?? result;
+  return inet_lookup_reuseport(net, result, skb, doff, saddr, sport, daddr, hnum, inet_ehashfn) ?? result;
 }
 
 /**
- * The SK_LOOKUP step after the run array (`sk`: its result): a selected socket goes through
- * reuseport selection unless the program set no_reuseport; a refusal or undefined as it is.
+ * inet_lookup_run_sk_lookup: the netns's SK_LOOKUP programs. A selected socket goes through
+ * reuseport selection unless no_reuseport; a socket, a refusal, or undefined (look on).
  */
-export function inet_sk_lookup_reuseport<A>(
-  net: Net,
-  sk: Sock | ErrPtr | undefined,
-  skb: SkBuffRef | null,
-  doff: number,
-  saddr: A,
-  sport: number,
-  daddr: A,
-  hnum: number,
-  ehashfn: Ehashfn<A>,
-): Sock | ErrPtr | undefined {
-  if (net.sk_lookup.no_reuseport || sk === undefined || IS_ERR(sk)) return sk;
-  return inet_lookup_reuseport(net, sk, skb, doff, saddr, sport, daddr, hnum, ehashfn) ?? sk;
-}
-
-/** inet_lookup_run_sk_lookup: the netns's SK_LOOKUP programs, then reuseport; a socket, a refusal, or undefined (look on). */
 export function inet_lookup_run_sk_lookup(
   net: Net,
   protocol: number,
@@ -163,11 +131,13 @@ export function inet_lookup_run_sk_lookup(
   dif: number,
   ehashfn: InetEhashfn,
 ): Sock | ErrPtr | undefined {
-  const sk = net.sk_lookup.run_v4(protocol, saddr, sport, daddr, hnum, dif);
-  return inet_sk_lookup_reuseport(net, sk, skb, doff, saddr, sport, daddr, hnum, ehashfn);
+  const run = net.sk_lookup;
+  const sk = run.run_v4(protocol, saddr, sport, daddr, hnum, dif);
+  if (run.no_reuseport || sk === undefined || IS_ERR(sk)) return sk;
+  return inet_lookup_reuseport(net, sk, skb, doff, saddr, sport, daddr, hnum, ehashfn) ?? sk;
 }
 
-/** The lookups' `done:`: a refusal (an ERR_PTR) becomes "no socket". */
+/** The lookups' `done:`, IPv4's and IPv6's: a refusal (an ERR_PTR) becomes "no socket". */
 export function inet_lookup_done<S extends SockCommon>(result: S | ErrPtr | undefined): S | undefined {
   return IS_ERR(result) ? undefined : result;
 }
@@ -191,36 +161,11 @@ export function __inet_lookup_listener(
     if (result !== undefined) return inet_lookup_done(result);
   }
   const mask = h.lhash2_mask;
-  const chain = h.lhash2[ipv4_portaddr_hash(net, daddr, hnum) & mask];
-  result = inet_lhash2_lookup(net, chain, skb, doff, saddr, sport, daddr, hnum, dif, sdif, compute_score, inet_ehashfn);
+  result = inet_lhash2_lookup(net, h.lhash2[ipv4_portaddr_hash(net, daddr, hnum) & mask], skb, doff, saddr, sport, daddr, hnum, dif, sdif);
   if (result === undefined) {
-    const any = h.lhash2[ipv4_portaddr_hash(net, 0, hnum) & mask];
-    result = inet_lhash2_lookup(net, any, skb, doff, saddr, sport, 0, hnum, dif, sdif, compute_score, inet_ehashfn);
+    result = inet_lhash2_lookup(net, h.lhash2[ipv4_portaddr_hash(net, 0, hnum) & mask], skb, doff, saddr, sport, 0, hnum, dif, sdif);
   }
   return inet_lookup_done(result);
-}
-
-/** The ehash walk of __inet_lookup_established and __inet6_lookup_established: the entry with this hash that `match`es. */
-export function inet_ehash_lookup<A>(
-  net: Net,
-  h: InetHashinfo,
-  hash: number,
-  saddr: A,
-  sport: number,
-  daddr: A,
-  hnum: number,
-  dif: number,
-  sdif: number,
-  match: InetMatch<A>,
-): SockCommon | undefined {
-  const chain = h.ehash[hash & h.ehash_mask];
-  if (chain === undefined) return undefined;
-  for (let i = 0; i < chain.length; i++) {
-    const sk = chain[i]!;
-    if (sk.skc_hash !== hash) continue;
-    if (match(net, sk, saddr, daddr, sport, hnum, dif, sdif)) return sk;
-  }
-  return undefined;
 }
 
 /** __inet_lookup_established: the ehash entry for this exact connection (full, TIME_WAIT or request socket). */
@@ -235,7 +180,14 @@ export function __inet_lookup_established(
   sdif: number,
 ): SockCommon | undefined {
   const hash = inet_ehashfn(net, daddr, hnum, saddr, sport);
-  return inet_ehash_lookup(net, h, hash, saddr, sport, daddr, hnum, dif, sdif, inet_match);
+  const chain = h.ehash[hash & h.ehash_mask];
+  if (chain === undefined) return undefined;
+  for (let i = 0; i < chain.length; i++) {
+    const sk = chain[i]!;
+    if (sk.skc_hash !== hash) continue;
+    if (inet_match(net, sk, saddr, daddr, sport, hnum, dif, sdif)) return sk;
+  }
+  return undefined;
 }
 
 /** __inet_lookup: ehash, then the listeners. */
@@ -258,32 +210,36 @@ export function __inet_lookup(
 }
 
 /**
- * inet_steal_sock (inet6_steal_sock for IPv6): the socket already on the skb. A prefetched one
- * (bpf_sk_assign) that is a TCP listener or an unconnected UDP socket goes through reuseport
- * selection; anything else is used as is. undefined when the skb carries none; an error when an
- * SK_REUSEPORT program refused.
+ * inet_steal_sock's test, IPv4's and IPv6's: the socket on the skb goes through reuseport selection
+ * only if a BPF program prefetched it (bpf_sk_assign) and it is a TCP listener or an unconnected
+ * UDP socket; any other is used as is.
  */
-export function inet_steal_sock<A>(
+export function inet_steal_sock_reuseport(skb_sk: SockCommon, prefetched: boolean): skb_sk is Sock {
+  if (!prefetched || !sk_fullsock(skb_sk)) return false;
+  if (skb_sk.sk_protocol === IPPROTO_TCP) return skb_sk.skc_state === TCP_LISTEN;
+  if (skb_sk.sk_protocol === IPPROTO_UDP) return skb_sk.skc_state === TCP_CLOSE;
+  return false;
+}
+
+/**
+ * inet_steal_sock: the socket already on the skb. A prefetched one (bpf_sk_assign) that is a TCP
+ * listener or an unconnected UDP socket goes through reuseport selection; anything else is used as
+ * is. undefined when the skb carries none; an error when an SK_REUSEPORT program refused.
+ */
+export function inet_steal_sock(
   net: Net,
   skb_sk: SockCommon | null,
   prefetched: boolean,
   skb: SkBuffRef | null,
   doff: number,
-  saddr: A,
+  saddr: number,
   sport: number,
-  daddr: A,
+  daddr: number,
   dport: number,
-  ehashfn: Ehashfn<A>,
+  ehashfn: InetEhashfn,
 ): SockCommon | ErrPtr | undefined {
   if (skb_sk === null) return undefined;
-  if (!prefetched || !sk_fullsock(skb_sk)) return skb_sk;
-  if (skb_sk.sk_protocol === IPPROTO_TCP) {
-    if (skb_sk.skc_state !== TCP_LISTEN) return skb_sk;
-  } else if (skb_sk.sk_protocol === IPPROTO_UDP) {
-    if (skb_sk.skc_state !== TCP_CLOSE) return skb_sk;
-  } else {
-    return skb_sk;
-  }
+  if (!inet_steal_sock_reuseport(skb_sk, prefetched)) return skb_sk;
   return inet_lookup_reuseport(net, skb_sk, skb, doff, saddr, sport, daddr, dport, ehashfn) ?? skb_sk;
 }
 

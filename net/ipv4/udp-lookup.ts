@@ -16,7 +16,7 @@ import type { Sock } from '../core/sock.ts';
 import { reuseport_has_conns, type SkBuffRef } from '../core/sock-reuseport.ts';
 import { TCP_ESTABLISHED } from '../core/tcp-states.ts';
 import { inet_lookup_done, inet_lookup_reuseport, inet_lookup_run_sk_lookup } from './inet-hashtables.ts';
-import { ipv4_portaddr_hash, udp_ehashfn, type Ehashfn } from './inet-hashfn.ts';
+import { ipv4_portaddr_hash, udp_ehashfn } from './inet-hashfn.ts';
 import type { UdpTable } from './udp-table.ts';
 
 /** The UDP header length: what an SK_REUSEPORT program's data starts after. */
@@ -52,31 +52,24 @@ export function compute_score(sk: Sock, net: Net, saddr: number, sport: number, 
   return score;
 }
 
-/** compute_score's form for UDP over one family (A: the address type). */
-export type UdpScore<A> = (sk: Sock, net: Net, saddr: A, sport: number, daddr: A, hnum: number, dif: number, sdif: number) => number;
-
 /**
- * udp4_lib_lookup2 and udp6_lib_lookup2: the best socket of one hash2 chain, scored by the
- * family's compute_score. A score must beat `badness` (0 for IPv4; -1 for IPv6, whose scores
- * start at 0). An unconnected reuseport winner's pick is final unless the group has connected
- * members; then the pick is scored like any socket, so a connected socket matching the 4-tuple
- * still wins.
+ * udp4_lib_lookup2: the best socket of one hash2 chain. An unconnected reuseport winner's pick is
+ * final unless the group has connected members; then the pick is scored like any socket, so a
+ * connected socket matching the 4-tuple still wins.
  */
-export function udp_lib_lookup2<A>(
+function udp4_lib_lookup2(
   net: Net,
-  saddr: A,
+  saddr: number,
   sport: number,
-  daddr: A,
+  daddr: number,
   hnum: number,
   dif: number,
   sdif: number,
   chain: Sock[],
   skb: SkBuffRef | null,
-  compute_score: UdpScore<A>,
-  ehashfn: Ehashfn<A>,
-  badness: number,
 ): Sock | ErrPtr | undefined {
   let result: Sock | ErrPtr | undefined;
+  let badness = 0;
   for (let i = 0; i < chain.length; i++) {
     const sk = chain[i]!;
     const score = compute_score(sk, net, saddr, sport, daddr, hnum, dif, sdif);
@@ -86,7 +79,7 @@ export function udp_lib_lookup2<A>(
       result = sk;
       continue;
     }
-    const picked = inet_lookup_reuseport(net, sk, skb, UDP_HLEN, saddr, sport, daddr, hnum, ehashfn);
+    const picked = inet_lookup_reuseport(net, sk, skb, UDP_HLEN, saddr, sport, daddr, hnum, udp_ehashfn);
     if (picked === undefined) {
       result = sk;
       continue;
@@ -113,16 +106,14 @@ export function __udp4_lib_lookup(
   skb: SkBuffRef | null,
 ): Sock | undefined {
   const mask = t.mask;
-  const chain = t.hash2[ipv4_portaddr_hash(net, daddr, dport) & mask]!;
-  let result = udp_lib_lookup2(net, saddr, sport, daddr, dport, dif, sdif, chain, skb, compute_score, udp_ehashfn, 0);
+  let result = udp4_lib_lookup2(net, saddr, sport, daddr, dport, dif, sdif, t.hash2[ipv4_portaddr_hash(net, daddr, dport) & mask]!, skb);
   if (result !== undefined && !IS_ERR(result) && result.skc_state === TCP_ESTABLISHED) return result;
   if (net.sk_lookup.length !== 0) {
     const sk = inet_lookup_run_sk_lookup(net, IPPROTO_UDP, skb, UDP_HLEN, saddr, sport, daddr, dport, dif, udp_ehashfn);
     if (sk !== undefined) return inet_lookup_done(sk);
   }
   if (result === undefined) {
-    const any = t.hash2[ipv4_portaddr_hash(net, 0, dport) & mask]!;
-    result = udp_lib_lookup2(net, saddr, sport, 0, dport, dif, sdif, any, skb, compute_score, udp_ehashfn, 0);
+    result = udp4_lib_lookup2(net, saddr, sport, 0, dport, dif, sdif, t.hash2[ipv4_portaddr_hash(net, 0, dport) & mask]!, skb);
   }
   return inet_lookup_done(result);
 }

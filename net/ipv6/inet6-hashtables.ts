@@ -1,21 +1,17 @@
 // TCP socket lookup for IPv6 (net/ipv6/inet6_hashtables.c): the same order as IPv4 (see
 // ../ipv4/inet-hashtables.ts) over the same tables, with IPv6 addresses. Only AF_INET6 sockets
 // match here; an IPv4 packet to a dual-stack socket is found by the IPv4 lookup through the
-// socket's IPv4 view. The steps both families share (the chain walks, reuseport selection, the
-// SK_LOOKUP step, `done:`) are IPv4's, given this file's compute_score, inet6_match and ehashfn.
-import { type ErrPtr } from '../core/err-ptr.ts';
+// socket's IPv4 view.
+import { IS_ERR, type ErrPtr } from '../core/err-ptr.ts';
 import { in6addr_any, ipv6_addr_equal, type ReadonlyIn6Addr } from '../core/in6-addr.ts';
 import type { Net } from '../core/net-namespace.ts';
 import { IPPROTO_TCP, PF_INET6 } from '../core/socket-constants.ts';
 import type { Sock } from '../core/sock.ts';
 import type { SockCommon } from '../core/sock-common.ts';
-import type { SkBuffRef } from '../core/sock-reuseport.ts';
+import { reuseport_select_sock, type SkBuffRef } from '../core/sock-reuseport.ts';
 import { inet6_ehashfn, ipv6_portaddr_hash, type Inet6Ehashfn } from '../ipv4/inet-hashfn.ts';
 import type { InetHashinfo } from '../ipv4/inet-hashinfo.ts';
-import {
-  inet_ehash_lookup, inet_lhash2_lookup, inet_lookup_done, inet_lookup_reuseport, inet_sk_bound_dev_eq, inet_sk_lookup_reuseport,
-  inet_steal_sock,
-} from '../ipv4/inet-hashtables.ts';
+import { inet_lookup_done, inet_sk_bound_dev_eq, inet_steal_sock_reuseport } from '../ipv4/inet-hashtables.ts';
 
 /** inet6_match: the ehash entry is this connection. */
 export function inet6_match(
@@ -53,11 +49,48 @@ export function compute_score(sk: Sock, net: Net, hnum: number, daddr: ReadonlyI
   return score;
 }
 
-/** inet6_lookup_reuseport: the group member for this flow, for an SO_REUSEPORT socket (inet_lookup_reuseport). */
-export const inet6_lookup_reuseport: typeof inet_lookup_reuseport<ReadonlyIn6Addr> = inet_lookup_reuseport;
+/** inet6_lookup_reuseport: the group member for this flow, for an SO_REUSEPORT socket. */
+export function inet6_lookup_reuseport(
+  net: Net,
+  sk: Sock,
+  skb: SkBuffRef | null,
+  doff: number,
+  saddr: ReadonlyIn6Addr,
+  sport: number,
+  daddr: ReadonlyIn6Addr,
+  hnum: number,
+  ehashfn: Inet6Ehashfn,
+): Sock | ErrPtr | undefined {
+  if (!sk.skc_reuseport) return undefined;
+  return reuseport_select_sock(sk, ehashfn(net, daddr, hnum, saddr, sport), skb, doff);
+}
 
-/** inet6_steal_sock: as inet_steal_sock, for IPv6. */
-export const inet6_steal_sock: typeof inet_steal_sock<ReadonlyIn6Addr> = inet_steal_sock;
+function inet6_lhash2_lookup(
+  net: Net,
+  chain: Sock[] | undefined,
+  skb: SkBuffRef | null,
+  doff: number,
+  saddr: ReadonlyIn6Addr,
+  sport: number,
+  daddr: ReadonlyIn6Addr,
+  hnum: number,
+  dif: number,
+  sdif: number,
+): Sock | ErrPtr | undefined {
+  if (chain === undefined) return undefined;
+  let result: Sock | undefined;
+  let hiscore = 0;
+  for (let i = 0; i < chain.length; i++) {
+    const sk = chain[i]!;
+    const score = compute_score(sk, net, hnum, daddr, dif, sdif);
+    if (score > hiscore) {
+      result = sk;
+      hiscore = score;
+    }
+  }
+  if (result === undefined) return undefined;
+  return inet6_lookup_reuseport(net, result, skb, doff, saddr, sport, daddr, hnum, inet6_ehashfn) ?? result;
+}
 
 /** inet6_lookup_run_sk_lookup: the netns's SK_LOOKUP programs, then reuseport unless no_reuseport. */
 export function inet6_lookup_run_sk_lookup(
@@ -72,8 +105,10 @@ export function inet6_lookup_run_sk_lookup(
   dif: number,
   ehashfn: Inet6Ehashfn,
 ): Sock | ErrPtr | undefined {
-  const sk = net.sk_lookup.run_v6(protocol, saddr, sport, daddr, hnum, dif);
-  return inet_sk_lookup_reuseport(net, sk, skb, doff, saddr, sport, daddr, hnum, ehashfn);
+  const run = net.sk_lookup;
+  const sk = run.run_v6(protocol, saddr, sport, daddr, hnum, dif);
+  if (run.no_reuseport || sk === undefined || IS_ERR(sk)) return sk;
+  return inet6_lookup_reuseport(net, sk, skb, doff, saddr, sport, daddr, hnum, ehashfn) ?? sk;
 }
 
 /** inet6_lookup_listener: SK_LOOKUP, then lhash2 for daddr, then for ::. */
@@ -95,11 +130,20 @@ export function inet6_lookup_listener(
     if (result !== undefined) return inet_lookup_done(result);
   }
   const mask = h.lhash2_mask;
-  const chain = h.lhash2[ipv6_portaddr_hash(net, daddr, hnum) & mask];
-  result = inet_lhash2_lookup(net, chain, skb, doff, saddr, sport, daddr, hnum, dif, sdif, compute_score, inet6_ehashfn);
+  result = inet6_lhash2_lookup(net, h.lhash2[ipv6_portaddr_hash(net, daddr, hnum) & mask], skb, doff, saddr, sport, daddr, hnum, dif, sdif);
   if (result === undefined) {
-    const any = h.lhash2[ipv6_portaddr_hash(net, in6addr_any, hnum) & mask];
-    result = inet_lhash2_lookup(net, any, skb, doff, saddr, sport, in6addr_any, hnum, dif, sdif, compute_score, inet6_ehashfn);
+    result = inet6_lhash2_lookup(
+      net,
+      h.lhash2[ipv6_portaddr_hash(net, in6addr_any, hnum) & mask],
+      skb,
+      doff,
+      saddr,
+      sport,
+      in6addr_any,
+      hnum,
+      dif,
+      sdif,
+    );
   }
   return inet_lookup_done(result);
 }
@@ -116,7 +160,14 @@ export function __inet6_lookup_established(
   sdif: number,
 ): SockCommon | undefined {
   const hash = inet6_ehashfn(net, daddr, hnum, saddr, sport);
-  return inet_ehash_lookup(net, h, hash, saddr, sport, daddr, hnum, dif, sdif, inet6_match);
+  const chain = h.ehash[hash & h.ehash_mask];
+  if (chain === undefined) return undefined;
+  for (let i = 0; i < chain.length; i++) {
+    const sk = chain[i]!;
+    if (sk.skc_hash !== hash) continue;
+    if (inet6_match(net, sk, saddr, daddr, sport, hnum, dif, sdif)) return sk;
+  }
+  return undefined;
 }
 
 /** __inet6_lookup: ehash, then the listeners. */
@@ -136,6 +187,24 @@ export function __inet6_lookup(
     __inet6_lookup_established(net, h, saddr, sport, daddr, dport, dif, sdif) ??
     inet6_lookup_listener(net, h, skb, doff, saddr, sport, daddr, dport, dif, sdif)
   );
+}
+
+/** inet6_steal_sock: as inet_steal_sock, for IPv6. */
+export function inet6_steal_sock(
+  net: Net,
+  skb_sk: SockCommon | null,
+  prefetched: boolean,
+  skb: SkBuffRef | null,
+  doff: number,
+  saddr: ReadonlyIn6Addr,
+  sport: number,
+  daddr: ReadonlyIn6Addr,
+  dport: number,
+  ehashfn: Inet6Ehashfn,
+): SockCommon | ErrPtr | undefined {
+  if (skb_sk === null) return undefined;
+  if (!inet_steal_sock_reuseport(skb_sk, prefetched)) return skb_sk;
+  return inet6_lookup_reuseport(net, skb_sk, skb, doff, saddr, sport, daddr, dport, ehashfn) ?? skb_sk;
 }
 
 /** __inet6_lookup_skb: the skb's socket, else ehash, else a listener. */

@@ -1,19 +1,18 @@
 // UDP socket lookup for IPv6 (__udp6_lib_lookup, net/ipv6/udp.c): the order of the IPv4 lookup
 // (see ../ipv4/udp-lookup.ts) over the same table, with IPv6 addresses. Only AF_INET6 sockets
-// match; IPv4 datagrams reach dual-stack sockets through __udp4_lib_lookup. The chain walk
-// (udp6_lib_lookup2) and the SK_LOOKUP step are IPv4's, given this file's compute_score.
-import { IS_ERR } from '../core/err-ptr.ts';
+// match; IPv4 datagrams reach dual-stack sockets through __udp4_lib_lookup.
+import { IS_ERR, type ErrPtr } from '../core/err-ptr.ts';
 import { in6addr_any, ipv6_addr_any, ipv6_addr_equal, type ReadonlyIn6Addr } from '../core/in6-addr.ts';
 import type { Net } from '../core/net-namespace.ts';
 import { IPPROTO_UDP, PF_INET6 } from '../core/socket-constants.ts';
 import type { Sock } from '../core/sock.ts';
-import type { SkBuffRef } from '../core/sock-reuseport.ts';
+import { reuseport_has_conns, type SkBuffRef } from '../core/sock-reuseport.ts';
 import { TCP_ESTABLISHED } from '../core/tcp-states.ts';
 import { ipv6_portaddr_hash, udp6_ehashfn } from '../ipv4/inet-hashfn.ts';
-import { inet_lookup_done } from '../ipv4/inet-hashtables.ts';
-import { UDP_HLEN, udp_lib_lookup2, udp_sk_bound_dev_eq } from '../ipv4/udp-lookup.ts';
+import { UDP_HLEN, udp_sk_bound_dev_eq } from '../ipv4/udp-lookup.ts';
 import type { UdpTable } from '../ipv4/udp-table.ts';
-import { inet6_lookup_run_sk_lookup } from './inet6-hashtables.ts';
+import { inet_lookup_done } from '../ipv4/inet-hashtables.ts';
+import { inet6_lookup_reuseport, inet6_lookup_run_sk_lookup } from './inet6-hashtables.ts';
 
 /**
  * compute_score for UDP over IPv6: -1 unless netns and port match, the socket is AF_INET6 and
@@ -48,6 +47,43 @@ export function compute_score(
   return score;
 }
 
+/** udp6_lib_lookup2: as udp4_lib_lookup2; a score of 0 counts, so badness starts at -1. */
+function udp6_lib_lookup2(
+  net: Net,
+  saddr: ReadonlyIn6Addr,
+  sport: number,
+  daddr: ReadonlyIn6Addr,
+  hnum: number,
+  dif: number,
+  sdif: number,
+  chain: Sock[],
+  skb: SkBuffRef | null,
+): Sock | ErrPtr | undefined {
+  let result: Sock | ErrPtr | undefined;
+  let badness = -1;
+  for (let i = 0; i < chain.length; i++) {
+    const sk = chain[i]!;
+    const score = compute_score(sk, net, saddr, sport, daddr, hnum, dif, sdif);
+    if (score <= badness) continue;
+    badness = score;
+    if (sk.skc_state === TCP_ESTABLISHED) {
+      result = sk;
+      continue;
+    }
+    const picked = inet6_lookup_reuseport(net, sk, skb, UDP_HLEN, saddr, sport, daddr, hnum, udp6_ehashfn);
+    if (picked === undefined) {
+      result = sk;
+      continue;
+    }
+    result = picked;
+    if (!reuseport_has_conns(sk)) return picked;
+    if (IS_ERR(picked)) continue;
+    const rescore = compute_score(picked, net, saddr, sport, daddr, hnum, dif, sdif);
+    if (rescore > badness) badness = rescore;
+  }
+  return result;
+}
+
 /** __udp6_lib_lookup: the socket for a datagram, or undefined. */
 export function __udp6_lib_lookup(
   net: Net,
@@ -61,17 +97,24 @@ export function __udp6_lib_lookup(
   skb: SkBuffRef | null,
 ): Sock | undefined {
   const mask = t.mask;
-  const chain = t.hash2[ipv6_portaddr_hash(net, daddr, dport) & mask]!;
-  // udp6_lib_lookup2: a score of 0 counts, so badness starts at -1.
-  let result = udp_lib_lookup2(net, saddr, sport, daddr, dport, dif, sdif, chain, skb, compute_score, udp6_ehashfn, -1);
+  let result = udp6_lib_lookup2(net, saddr, sport, daddr, dport, dif, sdif, t.hash2[ipv6_portaddr_hash(net, daddr, dport) & mask]!, skb);
   if (result !== undefined && !IS_ERR(result) && result.skc_state === TCP_ESTABLISHED) return result;
   if (net.sk_lookup.length !== 0) {
     const sk = inet6_lookup_run_sk_lookup(net, IPPROTO_UDP, skb, UDP_HLEN, saddr, sport, daddr, dport, dif, udp6_ehashfn);
     if (sk !== undefined) return inet_lookup_done(sk);
   }
   if (result === undefined) {
-    const any = t.hash2[ipv6_portaddr_hash(net, in6addr_any, dport) & mask]!;
-    result = udp_lib_lookup2(net, saddr, sport, in6addr_any, dport, dif, sdif, any, skb, compute_score, udp6_ehashfn, -1);
+    result = udp6_lib_lookup2(
+      net,
+      saddr,
+      sport,
+      in6addr_any,
+      dport,
+      dif,
+      sdif,
+      t.hash2[ipv6_portaddr_hash(net, in6addr_any, dport) & mask]!,
+      skb,
+    );
   }
   return inet_lookup_done(result);
 }

@@ -200,6 +200,27 @@ function probe(): KernelAvailability {
   }
 }
 
+/**
+ * A refusal that says this kernel lacks a helper its program type has upstream, not a verdict on
+ * the program: the kernel some of these machines run (6.18.44-fc) refuses bpf_xdp_adjust_meta
+ * for XDP, a build choice. The corpus's objects were accepted by the kernels that recorded them,
+ * so there such a refusal means "cannot compare here". Returns the reason to log, or undefined for
+ * any other refusal.
+ */
+export function missingKernelHelper(message: string): string | undefined {
+  const m = /program of this type cannot use helper (bpf_\w+#\d+)/.exec(message);
+  if (m === null) return undefined;
+  return `this kernel (${release()}) does not give this program type ${m[1]}, which upstream Linux does (vxo follows upstream): not compared here`;
+}
+
+function release(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 let availability: KernelAvailability | undefined;
 
 /** Whether this machine can serve as the kernel reference (checked once per process). */
