@@ -63,7 +63,10 @@ export function threadUse(
     const b = tid === undefined ? undefined : after.get(tid);
     if (a === undefined || b === undefined) continue;
     out[`cpu_${name}`] = (b.runNs - a.runNs) / ns;
-    out[`runq_wait_${name}`] = (b.waitNs - a.waitNs) / ns;
+    // The kernel adds a wait to run_delay when it ends (sched_info_arrive), so a wait that began
+    // before the window and ended inside it counts whole: on a crowded machine the delta can
+    // exceed the window. The share of the window spent waiting is at most all of it.
+    out[`runq_wait_${name}`] = Math.min(1, (b.waitNs - a.waitNs) / ns);
   }
   let all = 0;
   // A task born during the window counts from zero; one that ended is gone from `after`.

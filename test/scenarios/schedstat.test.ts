@@ -32,6 +32,9 @@ test('threadUse: shares of one core over the window, the whole process in cores'
   t.false('cpu_qemu' in u, 'nor one without a task id');
   // 10 and 11 as above, 13 born in the window counts from zero: 0.5 + 0.1 + 0.2 s over 0.5 s.
   t.is(u['cpu_all'], 1.6);
+  // A wait the kernel adds when it ends may have begun before the window: at most all of it.
+  const late = threadUse({ host: 10 }, before, new Map([[10, s(1.2e9, 1.2e9)]]), 0.5);
+  t.is(late['runq_wait_host'], 1);
   t.deepEqual(threadUse({ host: 10 }, before, new Map(), 0.5), {}, 'no procfs: nothing');
   t.deepEqual(threadUse({ host: 10 }, before, after, 0), {}, 'an empty window: nothing');
 });
