@@ -199,3 +199,27 @@ export function disassemble(insns: readonly Insn[], opts: DisasmOptions = {}): D
   }
   return out;
 }
+
+/** A BTF line info record as dumps show it. */
+export interface SourceLine {
+  insn: number;
+  fileName: string;
+  line: string;
+  lineNum: number;
+  lineCol: number;
+}
+
+/**
+ * The source line a dump prints before the instruction it starts, as `bpftool prog dump xlated
+ * linum` does: `; void *data = (void *)(long)ctx->data; [file:./xdp1.c line_num:23 line_col:34]`.
+ */
+export function formatSourceLine(l: SourceLine): string {
+  return `; ${l.line.trimStart()} [file:${l.fileName} line_num:${l.lineNum} line_col:${l.lineCol}]`;
+}
+
+/** The last line info record starting at each instruction slot (the one bpftool prints there). */
+export function sourceLinesByInsn(lines: readonly SourceLine[] | undefined): Map<number, SourceLine> {
+  const m = new Map<number, SourceLine>();
+  for (const l of lines ?? []) if (l.line !== '') m.set(l.insn, l);
+  return m;
+}

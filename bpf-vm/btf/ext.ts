@@ -32,3 +32,72 @@ export function coreReloCount(data: Uint8Array, section = '.BTF.ext'): number {
   }
   return count;
 }
+
+/** One struct bpf_line_info record, its offsets resolved against .BTF's string table. */
+export interface BtfLineInfo {
+  /** Byte offset of the instruction in its ELF section (the ELF form; the kernel's counts slots). */
+  insnOff: number;
+  fileName: string;
+  /** The source line's text, as clang recorded it. */
+  line: string;
+  lineNum: number;
+  lineCol: number;
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/** The string table of a raw .BTF blob (struct btf_header: str_off at 16, str_len at 20). */
+function btfStrings(btf: Uint8Array): ((off: number) => string | undefined) | undefined {
+  if (btf.byteLength < 24) return undefined;
+  const dv = new DataView(btf.buffer, btf.byteOffset, btf.byteLength);
+  if (dv.getUint16(0, true) !== BTF_MAGIC) return undefined;
+  const hdrLen = dv.getUint32(4, true);
+  const start = hdrLen + dv.getUint32(16, true), len = dv.getUint32(20, true);
+  if (start + len > btf.byteLength) return undefined;
+  const strings = btf.subarray(start, start + len);
+  return (off) => {
+    if (off >= strings.byteLength) return undefined;
+    const end = strings.indexOf(0, off);
+    return end < 0 ? undefined : utf8.decode(strings.subarray(off, end));
+  };
+}
+
+/**
+ * The line info of a .BTF.ext section (line_info_off/len at 16/20 of struct btf_ext_header), per
+ * ELF section name, each list sorted by instruction offset. Line info only decorates logs and
+ * dumps, so a malformed or missing one gives an empty map rather than an error.
+ */
+export function lineInfoBySection(ext: Uint8Array, btf: Uint8Array): Map<string, BtfLineInfo[]> {
+  const out = new Map<string, BtfLineInfo[]>();
+  const str = btfStrings(btf);
+  if (str === undefined || ext.byteLength < 24) return out;
+  const dv = new DataView(ext.buffer, ext.byteOffset, ext.byteLength);
+  if (dv.getUint16(0, true) !== BTF_MAGIC) return out;
+  const hdrLen = dv.getUint32(4, true);
+  if (hdrLen < 24) return out;
+  const off = dv.getUint32(16, true), len = dv.getUint32(20, true);
+  const start = hdrLen + off, end = start + len;
+  if (len < 4 || end > ext.byteLength) return out;
+  const recordSize = dv.getUint32(start, true);
+  if (recordSize < 16) return out;
+  for (let p = start + 4; p + 8 <= end;) {
+    const sec = str(dv.getUint32(p, true));
+    const n = dv.getUint32(p + 4, true);
+    p += 8;
+    if (sec === undefined || p + n * recordSize > end) return new Map();
+    const list: BtfLineInfo[] = out.get(sec) ?? [];
+    for (let i = 0; i < n; i++, p += recordSize) {
+      const lineCol = dv.getUint32(p + 12, true);
+      list.push({
+        insnOff: dv.getUint32(p, true),
+        fileName: str(dv.getUint32(p + 4, true)) ?? '',
+        line: str(dv.getUint32(p + 8, true)) ?? '',
+        lineNum: lineCol >>> 10,
+        lineCol: lineCol & 0x3ff,
+      });
+    }
+    list.sort((a, b) => a.insnOff - b.insnOff);
+    out.set(sec, list);
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 // parseElf: an object from `clang -O2 -g -target bpf -c` to a CollectionSpec (maps and programs
 // as plain data, nothing loaded), following libbpf's conventions for section names, legacy and
 // BTF-defined maps, global data and bpf-to-bpf calls.
-import { coreReloCount } from '../btf/ext.ts';
+import { coreReloCount, lineInfoBySection, type BtfLineInfo } from '../btf/ext.ts';
 import { ElfError } from '../errors.ts';
 import { Btf, parseBtf } from '../btf/btf.ts';
 import { btfMapDefs } from '../btf/maps.ts';
@@ -11,7 +11,7 @@ import { BPF_MAP_FLAG, BPF_MAP_TYPE, type MapSpec } from '../maps/map.ts';
 import { progTypeFromSection } from '../prog/types.ts';
 import { readElf, SHF, SHT, STB, STT, SYM_SIZE, type ElfFile, type ElfSection, type ElfSymbol } from './reader.ts';
 import { resolveRelocations, type ExecSection, type MapLookup } from './relocations.ts';
-import type { CollectionSpec, FuncInfo, MapReference, ProgramSpec } from './spec.ts';
+import type { CollectionSpec, FuncInfo, LineInfo, MapReference, ProgramSpec } from './spec.ts';
 
 /** struct bpf_map_def: type, key_size, value_size, max_entries, map_flags. */
 const LEGACY_MAP_DEF_SIZE = 20;
@@ -170,12 +170,15 @@ function parse(bytes: Uint8Array): CollectionSpec {
   }
 
   const funcs = functionsBySection(file, execs, symtabName);
+  const btfSec = file.sections.find((s) => s.name === '.BTF');
+  const lines = ext && btfSec ? lineInfoBySection(ext.data, btfSec.data) : new Map<string, BtfLineInfo[]>();
   const programs: ProgramSpec[] = [];
   for (const exec of execs.values()) {
     if (exec.section.name === '.text') continue; // .text holds subprograms, never entry points
     for (const f of funcs.get(exec.section.index) ?? []) {
       if (!f.global) continue;
       const linked = link(f, funcs);
+      const lineInfo = linkedLineInfo(linked.placed, lines);
       programs.push({
         name: f.name,
         section: exec.section.name,
@@ -183,6 +186,7 @@ function parse(bytes: Uint8Array): CollectionSpec {
         insns: linked.insns,
         references: linked.references,
         funcs: linked.funcs,
+        ...(lineInfo.length > 0 ? { lineInfo } : {}),
         license,
       });
     }
@@ -290,7 +294,21 @@ function funcAt(funcs: ReadonlyMap<number, Func[]>, shndx: number, insn: number)
  * call, as libbpf appends subprograms), fixing each call's imm to the new distance and moving
  * each map reference to its new slot.
  */
-function link(entry: Func, funcs: ReadonlyMap<number, Func[]>): { insns: Insn[]; references: MapReference[]; funcs: FuncInfo[] } {
+/** The line info of each function copied into a program, moved to the slots it was copied to. */
+function linkedLineInfo(placed: ReadonlyMap<Func, number>, lines: ReadonlyMap<string, BtfLineInfo[]>): LineInfo[] {
+  const out: LineInfo[] = [];
+  for (const [f, fBase] of placed) {
+    for (const l of lines.get(f.exec.section.name) ?? []) {
+      if (l.insnOff % BPF_INSN_SIZE !== 0) continue;
+      const i = l.insnOff / BPF_INSN_SIZE;
+      if (i < f.start || i >= f.end) continue;
+      out.push({ insn: fBase + (i - f.start), fileName: l.fileName, line: l.line, lineNum: l.lineNum, lineCol: l.lineCol });
+    }
+  }
+  return out.sort((a, b) => a.insn - b.insn);
+}
+
+function link(entry: Func, funcs: ReadonlyMap<number, Func[]>): { insns: Insn[]; references: MapReference[]; funcs: FuncInfo[]; placed: ReadonlyMap<Func, number> } {
   const base = new Map<Func, number>([[entry, 0]]);
   const order: Func[] = [entry];
   let total = entry.end - entry.start;
@@ -349,5 +367,5 @@ function link(entry: Func, funcs: ReadonlyMap<number, Func[]>): { insns: Insn[];
       insns.push(ins);
     }
   }
-  return { insns, references, funcs: infos };
+  return { insns, references, funcs: infos, placed: base };
 }

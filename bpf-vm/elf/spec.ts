@@ -21,6 +21,18 @@ export interface FuncInfo {
   start: number;
 }
 
+/** A BTF line info record (.BTF.ext): the source line that starts at an instruction slot. */
+export interface LineInfo {
+  /** Instruction slot in ProgramSpec.insns. */
+  insn: number;
+  /** As clang recorded it, e.g. `./xdp1.c`. */
+  fileName: string;
+  /** The source line's text. */
+  line: string;
+  lineNum: number;
+  lineCol: number;
+}
+
 export interface ProgramSpec {
   /** The entry function's symbol name. */
   name: string;
@@ -31,6 +43,8 @@ export interface ProgramSpec {
   insns: Insn[];
   references: MapReference[];
   funcs: FuncInfo[];
+  /** The source lines (BTF line info) of the entry function and its subprograms, by slot; absent without .BTF.ext. */
+  lineInfo?: LineInfo[];
   license: string;
 }
 

@@ -285,9 +285,18 @@ export class Interpreter {
           break;
         }
 
-        // ---- legacy packet loads (BPF_ABS / BPF_IND): r0 = big-endian packet bytes, or exit 0 ----
+        // ---- legacy packet loads (BPF_ABS / BPF_IND): r0 = big-endian packet bytes, or the current
+        // function returns 0 (a subprogram to its caller, as the kernel's bpf_gen_ld_abs exit) ----
         case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50:
-          if (!this.ldPacket(pc, w)) { R[0] = 0; R[1] = 0; return; }
+          if (!this.ldPacket(pc, w)) {
+            R[0] = 0; R[1] = 0;
+            if (depth === 0) return;
+            depth--;
+            stack.lo += MAX_BPF_STACK;
+            for (let i = 0, b = depth * 20; i < 20; i++) R[2 + i] = saved[b + i]!;
+            pc = retPc[depth]!;
+            continue;
+          }
           break;
 
         default:

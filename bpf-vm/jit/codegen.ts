@@ -192,7 +192,7 @@ class Emitter {
       case 'atomic': return emitAtomic(this.memContext(pc), d, s, off, rule.wide ? 8 : 4, imm);
       case 'ldabs': case 'ldind': {
         const index = rule.kind === 'ldind' ? ` + r${s}l` : '';
-        return `{ const v = F.legacyPacketLoad(env, ${pc}, ${sizeOf(raw)}, ${imm}${index}); if (v === undefined) { RET_HI = 0; return 0; } r0l = v; r0h = 0; }`;
+        return `{ const v = F.legacyPacketLoad(env, ${pc}, ${sizeOf(raw)}, ${imm}${index}); if (v === undefined) { r0l = 0; r0h = 0; ${this.exit(flow)} } r0l = v; r0h = 0; }`;
       }
       default: return `throw F.unknownOpcode(${pc}, ${raw});`;
     }

@@ -71,7 +71,8 @@ function linkProgram(spec: ProgramSpec, fdOf: ReadonlyMap<string, number>, fds: 
     if (e instanceof InvalidProgramError) throw new ElfError(spec.section, e.pc * 8, `program ${spec.name}: ${e.message}`, { cause: e });
     throw e;
   }
-  return { name: spec.name, section: spec.section, type: spec.type, insns, funcs: spec.funcs, license: spec.license, fds };
+  const prog: Program = { name: spec.name, section: spec.section, type: spec.type, insns, funcs: spec.funcs, license: spec.license, fds };
+  return spec.lineInfo !== undefined && spec.lineInfo.length > 0 ? { ...prog, lineInfo: spec.lineInfo } : prog;
 }
 
 /** Creates the spec's maps and links its programs; verifies nothing (see the top of this file). */

@@ -1,5 +1,5 @@
 // A loaded program: instructions whose map references carry fds, and the fd table that resolves them.
-import type { FuncInfo } from '../elf/spec.ts';
+import type { FuncInfo, LineInfo } from '../elf/spec.ts';
 import type { Insn } from '../isa/insn.ts';
 import type { FdTable } from './fd-table.ts';
 import type { ProgType } from './types.ts';
@@ -10,6 +10,8 @@ export interface Program {
   readonly type: ProgType;
   readonly insns: readonly Insn[];
   readonly funcs: readonly FuncInfo[];
+  /** BTF line info, sorted by slot (objects built with -g). */
+  readonly lineInfo?: readonly LineInfo[];
   readonly license: string;
   readonly fds: FdTable;
 }

@@ -71,6 +71,17 @@ export function checkAlu(env: Env, st: VState, ins: Insn): void {
       return;
     }
     if (!alu64) {
+      // A 32-bit copy of a scalar that fits in 32 bits is the same value: the copy stays linked to
+      // its source, as the kernel's `w1 = w2` does. Otherwise it is the low half, unlinked.
+      if (s.type === 'scalar' && s.s.umax <= 0xffffffffn) {
+        let linked = s;
+        if (s.id === 0 && !isConst(s.s)) {
+          linked = { ...s, id: env.newId() };
+          st.setReg(ins.src, linked);
+        }
+        writeReg(env, st, ins.dst, linked);
+        return;
+      }
       // A 32-bit copy of a pointer leaks its low half as a plain number (allowed for privileged loaders).
       writeReg(env, st, ins.dst, scalarReg(isPointer(s) ? unknownOfSize(4) : zext32(val32(s.s))));
       return;
@@ -155,6 +166,7 @@ function pointerArith(env: Env, ins: Insn, alu64: boolean, op: AluOp, d: Reg, s:
   checkSaneOffset(off, ptrName);
   checkSaneOffset(ptr, ptrName);
   if (op === 'sub' && !isPointer(d)) reject(`R${dst} tried to subtract pointer from scalar`);
+  if (op === 'sub' && ptr.type === 'stack') reject(`R${dst} subtraction from stack pointer prohibited`);
   if (op === 'and' || op === 'or' || op === 'xor') reject(`R${dst} bitwise operator ${opStr} on pointer prohibited`);
   if (op !== 'add' && op !== 'sub') reject(`R${dst} pointer arithmetic with ${opStr} operator prohibited`);
   let res: Reg;

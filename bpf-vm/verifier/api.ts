@@ -1,11 +1,28 @@
 // The verifier's contract with its callers (loaders, the CLI, the guest and host, the JIT).
 import { BpfError, type BpfErrorCode } from '../errors.ts';
 
-export type VerifierLogLevel = 0 | 1 | 2;
+/**
+ * The kernel's log_level bits: 1 (BPF_LOG_LEVEL1) the path to an error, 2 (BPF_LOG_LEVEL2) every
+ * instruction's state, 4 (BPF_LOG_STATS) the statistics; combinations as the kernel allows them.
+ */
+export type VerifierLogLevel = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
+/** Whether `n` is a log level the kernel accepts (BPF_LOG_LEVEL1 | BPF_LOG_LEVEL2 | BPF_LOG_STATS). */
+export const isVerifierLogLevel = (n: number): n is VerifierLogLevel => Number.isInteger(n) && n >= 0 && n <= 7;
 
 export interface VerifyOptions {
-  /** 0: no log; 1: the path to the error and the closing line; 2: every instruction's state. */
+  /**
+   * 0: no log (a rejection still logs the error and the closing line); 1: the path to the error, and
+   * for an accepted program the closing `processed ...` line alone; 2: every instruction's state;
+   * 4 (alone or added to 1 or 2): the `verification time` and `stack depth` lines before the closing one.
+   * Source lines (BTF line info, `; text @ file:line`) come before the instructions they start.
+   */
   logLevel?: VerifierLogLevel;
+  /**
+   * The most bytes the log keeps (the kernel's log_size), default 16 MiB - 1 (libbpf's first buffer):
+   * past it the oldest lines are dropped, as the kernel's rotating log keeps the tail.
+   */
+  logSize?: number;
   /** Processed-instruction budget (BPF_COMPLEXITY_LIMIT_INSNS), default 1_000_000. */
   maxProcessed?: number;
   /**

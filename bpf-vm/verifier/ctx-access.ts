@@ -43,9 +43,16 @@ function skbAccess(a: CtxAccess, tc: boolean): Reg {
     return ptrReg(off === SKB.data ? 'pkt' : off === SKB.data_end ? 'pkt_end' : 'pkt_meta');
   }
   if (off >= SKB.family && off < SKB.local_port + 4) return invalid(a); // socket fields: not for skb filters
+  // sk_filter_is_valid_access: socket filters never see tc_classid nor tstamp.
+  if (!tc && ((off >= SKB.tc_classid && off < SKB.tc_classid + 4) || (off >= SKB.tstamp && off < SKB.tstamp + 8))) return invalid(a);
   if (off >= SKB.flow_keys) {
-    if (off === SKB.tstamp && size === 8 && (!a.write || tc)) return scalarReg(unknownOfSize(8));
+    if (off === SKB.tstamp && size === 8) return scalarReg(unknownOfSize(8));
     return invalid(a);
+  }
+  // cb[0..4]: any aligned size inside the array, 8-byte loads and stores included.
+  if (off >= SKB.cb0 && off < SKB.cb_end) {
+    if (off + size > SKB.cb_end) return invalid(a);
+    return scalarReg(unknownOfSize(size));
   }
   if (size > 4) return invalid(a);
   if (a.write) {

@@ -15,6 +15,8 @@ import { VLog, type InsnNames } from './log.ts';
 
 export interface EnvOptions {
   logLevel: number;
+  /** The log's size limit in bytes (VerifyOptions.logSize). */
+  logSize?: number;
   allowUninitStack: boolean;
   allowPtrLeaks: boolean;
 }
@@ -69,7 +71,7 @@ export class Env implements InsnNames {
     readonly facts: Facts,
     readonly opts: EnvOptions,
   ) {
-    this.log = new VLog(opts.logLevel);
+    this.log = new VLog(opts.logLevel, opts.logSize);
     this.stackDepth = cfg.subprogs.map(() => 0);
   }
 

@@ -12,11 +12,11 @@ import { Reject } from './env-types.ts';
 import { Facts } from './facts.ts';
 import { computeLiveness } from './liveness.ts';
 import { computePrecision } from './precision.ts';
-import { VLog } from './log.ts';
+import { DEFAULT_LOG_SIZE, VLog } from './log.ts';
 import { Checker } from './verifier.ts';
 import { checkTailCallSubprogs } from './tail-call.ts';
 
-export { VerifierError } from './api.ts';
+export { VerifierError, isVerifierLogLevel } from './api.ts';
 export type { InsnFacts, MemKind, VerifyOptions, VerifyResult, VerifyStats, VerifierLogLevel } from './api.ts';
 
 const DEFAULT_LIMIT = 1_000_000;
@@ -25,6 +25,19 @@ function closing(processed: number, limit: number, checker?: Checker): string {
   const e = checker?.explored;
   return `processed ${processed} insns (limit ${limit}) max_states_per_insn ${e?.maxStatesPerInsn ?? 0} ` +
     `total_states ${e?.totalStates ?? 0} peak_states ${e?.totalStates ?? 0} mark_read 0`;
+}
+
+/**
+ * print_verification_stats: at BPF_LOG_STATS the verification time and each subprogram's stack
+ * depth (rounded up to 8 bytes, as the kernel grows a frame's stack), then the closing line.
+ */
+function closeLog(log: VLog, start: bigint, processed: number, limit: number, checker?: Checker, env?: Env): void {
+  if (log.stats) {
+    log.always(`verification time ${(process.hrtime.bigint() - start) / 1000n} usec`);
+    const depths = env?.stackDepth ?? [0];
+    log.always(`stack depth ${depths.map((d) => Math.ceil(d / 8) * 8).join('+')}`);
+  }
+  log.always(closing(processed, limit, checker));
 }
 
 const CLASS_WORD: Readonly<Record<number, string>> = { 1: 'BPF_LDX', 2: 'BPF_ST', 3: 'BPF_STX' };
@@ -66,8 +79,10 @@ function validateCode(e: InvalidProgramError): 'EINVAL' | 'E2BIG' {
 }
 
 export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyResult {
+  const start = process.hrtime.bigint();
   const level = opts.logLevel ?? 0;
   const limit = opts.maxProcessed ?? DEFAULT_LIMIT;
+  const logSize = opts.logSize ?? DEFAULT_LOG_SIZE;
   let env: Env | undefined;
   let checker: Checker | undefined;
   let resolved: ReturnType<typeof resolveMaps> | undefined;
@@ -90,13 +105,16 @@ export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyRe
     const live = computeLiveness(prog.insns, cfg, (id) => helpers.get(id)?.args.length ?? 5);
     const precision = computePrecision(prog.insns, cfg, (id) => helpers.get(id));
     env = new Env(prog, prog.insns, maps, mapAt, helpers, cfg, live, precision, new Facts(prog.insns.length), {
-      logLevel: level, allowUninitStack: opts.allowUninitStack ?? false, allowPtrLeaks: opts.allowPtrLeaks ?? true,
+      logLevel: level, allowUninitStack: opts.allowUninitStack ?? false, allowPtrLeaks: opts.allowPtrLeaks ?? true, logSize,
     });
+    if (prog.lineInfo !== undefined) env.log.setLineInfo(prog.lineInfo);
     checkTailCallSubprogs(env, prog.funcs.length > 0);
     checker = new Checker(env, limit);
     checker.run();
     checkCombinedStack(env);
-    if (env.log.enabled) env.log.add(closing(checker.processed, limit, checker));
+    // An accepted program's walk is forgotten below level 2; level 0 logs nothing at all.
+    env.log.accepted();
+    if (level !== 0) closeLog(env.log, start, checker.processed, limit, checker, env);
     return {
       log: env.log.text(),
       stats: {
@@ -109,18 +127,18 @@ export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyRe
       facts: env.facts.result(cfg.second),
     };
   } catch (e) {
-    const log = env?.log ?? new VLog(level);
+    const log = env?.log ?? new VLog(level, logSize);
     const processed = checker?.processed ?? 0;
     const pc = (e instanceof Reject ? e.pc : undefined) ?? env?.pc ?? 0;
     if (e instanceof Reject) {
       log.always(e.message);
       for (const x of e.extra) log.always(x);
-      log.always(closing(processed, limit, checker));
+      closeLog(log, start, processed, limit, checker, env);
       throw new VerifierError(e.code, e.message, { log: log.text(), pc, processed, cause: e });
     }
     const msg = `verifier internal error: ${(e as Error).message}`;
     log.always(msg);
-    log.always(closing(processed, limit, checker));
+    closeLog(log, start, processed, limit, checker, env);
     throw new VerifierError('EFAULT', msg, { log: log.text(), pc, processed, cause: e });
   }
 }

@@ -13,40 +13,136 @@ import { SLOT_INVALID, SLOT_MISC, SLOT_SPILL, SLOT_ZERO, SLOTS, type Stack } fro
 import type { FuncState, RefState } from './state.ts';
 import { tnumIsUnknown, tnumToString } from './tnum.ts';
 
-export class VLog {
-  private readonly lines: string[] = [];
-  constructor(readonly level: number) {}
+/** A source line of the program (BTF line info), by the instruction slot where it starts. */
+export interface LogLineInfo {
+  readonly insn: number;
+  readonly fileName: string;
+  readonly line: string;
+  readonly lineNum: number;
+}
 
+/** BPF_LOG_LEVEL1, BPF_LOG_LEVEL2 and BPF_LOG_STATS, the bits of the kernel's log_level. */
+export const LOG_LEVEL1 = 1;
+export const LOG_LEVEL2 = 2;
+export const LOG_STATS = 4;
+
+/**
+ * The most the log keeps, in bytes (libbpf's first log buffer, BPF_LOG_BUF_SIZE): beyond it the
+ * oldest lines go, as the kernel's rotating log keeps the tail of what it printed.
+ */
+export const DEFAULT_LOG_SIZE = 16 * 1024 * 1024 - 1;
+
+export class VLog {
+  private lines: string[] = [];
+  /** Bytes in `lines`, newlines included. */
+  private bytes = 0;
+  /** How many lines were dropped from the front (marks count from the very first line). */
+  private base = 0;
+  /** Whether lines were dropped for the size limit. */
+  truncated = false;
+  private lineInfo: readonly LogLineInfo[] = [];
+  private prevLinfo: LogLineInfo | undefined;
+
+  constructor(readonly level: number, readonly maxBytes = DEFAULT_LOG_SIZE) {}
+
+  /** Whether instructions and states are printed (levels 1 and 2; level 4 alone prints statistics). */
   get enabled(): boolean {
-    return this.level > 0;
+    return (this.level & (LOG_LEVEL1 | LOG_LEVEL2)) !== 0;
+  }
+
+  /** BPF_LOG_STATS: the verification time and stack depth lines before the closing one. */
+  get stats(): boolean {
+    return (this.level & LOG_STATS) !== 0;
+  }
+
+  /** The program's line info, sorted by instruction. */
+  setLineInfo(li: readonly LogLineInfo[]): void {
+    this.lineInfo = li;
   }
 
   add(line: string): void {
-    if (this.level > 0) this.lines.push(line);
+    if (this.enabled) this.push(line);
   }
 
   /** Always kept, whatever the level (the error and the closing statistics). */
   always(line: string): void {
+    this.push(line);
+  }
+
+  private push(line: string): void {
     this.lines.push(line);
+    this.bytes += line.length + 1;
+    if (this.bytes > this.maxBytes * 2) this.trim();
+  }
+
+  /** Drops the oldest lines until the log fits in maxBytes. */
+  private trim(): void {
+    let i = 0;
+    while (i < this.lines.length - 1 && this.bytes > this.maxBytes) this.bytes -= this.lines[i++]!.length + 1;
+    if (i === 0) return;
+    this.lines.splice(0, i);
+    this.base += i;
+    this.truncated = true;
   }
 
   mark(): number {
-    return this.lines.length;
+    return this.base + this.lines.length;
   }
 
   /** Rewrites line `index` (the state comment added after an instruction line). */
   amend(index: number, f: (text: string) => string): void {
-    const t = this.lines[index];
-    if (t !== undefined) this.lines[index] = f(t);
+    const i = index - this.base;
+    const t = this.lines[i];
+    if (t === undefined) return;
+    const u = f(t);
+    this.lines[i] = u;
+    this.bytes += u.length - t.length;
   }
 
-  /** Level 1 forgets a finished path. */
+  /** Forgets the lines from `mark` on. */
+  private cut(mark: number): void {
+    const i = Math.max(mark - this.base, 0);
+    if (i >= this.lines.length) return;
+    for (let k = i; k < this.lines.length; k++) this.bytes -= this.lines[k]!.length + 1;
+    this.lines.length = i;
+    if (i === 0) this.base = Math.min(this.base, mark);
+  }
+
+  /** Below level 2 a finished path is forgotten (the kernel's pop_log). */
   resetTo(mark: number): void {
-    if (this.level === 1 && mark < this.lines.length) this.lines.length = mark;
+    if ((this.level & LOG_LEVEL2) === 0) this.cut(mark);
+  }
+
+  /** An accepted program: below level 2 nothing of the walk stays (bpf_vlog_reset(log, 0)). */
+  accepted(): void {
+    if ((this.level & LOG_LEVEL2) === 0) this.cut(0);
+  }
+
+  /**
+   * verbose_linfo: the source line `pc` belongs to, `; text @ file:line`, unless it is the one last
+   * printed (or another record of the same file and line).
+   */
+  linfo(pc: number): void {
+    const li = this.lineInfo;
+    if (this.level === 0 || li.length === 0 || pc < li[0]!.insn) return;
+    let lo = 0, hi = li.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (li[mid]!.insn <= pc) lo = mid;
+      else hi = mid - 1;
+    }
+    const l = li[lo]!, p = this.prevLinfo;
+    if (l === p || (p !== undefined && l.fileName === p.fileName && l.lineNum === p.lineNum)) return;
+    const slash = l.fileName.lastIndexOf('/');
+    this.push(`; ${l.line.trimStart()} @ ${l.fileName.slice(slash + 1)}:${l.lineNum}`);
+    this.prevLinfo = l;
   }
 
   text(): string {
-    return this.lines.length === 0 ? '' : `${this.lines.join('\n')}\n`;
+    if (this.lines.length === 0) return '';
+    let i = 0, bytes = this.bytes;
+    while (i < this.lines.length - 1 && bytes > this.maxBytes) bytes -= this.lines[i++]!.length + 1;
+    return `${(i === 0 ? this.lines : this.lines.slice(i)).join('\n')}\n`;
   }
 }
 
@@ -67,9 +163,19 @@ function scalarRanges(s: Scalar): string[] {
     const [name, v, def, is32] = f[i]!;
     if (done[i] || v === def) continue;
     const names = [name];
-    for (let j = i + 1; j < f.length; j++) {
+    // As the kernel's print_scalar_ranges: a minimum joins later minimums, a maximum later
+    // maximums, compared as the kernel stores them (a 32-bit signed bound outside the decimal
+    // range as its u32 pattern), never a negative with a non-negative.
+    const raw = (k: number): bigint => {
+      const [n, x, , w] = f[k]!;
+      return w && n.startsWith('s') && !decimal(x) ? BigInt.asUintN(32, x) : BigInt.asUintN(64, x);
+    };
+    const neg = (k: number): boolean => f[k]![0].startsWith('s') && BigInt.asIntN(64, raw(k)) < 0n;
+    for (let j = i + 2; j < f.length; j += 2) {
       const g = f[j]!;
-      if (!done[j] && g[1] === v && g[1] !== g[2]) { names.push(g[0]); done[j] = true; }
+      if (done[j] || g[1] === g[2] || raw(j) !== raw(i) || neg(j) !== neg(i)) continue;
+      names.push(g[0]);
+      done[j] = true;
     }
     out.push(`${names.join('=')}=${is32 ? num32(v) : snum(v)}`);
   }

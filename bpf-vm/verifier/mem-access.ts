@@ -126,6 +126,9 @@ export function memBounds(r: Reg, regno: number, insnOff: number, size: number):
   }
 }
 
+/** The kernel's get_reg_width(r) <= 8 * size: the scalar's value needs no more than `size` bytes. */
+export const fitsIn = (r: Reg, size: number): boolean => size >= 8 || r.s.umax < 1n << BigInt(8 * size);
+
 function stackAccess(env: Env, st: VState, r: Reg, a: Access): Reg | undefined {
   const frame = st.frames[r.frame]!;
   const rw = a.write ? 'write to' : 'read from';
@@ -139,15 +142,25 @@ function stackAccess(env: Env, st: VState, r: Reg, a: Access): Reg | undefined {
     env.noteStackDepth(frame.subprog, off);
     if (r.frame === st.curframe) env.scratchSlot(off);
     if (a.write) {
-      const v = a.value;
+      let v = a.value;
       if (v !== undefined && isPointer(v) && a.size !== 8) reject('invalid size of register spill');
-      const spill = v !== undefined && (isPointer(v) || v.type === 'scalar');
-      frame.stack.write(off, a.size, v, spill && !(v.type === 'scalar' && isConst(v.s) && v.s.t.value === 0n));
+      // A spill at the start of a slot of a scalar whose value fits links the slot to the register
+      // (the kernel's assign_scalar_id_before_mov on spill): a bounds check on either one after this
+      // bounds the other, and the fill keeps the link.
+      if (v !== undefined && v.type === 'scalar' && v.id === 0 && !isConst(v.s) && a.valueReg !== undefined &&
+          (off & 7) === 0 && fitsIn(v, a.size)) {
+        v = { ...v, id: env.newId() };
+        st.setReg(a.valueReg, v);
+      }
+      const val = v;
+      const spill = val !== undefined && (isPointer(val) || val.type === 'scalar');
+      frame.stack.write(off, a.size, val, spill && !(val.type === 'scalar' && isConst(val.s) && val.s.t.value === 0n));
       return undefined;
     }
     const res = frame.stack.read(off, a.size, a.signed ?? false, env.opts.allowUninitStack);
     if (!res.ok) reject(res.msg);
-    if (a.atomic && isPointer(res.reg)) reject(`BPF_ATOMIC on a spilled pointer at R${a.regno} off=${off} is not allowed`);
+    // An atomic on a spilled pointer is allowed as in the kernel: its write turns the slot into
+    // plain bytes (misc), so the pointer cannot be filled back; a fetch yields an unknown number.
     return res.reg;
   }
   // Variable offset: every byte the access may touch must be inside the frame.

@@ -214,6 +214,7 @@ export class Explored {
     const shape = shapeKey(env, cur, pc, false);
     for (const cp of looping ? this.byExact.get(exactKey) ?? [] : []) {
       if (cp.branches > 0 && statesEqual(env, cp.state, cur, pc, true)) {
+        env.log.linfo(pc);
         throw new Reject('EINVAL', `infinite loop detected at insn ${pc}`, [
           `cur state: ${fmtFrame(cur.cur, cur.refs, env)}`, `old state: ${fmtFrame(cp.state.cur, cp.state.refs, env)}`,
         ]);

@@ -56,12 +56,17 @@ export class Stack {
   write(off: number, size: number, value: Reg | undefined, spill: boolean): void {
     const b = byteIndex(off), e = b + size;
     this.scrub(b, e);
-    if (value !== undefined && spill) {
+    // A scalar is spilled only at the start of a slot (the kernel's `!(off % BPF_REG_SIZE)`): a store
+    // at fp-4 is data, zero or unknown bytes, whatever register it came from.
+    if (value !== undefined && spill && ((b & 7) === 0 || isPointer(value))) {
       const slot = b >> 3;
       // One spill per slot: a narrow spill next to another replaces it (its bytes become data).
       const prev = this.spills[slot];
       if (prev !== undefined) this.scrub(slot * 8 + prev.start, slot * 8 + prev.start + prev.size);
-      const stored = size === 8 || isPointer(value) ? value : scalarReg(truncate(value.s, size));
+      // A narrow spill of a value that fits keeps the register (and its link to copies) as it is;
+      // one that does not is truncated, unlinked (the kernel's "break the relation on a narrowing spill").
+      const fits = size === 8 || value.s.umax < 1n << BigInt(8 * size);
+      const stored = fits || isPointer(value) ? value : scalarReg(truncate(value.s, size));
       this.spills[slot] = { reg: stored, start: b & 7, size };
       this.types.fill(SLOT_SPILL, b, e);
       return;
@@ -119,6 +124,9 @@ export class Stack {
       }
       if (b >= s0 && e <= s0 + sp.size && sp.reg.type === 'scalar') {
         if (b === s0 && size === sp.size && !signed) return { ok: true, reg: sp.reg };
+        // A narrower fill from the start of the spill of a value that fits is the same value: it
+        // keeps the link (the kernel breaks it only on a narrowing fill).
+        if (b === s0 && size < sp.size && !signed && sp.reg.s.umax < 1n << BigInt(8 * size)) return { ok: true, reg: sp.reg };
         let v: Scalar = sp.reg.s;
         if (b > s0) v = scalarAlu('rsh', v, scalarConst(BigInt(8 * (b - s0))), true);
         v = truncate(v, size);

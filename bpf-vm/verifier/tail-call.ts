@@ -31,10 +31,28 @@ export function subprogsWithTailCalls(env: Env): boolean[] {
   return has;
 }
 
-/** check_subprogs: a subprogram may tail-call only in a program with BTF function info. */
+/** Which subprograms contain a BPF_LD_[ABS|IND] (the kernel's subprog_info.has_ld_abs). */
+export function subprogsWithLdAbs(env: Env): boolean[] {
+  const has = env.cfg.subprogs.map(() => false);
+  env.insns.forEach((ins, pc) => {
+    const cls = ins.code & 0x07, mode = ins.code & 0xe0;
+    if (cls === 0x00 && (mode === 0x20 || mode === 0x40)) has[env.cfg.subprogOf[pc]!] = true;
+  });
+  return has;
+}
+
+/**
+ * check_abnormal_return: a subprogram may use LD_ABS/LD_IND or tail-call only in a program with BTF
+ * function info (subprogram by subprogram, LD_ABS first). The kernel also wants such a subprogram to
+ * return an int in its BTF; vxo's function info carries no return type, so that rule is not checked.
+ */
 export function checkTailCallSubprogs(env: Env, hasFuncInfo: boolean): void {
   if (hasFuncInfo) return;
-  if (subprogsWithTailCalls(env).some((has, sp) => sp !== 0 && has)) invalid('tail_call is not allowed in subprogs without BTF');
+  const tail = subprogsWithTailCalls(env), ldAbs = subprogsWithLdAbs(env);
+  for (let sp = 1; sp < tail.length; sp++) {
+    if (ldAbs[sp]) invalid('LD_ABS is not allowed in subprogs without BTF');
+    if (tail[sp]) invalid('tail_call is not allowed in subprogs without BTF');
+  }
 }
 
 /** bpf_tail_call's map must be a PROG_ARRAY (record_func_map, before the map-helper compatibility check). */

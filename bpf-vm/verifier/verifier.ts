@@ -77,7 +77,7 @@ export class Checker {
       env.facts.observe(pc, st.cur.regs, env.live[pc]! & env.precision.regs[pc]!);
       const ins = env.insns[pc]!;
       let line = -1;
-      if (log.enabled) { line = log.mark(); log.add(`${pc}: ${fmtInsn(env.insns, pc, env)}`); }
+      if (log.enabled) { log.linfo(pc); line = log.mark(); log.add(`${pc}: ${fmtInsn(env.insns, pc, env)}`); }
       env.scratchRegs = 0;
       env.scratchSlots.clear();
       const r = this.step(st, pc, ins);
@@ -158,8 +158,10 @@ export class Checker {
         }
         return { next: pc + 1 };
       case 'exit': {
-        const r0 = readReg(env, st, 0);
+        // A subprogram's r0 goes back to its caller as it is, unset included (the kernel's
+        // prepare_func_exit): only a caller that reads it is refused.
         if (st.frames.length > 1) return { next: returnFromCall(env, st) };
+        const r0 = readReg(env, st, 0);
         checkNoRefs(st);
         // The return value is the verdict the host acts on: never an address (the kernel lets a
         // CAP_PERFMON loader return one; a loader without it gets this message).
@@ -199,6 +201,13 @@ export class Checker {
     }
     for (let r = 1; r <= 5; r++) st.setReg(r, NOT_INIT);
     writeReg(env, st, 0, scalarReg(unknownOfSize(sizeBytes(bpfSize(ins.code)))));
+    // A load outside the packet ends the current function with r0 = 0 (the kernel's hidden exit in
+    // bpf_gen_ld_abs): in a subprogram, the caller goes on with 0, a path explored as well.
+    if (st.frames.length > 1) {
+      const ret = st.clone();
+      ret.setReg(0, constReg(0n));
+      return { fall: st, taken: ret, target: returnFromCall(env, ret) };
+    }
     return { next: pc + 1 };
   }
 }

@@ -1,7 +1,7 @@
 // What `vxo prog ...` does (the commands and their options are in prog-commands.ts): bpftool's prog
 // verify, dump and run for objects clang built. Loaded only when a prog command runs.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { disassemble } from '../../bpf-vm/asm/disassembler.ts';
+import { disassemble, formatSourceLine, sourceLinesByInsn } from '../../bpf-vm/asm/disassembler.ts';
 import { isEngineName, ENGINES, type EngineName } from '../../bpf-vm/engines.ts';
 import { BpfError } from '../../bpf-vm/errors.ts';
 import { linuxHelperName } from '../../bpf-vm/helpers/names.ts';
@@ -17,7 +17,7 @@ import { jitSource } from '../../bpf-vm/jit/dump.ts';
 import { prepareProgram } from '../../bpf-vm/prog/prepare.ts';
 import { bpfProgTestRun, type TestRunResult } from '../../bpf-vm/prog/test-run.ts';
 import { progTypeName } from '../../bpf-vm/prog/types.ts';
-import { VerifierError, type VerifierLogLevel } from '../../bpf-vm/verifier/api.ts';
+import { VerifierError, isVerifierLogLevel, type VerifierLogLevel } from '../../bpf-vm/verifier/api.ts';
 import { verifyProgram } from '../../bpf-vm/verifier/index.ts';
 import { ProgramRejected, UsageError } from './errors.ts';
 import { hexPrint } from './hex-print.ts';
@@ -45,9 +45,12 @@ export function formatDump(coll: Collection, prog: Program): string {
   lines.push('', `${prog.name}: section ${prog.section}, type ${progTypeName(prog.type)}, ${prog.insns.length} insns, license ${JSON.stringify(prog.license)}`);
   const funcAt = new Map(prog.funcs.map((f) => [f.start, f.name]));
   const mapName = mapNameResolver(prog);
+  const source = sourceLinesByInsn(prog.lineInfo);
   for (const { pc, text } of disassemble(prog.insns, { mapName, helperName: anyHelperName, funcName: (pc) => funcAt.get(pc) })) {
     const f = funcAt.get(pc);
     if (f !== undefined && pc !== 0) lines.push(`${f}:`);
+    const src = source.get(pc);
+    if (src !== undefined) lines.push(formatSourceLine(src));
     const code = prog.insns[pc]!.code.toString(16).padStart(2, '0');
     lines.push(`${String(pc).padStart(5)}: (${code}) ${text}`);
   }
@@ -66,9 +69,11 @@ function positiveInt(v: string, name: string): number {
   return n;
 }
 
+/** The kernel's log_level bits: 1, 2 and 4 (statistics), alone or combined (5 = 1|4, 6 = 2|4). */
 function logLevelOption(v: string): VerifierLogLevel {
-  if (v !== '1' && v !== '2') throw new UsageError(`--log-level must be 1 or 2, got '${v}'`);
-  return Number(v) as VerifierLogLevel;
+  const n = Number(v);
+  if (!/^[1-7]$/.test(v) || !isVerifierLogLevel(n)) throw new UsageError(`--log-level must be 1, 2 or 4, or a sum of them (3, 5, 6, 7), got '${v}'`);
+  return n;
 }
 
 /** An object with maps only has nothing to verify, run or compile: say what it does have. */

@@ -24,7 +24,7 @@ export function registerProgCommands(program: Command): void {
     .description('run the verifier and print its log (exit 0 accepted, 1 rejected, 2 usage or load error, or no program in the object)')
     .argument('<obj>', OBJ)
     .option('--section <name>', 'program (function or section name); default: every program')
-    .option('--log-level <n>', '1: the path to an error; 2: every instruction\'s state', '1')
+    .option('--log-level <n>', '1: the path to an error (an accepted program: the closing line); 2: every instruction\'s state; 4: statistics (verification time, stack depth); sums combine them, e.g. 5 = 1|4, 6 = 2|4', '1')
     .action(async (obj: string, o: { section?: string; logLevel: string }) => { (await actions()).progVerify(obj, o); });
 
   prog.command('dump')

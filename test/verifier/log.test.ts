@@ -27,8 +27,11 @@ test('level 2 prints every instruction with the registers it touched, as the ker
   const r = verifyProgram(xdp1(), { logLevel: 2 });
   const lines = r.log.split('\n');
   t.is(lines[0], '0: R1=ctx() R10=fp0');
-  t.is(lines[1], '0: (61) r2 = *(u32 *)(r1 +4)          ; R1=ctx() R2=pkt_end()');
-  t.is(lines[2], '1: (61) r1 = *(u32 *)(r1 +0)          ; R1=pkt(r=0)');
+  // xdp1.o is built with -g: each source line comes before the instructions it starts (BTF line info).
+  t.is(lines[1], '; void *data_end = (void *)(long)ctx->data_end; @ xdp1.c:22');
+  t.is(lines[2], '0: (61) r2 = *(u32 *)(r1 +4)          ; R1=ctx() R2=pkt_end()');
+  t.is(lines[3], '; void *data = (void *)(long)ctx->data; @ xdp1.c:23');
+  t.is(lines[4], '1: (61) r1 = *(u32 *)(r1 +0)          ; R1=pkt(r=0)');
   t.true(lines.includes('4: (2d) if r3 > r2 goto pc+50         ; R2=pkt_end() R3=pkt(off=14,r=14)'));
   t.true(lines.includes('5: (71) r3 = *(u8 *)(r1 +12)          ; R1=pkt(r=14) R3=scalar(smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))'));
   t.true(lines.includes('51: (85) call bpf_map_lookup_elem#1   ; R0=map_value_or_null(id=2,map=rxcnt,ks=4,vs=8)'));
