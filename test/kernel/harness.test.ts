@@ -1,7 +1,6 @@
 // Checks test/support/kernel.ts against the kernel itself: loads, runs, map dumps, map
 // updates, refusals, verifier logs, and that no pin outlives a call. On machines without a
 // usable kernel every test logs why and passes.
-import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,11 +9,11 @@ import { fileURLToPath } from 'node:url';
 import {
   KernelToolError,
   clangBpfArgs,
-  kernelAvailable,
   kernelTestRun,
   kernelVerify,
   missingKernelHelper,
 } from '../support/kernel.ts';
+import { kernelTest } from '../support/kernel-test.ts';
 import { icmp4EchoFrame, internetChecksum, udp4Frame, udp64, truncate } from '../support/packets.ts';
 import { toHex } from '../../bpf-vm/hex.ts';
 
@@ -25,20 +24,6 @@ const GLOBALS = join(ROOT, 'test/corpus/c/globals.o');
 const META = join(ROOT, 'test/corpus/c/meta_mark.o');
 const TTL = join(ROOT, 'test/corpus/c/ttl_csum.o');
 const ICMP = join(ROOT, 'test/corpus/c/icmp_echo.o');
-
-/** Runs `fn` only where the kernel can serve; elsewhere logs the reason and passes. */
-function kernelTest(title: string, fn: (t: ExecutionContext) => void): void {
-  // Serial: the pin-leak check looks at this process's pins and must not see a neighbour's.
-  test.serial(title, (t) => {
-    const avail = kernelAvailable();
-    if (!avail.ok) {
-      t.log(`kernel reference unavailable: ${avail.reason}`);
-      t.pass();
-      return;
-    }
-    fn(t);
-  });
-}
 
 function ourPins(): string[] {
   return readdirSync('/sys/fs/bpf').filter((f) => f.startsWith(`vxo-${process.pid}-`));

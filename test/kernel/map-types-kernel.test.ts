@@ -2,7 +2,6 @@
 // BPF_MAP_CREATE / UPDATE / LOOKUP / DELETE / GET_NEXT_KEY commands (through bpftool) on LPM_TRIE,
 // LRU_HASH and DEVMAP_HASH must give the same errnos, values and key order; malformed definitions
 // must be refused with the same errno. Skips, with the reason, where the kernel cannot be asked.
-import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,14 +13,14 @@ import { mapTypeName } from '../../bpf-vm/maps/names.ts';
 import { errnoName } from '../../bpf-vm/errno.ts';
 import { BpfError } from '../../bpf-vm/errors.ts';
 import { fromHex, toHex } from '../../bpf-vm/hex.ts';
-import { KernelToolError, kernelAvailable } from '../support/kernel.ts';
+import { KernelToolError } from '../support/kernel.ts';
+import { kernelTest } from '../support/kernel-test.ts';
 import { loadObjectFile } from '../../bpf-vm/prog/collection.ts';
 import { bpfProgTestRun } from '../../bpf-vm/prog/test-run.ts';
 import { ENGINES } from '../../bpf-vm/engines.ts';
 import { tcp4Frame, udp4Frame } from '../support/packets.ts';
 import { REPO_ROOT } from '../support/vm.ts';
 
-const avail = kernelAvailable();
 const PIN = `/sys/fs/bpf/vxo-map-types-${process.pid}`;
 
 type Op =
@@ -104,17 +103,6 @@ function compare(t: import('ava').ExecutionContext, s: MapSpec, ops: Op[]): void
   } finally {
     rmSync(PIN, { force: true });
   }
-}
-
-function kernelTest(title: string, fn: (t: import('ava').ExecutionContext) => void): void {
-  test.serial(title, (t) => {
-    if (!avail.ok) {
-      t.log(`skipped: ${avail.reason}`);
-      t.pass();
-      return;
-    }
-    fn(t);
-  });
 }
 
 const spec = (type: number, keySize: number, valueSize: number, maxEntries: number, flags = 0): MapSpec =>

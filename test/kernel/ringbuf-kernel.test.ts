@@ -2,30 +2,18 @@
 // counts and BPF_PROG_TEST_RUN return values, and the hand-assembled rejections' messages. The
 // kernel's records cannot be read through bpftool (they are mmap'ed), so what a run wrote is
 // compared through the return values: bytes the ring holds (bpf_ringbuf_query) and records that fit.
-import test, { type ExecutionContext } from 'ava';
 import { fileURLToPath } from 'node:url';
 import { assemble } from '../../bpf-vm/asm/assembler.ts';
 import { ENGINES } from '../../bpf-vm/engines.ts';
 import { loadObjectFile } from '../../bpf-vm/prog/collection.ts';
 import { bpfProgTestRun } from '../../bpf-vm/prog/test-run.ts';
 import { verifyProgram } from '../../bpf-vm/verifier/index.ts';
-import { kernelAvailable, kernelTestRun, kernelVerify, kernelVerifyInsns } from '../support/kernel.ts';
+import { kernelTestRun, kernelVerify, kernelVerifyInsns } from '../support/kernel.ts';
+import { kernelTest } from '../support/kernel-test.ts';
 import { RINGBUF_REJECTS } from '../ringbuf/cases.ts';
 
 const DIR = fileURLToPath(new URL('../fixtures/ringbuf/', import.meta.url));
 const frame = (): Uint8Array => new Uint8Array(60).map((_, i) => i + 1);
-
-function kernelTest(title: string, fn: (t: ExecutionContext) => void): void {
-  test.serial(title, (t) => {
-    const avail = kernelAvailable();
-    if (!avail.ok) {
-      t.log(`kernel reference unavailable: ${avail.reason}`);
-      t.pass();
-      return;
-    }
-    fn(t);
-  });
-}
 
 for (const f of ['ringbuf_events', 'ringbuf_fill']) {
   kernelTest(`${f}: same verdict, processed count and return values as the kernel`, (t) => {

@@ -1,7 +1,6 @@
 // PROG_ARRAY and bpf_tail_call against the kernel (npm run test:kernel): BPF_PROG_TEST_RUN return
 // values, output frames and maps with the array empty and filled (bpftool map update ... value
 // pinned PROG), the owner-type rule at update, verifier verdicts, counts and messages.
-import test, { type ExecutionContext } from 'ava';
 import { fileURLToPath } from 'node:url';
 import { assemble } from '../../bpf-vm/asm/assembler.ts';
 import { ENGINES } from '../../bpf-vm/engines.ts';
@@ -9,7 +8,8 @@ import { toHex } from '../../bpf-vm/hex.ts';
 import { loadObjectFile } from '../../bpf-vm/prog/collection.ts';
 import { bpfProgTestRun } from '../../bpf-vm/prog/test-run.ts';
 import { verifyProgram } from '../../bpf-vm/verifier/index.ts';
-import { KernelToolError, kernelAvailable, kernelTestRun, kernelVerify, kernelVerifyInsns } from '../support/kernel.ts';
+import { KernelToolError, kernelTestRun, kernelVerify, kernelVerifyInsns } from '../support/kernel.ts';
+import { kernelTest } from '../support/kernel-test.ts';
 import { u32Key } from '../support/vm.ts';
 import { TAILCALL_REJECTS } from '../tailcall/cases.ts';
 
@@ -17,18 +17,6 @@ const DIR = fileURLToPath(new URL('../fixtures/tailcall/', import.meta.url));
 const OBJ = `${DIR}tail_calls.o`;
 const SLOTS = [{ key: 0, program: 'stage_pass' }, { key: 1, program: 'self_loop' }, { key: 2, program: 'stage_seven' }];
 const frame = (): Uint8Array => new Uint8Array(20).map((_, i) => i);
-
-function kernelTest(title: string, fn: (t: ExecutionContext) => void): void {
-  test.serial(title, (t) => {
-    const avail = kernelAvailable();
-    if (!avail.ok) {
-      t.log(`kernel reference unavailable: ${avail.reason}`);
-      t.pass();
-      return;
-    }
-    fn(t);
-  });
-}
 
 kernelTest('tail_calls.o: every program accepted with the kernel\'s processed counts', (t) => {
   const k = kernelVerify(OBJ);

@@ -2,30 +2,18 @@
 // instruction after the same number of processed instructions, with the same states; level 1 of
 // an accepted program and level 4/5 (statistics) line for line; BTF line info in the level-2 log
 // of xdp1.o. Where the kernel cannot be asked every test logs why and passes.
-import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadObjectFile } from '../../bpf-vm/prog/collection.ts';
 import type { Program } from '../../bpf-vm/prog/program.ts';
 import { verifyProgram, VerifierError, type VerifierLogLevel } from '../../bpf-vm/verifier/index.ts';
-import { kernelAvailable, kernelVerify, kernelVerifyInsns } from '../support/kernel.ts';
+import { kernelVerify, kernelVerifyInsns } from '../support/kernel.ts';
+import { kernelTest } from '../support/kernel-test.ts';
 import { caseProgram } from '../verifier/support.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const INFINITE = join(ROOT, 'test/fixtures/verifier-log/infinite_loop.o');
 const XDP1 = join(ROOT, 'scenarios/xdp/xdp1.o');
-
-function kernelTest(title: string, fn: (t: ExecutionContext) => void): void {
-  test.serial(title, (t) => {
-    const avail = kernelAvailable();
-    if (!avail.ok) {
-      t.log(`kernel reference unavailable: ${avail.reason}`);
-      t.pass();
-      return;
-    }
-    fn(t);
-  });
-}
 
 function vxoLog(p: Program, logLevel: VerifierLogLevel): { accepted: boolean; log: string; processed: number } {
   try {
