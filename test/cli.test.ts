@@ -100,6 +100,29 @@ test('npm start without a command prints the help', (t) => {
   t.regex(r.stdout, /prog/);
 });
 
+test('--version, help [command], unknown commands, and a bare group prints its help', (t) => {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+  const v = vxo(['--version']);
+  t.is(v.status, 0);
+  t.is(v.stdout.trim(), pkg.version);
+  const help = vxo(['help', 'prog']);
+  t.is(help.status, 0, help.stderr);
+  t.regex(help.stdout, /Usage: vxo prog/);
+  t.regex(help.stdout, /verify/);
+  const runHelp = vxo(['help', 'run']);
+  t.regex(runHelp.stdout, /--pcap-at <point>/);
+  const bare = vxo(['prog']);
+  t.is(bare.status, 0, 'bpftool-like: the group alone shows its commands');
+  t.regex(bare.stdout, /Usage: vxo prog/);
+  t.regex(bare.stdout, /jit-dump/);
+  const unknown = vxo(['frobnicate']);
+  t.is(unknown.status, 2);
+  t.regex(unknown.stderr, /unknown command 'frobnicate'/);
+  const unknownSub = vxo(['prog', 'frobnicate']);
+  t.is(unknownSub.status, 2);
+  t.regex(unknownSub.stderr, /unknown command 'frobnicate'/);
+});
+
 test('prog verify prints the log and the processed line; exit 0 when accepted', (t) => {
   const r = vxo(['prog', 'verify', `${XDP_DIR}xdp1.o`]);
   t.is(r.status, 0, r.stderr);
