@@ -44,7 +44,7 @@
 // While a recycled element is rewritten, its hash word is first set to a value that neither the
 // old nor the new key hashes to, and the new hash is stored last, so a stale reader still holding
 // that element matches neither key while its value is in flux.
-import { BPF_UPDATE, type BpfMap, type MapSpec } from './map.ts';
+import { BPF_MAP_TYPE, BPF_UPDATE, type BpfMap, type MapSpec } from './map.ts';
 import type { SharedMapState } from './shared.ts';
 import { BpfError } from '../errors.ts';
 import { jhash1word, jhash2, jhash2words } from './jhash.ts';
@@ -95,7 +95,7 @@ function roundupPowOfTwo(n: number): number {
 
 /** PERCPU_HASH and LRU_PERCPU_HASH keep one value per CPU in each element. */
 export function isPercpuHash(type: number): boolean {
-  return type === 5 || type === 10;
+  return type === BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_HASH || type === BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
 /**
