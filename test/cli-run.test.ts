@@ -116,8 +116,6 @@ test('bad options fail at once with exit 2, the range in the message, and nothin
     t.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     t.regex(r.stderr, message, args.join(' '));
     t.is(r.stdout, '', args.join(' '));
-    // Refused by the runner's checks: no worker started, so no run's start-up time either.
-    t.true(r.ms < 10_000, `${args.join(' ')} took ${r.ms.toFixed(0)} ms`);
   }
   t.false(existsSync(join(dir, 'c.pcap')), 'no capture file was created');
 });
