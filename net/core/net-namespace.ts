@@ -4,6 +4,10 @@
 import type { BootState } from './boot-state.ts';
 import { jhash1word } from '../../bpf-vm/maps/jhash.ts';
 import { SkLookupRunArray } from './sk-lookup.ts';
+import { NetDevBase } from './dev.ts';
+import { NetnsMib } from './snmp.ts';
+import { InetHashinfo } from '../ipv4/inet-hashinfo.ts';
+import { UdpTable } from '../ipv4/udp-table.ts';
 
 /** struct netns_ipv4: the sysctls net.ipv4.* that binding and lookup read. */
 export class NetnsIpv4 {
@@ -16,6 +20,101 @@ export class NetnsIpv4 {
   /** net.ipv4.tcp_l3mdev_accept / udp_l3mdev_accept: unbound sockets take packets from a VRF. */
   sysctl_tcp_l3mdev_accept = false;
   sysctl_udp_l3mdev_accept = false;
+
+  /** The TCP socket tables (net->ipv4.tcp_death_row.hashinfo): the boot's shared tcp_hashinfo unless a netns gets its own. */
+  tcp_hashinfo: InetHashinfo;
+  /** net->ipv4.udp_table. */
+  udp_table: UdpTable;
+
+  // net.ipv4.* sysctls, with the kernel's defaults.
+  sysctl_ip_default_ttl = 64;
+  sysctl_ip_forward = 0;
+  sysctl_ip_no_pmtu_disc = 0;
+  sysctl_icmp_echo_ignore_all = 0;
+  sysctl_icmp_echo_ignore_broadcasts = 1;
+  /** icmp_ratelimit (ms) and icmp_ratemask (which types are limited: dest unreach, source quench, time exceeded, param problem). */
+  sysctl_icmp_ratelimit = 1000;
+  sysctl_icmp_ratemask = 0x1818;
+  /** icmp_msgs_per_sec / icmp_msgs_burst: the global ICMP token bucket. */
+  sysctl_icmp_msgs_per_sec = 1000;
+  sysctl_icmp_msgs_burst = 50;
+  /** tcp_syncookies: 0 never, 1 when the SYN queue overflows, 2 always. */
+  sysctl_tcp_syncookies = 1;
+  /** tcp_max_syn_backlog: max(128, ehash buckets / 128), as tcp_sk_init sets it. */
+  sysctl_max_syn_backlog = 128;
+  sysctl_tcp_timestamps = 1;
+  sysctl_tcp_sack = 1;
+  sysctl_tcp_dsack = 1;
+  sysctl_tcp_window_scaling = 1;
+  sysctl_tcp_ecn = 2;
+  /** tcp_fin_timeout, seconds (TCP_FIN_TIMEOUT). */
+  sysctl_tcp_fin_timeout = 60;
+  sysctl_tcp_syn_retries = 6;
+  sysctl_tcp_synack_retries = 5;
+  sysctl_tcp_retries1 = 3;
+  sysctl_tcp_retries2 = 15;
+  sysctl_tcp_orphan_retries = 0;
+  /** tcp_rmem / tcp_wmem: min, default, max bytes. */
+  sysctl_tcp_rmem: [number, number, number] = [4096, 131072, 6291456];
+  sysctl_tcp_wmem: [number, number, number] = [4096, 16384, 4194304];
+  sysctl_tcp_congestion_control = 'cubic';
+  sysctl_tcp_abort_on_overflow = 0;
+  sysctl_tcp_max_tw_buckets = 262144;
+  sysctl_tcp_tw_reuse = 2;
+  sysctl_tcp_rfc1337 = 0;
+  sysctl_tcp_adv_win_scale = 1;
+  sysctl_tcp_app_win = 31;
+  sysctl_tcp_moderate_rcvbuf = 1;
+  sysctl_tcp_autocorking = 1;
+  sysctl_tcp_min_snd_mss = 48;
+  sysctl_tcp_base_mss = 1024;
+  sysctl_tcp_mtu_probing = 0;
+  sysctl_tcp_slow_start_after_idle = 1;
+  sysctl_tcp_reordering = 3;
+  sysctl_tcp_max_reordering = 300;
+  sysctl_tcp_early_retrans = 3;
+  /** tcp_recovery: 1 = RACK loss detection. */
+  sysctl_tcp_recovery = 1;
+  sysctl_tcp_frto = 2;
+  sysctl_tcp_limit_output_bytes = 1048576;
+  sysctl_tcp_challenge_ack_limit = 1000;
+  sysctl_tcp_invalid_ratelimit = 500;
+  sysctl_tcp_notsent_lowat = 0xffffffff;
+  sysctl_tcp_min_rtt_wlen = 300;
+  sysctl_tcp_comp_sack_nr = 44;
+  sysctl_tcp_delack_max_ms = 200;
+  sysctl_tcp_rto_min_us = 200000;
+  sysctl_tcp_keepalive_time = 7200;
+  sysctl_tcp_keepalive_probes = 9;
+  sysctl_tcp_keepalive_intvl = 75;
+  sysctl_udp_rmem_min = 4096;
+  sysctl_udp_wmem_min = 4096;
+
+  constructor(tables: { tcp_hashinfo?: InetHashinfo; udp_table?: UdpTable } = {}) {
+    this.tcp_hashinfo = tables.tcp_hashinfo ?? new InetHashinfo({ ehash_entries: 4096, lhash2_entries: 256, bhash_entries: 1024 });
+    this.udp_table = tables.udp_table ?? new UdpTable();
+    this.sysctl_max_syn_backlog = Math.max(128, (this.tcp_hashinfo.ehash_mask + 1) / 128);
+  }
+}
+
+/** struct netns_ipv6's sysctls. */
+export class NetnsIpv6 {
+  /** net.ipv6.bindv6only: new AF_INET6 sockets start IPV6_V6ONLY. */
+  sysctl_bindv6only = 0;
+  /** The default hop limit (devconf hop_limit). */
+  sysctl_hop_limit = 64;
+  sysctl_icmpv6_echo_ignore_all = 0;
+  sysctl_icmpv6_ratelimit = 1000;
+}
+
+/** net.core.* sysctls. */
+export class NetnsCore {
+  sysctl_somaxconn = 4096;
+  sysctl_rmem_default = 212992;
+  sysctl_rmem_max = 212992;
+  sysctl_wmem_default = 212992;
+  sysctl_wmem_max = 212992;
+  sysctl_netdev_max_backlog = 1000;
 }
 
 export interface NetOptions {
@@ -23,6 +122,9 @@ export interface NetOptions {
   hash_mix?: number;
   /** raw_smp_processor_id() of the CPU this netns's packets are processed on. Default 0. */
   cpu?: number;
+  /** Share TCP/UDP tables with another netns (the kernel's default: one tcp_hashinfo per boot). */
+  tcp_hashinfo?: InetHashinfo;
+  udp_table?: UdpTable;
 }
 
 export class Net {
@@ -30,7 +132,13 @@ export class Net {
   readonly hash_mix: number;
   /** net->net_cookie (bpf_get_netns_cookie). */
   readonly net_cookie: number;
-  readonly ipv4 = new NetnsIpv4();
+  readonly ipv4: NetnsIpv4;
+  readonly ipv6 = new NetnsIpv6();
+  readonly core = new NetnsCore();
+  /** The devices and packet handlers (dev_base_head, ptype lists). */
+  readonly dev_base = new NetDevBase();
+  /** The SNMP counters (net->mib). */
+  readonly mib = new NetnsMib();
   /** net->bpf.run_array[NETNS_BPF_SK_LOOKUP]: SK_LOOKUP programs attached to this netns. */
   readonly sk_lookup = new SkLookupRunArray();
   /**
@@ -47,6 +155,7 @@ export class Net {
 
   constructor(boot: BootState, options: NetOptions = {}) {
     this.boot = boot;
+    this.ipv4 = new NetnsIpv4({ tcp_hashinfo: options.tcp_hashinfo, udp_table: options.udp_table });
     this.hash_mix = (options.hash_mix ?? boot.random.get_random_u32()) | 0;
     this.portaddr_hash_any = jhash1word(0, this.hash_mix) | 0;
     this.net_cookie = boot.next_net_cookie();
