@@ -58,6 +58,8 @@ if (data.xdp !== undefined) {
   if (!offload) for (const m of obj.prog.maps) maps[m.spec.name] = m.map.share();
 }
 
+// The guest's network stack above eth0, when the run gives it one (loaded only then).
+const stack = data.net === undefined ? undefined : await (await import('./virtio-net/stack.ts')).attachGuestStack(driver, data.net);
 post({
   type: 'ready',
   tid,
@@ -73,6 +75,7 @@ const loop = new GuestLoop(driver, {
   counters: data.counters === undefined ? undefined : new ShmCounters(data.counters),
   publishEvery: data.publishEvery,
   waitMs: data.waitMs,
+  stack,
 });
 loop.run();
 trace?.flush();

@@ -1,11 +1,14 @@
 // The host worker's entry: pktgen, the NIC and its XDP program, the bridge and the tap's producer
 // side, on one thread as on one host CPU. Thin: HostNet and HostLoop do the work.
 import { parentPort, workerData } from 'node:worker_threads';
-import { FramePool, PagePool, PtrRing, SockWait, TunXmit, type EngineName, type SharedFramePool, type SharedPtrRing, type SharedSockWait } from '../tun/index.ts';
+import {
+  FramePool, PagePool, PtrRing, SockWait, SoftnetBacklog, TunXmit,
+  type EngineName, type SharedFramePool, type SharedPtrRing, type SharedSockWait, type SharedHostBacklog,
+} from '../tun/index.ts';
 import { FrameCapture, ShmCounters, threadSelfId, type SharedFrameCapture } from '../virtio/index.ts';
 import { TracePipe, type TraceSetup } from '../virtio/trace-pipe.ts';
 import { HostLoop } from './host-loop.ts';
-import { HostNet, readPcapFile, type HostNetCase, type PktgenOptions } from './net/index.ts';
+import { HostNet, readPcapFile, type HostNetCase, type HostNetSpec, type PktgenOptions } from './net/index.ts';
 
 export interface HostWorkerData {
   ctl: Int32Array;
@@ -23,6 +26,15 @@ export interface HostWorkerData {
   capture?: SharedFrameCapture;
   /** Forward the NIC program's bpf_trace_printk lines (--trace). */
   trace?: TraceSetup;
+  /** Whether pktgen's wire carries traffic (default true); false for a stack-only run. */
+  wire?: boolean;
+  /**
+   * The backlog vhost fills with what the guest sends, and the wake-up it rings (the same two
+   * descriptors go to the vhost worker's `backlog`): the guest's frames reach the bridge.
+   */
+  backlog?: SharedHostBacklog;
+  /** A host stack on the bridge's br0 port (Case 2): a Net, and the setup module's application. */
+  net?: HostNetSpec;
 }
 
 const d = workerData as HostWorkerData;
@@ -31,15 +43,23 @@ const trace = TracePipe.forWorker(d.trace, 'host', tid, (m) => parentPort!.postM
 const pool = new PagePool(FramePool.open(d.pool));
 const tap = new TunXmit({ ring: PtrRing.open(d.ring), wait: new SockWait(d.wait), pool });
 const replay = d.replayPcap ? readPcapFile(d.replayPcap).packets : undefined;
+const backlogWait = d.backlog ? new SockWait(d.backlog.wait) : undefined;
+// The host's stack (loaded only when the run gives it one).
+const stack = d.net ? new (await import('./net/host-stack.ts')).HostStack(d.net.seed !== undefined ? { seed: d.net.seed } : {}) : undefined;
 const net = new HostNet({
   case: d.case,
   pool,
   tap,
   nicProgram: d.nicProgram ? HostNet.redirectProgram(d.nicProgram, undefined, { engine: d.engine, ...(trace ? { trace: trace.sink } : {}) }) : undefined,
   pktgen: { ...d.pktgen, ...(replay ? { replay } : {}) },
+  wire: d.wire,
+  backlog: d.backlog ? SoftnetBacklog.open(d.backlog.ring) : undefined,
+  stack: stack?.net,
+  bridgeMac: d.net?.mac,
 });
+if (stack && d.net) await stack.setup(net.hostPort!.dev, d.net);
 if (d.capture) net.nic.capture = new FrameCapture(d.capture).capture;
-const loop = new HostLoop(net, d.ctl);
+const loop = new HostLoop(net, d.ctl, undefined, { stack, wait: backlogWait });
 const counters = ShmCounters.create(Object.keys(loop.counters()));
 loop.shm = counters;
 parentPort!.postMessage({ type: 'ready', counters: counters.share(), tid });

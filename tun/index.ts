@@ -18,3 +18,7 @@ export {
   SKB, SKB_KIND, PACKET_TYPE, CHECKSUM, SKB_HASH_FLAG, NET_SKB_PAD, ETH_HLEN, build_skb, skb_push, skb_pull, skbFields,
 } from './skbuff.ts';
 export { FlowDissector, reciprocal_scale } from './flow-dissector.ts';
+export {
+  SoftnetBacklog, BACKLOG_SLOTS, BACKLOG_SLOT_SIZE, createHostBacklog, wakeHostBacklog,
+  type SharedSoftnetBacklog, type SharedHostBacklog, type SoftnetBacklogStats,
+} from './backlog.ts';

@@ -7,6 +7,7 @@ import { XDP_ACTION, type XdpProgramRunner } from '../bpf-vm/index.ts';
 import { TunError } from './errors.ts';
 import { bindXdpToPool, FRAME, META_STRIDE, type FramePool } from './frame-pool.ts';
 import type { PagePoolRemote } from './page-pool.ts';
+import type { SoftnetBacklog } from './backlog.ts';
 
 const { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT } = XDP_ACTION;
 
@@ -49,6 +50,12 @@ export class TunRx {
   private prog: XdpProgramRunner | undefined = undefined;
   /** Packets that pass are handed here (optional: the host stack's receive). */
   netif_rx: NetifRx | undefined = undefined;
+  /**
+   * The host worker's backlog (backlog.ts): with one, packets that pass are queued there for the
+   * host's bridge and stack (netif_rx), and tun_flush() publishes them once per batch. Without
+   * one they end here, counted as delivered (the XDP benchmarks).
+   */
+  backlog: SoftnetBacklog | undefined = undefined;
 
   /** Packets entering the Rx path, by source. */
   from_guest = 0;
@@ -97,6 +104,19 @@ export class TunRx {
   }
 
   /**
+   * tun_get_user without a program on the Rx path and with a backlog: the guest's packet goes
+   * from guest memory straight into the backlog (the one copy the kernel makes, into the skb),
+   * with no stop in the scratch frame a program would need. Counted as tun_get_user counts.
+   */
+  tun_get_user_direct(src: Uint8Array, off: number, len: number): void {
+    if (!(len >= 0 && len <= this.maxData)) throw new TunError('EINVAL', `tun_get_user: ${len} bytes do not fit a frame (${this.maxData})`);
+    this.from_guest++;
+    this.rx_packets++;
+    this.rx_bytes += len;
+    this.backlog?.enqueue_to_backlog(src, off, len);
+  }
+
+  /**
    * A frame the Tx-path program bounced (XDP_TX), still in the pool: runs the Rx program on it
    * in place, then gives the frame back through the remote (the caller flushes the remote).
    */
@@ -124,6 +144,7 @@ export class TunRx {
         if (prog !== undefined) this.xdp_pass++;
         this.rx_packets++;
         this.rx_bytes += len;
+        if (this.backlog !== undefined) this.backlog.enqueue_to_backlog(this.pool.u8, off, len);
         if (this.netif_rx !== undefined) this.netif_rx(this.pool.u8, off, len);
         return act;
       case XDP_DROP: this.xdp_drop++; break;
@@ -134,6 +155,11 @@ export class TunRx {
     }
     this.rx_dropped++;
     return act;
+  }
+
+  /** The end of a batch (vhost's handle_tx or recvmsg): queued packets become visible to the host, which is woken once. */
+  tun_flush(): void {
+    this.backlog?.flush();
   }
 
   stats(): TunRxStats {

@@ -7,6 +7,9 @@ export function tapCounters(sock: TunSocket): Record<string, number> {
   flatten(out, 'tap_', sock.recv.stats() as unknown as Record<string, unknown>);
   flatten(out, 'taprx_', sock.rx.stats() as unknown as Record<string, unknown>);
   out['taprx_oversized'] = sock.tx_oversized;
+  // The producer's half of the host backlog (the host worker publishes what it processed).
+  const b = sock.rx.backlog;
+  if (b) Object.assign(out, { backlog_enqueued: b.enqueued, backlog_enqueued_bytes: b.enqueued_bytes, backlog_dropped: b.dropped, backlog_too_big: b.too_big, backlog_flushes: b.flushes });
   return out;
 }
 

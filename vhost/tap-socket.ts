@@ -23,4 +23,9 @@ export interface TapSocket {
    * where the tap's own XDP program runs. The bytes are consumed before this returns.
    */
   sendmsg(src: Uint8Array, off: number, len: number): void;
+  /**
+   * The end of a batch of sendmsg calls (and of a recvmsg whose program bounced frames into the Rx
+   * path): what the Rx path queued for the host becomes visible there, with one wake-up.
+   */
+  flushTx?(): void;
 }

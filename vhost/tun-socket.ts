@@ -52,7 +52,17 @@ export class TunSocket implements TapSocket {
       this.tx_oversized++;
       return;
     }
+    const rx = this.rx;
+    // Without a program to run, the packet needs no frame of its own before the host's backlog.
+    if (rx.program === undefined && rx.backlog !== undefined && rx.netif_rx === undefined) {
+      rx.tun_get_user_direct(src, off, len);
+      return;
+    }
     for (let i = 0; i < len; i++) dst[d + i] = src[off + i]!;
-    this.rx.tun_get_user(len);
+    rx.tun_get_user(len);
+  }
+
+  flushTx(): void {
+    this.rx.tun_flush();
   }
 }

@@ -3,7 +3,7 @@
 // Both run on the vhost worker; notifications from the guest are disabled while they run and
 // re-enabled (and re-checked) only when they run out of work.
 import {
-  DeviceQueue, FeatureSet, VIRTIO_F, VIRTIO_NET_HDR_V1_SIZE, VQ_EMPTY,
+  DeviceQueue, FeatureSet, VIRTIO_F, VIRTIO_NET_HDR_F, VIRTIO_NET_HDR_V1_SIZE, VQ_EMPTY,
   type GuestMemory, type RingError, type SplitRingLayout, SplitRing,
 } from '../virtio/index.ts';
 import type { TapSocket } from './tap-socket.ts';
@@ -25,10 +25,12 @@ export interface VhostNetQueues {
 export interface VhostNetStats {
   rx_packets: number; rx_bytes: number; rx_batches: number;
   rx_no_buffer: number; rx_too_big: number;
-  tx_packets: number; tx_bytes: number; tx_bad_chain: number;
+  tx_packets: number; tx_bytes: number; tx_bad_chain: number; tx_bad_hdr: number;
   guest_interrupts: number; guest_interrupts_suppressed: number;
   [k: string]: number;
 }
+
+const NEEDS_CSUM = VIRTIO_NET_HDR_F.VIRTIO_NET_HDR_F_NEEDS_CSUM;
 
 /** The virtio_net_hdr_v1 vhost writes in front of every received frame: all zero, num_buffers 1. */
 const RX_HDR = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0);
@@ -36,7 +38,7 @@ const RX_HDR = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0);
 export function emptyVhostNetStats(): VhostNetStats {
   return {
     rx_packets: 0, rx_bytes: 0, rx_batches: 0, rx_no_buffer: 0, rx_too_big: 0,
-    tx_packets: 0, tx_bytes: 0, tx_bad_chain: 0, guest_interrupts: 0, guest_interrupts_suppressed: 0,
+    tx_packets: 0, tx_bytes: 0, tx_bad_chain: 0, tx_bad_hdr: 0, guest_interrupts: 0, guest_interrupts_suppressed: 0,
   };
 }
 
@@ -116,6 +118,8 @@ export class VhostNet {
     }
     if (pkts > 0 || this.rxHead > 0) {
       tap.flushFrees();
+      // Frames the offloaded program bounced (XDP_TX) may have gone to the host's backlog.
+      tap.flushTx?.();
       this.signal(rxq);
     }
     this.stats.rx_packets += pkts;
@@ -170,6 +174,7 @@ export class VhostNet {
     if (this.broken) return 0;
     const txq = this.txq;
     txq.disableNotify();
+    const badBefore = this.stats.tx_bad_chain + this.stats.tx_bad_hdr;
     let pkts = 0;
     let bytes = 0;
     while (pkts < VHOST_NET_PKT_WEIGHT && bytes < VHOST_NET_WEIGHT) {
@@ -183,6 +188,13 @@ export class VhostNet {
         txq.push(head, 0);
         continue;
       }
+      // tun_get_user's virtio_net_hdr_to_skb: no offload was negotiated (neither CSUM nor a GSO
+      // feature), so a header asking for a checksum or segmentation is invalid (-EINVAL): dropped.
+      if (c.len[0]! >= 2 && ((this.g8[c.addr[0]!]! & NEEDS_CSUM) !== 0 || this.g8[c.addr[0]! + 1] !== 0)) {
+        this.stats.tx_bad_hdr++;
+        txq.push(head, 0);
+        continue;
+      }
       const len = c.readableBytes - this.hdrLen;
       if (c.count === 1) this.tap.sendmsg(this.g8, c.addr[0]! + this.hdrLen, len);
       else this.tap.sendmsg(this.gather(c), 0, len);
@@ -190,7 +202,8 @@ export class VhostNet {
       pkts++;
       bytes += len;
     }
-    if (pkts > 0) this.signal(txq);
+    if (pkts > 0) this.tap.flushTx?.();
+    if (pkts > 0 || this.stats.tx_bad_chain + this.stats.tx_bad_hdr !== badBefore) this.signal(txq);
     this.stats.tx_packets += pkts;
     this.stats.tx_bytes += bytes;
     return pkts;

@@ -3,8 +3,8 @@
 // control messages QEMU sends (vhost_net_start/stop, TUNSETOFFLOADEDXDP).
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
-  FramePool, PagePoolRemote, PtrRing, SockWait, TunRecv, TunRx, tapXdpFromObject, tapXdpOffloaded,
-  type EngineName, type OffloadedProgramTransfer, type SharedFramePool, type SharedPtrRing, type SharedSockWait, type TapXdpObject,
+  FramePool, PagePoolRemote, PtrRing, SockWait, SoftnetBacklog, TunRecv, TunRx, tapXdpFromObject, tapXdpOffloaded,
+  type EngineName, type SharedHostBacklog, type OffloadedProgramTransfer, type SharedFramePool, type SharedPtrRing, type SharedSockWait, type TapXdpObject,
 } from '../tun/index.ts';
 import { Doorbell, FrameCapture, GuestMemory, ShmCounters, threadSelfId, type SharedDoorbell, type SharedFrameCapture, type SharedGuestMemory } from '../virtio/index.ts';
 import { TracePipe, type TraceSetup } from '../virtio/trace-pipe.ts';
@@ -29,6 +29,12 @@ export interface VhostWorkerData {
   capture?: SharedFrameCapture;
   /** Forward the tap programs' bpf_trace_printk lines (--trace). */
   trace?: TraceSetup;
+  /**
+   * The host worker's backlog and wake-up (tun/backlog.ts): with them, what the guest sends (and
+   * what passes the tap's Rx-path program) goes on to the host's bridge and stack; without them it
+   * ends at the tap, counted (the XDP benchmarks).
+   */
+  backlog?: SharedHostBacklog;
 }
 
 export type VhostControl =
@@ -54,6 +60,7 @@ const rx = new TunRx({ pool, remote });
 const recv = new TunRecv({ ring: PtrRing.open(d.ring), pool, remote, rx });
 const sock = new TunSocket(recv, rx, pool, remote);
 if (d.rxProg) rx.attach(traced(tapXdpFromObject(d.rxProg, d.engine)));
+if (d.backlog) rx.backlog = SoftnetBacklog.open(d.backlog.ring, new SockWait(d.backlog.wait));
 if (d.capture) recv.capture = new FrameCapture(d.capture).capture;
 
 const worker = new VhostWorker(undefined, wait, d.ctl, {
@@ -83,6 +90,6 @@ trace?.flush();
 parentPort!.postMessage({
   type: 'done',
   counters: worker.counters(),
-  queued: { tap_ring: recv.queued(), vhost_rx_held: net?.rxHeld ?? 0 },
+  queued: { tap_ring: recv.queued(), vhost_rx_held: net?.rxHeld ?? 0, ...(rx.backlog ? { host_backlog: rx.backlog.count() } : {}) },
   broken: net?.broken?.message,
 });

@@ -23,6 +23,7 @@ const MAX_DATA_SECTION = 4 << 20;
 const LD_IMM64 = 0x18;
 const CALL = 0x85;
 const BPF_PSEUDO_CALL = 1;
+const BPF_PSEUDO_FUNC = 4;
 
 /** A function: a FUNC symbol's range of instruction slots within its section. */
 interface Func {
@@ -315,6 +316,18 @@ function link(entry: Func, funcs: ReadonlyMap<number, Func[]>): { insns: Insn[];
   const insns: Insn[] = [];
   const references: MapReference[] = [];
   const infos: FuncInfo[] = [{ name: entry.name, start: 0 }];
+  /** Where `callee` lands in the program, appending it on its first use. */
+  const place = (callee: Func): number => {
+    let at = base.get(callee);
+    if (at === undefined) {
+      at = total;
+      base.set(callee, total);
+      order.push(callee);
+      infos.push({ name: callee.name, start: total });
+      total += callee.end - callee.start;
+    }
+    return at;
+  };
 
   for (let k = 0; k < order.length; k++) {
     const f = order[k]!;
@@ -328,11 +341,20 @@ function link(entry: Func, funcs: ReadonlyMap<number, Func[]>): { insns: Insn[];
       if (ins.code === LD_IMM64) {
         if (i + 1 >= f.end) throw fail(i, 'ld_imm64 is cut off by the end of the function');
         if (sec.relocs.has(i + 1)) throw fail(i + 1, 'relocation on the second slot of an ld_imm64');
-        if (reloc && reloc.kind !== 'call') {
+        const hi = { ...sec.insns[i + 1]! };
+        if (reloc?.kind === 'func') {
+          // As libbpf: src_reg BPF_PSEUDO_FUNC, imm the distance to the function, appended like a callee.
+          const callee = funcAt(funcs, reloc.section, reloc.insn);
+          if (!callee) throw fail(i, `function address ${reloc.insn} in section ${reloc.section} is not the start of a function`);
+          const calleeBase = place(callee);
+          ins.src = BPF_PSEUDO_FUNC;
+          ins.imm = calleeBase - (out + 1);
+          hi.imm = 0;
+        } else if (reloc && reloc.kind !== 'call') {
           references.push({ insn: out, map: reloc.map, kind: reloc.kind, offset: reloc.kind === 'value' ? reloc.offset : 0 });
         }
         // The second slot is data, never an instruction: copy it without looking at it.
-        insns.push(ins, { ...sec.insns[i + 1]! });
+        insns.push(ins, hi);
         i++;
         continue;
       }
@@ -352,15 +374,7 @@ function link(entry: Func, funcs: ReadonlyMap<number, Func[]>): { insns: Insn[];
           } else {
             const callee = funcAt(funcs, target.shndx, target.insn);
             if (!callee) throw fail(i, `call target ${target.insn} in section ${target.shndx} is not the start of a function`);
-            let calleeBase = base.get(callee);
-            if (calleeBase === undefined) {
-              calleeBase = total;
-              base.set(callee, total);
-              order.push(callee);
-              infos.push({ name: callee.name, start: total });
-              total += callee.end - callee.start;
-            }
-            ins.imm = calleeBase - (out + 1);
+            ins.imm = place(callee) - (out + 1);
           }
         }
       }

@@ -34,7 +34,9 @@ export interface MapLookup {
 export type InsnReloc =
   | { kind: 'map'; map: string }
   | { kind: 'value'; map: string; offset: number }
-  | { kind: 'call'; section: number; insn: number };
+  | { kind: 'call'; section: number; insn: number }
+  /** An ld_imm64 of a function's address (a callback): becomes BPF_PSEUDO_FUNC. */
+  | { kind: 'func'; section: number; insn: number };
 
 /** An executable section decoded once, with its relocations keyed by instruction index. */
 export interface ExecSection {
@@ -92,7 +94,17 @@ export function resolveRelocations(file: ElfFile, exec: ExecSection, rels: reado
             exec.relocs.set(idx, { kind: 'value', map: data.name, offset });
             break;
           }
-          if (execSections.has(sym.shndx)) throw where(`ld_imm64 of a function address (${symbolLabel(sym, file)}) is not supported`);
+          const code = execSections.get(sym.shndx);
+          if (code) {
+            // libbpf's RELO_SUBPROG_ADDR: a static function is named by the section symbol with its
+            // byte offset in imm, a global one by its own symbol with imm 0.
+            const byteOff = sym.value + ins.imm;
+            if (sym.value % BPF_INSN_SIZE !== 0 || ins.imm % BPF_INSN_SIZE !== 0) throw where(`bad subprog addr relo against ${symbolLabel(sym, file)}`);
+            const insn = byteOff / BPF_INSN_SIZE;
+            if (insn < 0 || insn >= code.insns.length) throw where(`function address ${target.name}[${insn}] is outside the section (${code.insns.length} instructions)`);
+            exec.relocs.set(idx, { kind: 'func', section: sym.shndx, insn });
+            break;
+          }
           throw where(`ld_imm64 refers to an unknown map (${symbolLabel(sym, file)} in section ${target.name})`);
         }
         case R_BPF.R_BPF_64_32: {

@@ -30,6 +30,8 @@ export const BPF_FUNC = {
   ringbuf_submit: 132,
   ringbuf_discard: 133,
   ringbuf_query: 134,
+  for_each_map_elem: 164,
+  loop: 181,
   xdp_load_bytes: 189,
   xdp_store_bytes: 190,
 } as const;

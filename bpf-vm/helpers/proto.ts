@@ -25,6 +25,10 @@ export const ARG = {
   ARG_CONST_ALLOC_SIZE_OR_ZERO: 'const_alloc_size_or_zero',
   /** A ringbuf record from bpf_ringbuf_reserve, released by the helper (submit, discard). */
   ARG_PTR_TO_RINGBUF_MEM: 'ptr_to_ringbuf_mem',
+  /** A function's address (ld_imm64 BPF_PSEUDO_FUNC): the callback of bpf_loop and its kin. */
+  ARG_PTR_TO_FUNC: 'ptr_to_func',
+  /** A pointer into the stack, or NULL: a callback's context. */
+  ARG_PTR_TO_STACK_OR_NULL: 'ptr_to_stack_or_null',
 } as const;
 export type ArgKind = (typeof ARG)[keyof typeof ARG];
 

@@ -1,5 +1,6 @@
 // Which helpers exist, and which program types may call them (the kernel's *_func_proto switches).
 import { BPF_PROG_TYPE } from '../prog/types.ts';
+import { forEachMapElem, loop } from './callbacks.ts';
 import { csumDiff, csumUpdate } from './csum.ts';
 import { mapDeleteElem, mapLookupElem, mapUpdateElem } from './map-helpers.ts';
 import { getNumaNodeId, getPrandomU32, getSmpProcessorId, ktimeGetNs } from './misc.ts';
@@ -16,14 +17,14 @@ import { redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail } fr
 export const ALL_HELPERS: readonly HelperProto[] = [
   mapLookupElem, mapUpdateElem, mapDeleteElem, ktimeGetNs, tracePrintk, getPrandomU32,
   getSmpProcessorId, redirect, csumDiff, csumUpdate, getNumaNodeId, xdpAdjustHead, redirectMap,
-  xdpAdjustMeta, xdpAdjustTail, strtol, strtoul, jiffies64, ktimeGetBootNs, xdpLoadBytes, xdpStoreBytes, ...SK_HELPERS, ...RINGBUF_HELPERS, tailCall,
+  xdpAdjustMeta, xdpAdjustTail, strtol, strtoul, jiffies64, ktimeGetBootNs, xdpLoadBytes, xdpStoreBytes, ...SK_HELPERS, ...RINGBUF_HELPERS, tailCall, loop, forEachMapElem,
 ];
 
 export const HELPERS_BY_ID: ReadonlyMap<number, HelperProto> = new Map(ALL_HELPERS.map((h) => [h.id, h]));
 
 /** Helpers every program type gets (bpf_base_func_proto). */
 const BASE = [mapLookupElem, mapUpdateElem, mapDeleteElem, ktimeGetNs, tracePrintk, getPrandomU32,
-  getSmpProcessorId, getNumaNodeId, strtol, strtoul, jiffies64, ktimeGetBootNs, ...RINGBUF_HELPERS, tailCall];
+  getSmpProcessorId, getNumaNodeId, strtol, strtoul, jiffies64, ktimeGetBootNs, ...RINGBUF_HELPERS, tailCall, loop, forEachMapElem];
 
 const BY_PROG_TYPE = new Map<number, ReadonlyMap<number, HelperProto>>([
   [BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, byId([...BASE, csumDiff, redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, xdpLoadBytes, xdpStoreBytes, ...SK_HELPERS])],

@@ -6,6 +6,10 @@ import { helperMemFault, helperReadOnlyFault } from './faults.ts';
 import type { XdpBuff } from '../prog/xdp.ts';
 import { formatPointer, isMapPtrTag, isRegionTag, REGION_ID, Region } from './regions.ts';
 
+/** Largest key a program can pass (it lives on the 512-byte stack), and callback nesting depth. */
+export const MAX_KEY_SIZE = 512;
+export const MAX_KEY_NESTING = 8;
+
 export type TraceSink = (line: string) => void;
 /** Loads `size` bytes at offset `off` of the context into register index `d` (doubled); false if invalid. */
 export type CtxLoad = (env: ExecEnv, off: number, size: number, d: number) => boolean;
@@ -67,6 +71,16 @@ export class ExecEnv {
   tailCaller: TailCallRunner | undefined = undefined;
   /** Output of resolveMem: the offset into the returned region. */
   addr = 0;
+  /**
+   * Runs the function starting at instruction `target` as a callback (bpf_loop, bpf_for_each_map_elem):
+   * r1-r5 from R[2..11], a frame above the caller's, r0 left in R[0..1], the caller's r6-r10 kept.
+   * Set by the engine running the program.
+   */
+  callFunc: (target: number) => void = (target) => { throw this.fault(`no engine to run the callback at insn ${target}`); };
+  /** Keys handed to bpf_for_each_map_elem callbacks (PTR_TO_MAP_KEY): read-only, one slice per nesting. */
+  readonly keyRegion: Region;
+  /** Nested bpf_for_each_map_elem walks in progress (which slice of keyRegion is free). */
+  keyDepth = 0;
 
   constructor(maps: readonly BpfMap[], seed = 0x2545f491) {
     this.maps = [...maps];
@@ -76,6 +90,9 @@ export class ExecEnv {
       const id = REGION_ID.FIRST_MAP + i;
       this.regions[id] = new Region(id, 'map_value', m.spec.name, m.values, writableByPrograms(m));
     });
+    const keyId = REGION_ID.FIRST_MAP + this.maps.length;
+    this.keyRegion = new Region(keyId, 'map_key', 'map_key', new Uint8Array(MAX_KEY_NESTING * MAX_KEY_SIZE), false);
+    this.regions[keyId] = this.keyRegion;
   }
 
   /** xorshift32: fast, seedable, so runs can be reproduced. */

@@ -1,7 +1,7 @@
 // The reference engine: a switch over pre-decoded instructions, registers as int32 (lo, hi) pairs,
 // every memory access checked against its region's bounds. Semantics follow RFC 9669.
 import { RuntimeFault } from '../errors.ts';
-import { BPF_REG_FP, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../isa/opcodes.ts';
+import { BPF_PSEUDO_LD, BPF_REG_FP, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../isa/opcodes.ts';
 import type { PreparedProgram } from '../prog/prepare.ts';
 import { atomic32, atomic64 } from './atomics.ts';
 import type { ExecEnv } from './env.ts';
@@ -10,7 +10,7 @@ import {
 } from './int64.ts';
 import { budgetFault, callDepthFault, ctxFault, memFault, misalignedAtomicFault } from './faults.ts';
 import { legacyPacketLoad, legacySize } from './legacy-packet-load.ts';
-import { REGION_ID, regionTag } from './regions.ts';
+import { FUNC_PTR_TAG, REGION_ID, regionTag } from './regions.ts';
 
 const CTX_HI = regionTag(REGION_ID.CTX);
 const STACK_HI = regionTag(REGION_ID.STACK);
@@ -33,21 +33,52 @@ export class Interpreter {
   private readonly saved = new Int32Array(MAX_CALL_FRAMES * 20);
   private readonly retPc = new Int32Array(MAX_CALL_FRAMES);
   private readonly budget: number;
+  /** The instruction budget left, while a helper runs (a callback spends from it too). */
+  private left = 0;
+  /** The frame depth of the helper call in progress (a callback's frame goes above it). */
+  private helperDepth = 0;
+  /** The callers' r6-r10 while their callbacks run, per depth. */
+  private readonly cbSaved = new Int32Array(MAX_CALL_FRAMES * 10);
+  /** Instructions a function pointer may name: the targets of ld_imm64 BPF_PSEUDO_FUNC. */
+  private readonly funcs = new Set<number>();
 
   constructor(readonly prog: PreparedProgram, readonly env: ExecEnv, opts: InterpreterOptions = {}) {
     this.budget = opts.budget ?? DEFAULT_INSN_BUDGET;
+    for (let pc = 0; pc < prog.len; pc++) {
+      if (prog.code[pc] === 0x18 && prog.imm[pc + 1] === FUNC_PTR_TAG && prog.src[pc] === BPF_PSEUDO_LD.BPF_PSEUDO_FUNC) this.funcs.add(prog.imm[pc]!);
+      if (prog.code[pc] === 0x18) pc++;
+    }
+    env.callFunc = (target) => this.callback(target);
+  }
+
+  /** A helper runs the function at `target` in a frame above the current one (bpf_loop's callback). */
+  private callback(target: number): void {
+    const env = this.env, R = env.R;
+    const depth = this.helperDepth, helperPc = env.pc;
+    if (!this.funcs.has(target)) throw new RuntimeFault(helperPc, `callback target ${target} is not a function of this program`);
+    if (depth + 1 >= MAX_CALL_FRAMES) throw callDepthFault(helperPc);
+    const keep = this.cbSaved, b = depth * 10;
+    for (let i = 0; i < 10; i++) keep[b + i] = R[12 + i]!;
+    // The callback's r0 and r6-r9 start at zero, as in a fresh frame of the JIT.
+    R[0] = 0; R[1] = 0;
+    for (let i = 12; i < 20; i++) R[i] = 0;
+    const stack = env.regions[REGION_ID.STACK]!;
+    R[FP] = R[FP]! - MAX_BPF_STACK;
+    stack.lo -= MAX_BPF_STACK;
+    try {
+      this.exec(target, depth + 1);
+    } finally {
+      stack.lo += MAX_BPF_STACK;
+      for (let i = 0; i < 10; i++) R[12 + i] = keep[b + i]!;
+      this.helperDepth = depth;
+      env.pc = helperPc;
+    }
   }
 
   /** Runs from the entry point with r1..r5 as the caller left them in env.R; r0 holds the result. */
   run(): void {
-    const { word, off, imm, helpers } = this.prog;
     const env = this.env;
     const R = env.R;
-    const RG = env.regions;
-    const saved = this.saved, retPc = this.retPc;
-    let budget = this.budget;
-    let depth = 0;
-    let pc = 0;
     // Engines agree on registers the program has not written: r0 and r6-r9 start at zero, r1-r5
     // are the caller's arguments, and a bpf-to-bpf call preserves r1-r9 for its caller.
     R[0] = 0; R[1] = 0;
@@ -56,8 +87,24 @@ export class Interpreter {
     R[FP + 1] = STACK_HI;
     // Only the current frame and its callers' frames (above it) are addressable: a frame's lower
     // bound follows calls and returns, so nothing reaches below r10 - 512.
-    const stack = RG[REGION_ID.STACK]!;
+    const stack = env.regions[REGION_ID.STACK]!;
     stack.lo = STACK_TOP - MAX_BPF_STACK;
+    this.left = this.budget;
+    this.helperDepth = 0;
+    this.exec(0, 0);
+  }
+
+  /** Runs from `entry` in a frame at `base` until that frame exits. */
+  private exec(entry: number, base: number): void {
+    const { word, off, imm, helpers } = this.prog;
+    const env = this.env;
+    const R = env.R;
+    const RG = env.regions;
+    const saved = this.saved, retPc = this.retPc;
+    const stack = RG[REGION_ID.STACK]!;
+    let budget = this.left;
+    let depth = base;
+    let pc = entry;
 
     for (;;) {
       const w = word[pc]!;
@@ -185,11 +232,11 @@ export class Interpreter {
 
         // ---- calls and exit ----
         case 0x85:
-          env.pc = pc; helpers[pc]!.impl(env);
+          env.pc = pc; this.left = budget; this.helperDepth = depth; helpers[pc]!.impl(env); budget = this.left;
           // bpf_tail_call ran its target: this frame ends with the target's r0 (an exit).
           if (env.tailCalled) {
             env.tailCalled = false;
-            if (depth === 0) return;
+            if (depth === base) { this.left = budget; return; }
             depth--;
             stack.lo += MAX_BPF_STACK;
             for (let i = 0, b = depth * 20; i < 20; i++) R[2 + i] = saved[b + i]!;
@@ -208,7 +255,7 @@ export class Interpreter {
           continue;
         }
         case 0x95: {
-          if (depth === 0) return;
+          if (depth === base) { this.left = budget; return; }
           depth--;
           stack.lo += MAX_BPF_STACK;
           for (let i = 0, b = depth * 20; i < 20; i++) R[2 + i] = saved[b + i]!;
@@ -290,7 +337,7 @@ export class Interpreter {
         case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50:
           if (!this.ldPacket(pc, w)) {
             R[0] = 0; R[1] = 0;
-            if (depth === 0) return;
+            if (depth === base) { this.left = budget; return; }
             depth--;
             stack.lo += MAX_BPF_STACK;
             for (let i = 0, b = depth * 20; i < 20; i++) R[2 + i] = saved[b + i]!;

@@ -7,6 +7,9 @@ export const regionTag = (id: number): number => (0xffff0000 | id) | 0;
 /** High half of a const map pointer (ld_imm64 src_reg 1): 0xfffeNNNN, N = the program's map index. */
 export const mapPtrTag = (index: number): number => (0xfffe0000 | index) | 0;
 
+/** High half of a function's address (ld_imm64 src_reg 4); the low half is its first instruction. */
+export const FUNC_PTR_TAG = 0xfffd0000 | 0;
+
 export const isRegionTag = (hi: number): boolean => (hi >>> 16) === 0xffff;
 export const isMapPtrTag = (hi: number): boolean => (hi >>> 16) === 0xfffe;
 
@@ -18,7 +21,7 @@ export const REGION_ID = {
   FIRST_MAP: 3,
 } as const;
 
-export type RegionKind = 'ctx' | 'packet' | 'stack' | 'map_value' | 'mem';
+export type RegionKind = 'ctx' | 'packet' | 'stack' | 'map_value' | 'map_key' | 'mem';
 
 /**
  * A block of memory a program may address. Only [lo, hi) is accessible: a packet region's buffer

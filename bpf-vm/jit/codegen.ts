@@ -2,6 +2,7 @@
 // becomes a JavaScript function over int32 register locals with structured control flow; a program
 // whose flow cannot be structured becomes a single dispatch loop that mirrors the interpreter.
 import { BPF_FUNC } from '../helpers/ids.ts';
+import { ARG } from '../helpers/proto.ts';
 import { OPCODE_TABLE } from '../isa/legality.ts';
 import { BPF_MAP_TYPE } from '../maps/map.ts';
 import { BPF_PSEUDO_LD, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../isa/opcodes.ts';
@@ -38,6 +39,8 @@ class Emitter {
   readonly p: PreparedProgram;
   readonly facts: readonly (InsnFacts | undefined)[];
   readonly leaders = new Set<number>();
+  /** Dispatch code a helper may enter again at a callback (a frame's exit then returns at its base depth). */
+  reentrant = false;
   private readonly isXdp: boolean;
   private readonly second: Uint8Array;
 
@@ -49,9 +52,19 @@ class Emitter {
   }
 
   functionStarts(): number[] {
-    const starts = new Set([0]);
+    const starts = new Set([0, ...this.callbackTargets()]);
     for (let pc = 0; pc < this.p.len; pc++) if (this.p.code[pc] === XOP.CALL_LOCAL) starts.add(pc + 1 + this.p.imm[pc]!);
     return [...starts].sort((a, b) => a - b);
+  }
+
+  /** Functions whose address the program takes (ld_imm64 BPF_PSEUDO_FUNC): what a helper may call back. */
+  callbackTargets(): number[] {
+    const out = new Set<number>();
+    for (let pc = 0; pc < this.p.len; pc++) {
+      if (this.second[pc]) continue;
+      if (this.p.code[pc] === 0x18 && this.p.src[pc] === BPF_PSEUDO_LD.BPF_PSEUDO_FUNC) out.add(this.p.imm[pc]!);
+    }
+    return [...out].sort((a, b) => a - b);
   }
 
   private memContext(pc: number): MemContext {
@@ -128,7 +141,9 @@ class Emitter {
     // Helpers read only the arguments their prototype declares.
     let spill = '';
     for (let r = 1; r <= Math.min(5, h.args.length); r++) spill += `R[${2 * r}] = r${r}l; R[${2 * r + 1}] = r${r}h; `;
-    const call = `${spill}env.pc = ${pc}; H${pc}.impl(env); r0l = R[0]; r0h = R[1];`;
+    // A helper that calls back into the program needs this frame's r10 for the callback's frame.
+    const fp = h.args.includes(ARG.ARG_PTR_TO_FUNC) ? 'CB_FP = r10l; ' : '';
+    const call = `${spill}${fp}env.pc = ${pc}; H${pc}.impl(env); r0l = R[0]; r0h = R[1];`;
     // bpf_tail_call ran its target: this frame ends with the target's r0, as an exit would.
     if (h.id === BPF_FUNC.tail_call) return `${call} if (env.tailCalled) { env.tailCalled = false; ${this.exit(flow)} }`;
     return call;
@@ -156,7 +171,7 @@ class Emitter {
   private exit(flow: Flow): string {
     if (flow === 'structured') return 'RET_HI = r0h; return r0l;';
     const restore = Array.from({ length: 9 }, (_, i) => `r${i + 1}l = SV[b + ${2 * i}]; r${i + 1}h = SV[b + ${2 * i + 1}];`).join(' ');
-    return `{ if (depth === 0) { RET_HI = r0h; return r0l; } depth--; S.lo += ${MAX_BPF_STACK}; const b = depth * 19; ${restore} r10l = SV[b + 18]; pc = RP[depth]; continue; }`;
+    return `{ if (depth === ${this.reentrant ? 'base' : '0'}) { RET_HI = r0h; return r0l; } depth--; S.lo += ${MAX_BPF_STACK}; const b = depth * 19; ${restore} r10l = SV[b + 18]; pc = RP[depth]; continue; }`;
   }
 
   /** One instruction's statement(s). */
@@ -238,7 +253,9 @@ function structuredFunction(e: Emitter, first: number, last: number, constructs:
 }
 
 function dispatchProgram(e: Emitter): string {
-  const out: string[] = [`function f0(${PARAMS}) {`, '  const r10h = STACK_HI;', '  let pc = 0;', '  for (;;) switch (pc) {'];
+  const out: string[] = e.reentrant
+    ? [`function f0(${PARAMS}, pc0) {`, '  const r10h = STACK_HI, base = depth;', '  let pc = pc0 | 0;', '  for (;;) switch (pc) {']
+    : [`function f0(${PARAMS}) {`, '  const r10h = STACK_HI;', '  let pc = 0;', '  for (;;) switch (pc) {'];
   for (let pc = 0; pc < e.p.len; pc++) {
     if (pc === 0 || e.leaders.has(pc)) out.push(`    case ${pc}:`);
     out.push(`      ${e.insn(pc, 'dispatch')} // ${pc}`);
@@ -256,6 +273,9 @@ export function generate(input: CodegenInput): GeneratedCode {
     if (t !== undefined) e.leaders.add(t);
     if (p.code[pc] === XOP.CALL_LOCAL) { e.leaders.add(pc + 1 + p.imm[pc]!); e.leaders.add(pc + 1); }
   }
+  const cbTargets = e.callbackTargets();
+  for (const t of cbTargets) e.leaders.add(t);
+  e.reentrant = cbTargets.length > 0;
   const starts = e.functionStarts();
   const funcs: string[] = [];
   let mode: GeneratedCode['mode'] = 'structured';
@@ -271,18 +291,38 @@ export function generate(input: CodegenInput): GeneratedCode {
 
   const maps = p.maps.map((_, i) => `const M${i} = MR[${i}], M${i}_DV = M${i}.dv, M${i}_U8 = M${i}.u8, M${i}_HI = MHI[${i}];`);
   const helpers = p.helpers.flatMap((h, pc) => (h ? [`const H${pc} = HP[${pc}];`] : []));
+  // A helper's callback: a frame above the helper caller's (CB_FP), r1-r5 from R, r0 back in R.
+  const cbArgs = (t: number): string => mode === 'dispatch'
+    ? `f0(0, 0, R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11], 0, 0, 0, 0, 0, 0, 0, 0, fp - ${MAX_BPF_STACK}, ${t})`
+    : `f${t}(0, 0, R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11], 0, 0, 0, 0, 0, 0, 0, 0, fp - ${MAX_BPF_STACK})`;
+  const callback = cbTargets.length === 0 ? [] : [
+    'function CB(t) {',
+    `  if (depth + 1 >= ${MAX_CALL_FRAMES}) throw F.callDepthFault(env.pc);`,
+    '  const fp = CB_FP, hpc = env.pc; let r;',
+    `  depth++; S.lo -= ${MAX_BPF_STACK};`,
+    '  try {',
+    '    switch (t) {',
+    ...cbTargets.map((t) => `      case ${t}: r = ${cbArgs(t)}; break;`),
+    '      default: throw F.notFunc(hpc, t);',
+    '    }',
+    `  } finally { S.lo += ${MAX_BPF_STACK}; depth--; CB_FP = fp; env.pc = hpc; }`,
+    '  R[0] = r; R[1] = RET_HI;',
+    '}',
+    'env.callFunc = CB;',
+  ];
   const source = [
     '"use strict";',
     ...maps,
     ...helpers,
     'const S_DV = S.dv, S_U8 = S.u8;',
-    'let P_DV = null, P_U8 = null, PKT = null, budget = 0, depth = 0, RET_HI = 0;',
+    `let P_DV = null, P_U8 = null, PKT = null, budget = 0, depth = 0, RET_HI = 0${cbTargets.length > 0 ? ', CB_FP = 0' : ''};`,
     ...(mode === 'dispatch' ? [`const SV = new Int32Array(${MAX_CALL_FRAMES * 19}), RP = new Int32Array(${MAX_CALL_FRAMES});`] : []),
     ...funcs,
+    ...callback,
     'return function run() {',
     '  PKT = RG[1]; if (PKT !== undefined) { P_DV = PKT.dv; P_U8 = PKT.u8; }',
     `  budget = BUDGET; depth = 0; S.lo = STACK_TOP - ${MAX_BPF_STACK};`,
-    '  R[0] = f0(0, 0, R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11], 0, 0, 0, 0, 0, 0, 0, 0, STACK_TOP);',
+    `  R[0] = f0(0, 0, R[2], R[3], R[4], R[5], R[6], R[7], R[8], R[9], R[10], R[11], 0, 0, 0, 0, 0, 0, 0, 0, STACK_TOP${mode === 'dispatch' && e.reentrant ? ', 0' : ''});`,
     '  R[1] = RET_HI;',
     '};',
   ].join('\n');

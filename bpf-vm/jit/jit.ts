@@ -24,6 +24,7 @@ const F = {
   memFault, helperMemFault, ctxFault, misalignedAtomicFault, budgetFault, callDepthFault, legacyPacketLoad,
   unknownOpcode: (pc: number, code: number): RuntimeFault => new RuntimeFault(pc, `unknown opcode 0x${code.toString(16)}`),
   fellOff: (pc: number): RuntimeFault => new RuntimeFault(pc, 'execution fell off the end of a function'),
+  notFunc: (pc: number, t: number): RuntimeFault => new RuntimeFault(pc, `callback target ${t} is not a function of this program`),
 };
 const A = { atomic32, atomic64, addLow32 };
 

@@ -6,7 +6,7 @@ import { InvalidProgramError } from '../errors.ts';
 import { helperRefusal } from '../helpers/availability.ts';
 import { helpersFor } from '../helpers/table.ts';
 import type { HelperProto } from '../helpers/proto.ts';
-import { mapPtrTag, REGION_ID, regionTag } from '../interp/regions.ts';
+import { FUNC_PTR_TAG, mapPtrTag, REGION_ID, regionTag } from '../interp/regions.ts';
 import type { Insn } from '../isa/insn.ts';
 import { BPF_PSEUDO_CALL_KIND, BPF_PSEUDO_LD } from '../isa/opcodes.ts';
 import { BPF_MAP_TYPE, type BpfMap } from '../maps/map.ts';
@@ -110,6 +110,10 @@ export function prepareProgram(p: PrepareInput): PreparedProgram {
         }
         imm[pc] = base + hi.imm;
         imm[pc + 1] = regionTag(REGION_ID.FIRST_MAP + i);
+      } else if (ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_FUNC) {
+        // A function's address: its first instruction, tagged so that only a callback helper takes it.
+        imm[pc] = pc + 1 + ins.imm;
+        imm[pc + 1] = FUNC_PTR_TAG;
       } else {
         imm[pc + 1] = hi.imm;
       }

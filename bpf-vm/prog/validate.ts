@@ -54,9 +54,12 @@ export function validateProgram(insns: readonly Insn[], maxInsns = BPF_MAXINSNS_
         if (hi.code !== 0 || hi.dst !== 0 || hi.src !== 0 || hi.off !== 0) {
           throw new InvalidProgramError(pc + 1, 'incomplete ld_imm64: second half has reserved fields set');
         }
-        if (ins.src !== BPF_PSEUDO_LD.NONE && ins.src !== BPF_PSEUDO_LD.BPF_PSEUDO_MAP_FD && ins.src !== BPF_PSEUDO_LD.BPF_PSEUDO_MAP_VALUE) {
+        if (ins.src !== BPF_PSEUDO_LD.NONE && ins.src !== BPF_PSEUDO_LD.BPF_PSEUDO_MAP_FD && ins.src !== BPF_PSEUDO_LD.BPF_PSEUDO_MAP_VALUE &&
+          ins.src !== BPF_PSEUDO_LD.BPF_PSEUDO_FUNC) {
           throw new InvalidProgramError(pc, `ld_imm64 src_reg ${ins.src} is not supported`);
         }
+        // A function's address: imm is the distance to its first instruction, as a call's.
+        if (ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_FUNC) target(pc, pc + 1 + ins.imm, 'call');
         if (ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_MAP_FD && hi.imm !== 0) {
           throw new InvalidProgramError(pc + 1, 'reserved field imm in the second half of a map-fd ld_imm64');
         }

@@ -160,7 +160,7 @@ function pointerArith(env: Env, ins: Insn, alu64: boolean, op: AluOp, d: Reg, s:
   const ptrName = typeName(ptr.type);
   if (mayBeNull(ptr.type)) reject(`R${dst} pointer arithmetic on ${ptrName} prohibited, null-check it first`);
   const arithOk = ptr.type === 'ctx' || ptr.type === 'map_value' || ptr.type === 'stack' || isPktPointer(ptr.type) ||
-    ptr.type === 'ringbuf_mem' ||
+    ptr.type === 'ringbuf_mem' || ptr.type === 'func' || ptr.type === 'map_key' ||
     (ptr.type === 'map_ptr' && op === 'add' && isConst(off.s) && off.s.t.value === 0n);
   if (!arithOk) reject(`R${dst} pointer arithmetic on ${ptrName} prohibited`);
   checkSaneOffset(off, ptrName);

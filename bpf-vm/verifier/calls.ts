@@ -3,9 +3,10 @@
 // At most MAX_CALL_FRAMES frames; a callee may not hand out pointers into its own stack.
 import { MAX_CALL_FRAMES } from '../isa/opcodes.ts';
 import type { Env } from './env.ts';
-import { reject } from './env-types.ts';
+import { invalid, reject } from './env-types.ts';
 import { fmtFrame } from './log.ts';
-import { NOT_INIT } from './reg-state.ts';
+import { NOT_INIT, type Reg } from './reg-state.ts';
+import { S64_MAX, S64_MIN } from './scalar.ts';
 import { FuncState, type VState } from './state.ts';
 import { checkTailCallDepth, subprogsWithTailCalls } from './tail-call.ts';
 
@@ -24,11 +25,34 @@ export function enterCall(env: Env, st: VState, pc: number, imm: number): number
   return target;
 }
 
-/** Leaves the current callee; returns where the caller continues. */
+/** The kernel's verbose_invalid_scalar wording for a value outside [lo, hi]. */
+function invalidScalar(r: Reg, what: string, lo: number, hi: number): string {
+  let has = '';
+  if (r.s.smin > S64_MIN) has += ` smin=${r.s.smin}`;
+  if (r.s.smax < S64_MAX) has += ` smax=${r.s.smax}`;
+  return `${what} the register R0 has${has || ' unknown scalar value'} should have been in [${lo}, ${hi}]`;
+}
+
+/**
+ * Leaves the current callee; returns where the caller continues. A callback goes back to the helper
+ * call that runs it (prepare_func_exit): that call schedules the next visit of the callback, and the
+ * caller's registers stay as they were before the call; its r0 must be 0 (go on) or 1 (stop).
+ */
 export function returnFromCall(env: Env, st: VState): number {
   const callee = st.frames.pop()!;
   const caller = st.cur;
   const r0 = callee.regs[0]!;
+  if (callee.inCallback) {
+    st.frames.push(callee);
+    if (r0.type === 'not_init') reject('R0 !read_ok');
+    if (r0.type !== 'scalar') reject('R0 not a scalar value');
+    if (r0.s.smin < 0n || r0.s.smax > 1n) invalid(invalidScalar(r0, 'At callback return', 0, 1));
+    st.frames.pop();
+    if (env.log.enabled) {
+      env.log.add(`returning from callee:\n ${fmtFrame(callee, st.refs, env)}\nto caller at ${callee.callsite}:\n ${fmtFrame(caller, st.refs, env)}`);
+    }
+    return callee.callsite;
+  }
   if (r0.type === 'stack' && r0.frame >= callee.frameno) {
     st.frames.push(callee);
     reject('cannot return stack pointer to the caller');

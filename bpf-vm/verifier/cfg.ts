@@ -4,7 +4,8 @@
 // the main pass records states. Loops are allowed here; whether they terminate is the main pass's job.
 import type { Insn } from '../isa/insn.ts';
 import { OPCODE_TABLE } from '../isa/legality.ts';
-import { BPF_PSEUDO_CALL_KIND } from '../isa/opcodes.ts';
+import { BPF_PSEUDO_CALL_KIND, BPF_PSEUDO_LD } from '../isa/opcodes.ts';
+import { BPF_FUNC } from '../helpers/ids.ts';
 import { ldImm64Seconds } from '../prog/validate.ts';
 import { Reject } from './env-types.ts';
 
@@ -24,7 +25,17 @@ export interface Cfg {
   /** Subprogram -> subprograms it calls. */
   readonly callees: readonly (readonly number[])[];
   readonly second: Uint8Array;
+  /** Helper calls that run a callback (the kernel's calls_callback): loop heads for pruning. */
+  readonly cbCall: Uint8Array;
 }
+
+/** Helpers whose callback the verifier walks as a subprogram frame. */
+export const CALLBACK_HELPERS: ReadonlySet<number> = new Set([BPF_FUNC.loop, BPF_FUNC.for_each_map_elem]);
+
+/** ld_imm64 of a function's address (BPF_PSEUDO_FUNC): imm is the distance to the function. */
+export const isPseudoFunc = (ins: Insn): boolean => ins.code === 0x18 && ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_FUNC;
+
+const isCallbackCall = (ins: Insn): boolean => ins.code === 0x85 && ins.src === BPF_PSEUDO_CALL_KIND.HELPER && CALLBACK_HELPERS.has(ins.imm);
 
 const kindOf = (ins: Insn) => OPCODE_TABLE.get(ins.code)?.kind;
 
@@ -59,7 +70,7 @@ export function checkStructure(insns: readonly Insn[]): void {
   const starts = new Set<number>([0]);
   for (let pc = 0; pc < n; pc++) {
     const ins = insns[pc]!;
-    if (second[pc] || !isLocalCall(ins)) continue;
+    if (second[pc] || !(isLocalCall(ins) || isPseudoFunc(ins))) continue;
     const t = pc + 1 + ins.imm;
     if (t < 0 || t >= n) throw new Reject('EINVAL', 'call to invalid destination', [], pc);
     starts.add(t);
@@ -86,7 +97,7 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
   for (let pc = 0; pc < n; pc++) {
     const ins = insns[pc]!;
     if (second[pc]) continue;
-    if (isLocalCall(ins)) starts.add(pc + 1 + ins.imm);
+    if (isLocalCall(ins) || isPseudoFunc(ins)) starts.add(pc + 1 + ins.imm);
   }
   const sorted = [...starts].sort((a, b) => a - b);
   const subprogs: Subprog[] = sorted.map((s, i) => ({ start: s, end: sorted[i + 1] ?? n }));
@@ -112,6 +123,7 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
   // Reachability from the entry, following calls into callees.
   const pruneAt = new Uint8Array(n);
   const jmpAt = new Uint8Array(n);
+  const cbCall = new Uint8Array(n);
   const seen = new Uint8Array(n);
   const callees: Set<number>[] = subprogs.map(() => new Set<number>());
   const work: number[] = [0];
@@ -140,6 +152,8 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
       case 'call': {
         jmpAt[pc] = 1;
         if (pc + 1 < n) pruneAt[pc + 1] = 1;
+        // A callback call is where each visit of the callback comes back: a loop head.
+        if (isCallbackCall(ins)) { cbCall[pc] = 1; pruneAt[pc] = 1; }
         if (isLocalCall(ins)) {
           const t = pc + 1 + ins.imm;
           pruneAt[pc] = 1;
@@ -149,7 +163,15 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
         visit(pc + 1);
         break;
       }
-      case 'lddw': visit(pc + 2); break;
+      case 'lddw':
+        // A function whose address is taken is reachable (and on the stack of its taker's frame).
+        if (isPseudoFunc(ins)) {
+          const t = pc + 1 + ins.imm;
+          callees[subprogOf[pc]!]!.add(subprogOf[t]!);
+          visit(t);
+        }
+        visit(pc + 2);
+        break;
       default: visit(pc + 1);
     }
   }
@@ -163,5 +185,5 @@ export function buildCfg(insns: readonly Insn[]): Cfg {
       throw new Reject('EINVAL', `jump into the middle of ldimm64 insn ${jumpTarget(ins, pc) - 1}`, [], pc);
     }
   }
-  return { subprogs, subprogOf, pruneAt, jmpAt, callees: callees.map((s) => [...s]), second };
+  return { subprogs, subprogOf, pruneAt, jmpAt, callees: callees.map((s) => [...s]), second, cbCall };
 }

@@ -4,6 +4,8 @@
 // packet pointers dropped after helpers that may move the packet.
 import { ARG, RET, type ArgKind, type HelperProto } from '../helpers/proto.ts';
 import { helperRefusal } from '../helpers/availability.ts';
+import { FOR_EACH_MAP_TYPES } from '../helpers/callbacks.ts';
+import { MAX_CALL_FRAMES } from '../isa/opcodes.ts';
 import { BPF_FUNC } from '../helpers/ids.ts';
 import { BPF_MAP_TYPE } from '../maps/map.ts';
 import { readReg } from './alu.ts';
@@ -17,7 +19,7 @@ import {
   isKnownZero, isPktPointer, NOT_INIT, ptrReg, typeName, UNKNOWN_SCALAR, type Reg,
 } from './reg-state.ts';
 import { byteIndex, SLOT_SPILL, SLOT_ZERO } from './stack.ts';
-import type { VState } from './state.ts';
+import { FuncState, type VState } from './state.ts';
 import { isConst } from './scalar.ts';
 import { tnumToString } from './tnum.ts';
 
@@ -32,17 +34,24 @@ interface Meta {
   constKey: bigint | undefined;
   /** ARG_CONST_ALLOC_SIZE_OR_ZERO's value: the size of the ringbuf record reserved. */
   allocSize: number;
+  /** ARG_PTR_TO_FUNC's subprogram. */
+  subprog: number;
 }
 
 const typeErr = (regno: number, r: Reg, expected: string): never => reject(`R${regno} type=${typeName(r.type)} expected=${expected}`);
 
-export function checkHelperCall(env: Env, st: VState, pc: number, id: number): void {
+/**
+ * Checks a helper call and applies it to `st`. For a helper that runs a callback, returns the state
+ * in which the callback starts (a frame above the caller's, the caller as it was before the call),
+ * to be verified after the caller's path: the kernel's push_callback_call.
+ */
+export function checkHelperCall(env: Env, st: VState, pc: number, id: number): VState | undefined {
   const proto = env.helpers.get(id);
   if (proto === undefined) {
     const why = helperRefusal(env.progType, id);
     throw new Reject(why.code, why.message);
   }
-  const meta: Meta = { map: -1, refId: 0, memReg: 0, memNull: false, constKey: undefined, allocSize: 0 };
+  const meta: Meta = { map: -1, refId: 0, memReg: 0, memNull: false, constKey: undefined, allocSize: 0, subprog: -1 };
   // bpf_trace_printk's format arguments are variadic: the kernel checks only the format and its size.
   const args = proto.id === BPF_FUNC.trace_printk ? proto.args.slice(0, 2) : proto.args;
   args.forEach((kind, i) => checkArg(env, st, proto, meta, kind, i + 1));
@@ -53,12 +62,48 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number): v
     if (meta.refId === 0) reject('reference has not been acquired before');
     releaseRef(st, meta.refId, true);
   }
+  const cb = meta.subprog >= 0 ? callbackState(env, st, pc, proto, meta) : undefined;
   for (let r = 1; r <= 5; r++) { st.setReg(r, NOT_INIT); env.scratchReg(r); }
   if (proto.changesPktData) {
     st.mapAllRegs((r) => (isPktPointer(r.type) || r.type === 'pkt_end' ? UNKNOWN_SCALAR : r));
   }
   env.scratchReg(0);
   st.setReg(0, returnReg(env, st, proto, meta, pc));
+  return cb;
+}
+
+/**
+ * The callback's first state (set_loop_callback_state, map_set_for_each_callback_args): bpf_loop's
+ * callback gets (index, ctx), bpf_for_each_map_elem's (map, key, value, ctx). bpf_loop schedules
+ * no further visit once the callback was walked nr_loops times on this path (callback_depth).
+ */
+function callbackState(env: Env, st: VState, pc: number, proto: HelperProto, meta: Meta): VState | undefined {
+  const caller = st.cur;
+  if (proto.id === BPF_FUNC.for_each_map_elem && !FOR_EACH_MAP_TYPES.has(env.map(meta.map).spec.type)) {
+    throw new Reject('ENOTSUPP', 'callback function not allowed for map');
+  }
+  if (proto.id === BPF_FUNC.loop && BigInt(caller.callbackDepth) >= caller.regs[1]!.s.umax) {
+    caller.callbackDepth = 0;
+    if ((env.log.level & 2) !== 0) env.log.add(`frame${st.curframe} bpf_loop iteration limit reached`);
+    return undefined;
+  }
+  if (st.frames.length >= MAX_CALL_FRAMES) throw new Reject('E2BIG', `the call stack of ${st.frames.length + 1} frames is too deep`);
+  const cb = st.clone();
+  const from = cb.cur;
+  from.callbackDepth++;
+  caller.callbackDepth = 0;
+  const callee = FuncState.fresh(cb.frames.length, pc, meta.subprog, true);
+  if (proto.id === BPF_FUNC.loop) {
+    callee.regs[1] = UNKNOWN_SCALAR;
+    callee.regs[2] = from.regs[3]!;
+  } else {
+    callee.regs[1] = from.regs[1]!;
+    callee.regs[2] = ptrReg('map_key', { map: meta.map, range: env.map(meta.map).spec.keySize });
+    callee.regs[3] = ptrReg('map_value', { map: meta.map });
+    callee.regs[4] = from.regs[3]!;
+  }
+  cb.frames.push(callee);
+  return cb;
 }
 
 function returnReg(env: Env, st: VState, proto: HelperProto, meta: Meta, pc: number): Reg {
@@ -94,6 +139,16 @@ function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: Ar
   const r = readReg(env, st, regno);
   switch (kind) {
     case ARG.ARG_ANYTHING: return;
+    case ARG.ARG_PTR_TO_FUNC:
+      if (r.type !== 'func') typeErr(regno, r, 'func');
+      if (r.off !== 0) reject(`dereference of modified func ptr R${regno} off=${r.off} disallowed`);
+      if (r.s.t.mask !== 0n || r.s.t.value !== 0n) reject(`variable func access var_off=${tnumToString(r.s.t)} disallowed`);
+      meta.subprog = r.map;
+      return;
+    case ARG.ARG_PTR_TO_STACK_OR_NULL:
+      if (isKnownZero(r)) return;
+      if (r.type !== 'stack') typeErr(regno, r, 'fp');
+      return;
     case ARG.ARG_CONST_MAP_PTR:
       if (r.type !== 'map_ptr') typeErr(regno, r, 'map_ptr');
       meta.map = r.map;
@@ -105,7 +160,7 @@ function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: Ar
       if (meta.map < 0) invalid(`invalid map_ptr to access map->${kind === ARG.ARG_PTR_TO_MAP_KEY ? 'key' : 'value'}`);
       const spec = env.map(meta.map).spec;
       const size = kind === ARG.ARG_PTR_TO_MAP_KEY ? spec.keySize : spec.valueSize;
-      if (!['stack', 'pkt', 'pkt_meta', 'map_value'].includes(r.type)) typeErr(regno, r, 'fp, pkt, pkt_meta, map_key, map_value');
+      if (!['stack', 'pkt', 'pkt_meta', 'map_value', 'map_key'].includes(r.type)) typeErr(regno, r, 'fp, pkt, pkt_meta, map_key, map_value');
       helperMemAccess(env, st, regno, r, size, false, false);
       if (kind === ARG.ARG_PTR_TO_MAP_KEY && proto.id === BPF_FUNC.map_lookup_elem) meta.constKey = constStackKey(st, r, size);
       return;

@@ -20,6 +20,10 @@ export function helperMemAccess(env: Env, st: VState, regno: number, r: Reg, siz
     case 'pkt': case 'pkt_meta': packetBounds(r, regno, r.off, size); return;
     case 'map_value': mapValueBounds(env, r, regno, 0, size, write); return;
     case 'ringbuf_mem': memBounds(r, regno, 0, size); return;
+    case 'map_key':
+      if (write) reject(`write to change key R${regno} not allowed`);
+      memBounds(r, regno, 0, size);
+      return;
     default: reject(`R${regno} type=${typeName(r.type)} expected=fp, pkt, pkt_meta, map_key, map_value`);
   }
 }

@@ -203,7 +203,7 @@ export function fmtReg(r: Reg, frameno: number, maps: MapNames): string {
   const parts: string[] = [];
   if (r.id) parts.push(`id=${r.id}`);
   if (r.refId) parts.push(`ref_obj_id=${r.refId}`);
-  if (r.type === 'map_ptr' || r.type === 'map_value' || r.type === 'map_value_or_null') {
+  if (r.type === 'map_ptr' || r.type === 'map_value' || r.type === 'map_value_or_null' || r.type === 'map_key') {
     const name = maps.mapName(r.map);
     const [ks, vs] = maps.mapSizes(r.map);
     if (name) parts.push(`map=${name}`);
@@ -257,7 +257,8 @@ export function fmtFrame(f: FuncState, refs: readonly RefState[], maps: MapNames
   }
   if (regs === undefined && refs.length > 0) out.push(`refs=${refs.map((r) => r.id).join(',')}`);
   const prefix = f.frameno > 0 ? `frame${f.frameno}: ` : '';
-  return prefix + out.join(' ');
+  // A callback's frame is marked as the kernel marks in_callback_fn.
+  return prefix + out.join(' ') + (f.inCallback ? ' cb' : '');
 }
 
 // ---- instructions ----

@@ -64,6 +64,11 @@ export function checkMemAccess(env: Env, st: VState, a: Access): Reg | undefined
       return a.write ? undefined : loaded(a.size, a.signed);
     }
     case 'stack': return stackAccess(env, st, r, a);
+    case 'map_key':
+      // A for_each callback's key points into the map: it may be read, never changed.
+      if (a.write) reject(`write to change key R${a.regno} not allowed`);
+      memBounds(r, a.regno, a.off, a.size);
+      return loaded(a.size, a.signed);
     case 'ringbuf_mem': {
       if (a.write && a.value !== undefined && isPointer(a.value) && !env.opts.allowPtrLeaks) reject(`R${a.valueReg ?? 0} leaks addr into mem`);
       memBounds(r, a.regno, a.off, a.size);

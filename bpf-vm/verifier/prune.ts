@@ -8,7 +8,7 @@
 import type { Env } from './env.ts';
 import { Reject } from './env-types.ts';
 import { fmtFrame } from './log.ts';
-import { isPointer, scalarReg, type Reg } from './reg-state.ts';
+import { isPointer, scalarReg, UNKNOWN_SCALAR, ZERO_SCALAR, type Reg } from './reg-state.ts';
 import { scalarEquals, scalarWithin } from './scalar.ts';
 import { SLOT_INVALID, SLOT_MISC, SLOT_SPILL, SLOT_ZERO, type Spill, type Stack } from './stack.ts';
 import type { VState } from './state.ts';
@@ -139,8 +139,12 @@ function stackSafe(old: Stack, cur: Stack, ids: IdMap, exact: boolean, allowUnin
   return true;
 }
 
-/** Whether `cur` at pc is contained in `old` (or, exact, equal to it), comparing live registers only. */
-export function statesEqual(env: Env, old: VState, cur: VState, pc: number, exact: boolean): boolean {
+/**
+ * Whether `cur` at pc is contained in `old` (or, exact, equal to it), comparing live registers only.
+ * `range`: every scalar compared by its range, whatever its precision (the kernel's RANGE_WITHIN, for
+ * a callback call's state against one still being explored: the callback's next visit must add nothing).
+ */
+export function statesEqual(env: Env, old: VState, cur: VState, pc: number, exact: boolean, range = false): boolean {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
   const ids = new IdMap();
   // refsafe: the references held pair up in order, with the same map as the registers holding them.
@@ -150,15 +154,17 @@ export function statesEqual(env: Env, old: VState, cur: VState, pc: number, exac
   const n = cur.frames.length;
   for (let f = 0; f < n; f++) {
     const of = old.frames[f]!, cf = cur.frames[f]!;
-    if (of.callsite !== cf.callsite) return false;
+    if (of.callsite !== cf.callsite || of.inCallback !== cf.inCallback) return false;
+    // A state that walked the callback more times than cur may have stopped scheduling it sooner.
+    if (of.callbackDepth > cf.callbackDepth) return false;
     // The current frame needs what is live here; a caller what is live at its return site (r6-r9).
     const top = f === n - 1;
     const ret = top ? pc : cur.frames[f + 1]!.callsite + 1;
     const live = top ? env.live[pc]! : env.live[ret]! & 0x3c0;
     // Scalars whose value cannot matter from here on may differ (the kernel's imprecise scalars).
     // A callee may read its callers' stacks through pointers: their slots are always compared.
-    const needR = env.precision.regs[ret]!;
-    const needS = top ? env.precision.slots[pc]! : ALL_SLOTS;
+    const needR = range ? 0xffff : env.precision.regs[ret]!;
+    const needS = top && !range ? env.precision.slots[pc]! : ALL_SLOTS;
     for (let r = 0; r < 10; r++) {
       if ((live & (1 << r)) === 0) continue;
       const o = of.regs[r]!, c = cf.regs[r]!;
@@ -208,8 +214,16 @@ export class Explored {
    * Records `cur` as a new checkpoint when enough work happened since the last one.
    */
   visit(env: Env, cur: VState, pc: number, jmps: number, insns: number): boolean {
-    let addNew = jmps - this.prevJmps >= 2 && insns - this.prevInsns >= 8;
-    const looping = (this.inProgress.get(pc) ?? 0) > 0;
+    // A callback call is a loop head whose iterations the helper bounds: a state an ancestor at the
+    // same call contains is cut (the callback's visits converged), and every state there is recorded.
+    const cbSite = env.cfg.cbCall[pc] === 1;
+    if (cbSite) {
+      for (let cp = cur.checkpoint; cp !== undefined; cp = cp.parent) {
+        if (cp.pc === pc && cp.branches > 0 && statesEqual(env, cp.state, cur, pc, false, true)) { cp.hits++; return true; }
+      }
+    }
+    let addNew = cbSite || (jmps - this.prevJmps >= 2 && insns - this.prevInsns >= 8);
+    const looping = !cbSite && (this.inProgress.get(pc) ?? 0) > 0;
     const exactKey = looping || addNew ? shapeKey(env, cur, pc, true) : '';
     const shape = shapeKey(env, cur, pc, false);
     for (const cp of looping ? this.byExact.get(exactKey) ?? [] : []) {
@@ -221,7 +235,7 @@ export class Explored {
       }
     }
     // Inside a loop: record states less often, or every iteration would leave one behind.
-    if (looping && jmps - this.prevJmps < 20 && insns - this.prevInsns < 100) addNew = false;
+    if (!cbSite && looping && jmps - this.prevJmps < 20 && insns - this.prevInsns < 100) addNew = false;
     const list = this.byShape.get(shape);
     if (list !== undefined) {
       for (let i = 0; i < list.length; i++) {
@@ -283,4 +297,46 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const l = m.get(k);
   if (l === undefined) m.set(k, [v]);
   else l.push(v);
+}
+
+/**
+ * widen_imprecise_scalars: a callback came back to its call (pc) in `cur`; the state recorded at the
+ * same call earlier on this path is the previous visit. Scalars of the caller's frame that changed
+ * between the two and whose value matters to no decision become unknown, so that a counter the
+ * callback bumps converges instead of making every visit a new state.
+ */
+export function widenAfterCallback(env: Env, cur: VState, pc: number): void {
+  let prev: Checkpoint | undefined = cur.checkpoint;
+  while (prev !== undefined && !(prev.pc === pc && prev.branches > 0 && sameCallsites(prev.state, cur))) prev = prev.parent;
+  if (prev === undefined) return;
+  const of = prev.state.cur, cf = cur.cur;
+  const loose = env.loosePrecision;
+  const needR = loose.regs[pc]!;
+  const widen = (o: Reg, c: Reg): Reg | undefined =>
+    o.type === 'scalar' && c.type === 'scalar' && !(o.id === c.id && scalarEquals(o.s, c.s)) ? UNKNOWN_SCALAR : undefined;
+  for (let r = 0; r < 10; r++) {
+    if ((needR & (1 << r)) !== 0) continue;
+    const w = widen(of.regs[r]!, cf.regs[r]!);
+    if (w !== undefined) cf.regs[r] = w;
+  }
+  for (let slot = 0; slot < 64; slot++) {
+    const os = of.stack.spills[slot], cs = cf.stack.spills[slot];
+    // The static precision of a slot is coarse (a value loaded from the stack may be a pointer, so
+    // arithmetic on it counts as pointer arithmetic): every changed scalar spill is widened. A
+    // callback that needs its context's counter exact where the kernel's precision keeps it is refused.
+    if (cs === undefined) continue;
+    // Zero bytes stand for the zero the kernel would have spilled there.
+    const b = slot * 8 + cs.start;
+    const old = os !== undefined && os.start === cs.start && os.size === cs.size ? os.reg
+      : of.stack.types.slice(b, b + cs.size).every((t) => t === SLOT_ZERO) ? ZERO_SCALAR : undefined;
+    if (old === undefined) continue;
+    const w = widen(old, cs.reg);
+    if (w !== undefined) cf.stack.replaceSpill(slot, w);
+  }
+}
+
+function sameCallsites(a: VState, b: VState): boolean {
+  if (a.frames.length !== b.frames.length) return false;
+  for (let i = 0; i < a.frames.length; i++) if (a.frames[i]!.callsite !== b.frames[i]!.callsite) return false;
+  return true;
 }

@@ -5,7 +5,11 @@ import { isConst, SCALAR_UNKNOWN, SCALAR_ZERO, scalarConst, type Scalar } from '
 export type RegType =
   | 'not_init' | 'scalar' | 'ctx' | 'map_ptr' | 'map_value' | 'map_value_or_null' | 'stack'
   | 'pkt' | 'pkt_meta' | 'pkt_end' | 'sock' | 'sock_or_null' | 'sock_common' | 'sock_common_or_null'
-  | 'ringbuf_mem' | 'ringbuf_mem_or_null';
+  | 'ringbuf_mem' | 'ringbuf_mem_or_null'
+  /** PTR_TO_FUNC (ld_imm64 src 4): `map` holds the subprogram's index. */
+  | 'func'
+  /** PTR_TO_MAP_KEY: a bpf_for_each_map_elem callback's key, read-only, `map` as for map values. */
+  | 'map_key';
 
 export interface Reg {
   readonly type: RegType;
@@ -26,7 +30,7 @@ export interface Reg {
    * record's size (the kernel's mem_size), so that pruning compares it with the rest.
    */
   readonly range: number;
-  /** Map pointers and map values: index into the program's map table, -1 otherwise. */
+  /** Map pointers, map values and keys: index into the program's map table; functions: the subprogram; -1 otherwise. */
   readonly map: number;
   /** Stack pointers: the frame whose stack they point into. */
   readonly frame: number;

@@ -6,23 +6,33 @@ import type { Checkpoint } from './prune.ts';
 import { Stack } from './stack.ts';
 
 export class FuncState {
+  /**
+   * Callback frames this frame's current helper call has verified so far (the kernel's
+   * callback_depth): bpf_loop stops scheduling another visit of its callback at nr_loops.
+   */
+  callbackDepth = 0;
+
   constructor(
     public regs: Reg[],
     public stack: Stack,
     readonly frameno: number,
-    /** The call instruction in the caller, -1 for the main program. */
+    /** The call instruction in the caller (the helper call, for a callback), -1 for the main program. */
     readonly callsite: number,
     readonly subprog: number,
+    /** A callback run by a helper (bpf_loop, bpf_for_each_map_elem): its exit goes back to the call. */
+    readonly inCallback = false,
   ) {}
 
-  static fresh(frameno: number, callsite: number, subprog: number): FuncState {
+  static fresh(frameno: number, callsite: number, subprog: number, inCallback = false): FuncState {
     const regs = new Array<Reg>(MAX_BPF_REG).fill(NOT_INIT);
     regs[BPF_REG_FP] = ptrReg('stack', { frame: frameno });
-    return new FuncState(regs, new Stack(), frameno, callsite, subprog);
+    return new FuncState(regs, new Stack(), frameno, callsite, subprog, inCallback);
   }
 
   clone(): FuncState {
-    return new FuncState(this.regs.slice(), this.stack.clone(), this.frameno, this.callsite, this.subprog);
+    const f = new FuncState(this.regs.slice(), this.stack.clone(), this.frameno, this.callsite, this.subprog, this.inCallback);
+    f.callbackDepth = this.callbackDepth;
+    return f;
   }
 }
 

@@ -16,7 +16,7 @@ import { invalid, reject, Reject } from './env-types.ts';
 import { fmtFrame, fmtInsn, stateColumnPad } from './log.ts';
 import { checkMemAccess } from './mem-access.ts';
 import { checkHelperCall } from './helper-call.ts';
-import { Explored } from './prune.ts';
+import { Explored, widenAfterCallback } from './prune.ts';
 import { checkNoRefs } from './refs.ts';
 import { constReg, isPointer, NOT_INIT, ptrReg, scalarReg } from './reg-state.ts';
 import { unknownOfSize, zext32, val32 } from './scalar.ts';
@@ -34,7 +34,7 @@ interface Pending {
   logMark: number;
 }
 
-type Step = { next: number } | { fall: VState | undefined; taken: VState | undefined; target: number } | { exit: true };
+type Step = { next: number; cbReturn?: true } | { fall: VState | undefined; taken: VState | undefined; target: number; cbCall?: true } | { exit: true };
 
 export class Checker {
   processed = 0;
@@ -82,10 +82,20 @@ export class Checker {
       env.scratchSlots.clear();
       const r = this.step(st, pc, ins);
       const shown = 'fall' in r ? (r.fall ?? r.taken) : st;
-      if (line >= 0 && shown !== undefined && !('exit' in r) && (env.scratchRegs !== 0 || env.scratchSlots.size > 0)) {
+      const cbCall = 'cbCall' in r;
+      if (line >= 0 && shown !== undefined && !('exit' in r) && !cbCall && !('cbReturn' in r) && (env.scratchRegs !== 0 || env.scratchSlots.size > 0)) {
         log.amend(line, (text) => `${text}${stateColumnPad(text.length)}; ${fmtFrame(shown.cur, [], env, env.scratchRegs, env.scratchSlots)}`);
       }
       prevPc = pc;
+      // After a callback call the kernel prints the caller's whole state before going on.
+      if (cbCall && log.enabled && r.fall !== undefined) log.add(`${pc + 1}: ${fmtFrame(r.fall.cur, r.fall.refs, env)}`);
+      if ('next' in r && r.cbReturn) {
+        // Back at the callback's call: the kernel prints the state as after a jump.
+        widenAfterCallback(env, st, r.next);
+        pc = r.next;
+        printState = true;
+        continue;
+      }
       if ('next' in r) {
         // Entering a callee prints its first state, as the kernel does.
         if (log.enabled && ins.code === 0x85 && ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_CALL) log.add(`${r.next}: ${fmtFrame(st.cur, st.refs, env)}`);
@@ -139,6 +149,11 @@ export class Checker {
         if (ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_MAP_FD) writeReg(env, st, ins.dst, ptrReg('map_ptr', { map: env.mapAt(pc) }));
         else if (ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_MAP_VALUE) writeReg(env, st, ins.dst, ptrReg('map_value', { map: env.mapAt(pc), off: next.imm }));
         else if (ins.src === BPF_PSEUDO_LD.NONE) writeReg(env, st, ins.dst, constReg((BigInt(next.imm >>> 0) << 32n) | BigInt(ins.imm >>> 0)));
+        else if (ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_FUNC) {
+          // check_ld_imm: the kernel needs BTF function info to know the callback's prototype.
+          if (env.prog.funcs.length === 0) invalid('missing btf func_info');
+          writeReg(env, st, ins.dst, ptrReg('func', { map: env.cfg.subprogOf[pc + 1 + ins.imm]! }));
+        }
         else invalid(`unsupported ld_imm64 src_reg ${ins.src}`);
         return { next: pc + 2 };
       }
@@ -151,7 +166,11 @@ export class Checker {
       case 'call':
         if (ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_CALL) return { next: enterCall(env, st, pc, ins.imm) };
         if (ins.src !== BPF_PSEUDO_CALL_KIND.HELPER) invalid('kfunc calls are not supported');
-        checkHelperCall(env, st, pc, ins.imm);
+        {
+          const cb = checkHelperCall(env, st, pc, ins.imm);
+          if (cb !== undefined) return { fall: st, taken: cb, target: env.cfg.subprogs[cb.cur.subprog]!.start, cbCall: true };
+          if (env.cfg.cbCall[pc] === 1) return { fall: st, taken: undefined, target: pc + 1, cbCall: true };
+        }
         if (ins.imm === BPF_FUNC.tail_call) {
           const ret = tailCallReturn(env, st);
           if (ret !== undefined) return { fall: st, taken: ret.state, target: ret.pc };
@@ -160,7 +179,11 @@ export class Checker {
       case 'exit': {
         // A subprogram's r0 goes back to its caller as it is, unset included (the kernel's
         // prepare_func_exit): only a caller that reads it is refused.
-        if (st.frames.length > 1) return { next: returnFromCall(env, st) };
+        if (st.frames.length > 1) {
+          const cb = st.cur.inCallback;
+          const next = returnFromCall(env, st);
+          return cb ? { next, cbReturn: true } : { next };
+        }
         const r0 = readReg(env, st, 0);
         checkNoRefs(st);
         // The return value is the verdict the host acts on: never an address (the kernel lets a

@@ -6,6 +6,7 @@
 import { CpuProbe, type Doorbell, type ShmCounters } from '../../virtio/index.ts';
 import { VIRTNET_STAT_NAMES } from './stats.ts';
 import { NAPI, NAPI_POLL_WEIGHT, type VirtnetDriver } from './virtnet.ts';
+import type { LoopStack } from './stack.ts';
 
 export interface GuestLoopOptions {
   /** The interrupt doorbell the device rings (the guest sleeps on it). */
@@ -24,6 +25,12 @@ export interface GuestLoopOptions {
    * (300 frames): under continuous traffic the driver never reports 'done'. Default 8.
    */
   pollsPerRound?: number;
+  /**
+   * The guest's network stack (GuestStack), if it has one: every round runs its timers and
+   * applications before NAPI, a round where they worked does not sleep, and with timers pending
+   * the loop sleeps at most a jiffy (1 ms) so they fire on time.
+   */
+  stack?: LoopStack;
 }
 
 export class GuestLoopStats {
@@ -55,6 +62,7 @@ export class GuestLoop {
   private readonly pollsPerRound: number;
   private sincePublish = 0;
   private readonly probe = new CpuProbe();
+  private readonly stack: LoopStack | undefined;
 
   constructor(readonly driver: VirtnetDriver, opts: GuestLoopOptions) {
     this.irq = opts.irq;
@@ -64,6 +72,7 @@ export class GuestLoop {
     this.waitMs = opts.waitMs ?? 50;
     this.budget = opts.budget ?? NAPI_POLL_WEIGHT;
     this.pollsPerRound = Math.max(1, opts.pollsPerRound ?? 8);
+    this.stack = opts.stack;
   }
 
   get stopped(): boolean {
@@ -80,11 +89,12 @@ export class GuestLoop {
   round(): void {
     this.stats.loop_rounds++;
     const driver = this.driver;
+    const stackWork = this.stack === undefined ? 0 : this.stack.run();
     for (let i = 0; i < this.pollsPerRound; i++) {
       const r = driver.virtnet_poll(this.budget);
       if (++this.sincePublish >= this.publishEvery && this.due()) this.publish();
       if (r === NAPI.DONE) {
-        this.idle();
+        if (stackWork === 0) this.idle();
         return;
       }
     }
@@ -99,13 +109,14 @@ export class GuestLoop {
     }
     s.loop_sleeps++;
     if (this.due()) this.publish();
-    if (this.irq.wait(armed, this.waitMs) === 'timed-out') s.loop_timeouts++;
+    const waitMs = this.stack !== undefined && this.stack.timersPending() ? Math.min(1, this.waitMs) : this.waitMs;
+    if (this.irq.wait(armed, waitMs) === 'timed-out') s.loop_timeouts++;
     else s.loop_wakes++;
   }
 
   /** The driver's counters and the loop's, as one flat record. */
   counterRecord(): Record<string, number> {
-    return { ...this.driver.virtnet_get_stats(), ...this.stats };
+    return { ...this.driver.virtnet_get_stats(), ...this.stats, ...(this.stack?.counters() ?? {}) };
   }
 
   /** Whether a live reader should get fresh counters now (ShmCounters.due: at most every 2 ms). */

@@ -12,6 +12,8 @@ import { brokenQueue } from './errors.ts';
 import { VIRTIO_XDP_HEADROOM, type RxBufferPool } from './rx-buffers.ts';
 import type { VirtnetStats } from './stats.ts';
 import type { SendQueue } from './xmit.ts';
+import type { NetDevice } from '../../net/core/netdevice.ts';
+import { virtnet_receive_skb } from './start-xmit.ts';
 
 /**
  * The guest stack's entry (netif_receive_skb): the frame is [gpa, gpa+len) of `mem`, valid only
@@ -43,6 +45,11 @@ export class ReceiveQueue {
   capture: ((u8: Uint8Array, off: number, len: number) => void) | undefined = undefined;
   /** The native (driver-mode) XDP program, or undefined. */
   xdpProg: XdpProgramRunner | undefined;
+  /**
+   * The guest stack's device (virtnet_netdev): delivered frames go up as skbs through
+   * netif_receive_skb. Without one they are counted as delivered and end here (the XDP benchmarks).
+   */
+  netdev: NetDevice | undefined = undefined;
   private readonly u8: Uint8Array;
   private readonly mergeable: boolean;
   private readonly netifReceive: NetifReceive | undefined;
@@ -131,9 +138,11 @@ export class ReceiveQueue {
     const frame = hdr + hdrLen;
     const frameLen = len - hdrLen;
     this.capture?.(u8, frame, frameLen);
+    // Read before a program runs: adjust_head may write over the header.
+    const hdrFlags = u8[hdr]!;
     const prog = this.xdpProg;
     if (prog === undefined) {
-      this.deliver(frame, frameLen);
+      this.deliver(frame, frameLen, hdrFlags);
       pool.put(idx);
       return;
     }
@@ -159,7 +168,7 @@ export class ReceiveQueue {
         if (!this.sq.virtnet_xdp_xmit(idx, xdp.data, xdp.dataEnd - xdp.data)) pool.put(idx);
         return;
       case XDP_PASS:
-        this.deliver(xdp.data, xdp.dataEnd - xdp.data);
+        this.deliver(xdp.data, xdp.dataEnd - xdp.data, hdrFlags);
         pool.put(idx);
         return;
       case XDP_REDIRECT:
@@ -175,10 +184,12 @@ export class ReceiveQueue {
     }
   }
 
-  private deliver(gpa: number, len: number): void {
+  private deliver(gpa: number, len: number, hdrFlags: number): void {
     this.stats.rx_packets++;
     this.stats.rx_bytes += len;
     this.netifReceive?.(this.u8, gpa, len);
+    const dev = this.netdev;
+    if (dev !== undefined) virtnet_receive_skb(dev, this.u8, gpa, len, hdrFlags);
   }
 
   /**

@@ -6,6 +6,7 @@
 //   rx_frames = rx_packets + rx_drops + rx_length_errors
 //             + rx_xdp_drops + rx_xdp_aborted + rx_xdp_redirects + rx_xdp_tx
 //   rx_xdp_tx = tx_xdp_tx + tx_xdp_tx_drops
+// and on transmit: tx_packets (completions) counts XDP_TX frames and the stack's (tx_skb) alike.
 // and every buffer: rx_buffers = rx_frames + the extra buffers of multi-buffer frames (dropped).
 
 export class VirtnetStats {
@@ -51,6 +52,18 @@ export class VirtnetStats {
   tx_bytes = 0;
   tx_kicks = 0;
   tx_kicks_suppressed = 0;
+
+  // --- send queue (the stack's start_xmit) ---
+  /** Frames the stack handed to start_xmit that went on the tx ring, and their bytes. */
+  tx_skb = 0;
+  tx_skb_bytes = 0;
+  /** start_xmit calls that found no room (NETDEV_TX_BUSY: dev_queue_xmit drops and counts tx_dropped). */
+  tx_skb_busy = 0;
+  /** Frames larger than a buffer (over the MTU): dropped by start_xmit. */
+  tx_skb_too_big = 0;
+  /** netif_stop_queue when fewer than 2 + MAX_SKB_FRAGS descriptors were left, and the wakes after completions. */
+  tx_queue_stops = 0;
+  tx_queue_wakes = 0;
 
   // --- control queue ---
   ctrl_commands = 0;

@@ -93,11 +93,20 @@ export class VirtnetDriver implements CtrlChannel {
     const rq = this.rq;
     const vq = rq.vq;
     this.stats.napi_polls++;
-    // virtnet_poll_cleantx: buffers the device sent feed this poll's refill.
-    this.sq.free_old_xmit();
-    // What skb_recv_done does before scheduling NAPI: no interrupts while we poll.
-    vq.disableCb();
-    const received = rq.virtnet_receive(budget);
+    // What the stack sends during the poll (replies from netif_receive_skb, a sender woken by
+    // cleantx) rides on the poll's one tx kick below.
+    const sq = this.sq;
+    sq.deferKick = true;
+    let received: number;
+    try {
+      // virtnet_poll_cleantx: buffers the device sent feed this poll's refill (and may wake the stack's queue).
+      sq.free_old_xmit();
+      // What skb_recv_done does before scheduling NAPI: no interrupts while we poll.
+      vq.disableCb();
+      received = rq.virtnet_receive(budget);
+    } finally {
+      sq.deferKick = false;
+    }
     this.lastWork = received;
     if (vq.numFree > 0) rq.try_fill_recv();
     this.sq.flush();
@@ -119,7 +128,7 @@ export class VirtnetDriver implements CtrlChannel {
    * re-enabled. The run loop calls it after arming the interrupt doorbell, before sleeping.
    */
   virtqueue_poll(): boolean {
-    return this.rq.vq.poll(this.napiOpaque);
+    return this.rq.vq.poll(this.napiOpaque) || this.sq.txWakePending();
   }
 
   /** XDP_SETUP_PROG (virtnet_xdp_set): attach a native program, or detach with undefined. Returns the old one. */

@@ -3,6 +3,7 @@
 import type { SharedCounters, SharedDoorbell, SharedFrameCapture, SharedGuestMemory, SharedMmioTrap } from '../../virtio/index.ts';
 import type { SharedMapState } from '../../bpf-vm/index.ts';
 import type { NativeXdpSpec } from './xdp-prog.ts';
+import type { GuestNetSpec } from './stack.ts';
 
 export interface GuestWorkerData {
   /** Guest memory (GuestMemory.share()). */
@@ -40,6 +41,13 @@ export interface GuestWorkerData {
   waitMs?: number;
   /** Capture frames as the driver receives them (--pcap-at guest). */
   capture?: SharedFrameCapture;
+  /**
+   * Give the guest a network stack (net/) above virtio_net: a Net with eth0 registered, frames
+   * the driver delivers go up through netif_receive_skb, the stack transmits through start_xmit,
+   * and the loop runs its timers and the setup module's application. None: delivered frames are
+   * only counted (the XDP benchmarks).
+   */
+  net?: GuestNetSpec;
 }
 
 export type GuestWorkerMessage =

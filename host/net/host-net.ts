@@ -4,12 +4,19 @@
 // tun_xdp_xmit. Case 2: the NIC passes frames up the stack into a bridge whose other port is the
 // tap, which takes them one by one through tun_net_xmit.
 import { BPF_MAP_TYPE, loadObjectFile, XdpProgramRunner, type XdpRunnerOptions } from '../../bpf-vm/index.ts';
-import type { PagePool, PagePoolAccounting, TunXmit, TunXmitStats } from '../../tun/index.ts';
+import {
+  build_skb, NET_SKB_PAD, SKB, SKB_HEAD_WORDS,
+  type PagePool, type PagePoolAccounting, type SoftnetBacklog, type TunXmit, type TunXmitStats,
+} from '../../tun/index.ts';
+import { register_netdevice } from '../../net/core/dev.ts';
+import type { Net } from '../../net/core/net-namespace.ts';
 import { Bridge, type BridgeStats } from './bridge.ts';
+import { eth_type_trans, macHalves, type MacHalves } from './eth.ts';
+import { HostStackPort, type HostStackPortStats } from './host-port.ts';
 import { HostNetError } from './errors.ts';
 import { NetDevices, tapDevice } from './netdev.ts';
 import { Nic, type NicStats } from './nic.ts';
-import { Pktgen, type PktgenOptions, type PktgenStats } from './pktgen.ts';
+import { parseMac, Pktgen, type PktgenOptions, type PktgenStats } from './pktgen.ts';
 
 export type HostNetCase = 'xdp-redirect' | 'bridge';
 
@@ -18,6 +25,12 @@ export const HOST_NET_DEFAULTS = {
   tapIfindex: 3,
   nicName: 'eth0',
   tapName: 'tap0',
+  bridgeIfindex: 4,
+  bridgeName: 'br0',
+  /** The tap's host-side address (locally administered); guest frames are for other addresses. */
+  tapMac: '02:00:00:00:01:03',
+  /** Backlog frames process_backlog takes per call (the backlog's NAPI weight, weight_p). */
+  backlogWeight: 64,
 } as const;
 
 export interface HostNetOptions {
@@ -33,6 +46,23 @@ export interface HostNetOptions {
   budget?: number;
   nicIfindex?: number;
   tapIfindex?: number;
+  /**
+   * Whether the NIC's wire carries pktgen's traffic (default true). False: pktgen sends nothing
+   * and the loop does not poll the NIC (a stack-only run).
+   */
+  wire?: boolean;
+  /**
+   * The host's stack, Case 2 only: br0 (a bridge port, HostStackPort) is registered in this Net,
+   * so frames for br0's address go up the stack and the stack sends through the bridge.
+   */
+  stack?: Net;
+  /** br0's address (default BR0_DEFAULT_MAC). */
+  bridgeMac?: string;
+  /**
+   * The backlog the tap's Rx path fills in the vhost worker (tun/backlog.ts): with it, what the
+   * guest sends reaches the bridge (Case 2) or ends at the tap's host side (Case 1).
+   */
+  backlog?: SoftnetBacklog;
 }
 
 export interface HostNetStats {
@@ -42,12 +72,35 @@ export interface HostNetStats {
   tap: TunXmitStats;
   /** Where the frames are, and how often the allocator went to the recycle ring and what it brought back. */
   pool: PagePoolAccounting & { refills: number; recycled: number; alloc_slow: number };
+  /** The tap's frames towards the host (the guest's transmits), as this worker took them. */
+  tap_rx: TapRxStats | undefined;
+  /** br0, the host stack's bridge port. */
+  br0: HostStackPortStats | undefined;
 }
 
-/** generated (+ bridge clones) = every way a frame ended on the host side, term by term. */
+export interface TapRxStats {
+  /** Frames taken off the backlog, and their bytes. */
+  packets: number;
+  bytes: number;
+  /** Passed to the bridge on the tap's port. */
+  to_bridge: number;
+  /** No bridge (Case 1): the host stack behind the tap takes them (counted, freed). */
+  delivered: number;
+  /** No pool frame for them, or shorter than an Ethernet header: dropped. */
+  no_buffer: number;
+  length_errors: number;
+}
+
+/**
+ * generated (+ bridge clones) = every way a frame ended on the host side, term by term. With a
+ * backlog or a host stack, frames also enter from the tap (`from_tap`) and from the host stack
+ * (`from_stack`), and end in the tap_rx_* and host_stack_delivered terms as well as the bridge's.
+ */
 export interface HostNetConservation {
   generated: number;
   clones: number;
+  from_tap?: number;
+  from_stack?: number;
   terms: Record<string, number>;
   accounted: number;
   balanced: boolean;
@@ -62,6 +115,15 @@ export class HostNet {
   readonly nic: Nic;
   readonly bridge: Bridge | undefined;
   readonly tapIfindex: number;
+  /** Whether the NIC is polled (HostNetOptions.wire). */
+  readonly wire: boolean;
+  /** br0 when a host stack is attached (Case 2). */
+  readonly hostPort: HostStackPort | undefined;
+  readonly backlog: SoftnetBacklog | undefined;
+  private tapPort = -1;
+  private readonly tapMac: MacHalves = macHalves(parseMac(HOST_NET_DEFAULTS.tapMac));
+  private readonly receiveTapFrame = (u8: Uint8Array, off: number, len: number): void => this.tun_rx_frame(u8, off, len);
+  readonly tap_rx: TapRxStats = { packets: 0, bytes: 0, to_bridge: 0, delivered: 0, no_buffer: 0, length_errors: 0 };
 
   constructor(opts: HostNetOptions) {
     if (opts.case !== 'xdp-redirect' && opts.case !== 'bridge') throw new HostNetError('EINVAL', `host net: unknown case '${String(opts.case)}'`);
@@ -73,18 +135,34 @@ export class HostNet {
     this.tap = opts.tap;
     this.tapIfindex = opts.tapIfindex ?? HOST_NET_DEFAULTS.tapIfindex;
     const nicIfindex = opts.nicIfindex ?? HOST_NET_DEFAULTS.nicIfindex;
+    this.wire = opts.wire ?? true;
+    this.backlog = opts.backlog;
+    // Without a wire pktgen still exists (its counters are part of every report) but is never polled.
     this.pktgen = new Pktgen(opts.pktgen);
     this.nic = new Nic({ name: HOST_NET_DEFAULTS.nicName, ifindex: nicIfindex, pool: this.pool, wire: this.pktgen, devices: this.devices, budget: opts.budget });
     const tapDev = tapDevice(HOST_NET_DEFAULTS.tapName, this.tap, this.tapIfindex);
     this.devices.register(nicIfindex, this.nic);
     this.devices.register(this.tapIfindex, tapDev);
+    if (opts.stack !== undefined && opts.case !== 'bridge') throw new HostNetError('EINVAL', 'host net: a host stack sits on the bridge (Case 2)');
     if (opts.case === 'bridge') {
       this.bridge = new Bridge(this.pool);
       const nicPort = this.bridge.addPort(this.nic);
-      this.bridge.addPort(tapDev);
+      this.tapPort = this.bridge.addPort(tapDev);
       this.nic.stack = this.bridge.input(nicPort);
+      if (opts.stack !== undefined) {
+        const port = new HostStackPort(this.pool, {
+          name: HOST_NET_DEFAULTS.bridgeName, ifindex: HOST_NET_DEFAULTS.bridgeIfindex, ...(opts.bridgeMac ? { mac: opts.bridgeMac } : {}),
+        });
+        this.devices.register(HOST_NET_DEFAULTS.bridgeIfindex, port);
+        port.attach(this.bridge, this.bridge.addPort(port));
+        register_netdevice(opts.stack, port.dev);
+        this.hostPort = port;
+      } else {
+        this.hostPort = undefined;
+      }
     } else {
       this.bridge = undefined;
+      this.hostPort = undefined;
     }
     if (opts.nicProgram) this.nic.attach(opts.nicProgram);
   }
@@ -109,7 +187,50 @@ export class HostNet {
 
   /** One NAPI poll of the NIC; returns the frames that came off the wire. */
   poll(): number {
-    return this.nic.napi_poll();
+    return this.wire ? this.nic.napi_poll() : 0;
+  }
+
+  /**
+   * process_backlog: up to `budget` frames the guest sent (through vhost and the tap's Rx path)
+   * into the host: each is copied into a pool frame and becomes an skb on the tap (build_skb,
+   * eth_type_trans) that enters the bridge on the tap's port; without a bridge (Case 1) the host
+   * stack behind the tap takes it. Returns how many.
+   */
+  process_backlog(budget: number = HOST_NET_DEFAULTS.backlogWeight): number {
+    const b = this.backlog;
+    return b === undefined ? 0 : b.process_backlog(budget, this.receiveTapFrame);
+  }
+
+  private tun_rx_frame(src: Uint8Array, off: number, len: number): void {
+    const r = this.tap_rx;
+    r.packets++;
+    r.bytes += len;
+    const bridge = this.bridge;
+    if (bridge === undefined) {
+      r.delivered++;
+      return;
+    }
+    if (len < 14) {
+      r.length_errors++;
+      return;
+    }
+    const pool = this.pool, fp = pool.pool;
+    const h = pool.alloc();
+    if (h < 0) {
+      r.no_buffer++;
+      return;
+    }
+    // tun_build_skb leaves XDP headroom only when it ran a program; the Rx path ran its program
+    // in the vhost worker already, so this skb gets what an skb needs.
+    const at = fp.frameStart(h) + NET_SKB_PAD;
+    const u8 = fp.u8;
+    if ((off & 3) === 0 && len > 64) u8.set(src.subarray(off, off + len), at);
+    else for (let i = 0; i < len; i++) u8[at + i] = src[off + i]!;
+    build_skb(fp, h, NET_SKB_PAD, len);
+    eth_type_trans(fp, h, this.tapIfindex, this.tapMac);
+    fp.skb[h * SKB_HEAD_WORDS + SKB.SKB_IIF] = this.tapIfindex;
+    r.to_bridge++;
+    bridge.br_handle_frame(this.tapPort, h);
   }
 
   stats(): HostNetStats {
@@ -119,6 +240,8 @@ export class HostNet {
       bridge: this.bridge?.stats(),
       tap: this.tap.stats(),
       pool: { ...this.pool.accounting(), refills: this.pool.refills, recycled: this.pool.recycled, alloc_slow: this.pool.alloc_slow },
+      tap_rx: this.backlog === undefined ? undefined : { ...this.tap_rx },
+      br0: this.hostPort?.stats(),
     };
   }
 
@@ -139,9 +262,25 @@ export class HostNet {
       tap_dropped: t.tx_dropped,
       tap_enqueued: t.tx_packets,
     };
+    const extra: { from_tap?: number; from_stack?: number } = {};
+    let sources = 0;
+    if (this.backlog !== undefined) {
+      const r = this.tap_rx;
+      terms['tap_rx_delivered'] = r.delivered;
+      terms['tap_rx_no_buffer'] = r.no_buffer;
+      terms['tap_rx_length_errors'] = r.length_errors;
+      extra.from_tap = r.packets;
+      sources += r.packets;
+    }
+    const hp = this.hostPort;
+    if (hp !== undefined) {
+      terms['host_stack_delivered'] = hp.rx_packets;
+      extra.from_stack = hp.tx_packets;
+      sources += hp.tx_packets;
+    }
     let accounted = 0;
     for (const v of Object.values(terms)) accounted += v;
     const generated = this.pktgen.generated, clones = b?.flood_copies ?? 0;
-    return { generated, clones, terms, accounted, balanced: generated + clones === accounted };
+    return { generated, clones, ...extra, terms, accounted, balanced: generated + clones + sources === accounted };
   }
 }

@@ -18,6 +18,10 @@ export { XdpBulkQueue, DEV_MAP_BULK_SIZE } from './xdp-bulk-queue.ts';
 export { Nic, NAPI_POLL_WEIGHT, type NicOptions, type NicStats, type NetifReceive } from './nic.ts';
 export { Bridge, BR_FDB_MAX, type BridgeStats } from './bridge.ts';
 export { Fdb, FDB_LEARN } from './fdb.ts';
+export { HostStackPort, BridgeDevice, BR0_DEFAULT_MAC, type HostStackPortStats } from './host-port.ts';
+// HostStack (net/'s Net and everything it loads) is imported from './host-stack.ts' by whoever
+// gives the host a stack, so the XDP runs do not load it.
+export type { HostNetSpec, HostStackApp, HostStackSetup, HostStackSetupContext } from './host-stack.ts';
 export {
-  HostNet, HOST_NET_DEFAULTS, type HostNetCase, type HostNetOptions, type HostNetStats, type HostNetConservation,
+  HostNet, HOST_NET_DEFAULTS, type TapRxStats, type HostNetCase, type HostNetOptions, type HostNetStats, type HostNetConservation,
 } from './host-net.ts';

@@ -1,7 +1,8 @@
 // pktgen (net/core/pktgen.c) as the benchmark's traffic source on the other end of the wire: UDP
 // over IPv4 with pktgen's header (magic, sequence number, timestamp) in the payload, the UDP
 // checksum left 0 as pktgen does without UDPCSUM, a valid IPv4 header checksum. Or the frames of a
-// capture file, replayed in a loop.
+// capture file, replayed in a loop. Or a flood template (pktgen-templates.ts): TCP SYNs or UDP,
+// IPv4 or IPv6, from ranges of source addresses and ports, every checksum valid.
 //
 // Sizes follow pktgen's pkt_size: the frame without the 4-byte FCS the NIC adds on the wire, so the
 // benchmark's 64-byte frames are 60 bytes here (ETH_ZLEN), 1514 the largest untagged frame.
@@ -12,6 +13,7 @@
 // checksum changes only with the flow's source address.
 import { HostNetError } from './errors.ts';
 import type { PcapPacket } from './pcap.ts';
+import { PktgenTemplate, type PktgenTemplateSpec } from './pktgen-templates.ts';
 
 export const ETH_ZLEN = 60;
 export const ETH_FRAME_LEN = 1514;
@@ -85,6 +87,11 @@ export interface PktgenOptions {
   clock?: () => number;
   /** Replay these frames (in a loop) instead of generating UDP. */
   replay?: readonly PcapPacket[];
+  /**
+   * Send a flood template instead (pktgen-templates.ts): TCP SYNs or UDP over IPv4/IPv6 from
+   * address and port ranges. Its frame length follows from it (`size` and `flows` are not used).
+   */
+  template?: PktgenTemplateSpec;
 }
 
 export const PKTGEN_DEFAULTS = {
@@ -119,6 +126,7 @@ export class Pktgen {
   private readonly tplWord: Uint32Array;
   private readonly tplLen: Uint32Array;
   private readonly replay: boolean;
+  private readonly tmpl: PktgenTemplate | null = null;
   private next = 0;
   // Flow state: the flow index and the base value of the varied field.
   private flow = 0;
@@ -139,6 +147,16 @@ export class Pktgen {
     if (!Number.isInteger(this.flows) || this.flows < 1 || this.flows > PKTGEN_LIMITS.flowsMax) throw new HostNetError('EINVAL', `pktgen: ${this.flows} flows (1..${PKTGEN_LIMITS.flowsMax})`);
     if (this.flowField !== 'udp-src' && this.flowField !== 'ip-src') throw new HostNetError('EINVAL', `pktgen: unknown flow field '${String(this.flowField)}'`);
 
+    if (opts.template !== undefined) {
+      if (opts.replay !== undefined) throw new HostNetError('EINVAL', 'pktgen: a template or a replay, not both');
+      this.tmpl = new PktgenTemplate(opts.template);
+      this.replay = false;
+      this.size = this.tmpl.len;
+      ({ tpl: this.tpl, word: this.tplWord, len: this.tplLen } = pack([new Uint8Array(this.size)]));
+      this.flowBase = 0;
+      this.ipPartialSum = 0;
+      return;
+    }
     if (opts.replay !== undefined) {
       if (opts.replay.length === 0) throw new HostNetError('EINVAL', 'pktgen: nothing to replay');
       const frames = opts.replay.map((p) => p.data);
@@ -229,6 +247,8 @@ export class Pktgen {
       this.next = k + 1 === this.tplLen.length ? 0 : k + 1;
       len = this.tplLen[k]!;
       copyWords(i32, d, this.tpl, this.tplWord[k]!, (len + 3) >>> 2);
+    } else if (this.tmpl !== null) {
+      len = this.tmpl.fill(u8, i32, offset);
     } else {
       len = this.size;
       const t = this.tpl;
@@ -259,6 +279,8 @@ export class Pktgen {
     if (this.replay) {
       k = this.next;
       this.next = k + 1 === this.tplLen.length ? 0 : k + 1;
+    } else if (this.tmpl !== null) {
+      this.tmpl.skip();
     } else if (this.flows > 1) {
       this.flow = this.flow + 1 === this.flows ? 0 : this.flow + 1;
     }

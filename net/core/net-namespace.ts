@@ -8,6 +8,11 @@ import { NetDevBase } from './dev.ts';
 import { NetnsMib } from './snmp.ts';
 import { InetHashinfo } from '../ipv4/inet-hashinfo.ts';
 import { UdpTable } from '../ipv4/udp-table.ts';
+import type { NetDevice } from './netdevice.ts';
+import { NeighTable } from './neighbour.ts';
+import { Fib4, InetPeerBase } from '../ipv4/route.ts';
+import { Fib6 } from '../ipv6/route.ts';
+import { AF_INET, AF_INET6 } from './socket-constants.ts';
 
 /** struct netns_ipv4: the sysctls net.ipv4.* that binding and lookup read. */
 export class NetnsIpv4 {
@@ -90,6 +95,30 @@ export class NetnsIpv4 {
   sysctl_udp_rmem_min = 4096;
   sysctl_udp_wmem_min = 4096;
 
+  // --- The IP layer's state (net/ipv4: route.c, fib, arp.c, icmp.c, ip_output.c) ---
+  /** The local and main FIB tables. */
+  readonly fib = new Fib4();
+  /** arp_tbl's entries of this netns (set by the Net constructor: the table reads the clock). */
+  arp_tbl!: NeighTable;
+  /** inet_peer rate limits of ICMP errors (icmpv4_xrlim_allow), by destination. */
+  readonly inet_peers = new InetPeerBase();
+  /** The global ICMP token bucket (icmp_global_allow): credit and the jiffies of the last refill. */
+  icmp_global_credit = 0;
+  icmp_global_stamp = 0;
+  /** ip_idents / ip_tstamps (__ip_select_ident) and the key that spreads flows over them. */
+  ip_idents: Uint32Array | null = null;
+  ip_tstamps: Uint32Array | null = null;
+  ip_id_key = 0;
+  sysctl_icmp_ignore_bogus_error_responses = 1;
+  sysctl_icmp_errors_use_inbound_ifaddr = 0;
+  /** arp_ignore / arp_announce (conf/all): 0, reply for any local address; announce any local source. */
+  sysctl_arp_ignore = 0;
+  sysctl_arp_announce = 0;
+  /** conf/all/accept_source_route: 0, source-routed datagrams are dropped. */
+  sysctl_accept_source_route = 0;
+  /** conf/all/accept_local: 0, a datagram from one of our own addresses on a wire is a martian. */
+  sysctl_accept_local = 0;
+
   constructor(tables: { tcp_hashinfo?: InetHashinfo; udp_table?: UdpTable } = {}) {
     this.tcp_hashinfo = tables.tcp_hashinfo ?? new InetHashinfo({ ehash_entries: 4096, lhash2_entries: 256, bhash_entries: 1024 });
     this.udp_table = tables.udp_table ?? new UdpTable();
@@ -105,6 +134,23 @@ export class NetnsIpv6 {
   sysctl_hop_limit = 64;
   sysctl_icmpv6_echo_ignore_all = 0;
   sysctl_icmpv6_ratelimit = 1000;
+
+  // --- The IPv6 layer's state (net/ipv6: route.c, ndisc.c, icmp.c) ---
+  readonly fib6 = new Fib6();
+  /** nd_tbl's entries of this netns (set by the Net constructor). */
+  nd_tbl!: NeighTable;
+  /** icmpv6 ratemask: every error type but Packet Too Big (types 0-1, 3-127). */
+  readonly sysctl_icmpv6_ratemask = icmpv6_ratemask_default();
+  /** inet_peer rate limits of ICMPv6 errors, by destination. */
+  readonly inet_peers = new InetPeerBase();
+  /** ipv6 devconf accept_dad / the flowlabel and fragment ident state, as far as output needs. */
+  ip6_id = 0;
+}
+
+function icmpv6_ratemask_default(): Uint8Array {
+  const m = new Uint8Array(256).fill(1, 0, 128);
+  m[2] = 0;
+  return m;
 }
 
 /** net.core.* sysctls. */
@@ -152,6 +198,8 @@ export class Net {
    * machine processes its packets on one thread, so this is one number, not a per-call value.
    */
   cpu: number;
+  /** net->loopback_dev: `lo`, where output routes to local addresses point (loopback_init). */
+  loopback_dev: NetDevice | null = null;
 
   constructor(boot: BootState, options: NetOptions = {}) {
     this.boot = boot;
@@ -160,6 +208,8 @@ export class Net {
     this.portaddr_hash_any = jhash1word(0, this.hash_mix) | 0;
     this.net_cookie = boot.next_net_cookie();
     this.cpu = options.cpu ?? 0;
+    this.ipv4.arp_tbl = new NeighTable(this, AF_INET);
+    this.ipv6.nd_tbl = new NeighTable(this, AF_INET6);
   }
 }
 

@@ -1,22 +1,69 @@
-// struct request_sock / inet_request_sock: what a SYN leaves in ehash (TCP_NEW_SYN_RECV) until the
-// handshake completes. Its sock_common is the connection's: ir_loc_addr is skc_rcv_saddr,
-// ir_rmt_addr skc_daddr, ir_num skc_num, ir_rmt_port skc_dport. TCP (tcp_conn_request) fills in the
-// rest in a later issue.
+// struct request_sock / inet_request_sock / tcp_request_sock: what a SYN leaves in ehash
+// (TCP_NEW_SYN_RECV) until the handshake completes. Its sock_common is the connection's:
+// ir_loc_addr is skc_rcv_saddr, ir_rmt_addr skc_daddr, ir_num skc_num, ir_rmt_port skc_dport.
+// tcp_conn_request (net/ipv4/tcp-conn-request.ts) fills in the rest: the ISNs, the options the
+// SYN negotiated, and the SYN-ACK retransmit timer (rsk_timer).
 import { SockCommon } from './sock-common.ts';
 import { TCP_NEW_SYN_RECV } from './tcp-states.ts';
+import { TimerList } from './clock.ts';
 import type { Sock } from './sock.ts';
 
 export class RequestSock extends SockCommon {
   /** The listener the SYN arrived on. */
   rsk_listener: Sock | null;
+  /** SYN-ACK retransmissions so far (num_retrans) and timeouts (num_timeout). */
+  num_retrans = 0;
+  num_timeout = 0;
+  /** The SYN-ACK retransmit timer (reqsk_timer_handler); its callback is set by TCP. */
+  readonly rsk_timer: TimerList;
+  /** Jiffies the timer fires (for tests and ss). */
+  rsk_timer_expires = 0;
+  /** The peer's ISN and ours (tcp_rsk(req)->rcv_isn / snt_isn), u32. */
+  rcv_isn = 0;
+  snt_isn = 0;
+  /** rcv_nxt for the child: rcv_isn + 1. */
+  rcv_nxt = 0;
+  /** The MSS the peer announced (mss clamp), and the options negotiated (inet_request_sock bits). */
+  mss = 536;
+  wscale_ok = false;
+  snd_wscale = 0;
+  rcv_wscale = 0;
+  sack_ok = false;
+  tstamp_ok = false;
+  ecn_ok = false;
+  /** The peer's TSval to echo (ts_recent) and our offset (ts_off). */
+  ts_recent = 0;
+  ts_off = 0;
+  /** The window we offered in the SYN-ACK (rsk_rcv_wnd) and the clamp (rsk_window_clamp). */
+  rsk_rcv_wnd = 0;
+  rsk_window_clamp = 0;
+  /** Made from a SYN cookie (no SYN queue entry). */
+  cookie_ts = false;
+  syncookie = false;
+  /** The interface the SYN came in on (ir_iif). */
+  ir_iif = 0;
+  /** When the SYN-ACK was first sent (snt_synack, us), for the first RTT sample. */
+  snt_synack = 0;
+  /** The peer's window from the SYN (unscaled), the child's first snd_wnd. */
+  snd_wnd = 0;
+  /** Set once the request is on its way out of the SYN queue (the child took over or it was dropped). */
+  rsk_dead = false;
+  /** Counted in its listener's SYN queue (reqsk_queue_len). */
+  rsk_queued = false;
+  /** TCP_DEFER_ACCEPT: a bare ACK was seen and dropped (inet_rsk(req)->acked). */
+  acked = false;
 
   constructor(listener: Sock) {
     super(listener.skc_net, listener.skc_family, TCP_NEW_SYN_RECV);
     this.rsk_listener = listener;
     this.skc_num = listener.skc_num;
     this.skc_bound_dev_if = listener.skc_bound_dev_if;
+    this.rsk_timer = new TimerList(() => reqsk_timer_dispatch.handler(this));
   }
 }
+
+/** The SYN-ACK timer callback, installed by TCP (reqsk_timer_handler) so this file needs no TCP import. */
+export const reqsk_timer_dispatch: { handler: (req: RequestSock) => void } = { handler: () => {} };
 
 /** inet_reqsk_alloc: a request socket for `listener`; the caller sets the addresses and remote port. */
 export function inet_reqsk_alloc(listener: Sock): RequestSock {

@@ -21,6 +21,22 @@ export class InetTimewaitSock extends SockCommon {
   /** The tables it is in, for its timer to take it out. */
   tw_hashinfo: InetHashinfo | null = null;
   readonly tw_timer: TimerList;
+  /** Scheduled with a short timeout (4 s or less): its expiry counts as TWKilled rather than TW. */
+  tw_kill = false;
+
+  // --- struct tcp_timewait_sock: what TCP needs to answer the old connection's segments ---
+  tw_rcv_nxt = 0;
+  tw_snd_nxt = 0;
+  /** The window we last offered, already scaled down, and our scale. */
+  tw_rcv_wnd = 0;
+  tw_rcv_wscale = 0;
+  /** Timestamps: the peer's last TSval, when it was set (seconds), our offset. */
+  tw_ts_recent = 0;
+  tw_ts_recent_stamp = 0;
+  tw_ts_offset = 0;
+  tw_tstamp_ok = false;
+  /** The last time an out-of-window ACK was sent (tw_last_oow_ack_time, jiffies). */
+  tw_last_oow_ack_time = 0;
 
   constructor(sk: Sock, state: TcpState) {
     super(sk.skc_net, sk.skc_family, TCP_TIME_WAIT);
@@ -37,7 +53,7 @@ export class InetTimewaitSock extends SockCommon {
     this.skc_reuseport = sk.skc_reuseport;
     this.skc_ipv6only = sk.skc_ipv6only;
     this.skc_cookie = sk.skc_cookie;
-    this.tw_timer = new TimerList(() => inet_twsk_kill(this));
+    this.tw_timer = new TimerList(() => tw_timer_handler(this));
   }
 }
 
@@ -72,6 +88,22 @@ export function inet_twsk_hashdance_schedule(tw: InetTimewaitSock, sk: Sock, h: 
   }
   tw.skc_hashed = true;
   const clock = sk.skc_net.boot.clock;
+  tw.tw_kill = timeo <= 4 * HZ;
+  clock.mod_timer(tw.tw_timer, clock.get_jiffies_64() + timeo);
+}
+
+/** tw_timer_handler: the TIME_WAIT period is over (TW, or TWKilled when cut short). */
+function tw_timer_handler(tw: InetTimewaitSock): void {
+  const mib = tw.skc_net.mib.net;
+  if (tw.tw_kill) mib.TWKilled++;
+  else mib.TW++;
+  inet_twsk_kill(tw);
+}
+
+/** inet_twsk_reschedule: a new timeout from now (TIME_WAIT restarted by a retransmitted FIN). */
+export function inet_twsk_reschedule(tw: InetTimewaitSock, timeo: number): void {
+  const clock = tw.skc_net.boot.clock;
+  tw.tw_kill = timeo <= 4 * HZ;
   clock.mod_timer(tw.tw_timer, clock.get_jiffies_64() + timeo);
 }
 

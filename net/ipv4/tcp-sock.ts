@@ -5,6 +5,45 @@ import { Sock } from '../core/sock.ts';
 import type { Net } from '../core/net-namespace.ts';
 import type { InetFamily } from '../core/socket-constants.ts';
 import type { TcpCongestionOps } from './tcp-cong.ts';
+import { SkBuffHead, type SkBuff } from '../core/skbuff.ts';
+import { TimerList } from '../core/clock.ts';
+import type { RequestSock } from '../core/request-sock.ts';
+import type { SockCommon } from '../core/sock-common.ts';
+
+/**
+ * The per-family half of a TCP socket (struct inet_connection_sock_af_ops plus the
+ * tcp_request_sock_ops the listener uses): IPv4's in tcp-ipv4.ts, IPv6's in tcp-ipv6.ts, and the
+ * v4-mapped one an AF_INET6 socket switches to when it connects to an IPv4 peer.
+ */
+export interface TcpAfOps {
+  /** IP header length: 20 or 40 (net_header_len). */
+  readonly net_header_len: number;
+  /** ip_queue_xmit / inet6_csk_xmit: the segment (data at the TCP header) to the IP layer. Consumes it. */
+  queue_xmit(sk: TcpSock, skb: SkBuff): number;
+  /** tcp_v4_send_check: the checksum over the pseudo-header of sk's addresses. */
+  send_check(sk: TcpSock, skb: SkBuff): void;
+  /** conn_request: a SYN for a listener (tcp_v4_conn_request). Consumes nothing. */
+  conn_request(sk: TcpSock, skb: SkBuff): number;
+  /** syn_recv_sock: the child for a completed handshake, hashed and with its port, or null. */
+  syn_recv_sock(sk: TcpSock, skb: SkBuff, req: RequestSock, own_req: { value: boolean }): TcpSock | null;
+  /** send_synack: builds and sends the SYN-ACK for req. */
+  send_synack(sk: TcpSock, req: RequestSock, synack_type: number): number;
+  /** send_reset / send_ack for a segment (no full socket: tcp_v4_send_reset, the TIME_WAIT and request ACKs). */
+  send_reset(sk: SockCommon | null, skb: SkBuff): void;
+  /** reqsk_send_ack: an ACK for a request socket (a retransmitted or out-of-window segment). */
+  reqsk_send_ack(sk: TcpSock, skb: SkBuff, req: RequestSock): void;
+  /** The path MTU of the route, 0 if unknown. */
+  route_mtu(sk: TcpSock): number;
+  /** init_req + route_req: the request's addresses from the SYN; 0, or a negative errno (no route back). */
+  init_req(req: RequestSock, sk: TcpSock, skb: SkBuff): number;
+  /** The MTU of the route to the request's peer (for the MSS the SYN-ACK announces). */
+  req_mtu(req: RequestSock): number;
+  /** cookie_init_seq: the SYN cookie ISN for this SYN; lowers mssp.mss to what the cookie encodes. */
+  cookie_init_seq(skb: SkBuff, mssp: { mss: number }): number;
+  /** init_seq / init_ts_off for this family's addresses (secure_tcp_seq, secure_tcp_ts_off). */
+  init_seq(skb: SkBuff): number;
+  init_ts_off(skb: SkBuff): number;
+}
 
 /** enum tcp_ca_state (include/uapi/linux/tcp.h). */
 export const TCP_CA = { TCP_CA_Open: 0, TCP_CA_Disorder: 1, TCP_CA_CWR: 2, TCP_CA_Recovery: 3, TCP_CA_Loss: 4 } as const;
@@ -119,11 +158,121 @@ export class TcpSock extends Sock {
   readonly icsk_accept_queue: TcpSock[] = [];
   /** Request sockets in NEW_SYN_RECV (the SYN queue length, reqsk_queue_len). */
   syn_queue_len = 0;
+  /** Request sockets not yet retransmitted (qlen_young), which the SYN-ACK timer's pruning keeps. */
+  syn_queue_young = 0;
+  /** When the SYN queue last overflowed (rx_opt.ts_recent_stamp in the kernel, jiffies): cookies are accepted only shortly after. */
+  synq_overflow_ts = 0;
+  synq_overflow_valid = false;
+  /** TCP_DEFER_ACCEPT, seconds converted to retransmits (rskq_defer_accept). */
+  rskq_defer_accept = 0;
+  /** The listener the child came from, until it is accepted (for accept-queue bookkeeping). */
+  parent_listener: TcpSock | null = null;
+
+  // --- queues beyond struct sock's ---
+  /** Sent, not yet acknowledged segments (tcp_rtx_queue; the kernel's is an rbtree), in sequence order. */
+  readonly tcp_rtx_queue = new SkBuffHead();
+  /** Received out of order (out_of_order_queue), sorted by sequence, no overlaps. */
+  readonly out_of_order_queue = new SkBuffHead();
+
+  // --- the family's operations ---
+  icsk_af_ops: TcpAfOps | null = null;
+
+  // --- timers (inet_csk_init_xmit_timers) ---
+  readonly icsk_retransmit_timer: TimerList;
+  readonly icsk_delack_timer: TimerList;
+  /** sk->sk_timer: keepalive, the orphaned FIN_WAIT2 timer, and the listener's SYN queue timer. */
+  readonly sk_timer: TimerList;
+  /** Jiffies the retransmit timer is set for (icsk_timeout). */
+  icsk_timeout = 0;
+  /** Jiffies the delayed-ACK timer is set for (icsk_ack.timeout). */
+  icsk_ack_timeout = 0;
+  /** The user's SYN retries (TCP_SYNCNT, 0: the sysctl). */
+  icsk_syn_retries = 0;
+  /** TCP_USER_TIMEOUT, ms (0: off). */
+  icsk_user_timeout = 0;
+  /** The path MTU the MSS was computed from (icsk_pmtu_cookie). */
+  icsk_pmtu_cookie = 0;
+  /** icsk_ack.rcv_mss estimates the peer's MSS; this remembers the last segment length (last_seg_size). */
+  icsk_ack_last_seg_size = 0;
+
+  // --- more of struct tcp_sock ---
+  /** Segment counts (segs_in / segs_out / data_segs_in / data_segs_out) and byte counts for TCP_INFO. */
+  segs_in = 0;
+  segs_out = 0;
+  data_segs_in = 0;
+  data_segs_out = 0;
+  bytes_received = 0;
+  bytes_acked = 0;
+  bytes_sent = 0;
+  bytes_retrans = 0;
+  total_retrans = 0;
+  /** The end of the last small segment sent (snd_sml), for Minshall's Nagle. */
+  snd_sml = 0;
+  /** Urgent pointer state is not modelled; snd_up follows snd_una. */
+  snd_up = 0;
+  /** Header prediction flags (pred_flags), 0 when the fast path is off. */
+  pred_flags = 0;
+  /** Time of the last received ACK (rcv_tstamp) and last sent data (lsndtime), jiffies. */
+  rcv_tstamp = 0;
+  lsndtime = 0;
+  /** When the first unacknowledged retransmission went out (retrans_stamp), ms of tcp_time_stamp; 0 when none. */
+  retrans_stamp = 0;
+  /** tsoffset: added to our TSval (secure_tcp_ts_off). */
+  tsoffset = 0;
+  /** The reordering degree (tp->reordering), in segments. */
+  reordering = 3;
+  /** PRR (RFC 6937): delivered and sent since recovery started. */
+  prr_delivered = 0;
+  prr_out = 0;
+  /** prior_ssthresh: restored by an undo. */
+  prior_ssthresh = 0;
+  /** The highest sequence SACKed (highest_sack's end), for loss marking. */
+  highest_sack_end = 0;
+  /** The SACK blocks our ACKs carry (selective_acks, most recent first), and a D-SACK (duplicate_sack). */
+  readonly selective_acks: { start_seq: number; end_seq: number }[] = [];
+  readonly duplicate_sack: { start_seq: number; end_seq: number } = { start_seq: 0, end_seq: 0 };
+  dsack = false;
+  /** The SACK blocks of the segment being processed (the sender side). */
+  readonly recv_sack_cache: { start_seq: number; end_seq: number }[] = [];
+  /** The keepalive settings (keepalive_time/intvl/probes; 0: the sysctl). Seconds. */
+  keepalive_time = 0;
+  keepalive_intvl = 0;
+  keepalive_probes = 0;
+  /** TCP_LINGER2 (linger2): the orphaned FIN_WAIT2 time in jiffies; 0: the sysctl; negative: none. */
+  linger2 = 0;
+  /** TCP_WINDOW_CLAMP by the user. */
+  user_window_clamp = 0;
+  /** FIN queued in the write queue (or sent). */
+  fin_queued = false;
+  /** Challenge-ACK rate limit (per socket in recent kernels): the second and the count in it. */
+  challenge_timestamp = 0;
+  challenge_count = 0;
+  /** The last time an out-of-window duplicate ACK was sent (last_oow_ack_time, jiffies). */
+  last_oow_ack_time = 0;
+  /** A sendmsg found the send buffer full (SOCK_NOSPACE): wake the writer when ACKs free it. */
+  sk_nospace = false;
+  /** Set when the socket entered ESTABLISHED through a SYN cookie. */
+  syncookie = false;
+  /** The congestion control chosen before init (TCP_CONGESTION on an unconnected socket). */
+  ca_name = '';
 
   constructor(net: Net, family: InetFamily, type: number, protocol: number, uid: number) {
     super(net, family, type, protocol, uid);
+    this.icsk_retransmit_timer = new TimerList(() => tcp_timer_dispatch.retransmit(this));
+    this.icsk_delack_timer = new TimerList(() => tcp_timer_dispatch.delack(this));
+    this.sk_timer = new TimerList(() => tcp_timer_dispatch.keepalive(this));
   }
 }
+
+/**
+ * The timer callbacks (tcp-timer.ts installs them at tcp_init time): the socket structure is
+ * declared here without importing the timers, which import it.
+ */
+export const tcp_timer_dispatch: { retransmit: (sk: TcpSock) => void; delack: (sk: TcpSock) => void; keepalive: (sk: TcpSock) => void } = {
+  retransmit: () => {},
+  delack: () => {},
+  keepalive: () => {},
+};
 
 /** struct tcp_options_received. */
 export class TcpOptionsReceived {

@@ -8,6 +8,7 @@ import { RunError } from '../run/run-error.ts';
 import { WorkerFailed } from '../run/worker-failed.ts';
 import { registerConformancePlugin } from './conformance-plugin.ts';
 import { ProgramRejected, UsageError } from './errors.ts';
+import { registerPacketdrillCommands } from './packetdrill-commands.ts';
 import { registerProgCommands } from './prog-commands.ts';
 import { registerRunCommands } from './run-commands.ts';
 
@@ -20,6 +21,7 @@ export function buildCli(): Command {
     .configureOutput({ outputError: (s, write) => write(s) });
   registerProgCommands(program);
   registerRunCommands(program);
+  registerPacketdrillCommands(program);
   registerConformancePlugin(program);
   return program;
 }

@@ -1,0 +1,71 @@
+// The socket side of SYN cookies (net/ipv4/syncookies.c's cookie_tcp_check, cookie_tcp_reqsk_alloc
+// and tcp_get_cookie_sock, shared by IPv4 and IPv6): an ACK to a listener that has no request
+// socket for it is checked as a cookie (only if the listener overflowed recently); a valid one
+// rebuilds the request from the cookie (MSS) and the echoed timestamp (window scale, SACK) and
+// the child is created at once. The cookie arithmetic itself is in syncookies.ts.
+import type { SkBuff } from '../core/skbuff.ts';
+import { inet_reqsk_alloc, type RequestSock } from '../core/request-sock.ts';
+import { TcpOptionsReceived, type TcpSock } from './tcp-sock.ts';
+import { tcp_parse_options } from './tcp-options.ts';
+import { cookie_timestamp_decode, tcp_synq_no_recent_overflow } from './syncookies.ts';
+import { inet_csk_reqsk_queue_add } from './tcp-accept.ts';
+
+const tcp_opt = new TcpOptionsReceived();
+
+/**
+ * cookie_tcp_check + cookie_tcp_reqsk_alloc: the request a valid cookie ACK stands for (addresses
+ * left to the family), or null when it is not one. SyncookiesRecv / SyncookiesFailed.
+ * `check(seq, cookie)` is the family's __cookie_check (the MSS, 0 if invalid); `ts_off()` its
+ * secure_tcp_ts_off for the pair.
+ */
+export function cookie_tcp_check_opts(sk: TcpSock, skb: SkBuff, check: (seq: number, cookie: number) => number, ts_off: () => number): RequestSock | null {
+  const net = sk.skc_net;
+  if (tcp_synq_no_recent_overflow(sk)) return null;
+  const cb = skb.cb;
+  const mss = check((cb.seq - 1) >>> 0, (cb.ack_seq - 1) >>> 0);
+  if (mss === 0) {
+    net.mib.net.SyncookiesFailed++;
+    return null;
+  }
+  net.mib.net.SyncookiesRecv++;
+  tcp_opt.saw_tstamp = tcp_opt.sack_ok = tcp_opt.wscale_ok = false;
+  tcp_opt.tstamp_ok = true;
+  tcp_opt.snd_wscale = 0;
+  tcp_opt.rcv_tsecr = tcp_opt.rcv_tsval = 0;
+  tcp_parse_options(skb.view, skb.transport_header, cb.doff >> 2, false, tcp_opt, null, {
+    tcp_timestamps: net.ipv4.sysctl_tcp_timestamps,
+    tcp_sack: net.ipv4.sysctl_tcp_sack,
+    tcp_window_scaling: net.ipv4.sysctl_tcp_window_scaling,
+  });
+  let tsoff = 0;
+  if (tcp_opt.saw_tstamp && tcp_opt.rcv_tsecr !== 0) {
+    tsoff = ts_off();
+    tcp_opt.rcv_tsecr = (tcp_opt.rcv_tsecr - tsoff) >>> 0;
+  }
+  if (!cookie_timestamp_decode(net, tcp_opt)) return null;
+  const req = inet_reqsk_alloc(sk);
+  req.skc_num = skb.view.getUint16(skb.transport_header + 2);
+  req.skc_dport = skb.view.getUint16(skb.transport_header);
+  req.snt_isn = (cb.ack_seq - 1) >>> 0;
+  req.rcv_isn = (cb.seq - 1) >>> 0;
+  req.rcv_nxt = cb.seq;
+  req.ts_off = tsoff;
+  req.mss = mss;
+  req.syncookie = true;
+  req.snd_wscale = tcp_opt.snd_wscale;
+  req.wscale_ok = tcp_opt.wscale_ok;
+  req.sack_ok = tcp_opt.sack_ok;
+  req.tstamp_ok = tcp_opt.saw_tstamp;
+  req.ts_recent = tcp_opt.saw_tstamp ? tcp_opt.rcv_tsval : 0;
+  req.snd_wnd = skb.view.getUint16(skb.transport_header + 14);
+  return req;
+}
+
+/** tcp_get_cookie_sock: the child for a cookie request, straight into the accept queue. null: SyncookiesFailed. */
+export function tcp_get_cookie_sock(sk: TcpSock, skb: SkBuff, req: RequestSock): TcpSock | null {
+  const own_req = { value: false };
+  const child = sk.icsk_af_ops!.syn_recv_sock(sk, skb, req, own_req);
+  if (child !== null && inet_csk_reqsk_queue_add(sk, req, child)) return child;
+  sk.skc_net.mib.net.SyncookiesFailed++;
+  return null;
+}

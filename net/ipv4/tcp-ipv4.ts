@@ -1,0 +1,630 @@
+// TCP over IPv4 (net/ipv4/tcp_ipv4.c): the receive entry point (tcp_v4_rcv: header checks,
+// checksum, socket lookup, request and TIME_WAIT mini sockets, RST for segments no socket
+// wants), connect (route, source address, ephemeral port unique per 4-tuple, ISN), the replies
+// sent without a full socket (tcp_v4_send_reset, tcp_v4_send_ack), the SYN-ACK, the child socket
+// of a completed handshake, SYN cookie ACKs, and ICMP errors (tcp_v4_err).
+import { E as ERRNO } from '../core/sock-opts.ts';
+import {
+  kfree_skb_reason, consume_skb, pskb_may_pull, skb_push, skb_reset_transport_header, PACKET_HOST, SKB_DROP_REASONS, type SkBuff,
+} from '../core/skbuff.ts';
+import { csum_partial, csum_tcpudp_magic } from '../core/checksum.ts';
+import { Flowi4 } from '../core/flow.ts';
+import { AF_INET, IPPROTO_TCP, SOCK_STREAM, type InetFamily } from '../core/socket-constants.ts';
+import { sk_daddr_set, sk_rcv_saddr_set, type SockCommon } from '../core/sock-common.ts';
+import type { Sock } from '../core/sock.ts';
+import type { Net } from '../core/net-namespace.ts';
+import type { Sockaddr } from '../core/msghdr.ts';
+import { inet_reqsk, type RequestSock } from '../core/request-sock.ts';
+import { TCP_STATES } from '../core/tcp-states.ts';
+import { secure_tcp_seq, secure_tcp_ts_off } from '../core/secure-seq.ts';
+import { inet_add_protocol } from './protocol.ts';
+import { __inet_lookup_established, __inet_lookup_listener, __inet_lookup_skb } from './inet-hashtables.ts';
+import { inet_twsk, inet_twsk_deschedule_put, type InetTimewaitSock } from './inet-timewait-sock.ts';
+import { ip_build_and_send_pkt, ip_queue_xmit } from './ip-output.ts';
+import { Rtable, ip_route_output_key, rt_mtu, RTCF } from './route.ts';
+import { skb_rt_type } from './ip-input.ts';
+import { RTN } from './route.ts';
+import { ICMP } from './icmp.ts';
+import { icmp_err_convert } from './udp-err.ts';
+import { __inet_inherit_port } from './inet-bind-bucket.ts';
+import { inet_ehash_nolisten } from './inet-hash.ts';
+import { TcpSock, between } from './tcp-sock.ts';
+import type { TcpAfOps } from './tcp-sock.ts';
+import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_HDR_LEN, TCP_TW, TCP_SYNACK, TCPOLEN } from './tcp-defs.ts';
+import { OPTION, TcpOutOptions, tcp_options_size, tcp_options_write } from './tcp-options.ts';
+import { tcp_clock_ms } from './tcp-defs.ts';
+import { tcp_mstamp_refresh, tcp_time_stamp_ms } from './tcp-util.ts';
+import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_connect } from './tcp-output.ts';
+import { tcp_rcv_established, tcp_rcv_state_process } from './tcp-input.ts';
+import { tcp_check_req, tcp_child_process, tcp_create_openreq_child, tcp_timewait_state_process } from './tcp-minisocks.ts';
+import { tcp_conn_request, tcp_listendrop, tcp_openreq_init_rwin, tcp_req_advmss } from './tcp-conn-request.ts';
+import { sk_acceptq_is_full } from './tcp-accept.ts';
+import { tcp_done, tcp_set_state } from './tcp-done.ts';
+import { __cookie_v4_init_sequence, __cookie_v4_check, cookie_init_timestamp } from './syncookies.ts';
+import { cookie_tcp_check_opts, tcp_get_cookie_sock } from './tcp-cookie.ts';
+import { inet_hash_connect } from './tcp-hash-connect.ts';
+import { tcp_connect_init } from './tcp-connect.ts';
+
+/** The IPv4 header's addresses of the segment being processed. */
+function ip_saddr(skb: SkBuff): number {
+  return skb.view.getUint32(skb.network_header + 12);
+}
+function ip_daddr(skb: SkBuff): number {
+  return skb.view.getUint32(skb.network_header + 16);
+}
+
+/** __tcp_v4_send_check: the TCP checksum over the pseudo-header (data at the TCP header). */
+export function __tcp_v4_send_check(skb: SkBuff, saddr: number, daddr: number): void {
+  const th = skb.data;
+  skb.view.setUint16(th + 16, 0);
+  const sum = csum_partial(skb.head, th, skb.len, 0);
+  skb.view.setUint16(th + 16, csum_tcpudp_magic(saddr >>> 0, daddr >>> 0, skb.len, IPPROTO_TCP, sum));
+}
+
+/** tcp_v4_fill_cb: TCP_SKB_CB from the header (data at the TCP header). */
+export function tcp_v4_fill_cb(skb: SkBuff): void {
+  const v = skb.view;
+  const th = skb.transport_header;
+  const cb = skb.cb;
+  const doff = (v.getUint8(th + 12) >>> 4) * 4;
+  const flags = v.getUint8(th + 13);
+  cb.seq = v.getUint32(th + 4);
+  cb.end_seq = (cb.seq + (flags & TCPHDR_SYN ? 1 : 0) + (flags & TCPHDR_FIN ? 1 : 0) + skb.len - doff) >>> 0;
+  cb.ack_seq = v.getUint32(th + 8);
+  cb.tcp_flags = flags;
+  cb.sacked = 0;
+  cb.doff = doff;
+}
+
+const fl4 = new Flowi4();
+const outopts = new TcpOutOptions();
+
+/**
+ * tcp_v4_send_reset: a RST for `skb` (a segment no socket or state accepts). Its sequence is the
+ * segment's ACK, or it ACKs the segment when that had none; never a RST for a RST. OutRsts.
+ */
+export function tcp_v4_send_reset(sk: SockCommon | null, skb: SkBuff, net0?: Net): void {
+  const v = skb.view;
+  const th = skb.transport_header;
+  const flags = v.getUint8(th + 13);
+  if (flags & TCPHDR_RST) return;
+  // No RST to a broadcast or multicast (the kernel checks the route type is local).
+  if (sk === null && skb_rt_type(skb) !== RTN.RTN_LOCAL && skb_rt_type(skb) !== 0) return;
+  const net = sk?.skc_net ?? net0 ?? skb.dev?.nd_net;
+  if (net === undefined || net === null) return;
+  const doff = (v.getUint8(th + 12) >>> 4) * 4;
+  const rep = alloc_reply(TCP_HDR_LEN);
+  const rv = rep.view;
+  const r = rep.data;
+  rv.setUint16(r, v.getUint16(th + 2));
+  rv.setUint16(r + 2, v.getUint16(th));
+  let rflags = TCPHDR_RST;
+  if (flags & TCPHDR_ACK) {
+    rv.setUint32(r + 4, v.getUint32(th + 8));
+    rv.setUint32(r + 8, 0);
+  } else {
+    rflags |= TCPHDR_ACK;
+    rv.setUint32(r + 4, 0);
+    const seq = v.getUint32(th + 4);
+    rv.setUint32(r + 8, (seq + (flags & TCPHDR_SYN ? 1 : 0) + (flags & TCPHDR_FIN ? 1 : 0) + skb.len - doff) >>> 0);
+  }
+  rv.setUint8(r + 12, (TCP_HDR_LEN / 4) << 4);
+  rv.setUint8(r + 13, rflags);
+  rv.setUint16(r + 14, 0);
+  rv.setUint32(r + 16, 0);
+  const saddr = ip_daddr(skb);
+  const daddr = ip_saddr(skb);
+  __tcp_v4_send_check(rep, saddr, daddr);
+  net.mib.tcp.OutSegs++;
+  net.mib.tcp.OutRsts++;
+  const full = sk !== null && 'sk_mark' in sk ? (sk as Sock) : null;
+  ip_build_and_send_pkt(rep, net, null, saddr, daddr, IPPROTO_TCP, { oif: skb.skb_iif, tos: full?.tos ?? 0, mark: full?.sk_mark ?? 0 });
+}
+
+function alloc_reply(hlen: number): SkBuff {
+  const skb = tcp_stream_alloc_reply();
+  skb_push(skb, hlen);
+  skb_reset_transport_header(skb);
+  return skb;
+}
+import { tcp_stream_alloc_skb } from './tcp-output.ts';
+function tcp_stream_alloc_reply(): SkBuff {
+  return tcp_stream_alloc_skb(0);
+}
+
+/**
+ * tcp_v4_send_ack: an ACK without a full socket (TIME_WAIT, a request socket): seq, ack, window
+ * (already scaled down), and timestamps when tsecr is given.
+ */
+function tcp_v4_send_ack(net: Net, skb: SkBuff, seq: number, ack: number, win: number, ts: { tsval: number; tsecr: number } | null): void {
+  const v = skb.view;
+  const th = skb.transport_header;
+  const o = outopts.reset();
+  if (ts !== null) {
+    o.options = OPTION.OPTION_TS;
+    o.tsval = ts.tsval;
+    o.tsecr = ts.tsecr;
+  }
+  const hlen = TCP_HDR_LEN + tcp_options_size(o);
+  const rep = alloc_reply(hlen);
+  const rv = rep.view;
+  const r = rep.data;
+  rv.setUint16(r, v.getUint16(th + 2));
+  rv.setUint16(r + 2, v.getUint16(th));
+  rv.setUint32(r + 4, seq >>> 0);
+  rv.setUint32(r + 8, ack >>> 0);
+  rv.setUint8(r + 12, (hlen / 4) << 4);
+  rv.setUint8(r + 13, TCPHDR_ACK);
+  rv.setUint16(r + 14, Math.min(win, 65535));
+  rv.setUint32(r + 16, 0);
+  tcp_options_write(rv, r + 20, o);
+  const saddr = ip_daddr(skb);
+  const daddr = ip_saddr(skb);
+  __tcp_v4_send_check(rep, saddr, daddr);
+  net.mib.tcp.OutSegs++;
+  ip_build_and_send_pkt(rep, net, null, saddr, daddr, IPPROTO_TCP, { oif: skb.skb_iif });
+}
+
+/** tcp_v4_timewait_ack: the TIME_WAIT socket's ACK (a retransmitted FIN, an out-of-window segment). */
+function tcp_v4_timewait_ack(tw: InetTimewaitSock, skb: SkBuff): void {
+  const ts = tw.tw_ts_recent_stamp !== 0 ? { tsval: (tcp_clock_ms(tw.skc_net.boot.clock.ktime_get_ns()) + tw.tw_ts_offset) >>> 0, tsecr: tw.tw_ts_recent } : null;
+  tcp_v4_send_ack(tw.skc_net, skb, tw.tw_snd_nxt, tw.tw_rcv_nxt, Math.floor(tw.tw_rcv_wnd / (1 << tw.tw_rcv_wscale)), ts);
+}
+
+/** tcp_v4_reqsk_send_ack: a request socket's ACK for an out-of-window segment. */
+function tcp_v4_reqsk_send_ack(sk: TcpSock, skb: SkBuff, req: RequestSock): void {
+  const ts = req.tstamp_ok ? { tsval: (tcp_time_stamp_ms(sk) + req.ts_off) >>> 0, tsecr: req.ts_recent } : null;
+  tcp_v4_send_ack(sk.skc_net, skb, (req.snt_isn + 1) >>> 0, req.rcv_nxt, Math.floor(req.rsk_rcv_wnd / (1 << req.rcv_wscale)), ts);
+}
+
+/** tcp_v4_send_synack: the SYN-ACK for req (timestamps carry the cookie's options for a cookie SYN-ACK). */
+function tcp_v4_send_synack(sk: TcpSock, req: RequestSock, synack_type: number): number {
+  const now_ms = tcp_time_stamp_ms(sk);
+  let tsval = now_ms;
+  if (synack_type === TCP_SYNACK.TCP_SYNACK_COOKIE && req.tstamp_ok) {
+    tsval = cookie_init_timestamp(sk.skc_net, { wscale_ok: req.wscale_ok, snd_wscale: req.snd_wscale, sack_ok: req.sack_ok, ecn_ok: req.ecn_ok }, now_ms);
+  }
+  const skb = tcp_make_synack(sk, req, synack_type, (tsval + req.ts_off) >>> 0, tcp_req_advmss(sk, req));
+  __tcp_v4_send_check(skb, req.skc_rcv_saddr, req.skc_daddr);
+  sk.skc_net.mib.tcp.OutSegs++;
+  return ip_build_and_send_pkt(skb, sk.skc_net, sk, req.skc_rcv_saddr, req.skc_daddr, IPPROTO_TCP, { df: true, oif: req.ir_iif && sk.skc_bound_dev_if });
+}
+
+/** tcp_v4_init_req + route_req: the request's addresses are the SYN's, swapped. */
+function tcp_v4_init_req(req: RequestSock, _sk: TcpSock, skb: SkBuff): number {
+  sk_rcv_saddr_set(req, ip_daddr(skb));
+  sk_daddr_set(req, ip_saddr(skb));
+  fl4.flowi4_oif = 0;
+  fl4.flowi4_proto = IPPROTO_TCP;
+  fl4.saddr = req.skc_rcv_saddr;
+  fl4.daddr = req.skc_daddr;
+  const rt = ip_route_output_key(req.skc_net, fl4);
+  return typeof rt === 'number' ? rt : 0;
+}
+
+function tcp_v4_req_mtu(req: RequestSock): number {
+  fl4.flowi4_oif = 0;
+  fl4.flowi4_proto = IPPROTO_TCP;
+  fl4.saddr = req.skc_rcv_saddr;
+  fl4.daddr = req.skc_daddr;
+  const rt = ip_route_output_key(req.skc_net, fl4);
+  return typeof rt === 'number' ? 1500 : rt_mtu(rt);
+}
+
+/** tcp_v4_route_mtu: the MTU of the connected socket's route (0 when none yet). */
+function tcp_v4_route_mtu(sk: TcpSock): number {
+  const rt = sk.sk_dst_cache;
+  if (rt instanceof Rtable) return rt_mtu(rt);
+  return 0;
+}
+
+/** tcp_v4_init_seq: the ISN for a SYN's 4-tuple (our side first). */
+function tcp_v4_init_seq(skb: SkBuff): number {
+  const th = skb.transport_header;
+  return secure_tcp_seq(skb.dev?.nd_net ?? cur_net!, ip_daddr(skb), ip_saddr(skb), skb.view.getUint16(th + 2), skb.view.getUint16(th));
+}
+
+function tcp_v4_init_ts_off(skb: SkBuff): number {
+  return secure_tcp_ts_off(skb.dev?.nd_net ?? cur_net!, ip_daddr(skb), ip_saddr(skb));
+}
+
+function cookie_v4_init_sequence(skb: SkBuff, mssp: { mss: number }): number {
+  const th = skb.transport_header;
+  const v = skb.view;
+  return __cookie_v4_init_sequence(cur_net!, ip_saddr(skb), ip_daddr(skb), v.getUint16(th), v.getUint16(th + 2), v.getUint32(th + 4), mssp);
+}
+
+/** The netns of the segment being processed (skb.dev may be cleared by then). */
+let cur_net: Net | null = null;
+
+/**
+ * tcp_v4_syn_recv_sock: the child of a completed handshake: addresses, MSS from the route, the
+ * listener's port, into ehash in place of the request. null when the accept queue is full
+ * (ListenOverflows, ListenDrops).
+ */
+function tcp_v4_syn_recv_sock(sk: TcpSock, skb: SkBuff, req: RequestSock, own_req: { value: boolean }): TcpSock | null {
+  const net = sk.skc_net;
+  if (sk_acceptq_is_full(sk)) {
+    net.mib.net.ListenOverflows++;
+    tcp_listendrop(sk);
+    return null;
+  }
+  const newtp = tcp_create_openreq_child(sk, req, skb);
+  // An IPv4 child of a dual-stack listener (tcp_v6_syn_recv_sock switches it to ipv6_mapped).
+  newtp.icsk_af_ops = ipv4_specific;
+  sk_rcv_saddr_set(newtp, req.skc_rcv_saddr);
+  sk_daddr_set(newtp, req.skc_daddr);
+  newtp.inet_saddr = req.skc_rcv_saddr;
+  newtp.inet_id = net.boot.random.get_random_u32() & 0xffff;
+  const mtu = tcp_v4_req_mtu(req);
+  tcp_sync_mss(newtp, mtu);
+  newtp.advmss = tcp_req_advmss(sk, req);
+  tcp_initialize_rcv_mss(newtp);
+  const h = net.ipv4.tcp_hashinfo;
+  if (__inet_inherit_port(h, sk, newtp) < 0) {
+    tcp_listendrop(sk);
+    return null;
+  }
+  own_req.value = inet_ehash_nolisten(h, newtp, req.skc_hashed ? req : null);
+  if (!own_req.value) {
+    tcp_done(newtp);
+    return null;
+  }
+  return newtp;
+}
+
+/** tcp_v4_conn_request: no SYN to a broadcast or multicast address. */
+function tcp_v4_conn_request(sk: TcpSock, skb: SkBuff): number {
+  const t = skb_rt_type(skb);
+  if (t === RTN.RTN_BROADCAST || t === RTN.RTN_MULTICAST) {
+    tcp_listendrop(sk);
+    return 0;
+  }
+  const isn = tw_isn;
+  tw_isn = 0;
+  return tcp_conn_request(sk, skb, isn);
+}
+
+/** The ISN a TIME_WAIT socket hands a new connection (the kernel's per-CPU tcp_tw_isn). */
+let tw_isn = 0;
+
+export const ipv4_specific: TcpAfOps = {
+  net_header_len: 20,
+  queue_xmit: (sk, skb) => ip_queue_xmit(sk, skb),
+  send_check: (sk, skb) => __tcp_v4_send_check(skb, sk.inet_saddr, sk.skc_daddr),
+  conn_request: tcp_v4_conn_request,
+  syn_recv_sock: tcp_v4_syn_recv_sock,
+  send_synack: tcp_v4_send_synack,
+  send_reset: (sk, skb) => tcp_v4_send_reset(sk, skb),
+  reqsk_send_ack: tcp_v4_reqsk_send_ack,
+  route_mtu: tcp_v4_route_mtu,
+  init_req: tcp_v4_init_req,
+  req_mtu: tcp_v4_req_mtu,
+  cookie_init_seq: cookie_v4_init_sequence,
+  init_seq: tcp_v4_init_seq,
+  init_ts_off: tcp_v4_init_ts_off,
+};
+
+/**
+ * cookie_v4_check: an ACK to a listener with no request socket may complete a SYN cookie
+ * handshake. The listener itself when it is not a cookie (the caller then answers as LISTEN
+ * does: a RST), the new child, or null (dropped).
+ */
+function cookie_v4_check(sk: TcpSock, skb: SkBuff): TcpSock | null {
+  const net = sk.skc_net;
+  const flags = skb.cb.tcp_flags;
+  if (!net.ipv4.sysctl_tcp_syncookies || !(flags & TCPHDR_ACK) || flags & TCPHDR_RST) return sk;
+  const v = skb.view;
+  const th = skb.transport_header;
+  const saddr = ip_saddr(skb);
+  const daddr = ip_daddr(skb);
+  const r = cookie_tcp_check_opts(sk, skb, (seq, cookie) => __cookie_v4_check(net, saddr, daddr, v.getUint16(th), v.getUint16(th + 2), seq, cookie), () => secure_tcp_ts_off(net, daddr, saddr));
+  if (r === null) return sk;
+  const req = r;
+  sk_rcv_saddr_set(req, daddr);
+  sk_daddr_set(req, saddr);
+  req.ir_iif = skb.skb_iif;
+  const advmss = tcp_req_advmss(sk, req);
+  tcp_openreq_init_rwin(req, sk, Math.min(req.mss, advmss) + (req.tstamp_ok ? TCPOLEN.TCPOLEN_TSTAMP_ALIGNED : 0));
+  return tcp_get_cookie_sock(sk, skb, req);
+}
+
+/**
+ * tcp_v4_do_rcv: a segment for a full socket. ESTABLISHED takes the fast path; a listener first
+ * checks for a SYN cookie ACK; everything else is tcp_rcv_state_process. A nonzero result there
+ * means a RST.
+ */
+export function tcp_v4_do_rcv(sk: TcpSock, skb: SkBuff): number {
+  if (sk.skc_state === TCP_STATES.TCP_ESTABLISHED) {
+    tcp_rcv_established(sk, skb);
+    return 0;
+  }
+  let rsk: TcpSock = sk;
+  if (sk.skc_state === TCP_STATES.TCP_LISTEN) {
+    const nsk = !(skb.cb.tcp_flags & TCPHDR_SYN) ? cookie_v4_check(sk, skb) : sk;
+    if (nsk === null) {
+      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
+      return 0;
+    }
+    if (nsk !== sk) {
+      if (tcp_child_process(sk, nsk, skb) !== 0) {
+        tcp_v4_send_reset(nsk, skb);
+        kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
+      }
+      return 0;
+    }
+    rsk = sk;
+  }
+  const reason = tcp_rcv_state_process(sk, skb);
+  if (reason !== 0) {
+    tcp_v4_send_reset(rsk, skb);
+    kfree_skb_reason(skb, reason);
+  }
+  return 0;
+}
+
+/** tcp_checksum_complete over the pseudo-header; true when bad. */
+function tcp_v4_checksum_bad(skb: SkBuff): boolean {
+  const sum = csum_partial(skb.head, skb.data, skb.len, 0);
+  return csum_tcpudp_magic(ip_saddr(skb), ip_daddr(skb), skb.len, IPPROTO_TCP, sum) !== 0;
+}
+
+/**
+ * tcp_v4_rcv: the IPPROTO_TCP handler. InSegs for every segment; a short header or bad doff
+ * (InErrs), a bad checksum (InCsumErrors, InErrs); then the socket lookup and the state's
+ * handling; no socket: a RST (OutRsts). Owns the skb.
+ */
+export function tcp_v4_rcv(skb: SkBuff): number {
+  const dev = skb.dev;
+  const net = dev?.nd_net ?? null;
+  if (net === null) {
+    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
+    return 0;
+  }
+  cur_net = net;
+  const mib = net.mib.tcp;
+  if (skb.pkt_type !== PACKET_HOST) {
+    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_OTHERHOST);
+    return 0;
+  }
+  mib.InSegs++;
+  if (!pskb_may_pull(skb, TCP_HDR_LEN)) {
+    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_PKT_TOO_SMALL);
+    return 0;
+  }
+  skb_reset_transport_header(skb);
+  const v = skb.view;
+  const th = skb.transport_header;
+  const doff = v.getUint8(th + 12) >>> 4;
+  if (doff < 5) {
+    mib.InErrs++;
+    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_PKT_TOO_SMALL);
+    return 0;
+  }
+  if (!pskb_may_pull(skb, doff * 4)) {
+    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_PKT_TOO_SMALL);
+    return 0;
+  }
+  if (tcp_v4_checksum_bad(skb)) {
+    mib.InCsumErrors++;
+    mib.InErrs++;
+    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_TCP_CSUM);
+    return 0;
+  }
+  tcp_v4_fill_cb(skb);
+  const saddr = ip_saddr(skb);
+  const daddr = ip_daddr(skb);
+  const sport = v.getUint16(th);
+  const dport = v.getUint16(th + 2);
+  const h = net.ipv4.tcp_hashinfo;
+  const dif = skb.skb_iif;
+  for (;;) {
+    const sk = __inet_lookup_skb(net, h, skb, doff * 4, skb.sk, false, saddr, sport, daddr, dport, dif, 0);
+    if (sk === undefined) {
+      tcp_v4_send_reset(null, skb, net);
+      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NO_SOCKET);
+      return 0;
+    }
+    if (inet_twsk(sk)) {
+      const isn = { value: 0 };
+      const st = tcp_timewait_state_process(sk, skb, isn);
+      if (st === TCP_TW.TCP_TW_SYN) {
+        const sk2 = __inet_lookup_listener(net, h, skb, doff * 4, saddr, sport, daddr, dport, dif, 0);
+        if (sk2 !== undefined) {
+          inet_twsk_deschedule_put(sk);
+          tw_isn = isn.value;
+          return tcp_v4_process(sk2 as TcpSock, skb);
+        }
+      }
+      if (st === TCP_TW.TCP_TW_SYN || st === TCP_TW.TCP_TW_ACK || st === TCP_TW.TCP_TW_ACK_OOW) {
+        tcp_v4_timewait_ack(sk, skb);
+      } else if (st === TCP_TW.TCP_TW_RST) {
+        tcp_v4_send_reset(sk, skb);
+        inet_twsk_deschedule_put(sk);
+      }
+      consume_skb(skb);
+      return 0;
+    }
+    if (inet_reqsk(sk)) {
+      const req = sk;
+      const listener = req.rsk_listener as TcpSock;
+      if (listener.skc_state !== TCP_STATES.TCP_LISTEN) {
+        // The listener closed: the request goes, the lookup runs again.
+        tcp_v4_reqsk_drop(listener, req);
+        continue;
+      }
+      tcp_mstamp_refresh(listener);
+      const nsk = tcp_check_req(listener, skb, req);
+      if (nsk === null) {
+        kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
+        return 0;
+      }
+      if (nsk === listener) return tcp_v4_process(listener, skb);
+      if (tcp_child_process(listener, nsk, skb) !== 0) {
+        tcp_v4_send_reset(nsk, skb);
+        kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
+      }
+      return 0;
+    }
+    return tcp_v4_process(sk as TcpSock, skb);
+  }
+}
+
+import { inet_csk_reqsk_queue_drop } from './tcp-conn-request.ts';
+function tcp_v4_reqsk_drop(listener: TcpSock, req: RequestSock): void {
+  inet_csk_reqsk_queue_drop(listener, req);
+}
+
+function tcp_v4_process(sk: TcpSock, skb: SkBuff): number {
+  if (sk.skc_state !== TCP_STATES.TCP_LISTEN) sk.segs_in++;
+  return tcp_v4_do_rcv(sk, skb);
+}
+
+/**
+ * tcp_v4_err: an ICMP error about a segment we sent (skb.data at the quoted IP header). Port
+ * unreachable during the handshake aborts it (ECONNREFUSED); on an established connection errors
+ * are soft (reported on timeout) unless IP_RECVERR.
+ */
+export function tcp_v4_err(skb: SkBuff, type: number, code: number, info: number): number {
+  const net = skb.dev?.nd_net ?? cur_net;
+  if (net === null || net === undefined) return -ERRNO.ENOENT;
+  const v = skb.view;
+  const iph = skb.data;
+  const ihl = (v.getUint8(iph) & 0x0f) * 4;
+  const th = iph + ihl;
+  const saddr = v.getUint32(iph + 12);
+  const daddr = v.getUint32(iph + 16);
+  const sport = v.getUint16(th);
+  const dport = v.getUint16(th + 2);
+  const seq = v.getUint32(th + 4);
+  const sk = __inet_lookup_established(net, net.ipv4.tcp_hashinfo, daddr, dport, saddr, sport, skb.skb_iif, 0);
+  if (sk === undefined) {
+    net.mib.icmp.InErrors++;
+    return -ERRNO.ENOENT;
+  }
+  if (inet_twsk(sk)) return 0;
+  if (inet_reqsk(sk)) {
+    // tcp_req_err: only an error about our SYN-ACK's sequence, and only the fatal ones, drop the request.
+    const listener = sk.rsk_listener as TcpSock;
+    if (seq !== sk.snt_isn) net.mib.net.OutOfWindowIcmps++;
+    else if (type === ICMP.ICMP_DEST_UNREACH && (code === ICMP.ICMP_NET_UNREACH || code === ICMP.ICMP_HOST_UNREACH)) {
+      inet_csk_reqsk_queue_drop(listener, sk);
+      net.mib.tcp.AttemptFails++;
+    }
+    return 0;
+  }
+  const tp = sk as TcpSock;
+  if (tp.skc_state === TCP_STATES.TCP_CLOSE) return 0;
+  if (tp.skc_state !== TCP_STATES.TCP_LISTEN && !between(seq, tp.snd_una, tp.snd_nxt)) {
+    net.mib.net.OutOfWindowIcmps++;
+    return 0;
+  }
+  let err: number;
+  switch (type) {
+    case ICMP.ICMP_PARAMETERPROB:
+      err = ERRNO.EPROTO;
+      break;
+    case ICMP.ICMP_DEST_UNREACH: {
+      if (code > 15) return 0;
+      if (code === ICMP.ICMP_FRAG_NEEDED) {
+        // Path MTU discovery (RFC 1191): a smaller MSS from now on.
+        if (info >= 68 && tp.icsk_pmtu_cookie > info) {
+          const rt = tp.sk_dst_cache;
+          if (rt instanceof Rtable) rt.rt_pmtu = info;
+          tcp_sync_mss(tp, info);
+        }
+        return 0;
+      }
+      err = icmp_err_convert[code]!.errno;
+      break;
+    }
+    case ICMP.ICMP_TIME_EXCEEDED:
+      err = ERRNO.EHOSTUNREACH;
+      break;
+    default:
+      return 0;
+  }
+  if (tp.skc_state === TCP_STATES.TCP_SYN_SENT || tp.skc_state === TCP_STATES.TCP_SYN_RECV) {
+    tp.sk_err = err;
+    tp.sk_error_report(tp);
+    tcp_done(tp);
+    return 0;
+  }
+  if (tp.recverr) {
+    tp.sk_err = err;
+    tp.sk_error_report(tp);
+  } else {
+    tp.sk_err_soft = err;
+  }
+  return 0;
+}
+
+/**
+ * tcp_v4_connect: route to the destination, take the route's source address if unbound, pick an
+ * ephemeral port unique for the 4-tuple (inet_hash_connect), the ISN and timestamp offset, then
+ * the SYN. 0 or a negative errno (-ENETUNREACH, -EADDRNOTAVAIL, -EAFNOSUPPORT).
+ */
+export function tcp_v4_connect(sk: TcpSock, addr: Sockaddr): number {
+  if (addr.family !== AF_INET) return -ERRNO.EAFNOSUPPORT;
+  const net = sk.skc_net;
+  const daddr = addr.addr >>> 0;
+  fl4.flowi4_oif = sk.skc_bound_dev_if;
+  fl4.flowi4_mark = sk.sk_mark;
+  fl4.flowi4_tos = sk.tos;
+  fl4.flowi4_proto = IPPROTO_TCP;
+  fl4.saddr = sk.inet_saddr >>> 0;
+  fl4.daddr = daddr;
+  const rt = ip_route_output_key(net, fl4);
+  if (typeof rt === 'number') {
+    if (rt === -ERRNO.ENETUNREACH) net.mib.ip.OutNoRoutes++;
+    return rt;
+  }
+  if (rt.rt_flags & (RTCF.RTCF_MULTICAST | RTCF.RTCF_BROADCAST)) return -ERRNO.ENETUNREACH;
+  if (sk.inet_saddr === 0) {
+    sk.inet_saddr = fl4.saddr;
+    sk_rcv_saddr_set(sk, fl4.saddr);
+  }
+  if (sk.rx_opt.ts_recent_stamp !== 0 && sk.skc_daddr !== daddr) {
+    sk.rx_opt.ts_recent = 0;
+    sk.rx_opt.ts_recent_stamp = 0;
+    sk.write_seq = 0;
+  }
+  sk.skc_dport = addr.port;
+  sk_daddr_set(sk, daddr);
+  sk.rx_opt.mss_clamp = 536;
+  tcp_set_state(sk, TCP_STATES.TCP_SYN_SENT);
+  const err = inet_hash_connect(net.ipv4.tcp_hashinfo, sk);
+  if (err !== 0) {
+    tcp_set_state(sk, TCP_STATES.TCP_CLOSE);
+    sk.skc_dport = 0;
+    return err;
+  }
+  sk.sk_dst_cache = rt;
+  if (sk.write_seq === 0) sk.write_seq = secure_tcp_seq(net, sk.inet_saddr, sk.skc_daddr, sk.inet_sport, sk.skc_dport);
+  sk.tsoffset = secure_tcp_ts_off(net, sk.inet_saddr, sk.skc_daddr);
+  sk.inet_id = net.boot.random.get_random_u32() & 0xffff;
+  tcp_connect_init(sk, rt_mtu(rt));
+  const e2 = tcp_connect(sk);
+  if (e2 !== 0) {
+    tcp_set_state(sk, TCP_STATES.TCP_CLOSE);
+    sk.skc_dport = 0;
+    return e2;
+  }
+  return 0;
+}
+
+/** The TcpSock constructor socket(2) uses for TCP (prot->obj_size). */
+export function tcp_sk_alloc(net: Net, family: InetFamily, type: number, protocol: number, uid: number): TcpSock {
+  return new TcpSock(net, family, type, protocol, uid);
+}
+
+let registered = false;
+
+/** tcp_v4_init: IPPROTO_TCP in inet_protos. */
+export function tcp_v4_init(): void {
+  if (registered) return;
+  registered = true;
+  inet_add_protocol({ handler: tcp_v4_rcv, err_handler: tcp_v4_err }, IPPROTO_TCP);
+}
+
+export { SOCK_STREAM, __inet_lookup_listener as _unused_lookup };

@@ -1,0 +1,49 @@
+// bpf_loop and bpf_for_each_map_elem against the kernel (npm run test:kernel): each fixture's verdict,
+// processed count and BPF_PROG_TEST_RUN return values, and the refusals' messages, beside vxo's
+// (both engines). The per-CPU array program is verified by the kernel but not run: the harness
+// does not dump per-CPU maps.
+import { fileURLToPath } from 'node:url';
+import { ENGINES } from '../../bpf-vm/engines.ts';
+import { loadObjectFile } from '../../bpf-vm/prog/collection.ts';
+import { bpfProgTestRun } from '../../bpf-vm/prog/test-run.ts';
+import { verifyProgram, VerifierError } from '../../bpf-vm/verifier/index.ts';
+import { kernelTestRun, kernelVerify } from '../support/kernel.ts';
+import { kernelTest } from '../support/kernel-test.ts';
+import { CALLBACK_PROGRAMS, CALLBACK_REFUSED } from '../verifier/callbacks-cases.ts';
+
+const DIR = fileURLToPath(new URL('../fixtures/callbacks/', import.meta.url));
+const REFUSED = fileURLToPath(new URL('../fixtures/callbacks-refused/', import.meta.url));
+const frame = (n: number): Uint8Array => new Uint8Array(n).map((_, i) => i + 1);
+
+for (const obj of [...new Set(CALLBACK_PROGRAMS.map((c) => c.obj))]) {
+  kernelTest(`${obj}: the kernel accepts every program with the processed counts vxo records`, (t) => {
+    const k = kernelVerify(`${DIR}${obj}.o`);
+    t.true(k.accepted, k.log.split('\n').slice(-5).join('\n'));
+    const progs = CALLBACK_PROGRAMS.filter((c) => c.obj === obj);
+    const counts = k.processedByProgram ?? [];
+    for (const c of progs) t.true(counts.includes(c.processed), `${c.prog}: ${c.processed} not in ${counts.join(',')}`);
+  });
+}
+
+for (const c of CALLBACK_PROGRAMS.filter((x) => x.obj !== 'for_each_percpu')) {
+  kernelTest(`${c.prog}: same return values as the kernel's test run on both engines`, (t) => {
+    const obj = `${DIR}${c.obj}.o`;
+    for (const n of [60, 20]) {
+      const kr = kernelTestRun(obj, { program: c.prog, dataIn: frame(n) });
+      for (const engine of ENGINES) {
+        t.is(bpfProgTestRun(loadObjectFile(obj).program(c.prog), { dataIn: frame(n), engine }).retval, kr.retval, `${engine}, ${n} bytes`);
+      }
+    }
+  });
+}
+
+for (const c of CALLBACK_REFUSED) {
+  kernelTest(`${c.obj}: the kernel and vxo refuse it with '${c.message}' after the same instructions`, (t) => {
+    const k = kernelVerify(`${REFUSED}${c.obj}.o`);
+    t.false(k.accepted);
+    t.true(k.log.includes(`\n${c.message}\n`), k.log.split('\n').slice(-8).join('\n'));
+    t.is(k.processed, c.processed);
+    const e = t.throws(() => verifyProgram(loadObjectFile(`${REFUSED}${c.obj}.o`).program(), { logLevel: 1 }), { instanceOf: VerifierError })!;
+    t.is(e.message, c.message);
+  });
+}

@@ -1,0 +1,21 @@
+// The callback fixtures (test/fixtures/callbacks, callbacks-refused) with what the kernel (6.18) said of them.
+
+/** Object, program, kernel's processed count (undefined: vxo walks more), retval for 60- and 20-byte frames. */
+export const CALLBACK_PROGRAMS: readonly { obj: string; prog: string; processed: number; vxoProcessed?: number; ret60: number; ret20: number }[] = [
+  { obj: 'loop_sum', prog: 'loop_sum', processed: 69, ret60: 538968592, ret20: 353632466 },
+  { obj: 'loop_sum', prog: 'loop_stop', processed: 48, ret60: 6006, ret20: 6006 },
+  { obj: 'loop_sum', prog: 'loop_nested', processed: 81, ret60: 10318, ret20: 10318 },
+  { obj: 'loop_sum', prog: 'loop_errors', processed: 45, ret60: 67350, ret20: 67350 },
+  { obj: 'for_each', prog: 'each_array', processed: 125, vxoProcessed: 243, ret60: 33308288, ret20: 33308288 },
+  { obj: 'for_each', prog: 'each_hash', processed: 160, vxoProcessed: 266, ret60: 205155, ret20: 205155 },
+  { obj: 'for_each', prog: 'each_lru', processed: 69, ret60: 2122, ret20: 2122 },
+  { obj: 'for_each_percpu', prog: 'each_percpu', processed: 49, ret60: 4064, ret20: 4064 },
+];
+
+export const CALLBACK_REFUSED: readonly { obj: string; message: string; processed: number }[] = [
+  { obj: 'cb_ret2', message: 'At callback return the register R0 has smin=2 smax=2 should have been in [0, 1]', processed: 9 },
+  { obj: 'cb_not_func', message: 'R2 type=scalar expected=func', processed: 5 },
+  { obj: 'cb_past_ctx', message: 'invalid write to stack R2 off=0 size=8', processed: 13 },
+  { obj: 'cb_ctx_not_stack', message: 'R3 type=ctx expected=fp', processed: 5 },
+  { obj: 'cb_key_write', message: 'write to change key R2 not allowed', processed: 9 },
+];
