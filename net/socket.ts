@@ -8,7 +8,9 @@
 // sk_error_report, which all fire `onready` (sock_def_readable and friends, one shared function:
 // no closure per socket).
 import type { Net } from './core/net-namespace.ts';
-import type { Sock } from './core/sock.ts';
+import { SOCK_FLAGS, sock_flag, type Sock } from './core/sock.ts';
+import { TCP_LISTEN, TCPF_STATES } from './core/tcp-states.ts';
+import { TcpSock } from './ipv4/tcp-sock.ts';
 import type { Socket as SocketRef } from './core/socket-ref.ts';
 import type { MsgHdr, Sockaddr } from './core/msghdr.ts';
 import type { SockoptValue } from './core/proto.ts';
@@ -32,6 +34,9 @@ import './ipv4/udp.ts';
 import './ipv6/udp.ts';
 
 export { SS, SS_FREE, SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING, type SockaddrUnspec } from './ipv4/af-inet.ts';
+
+/** The socket ioctls (include/uapi/linux/sockios.h, asm-generic/ioctls.h). */
+export const SIOC = { SIOCINQ: 0x541b, FIONREAD: 0x541b, SIOCOUTQ: 0x5411, SIOCOUTQNSQ: 0x894b } as const;
 
 /** SOCK_NONBLOCK / SOCK_CLOEXEC, or'ed into socket(2)'s type. */
 export const SOCK_NONBLOCK = 0o4000;
@@ -230,6 +235,31 @@ export class Socket implements SocketRef {
       return 0;
     }
     return -E.EINVAL;
+  }
+
+  /**
+   * ioctl(2) with the socket requests programs read queues with: SIOCINQ (FIONREAD: TCP's unread
+   * bytes, a FIN not counted; UDP's next datagram's length), SIOCOUTQ (TCP: unacknowledged bytes;
+   * UDP: the send buffer in use), SIOCOUTQNSQ (TCP: bytes not yet sent). A value or -errno.
+   */
+  ioctl(cmd: number): number {
+    if (this.closed) return -E.EBADF;
+    const sk = this.sk;
+    if (sk instanceof TcpSock) {
+      if (cmd !== SIOC.SIOCINQ && cmd !== SIOC.SIOCOUTQ && cmd !== SIOC.SIOCOUTQNSQ) return -E.ENOTTY;
+      if (sk.skc_state === TCP_LISTEN) return -E.EINVAL;
+      if (cmd === SIOC.SIOCINQ) {
+        if (((1 << sk.skc_state) & (TCPF_STATES.TCPF_SYN_SENT | TCPF_STATES.TCPF_SYN_RECV)) !== 0) return 0;
+        let answ = (sk.rcv_nxt - sk.copied_seq) >>> 0;
+        if (answ !== 0 && sock_flag(sk, SOCK_FLAGS.SOCK_DONE)) answ--;
+        return answ;
+      }
+      if (((1 << sk.skc_state) & (TCPF_STATES.TCPF_SYN_SENT | TCPF_STATES.TCPF_SYN_RECV)) !== 0) return 0;
+      return (sk.write_seq - (cmd === SIOC.SIOCOUTQ ? sk.snd_una : sk.snd_nxt)) >>> 0;
+    }
+    if (cmd === SIOC.SIOCINQ) return sk.sk_receive_queue.first?.len ?? 0;
+    if (cmd === SIOC.SIOCOUTQ) return sk.sk_wmem_alloc;
+    return -E.ENOTTY;
   }
 
   /** poll(2): the EPOLL* bits now. */

@@ -101,8 +101,11 @@ test('parser: a complete script, its options, times, packets and calls', (t) => 
 });
 
 test('parser: udp, icmp, flag-less segments and explicit ports', (t) => {
-  const s = parseScript('0 < udp (100)\n+0 > icmp unreachable port_unreachable\n+0 < 1234>8080 - 0:0(0) win 0\n+0 > [ect0] . 1:1(0) ack 1\n');
-  const [u, i, n, e] = s.events.map((x) => x.action);
+  const s = parseScript('0 < udp (100)\n+0 > icmp unreachable port_unreachable\n+0 < 1234>8080 - 0:0(0) win 0\n+0 > [ect0] . 1:1(0) ack 1\n'
+    + '+0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]\n+0 < udp 40000>9 (5)\n');
+  const [u, i, n, e, f, p] = s.events.map((x) => x.action);
+  t.like(f, { kind: 'packet', packet: { proto: 'icmp', type: 'unreachable', code: 'frag_needed', mtu: 1200, echoed: { proto: 'tcp', seq: 1, len: 1460 } } });
+  t.like(p, { kind: 'packet', packet: { proto: 'udp', src_port: 40000, dst_port: 9, len: 5 } });
   t.like(u, { kind: 'packet', packet: { proto: 'udp', len: 100 } });
   t.like(i, { kind: 'packet', packet: { proto: 'icmp', type: 'unreachable', code: 'port_unreachable' } });
   t.like(n, { kind: 'packet', packet: { proto: 'tcp', flags: '', src_port: 1234, dst_port: 8080 } });

@@ -22,18 +22,16 @@ async function run(file: string, options: CliOption[] = []): Promise<ScriptResul
   return runScriptText(file, readFileSync(join(DIR, file), 'utf8'), { options });
 }
 
-const variants: [string, CliOption[]][] = [['', []]];
-// As the kernel selftests' runner does for IPv6: a 1520-byte MTU keeps the scripts' MSS at 1460.
-const V6: CliOption[] = [{ name: 'ip_version', value: 'ipv6' }, { name: 'mtu', value: '1520' }];
-const MAPPED: CliOption[] = [{ name: 'ip_version', value: 'ipv4-mapped-ipv6' }];
-const EXTRA: Record<string, [string, CliOption[]][]> = {
-  'tcp_passive_open.pkt': [[' (ipv6)', V6], [' (ipv4-mapped-ipv6)', MAPPED]],
-  'tcp_active_open.pkt': [[' (ipv6)', V6], [' (ipv4-mapped-ipv6)', MAPPED]],
-  'udp_basic.pkt': [[' (ipv6)', V6]],
-};
+// Every script runs three ways, as the kernel selftests' runner runs its scripts: IPv4, IPv6
+// (with a 1520-byte MTU, which keeps the scripts' MSS at 1460) and AF_INET6 sockets on IPv4.
+const variants: [string, CliOption[]][] = [
+  ['', []],
+  [' (ipv6)', [{ name: 'ip_version', value: 'ipv6' }, { name: 'mtu', value: '1520' }]],
+  [' (ipv4-mapped-ipv6)', [{ name: 'ip_version', value: 'ipv4-mapped-ipv6' }]],
+];
 
 for (const file of readdirSync(DIR).filter((f) => f.endsWith('.pkt')).sort()) {
-  for (const [suffix, options] of [...variants, ...(EXTRA[file] ?? [])]) {
+  for (const [suffix, options] of variants) {
     const name = `${file}${suffix}`;
     const known = KNOWN_FAILURES[name] ?? KNOWN_FAILURES[file];
     (known === undefined ? test : test.failing)(name, async (t) => {
@@ -82,6 +80,22 @@ test('a packet at the wrong time is a timing error with the tolerance', async (t
   t.regex(r.message!, /timing error: expected outbound packet at 0\.600000 sec but happened at 0\.100000 sec; tolerance 0\.062500 sec/);
 });
 
+test('a TCP segment that differs is reported with the field and both segments in script numbers', async (t) => {
+  const r = await runText(`0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1000,nop,nop,sackOK,nop,wscale 7>
++0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 7>
++.1 < . 1:1(0) ack 1 win 257
++0 accept(3, ..., ...) = 4
++0 < P. 1:1001(1000) ack 1 win 257
++0 > . 1:1(0) ack 1002
+`);
+  t.is(r.status, 'fail');
+  t.is(r.line, 9);
+  t.regex(r.message!, /^t\.pkt:9: error handling packet: live packet field tcp_ack_seq: expected: 1002 \(0x3ea\) vs actual: 1001 \(0x3e9\)\nscript packet: {2}0\.100000 \. 1:1\(0\) ack 1002\nactual packet: {2}0\.100000 \. 1:1\(0\) ack 1001 win \d+$/);
+});
+
 test('a blocking call the script does not mark as blocking fails after waiting', async (t) => {
   const r = await runText(`${UDP_HEAD}+0 read(3, ..., 1000) = 10\n`);
   t.is(r.status, 'fail');
@@ -104,6 +118,12 @@ test('scripts that cannot run are errors naming line, column and construct', asy
     t.is(r.status, 'error', src);
     t.regex(r.message!, re, src);
   }
+});
+
+test('--define symbols stand for numbers and symbols in system calls', async (t) => {
+  const r = await runScriptText('t.pkt', '--define=LEVEL=SOL_SOCKET\n0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3\n+0 setsockopt(3, LEVEL, SO_RCVBUF, [N], 4) = 0\n+0 close(3) = 0\n',
+    { options: [{ name: 'define', value: 'N=65536' }] });
+  t.is(r.status, 'pass', r.message);
 });
 
 test('close of an fd the script never opened gives EBADF, as the kernel does', async (t) => {

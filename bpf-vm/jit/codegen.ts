@@ -142,7 +142,7 @@ class Emitter {
     let spill = '';
     for (let r = 1; r <= Math.min(5, h.args.length); r++) spill += `R[${2 * r}] = r${r}l; R[${2 * r + 1}] = r${r}h; `;
     // A helper that calls back into the program needs this frame's r10 for the callback's frame.
-    const fp = h.args.includes(ARG.ARG_PTR_TO_FUNC) ? 'CB_FP = r10l; ' : '';
+    const fp = this.reentrant && h.args.includes(ARG.ARG_PTR_TO_FUNC) ? 'CB_FP = r10l; ' : '';
     const call = `${spill}${fp}env.pc = ${pc}; H${pc}.impl(env); r0l = R[0]; r0h = R[1];`;
     // bpf_tail_call ran its target: this frame ends with the target's r0, as an exit would.
     if (h.id === BPF_FUNC.tail_call) return `${call} if (env.tailCalled) { env.tailCalled = false; ${this.exit(flow)} }`;

@@ -42,6 +42,11 @@ export function returnFromCall(env: Env, st: VState): number {
   const callee = st.frames.pop()!;
   const caller = st.cur;
   const r0 = callee.regs[0]!;
+  // Any stack pointer, even one into a caller's frame (safe, but the kernel refuses it too).
+  if (r0.type === 'stack') {
+    st.frames.push(callee);
+    invalid('cannot return stack pointer to the caller');
+  }
   if (callee.inCallback) {
     st.frames.push(callee);
     if (r0.type === 'not_init') reject('R0 !read_ok');
@@ -52,10 +57,6 @@ export function returnFromCall(env: Env, st: VState): number {
       env.log.add(`returning from callee:\n ${fmtFrame(callee, st.refs, env)}\nto caller at ${callee.callsite}:\n ${fmtFrame(caller, st.refs, env)}`);
     }
     return callee.callsite;
-  }
-  if (r0.type === 'stack' && r0.frame >= callee.frameno) {
-    st.frames.push(callee);
-    reject('cannot return stack pointer to the caller');
   }
   caller.regs[0] = r0;
   if (env.log.enabled) {

@@ -319,8 +319,13 @@ export function widenAfterCallback(env: Env, cur: VState, pc: number): void {
     const w = widen(of.regs[r]!, cf.regs[r]!);
     if (w !== undefined) cf.regs[r] = w;
   }
+  // Every frame's stack: a nested callback bumps counters in its callers' frames.
+  for (let f = 0; f < cur.frames.length; f++) widenSpills(prev.state.frames[f]!.stack, cur.frames[f]!.stack, widen);
+}
+
+function widenSpills(os_: Stack, cs_: Stack, widen: (o: Reg, c: Reg) => Reg | undefined): void {
   for (let slot = 0; slot < 64; slot++) {
-    const os = of.stack.spills[slot], cs = cf.stack.spills[slot];
+    const os = os_.spills[slot], cs = cs_.spills[slot];
     // The static precision of a slot is coarse (a value loaded from the stack may be a pointer, so
     // arithmetic on it counts as pointer arithmetic): every changed scalar spill is widened. A
     // callback that needs its context's counter exact where the kernel's precision keeps it is refused.
@@ -328,10 +333,10 @@ export function widenAfterCallback(env: Env, cur: VState, pc: number): void {
     // Zero bytes stand for the zero the kernel would have spilled there.
     const b = slot * 8 + cs.start;
     const old = os !== undefined && os.start === cs.start && os.size === cs.size ? os.reg
-      : of.stack.types.slice(b, b + cs.size).every((t) => t === SLOT_ZERO) ? ZERO_SCALAR : undefined;
+      : os_.types.slice(b, b + cs.size).every((t) => t === SLOT_ZERO) ? ZERO_SCALAR : undefined;
     if (old === undefined) continue;
     const w = widen(old, cs.reg);
-    if (w !== undefined) cf.stack.replaceSpill(slot, w);
+    if (w !== undefined) cs_.replaceSpill(slot, w);
   }
 }
 

@@ -36,6 +36,8 @@ export interface BridgeStats {
 interface BridgePort {
   name: string;
   ifindex: number;
+  /** The bridge's own device (br0): flooded to only for group addresses. */
+  local: boolean;
   /** Longest skb the port forwards: its MTU plus the Ethernet header. */
   maxLen: number;
   xmit: (h: number) => void;
@@ -85,7 +87,7 @@ export class Bridge {
     const mtu = dev.mtu ?? ETH_DATA_LEN;
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new HostNetError('EINVAL', `bridge: ${dev.name} has MTU ${String(mtu)} (68..65535)`);
     const xmit = devQueueXmit(dev, this.pool.pool);
-    this.ports.push({ name: dev.name, ifindex: dev.ifindex ?? 0, maxLen: mtu + ETH_HLEN, xmit });
+    this.ports.push({ name: dev.name, ifindex: dev.ifindex ?? 0, local: dev.bridgeLocal === true, maxLen: mtu + ETH_HLEN, xmit });
     return this.ports.length - 1;
   }
 
@@ -125,7 +127,7 @@ export class Bridge {
       this.br_forward(this.ports[to]!, h);
       return;
     }
-    this.flood(port, h);
+    this.flood(port, h, group);
   }
 
   /** __br_forward .. br_dev_queue_push_xmit: to the egress port, MAC header back in front, MTU checked. */
@@ -162,11 +164,16 @@ export class Bridge {
     };
   }
 
-  private flood(ingress: number, h: number): void {
+  /**
+   * br_flood: to every port but the ingress, clones to all but the last. The bridge's own device
+   * (br0) takes only group-addressed frames: unknown unicast is not for the host (br0 is not
+   * promiscuous).
+   */
+  private flood(ingress: number, h: number, group: boolean): void {
     const ports = this.ports;
     let last = -1;
     for (let p = ports.length - 1; p >= 0; p--) {
-      if (p !== ingress) { last = p; break; }
+      if (p !== ingress && (group || !ports[p]!.local)) { last = p; break; }
     }
     if (last < 0) {
       this.drop(h);
@@ -175,7 +182,7 @@ export class Bridge {
     }
     this.flooded++;
     for (let p = 0; p < last; p++) {
-      if (p === ingress) continue;
+      if (p === ingress || (!group && ports[p]!.local)) continue;
       const c = this.clone(h);
       if (c < 0) {
         this.dropped++;

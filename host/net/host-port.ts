@@ -53,6 +53,7 @@ export class HostStackPort implements HostNetDevice {
   readonly name: string;
   readonly ifindex: number;
   readonly mtu: number;
+  readonly bridgeLocal = true;
   readonly dev: BridgeDevice;
   private readonly mac: MacHalves;
   private bridge: Bridge | undefined;

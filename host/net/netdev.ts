@@ -15,6 +15,11 @@ export interface NetDevice {
   ndo_xdp_xmit?(frames: Uint32Array, n: number, flags: number): number;
   /** ndo_start_xmit: one skb. */
   ndo_start_xmit?(h: number): void;
+  /**
+   * The bridge's own device (br0, the host stack): it gets a flooded frame only when the frame is
+   * for a group address, as br_flood passes unknown unicast up only to a promiscuous bridge.
+   */
+  readonly bridgeLocal?: boolean;
 }
 
 /** The tap as a device: redirected bulks go to tun_xdp_xmit, skbs to tun_net_xmit after tun_select_queue. */

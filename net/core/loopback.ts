@@ -4,7 +4,7 @@
 // call. lo has no link header (hard_header_len 0), so the IP layer neither resolves neighbours
 // nor pushes a header for it, and the skb travels as it is (no copy, as the kernel's).
 import { NetDevice, IFF, ARPHRD, NETDEV_TX_OK, type NetdevTx } from './netdevice.ts';
-import { PACKET_HOST, SkBuffHead, __skb_dequeue, __skb_queue_tail, kfree_skb_reason, skb_orphan, SKB_DROP_REASONS, type SkBuff } from './skbuff.ts';
+import { PACKET_HOST, PACKET_TYPES, SkBuffHead, __skb_dequeue, __skb_queue_tail, kfree_skb_reason, skb_orphan, SKB_DROP_REASONS, type SkBuff } from './skbuff.ts';
 import { netif_receive_skb, register_netdevice } from './dev.ts';
 import type { Net } from './net-namespace.ts';
 import { inet_addr_add } from '../ipv4/devinet.ts';
@@ -59,6 +59,23 @@ export function loopback_init(net: Net): LoopbackDevice {
 }
 
 /**
+ * dev_loopback_xmit: a copy of what dev sends comes back in as if received on dev (pkt_type
+ * PACKET_LOOPBACK), through the backlog like lo's own traffic. Broadcasts a host sends reach its
+ * own sockets this way (ip_mc_output). skb is the caller's copy, data at the network header.
+ */
+export function dev_loopback_xmit(net: Net, skb: SkBuff): void {
+  const lo = net.loopback_dev;
+  if (!(lo instanceof LoopbackDevice) || lo.backlog.qlen >= lo.max_backlog) {
+    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_CPU_BACKLOG);
+    return;
+  }
+  skb_orphan(skb);
+  skb.pkt_type = PACKET_TYPES.PACKET_LOOPBACK;
+  __skb_queue_tail(lo.backlog, skb);
+  lo.on_rx?.();
+}
+
+/**
  * process_backlog for lo: receives up to budget queued skbs through the stack. Returns how many.
  * A dev that is not a LoopbackDevice has nothing queued.
  */
@@ -68,9 +85,15 @@ export function loopback_poll(dev: NetDevice, budget = 64): number {
   while (n < budget) {
     const skb = __skb_dequeue(dev.backlog);
     if (skb === null) break;
-    dev.stats.rx_packets++;
-    dev.stats.rx_bytes += skb.len;
-    skb.dev = dev;
+    if (skb.pkt_type === PACKET_TYPES.PACKET_LOOPBACK && skb.dev !== null) {
+      // A dev_loopback_xmit copy: received on the device it was sent from.
+      skb.dev.stats.rx_packets++;
+      skb.dev.stats.rx_bytes += skb.len;
+    } else {
+      dev.stats.rx_packets++;
+      dev.stats.rx_bytes += skb.len;
+      skb.dev = dev;
+    }
     skb.mac_header = skb.data;
     skb.network_header = skb.data;
     skb.transport_header = -1;

@@ -15,7 +15,8 @@ import type { NetDevice } from './netdevice.ts';
 import type { Net } from './net-namespace.ts';
 import { In6Addr, type ReadonlyIn6Addr } from './in6-addr.ts';
 import { AF_INET, AF_INET6 } from './socket-constants.ts';
-import { eth_header } from '../ethernet/eth.ts';
+import { eth_header, eth_ntop } from '../ethernet/eth.ts';
+import { inet_ntop4, inet_ntop6 } from './inet-addr.ts';
 
 /** NUD_* (include/uapi/linux/neighbour.h). */
 export const NUD = {
@@ -534,4 +535,28 @@ export function neigh_state_name(state: number): string {
     case NUD_PERMANENT: return 'PERMANENT';
     default: return `0x${state.toString(16)}`;
   }
+}
+
+/** One line of `ip neigh show`. */
+export interface NeighShow {
+  dst: string;
+  dev: string;
+  lladdr: string | null;
+  state: string;
+}
+
+/** `ip neigh show` for a table (arp_tbl or nd_tbl), in creation order per chain. */
+export function neigh_dump(tbl: NeighTable): NeighShow[] {
+  const out: NeighShow[] = [];
+  for (const chain of tbl.hash.values()) {
+    for (const n of chain) {
+      out.push({
+        dst: tbl.family === AF_INET6 ? inet_ntop6(n.key6) : inet_ntop4(n.key4),
+        dev: n.dev.name,
+        lladdr: (n.nud_state & NUD_VALID) !== 0 ? eth_ntop(n.ha) : null,
+        state: neigh_state_name(n.nud_state),
+      });
+    }
+  }
+  return out;
 }

@@ -109,9 +109,9 @@ export class NetnsIpv4 {
   ip_idents: Uint32Array | null = null;
   ip_tstamps: Uint32Array | null = null;
   ip_id_key = 0;
-  sysctl_icmp_ignore_bogus_error_responses = 1;
+  /** icmp_errors_use_inbound_ifaddr: errors about forwarded datagrams from the inbound device's address. */
   sysctl_icmp_errors_use_inbound_ifaddr = 0;
-  /** arp_ignore / arp_announce (conf/all): 0, reply for any local address; announce any local source. */
+  /** arp_ignore / arp_announce (conf/all; a device's own cnf may raise them): 0, answer for any local address; probe from any local source. */
   sysctl_arp_ignore = 0;
   sysctl_arp_announce = 0;
   /** conf/all/accept_source_route: 0, source-routed datagrams are dropped. */

@@ -52,6 +52,8 @@ export class RequestSock extends SockCommon {
   rsk_queued = false;
   /** TCP_DEFER_ACCEPT: a bare ACK was seen and dropped (inet_rsk(req)->acked). */
   acked = false;
+  /** The last out-of-window ACK (tcp_rsk(req)->last_oow_ack_time, jiffies). */
+  last_oow_ack_time = 0;
 
   constructor(listener: Sock) {
     super(listener.skc_net, listener.skc_family, TCP_NEW_SYN_RECV);

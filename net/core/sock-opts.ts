@@ -48,6 +48,8 @@ export const E = {
   EHOSTUNREACH: 113,
   EALREADY: 114,
   EINPROGRESS: 115,
+  /** What ioctl(2) returns for a request the socket does not know (the kernel's ENOIOCTLCMD, as the syscall reports it). */
+  ENOTTY: 25,
 } as const;
 
 /** TCP_SKB_MIN_TRUESIZE: 2048 bytes of data plus a cache-aligned struct sk_buff (232 -> 256). */

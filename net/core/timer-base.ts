@@ -110,6 +110,11 @@ export abstract class TimerClock implements Clock {
     return this.base.pending_count;
   }
 
+  /** The deadline (ns of this clock) of the next pending timer, if any: how long a loop may sleep. */
+  next_expiry_ns(): number | undefined {
+    return this.base.first()?._deadline;
+  }
+
   /** The tick (ns) a timer armed now for `expires` fires at: never at or before now. */
   protected deadline_of(expires: number): number {
     const now = this.ktime_get_ns();

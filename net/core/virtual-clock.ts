@@ -39,9 +39,4 @@ export class VirtualClock extends TimerClock {
     this.now = t;
     return fired;
   }
-
-  /** The deadline (ns) of the next pending timer, if any. */
-  next_expiry_ns(): number | undefined {
-    return this.base.first()?._deadline;
-  }
 }

@@ -1,5 +1,6 @@
 // net/ipv4/arp.c: address resolution for IPv4 over Ethernet (RFC 826) as Linux runs it. A
-// request for one of our addresses is answered and teaches us the asker (STALE); a reply for an
+// request for one of our addresses (as arp_ignore allows) is answered and teaches us the asker
+// (STALE); a reply for an
 // entry we have (or are resolving) makes it REACHABLE. Probes (arp_solicit) are broadcast while
 // INCOMPLETE and unicast to the known address while PROBE. An entry that fails reports each
 // waiting datagram to its sender as ICMP host unreachable (arp_error_report).
@@ -68,9 +69,12 @@ function arp_solicit(n: Neighbour, skb: SkBuff | null): void {
   const net = dev_net(dev);
   const target = n.key4;
   let saddr = 0;
-  if (skb !== null && skb.network_header >= 0) {
+  // arp_announce 0: any local address, the waiting datagram's; 1: only one on the target's subnet
+  // of this device; 2: always the device's best address for the target.
+  const announce = Math.max(net.ipv4.sysctl_arp_announce, __in_dev_get(dev)?.cnf.arp_announce ?? 0);
+  if (skb !== null && skb.network_header >= 0 && announce < 2) {
     const s = skb.view.getUint32(skb.network_header + 12);
-    if (inet_addr_type(net, s) === RTN.RTN_LOCAL) saddr = s;
+    if (inet_addr_type(net, s) === RTN.RTN_LOCAL && (announce === 0 || inet_ifa_match(dev, s, target))) saddr = s;
   }
   if (saddr === 0) saddr = inet_select_addr_scope(dev, target, RT_SCOPE.RT_SCOPE_LINK);
   const p = n.tbl.parms;
@@ -117,6 +121,32 @@ export function arp_rcv(skb: SkBuff, dev: NetDevice): number {
   return arp_process(net, skb, dev);
 }
 
+/** tip is an address of dev on the same subnet as sip (inet_confirm_addr's scope check, reduced). */
+function inet_ifa_match(dev: NetDevice, addr: number, other: number): boolean {
+  const in_dev = __in_dev_get(dev);
+  if (in_dev === null) return false;
+  for (const ifa of in_dev.ifa_list) {
+    if (ifa.ifa_local === addr >>> 0 && ((addr ^ other) & ifa.ifa_mask) === 0) return true;
+  }
+  return false;
+}
+
+/**
+ * arp_ignore: 0 answers for any local address; 1 only for an address of the receiving device;
+ * 2 also needs the asker on that address's subnet. (3 and 8 are not modelled: treated as 2.)
+ */
+function arp_ignore(net: Net, dev: NetDevice, sip: number, tip: number): boolean {
+  const mode = Math.max(net.ipv4.sysctl_arp_ignore, __in_dev_get(dev)?.cnf.arp_ignore ?? 0);
+  if (mode === 0) return false;
+  const in_dev = __in_dev_get(dev);
+  if (in_dev === null) return true;
+  for (const ifa of in_dev.ifa_list) {
+    if (ifa.ifa_local !== tip >>> 0) continue;
+    return mode >= 2 && ((sip ^ tip) & ifa.ifa_mask) !== 0;
+  }
+  return true;
+}
+
 function arp_process(net: Net, skb: SkBuff, dev: NetDevice): number {
   const b = skb.head;
   const v = skb.view;
@@ -147,7 +177,7 @@ function arp_process(net: Net, skb: SkBuff, dev: NetDevice): number {
     consume_skb(skb);
     return NET_RX_SUCCESS;
   }
-  if (op === ARPOP.ARPOP_REQUEST && inet_addr_type(net, tip) === RTN.RTN_LOCAL && !ipv4_is_multicast(sip)) {
+  if (op === ARPOP.ARPOP_REQUEST && inet_addr_type(net, tip) === RTN.RTN_LOCAL && !ipv4_is_multicast(sip) && !arp_ignore(net, in_dev.dev, sip, tip)) {
     // For us: learn the asker (it will talk to us next) and answer (arp_ignore 0: any local address).
     neigh_event_ns4(net.ipv4.arp_tbl, sha, sip, dev);
     arp_send(net, ARPOP.ARPOP_REPLY, sip, dev, tip, sha, sha);

@@ -15,8 +15,9 @@ import { csum_fold, csum_partial } from '../core/checksum.ts';
 import { IPPROTO_ICMP } from '../core/socket-constants.ts';
 import { Flowi4 } from '../core/flow.ts';
 import { inet_add_protocol, inet_protos } from './protocol.ts';
-import { RTN, ip_route_output_key, rt_mtu, type Rtable, InetPeer, type InetPeerBase } from './route.ts';
-import { inet_addr_type, inet_select_addr } from './devinet.ts';
+import { RTN, RT_SCOPE, ip_route_output_key, rt_mtu, type Rtable, InetPeer, type InetPeerBase } from './route.ts';
+import { inet_addr_type, inet_select_addr, inet_select_addr_scope } from './devinet.ts';
+import { dev_get_by_index } from '../core/dev.ts';
 import { ip_build_and_send_pkt } from './ip-output.ts';
 
 /** include/uapi/linux/icmp.h */
@@ -146,6 +147,14 @@ export function icmp_rcv(skb: SkBuff): number {
       // ping_rcv: no ping sockets here, so a reply finds no socket.
       reason = SKB_DROP_REASONS.SKB_DROP_REASON_NO_SOCKET;
       break;
+    case ICMP_TIMESTAMP:
+      if (skb.len < ICMP_HDR_LEN + 4) {
+        m.InErrors++;
+        reason = SKB_DROP_REASONS.SKB_DROP_REASON_PKT_TOO_SMALL;
+      } else {
+        icmp_timestamp(net, skb);
+      }
+      break;
     default:
       // Redirects, timestamps, address masks: counted and discarded (icmp_discard / not modelled).
       break;
@@ -211,6 +220,31 @@ function icmp_echo(net: Net, skb: SkBuff): void {
   icmp_csum(r, o, len);
   icmp_out_count(net, ICMP_ECHOREPLY);
   ip_build_and_send_pkt(r, net, null, fl4.saddr, saddr_in, IPPROTO_ICMP, { tos });
+}
+
+/**
+ * icmp_timestamp: the originate timestamp back with receive and transmit times, in ms since
+ * midnight UT (inet_current_timestamp). The machine has no wall clock, so its monotonic clock
+ * stands in: ms since boot, modulo a day.
+ */
+function icmp_timestamp(net: Net, skb: SkBuff): void {
+  const iph = skb.network_header;
+  const v = skb.view;
+  const saddr_in = v.getUint32(iph + 12);
+  const daddr_in = v.getUint32(iph + 16);
+  const now = Math.floor(net.boot.clock.ktime_get_ns() / 1e6) % 86_400_000;
+  const r = alloc_skb(MAX_HEADER + ICMP_HDR_LEN + 12);
+  skb_reserve(r, MAX_HEADER);
+  const o = skb_put(r, ICMP_HDR_LEN + 12);
+  r.head.set(skb.head.subarray(skb.data, skb.data + ICMP_HDR_LEN + 4), o);
+  r.head[o] = ICMP.ICMP_TIMESTAMPREPLY;
+  r.head[o + 1] = 0;
+  r.view.setUint32(o + 12, now);
+  r.view.setUint32(o + 16, now);
+  icmp_csum(r, o, ICMP_HDR_LEN + 12);
+  const src = inet_addr_type(net, daddr_in) === RTN.RTN_LOCAL ? daddr_in : 0;
+  icmp_out_count(net, ICMP.ICMP_TIMESTAMPREPLY);
+  ip_build_and_send_pkt(r, net, null, src, saddr_in, IPPROTO_ICMP, { tos: skb.head[iph + 1]! });
 }
 
 function icmp_csum(skb: SkBuff, off: number, len: number): void {
@@ -329,8 +363,13 @@ export function icmp_send(skb_in: SkBuff, type: number, code: number, info: numb
     if (g === 0) return;
     apply_ratelimit = g === 2;
   }
-  // Our address the datagram was for, else the route's choice.
-  const saddr = dtype === RTN.RTN_LOCAL ? daddr_in : 0;
+  // Our address the datagram was for, else the route's choice (or, with
+  // icmp_errors_use_inbound_ifaddr, the address of the device it came in by).
+  let saddr = dtype === RTN.RTN_LOCAL ? daddr_in : 0;
+  if (saddr === 0 && net.ipv4.sysctl_icmp_errors_use_inbound_ifaddr !== 0 && skb_in.cb.iif !== 0) {
+    const idev = dev_get_by_index(net, skb_in.cb.iif);
+    if (idev !== undefined) saddr = inet_select_addr_scope(idev, saddr_in, RT_SCOPE.RT_SCOPE_LINK);
+  }
   const tos = ICMP_IS_ERROR[type] === 1 ? ((b[iph + 1]! & 0x1e) | IPTOS_PREC_INTERNETCONTROL) : b[iph + 1]!;
   const fl4 = fl4_tmp;
   fl4.flowi4_oif = 0;

@@ -5,7 +5,7 @@
 // IP_FRAGMENT) and ip_local_deliver_finish hands the datagram to inet_protos[protocol], or answers
 // protocol unreachable. Every drop names its reason and bumps the counter Linux bumps.
 import {
-  PACKET_OTHERHOST, SKB_DROP_REASONS, kfree_skb_reason, pskb_may_pull, skb_pull, skb_trim, type SkBuff,
+  PACKET_OTHERHOST, PACKET_TYPES, SKB_DROP_REASONS, kfree_skb_reason, pskb_may_pull, skb_pull, skb_trim, type SkBuff,
 } from '../core/skbuff.ts';
 import { NET_RX_DROP, NET_RX_SUCCESS, dev_net } from '../core/dev.ts';
 import type { NetDevice } from '../core/netdevice.ts';
@@ -13,6 +13,7 @@ import type { Net } from '../core/net-namespace.ts';
 import { ip_fast_csum } from '../core/checksum.ts';
 import { inet_protos } from './protocol.ts';
 import { RTN, ip_route_input_slow } from './route.ts';
+import { inet_addr_type } from './devinet.ts';
 import { EHOSTUNREACH, ENETUNREACH } from './ip-errno.ts';
 import { ip_options_compile } from './ip-options.ts';
 import { ICMP, icmp_send } from './icmp.ts';
@@ -101,7 +102,8 @@ function ip_rcv_finish(net: Net, skb: SkBuff, dev: NetDevice): number {
   const h = skb.network_header;
   const daddr = v.getUint32(h + 16);
   const saddr = v.getUint32(h + 12);
-  const type = ip_route_input_slow(net, daddr, saddr, dev);
+  // A copy of our own broadcast (dev_loopback_xmit) was routed on output: it is ours to deliver.
+  const type = skb.pkt_type === PACKET_TYPES.PACKET_LOOPBACK ? inet_addr_type(net, daddr) : ip_route_input_slow(net, daddr, saddr, dev);
   if (type < 0) return ip_error(net, skb, type);
   set_rt_type(skb, type);
   if (type === RTN.RTN_MULTICAST) net.mib.ipext.InMcastPkts++;

@@ -1,17 +1,18 @@
 // net/ipv4/ip_output.c: the IPv4 header on locally generated datagrams (ID, TTL, DF, checksum),
 // routing, the MTU check, the neighbour, the device. Counters where Linux counts them: OutRequests
 // in ip_output, OutTransmits and OutOctets in ip_finish_output2, OutNoRoutes when no route,
-// OutDiscards when the neighbour layer or the device drops, FragFails for a datagram over the MTU.
+// OutDiscards when a UDP/ICMP datagram is refused below (ip_send_skb), FragFails over the MTU.
 //
 // No fragmentation: a datagram bigger than the path MTU fails with -EMSGSIZE whether or not DF is
 // set (Linux would fragment one without DF). The transports here size their segments to the MTU
 // (TCP's MSS, UDP's EMSGSIZE check), so only an oversized UDP datagram without DF differs.
 import {
-  ETH_P_IP, SKB_DROP_REASONS, kfree_skb_reason, skb_push, skb_reset_network_header, type SkBuff,
+  ETH_P_IP, SKB_DROP_REASONS, kfree_skb_reason, skb_copy, skb_push, skb_reset_network_header, type SkBuff,
 } from '../core/skbuff.ts';
 import type { Net } from '../core/net-namespace.ts';
 import type { Sock } from '../core/sock.ts';
 import { Flowi4 } from '../core/flow.ts';
+import { IPPROTO_TCP } from '../core/socket-constants.ts';
 import { csum_fold, csum_partial } from '../core/checksum.ts';
 import { eth_header } from '../ethernet/eth.ts';
 import { dev_add_pack, dev_queue_xmit, NET_XMIT_SUCCESS } from '../core/dev.ts';
@@ -21,6 +22,7 @@ import { jhash3words } from '../../bpf-vm/maps/jhash.ts';
 import { RTCF, RTN, Rtable, ip_route_output_key, ipv4_is_multicast, rt_mtu, rt_nexthop, rt_valid } from './route.ts';
 import { EHOSTUNREACH, EMSGSIZE, ENETUNREACH, ENOBUFS } from './ip-errno.ts';
 import { ip_rcv } from './ip-input.ts';
+import { dev_loopback_xmit } from '../core/loopback.ts';
 import { arp_init, arp_rcv } from './arp.ts';
 import { ICMP, icmp_init, icmp_send } from './icmp.ts';
 
@@ -152,7 +154,11 @@ export function ip_build_and_send_pkt(skb: SkBuff, net: Net, sk: Sock | null, sa
   skb.mark = fl4.flowi4_mark;
   skb.priority = sk?.sk_priority ?? 0;
   if (sk !== null && skb.sk === null) skb.sk = sk;
-  return ip_local_out(net, skb, rt);
+  const err = ip_local_out(net, skb, rt);
+  // ip_send_skb (UDP, ICMP): a datagram the layers below refused is an OutDiscard. TCP's
+  // replies (ip_build_and_send_pkt proper) are not counted.
+  if (err !== 0 && protocol !== IPPROTO_TCP) net.mib.ip.OutDiscards++;
+  return err;
 }
 
 /**
@@ -240,6 +246,8 @@ function ip_finish_output2(net: Net, skb: SkBuff, rt: Rtable): number {
     eth_header(skb, dev, ETH_P_IP, (dev.flags & IFF.IFF_NOARP) !== 0 ? dev.dev_addr : dev.broadcast);
     rc = dev_queue_xmit(skb);
   } else if ((rt.rt_flags & (RTCF.RTCF_BROADCAST | RTCF.RTCF_MULTICAST)) !== 0) {
+    // ip_mc_output: a broadcast also comes back to this host's own sockets.
+    if ((rt.rt_flags & RTCF.RTCF_BROADCAST) !== 0) dev_loopback_xmit(net, skb_copy(skb));
     rc = ip_output_multicast_frame(skb, rt);
   } else {
     const daddr = skb.view.getUint32(skb.network_header + 16);
@@ -247,11 +255,8 @@ function ip_finish_output2(net: Net, skb: SkBuff, rt: Rtable): number {
     sock_confirm_neigh(skb, n);
     rc = neigh_output(n, skb);
   }
-  if (rc !== NET_XMIT_SUCCESS) {
-    mib.ip.OutDiscards++;
-    return -ENOBUFS;
-  }
-  return 0;
+  // net_xmit_errno: a device or queue drop is -ENOBUFS to the sender.
+  return rc !== NET_XMIT_SUCCESS ? -ENOBUFS : 0;
 }
 
 /** Broadcast and multicast frames map to a link address without resolution (arp_mc_map). */

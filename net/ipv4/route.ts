@@ -5,6 +5,7 @@
 // route or address change bumps the netns's genid, which invalidates sockets' cached routes.
 import { IFF, type NetDevice } from '../core/netdevice.ts';
 import { HZ } from '../core/clock.ts';
+import { inet_ntop4 } from '../core/inet-addr.ts';
 import type { Net } from '../core/net-namespace.ts';
 import type { Flowi4 } from '../core/flow.ts';
 import { dev_get_by_index } from '../core/dev.ts';
@@ -388,4 +389,30 @@ export function ip_route_input_slow(net: Net, daddr: number, saddr: number, dev:
     return RTN_LOCAL;
   }
   return -EHOSTUNREACH;
+}
+
+/** One line of `ip route show table all` (IPv4). */
+export interface RouteShow {
+  table: 'local' | 'main';
+  type: string;
+  dst: string;
+  dev: string;
+  via: string | null;
+  src: string | null;
+}
+
+const RTN_NAMES = ['unspec', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat', 'xresolve'];
+
+/** `ip route show table all`: main, then local, longest prefix first. */
+export function ip_route_dump(net: Net): RouteShow[] {
+  const fib = net.ipv4.fib;
+  const show = (fa: FibAlias, table: 'local' | 'main'): RouteShow => ({
+    table,
+    type: RTN_NAMES[fa.type] ?? String(fa.type),
+    dst: fa.prefixlen === 0 ? 'default' : `${inet_ntop4(fa.dst)}/${fa.prefixlen}`,
+    dev: fa.dev.name,
+    via: fa.gw !== 0 ? inet_ntop4(fa.gw) : null,
+    src: fa.prefsrc !== 0 ? inet_ntop4(fa.prefsrc) : null,
+  });
+  return [...fib.main.map((fa) => show(fa, 'main')), ...fib.local.map((fa) => show(fa, 'local'))];
 }

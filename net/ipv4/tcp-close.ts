@@ -12,7 +12,7 @@ import { TCP_TIMEOUT_INIT } from './tcp-defs.ts';
 import { TCP_TIMEWAIT_LEN } from './inet-timewait-sock.ts';
 import { tcp_send_active_reset, tcp_send_fin } from './tcp-output.ts';
 import { inet_csk_clear_xmit_timers, inet_csk_reset_keepalive_timer } from './tcp-timer.ts';
-import { inet_csk_destroy_sock, sock_orphan, tcp_done, tcp_set_state, tcp_write_queue_purge } from './tcp-done.ts';
+import { inet_csk_destroy_sock, sock_orphan, tcp_set_state, tcp_write_queue_purge } from './tcp-done.ts';
 import { tcp_fin_time, tcp_time_wait } from './tcp-minisocks.ts';
 import { inet_csk_reqsk_queue_drop } from './tcp-conn-request.ts';
 import { inet_reqsk } from '../core/request-sock.ts';

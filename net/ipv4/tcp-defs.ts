@@ -91,7 +91,6 @@ export const TCP_SIZES = {
   TCP_HDR_LEN: 20,
   /** TCP_NUM_SACKS: SACK blocks kept for our ACKs. */
   TCP_NUM_SACKS: 4,
-  /** Max bytes of one skb in the write queue beyond the MSS (no TSO here: exactly one segment). */
 } as const;
 export const { TCP_MSS_DEFAULT, TCP_MIN_MSS, TCP_INIT_CWND, TCP_MAX_QUICKACKS, TCP_MAX_WSCALE, TCP_HDR_LEN } = TCP_SIZES;
 

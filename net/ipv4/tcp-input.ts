@@ -37,11 +37,6 @@ import { tcp_shutdown_send } from './tcp-close.ts';
 /** The SACK blocks of the segment being processed (one machine processes one segment at a time). */
 const sack: ParsedSack = { off: 0, n: 0 };
 
-/** skb's payload length (the TCP header is still in front). */
-function payload_len(skb: SkBuff): number {
-  return skb.len - skb.cb.doff;
-}
-
 // --- ACK scheduling ---
 
 /** inet_csk_schedule_ack. */

@@ -9,7 +9,7 @@ import {
 } from '../core/skbuff.ts';
 import { csum_partial, csum_tcpudp_magic } from '../core/checksum.ts';
 import { Flowi4 } from '../core/flow.ts';
-import { AF_INET, IPPROTO_TCP, SOCK_STREAM, type InetFamily } from '../core/socket-constants.ts';
+import { AF_INET, IPPROTO_TCP, type InetFamily } from '../core/socket-constants.ts';
 import { sk_daddr_set, sk_rcv_saddr_set, type SockCommon } from '../core/sock-common.ts';
 import type { Sock } from '../core/sock.ts';
 import type { Net } from '../core/net-namespace.ts';
@@ -34,10 +34,10 @@ import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_HDR_LEN, TCP_TW, TC
 import { OPTION, TcpOutOptions, tcp_options_size, tcp_options_write } from './tcp-options.ts';
 import { tcp_clock_ms } from './tcp-defs.ts';
 import { tcp_mstamp_refresh, tcp_time_stamp_ms } from './tcp-util.ts';
-import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_connect } from './tcp-output.ts';
+import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_connect, tcp_stream_alloc_skb } from './tcp-output.ts';
 import { tcp_rcv_established, tcp_rcv_state_process } from './tcp-input.ts';
 import { tcp_check_req, tcp_child_process, tcp_create_openreq_child, tcp_timewait_state_process } from './tcp-minisocks.ts';
-import { tcp_conn_request, tcp_listendrop, tcp_openreq_init_rwin, tcp_req_advmss } from './tcp-conn-request.ts';
+import { inet_csk_reqsk_queue_drop, tcp_conn_request, tcp_listendrop, tcp_openreq_init_rwin, tcp_req_advmss } from './tcp-conn-request.ts';
 import { sk_acceptq_is_full } from './tcp-accept.ts';
 import { tcp_done, tcp_set_state } from './tcp-done.ts';
 import { __cookie_v4_init_sequence, __cookie_v4_check, cookie_init_timestamp } from './syncookies.ts';
@@ -121,15 +121,12 @@ export function tcp_v4_send_reset(sk: SockCommon | null, skb: SkBuff, net0?: Net
   ip_build_and_send_pkt(rep, net, null, saddr, daddr, IPPROTO_TCP, { oif: skb.skb_iif, tos: full?.tos ?? 0, mark: full?.sk_mark ?? 0 });
 }
 
+/** An skb for a reply without a socket: the TCP header pushed into the headroom. */
 function alloc_reply(hlen: number): SkBuff {
-  const skb = tcp_stream_alloc_reply();
+  const skb = tcp_stream_alloc_skb(0);
   skb_push(skb, hlen);
   skb_reset_transport_header(skb);
   return skb;
-}
-import { tcp_stream_alloc_skb } from './tcp-output.ts';
-function tcp_stream_alloc_reply(): SkBuff {
-  return tcp_stream_alloc_skb(0);
 }
 
 /**
@@ -184,10 +181,10 @@ function tcp_v4_send_synack(sk: TcpSock, req: RequestSock, synack_type: number):
   if (synack_type === TCP_SYNACK.TCP_SYNACK_COOKIE && req.tstamp_ok) {
     tsval = cookie_init_timestamp(sk.skc_net, { wscale_ok: req.wscale_ok, snd_wscale: req.snd_wscale, sack_ok: req.sack_ok, ecn_ok: req.ecn_ok }, now_ms);
   }
-  const skb = tcp_make_synack(sk, req, synack_type, (tsval + req.ts_off) >>> 0, tcp_req_advmss(sk, req));
+  const skb = tcp_make_synack(req, (tsval + req.ts_off) >>> 0, tcp_req_advmss(sk, req));
   __tcp_v4_send_check(skb, req.skc_rcv_saddr, req.skc_daddr);
   sk.skc_net.mib.tcp.OutSegs++;
-  return ip_build_and_send_pkt(skb, sk.skc_net, sk, req.skc_rcv_saddr, req.skc_daddr, IPPROTO_TCP, { df: true, oif: req.ir_iif && sk.skc_bound_dev_if });
+  return ip_build_and_send_pkt(skb, sk.skc_net, sk, req.skc_rcv_saddr, req.skc_daddr, IPPROTO_TCP, { df: true, oif: sk.skc_bound_dev_if });
 }
 
 /** tcp_v4_init_req + route_req: the request's addresses are the SYN's, swapped. */
@@ -450,7 +447,7 @@ export function tcp_v4_rcv(skb: SkBuff): number {
       const listener = req.rsk_listener as TcpSock;
       if (listener.skc_state !== TCP_STATES.TCP_LISTEN) {
         // The listener closed: the request goes, the lookup runs again.
-        tcp_v4_reqsk_drop(listener, req);
+        inet_csk_reqsk_queue_drop(listener, req);
         continue;
       }
       tcp_mstamp_refresh(listener);
@@ -468,11 +465,6 @@ export function tcp_v4_rcv(skb: SkBuff): number {
     }
     return tcp_v4_process(sk as TcpSock, skb);
   }
-}
-
-import { inet_csk_reqsk_queue_drop } from './tcp-conn-request.ts';
-function tcp_v4_reqsk_drop(listener: TcpSock, req: RequestSock): void {
-  inet_csk_reqsk_queue_drop(listener, req);
 }
 
 function tcp_v4_process(sk: TcpSock, skb: SkBuff): number {
@@ -627,4 +619,3 @@ export function tcp_v4_init(): void {
   inet_add_protocol({ handler: tcp_v4_rcv, err_handler: tcp_v4_err }, IPPROTO_TCP);
 }
 
-export { SOCK_STREAM, __inet_lookup_listener as _unused_lookup };

@@ -274,7 +274,7 @@ export function tcp_check_req(sk: TcpSock, skb: SkBuff, req: RequestSock): TcpSo
       paws_reject = tcp_paws_reject(tmp_opt, (flg & TCPHDR_RST) !== 0, now_sec);
     }
   }
-  const oow = { get last_oow_ack_time() { return req_oow.get(req) ?? 0; }, set last_oow_ack_time(v: number) { req_oow.set(req, v); } };
+  const oow = req;
   // A retransmitted SYN: send the SYN-ACK again.
   if (cb.seq === req.rcv_isn && flg === TCPHDR_SYN && !paws_reject) {
     if (!tcp_oow_rate_limited(net, oow, 'TCPACKSkippedSynRecv', skb) && inet_rtx_syn_ack(sk, req) === 0) {
@@ -324,8 +324,6 @@ export function tcp_check_req(sk: TcpSock, skb: SkBuff, req: RequestSock): TcpSo
   }
   return null;
 }
-
-const req_oow = new WeakMap<RequestSock, number>();
 
 function embryonic_reset(sk: TcpSock, skb: SkBuff, req: RequestSock, flg: number): null {
   if (!(flg & TCPHDR_RST)) sk.icsk_af_ops!.send_reset(sk, skb);

@@ -449,11 +449,10 @@ export function tcp_fragment(tp: TcpSock, q: SkBuffHead, skb: SkBuff, len: numbe
 }
 
 /** tcp_trim_head: drop the first len payload bytes (already acknowledged) of a partly acknowledged skb. */
-export function tcp_trim_head(tp: TcpSock, q: SkBuffHead, skb: SkBuff, len: number): void {
+export function tcp_trim_head(q: SkBuffHead, skb: SkBuff, len: number): void {
   skb_pull(skb, len);
   q.bytes -= len;
   skb.cb.seq = (skb.cb.seq + len) >>> 0;
-  void tp;
 }
 
 /**
@@ -515,7 +514,7 @@ export function tcp_probe0_when(tp: TcpSock, max_when: number): number {
 function __tcp_retransmit_skb(tp: TcpSock, skb: SkBuff): number {
   if (before(skb.cb.seq, tp.snd_una)) {
     if (!before(tp.snd_una, skb.cb.end_seq)) return -ERRNO.EINVAL;
-    tcp_trim_head(tp, tp.tcp_rtx_queue, skb, (tp.snd_una - skb.cb.seq) >>> 0);
+    tcp_trim_head(tp.tcp_rtx_queue, skb, (tp.snd_una - skb.cb.seq) >>> 0);
   }
   const cur_mss = tcp_current_mss(tp);
   // The window shrank under it: not now (the probe timer takes over).
@@ -613,12 +612,11 @@ export function tcp_send_probe0(tp: TcpSock): void {
 }
 
 /**
- * tcp_make_synack: the SYN-ACK for `req` (its options per what the SYN negotiated), data at the
- * TCP header, checksum left to the family. The window is not scaled.
+ * tcp_make_synack: the SYN-ACK for `req` (its options per what the SYN negotiated, MSS `advmss`,
+ * TSval `tsval`), data at the TCP header, checksum left to the family. The window is not scaled.
  */
-export function tcp_make_synack(listener: TcpSock, req: RequestSock, synack_type: number, tsval: number, advmss: number): SkBuff {
+export function tcp_make_synack(req: RequestSock, tsval: number, advmss: number): SkBuff {
   const o = opts.reset();
-  void listener;
   o.mss = advmss;
   if (req.wscale_ok) {
     o.ws = req.rcv_wscale;
@@ -630,7 +628,6 @@ export function tcp_make_synack(listener: TcpSock, req: RequestSock, synack_type
     o.tsecr = req.ts_recent;
   }
   if (req.sack_ok) o.options |= OPTION.OPTION_SACK_ADVERTISE;
-  void synack_type;
   const hlen = TCP_HDR_LEN + tcp_options_size(o);
   const skb = tcp_stream_alloc_skb(0);
   skb_push(skb, hlen);

@@ -16,7 +16,7 @@ import { HZ } from '../core/clock.ts';
 import { inet_register_protosw } from './af-inet.ts';
 import { inet_csk_get_port, inet_csk_listen_start } from './inet-connection-sock.ts';
 import { inet_hash, inet_unhash } from './inet-hash.ts';
-import { TCP_CA, TCP_INFINITE_SSTHRESH, after, type TcpSock } from './tcp-sock.ts';
+import { TCP_INFINITE_SSTHRESH, type TcpSock } from './tcp-sock.ts';
 import {
   ICSK_ACK, TCP_MSS_DEFAULT, TCP_NAGLE, TCP_INIT_CWND, TCP_TIMEOUT_INIT, TCPHDR_ACK, TCPHDR_FIN, TCPHDR_PSH, TCP_SIZES, TCP_RTO_MAX,
 } from './tcp-defs.ts';
@@ -92,9 +92,8 @@ export function tcp_sendmsg(sk: Sock, _msg: MsgHdr, data: Uint8Array, flags: num
   if ((1 << tp.skc_state) & ~(TCPF_STATES.TCPF_ESTABLISHED | TCPF_STATES.TCPF_CLOSE_WAIT)) {
     // sk_stream_wait_connect.
     if (tp.sk_err !== 0) return sock_error(tp);
-    if (!((1 << tp.skc_state) & (TCPF_STATES.TCPF_SYN_SENT | TCPF_STATES.TCPF_SYN_RECV))) {
-      return tp.skc_state === TCP_STATES.TCP_CLOSE && tp.skc_dport === 0 && !(tp.sk_shutdown & SEND_SHUTDOWN) ? -ERRNO.EPIPE : -ERRNO.EPIPE;
-    }
+    // Not connected (Linux says EPIPE, with SIGPIPE), or the handshake still running.
+    if (!((1 << tp.skc_state) & (TCPF_STATES.TCPF_SYN_SENT | TCPF_STATES.TCPF_SYN_RECV))) return -ERRNO.EPIPE;
     return -ERRNO.EAGAIN;
   }
   if (tp.sk_err !== 0 || tp.sk_shutdown & SEND_SHUTDOWN) {
@@ -609,4 +608,3 @@ export function tcp_init(_net?: unknown): void {
   inet_register_protosw(SOCK_STREAM, IPPROTO_TCP, AF_INET6, tcpv6_prot, tcp_sk_alloc);
 }
 
-export { after, TCP_CA, TCPHDR_FIN };

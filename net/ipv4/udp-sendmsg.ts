@@ -17,6 +17,7 @@ import { IpcmCookie, ip_cmsg_send } from './ip-sockglue.ts';
 import { ip_route_output_key, rt_mtu, RTN } from './route.ts';
 import { ip_build_and_send_pkt, type IpXmitOpts } from './ip-output.ts';
 import { UDP_HDR_LEN } from './udp-rcv.ts';
+import { udp_append_pending, udp_corkreq, udp_pending, udp_start_pending } from './udp-cork.ts';
 
 const IPHDR_LEN = 20;
 /** The largest UDP payload IPv4 carries: 65535 - 20 - 8. */
@@ -99,6 +100,8 @@ export function udp_sendmsg(sk: Sock, msg: MsgHdr, data: Uint8Array, flags: numb
   const len = data.length;
   if (len > UDP_MAX_PAYLOAD) return -E.EMSGSIZE;
   if ((flags & MSG.MSG_OOB) !== 0) return -E.EOPNOTSUPP;
+  const p = udp_pending(sk);
+  if (p !== undefined) return udp_append_pending(sk, p, data, udp_corkreq(sk, flags));
   let daddr: number;
   let dport: number;
   const name = msg.msg_name;
@@ -115,11 +118,11 @@ export function udp_sendmsg(sk: Sock, msg: MsgHdr, data: Uint8Array, flags: numb
     daddr = sk.skc_daddr;
     dport = sk.skc_dport;
   }
-  return udp_sendmsg_to(sk, msg, data, daddr, dport);
+  return udp_sendmsg_to(sk, msg, data, daddr, dport, flags);
 }
 
 /** The rest of udp_sendmsg once the destination is known (udpv6_sendmsg's v4-mapped sends come here). */
-export function udp_sendmsg_to(sk: Sock, msg: MsgHdr, data: Uint8Array, daddr: number, dport: number): number {
+export function udp_sendmsg_to(sk: Sock, msg: MsgHdr, data: Uint8Array, daddr: number, dport: number, flags: number): number {
   const net = sk.skc_net;
   ipc.init(sk);
   if (msg.msg_control !== undefined) {
@@ -144,8 +147,21 @@ export function udp_sendmsg_to(sk: Sock, msg: MsgHdr, data: Uint8Array, daddr: n
   }
   if (rt.rt_type === RTN.RTN_BROADCAST && !sock_flag(sk, SOCK_FLAGS.SOCK_BROADCAST)) return -E.EACCES;
   const saddr = f.saddr;
-  const len = data.length;
   const mtu = rt_mtu(rt);
+  const oif = ipc.oif;
+  const tos = ipc.tos >= 0 ? ipc.tos : sk.tos;
+  const ttl = ipc.ttl;
+  if (udp_corkreq(sk, flags)) {
+    // The flow is fixed now; the datagram leaves when the cork comes off.
+    return udp_start_pending(sk, data, (d) => udp4_send(sk, d, saddr, daddr, dport, mtu, oif, tos, ttl));
+  }
+  return udp4_send(sk, data, saddr, daddr, dport, mtu, oif, tos, ttl);
+}
+
+/** udp_send_skb: one datagram on a resolved flow. Bytes sent or -errno (EMSGSIZE, EAGAIN, the device's). */
+function udp4_send(sk: Sock, data: Uint8Array, saddr: number, daddr: number, dport: number, mtu: number, oif: number, tos: number, ttl: number): number {
+  const net = sk.skc_net;
+  const len = data.length;
   const fits = IPHDR_LEN + UDP_HDR_LEN + len <= mtu;
   const pmtudisc = sk.pmtudisc;
   if (!fits && (pmtudisc === IP_PMTUDISC.IP_PMTUDISC_DO || pmtudisc === IP_PMTUDISC.IP_PMTUDISC_PROBE)) return -E.EMSGSIZE;
@@ -158,9 +174,9 @@ export function udp_sendmsg_to(sk: Sock, msg: MsgHdr, data: Uint8Array, daddr: n
   udp4_build(skb, sk, data, saddr, sk.inet_sport, daddr, dport);
   skb.priority = sk.sk_priority;
   const o = xmit;
-  o.ttl = ipc.ttl > 0 ? ipc.ttl : undefined;
-  o.tos = ipc.tos >= 0 ? ipc.tos : sk.tos;
-  o.oif = ipc.oif !== 0 ? ipc.oif : undefined;
+  o.ttl = ttl > 0 ? ttl : undefined;
+  o.tos = tos;
+  o.oif = oif !== 0 ? oif : undefined;
   o.df = pmtudisc >= IP_PMTUDISC.IP_PMTUDISC_DO || (pmtudisc === IP_PMTUDISC.IP_PMTUDISC_WANT && fits);
   o.mark = sk.sk_mark;
   const err = ip_build_and_send_pkt(skb, net, sk, saddr, daddr, IPPROTO_UDP, o);

@@ -1,6 +1,6 @@
 // UDP over IPv4 (net/ipv4/udp.c): struct proto udp_prot and udp_init. The receive path is in
 // udp-rcv.ts (__udp4_lib_rcv), ICMP errors in udp-err.ts, sending in udp-sendmsg.ts, reading in
-// udp-recvmsg.ts; the tables and lookup are udp-table.ts and udp-lookup.ts.
+// udp-recvmsg.ts, corking in udp-cork.ts; the tables and lookup are udp-table.ts and udp-lookup.ts.
 import type { Sock } from '../core/sock.ts';
 import type { Proto, SockoptValue } from '../core/proto.ts';
 import type { MsgHdr, Sockaddr } from '../core/msghdr.ts';
@@ -13,7 +13,8 @@ import { sk_daddr_set, sk_v6_daddr_set } from '../core/sock-common.ts';
 import { in6addr_any } from '../core/in6-addr.ts';
 import type { Net } from '../core/net-namespace.ts';
 import { inet_add_protocol } from './protocol.ts';
-import { E } from '../core/sock-opts.ts';
+import { E, sockopt_int } from '../core/sock-opts.ts';
+import { UDP_CORK, udp_corked, udp_flush_pending_frames, udp_set_cork } from './udp-cork.ts';
 import { inet_register_protosw, inet_reset_saddr } from './af-inet.ts';
 import { udp_lib_unhash, udp_v4_get_port, udp_v4_rehash, udp_v6_rehash } from './udp-table.ts';
 import { __ip4_datagram_connect } from './datagram.ts';
@@ -36,6 +37,7 @@ export function udp_lib_close(sk: Sock, _timeout: number): void {
   udp_lib_unhash(sk.skc_net.ipv4.udp_table, sk);
   sk.skc_state = TCP_CLOSE;
   sock_set_flag(sk, SOCK_FLAGS.SOCK_DEAD);
+  udp_flush_pending_frames(sk);
   udp_rmem_purge(sk);
   skb_queue_purge_reason(sk.sk_error_queue, SKB_DROP_REASONS.SKB_DROP_REASON_QUEUE_PURGE);
   sk.sk_dst_cache = null;
@@ -98,19 +100,26 @@ export function udp_poll(sk: Sock): number {
 }
 
 /**
- * udp_setsockopt: SOL_UDP options (UDP_CORK, UDP_SEGMENT, encapsulation) are not modelled
- * (-ENOPROTOOPT); the IP levels go to ip_setsockopt / ipv6_setsockopt.
+ * udp_setsockopt: SOL_UDP's UDP_CORK (udp-cork.ts); the others (UDP_SEGMENT, encapsulation) are
+ * not modelled (-ENOPROTOOPT). The IP levels go to ip_setsockopt / ipv6_setsockopt.
  */
 export function udp_setsockopt(sk: Sock, level: number, optname: number, value: SockoptValue): number {
   if (level === SOL_IP) return ip_setsockopt(sk, level, optname, value);
   if (level === SOL_IPV6) return ipv6_setsockopt(sk, level, optname, value);
-  if (level === SOL_UDP) return -E.ENOPROTOOPT;
+  if (level !== SOL_UDP) return -E.ENOPROTOOPT;
+  if (optname === UDP_CORK) {
+    const v = sockopt_int(value);
+    if (v === undefined) return -E.EINVAL;
+    udp_set_cork(sk, v !== 0);
+    return 0;
+  }
   return -E.ENOPROTOOPT;
 }
 
 export function udp_getsockopt(sk: Sock, level: number, optname: number): SockoptValue {
   if (level === SOL_IP) return ip_getsockopt(sk, level, optname);
   if (level === SOL_IPV6) return ipv6_getsockopt(sk, level, optname);
+  if (level === SOL_UDP && optname === UDP_CORK) return udp_corked(sk) ? 1 : 0;
   return -E.ENOPROTOOPT;
 }
 

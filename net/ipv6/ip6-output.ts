@@ -5,19 +5,24 @@
 // No fragmentation: a packet bigger than the path MTU fails with -EMSGSIZE (IPv6 routers never
 // fragment, and the transports here size to the MTU; only an oversized UDP datagram differs from
 // Linux, which would fragment it at the source).
+//
+// Flow labels are 0 unless the caller gives one: Linux's auto_flowlabels would derive one from
+// the flow's hash (ip6_make_flowlabel), which nothing here reads.
 import {
-  ETH_P_IPV6, SKB_DROP_REASONS, kfree_skb_reason, skb_push, skb_reset_network_header, type SkBuff,
+  ETH_P_IPV6, SKB_DROP_REASONS, kfree_skb_reason, skb_copy, skb_push, skb_reset_network_header, type SkBuff,
 } from '../core/skbuff.ts';
 import type { Net } from '../core/net-namespace.ts';
 import type { Sock } from '../core/sock.ts';
 import { Flowi6 } from '../core/flow.ts';
+import { IPPROTO_TCP } from '../core/socket-constants.ts';
 import { In6Addr, type ReadonlyIn6Addr } from '../core/in6-addr.ts';
 import { eth_header } from '../ethernet/eth.ts';
 import { dev_add_pack, dev_queue_xmit, NET_XMIT_SUCCESS } from '../core/dev.ts';
 import { IFF } from '../core/netdevice.ts';
 import { __neigh_lookup6, neigh_output, sock_confirm_neigh } from '../core/neighbour.ts';
 import { Rt6Info, ip6_route_output, rt6_mtu, rt6_nexthop, rt6_valid } from './route.ts';
-import { ipv6_addr_is_multicast } from './addrconf.ts';
+import { ipv6_addr_is_multicast, ipv6_chk_mcast_addr } from './addrconf.ts';
+import { dev_loopback_xmit } from '../core/loopback.ts';
 import { EHOSTUNREACH, EMSGSIZE, ENETUNREACH, ENOBUFS } from '../ipv4/ip-errno.ts';
 import { ipv6_rcv } from './ip6-input.ts';
 import { ICMPV6, icmpv6_init, icmpv6_send } from './icmp.ts';
@@ -28,6 +33,8 @@ export interface Ip6XmitOpts {
   tclass?: number;
   oif?: number;
   flowlabel?: number;
+  /** IPV6_MULTICAST_LOOP: a multicast to a group this host joined comes back to it (default true; ND's socket sets false). */
+  mc_loop?: boolean;
 }
 
 export const IPV6_HDR_LEN = 40;
@@ -87,7 +94,10 @@ export function ip6_build_and_send_pkt(skb: SkBuff, net: Net, sk: Sock | null, s
   skb.mark = fl6.flowi6_mark;
   skb.priority = sk?.sk_priority ?? 0;
   if (sk !== null && skb.sk === null) skb.sk = sk;
-  return ip6_local_out(net, skb, rt);
+  const err = ip6_local_out(net, skb, rt, opts?.mc_loop ?? true);
+  // ip6_send_skb (UDP, ICMPv6): what the layers below refused is an Ip6OutDiscard; not TCP's.
+  if (err !== 0 && nexthdr !== IPPROTO_TCP) net.mib.ipv6.Ip6OutDiscards++;
+  return err;
 }
 
 /**
@@ -123,11 +133,11 @@ export function ip6_xmit(sk: Sock, skb: SkBuff): number {
   skb.mark = sk.sk_mark;
   skb.priority = sk.sk_priority;
   if (skb.sk === null) skb.sk = sk;
-  return ip6_local_out(net, skb, rt);
+  return ip6_local_out(net, skb, rt, true);
 }
 
 /** ip6_local_out -> ip6_output: Ip6OutRequests, the MTU check, then ip6_finish_output2. */
-export function ip6_local_out(net: Net, skb: SkBuff, rt: Rt6Info): number {
+export function ip6_local_out(net: Net, skb: SkBuff, rt: Rt6Info, mc_loop: boolean): number {
   const mib = net.mib.ipv6;
   mib.Ip6OutRequests++;
   skb.dev = rt.dst_dev;
@@ -138,14 +148,14 @@ export function ip6_local_out(net: Net, skb: SkBuff, rt: Rt6Info): number {
     kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_PKT_TOO_BIG);
     return -EMSGSIZE;
   }
-  return ip6_finish_output2(net, skb, rt);
+  return ip6_finish_output2(net, skb, rt, mc_loop);
 }
 
 /**
  * ip6_finish_output2: multicast maps to 33:33:xx:xx:xx:xx directly; unicast goes through the
  * neighbour of the next hop; devices without a link header skip both.
  */
-function ip6_finish_output2(net: Net, skb: SkBuff, rt: Rt6Info): number {
+function ip6_finish_output2(net: Net, skb: SkBuff, rt: Rt6Info, mc_loop: boolean): number {
   const dev = rt.dst_dev;
   const mib = net.mib.ipv6;
   mib.Ip6OutTransmits++;
@@ -162,6 +172,10 @@ function ip6_finish_output2(net: Net, skb: SkBuff, rt: Rt6Info): number {
     eth_header(skb, dev, ETH_P_IPV6, (dev.flags & IFF.IFF_NOARP) !== 0 ? dev.dev_addr : dev.broadcast);
     rc = dev_queue_xmit(skb);
   } else if (skb.head[nh + 24] === 0xff) {
+    // A group this host joined hears its own packet too (sk_mc_loop), as a copy received on dev.
+    if (mc_loop && ipv6_chk_mcast_addr(dev, ip6_daddr_tmp.set(v.getUint32(nh + 24), v.getUint32(nh + 28), v.getUint32(nh + 32), v.getUint32(nh + 36)))) {
+      dev_loopback_xmit(net, skb_copy(skb));
+    }
     // ipv6_eth_mc_map: 33:33 and the group's last 32 bits.
     const h = skb_push(skb, 14);
     const b = skb.head;
@@ -177,9 +191,5 @@ function ip6_finish_output2(net: Net, skb: SkBuff, rt: Rt6Info): number {
     sock_confirm_neigh(skb, n);
     rc = neigh_output(n, skb);
   }
-  if (rc !== NET_XMIT_SUCCESS) {
-    mib.Ip6OutDiscards++;
-    return -ENOBUFS;
-  }
-  return 0;
+  return rc !== NET_XMIT_SUCCESS ? -ENOBUFS : 0;
 }

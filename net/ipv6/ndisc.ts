@@ -57,7 +57,7 @@ function ndisc_send(dev: NetDevice, type: number, flags: number, target: Readonl
   }
   v.setUint16(o + 2, icmpv6_csum(skb.head, o, len, saddr, daddr));
   icmp6_out_count(net, type);
-  ip6_build_and_send_pkt(skb, net, null, saddr, daddr, IPPROTO_ICMPV6, { hop_limit: 255, oif: dev.ifindex });
+  ip6_build_and_send_pkt(skb, net, null, saddr, daddr, IPPROTO_ICMPV6, { hop_limit: 255, oif: dev.ifindex, mc_loop: false });
 }
 
 /** ndisc_send_ns: a solicitation for target, to daddr, from saddr (or the route's choice). */

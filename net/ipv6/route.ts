@@ -4,6 +4,7 @@
 // genid as in IPv4.
 import { IFF, type NetDevice } from '../core/netdevice.ts';
 import { HZ } from '../core/clock.ts';
+import { inet_ntop6 } from '../core/inet-addr.ts';
 import type { Net } from '../core/net-namespace.ts';
 import type { Flowi6 } from '../core/flow.ts';
 import { dev_get_by_index } from '../core/dev.ts';
@@ -275,4 +276,22 @@ export function rt6_valid(net: Net, rt: Rt6Info): boolean {
 /** rt6_nexthop: the gateway, or the destination itself. */
 export function rt6_nexthop(rt: Rt6Info, daddr: ReadonlyIn6Addr): ReadonlyIn6Addr {
   return (rt.rt6i_flags & RTF.RTF_GATEWAY) !== 0 ? rt.rt6i_gateway : daddr;
+}
+
+/** One line of `ip -6 route show table all`. */
+export interface Route6Show {
+  type: 'local' | 'unicast';
+  dst: string;
+  dev: string;
+  via: string | null;
+}
+
+/** `ip -6 route show table all`, longest prefix first. */
+export function ip6_route_dump(net: Net): Route6Show[] {
+  return net.ipv6.fib6.routes.map((f) => ({
+    type: (f.flags & RTF.RTF_LOCAL) !== 0 ? 'local' : 'unicast',
+    dst: f.prefixlen === 0 ? 'default' : `${inet_ntop6(f.dst)}/${f.prefixlen}`,
+    dev: f.dev.name,
+    via: (f.flags & RTF.RTF_GATEWAY) !== 0 ? inet_ntop6(f.gw) : null,
+  }));
 }

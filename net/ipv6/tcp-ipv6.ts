@@ -147,7 +147,7 @@ function tcp_v6_send_synack(sk: TcpSock, req: RequestSock, synack_type: number):
   if (synack_type === TCP_SYNACK.TCP_SYNACK_COOKIE && req.tstamp_ok) {
     tsval = cookie_init_timestamp(sk.skc_net, { wscale_ok: req.wscale_ok, snd_wscale: req.snd_wscale, sack_ok: req.sack_ok, ecn_ok: req.ecn_ok }, now_ms);
   }
-  const skb = tcp_make_synack(sk, req, synack_type, (tsval + req.ts_off) >>> 0, tcp_req_advmss(sk, req));
+  const skb = tcp_make_synack(req, (tsval + req.ts_off) >>> 0, tcp_req_advmss(sk, req));
   __tcp_v6_send_check(skb, req.skc_v6_rcv_saddr, req.skc_v6_daddr);
   sk.skc_net.mib.tcp.OutSegs++;
   return ip6_build_and_send_pkt(skb, sk.skc_net, sk, req.skc_v6_rcv_saddr, req.skc_v6_daddr, IPPROTO_TCP, { oif: sk.skc_bound_dev_if });
@@ -457,11 +457,10 @@ export function tcp_v6_err(skb: SkBuff, type: number, code: number, offset: numb
   const conv = icmpv6_err_convert(type, code);
   const err = conv.errno;
   if (tp.skc_state === TCP_STATES.TCP_SYN_SENT || tp.skc_state === TCP_STATES.TCP_SYN_RECV) {
-    if (conv.fatal || true) {
-      tp.sk_err = err;
-      tp.sk_error_report(tp);
-      tcp_done(tp);
-    }
+    // Any error ends a handshake (the kernel's tcp_v6_err does not look at `fatal` here).
+    tp.sk_err = err;
+    tp.sk_error_report(tp);
+    tcp_done(tp);
     return 0;
   }
   if (tp.recverr) {

@@ -23,9 +23,12 @@ export class PacketdrillFailed extends Error {
 function splitArgs(args: readonly string[]): { scripts: string[]; options: CliOption[] } {
   const scripts: string[] = [];
   const options: CliOption[] = [];
-  for (const a of args) {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
     const m = /^--([A-Za-z0-9_]+)(?:=(.*))?$/.exec(a);
     if (m !== null) options.push({ name: m[1]!, value: m[2] });
+    else if (a === '-D' && i + 1 < args.length) options.push({ name: 'define', value: args[++i] });
+    else if (a.startsWith('-D')) options.push({ name: 'define', value: a.slice(2) });
     else scripts.push(a);
   }
   return { scripts, options };

@@ -13,7 +13,8 @@ is exact and a run takes milliseconds. Shell lines are refused, except
 Options a script sets at its head (--tolerance_usecs=10000) can be given here too,
 after --, and override the script's: --ip_version=ipv4|ipv6|ipv4-mapped-ipv6,
 --tolerance_usecs, --tolerance_percent, --local_ip, --remote_ip, --bind_port,
---connect_port, --tcp_ts_tick_usecs, --tcp_ts_ecr_scaled, --mtu, --seed.
+--connect_port, --tcp_ts_tick_usecs, --tcp_ts_ecr_scaled, --mtu, --seed,
+--define=NAME=VALUE (or -D NAME=VALUE).
 
 Exit status: 0 every script passed, 1 a script failed, 2 a script could not run
 (a syntax error, an unsupported construct, a shell line).

@@ -26,6 +26,8 @@ export interface RunConfig {
   check_ts_ecr: boolean;
   mtu: number;
   seed: number;
+  /** --define=NAME=VALUE (-D): symbols a script's system calls may use. */
+  defines: Map<string, string>;
 }
 
 /** Options packetdrill takes that change nothing on a virtual clock and an in-process stack. */
@@ -49,7 +51,7 @@ export function makeConfig(file: string, scriptOptions: readonly ScriptOption[],
   const cfg: RunConfig = {
     ip_version: 'ipv4', local: { family: 4, v4: 0 }, remote: { family: 4, v4: 0 }, local_prefixlen: 16, remote_prefixlen: 24,
     bind_port: 8080, connect_port: 8080, tolerance_usecs: 4000, tolerance_percent: 12.5, tcp_ts_tick_usecs: 0,
-    tcp_ts_ecr_scaled: false, check_ts_ecr: true, mtu: 1500, seed: 1,
+    tcp_ts_ecr_scaled: false, check_ts_ecr: true, mtu: 1500, seed: 1, defines: new Map(),
   };
   let localText: string | undefined;
   let remoteText: string | undefined;
@@ -75,6 +77,13 @@ export function makeConfig(file: string, scriptOptions: readonly ScriptOption[],
       case 'no_ts_ecr_check': cfg.check_ts_ecr = false; break;
       case 'mtu': cfg.mtu = num(o, 68, 65535); break;
       case 'seed': cfg.seed = num(o, 0, 2 ** 32 - 1); break;
+      case 'define':
+      case 'D': {
+        const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(o.value ?? '');
+        if (m === null) return bad(o, 'expected NAME=VALUE');
+        cfg.defines.set(m[1]!, m[2]!);
+        break;
+      }
       default:
         if (!IGNORED.has(o.name)) bad(o, 'unknown or unsupported option');
     }

@@ -11,7 +11,7 @@ import { ScriptError, type Loc } from './errors.ts';
 import { tokenize, type Token } from './lexer.ts';
 
 const TCP_FLAG_LETTERS = /^[.FSRPEWAU]*$/;
-/** Options known to packetdrill that take effect here (the rest are accepted and ignored, as they tune a real tun). */
+/** The TCP header has room for 40 bytes of options. */
 const MAX_TCP_OPTION_BYTES = 40;
 
 class Parser {
@@ -76,7 +76,7 @@ class Parser {
       options.push({ name: t.text, value: t.option_value, loc: t.loc });
     }
     const events: ScriptEvent[] = [];
-    while (this.peek().kind !== 'eof') events.push(this.event(events.length === 0));
+    while (this.peek().kind !== 'eof') events.push(this.event());
     // A command without a time is the init command (first) or the cleanup command (last).
     for (let k = 1; k < events.length - 1; k++) {
       if (events[k]!.time === undefined) this.err(events[k]!.loc, 'a command between events needs an event time (e.g. +0 `...`)');
@@ -84,7 +84,7 @@ class Parser {
     return { file: this.file, options, events };
   }
 
-  private event(first: boolean): ScriptEvent {
+  private event(): ScriptEvent {
     const t = this.peek();
     if (t.kind === 'backquote') {
       this.next();
@@ -94,7 +94,6 @@ class Parser {
     if (t.kind === 'option') this.err(t.loc, `option --${t.text} must come before the first event`);
     const time = this.eventTime();
     const action = this.action(time);
-    void first;
     return { loc: t.loc, time, action };
   }
 

@@ -89,6 +89,7 @@ class Run {
       bind_addr: sockaddrFor(cfg, cfg.local, cfg.bind_port),
       connect_addr: sockaddrFor(cfg, cfg.remote, cfg.connect_port),
       fds: this.fds,
+      defines: cfg.defines,
       nowUs: () => this.nowUs(),
       onSocket(fd, _sock, type) {
         const s = newSut('new', type === 2 ? 'udp' : 'tcp');
@@ -169,10 +170,19 @@ class Run {
   /** Advances until pred() holds or the clock reaches limitUs; returns pred(). */
   private advanceUntil(pred: () => boolean, limitUs: number): boolean {
     const clock = this.st.clock;
+    let stuckAt = -1;
+    let stuck = 0;
     for (;;) {
       this.pollPending();
       if (pred()) return true;
       const now = clock.ktime_get_ns();
+      // A timer that re-arms itself for the same instant would spin here for ever.
+      if (now === stuckAt) {
+        if (++stuck > 100000) throw new Error(`the stack's timers keep firing at ${secs((now - SCRIPT_START_NS) / 1000)} sec without time advancing`);
+      } else {
+        stuckAt = now;
+        stuck = 0;
+      }
       const limit = SCRIPT_START_NS + limitUs * 1000;
       if (now >= limit) return pred();
       const wake = this.pending?.call.wake_us?.();

@@ -30,6 +30,8 @@ export interface SyscallEnv {
   bind_addr: Sockaddr;
   connect_addr: Sockaddr;
   fds: Map<number, Socket>;
+  /** --define symbols (NAME -> a number or another symbol). */
+  defines: ReadonlyMap<string, string>;
   /** The virtual clock, microseconds (poll's timeout). */
   nowUs(): number;
   onSocket(fd: number, sock: Socket, type: number, protocol: number): void;
@@ -62,6 +64,13 @@ export function intValue(env: SyscallEnv, e: Expr): number {
   switch (e.kind) {
     case 'int': return e.value;
     case 'word': {
+      const d = env.defines.get(e.name);
+      if (d !== undefined) {
+        if (/^-?(0x[0-9a-fA-F]+|[0-9]+)$/.test(d)) return Number(d);
+        const v = SYMBOLS[d] ?? ERRNOS[d]?.[0];
+        if (v === undefined) err(env, e, `${e.name} is defined as ${d}, which is not a number or a known symbol`);
+        return v;
+      }
       const v = SYMBOLS[e.name] ?? ERRNOS[e.name]?.[0];
       if (v === undefined) err(env, e, `unknown symbol ${e.name}`);
       return v;
@@ -289,16 +298,19 @@ export function prepareCall(env: SyscallEnv, s: SyscallSpec): Call {
     case 'write':
     case 'send':
     case 'sendto': {
-      const { sock } = fdArg(env, s, 0);
+      const { fd, sock } = fdArg(env, s, 0);
       const len = intValue(env, arg(env, s, 2));
       const flags = s.name === 'write' ? 0 : intValue(env, arg(env, s, 3));
-      if (s.name === 'sendto' && s.args[4] !== undefined && s.args[4].kind !== 'ellipsis') err(env, s.args[4], 'sendto with an explicit address is not supported; use ...');
+      // sendto(fd, ..., len, flags, ..., ...) sends to the run's remote address, as packetdrill's does.
+      const to = s.name === 'sendto' ? sockaddrArg(env, arg(env, s, 4), env.connect_addr) : undefined;
       if (sock === undefined) return badFd();
       const data = new Uint8Array(len);
       let sent = 0;
       return {
         attempt: () => {
-          const r = sock.send(sent === 0 ? data : data.subarray(sent), flags);
+          if (to !== undefined && sent === 0) env.onConnect(fd, to);
+          const chunk = sent === 0 ? data : data.subarray(sent);
+          const r = to !== undefined ? sock.sendto(chunk, to, flags) : sock.send(chunk, flags);
           if (r < 0) {
             if (r === -EAGAIN && isBlocking(sock, flags)) return 'again';
             return sent > 0 ? sent : r;

@@ -16,3 +16,11 @@ export function spawnWorkerAt(entry: URL, data: Record<string, unknown>, transfe
   if (BUILT) return new Worker(new URL(entry.href.replace(/\.ts$/, '.js')), { workerData: data, ...opts });
   return new Worker(BOOT, { workerData: { ...data, entry: entry.href }, ...opts });
 }
+
+/**
+ * A module a worker will import by URL (a stack setup module): its .ts file from the sources, its
+ * .js file from the build, as spawnWorkerAt's entries.
+ */
+export function moduleHref(url: URL): string {
+  return BUILT ? url.href.replace(/\.ts$/, '.js') : url.href;
+}

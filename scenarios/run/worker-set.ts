@@ -20,7 +20,7 @@ interface Member {
   finished: boolean;
 }
 
-type Msg = { type: 'ready'; counters?: SharedCounters } | { type: 'done'; [k: string]: unknown } | { type: 'error'; message: string } | TraceMessage;
+type Msg = { type: 'ready'; counters?: SharedCounters } | { type: 'done'; [k: string]: unknown } | { type: 'error'; message: string } | TraceMessage | { type: 'other' };
 
 export class WorkerSet {
   private readonly members = new Map<string, Member>();
@@ -33,6 +33,9 @@ export class WorkerSet {
 
   /** Where the workers' bpf_trace_printk lines go (only workers started with a trace pipe send any). */
   onTrace: ((m: TraceMessage) => void) | undefined = undefined;
+
+  /** Any other message a worker posts (e.g. a setup module's stack report), with the worker's name. */
+  onOther: ((name: string, m: Record<string, unknown>) => void) | undefined = undefined;
 
   constructor() {
     this.failed = new Promise<never>((_, reject) => { this.failListeners.push(reject); });
@@ -56,6 +59,7 @@ export class WorkerSet {
         onDone(msg);
       } else if (msg.type === 'error') this.fail(name, new Error(msg.message));
       else if (msg.type === 'trace') this.onTrace?.(msg);
+      else this.onOther?.(name, msg as unknown as Record<string, unknown>);
     });
     worker.on('error', (e) => this.fail(name, e));
     worker.on('exit', (code) => {

@@ -5,7 +5,7 @@ import test from 'ava';
 import { twoHosts, type TwoHosts } from './support/topology.ts';
 import { tcp_init } from '../../net/ipv4/tcp.ts';
 import { udp_init } from '../../net/ipv4/udp.ts';
-import { AF_INET } from '../../net/core/socket-constants.ts';
+import { AF_INET, AF_INET6 } from '../../net/core/socket-constants.ts';
 import { TcpEchoServer } from '../../net/apps/echo.ts';
 import { TcpSink } from '../../net/apps/discard.ts';
 import { TcpServer } from '../../net/apps/tcp-server.ts';
@@ -83,4 +83,20 @@ test('netperf TCP_STREAM and TCP_RR on the virtual clock', (t) => {
   const r = run(h, (ondone) => netperf(h.a, { test: 'TCP_RR', server, host: h.b4, length_s: 1, per_jiffy: 3, ondone }), 2000);
   t.is(r.transactions, 3000);
   t.is(r.trans_per_sec, 3000);
+});
+
+test('netperf TCP_RR over IPv6, and TCP echo to a dual-stack server from an IPv4 client', (t) => {
+  const h = tcpHosts();
+  const server = new NetServer(h.b, { family: AF_INET6 });
+  const r = run(h, (ondone) => netperf(h.a, { test: 'TCP_RR', family: AF_INET6, server, host: h.b6, length_s: 0.5, per_jiffy: 2, request_size: 100, response_size: 200, ondone }), 1000);
+  t.is(r.transactions, 1000);
+  t.is(r.request_size, 100);
+  t.is(r.response_size, 200);
+  t.is(server.endpoints[0]!.bytes, 100 * 1000);
+  const echo = new TcpEchoServer(h.b, { family: AF_INET6, port: 7 });
+  let got = '';
+  tcp_connect(h.a, { server: { family: AF_INET, addr: h.b4, port: 7 }, onconnect: (c) => c.write(bytes('dual')), ondata: (_c, d) => (got += text(d)) });
+  h.advance(20);
+  t.is(got, 'dual');
+  t.is(echo.accepted, 1);
 });

@@ -11,6 +11,7 @@ import { sk_alloc } from '../../net/core/sock.ts';
 import { sk_daddr_set } from '../../net/core/sock-common.ts';
 import { AF_INET, SOCK_DGRAM } from '../../net/core/socket-constants.ts';
 import { IFF } from '../../net/core/netdevice.ts';
+import { inet_addr_add } from '../../net/ipv4/devinet.ts';
 import { ip_build_and_send_pkt, ip_queue_xmit } from '../../net/ipv4/ip-output.ts';
 import { inet_protos } from '../../net/ipv4/protocol.ts';
 import type { SkBuff } from '../../net/core/skbuff.ts';
@@ -268,4 +269,35 @@ test('an IFF_NOARP device resolves nothing: frames go to its own address (arp_co
   h.pump();
   t.is(h.a.mib.arp.InRequests, 0);
   t.is(h.a.mib.arp.OutReplies, 0);
+});
+
+test('arp_ignore 1 answers only for addresses of the receiving device; arp_announce 2 probes from the best address for the target', (t) => {
+  const h = twoHosts();
+  const seen = capture(h.b);
+  // b also owns 192.168.9.1 on lo; a asks for it on the wire.
+  inet_addr_add(h.b.loopback_dev!, inet_pton4('192.168.9.1'), 32);
+  const ask = (tip: number): void => {
+    const req = new Uint8Array(28);
+    const v = new DataView(req.buffer);
+    v.setUint16(0, 1); v.setUint16(2, 0x0800); req[4] = 6; req[5] = 4; v.setUint16(6, 1);
+    req.set(MAC_A, 8); v.setUint32(14, h.a4); v.setUint32(24, tip);
+    inject(h.devb, ethFrame(new Uint8Array(6).fill(0xff), MAC_A, ETH_P_ARP, req));
+    h.pump();
+  };
+  ask(inet_pton4('192.168.9.1'));
+  t.is(h.b.mib.arp.OutReplies, 1, 'arp_ignore 0: any local address');
+  h.b.ipv4.sysctl_arp_ignore = 1;
+  ask(inet_pton4('192.168.9.1'));
+  t.is(h.b.mib.arp.OutReplies, 1, 'arp_ignore 1: not an address of veth0');
+  ask(h.b4);
+  t.is(h.b.mib.arp.OutReplies, 2);
+  // arp_announce 2: a datagram from 192.168.9.1 to an unresolved 10.0.0.7 probes from 10.0.0.2.
+  h.b.ipv4.sysctl_arp_announce = 2;
+  const skb = alloc_skb(MAX_HEADER + 8);
+  skb_reserve(skb, MAX_HEADER);
+  skb_put(skb, 8);
+  ip_build_and_send_pkt(skb, h.b, null, inet_pton4('192.168.9.1'), inet_pton4('10.0.0.7'), 253);
+  const probe = arps(seen, true).filter((f) => f[21] === 1);
+  t.is(probe.length, 1);
+  t.is(u32(probe[0]!, 28), h.b4);
 });

@@ -189,3 +189,26 @@ test('ICMPv6 errors reach inet6_protos err_handler with the transport offset pas
     inet6_protos[253] = undefined;
   }
 });
+
+test('timestamp requests are answered with the originate time and the machine\'s ms of the day', (t) => {
+  const h = twoHosts({ staticNeigh: true });
+  const seen = capture(h.a);
+  h.advance(1234);
+  const req = new Uint8Array(12);
+  new DataView(req.buffer).setUint32(0, 0xabcdef01);
+  toB(h, ip4Packet({ src: h.a4, dst: h.b4, proto: 1, payload: icmp4Msg(13, 0, 0x00420001, req) }));
+  const rx = seen.filter((f) => !f.outgoing);
+  t.is(rx.length, 1);
+  const icmp = rx[0]!.bytes.subarray(14 + 20);
+  const v = new DataView(icmp.buffer, icmp.byteOffset);
+  t.is(icmp[0], 14);
+  t.is(v.getUint32(4), 0x00420001);
+  t.is(v.getUint32(8), 0xabcdef01, 'originate echoed');
+  t.is(v.getUint32(12), 1234, 'receive');
+  t.is(v.getUint32(16), 1234, 'transmit');
+  t.is(icmp.length, 20);
+  t.is(h.b.mib.icmp.InType[13], 1);
+  t.is(h.b.mib.icmp.OutType[14], 1);
+  toB(h, ip4Packet({ src: h.a4, dst: h.b4, proto: 1, payload: icmp4Msg(13, 0, 0, new Uint8Array(2)) }));
+  t.is(h.b.mib.icmp.InErrors, 1, 'too short');
+});

@@ -2,7 +2,8 @@
 // is polled, never inside the sender's call; no link header, no neighbour; 127/8 and ::1.
 import test from 'ava';
 import { capture, icmp4Msg, icmp6Msg, twoHosts } from './support/topology.ts';
-import { MAX_HEADER, alloc_skb, skb_put, skb_reserve } from '../../net/core/skbuff.ts';
+import { MAX_HEADER, alloc_skb, consume_skb, skb_put, skb_reserve } from '../../net/core/skbuff.ts';
+import { inet_protos } from '../../net/ipv4/protocol.ts';
 import { inet_pton4, inet_pton6 } from '../../net/core/inet-addr.ts';
 import { In6Addr } from '../../net/core/in6-addr.ts';
 import { IFF } from '../../net/core/netdevice.ts';
@@ -86,4 +87,31 @@ test('a full backlog drops (CPU_BACKLOG) rather than growing', (t) => {
   for (let i = 0; i < 5; i++) ip_build_and_send_pkt(echo4(), h.a, null, 0, h.a4, 1);
   t.is(lo.backlog.qlen, 3);
   t.is(lo.stats.rx_dropped, 2);
+});
+
+test('a broadcast comes back to the sender\'s own stack (dev_loopback_xmit), received on the device it left by', (t) => {
+  const h = twoHosts({ staticNeigh: true });
+  const got: string[] = [];
+  inet_protos[250] = {
+    handler: (skb) => {
+      got.push(`${skb.dev!.nd_net === h.a ? 'a' : 'b'}:${skb.dev!.name}:${skb.pkt_type}`);
+      consume_skb(skb);
+      return 0;
+    },
+    err_handler: () => 0,
+  };
+  try {
+    const skb = alloc_skb(MAX_HEADER + 8);
+    skb_reserve(skb, MAX_HEADER);
+    skb_put(skb, 8);
+    t.is(ip_build_and_send_pkt(skb, h.a, null, 0, inet_pton4('10.0.0.255'), 250), 0);
+    t.deepEqual(got, [], 'not inside the sender\'s call');
+    h.pump();
+    t.deepEqual(got.sort(), ['a:veth0:5', 'b:veth0:1']);
+    t.is(h.a.mib.ipext.InBcastPkts, 1);
+    t.is(h.a.mib.ipext.OutBcastPkts, 1);
+    t.is(h.a.mib.icmp.OutMsgs + h.b.mib.icmp.OutMsgs, 0);
+  } finally {
+    inet_protos[250] = undefined;
+  }
 });

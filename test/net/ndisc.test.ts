@@ -149,3 +149,34 @@ test('a stale entry is probed by unicast NS after DELAY and confirmed by the NA'
   t.is(inet_ntop6(new In6Addr().read(probes[0]!, 14 + 24)), 'fd00::2');
   t.is(state(h, h.b6), 'REACHABLE');
 });
+
+test('a DAD probe for our address is defended to all nodes; malformed options are dropped', (t) => {
+  const h = twoHosts();
+  const seen = capture(h.b);
+  const rec = recordDrops();
+  try {
+    const sn = inet_pton6('ff02::1:ff00:2');
+    const mcMac = new Uint8Array([0x33, 0x33, 0xff, 0, 0, 2]);
+    const target = new Uint8Array(16);
+    const tv = new DataView(target.buffer);
+    tv.setUint32(0, h.b6.w0); tv.setUint32(4, h.b6.w1); tv.setUint32(8, h.b6.w2); tv.setUint32(12, h.b6.w3);
+    const any = new In6Addr();
+    inject(h.devb, ethFrame(mcMac, MAC_A, ETH_P_IPV6, ip6Packet({ src: any, dst: sn, nexthdr: 58, hlim: 255, payload: icmp6Msg(135, 0, 0, target, any, sn) })));
+    h.pump();
+    const na = nd(seen, true, 136);
+    t.is(na.length, 1);
+    t.is(inet_ntop6(new In6Addr().read(na[0]!, 14 + 24)), 'ff02::1', 'to all nodes');
+    t.is(na[0]![14 + 40 + 4], 0x20, 'override, not solicited');
+    t.deepEqual([...na[0]!.subarray(0, 6)], [0x33, 0x33, 0, 0, 0, 1]);
+    // An option of length 0.
+    const bad = new Uint8Array(24);
+    bad.set(target);
+    bad.set([1, 0], 16);
+    inject(h.devb, ethFrame(mcMac, MAC_A, ETH_P_IPV6, ip6Packet({ src: h.a6, dst: sn, nexthdr: 58, hlim: 255, payload: icmp6Msg(135, 0, 0, bad, h.a6, sn) })));
+    h.pump();
+    t.true(rec.drops.includes('IPV6_NDISC_BAD_OPTIONS'));
+    t.is(nd(seen, true, 136).length, 1);
+  } finally {
+    rec.stop();
+  }
+});

@@ -9,10 +9,11 @@ import { Flowi4, Flowi6 } from '../../net/core/flow.ts';
 import { sk_alloc } from '../../net/core/sock.ts';
 import { AF_INET, IPPROTO_UDP, SOCK_DGRAM } from '../../net/core/socket-constants.ts';
 import { sk_daddr_set } from '../../net/core/sock-common.ts';
-import { RTN, Rtable, ip_route_add, ip_route_output_key, ip_rt_update_pmtu, rt_mtu } from '../../net/ipv4/route.ts';
+import { RTN, Rtable, ip_route_add, ip_route_output_key, ip_rt_update_pmtu, ip_route_dump, rt_mtu } from '../../net/ipv4/route.ts';
 import { inet_addr_add, inet_addr_type, inet_select_addr } from '../../net/ipv4/devinet.ts';
 import { ip_build_and_send_pkt, ip_queue_xmit } from '../../net/ipv4/ip-output.ts';
-import { Rt6Info, ip6_route_add, ip6_route_output, ip6_rt_update_pmtu, rt6_mtu } from '../../net/ipv6/route.ts';
+import { Rt6Info, ip6_route_add, ip6_route_output, ip6_route_dump, ip6_rt_update_pmtu, rt6_mtu } from '../../net/ipv6/route.ts';
+import { neigh_dump } from '../../net/core/neighbour.ts';
 import { ipv6_addr_add, ipv6_chk_addr, ipv6_dev_get_saddr } from '../../net/ipv6/addrconf.ts';
 import { ip6_build_and_send_pkt } from '../../net/ipv6/ip6-output.ts';
 import { In6Addr } from '../../net/core/in6-addr.ts';
@@ -215,4 +216,19 @@ test('IPv6: a learnt path MTU is per destination, at least 1280, and expires', (
   t.is(rt6_mtu(r6(h.b6)), 1280);
   h.clock.advance(600 * 1e9);
   t.is(rt6_mtu(r6(h.b6)), 1500);
+});
+
+test('ip route / ip neigh listings', (t) => {
+  const h = twoHosts({ staticNeigh: true });
+  ip_route_add(h.a, 0, 0, h.deva, h.b4);
+  const r = ip_route_dump(h.a);
+  t.deepEqual(r.filter((x) => x.table === 'main'), [
+    { table: 'main', type: 'unicast', dst: '10.0.0.0/24', dev: 'veth0', via: null, src: '10.0.0.1' },
+    { table: 'main', type: 'unicast', dst: 'default', dev: 'veth0', via: '10.0.0.2', src: null },
+  ]);
+  t.true(r.some((x) => x.table === 'local' && x.type === 'local' && x.dst === '127.0.0.0/8' && x.dev === 'lo'));
+  t.true(r.some((x) => x.table === 'local' && x.type === 'broadcast' && x.dst === '10.0.0.255/32'));
+  t.deepEqual(neigh_dump(h.a.ipv4.arp_tbl), [{ dst: '10.0.0.2', dev: 'veth0', lladdr: '02:00:00:00:00:02', state: 'PERMANENT' }]);
+  t.deepEqual(neigh_dump(h.a.ipv6.nd_tbl), [{ dst: 'fd00::2', dev: 'veth0', lladdr: '02:00:00:00:00:02', state: 'PERMANENT' }]);
+  t.true(ip6_route_dump(h.a).some((x) => x.dst === 'fd00::/64' && x.type === 'unicast' && x.dev === 'veth0'));
 });

@@ -98,7 +98,6 @@ test('simultaneous close: both FIN_WAIT1 -> CLOSING -> TIME_WAIT', (t) => {
 test('close() with unread data sends a RST (TCPAbortOnClose); the peer reads ECONNRESET', (t) => {
   const r = rig();
   const { cli, srv } = connectPair(r);
-  const port = cli.sk.skc_num;
   cli.send(pattern(3000));
   r.advance(10);
   srv.close();

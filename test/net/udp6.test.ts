@@ -6,7 +6,7 @@ import { twoHosts, MAC_A, MAC_B, type TwoHosts } from './support/topology.ts';
 import { udp_init } from '../../net/ipv4/udp.ts';
 import { Socket } from '../../net/socket.ts';
 import { AF_INET, AF_INET6, SOCK_DGRAM } from '../../net/core/socket-constants.ts';
-import { IPV6_OPTS, IP_OPTS, SOL_IP, SOL_IPV6 } from '../../net/core/socket-options.ts';
+import { IPV6_OPTS, IP_OPTS, MSG, SOL_IP, SOL_IPV6 } from '../../net/core/socket-options.ts';
 import type { MsgHdr, SockaddrIn6 } from '../../net/core/msghdr.ts';
 import { E } from '../../net/core/sock-opts.ts';
 import { In6Addr, in6addr_any, ipv6_addr_set_v4mapped, type ReadonlyIn6Addr } from '../../net/core/in6-addr.ts';
@@ -235,4 +235,18 @@ test('IPV6_UNICAST_HOPS and IPV6_TCLASS reach the wire', (t) => {
   const nh = skb.network_header;
   t.is(skb.head[nh + 7], 9);
   t.is(((skb.view.getUint32(nh) >>> 20) & 0xff), 0xb8);
+});
+
+test('MSG_MORE on an AF_INET6 socket collects one IPv6 datagram', (t) => {
+  const h = hosts();
+  const srv = udp6(h.b);
+  srv.bind(sin6(in6addr_any, 7700));
+  const cli = udp6(h.a);
+  cli.connect(sin6(h.b6, 7700));
+  t.is(cli.send(bytes('he'), MSG.MSG_MORE), 2);
+  t.is(cli.send(bytes('llo')), 3);
+  h.pump();
+  const buf = new Uint8Array(16);
+  t.is(text(buf, srv.recv(buf)), 'hello');
+  t.is(h.a.mib.ipv6.Udp6OutDatagrams, 1);
 });

@@ -250,3 +250,19 @@ test('the host loop with a stack and a backlog: frames are taken off the backlog
   t.is(c['br0_rx_packets'], 5);
   t.is(c['hostbl_processed'], 5);
 });
+
+test('the bridge passes br0 group frames and frames for its address, not unknown unicast (br0 is not promiscuous)', (t) => {
+  const p = makePath();
+  const mac = p.guest.dev.dev_addr;
+  const stranger = parseMac('02:00:00:00:99:99');
+  const bcast = new Uint8Array(6).fill(0xff);
+  const frames = [frame(stranger, mac, 1), frame(bcast, mac, 2), frame(BR0, mac, 3)];
+  for (const f of frames) dev_queue_xmit(skbOn(p.guest.dev, f));
+  settle(p);
+  t.deepEqual(p.hostRx, [frames[1]!, frames[2]!], 'the broadcast and the frame for br0');
+  const b = p.host.bridge!.stats();
+  t.is(b.flooded, 2);
+  t.is(b.flood_copies, 1, 'the broadcast went to the NIC and br0; the unknown unicast to the NIC only');
+  t.is(p.host.nic.tx_packets, 2);
+  t.true(p.host.conservation().balanced);
+});

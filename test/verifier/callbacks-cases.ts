@@ -6,10 +6,12 @@ export const CALLBACK_PROGRAMS: readonly { obj: string; prog: string; processed:
   { obj: 'loop_sum', prog: 'loop_stop', processed: 48, ret60: 6006, ret20: 6006 },
   { obj: 'loop_sum', prog: 'loop_nested', processed: 81, ret60: 10318, ret20: 10318 },
   { obj: 'loop_sum', prog: 'loop_errors', processed: 45, ret60: 67350, ret20: 67350 },
+  { obj: 'loop_sum', prog: 'loop_in_loop', processed: 43, vxoProcessed: 74, ret60: 412, ret20: 412 },
   { obj: 'for_each', prog: 'each_array', processed: 125, vxoProcessed: 243, ret60: 33308288, ret20: 33308288 },
   { obj: 'for_each', prog: 'each_hash', processed: 160, vxoProcessed: 266, ret60: 205155, ret20: 205155 },
   { obj: 'for_each', prog: 'each_lru', processed: 69, ret60: 2122, ret20: 2122 },
   { obj: 'for_each_percpu', prog: 'each_percpu', processed: 49, ret60: 4064, ret20: 4064 },
+  { obj: '../callbacks-refused/cb_flags_ok', prog: 'cb_flags_ok', processed: 10, ret60: 22, ret20: 22 },
 ];
 
 export const CALLBACK_REFUSED: readonly { obj: string; message: string; processed: number }[] = [
@@ -18,4 +20,6 @@ export const CALLBACK_REFUSED: readonly { obj: string; message: string; processe
   { obj: 'cb_past_ctx', message: 'invalid write to stack R2 off=0 size=8', processed: 13 },
   { obj: 'cb_ctx_not_stack', message: 'R3 type=ctx expected=fp', processed: 5 },
   { obj: 'cb_key_write', message: 'write to change key R2 not allowed', processed: 9 },
+  { obj: 'cb_ret_range', message: 'At callback return the register R0 has smin=0 smax=3 should have been in [0, 1]', processed: 10 },
+  { obj: 'cb_ret_ptr', message: 'cannot return stack pointer to the caller', processed: 12 },
 ];

@@ -1,0 +1,192 @@
+// `vxo run netperf --test UDP_STREAM|TCP_STREAM|UDP_RR|TCP_RR`: netperf and netserver on the two
+// machines' stacks (the host's br0 at 10.0.0.1, the guest's eth0 at 10.0.0.2), the sender on the
+// side --direction names, over Case 2's path both ways. The two machines are separate workers, so
+// the control connection's job (agreeing on the data port) is done by the runner: both sides get
+// the data port in their setup data, netserver listens on it, netperf connects to it. The result
+// is assembled from both machines' counters over the measured window, as netperf reports it
+// (sockets.md §8): STREAM in 10^6 bits/s at the receiver, RR in transactions per second.
+import type { NetperfTest } from '../../net/apps/netserver.ts';
+import { NET_ADDRS, NET_PORTS, type StackReport, type StackSetupData } from '../stack/setup-data.ts';
+import { checkLimit } from './limits.ts';
+import { RunError } from './run-error.ts';
+import { runMachines } from './run-machines.ts';
+import type { Accounting } from './accounting.ts';
+import type { RunExplain } from './explain.ts';
+
+export const NETPERF_TESTS = ['UDP_STREAM', 'TCP_STREAM', 'UDP_RR', 'TCP_RR'] as const satisfies readonly NetperfTest[];
+export const NETPERF_DIRECTIONS = ['host-to-guest', 'guest-to-host'] as const;
+export type NetperfDirection = (typeof NETPERF_DIRECTIONS)[number];
+
+/** The size's range per test: a UDP message fits one datagram without fragments (MTU 1500). */
+export const NETPERF_SIZE = {
+  UDP_STREAM: { min: 1, max: 1472, default: 1472 },
+  TCP_STREAM: { min: 1, max: 1 << 20, default: 16384 },
+  UDP_RR: { min: 1, max: 1472, default: 1 },
+  TCP_RR: { min: 1, max: 65536, default: 1 },
+} as const satisfies Record<NetperfTest, { min: number; max: number; default: number }>;
+
+/** The RFC's figures (sockets.md §8, "After"), for the report's side-by-side. */
+export const NETPERF_RFC: Partial<Record<string, number>> = {
+  'UDP_STREAM/18': 90.74, 'UDP_STREAM/1472': 7026, 'TCP_STREAM': 9407, 'UDP_RR': 13478, 'TCP_RR': 12918,
+};
+
+export interface NetperfRunOptions {
+  test: NetperfTest;
+  /** STREAM: the send size (-m); RR: request and response size (-r N,N). Default per test. */
+  size?: number;
+  direction?: NetperfDirection;
+  duration: number;
+  /** Seconds before the window opens (connection set-up and slow start excluded; default 0.5). */
+  warmup?: number;
+  queueSize?: number;
+  vhostPollUs?: number;
+}
+
+export interface NetperfSide {
+  /** Sends the socket took, bytes, sends refused (not EAGAIN). */
+  messages_sent: number;
+  bytes_sent: number;
+  send_errors: number;
+  /** Messages (datagrams or reads) and bytes netserver received; RR responses it sent. */
+  messages_received: number;
+  bytes_received: number;
+  responses: number;
+  transactions: number;
+}
+
+export interface NetperfRunResult {
+  scenario: 'netperf';
+  test: NetperfTest;
+  direction: NetperfDirection;
+  size: number;
+  seconds: number;
+  /** STREAM: 10^6 bits/s at the receiver (netperf's figure; UDP's send side in send_mbps). */
+  mbps?: number;
+  send_mbps?: number;
+  /** RR: transactions per second. */
+  tps?: number;
+  /** The RFC's figure for this test, when it has one. */
+  rfc?: number;
+  /** The window's figures behind them. */
+  window_stats: NetperfSide;
+  /** netperf's report lines. */
+  text: string;
+  counters: Record<string, number>;
+  window: Record<string, number>;
+  accounting: Accounting;
+  explain: RunExplain;
+  /** Both stacks: counters by nstat name (at the end) and sockets (as the window closed). */
+  stacks: Record<'host' | 'guest', { nstat: Record<string, number>; sockets: StackReport['sockets']; ss: string }>;
+}
+
+export function checkNetperf(o: NetperfRunOptions): void {
+  if (!(NETPERF_TESTS as readonly string[]).includes(o.test)) throw new RunError('EINVAL', `--test ${String(o.test)}: ${NETPERF_TESTS.join(', ')}`);
+  if (o.direction !== undefined && !(NETPERF_DIRECTIONS as readonly string[]).includes(o.direction)) {
+    throw new RunError('EINVAL', `--direction ${String(o.direction)}: ${NETPERF_DIRECTIONS.join(' or ')}`);
+  }
+  if (o.size !== undefined) {
+    const r = NETPERF_SIZE[o.test];
+    if (!(Number.isInteger(o.size) && o.size >= r.min && o.size <= r.max)) {
+      throw new RunError('EINVAL', `--size ${String(o.size)}: must be an integer from ${r.min} to ${r.max} for ${o.test}`);
+    }
+  }
+  if (o.duration === undefined) throw new RunError('EINVAL', '--duration: required');
+  checkLimit('duration', o.duration);
+  checkLimit('warmup', o.warmup);
+  checkLimit('vhostPollUs', o.vhostPollUs);
+  checkLimit('queueSize', o.queueSize);
+  if (o.queueSize !== undefined && (o.queueSize & (o.queueSize - 1)) !== 0) throw new RunError('EINVAL', `queueSize ${o.queueSize}: a power of two`);
+}
+
+const NEIGH = [
+  { family: 4, addr: NET_ADDRS.host4, mac: NET_ADDRS.hostMac }, { family: 6, addr: NET_ADDRS.host6, mac: NET_ADDRS.hostMac },
+  { family: 4, addr: NET_ADDRS.guest4, mac: NET_ADDRS.guestMac }, { family: 6, addr: NET_ADDRS.guest6, mac: NET_ADDRS.guestMac },
+] as const;
+
+function side(machine: 'host' | 'guest', role: 'netperf' | 'netserver', test: NetperfTest, size: number): Omit<StackSetupData, 'report'> {
+  const own = machine === 'host' ? { addr4: NET_ADDRS.host4, addr6: NET_ADDRS.host6 } : { addr4: NET_ADDRS.guest4, addr6: NET_ADDRS.guest6 };
+  const peer = machine === 'host' ? NET_ADDRS.guest4 : NET_ADDRS.host4;
+  return {
+    role, family: 4, ...own, neigh: NEIGH.filter((n) => n.addr !== own.addr4 && n.addr !== own.addr6).map((n) => ({ ...n })),
+    port: NET_PORTS.netperfData, backlog: 16,
+    netperf: { test, size, responseSize: test.endsWith('_RR') ? size : 1, peer },
+  };
+}
+
+const f2 = (x: number): string => x.toFixed(2);
+
+export function netperfText(r: Pick<NetperfRunResult, 'test' | 'size' | 'seconds' | 'window_stats' | 'mbps' | 'send_mbps' | 'tps'>, sndbuf: number, rcvbuf: number): string {
+  const w = r.window_stats, secs = f2(r.seconds);
+  switch (r.test) {
+    case 'UDP_STREAM':
+      return [
+        'Socket  Message  Elapsed      Messages',
+        'Size    Size     Time         Okay Errors   Throughput',
+        'bytes   bytes    secs            #      #   10^6bits/sec',
+        '',
+        `${String(sndbuf).padEnd(8)}${String(r.size).padStart(7)}  ${secs.padStart(6)}  ${String(w.messages_sent).padStart(10)} ${String(w.send_errors).padStart(6)}  ${f2(r.send_mbps ?? 0).padStart(10)}`,
+        `${String(rcvbuf).padEnd(8)}         ${secs.padStart(6)}  ${String(w.messages_received).padStart(10)}         ${f2(r.mbps ?? 0).padStart(10)}`,
+      ].join('\n');
+    case 'TCP_STREAM':
+      return [
+        'Recv   Send    Send',
+        'Socket Socket  Message  Elapsed',
+        'Size   Size    Size     Time     Throughput',
+        'bytes  bytes   bytes    secs.    10^6bits/sec',
+        '',
+        `${String(rcvbuf).padEnd(7)}${String(sndbuf).padEnd(8)}${String(r.size).padEnd(9)}${secs.padEnd(9)}${f2(r.mbps ?? 0)}`,
+      ].join('\n');
+    default:
+      return [
+        'Local /Remote',
+        'Socket Size   Request  Resp.   Elapsed  Trans.',
+        'Send   Recv   Size     Size    Time     Rate',
+        'bytes  Bytes  bytes    bytes   secs.    per sec',
+        '',
+        `${String(sndbuf).padEnd(7)}${String(rcvbuf).padEnd(7)}${String(r.size).padEnd(9)}${String(r.size).padEnd(8)}${secs.padEnd(9)}${f2(r.tps ?? 0)}`,
+      ].join('\n');
+  }
+}
+
+function stackOf(counters: Record<string, number>, prefix: string, rep: StackReport | undefined): { nstat: Record<string, number>; sockets: StackReport['sockets']; ss: string } {
+  const nstat: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counters)) if (k.startsWith(prefix)) nstat[k.slice(prefix.length)] = v;
+  return { nstat: Object.keys(nstat).length > 0 ? nstat : (rep?.nstat ?? {}), sockets: rep?.sockets ?? [], ss: rep?.ss ?? '' };
+}
+
+export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult> {
+  checkNetperf(o);
+  const direction = o.direction ?? 'host-to-guest';
+  const size = o.size ?? NETPERF_SIZE[o.test].default;
+  const sender = direction === 'host-to-guest' ? 'host' : 'guest';
+  const r = await runMachines({
+    duration: o.duration, warmup: o.warmup ?? 0.5, queueSize: o.queueSize, vhostPollUs: o.vhostPollUs,
+    host: side('host', sender === 'host' ? 'netperf' : 'netserver', o.test, size),
+    guest: side('guest', sender === 'guest' ? 'netperf' : 'netserver', o.test, size),
+  });
+  // The host's stack counters carry host_, the guest's guest_.
+  const s = (k: string): string => (sender === 'host' ? `host_${k}` : `guest_${k}`);
+  const rcv = (k: string): string => (sender === 'host' ? `guest_${k}` : `host_${k}`);
+  const w = (k: string): number => r.window[k] ?? 0;
+  const ws: NetperfSide = {
+    messages_sent: w(s('app_np_sent')), bytes_sent: w(s('app_np_bytes_sent')), send_errors: w(s('app_np_send_errors')),
+    transactions: w(s('app_np_transactions')),
+    messages_received: w(rcv('app_np_rx_messages')), bytes_received: w(rcv('app_np_rx_bytes')), responses: w(rcv('app_np_responses')),
+  };
+  const secs = r.seconds;
+  const rr = o.test.endsWith('_RR');
+  const figures = rr
+    ? { tps: ws.transactions / secs }
+    : { mbps: (ws.bytes_received * 8) / secs / 1e6, send_mbps: (ws.bytes_sent * 8) / secs / 1e6 };
+  const rfc = NETPERF_RFC[o.test === 'UDP_STREAM' ? `UDP_STREAM/${size}` : o.test];
+  const base = { test: o.test, size, seconds: secs, window_stats: ws, ...figures };
+  // netperf prints its socket sizes; the stacks' defaults are what the data sockets have.
+  const sndbuf = o.test.startsWith('TCP') ? 16384 : 212992;
+  const rcvbuf = o.test.startsWith('TCP') ? 131072 : 212992;
+  return {
+    scenario: 'netperf', direction, ...base, ...(rfc !== undefined ? { rfc } : {}),
+    text: netperfText(base, sndbuf, rcvbuf),
+    counters: r.counters, window: r.window, accounting: r.accounting, explain: r.explain,
+    stacks: { host: stackOf(r.counters, 'host_nstat_', r.stacks.host), guest: stackOf(r.counters, 'guest_nstat_', r.stacks.guest) },
+  };
+}

@@ -1,0 +1,6 @@
+// The host's setup module for the network scenarios (HostNetSpec.setup, on br0): see machine-setup.ts.
+import { setupMachine, type MachineApp, type MachineSetupContext } from './machine-setup.ts';
+
+export function setup(ctx: MachineSetupContext): MachineApp {
+  return setupMachine({ ...ctx, machine: 'host' });
+}
