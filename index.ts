@@ -48,3 +48,7 @@ export {
   runScenario, runRfcTable,
   type ScenarioOptions, type TableOptions, type TrafficOptions, type RunJson, type TableJson, type RunMode, type CapturePoint,
 } from './scenarios/api.ts';
+export {
+  runFlood, runNetperf,
+  type FloodOptions, type NetperfOptions, type FloodJson, type NetperfJson, type FloodKind, type NetperfTest, type NetperfDirection,
+} from './scenarios/api.ts';

@@ -8,6 +8,8 @@ import { benchVerifier } from './verifier.ts';
 import { benchVm, compileTime } from './vm.ts';
 import { benchOffloadVsNative, benchShortTable } from './scenarios.ts';
 import { benchStartup } from './startup.ts';
+import { benchUdpRcv } from './net-udp-rcv.ts';
+import { benchFloods, benchTcpStream } from './net-scenarios.ts';
 
 const PROGS = ['xdp1', 'xdp2'] as const;
 
@@ -53,3 +55,15 @@ for (const l of await benchOffloadVsNative()) console.log(l);
 
 console.log('\na short table (1 run of 1 s per cell; `npm start` runs the full one):');
 console.log(await benchShortTable());
+
+console.log('\nnetwork stacks: the guest\'s UDP receive path on one thread (netif_receive_skb -> ip_rcv -> udp_rcv -> socket -> recv), 0-length datagrams, ns per packet (median of 7 rounds of 200k)');
+for (const f of [4, 6] as const) {
+  const r = benchUdpRcv(f);
+  console.log(`  udp${f}: ${r.nsPerPacket.toFixed(0)} ns/packet = ${(1e3 / r.nsPerPacket).toFixed(2)} Mpps on one core (rounds ${r.rounds.join(' ')}; read ${r.read} of ${r.sent})`);
+}
+
+console.log('\nnetwork stacks: floods into the guest over the four workers (Case 2 path), median of 3 runs of 2 s');
+for (const l of await benchFloods()) console.log(l);
+
+console.log('\nnetwork stacks: netperf TCP_STREAM host to guest (2 s)');
+for (const l of await benchTcpStream()) console.log(l);

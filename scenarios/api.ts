@@ -1,4 +1,4 @@
-// The scenarios as a library: run one case, or the RFC's table, from a script or a test, and get
+// The scenarios as a library: run one case, the RFC's table, a flood or netperf, from a script or a test, and get
 // the objects `vxo run --json` and `vxo table --json` print. The runner (workers, shared memory,
 // the report) is loaded on the first call, so importing vxo stays cheap.
 import type { EngineName } from '../bpf-vm/engines.ts';
@@ -6,6 +6,10 @@ import type { TableJson } from './report/json.ts';
 import type { RunJson } from './report/run-json.ts';
 import type { CapturePoint, RunMode } from './run/run-case.ts';
 import { RunError } from './run/run-error.ts';
+import type { FloodJson, NetperfJson } from './report/net-run.ts';
+import type { FloodKind } from './run/run-flood.ts';
+import type { NetperfDirection } from './run/run-netperf.ts';
+import type { NetperfTest } from '../net/apps/netserver.ts';
 
 export interface TrafficOptions {
   /** Measured window, seconds (default 2). */
@@ -81,4 +85,41 @@ export async function runRfcTable(o: TableOptions = {}): Promise<TableJson> {
   return toJson(report);
 }
 
-export type { RunJson, TableJson, RunMode, CapturePoint };
+export interface FloodOptions {
+  /** syn4/syn6: SYNs at a guest listener (syncookies=2); udp4/udp6: 0-length UDP into one guest socket. */
+  kind: FloodKind;
+  /** Measured window, seconds (default 2). */
+  duration?: number;
+  /** Flood before the window opens, seconds (default 0.5). */
+  warmup?: number;
+  vhostPollUs?: number;
+}
+
+export interface NetperfOptions {
+  test: NetperfTest;
+  /** STREAM: send size (-m); RR: request and response size. Default 1472 (UDP_STREAM), 16384 (TCP_STREAM), 1 (RR). */
+  size?: number;
+  /** The sending side (default host-to-guest). */
+  direction?: NetperfDirection;
+  /** Measured window, seconds (default 2). */
+  duration?: number;
+  /** Before the window opens (connection set-up), seconds (default 0.5). */
+  warmup?: number;
+  vhostPollUs?: number;
+}
+
+/** pktgen floods the guest's stack over Case 2's path; resolves to what `vxo run flood --json` prints (`mpps`, the stack's counters). */
+export async function runFlood(o: FloodOptions): Promise<FloodJson> {
+  const [{ runFlood: run }, { floodJson }] = await Promise.all([import('./run/run-flood.ts'), import('./report/net-run.ts')]);
+  return floodJson(await run({ kind: o.kind, duration: o.duration ?? 2, warmup: o.warmup, vhostPollUs: o.vhostPollUs }));
+}
+
+/** netperf between the host's and the guest's stacks; resolves to what `vxo run netperf --json` prints (`mbps` or `tps`, both stacks' counters). */
+export async function runNetperf(o: NetperfOptions): Promise<NetperfJson> {
+  const [{ runNetperf: run }, { netperfJson }] = await Promise.all([import('./run/run-netperf.ts'), import('./report/net-run.ts')]);
+  return netperfJson(await run({
+    test: o.test, size: o.size, direction: o.direction, duration: o.duration ?? 2, warmup: o.warmup, vhostPollUs: o.vhostPollUs,
+  }));
+}
+
+export type { RunJson, TableJson, RunMode, CapturePoint, FloodJson, NetperfJson, FloodKind, NetperfTest, NetperfDirection };

@@ -11,8 +11,8 @@ import { inet_addr_add } from '../ipv4/devinet.ts';
 import { ipv6_addr_add } from '../ipv6/addrconf.ts';
 import { In6Addr } from './in6-addr.ts';
 
-/** The kernel's lo MTU is 65536; NetDevice caps an MTU at 65535, so lo gets the largest it can. */
-export const LOOPBACK_MTU = 65535;
+/** lo's MTU, as the kernel's (64 KiB). */
+export const LOOPBACK_MTU = 65536;
 
 export class LoopbackDevice extends NetDevice {
   /** The backlog: skbs transmitted and not yet received. */

@@ -102,7 +102,7 @@ export class NetDevice {
       throw new NetError('EINVAL', `${o.name}: an Ethernet address has 6 bytes, not ${this.dev_addr.length}`);
     }
     this.mtu = o.mtu ?? 1500;
-    if (!Number.isInteger(this.mtu) || this.mtu < 68 || this.mtu > 65535) throw new NetError('EINVAL', `${o.name}: MTU ${this.mtu}`);
+    if (!Number.isInteger(this.mtu) || this.mtu < 68 || this.mtu > 65536) throw new NetError('EINVAL', `${o.name}: MTU ${this.mtu}`);
     this.flags = o.flags ?? (IFF.IFF_UP | IFF.IFF_BROADCAST | IFF.IFF_MULTICAST);
     this.hard_header_len = this.type === ARPHRD.ARPHRD_ETHER ? 14 : 0;
     this.netdev_ops = o.ops;

@@ -63,6 +63,62 @@ const TC_PRIO_MAX_UNPRIV = 6;
 /** SO_BINDTOIFINDEX (asm-generic/socket.h), the ifindex flavour of SO_BINDTODEVICE. */
 export const SO_BINDTOIFINDEX = 62;
 
+/** SO_RCVTIMEO_OLD / SO_SNDTIMEO_OLD (x86-64's asm-generic values) and SO_ZEROCOPY. */
+export const SO_RCVTIMEO = 20;
+export const SO_SNDTIMEO = 21;
+export const SO_ZEROCOPY = 60;
+const EDOM = 33;
+
+/**
+ * sk_rcvtimeo / sk_sndtimeo in jiffies (Infinity: MAX_SCHEDULE_TIMEOUT, the default). The socket
+ * layer never blocks, so nothing here waits on them; a caller with blocking semantics (the
+ * packetdrill runner, an app's loop) reads them with sock_rcvtimeo / sock_sndtimeo.
+ */
+const rcvtimeo = new WeakMap<Sock, number>();
+const sndtimeo = new WeakMap<Sock, number>();
+const zerocopy = new WeakSet<Sock>();
+
+export function sock_rcvtimeo(sk: Sock): number {
+  return rcvtimeo.get(sk) ?? Infinity;
+}
+export function sock_sndtimeo(sk: Sock): number {
+  return sndtimeo.get(sk) ?? Infinity;
+}
+
+/** struct __kernel_old_timeval (tv_sec, tv_usec: two little-endian longs) as bytes. */
+export function timeval_bytes(sec: number, usec: number): Uint8Array {
+  const b = new Uint8Array(16);
+  const v = new DataView(b.buffer);
+  v.setBigInt64(0, BigInt(sec), true);
+  v.setBigInt64(8, BigInt(usec), true);
+  return b;
+}
+
+/** sock_set_timeout: a timeval to jiffies; 0,0 means no timeout; a negative time means none at all (0). */
+function sock_set_timeout(map: WeakMap<Sock, number>, sk: Sock, value: SockoptValue): number {
+  if (!(value instanceof Uint8Array) || value.length < 16) return -E.EINVAL;
+  const v = new DataView(value.buffer, value.byteOffset, 16);
+  const sec = Number(v.getBigInt64(0, true));
+  const usec = Number(v.getBigInt64(8, true));
+  if (usec < 0 || usec >= 1_000_000) return -EDOM;
+  if (sec < 0) {
+    map.set(sk, 0);
+    return 0;
+  }
+  if (sec === 0 && usec === 0) {
+    map.delete(sk);
+    return 0;
+  }
+  map.set(sk, sec * HZ + Math.ceil(usec / (1_000_000 / HZ)));
+  return 0;
+}
+
+function sock_get_timeout(map: WeakMap<Sock, number>, sk: Sock): Uint8Array {
+  const t = map.get(sk);
+  if (t === undefined) return timeval_bytes(0, 0);
+  return timeval_bytes(Math.floor(t / HZ), ((t % HZ) * 1_000_000) / HZ);
+}
+
 /** An int option's value, or undefined when optlen < sizeof(int) (the kernel's -EINVAL). */
 export function sockopt_int(value: SockoptValue): number | undefined {
   if (typeof value === 'number') return value | 0;
@@ -131,6 +187,8 @@ export function sock_setsockopt(sk: Sock, optname: number, value: SockoptValue):
       return dev === undefined ? -E.ENODEV : sock_bindtoindex(sk, dev.ifindex);
     }
   }
+  if (optname === SO_RCVTIMEO) return sock_set_timeout(rcvtimeo, sk, value);
+  if (optname === SO_SNDTIMEO) return sock_set_timeout(sndtimeo, sk, value);
   if (optname === SO.SO_LINGER) {
     if (!(value instanceof Uint8Array) || value.length < 8) return -E.EINVAL;
     const v = new DataView(value.buffer, value.byteOffset, 8);
@@ -219,6 +277,13 @@ export function sock_setsockopt(sk: Sock, optname: number, value: SockoptValue):
     case SO.SO_INCOMING_CPU:
       reuseport_update_incoming_cpu(sk, val);
       return 0;
+    case SO_ZEROCOPY:
+      // Taken by TCP and UDP sockets; MSG_ZEROCOPY sends are plain copies here.
+      if (sk.skc_family !== AF_INET && sk.skc_family !== AF_INET6) return -E.EOPNOTSUPP;
+      if (val < 0 || val > 1) return -E.EINVAL;
+      if (valbool) zerocopy.add(sk);
+      else zerocopy.delete(sk);
+      return 0;
     default:
       return -E.ENOPROTOOPT;
   }
@@ -285,6 +350,12 @@ export function sock_getsockopt(sk: Sock, optname: number): SockoptValue {
       return sk.skc_incoming_cpu;
     case SO.SO_COOKIE:
       return sock_gen_cookie(sk);
+    case SO_RCVTIMEO:
+      return sock_get_timeout(rcvtimeo, sk);
+    case SO_SNDTIMEO:
+      return sock_get_timeout(sndtimeo, sk);
+    case SO_ZEROCOPY:
+      return zerocopy.has(sk) ? 1 : 0;
     default:
       return -E.ENOPROTOOPT;
   }

@@ -43,6 +43,8 @@ export class SockReuseport {
   has_conns = false;
   /** The attached SK_REUSEPORT program: empty until a later issue attaches one. */
   prog: SkReuseportProg | null = null;
+  /** Jiffies (u32) of the group's last SYN queue overflow, -1 before the first (tcp_synq_overflow). */
+  synq_overflow_ts = -1;
 
   constructor(reuseport_id: number, bind_inany: boolean) {
     this.reuseport_id = reuseport_id;

@@ -10,7 +10,6 @@
 // as the __be32/__be16 values a little-endian CPU loads (cpu_to_be32 of vxo's host-order values).
 import type { Net } from '../core/net-namespace.ts';
 import type { BootState } from '../core/boot-state.ts';
-import type { SockReuseport } from '../core/sock-reuseport.ts';
 import { HZ } from '../core/clock.ts';
 import { cpu_to_be16, cpu_to_be32 } from '../core/byteorder.ts';
 import { SiphashKey, siphash_4u32 } from '../core/siphash.ts';
@@ -202,8 +201,7 @@ export function cookie_ecn_ok(rx_opt: TcpOptionsReceived, net: Net, dst_feature_
 // synq_overflow_ts. Here the listener's are TcpSock.synq_overflow_ts with synq_overflow_valid
 // set once it has overflowed: a fresh listener's 0 would otherwise read as "overflowed at boot"
 // while jiffies are near 0 (the kernel's jiffies start 5 minutes before the wrap, which hides
-// this). The group's stamp sits beside the group until sock_reuseport has the field.
-const reuse_synq_overflow_ts = new WeakMap<SockReuseport, number>();
+// this). The group's stamp is SockReuseport.synq_overflow_ts, -1 until the first overflow.
 
 /** time_between32(t, l, h): l <= t <= h in u32 wraparound arithmetic. */
 function time_between32(t: number, l: number, h: number): boolean {
@@ -216,8 +214,8 @@ export function tcp_synq_overflow(sk: TcpSock): void {
   if (sk.skc_reuseport) {
     const reuse = sk.sk_reuseport_cb;
     if (reuse !== null) {
-      const last = reuse_synq_overflow_ts.get(reuse);
-      if (last === undefined || !time_between32(now, last, (last + HZ) >>> 0)) reuse_synq_overflow_ts.set(reuse, now);
+      const last = reuse.synq_overflow_ts;
+      if (last < 0 || !time_between32(now, last, (last + HZ) >>> 0)) reuse.synq_overflow_ts = now;
       return;
     }
   }
@@ -237,8 +235,8 @@ export function tcp_synq_no_recent_overflow(sk: TcpSock): boolean {
   const now = sk.skc_net.boot.clock.get_jiffies_64() >>> 0;
   let last: number;
   if (sk.skc_reuseport && sk.sk_reuseport_cb !== null) {
-    const ts = reuse_synq_overflow_ts.get(sk.sk_reuseport_cb);
-    if (ts === undefined) return true;
+    const ts = sk.sk_reuseport_cb.synq_overflow_ts;
+    if (ts < 0) return true;
     last = ts;
   } else {
     if (!sk.synq_overflow_valid) return true;

@@ -255,8 +255,8 @@ export function tcp_replace_ts_recent(tp: TcpSock, seq: number): void {
   }
 }
 
-/** The ACK-field outcome, for callers that must answer an unacceptable ACK. */
-export const ACK_RESULT = { OLD: 0, OK: 1 } as const;
+/** tcp_clean_rtx_queue's count of acknowledged segments, reused (one ACK is processed at a time). */
+const acked = { acked: 0 };
 
 /**
  * tcp_ack: processes the ACK field. 1 for an ACK that was used, 0 for an old one (before snd_una),
@@ -311,7 +311,6 @@ export function tcp_ack(tp: TcpSock, skb: SkBuff, flag0: number, sack: ParsedSac
     if (tcp_send_head(tp) !== null) tcp_ack_probe(tp);
     return 1;
   }
-  const acked = { acked: 0 };
   flag |= tcp_clean_rtx_queue(tp, prior_snd_una, acked);
   if (tcp_ack_is_dubious(tp, flag)) {
     let num_dupack = 0;

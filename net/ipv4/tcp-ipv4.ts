@@ -34,8 +34,10 @@ import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_HDR_LEN, TCP_TW, TC
 import { OPTION, TcpOutOptions, tcp_options_size, tcp_options_write } from './tcp-options.ts';
 import { tcp_clock_ms } from './tcp-defs.ts';
 import { tcp_mstamp_refresh, tcp_time_stamp_ms } from './tcp-util.ts';
-import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_connect, tcp_stream_alloc_skb } from './tcp-output.ts';
-import { tcp_rcv_established, tcp_rcv_state_process } from './tcp-input.ts';
+import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_connect, tcp_stream_alloc_skb, tcp_current_mss, tcp_xmit_retransmit_queue } from './tcp-output.ts';
+import { tcp_simple_retransmit } from './tcp-recovery.ts';
+import { tcp_rcv_established } from './tcp-input.ts';
+import { tcp_rcv_state_process } from './tcp-rcv-state.ts';
 import { tcp_check_req, tcp_child_process, tcp_create_openreq_child, tcp_timewait_state_process } from './tcp-minisocks.ts';
 import { inet_csk_reqsk_queue_drop, tcp_conn_request, tcp_listendrop, tcp_openreq_init_rwin, tcp_req_advmss } from './tcp-conn-request.ts';
 import { sk_acceptq_is_full } from './tcp-accept.ts';
@@ -498,10 +500,14 @@ export function tcp_v4_err(skb: SkBuff, type: number, code: number, info: number
   if (inet_reqsk(sk)) {
     // tcp_req_err: only an error about our SYN-ACK's sequence, and only the fatal ones, drop the request.
     const listener = sk.rsk_listener as TcpSock;
+    const abort =
+      type === ICMP.ICMP_PARAMETERPROB ||
+      type === ICMP.ICMP_TIME_EXCEEDED ||
+      (type === ICMP.ICMP_DEST_UNREACH && (code === ICMP.ICMP_NET_UNREACH || code === ICMP.ICMP_HOST_UNREACH));
     if (seq !== sk.snt_isn) net.mib.net.OutOfWindowIcmps++;
-    else if (type === ICMP.ICMP_DEST_UNREACH && (code === ICMP.ICMP_NET_UNREACH || code === ICMP.ICMP_HOST_UNREACH)) {
+    else if (abort) {
       inet_csk_reqsk_queue_drop(listener, sk);
-      net.mib.tcp.AttemptFails++;
+      tcp_listendrop(listener);
     }
     return 0;
   }
@@ -520,10 +526,12 @@ export function tcp_v4_err(skb: SkBuff, type: number, code: number, info: number
       if (code > 15) return 0;
       if (code === ICMP.ICMP_FRAG_NEEDED) {
         // Path MTU discovery (RFC 1191): a smaller MSS from now on.
+        // tcp_v4_mtu_reduced: a smaller MSS, and what no longer fits goes again now.
         if (info >= 68 && tp.icsk_pmtu_cookie > info) {
           const rt = tp.sk_dst_cache;
           if (rt instanceof Rtable) rt.rt_pmtu = info;
           tcp_sync_mss(tp, info);
+          tcp_simple_retransmit(tp, tcp_current_mss(tp), tcp_xmit_retransmit_queue);
         }
         return 0;
       }

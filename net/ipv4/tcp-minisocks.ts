@@ -15,7 +15,7 @@ import { tcp_jiffies32, tcp_receive_window, tcp_init_wl, tcp_mstamp_refresh } fr
 import { tcp_done } from './tcp-done.ts';
 import { tcp_oow_rate_limited } from './tcp-challenge.ts';
 import { inet_csk_reset_keepalive_timer, keepalive_time_when } from './tcp-timer.ts';
-import { tcp_rcv_state_process, tcp_synack_rtt_meas } from './tcp-input.ts';
+import { tcp_rcv_state_process, tcp_synack_rtt_meas } from './tcp-rcv-state.ts';
 import { inet_csk_reqsk_queue_drop, reqsk_timeout, inet_rtx_syn_ack } from './tcp-conn-request.ts';
 import { inet_csk_reqsk_queue_add } from './tcp-accept.ts';
 

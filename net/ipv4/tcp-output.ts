@@ -283,14 +283,15 @@ export function tcp_send_ack(tp: TcpSock): void {
 }
 
 /**
- * tcp_send_delayed_ack: arm the delayed-ACK timer for ato (at most 200 ms, or 500 ms for an
- * interactive connection), unless one is already due sooner.
+ * tcp_send_delayed_ack: arm the delayed-ACK timer for ato (bounded by the RTT estimate and by
+ * 500 ms, or 200 ms when interactive or pushed), unless one is already due sooner.
  */
 export function tcp_send_delayed_ack(tp: TcpSock): void {
   let ato = tp.icsk_ack_ato;
   if (ato > TCP_TIMES.TCP_DELACK_MIN) {
-    let max_ato = TCP_DELACK_MAX;
-    if (tp.icsk_ack_pingpong || tp.icsk_ack_pending & ICSK_ACK.ICSK_ACK_PUSHED) max_ato = 500;
+    // Half a second at most; 200 ms for an interactive connection or after a pushed segment.
+    let max_ato = 500;
+    if (tp.icsk_ack_pingpong || tp.icsk_ack_pending & ICSK_ACK.ICSK_ACK_PUSHED) max_ato = TCP_DELACK_MAX;
     // Not longer than an RTT estimate (srtt) when there is one.
     if (tp.srtt_us !== 0) {
       const rtt = Math.max(Math.floor((tp.srtt_us >> 3) / 1000), TCP_TIMES.TCP_DELACK_MIN);

@@ -295,3 +295,23 @@ export function tcp_fastretrans_alert(tp: TcpSock, prior_snd_una: number, num_du
   if (do_lost) tcp_update_scoreboard(tp, fast_rexmit);
   return REXMIT.REXMIT_LOST;
 }
+
+/**
+ * tcp_simple_retransmit: the path MTU dropped (ICMP fragmentation needed): what no longer fits is
+ * lost and goes again at once in the new size, in the Loss state but without a cwnd reduction.
+ */
+export function tcp_simple_retransmit(tp: TcpSock, mss: number, xmit: (tp: TcpSock) => void): void {
+  for (let skb = tcp_rtx_queue_head(tp); skb !== null; skb = skb.next) {
+    if (skb.len > mss) tcp_mark_skb_lost(tp, skb);
+  }
+  if (tp.lost_out === 0) return;
+  if (!tcp_is_sack(tp)) tcp_limit_reno_sacked(tp);
+  if (tp.icsk_ca_state !== TCP_CA.TCP_CA_Loss) {
+    tp.high_seq = tp.snd_nxt;
+    tp.snd_ssthresh = tcp_current_ssthresh(tp);
+    tp.prior_ssthresh = 0;
+    tp.undo_marker = 0;
+    tcp_set_ca_state(tp, TCP_CA.TCP_CA_Loss);
+  }
+  xmit(tp);
+}

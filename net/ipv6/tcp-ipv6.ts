@@ -32,8 +32,10 @@ import { TcpSock, between, type TcpAfOps } from '../ipv4/tcp-sock.ts';
 import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_HDR_LEN, TCP_TW, TCP_SYNACK, TCPOLEN, tcp_clock_ms } from '../ipv4/tcp-defs.ts';
 import { OPTION, TcpOutOptions, tcp_options_size, tcp_options_write } from '../ipv4/tcp-options.ts';
 import { tcp_mstamp_refresh, tcp_time_stamp_ms } from '../ipv4/tcp-util.ts';
-import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_connect, tcp_stream_alloc_skb } from '../ipv4/tcp-output.ts';
-import { tcp_rcv_established, tcp_rcv_state_process } from '../ipv4/tcp-input.ts';
+import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_connect, tcp_stream_alloc_skb, tcp_current_mss, tcp_xmit_retransmit_queue } from '../ipv4/tcp-output.ts';
+import { tcp_simple_retransmit } from '../ipv4/tcp-recovery.ts';
+import { tcp_rcv_established } from '../ipv4/tcp-input.ts';
+import { tcp_rcv_state_process } from '../ipv4/tcp-rcv-state.ts';
 import { tcp_check_req, tcp_child_process, tcp_create_openreq_child, tcp_timewait_state_process } from '../ipv4/tcp-minisocks.ts';
 import { inet_csk_reqsk_queue_drop, tcp_conn_request, tcp_listendrop, tcp_openreq_init_rwin, tcp_req_advmss } from '../ipv4/tcp-conn-request.ts';
 import { sk_acceptq_is_full } from '../ipv4/tcp-accept.ts';
@@ -48,6 +50,8 @@ import { tcp_init_sock, tcp_prot_common } from '../ipv4/tcp.ts';
 
 const saddr_tmp = new In6Addr();
 const daddr_tmp = new In6Addr();
+const rcv_saddr = new In6Addr();
+const rcv_daddr = new In6Addr();
 
 function ip6_saddr(skb: SkBuff, out: In6Addr): In6Addr {
   const v = skb.view;
@@ -358,8 +362,9 @@ export function tcp_v6_rcv(skb: SkBuff): number {
     kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_PKT_TOO_SMALL);
     return 0;
   }
-  const saddr = ip6_saddr(skb, new In6Addr());
-  const daddr = ip6_daddr(skb, new In6Addr());
+  // One segment is processed at a time: the addresses go into preallocated objects.
+  const saddr = ip6_saddr(skb, rcv_saddr);
+  const daddr = ip6_daddr(skb, rcv_daddr);
   if (csum_ipv6_magic(saddr, daddr, skb.len, IPPROTO_TCP, csum_partial(skb.head, skb.data, skb.len, 0)) !== 0) {
     mib.InCsumErrors++;
     mib.InErrs++;
@@ -451,6 +456,7 @@ export function tcp_v6_err(skb: SkBuff, type: number, code: number, offset: numb
       const rt = tp.sk_dst_cache;
       if (rt instanceof Rt6Info) rt.rt6i_pmtu = info;
       tcp_sync_mss(tp, info);
+      tcp_simple_retransmit(tp, tcp_current_mss(tp), tcp_xmit_retransmit_queue);
     }
     return 0;
   }

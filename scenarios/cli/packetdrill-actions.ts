@@ -43,7 +43,7 @@ export async function packetdrillCommand(args: string[], f: PacketdrillFlags): P
     try {
       src = readFileSync(file, 'utf8');
     } catch (e) {
-      results.push({ file, status: 'error', message: `${file}: cannot read: ${(e as Error).message}`, events_run: 0, inits: [] });
+      results.push({ file, status: 'error', message: `${file}: cannot read: ${(e as Error).message}`, events_run: 0, nstat: {} });
       continue;
     }
     const lines: string[] = [];
@@ -51,6 +51,7 @@ export async function packetdrillCommand(args: string[], f: PacketdrillFlags): P
     results.push(r);
     if (f.json !== true) {
       for (const l of lines) process.stdout.write(`${l}\n`);
+      if (f.verbose === true) process.stdout.write(`nstat: ${Object.entries(r.nstat).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
       if (r.status === 'pass') process.stdout.write(`${file}: pass (${r.events_run} events)\n`);
       else process.stdout.write(`${r.message}\n${file}: ${r.status === 'fail' ? 'FAIL' : 'ERROR'}\n`);
     }

@@ -14,6 +14,9 @@ import { runTable, type TableRunOptions } from '../run/table.ts';
 import { renderTextTable, shouldColor, threadSummary, toHtml, toJsonText } from '../report/index.ts';
 import { UsageError } from './errors.ts';
 import { runJson } from '../report/run-json.ts';
+import type { FloodKind } from '../run/run-flood.ts';
+import type { NetperfDirection } from '../run/run-netperf.ts';
+import type { NetperfTest } from '../../net/apps/netserver.ts';
 
 export interface CommonFlags {
   duration: string;
@@ -51,11 +54,16 @@ function common(f: CommonFlags): { duration: number; warmup: number; vhostPollUs
 export interface RunFlags extends CommonFlags {
   prog: string; section?: string; mode: string; replay?: string; json?: boolean; showOffload?: boolean; trace?: boolean;
   pcap?: string; pcapAt: string; pcapCount: string;
+  kind?: string; test?: string; size?: string; direction?: string;
 }
 
 export async function runCommand(scenario: string, f: RunFlags): Promise<void> {
+  if (scenario === 'flood' || scenario === 'netperf') {
+    await runNetCommand(scenario, f);
+    return;
+  }
   const m = /^case([12])$/.exec(scenario);
-  if (!m) throw new UsageError(`scenario ${scenario}: case1 or case2`);
+  if (!m) throw new UsageError(`scenario ${scenario}: case1, case2, flood or netperf`);
   if (f.mode !== 'native' && f.mode !== 'offload') throw new UsageError(`--mode ${f.mode}: native or offload`);
   const c = common(f);
   if (f.pcapAt !== 'nic' && f.pcapAt !== 'tap' && f.pcapAt !== 'guest') throw new UsageError(`--pcap-at ${f.pcapAt}: nic, tap or guest`);
@@ -113,4 +121,28 @@ export function formatRun(r: RunResult): string {
   const cpu = threadSummary(e);
   if (cpu !== undefined) lines.splice(lines.length - 1, 0, `  cpu, share of one core: ${cpu}`);
   return lines.join('\n');
+}
+
+/**
+ * `vxo run flood` and `vxo run netperf`: the runner checks every value before a worker starts
+ * (RunError EINVAL); one JSON document with --json; exit code 1 when a ledger does not balance.
+ * Their runners and reports load only here.
+ */
+async function runNetCommand(scenario: 'flood' | 'netperf', f: RunFlags): Promise<void> {
+  const t = { duration: num('duration', f.duration), warmup: num('warmup', f.warmup), vhostPollUs: num('vhost-poll-us', f.vhostPollUs) };
+  const report = await import('../report/net-run.ts');
+  if (scenario === 'flood') {
+    const { runFlood } = await import('../run/run-flood.ts');
+    const r = await runFlood({ kind: (f.kind ?? '') as FloodKind, ...t });
+    process.stdout.write((f.json === true ? JSON.stringify(report.floodJson(r)) : report.formatFlood(r)) + '\n');
+    if (!r.accounting.balanced || !r.stack_accounting.balanced) process.exitCode = 1;
+    return;
+  }
+  const { runNetperf } = await import('../run/run-netperf.ts');
+  const r = await runNetperf({
+    test: (f.test ?? 'TCP_STREAM') as NetperfTest, direction: (f.direction ?? 'host-to-guest') as NetperfDirection,
+    ...(f.size !== undefined ? { size: num('size', f.size) } : {}), ...t,
+  });
+  process.stdout.write((f.json === true ? JSON.stringify(report.netperfJson(r)) : report.formatNetperf(r)) + '\n');
+  if (!r.accounting.balanced) process.exitCode = 1;
 }

@@ -1,4 +1,4 @@
-// `vxo run case1|case2` (one scenario) and `vxo table` (the RFC's eight cells beside its numbers).
+// `vxo run case1|case2|flood|netperf` (one scenario) and `vxo table` (the RFC's eight cells beside its numbers).
 // Only the commands and their options live here; the runner, the workers and the report are
 // loaded when one of these commands runs (run-actions.ts).
 import type { Command } from 'commander';
@@ -19,7 +19,7 @@ function withCommon(c: Command, duration: string): Command {
 
 export function registerRunCommands(program: Command): void {
   withCommon(program.command('run <scenario>'), '2')
-    .description('run one scenario: case1 (NIC XDP redirect into the tap) or case2 (NIC -> bridge -> tap)')
+    .description('run one scenario: case1 (NIC XDP redirect into the tap), case2 (NIC -> bridge -> tap), flood (pktgen floods the guest stack) or netperf (host and guest stacks)')
     .option('--prog <p>', 'the guest program: xdp1, xdp2 or a clang object', 'xdp1')
     .option('--section <name>', 'the program in the object, by function or section name (default: its first)')
     .option('--mode <m>', 'native (in the guest driver) or offload (in the tap Tx path)', 'native')
@@ -30,6 +30,10 @@ export function registerRunCommands(program: Command): void {
     .option('--pcap <file>', 'write the first frames seen at --pcap-at to a pcap file')
     .option('--pcap-at <point>', 'capture point: nic, tap or guest', 'tap')
     .option('--pcap-count <n>', 'frames to capture, 1 to 100000', '1000')
+    .option('--kind <k>', 'flood: syn4, syn6 (SYNs at a listener, syncookies=2), udp4 or udp6 (0-length UDP into one socket)')
+    .option('--test <t>', 'netperf: UDP_STREAM, TCP_STREAM, UDP_RR or TCP_RR', 'TCP_STREAM')
+    .option('--size <n>', 'netperf: send size (STREAM, -m) or request/response size (RR, -r N,N); default 1472, 16384, 1, 1')
+    .option('--direction <d>', 'netperf: host-to-guest or guest-to-host (the sending side)', 'host-to-guest')
     .action(async (scenario: string, f: RunFlags) => { await (await actions()).runCommand(scenario, f); });
 
   withCommon(program.command('table'), '2')

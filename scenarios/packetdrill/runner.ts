@@ -20,6 +20,9 @@ import { ERRNOS, errnoText } from './symbols.ts';
 import { runCommand } from './sysctl.ts';
 import { parseScript } from './parser.ts';
 import type { Socket } from '../../net/socket.ts';
+import { Net } from '../../net/core/net-namespace.ts';
+import { BootState } from '../../net/core/boot-state.ts';
+import { VirtualClock } from '../../net/core/virtual-clock.ts';
 
 export interface RunOptions {
   /** Command-line options (--tolerance_usecs=...), applied after the script's own. */
@@ -38,8 +41,8 @@ export interface ScriptResult {
   line?: number;
   /** Events run (completed) before the end or the failure. */
   events_run: number;
-  /** The protocol inits the stack ran. */
-  inits: string[];
+  /** The stack's non-zero counters at the end (nstat names: TcpInSegs, TcpExtSyncookiesSent, ...). */
+  nstat: Record<string, number>;
 }
 
 /** How long a `*` outbound packet or a blocking call without `...` may take, virtual seconds. */
@@ -555,24 +558,50 @@ function icmpNumbers(family: 4 | 6, type: string, code: string | undefined): [nu
   return c === undefined ? undefined : [e[0], c];
 }
 
+/**
+ * What can be known wrong before anything runs, so a script never half-runs: the first event's
+ * time, absolute times going backwards, and shell lines that are not sysctls vxo has (checked on
+ * a scratch netns).
+ */
+function validate(script: Script): void {
+  let last: EventTime | undefined;
+  let scratch: Net | undefined;
+  for (const ev of script.events) {
+    if (ev.action.kind === 'command') {
+      scratch ??= new Net(new BootState({ clock: new VirtualClock(), seed: 1 }));
+      const r = runCommand(scratch, ev.action.text);
+      if (r !== undefined) throw new ScriptError(script.file, ev.loc, r);
+    }
+    const time = ev.time;
+    if (time === undefined) continue;
+    if (last === undefined && time.kind !== 'any' && time.usecs !== 0) throw new ScriptError(script.file, ev.loc, 'first event should be at time 0');
+    const abs = (x: EventTime): boolean => x.kind === 'absolute' || x.kind === 'absolute_range';
+    if (last !== undefined && abs(last) && abs(time) && 'usecs' in last && time.usecs < last.usecs) {
+      throw new ScriptError(script.file, ev.loc, `time goes backward in script from ${last.usecs} usec to ${time.usecs} usec`);
+    }
+    last = time;
+  }
+}
+
 /** Parses and runs one script. Never throws for the script's own problems: they are the result. */
 export async function runScriptText(file: string, src: string, opts: RunOptions = {}): Promise<ScriptResult> {
   let run: Run | undefined;
-  let inits: string[] = [];
+  let st: PdStack | undefined;
+  const counters = (): Record<string, number> => (st === undefined ? {} : st.stack.nstat());
   try {
     const script = parseScript(src, file);
     const cfg = makeConfig(file, script.options, opts.options);
-    const st = await buildStack({ seed: cfg.seed, mtu: cfg.mtu, local: cfg.local, remote: cfg.remote, local_prefixlen: cfg.local_prefixlen, remote_prefixlen: cfg.remote_prefixlen });
-    inits = st.inits;
+    validate(script);
+    st = buildStack({ seed: cfg.seed, mtu: cfg.mtu, local: cfg.local, remote: cfg.remote, local_prefixlen: cfg.local_prefixlen, remote_prefixlen: cfg.remote_prefixlen });
     run = new Run(script, cfg, st, opts.verbose);
     run.run();
-    return { file, status: 'pass', events_run: run.events_run, inits };
+    return { file, status: 'pass', events_run: run.events_run, nstat: counters() };
   } catch (e) {
     const events_run = run?.events_run ?? 0;
-    if (e instanceof ScriptFailure) return { file, status: 'fail', message: e.message, line: e.loc.line, events_run, inits };
-    if (e instanceof ScriptError) return { file, status: 'error', message: e.message, line: e.loc.line, events_run, inits };
+    if (e instanceof ScriptFailure) return { file, status: 'fail', message: e.message, line: e.loc.line, events_run, nstat: counters() };
+    if (e instanceof ScriptError) return { file, status: 'error', message: e.message, line: e.loc.line, events_run, nstat: counters() };
     // Anything else is the stack throwing (a NetError for a would-be kernel BUG) or a runner bug.
     const err = e as Error;
-    return { file, status: 'fail', message: `${file}: the stack threw during the run: ${err.stack ?? err.message}`, events_run, inits };
+    return { file, status: 'fail', message: `${file}: the stack threw during the run: ${err.stack ?? err.message}`, events_run, nstat: counters() };
   }
 }

@@ -1,23 +1,17 @@
-// The machine a script runs against: one guest-like network stack (a Net on a BootState with a
-// VirtualClock) and a tun-like L3 device, tun0, as packetdrill's: no link header, no ARP, the
+// The machine a script runs against: one guest-like network stack (net/stack.ts's NetStack on a
+// VirtualClock: lo, IPv4, IPv6, ICMP, UDP, TCP) and a tun-like L3 device, tun0, as packetdrill's: no link header, no ARP, the
 // local address on it and a route to the remote network through it. What the stack transmits on
 // tun0 is captured with its time; what the script sends is injected with netif_receive_skb.
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BootState } from '../../net/core/boot-state.ts';
 import { VirtualClock } from '../../net/core/virtual-clock.ts';
-import { Net } from '../../net/core/net-namespace.ts';
+import type { Net } from '../../net/core/net-namespace.ts';
 import { ARPHRD, IFF, NETDEV_TX_OK, NetDevice, type NetdevTx } from '../../net/core/netdevice.ts';
-import { netif_receive_skb, register_netdevice } from '../../net/core/dev.ts';
+import { netif_receive_skb } from '../../net/core/dev.ts';
 import {
   ETH_P_IP, ETH_P_IPV6, consume_skb, netdev_alloc_skb, skb_put, skb_reset_network_header, type SkBuff,
 } from '../../net/core/skbuff.ts';
-import { inet_addr_add } from '../../net/ipv4/devinet.ts';
-import { ip_route_add } from '../../net/ipv4/route.ts';
-import { ipv6_addr_add } from '../../net/ipv6/addrconf.ts';
 import { ip6_route_add } from '../../net/ipv6/route.ts';
 import { In6Addr } from '../../net/core/in6-addr.ts';
+import { NetStack } from '../../net/stack.ts';
 import type { IpAddr } from './packet-build.ts';
 
 export interface CapturedPacket {
@@ -44,67 +38,13 @@ export const SCRIPT_START_NS = 100e9;
 
 export interface PdStack {
   clock: VirtualClock;
+  /** The machine (inet_init has run: lo, IPv4, IPv6, ICMP, UDP, TCP). */
+  stack: NetStack;
   net: Net;
   dev: NetDevice;
   /** Packets tun0 transmitted, oldest first; the runner consumes them. */
   captured: CapturedPacket[];
-  /** The protocol inits that ran (ip_init, ipv6_init, udp_init, tcp_init, ...). */
-  inits: string[];
   inject(bytes: Uint8Array): void;
-}
-
-type InitFn = (net: Net) => void;
-
-/**
- * The stack's per-netns init functions, wherever in net/ they live (the stack is being written
- * as this runs: what exists is called, in the kernel's order). Found by export name.
- */
-const INIT_ORDER = ['ip_init', 'ipv6_init', 'udp_init', 'udpv6_init', 'tcp_init', 'tcp_v4_init', 'tcpv6_init', 'tcp_v6_init'] as const;
-let initsCache: Map<string, InitFn> | undefined;
-
-async function findInits(): Promise<Map<string, InitFn>> {
-  if (initsCache !== undefined) return initsCache;
-  const found = new Map<string, InitFn>();
-  const netDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'net');
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  // The protocols' own modules first, so module cycles resolve from the entry the stack expects;
-  // then every other module, for inits that live elsewhere.
-  for (const f of ['ipv4/ip-output', 'ipv6/ip6-output', 'ipv4/udp', 'ipv6/udp', 'ipv4/tcp', 'ipv6/tcp-ipv6']) {
-    try {
-      const mod = (await import(pathToFileURL(join(netDir, f + ext)).href)) as Record<string, unknown>;
-      for (const name of INIT_ORDER) {
-        const fn = mod[name];
-        if (typeof fn === 'function' && !found.has(name)) found.set(name, fn as InitFn);
-      }
-    } catch {
-      // Not there (yet): the scan below looks everywhere.
-    }
-  }
-  // The scan costs a load of every module in net/: only when a protocol's init was not found.
-  const scan = !['ip_init', 'ipv6_init', 'udp_init', 'tcp_init'].every((n) => found.has(n));
-  for (const sub of scan ? ['ipv4', 'ipv6', 'core'] : []) {
-    let names: string[];
-    try {
-      names = readdirSync(join(netDir, sub)).filter((n) => n.endsWith('.ts') || n.endsWith('.js'));
-    } catch {
-      continue;
-    }
-    for (const n of names.sort()) {
-      if (n.endsWith('.d.ts')) continue;
-      let mod: Record<string, unknown>;
-      try {
-        mod = (await import(pathToFileURL(join(netDir, sub, n)).href)) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      for (const name of INIT_ORDER) {
-        const f = mod[name];
-        if (typeof f === 'function' && !found.has(name)) found.set(name, f as InitFn);
-      }
-    }
-  }
-  initsCache = found;
-  return found;
 }
 
 function tun_xmit(this: void, skb: SkBuff, dev: NetDevice): NetdevTx {
@@ -119,26 +59,17 @@ class TunDevice extends NetDevice {
   pd!: PdStack;
 }
 
-export async function buildStack(cfg: StackConfig): Promise<PdStack> {
+export function buildStack(cfg: StackConfig): PdStack {
   const clock = new VirtualClock(SCRIPT_START_NS);
-  const boot = new BootState({ clock, seed: cfg.seed });
-  const net = new Net(boot);
-  const inits = await findInits();
-  const ran: string[] = [];
-  for (const name of INIT_ORDER) {
-    const f = inits.get(name);
-    if (f !== undefined) {
-      f(net);
-      ran.push(name);
-    }
-  }
+  const stack = new NetStack({ clock, seed: cfg.seed });
+  const net = stack.net;
   const dev = new TunDevice({
     name: 'tun0', type: ARPHRD.ARPHRD_NONE, mtu: cfg.mtu,
     flags: IFF.IFF_UP | IFF.IFF_POINTOPOINT | IFF.IFF_NOARP | IFF.IFF_MULTICAST,
     ops: { ndo_start_xmit: tun_xmit },
   });
   const st: PdStack = {
-    clock, net, dev, captured: [], inits: ran,
+    clock, stack, net, dev, captured: [],
     inject(bytes: Uint8Array): void {
       const skb = netdev_alloc_skb(dev, bytes.length);
       const off = skb_put(skb, bytes.length);
@@ -152,17 +83,14 @@ export async function buildStack(cfg: StackConfig): Promise<PdStack> {
     },
   };
   dev.pd = st;
-  register_netdevice(net, dev);
-  const check = (what: string, r: number): void => {
-    if (r < 0) throw new Error(`packetdrill stack setup: ${what} returned ${r}`);
-  };
   if (cfg.local.family === 4 && cfg.remote.family === 4) {
-    check('inet_addr_add(tun0)', inet_addr_add(dev, cfg.local.v4, cfg.local_prefixlen));
+    stack.addDevice(dev, { v4: [{ addr: cfg.local.v4, prefixlen: cfg.local_prefixlen }] });
     const mask = cfg.remote_prefixlen === 0 ? 0 : (~0 << (32 - cfg.remote_prefixlen)) >>> 0;
-    check('ip_route_add(remote)', ip_route_add(net, (cfg.remote.v4 & mask) >>> 0, cfg.remote_prefixlen, dev));
+    stack.addRoute4((cfg.remote.v4 & mask) >>> 0, cfg.remote_prefixlen, dev);
   } else if (cfg.local.family === 6 && cfg.remote.family === 6) {
-    check('ipv6_addr_add(tun0)', ipv6_addr_add(dev, cfg.local.v6, cfg.local_prefixlen));
-    check('ip6_route_add(remote)', ip6_route_add(net, prefix6(cfg.remote.v6, cfg.remote_prefixlen), cfg.remote_prefixlen, dev));
+    stack.addDevice(dev, { v6: [{ addr: cfg.local.v6, prefixlen: cfg.local_prefixlen }] });
+    const r = ip6_route_add(net, prefix6(cfg.remote.v6, cfg.remote_prefixlen), cfg.remote_prefixlen, dev);
+    if (r < 0) throw new Error(`packetdrill stack setup: ip6_route_add returned ${r}`);
   }
   return st;
 }

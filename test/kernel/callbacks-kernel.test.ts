@@ -47,3 +47,14 @@ for (const c of CALLBACK_REFUSED) {
     t.is(e.message, c.message);
   });
 }
+
+kernelTest('raw instructions taking a function address: missing btf func_info in both, after the same instructions', async (t) => {
+  const { assemble } = await import('../../bpf-vm/asm/assembler.ts');
+  const { kernelVerifyInsns } = await import('../support/kernel.ts');
+  const { RAW_CALLBACK_PROGRAM } = await import('../verifier/callbacks-cases.ts');
+  const k = kernelVerifyInsns(assemble(RAW_CALLBACK_PROGRAM));
+  t.false(k.accepted);
+  t.is(k.errno, 'EINVAL');
+  t.true(k.log.includes('\nmissing btf func_info\n'), k.log);
+  t.is(k.processed, 2);
+});

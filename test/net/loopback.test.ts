@@ -115,3 +115,16 @@ test('a broadcast comes back to the sender\'s own stack (dev_loopback_xmit), rec
     inet_protos[250] = undefined;
   }
 });
+
+test('ping6 ff02::1: the sender, a member of all-nodes, answers itself too', (t) => {
+  const h = twoHosts({ staticNeigh: true });
+  const all = inet_pton6('ff02::1');
+  const skb = alloc_skb(MAX_HEADER + 16);
+  skb_reserve(skb, MAX_HEADER);
+  skb.head.set(icmp6Msg(128, 0, 9, new Uint8Array(8), h.a6, all), skb_put(skb, 16));
+  t.is(ip6_build_and_send_pkt(skb, h.a, null, h.a6, all, 58, { oif: h.deva.ifindex }), 0);
+  h.pump();
+  t.is(h.a.mib.ipv6.Icmp6InEchos, 1, 'its own request, looped back');
+  t.is(h.b.mib.ipv6.Icmp6InEchos, 1);
+  t.is(h.a.mib.ipv6.Icmp6InEchoReplies, 2, 'from itself (through lo) and from b');
+});

@@ -168,6 +168,7 @@ test('a DAD probe for our address is defended to all nodes; malformed options ar
     t.is(inet_ntop6(new In6Addr().read(na[0]!, 14 + 24)), 'ff02::1', 'to all nodes');
     t.is(na[0]![14 + 40 + 4], 0x20, 'override, not solicited');
     t.deepEqual([...na[0]!.subarray(0, 6)], [0x33, 0x33, 0, 0, 0, 1]);
+    t.is(h.b.mib.ipv6.Icmp6InNeighborAdvertisements, 0, 'ND is never looped back to its sender (the ndisc socket\'s mc_loop 0)');
     // An option of length 0.
     const bad = new Uint8Array(24);
     bad.set(target);

@@ -6,7 +6,18 @@ import { udp_init } from '../../net/ipv4/udp.ts';
 import { Socket } from '../../net/socket.ts';
 import { AF_INET, AF_INET6, IPPROTO_UDP, SOCK_DGRAM } from '../../net/core/socket-constants.ts';
 import { IPV6_OPTS, IP_OPTS, SO, SOL_IP, SOL_IPV6, SOL_SOCKET, SOL_TCP } from '../../net/core/socket-options.ts';
-import { E, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, linger_bytes } from '../../net/core/sock-opts.ts';
+import {
+  E,
+  SOCK_MIN_RCVBUF,
+  SOCK_MIN_SNDBUF,
+  SO_RCVTIMEO,
+  SO_SNDTIMEO,
+  SO_ZEROCOPY,
+  linger_bytes,
+  sock_rcvtimeo,
+  sock_sndtimeo,
+  timeval_bytes,
+} from '../../net/core/sock-opts.ts';
 
 function hosts(): TwoHosts {
   return twoHosts({ staticNeigh: true, init: (net) => udp_init(net) });
@@ -156,4 +167,20 @@ test('SOL_IPV6: V6ONLY only before bind, UNICAST_HOPS and TCLASS ranges and defa
   t.is(s.setsockopt(SOL_IP, IP_OPTS.IP_TTL, 9), 0, 'an AF_INET6 socket takes SOL_IP options for its IPv4 side');
   s.sendto(Uint8Array.of(1), { family: AF_INET6, addr: h.b6, port: 9 });
   t.is(s.setsockopt(SOL_IPV6, IPV6_OPTS.IPV6_V6ONLY, 0), -E.EINVAL, 'bound (autobind) now');
+});
+
+test('SO_RCVTIMEO / SO_SNDTIMEO take a timeval, kept in jiffies (EDOM for a bad tv_usec); SO_ZEROCOPY round trips', (t) => {
+  const h = hosts();
+  const s = udp(h.a);
+  t.deepEqual(s.getsockopt(SOL_SOCKET, SO_RCVTIMEO).value, timeval_bytes(0, 0));
+  t.is(sock_rcvtimeo(s.sk), Infinity);
+  t.is(s.setsockopt(SOL_SOCKET, SO_RCVTIMEO, timeval_bytes(2, 500_000)), 0);
+  t.is(sock_rcvtimeo(s.sk), 2500);
+  t.deepEqual(s.getsockopt(SOL_SOCKET, SO_RCVTIMEO).value, timeval_bytes(2, 500_000));
+  t.is(s.setsockopt(SOL_SOCKET, SO_SNDTIMEO, timeval_bytes(0, 1_000_000)), -33 /* -EDOM */);
+  t.is(s.setsockopt(SOL_SOCKET, SO_SNDTIMEO, timeval_bytes(0, 1)), 0);
+  t.is(sock_sndtimeo(s.sk), 1, 'rounded up to a jiffy');
+  t.is(s.setsockopt(SOL_SOCKET, SO_SNDTIMEO, 5), -E.EINVAL);
+  t.is(s.setsockopt(SOL_SOCKET, SO_ZEROCOPY, 1), 0);
+  t.is(s.getsockopt(SOL_SOCKET, SO_ZEROCOPY).value, 1);
 });

@@ -155,3 +155,56 @@ test('a dual-stack client connects to a v4-mapped address over IPv4; a dual-stac
   t.deepEqual(transfer(r, srv, cli, data), Array.from(data));
   t.deepEqual(drain(cli), []);
 });
+
+test('simultaneous open: crossed SYNs, both SYN_RECV, then ESTABLISHED; data flows', (t) => {
+  const r = rig();
+  const x = tcpSocket(r.a);
+  const y = tcpSocket(r.b);
+  t.is(x.bind({ family: AF_INET, addr: 0, port: 1000 }), 0);
+  t.is(y.bind({ family: AF_INET, addr: 0, port: 2000 }), 0);
+  t.is(x.connect({ family: AF_INET, addr: r.b4, port: 2000 }), -115);
+  t.is(y.connect({ family: AF_INET, addr: r.a4, port: 1000 }), -115);
+  r.advance(10);
+  t.is(tp(x).skc_state, TCP_STATES.TCP_ESTABLISHED);
+  t.is(tp(y).skc_state, TCP_STATES.TCP_ESTABLISHED);
+  t.is(x.connect({ family: AF_INET, addr: r.b4, port: 2000 }), 0);
+  t.is(y.connect({ family: AF_INET, addr: r.a4, port: 1000 }), 0);
+  const data = pattern(20000, 12);
+  t.deepEqual(transfer(r, x, y, data), Array.from(data));
+  t.deepEqual(transfer(r, y, x, data), Array.from(data));
+});
+
+test('closing a listener resets the children nobody accepted', (t) => {
+  const r = rig();
+  const { lst, cli } = connectPair(r);
+  const c2 = tcpSocket(r.b);
+  c2.connect({ family: AF_INET, addr: r.a4, port: 80 });
+  r.pump();
+  t.is(c2.connect({ family: AF_INET, addr: r.a4, port: 80 }), 0);
+  lst.close();
+  r.pump();
+  t.is(tp(c2).skc_state, TCP_STATES.TCP_CLOSE);
+  t.is(c2.recv(new Uint8Array(1)), -104);
+  // The accepted one lives on.
+  t.is(tp(cli).skc_state, TCP_STATES.TCP_ESTABLISHED);
+});
+
+test('TCP_DEFER_ACCEPT: the bare ACK is dropped; the child appears with the first data', (t) => {
+  const r = rig();
+  const lst = tcpSocket(r.a);
+  lst.bind({ family: AF_INET, addr: 0, port: 80 });
+  t.is(lst.setsockopt(SOL_TCP, TCP_OPTS.TCP_DEFER_ACCEPT, 10), 0);
+  lst.listen(8);
+  const cli = tcpSocket(r.b);
+  cli.connect({ family: AF_INET, addr: r.a4, port: 80 });
+  r.pump();
+  t.is(cli.connect({ family: AF_INET, addr: r.a4, port: 80 }), 0);
+  t.is(lst.accept(), -11);
+  t.is(r.a.mib.net.TCPDeferAcceptDrop, 1);
+  cli.send(new Uint8Array([7, 8, 9]));
+  r.pump();
+  const s = lst.accept();
+  t.not(typeof s, 'number');
+  if (typeof s === 'number') return;
+  t.deepEqual(drain(s), [7, 8, 9]);
+});

@@ -92,6 +92,11 @@ test('socket options: TCP_MAXSEG, TCP_CONGESTION, TCP_QUICKACK, TCP_DEFER_ACCEPT
 });
 
 function icmpPortUnreach(r: Rig, quoted: { sport: number; dport: number; seq: number }): void {
+  icmpError(r, quoted, 3, 3, 0);
+}
+
+/** An ICMP error from a to b about a segment b sent (its IP header and first 8 TCP bytes quoted). */
+function icmpError(r: Rig, quoted: { sport: number; dport: number; seq: number }, type: number, code: number, mtu: number): void {
   // IPv4 header of the quoted SYN (b -> a), then 8 bytes of its TCP header.
   const q = new Uint8Array(28);
   const qv = new DataView(q.buffer);
@@ -106,8 +111,9 @@ function icmpPortUnreach(r: Rig, quoted: { sport: number; dport: number; seq: nu
   qv.setUint16(22, quoted.dport);
   qv.setUint32(24, quoted.seq);
   const icmp = new Uint8Array(8 + q.length);
-  icmp[0] = 3;
-  icmp[1] = 3;
+  icmp[0] = type;
+  icmp[1] = code;
+  new DataView(icmp.buffer).setUint16(6, mtu);
   icmp.set(q, 8);
   new DataView(icmp.buffer).setUint16(2, csum_fold(csum_partial(icmp, 0, icmp.length, 0)));
   const frame = new Uint8Array(14 + 20 + icmp.length);
@@ -249,3 +255,39 @@ test('bulk both ways at once with loss in both directions', (t) => {
   t.true(gu.every((x, i) => x === up[i]));
   t.true(gd.every((x, i) => x === down[i]));
 });
+
+test('ICMP fragmentation needed lowers the MSS; queued segments are split to fit', (t) => {
+  const r = rig();
+  const { cli, srv } = connectPair(r);
+  t.is(tp(cli).mss_cache, 1448);
+  // Quote a segment in flight: send something the peer does not see yet.
+  r.drop = (s) => s.from === 'b' && s.len > 0;
+  cli.send(pattern(3000, 1));
+  r.pump();
+  const seg = sent(r, 'b').find((s) => s.len > 0)!;
+  icmpFragNeeded(r, { sport: seg.sport, dport: 80, seq: seg.seq }, 1000);
+  r.pump();
+  t.is(tp(cli).mss_cache, 1000 - 20 - 20 - 12);
+  // The segments that no longer fit went again at once, split (tcp_simple_retransmit).
+  const again = sent(r, 'b').filter((s) => s.len > 0 && s.dropped && s.len <= 948);
+  t.true(again.length >= 3);
+  r.drop = null;
+  r.segs.length = 0;
+  const more = pattern(20000, 2);
+  const got = drain(srv);
+  let sentn = 0;
+  for (let ms = 0; ms < 20000 && got.length < 23000; ms++) {
+    if (sentn < more.length) {
+      const n = cli.send(more.subarray(sentn));
+      if (n > 0) sentn += n;
+    }
+    r.advance(1);
+    drain(srv, got);
+  }
+  t.deepEqual(got, Array.from(pattern(3000, 1)).concat(Array.from(more)));
+  t.true(sent(r, 'b').every((s) => s.len <= 948));
+});
+
+function icmpFragNeeded(r: Rig, quoted: { sport: number; dport: number; seq: number }, mtu: number): void {
+  icmpError(r, quoted, 3, 4, mtu);
+}

@@ -119,3 +119,23 @@ test('tcp_syncookies=1: cookies only once the SYN queue is full', (t) => {
   t.deepEqual(sent(r, 'a', F.SYN | F.ACK).map((s) => s.t % 1000), [0, 0, 0, 0]);
   t.is(r.a.mib.net.TCPSynRetrans, 4);
 });
+
+test('tcp_syncookies=0: SYNs beyond a full SYN queue are dropped (TCPReqQFullDrop, ListenDrops)', (t) => {
+  const r = rig();
+  r.a.ipv4.sysctl_tcp_syncookies = 0;
+  const lst = tcpSocket(r.a);
+  lst.bind({ family: AF_INET, addr: 0, port: 80 });
+  lst.listen(2);
+  r.drop = (s) => s.from === 'b' && (s.flags & F.RST) !== 0;
+  for (let i = 0; i < 5; i++) inject4(r, { sport: 42000 + i, dport: 80, seq: 7 * i, flags: F.SYN });
+  r.pump();
+  t.is(tp(lst).syn_queue_len, 2);
+  t.is(r.a.mib.net.TCPReqQFullDrop, 3);
+  t.is(r.a.mib.net.ListenDrops, 3);
+  t.is(r.a.mib.net.SyncookiesSent, 0);
+  t.is(sent(r, 'a', F.SYN | F.ACK).length, 2);
+  // After tcp_synack_retries (5) the requests go: 1+2+4+8+16+32 s.
+  r.advance(64000);
+  t.is(tp(lst).syn_queue_len, 0);
+  t.is(sent(r, 'a', F.SYN | F.ACK).length, 12);
+});

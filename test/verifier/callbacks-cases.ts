@@ -22,4 +22,8 @@ export const CALLBACK_REFUSED: readonly { obj: string; message: string; processe
   { obj: 'cb_key_write', message: 'write to change key R2 not allowed', processed: 9 },
   { obj: 'cb_ret_range', message: 'At callback return the register R0 has smin=0 smax=3 should have been in [0, 1]', processed: 10 },
   { obj: 'cb_ret_ptr', message: 'cannot return stack pointer to the caller', processed: 12 },
+  { obj: 'cb_lpm', message: 'callback function not allowed for map', processed: 5 },
 ];
+
+/** bpf_loop with a function address in raw instructions (no BTF): the callback at insn 8. */
+export const RAW_CALLBACK_PROGRAM = 'mov %r1, 2\nlddw %r2, code_addr(cb)\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\ncb:\nmov %r0, 0\nexit';

@@ -155,7 +155,7 @@ export const REJECT_CASES: readonly VerifierCase[] = [
     msg: 'the call stack of 9 frames is too deep' },
   { name: 'combined stack too large', src: 'stdw [%r10-512], 0\ncall local f1\nmov %r0, 0\nexit\nf1:\nstdw [%r10-16], 0\nmov %r0, 0\nexit',
     msg: 'combined stack size of 2 calls is 528. Too large' },
-  { name: 'callee returns its stack', src: 'call local f1\nmov %r0, 0\nexit\nf1:\nmov %r0, %r10\nexit', msg: 'cannot return stack pointer to the caller' },
+  { name: 'callee returns its stack', src: 'call local f1\nmov %r0, 0\nexit\nf1:\nmov %r0, %r10\nexit', msg: 'cannot return stack pointer to the caller', code: 'EINVAL' },
   { name: 'callee stores its stack pointer in the caller frame', src: 'stdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\ncall local f1\nmov %r0, 0\nexit\nf1:\nmov %r2, %r10\nadd %r2, -8\nstxdw [%r1+0], %r2\nmov %r0, 0\nexit',
     msg: 'cannot spill pointers to stack into stack frame of the caller' },
   { name: 'a value a callee writes into the caller frame on one path only is checked on both', src: `mov %r6, %r1

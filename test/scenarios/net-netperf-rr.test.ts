@@ -1,0 +1,26 @@
+// `vxo run netperf` request/response tests over the four workers (short runs): UDP_RR host to
+// guest (netserver unconnected, recvfrom/sendto; netperf connected) and TCP_RR guest to host.
+import test from 'ava';
+import { runNetperf } from '../../scenarios/run/run-netperf.ts';
+
+test.serial('UDP_RR host to guest: transactions complete; netserver answers every request', async (t) => {
+  const r = await runNetperf({ test: 'UDP_RR', direction: 'host-to-guest', duration: 0.3, warmup: 0.2 });
+  t.true((r.tps ?? 0) > 0, JSON.stringify(r.window_stats));
+  t.is(r.mbps, undefined);
+  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+  t.true(r.window_stats.transactions > 0);
+  const g = r.stacks.guest.nstat, h = r.stacks.host.nstat;
+  t.true((g['UdpInDatagrams'] ?? 0) > 0 && (g['UdpOutDatagrams'] ?? 0) > 0);
+  t.true((h['UdpInDatagrams'] ?? 0) > 0);
+  t.truthy(r.stacks.guest.sockets.find((s) => s.netid === 'udp' && s.state === 'UNCONN'));
+  t.truthy(r.stacks.host.sockets.find((s) => s.netid === 'udp' && s.state === 'ESTAB'), 'netperf connect()s its socket');
+});
+
+test.serial('TCP_RR guest to host: transactions over one connection', async (t) => {
+  const r = await runNetperf({ test: 'TCP_RR', direction: 'guest-to-host', duration: 0.3, warmup: 0.3 });
+  t.true((r.tps ?? 0) > 0, JSON.stringify(r.window_stats));
+  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+  t.is(r.stacks.guest.nstat['TcpActiveOpens'], 1);
+  t.is(r.stacks.host.nstat['TcpPassiveOpens'], 1);
+  t.regex(r.text, /Trans\.\n/);
+});

@@ -1,0 +1,251 @@
+// TCP between the machines over the real threads: the QEMU, vhost, host and guest workers wired as
+// a scenario wires them (test/guest/stack-threads.test.ts), each machine with its full stack
+// (inet_init: IPv4, IPv6, ARP/ND, ICMP, UDP, TCP) and the setup module test/workers/tcp-e2e-app.ts.
+// The host (br0 10.0.0.1, fd00::1) connects to a TCP server on the guest (eth0 10.0.0.2, fd00::2);
+// each sends its own deterministic stream and checks the other's byte for byte, both directions at
+// once. Guest -> host: virtio_net tx -> vhost handle_tx -> tun_get_user -> backlog -> bridge -> br0;
+// host -> guest: br0 -> bridge -> tun_net_xmit -> tap ring -> vhost handle_rx -> rx vq -> eth0.
+// The lossy run shrinks the rings (the tap's ptr_ring, the host backlog, the virtqueues) so frames
+// are dropped where Linux drops them, and TCP must recover every byte.
+import test, { type ExecutionContext } from 'ava';
+import { MessageChannel } from 'node:worker_threads';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createHostBacklog, FramePool, PtrRing, SockWait, wakeHostBacklog } from '../../tun/index.ts';
+import { Doorbell, GuestMemory, ShmCounters, createMmioTrap, sharedCells } from '../../virtio/index.ts';
+import { GUEST_STAT_NAMES } from '../../guest/virtio-net/index.ts';
+import { BR0_DEFAULT_MAC, parseMac } from '../../host/net/index.ts';
+import { spawnWorkerAt } from '../../scenarios/run/spawn.ts';
+import { WorkerSet } from '../../scenarios/run/worker-set.ts';
+import { TCP_E2E_COUNTERS, type TcpE2eData } from './tcp-e2e-app.ts';
+
+const ENTRY = {
+  qemu: new URL('../../host/qemu/worker.ts', import.meta.url),
+  vhost: new URL('../../vhost/worker.ts', import.meta.url),
+  host: new URL('../../host/worker.ts', import.meta.url),
+  guest: new URL('../../guest/worker.ts', import.meta.url),
+};
+const APP = new URL('./tcp-e2e-app.ts', import.meta.url).href;
+const MiB = 1 << 20;
+
+interface E2eCase {
+  family: 4 | 6;
+  hostBytes: number;
+  guestBytes: number;
+  /** Virtqueue size (the device's maximum and the guest's bound); default 256. */
+  queueSize?: number;
+  /** The tap's ptr_ring (host -> guest); default 1024. */
+  tapRing?: number;
+  /** The host backlog's slots (guest -> host); default 1024. */
+  backlogSlots?: number;
+  /** Static neighbours instead of ARP / ND. */
+  staticNeigh?: boolean;
+  /** Give up after this long without progress, and after this long in all (ms). */
+  stallMs?: number;
+  limitMs?: number;
+}
+
+type Counters = Record<string, number>;
+interface E2eResult {
+  h: Counters;
+  v: Counters;
+  g: Counters;
+  vq: Counters;
+  gq: Counters;
+  cons: { balanced: boolean; terms: Record<string, number> };
+  ms: number;
+}
+
+async function runE2e(t: ExecutionContext, c: E2eCase): Promise<E2eResult> {
+  const queueSize = c.queueSize ?? 256;
+  const mem = GuestMemory.create(32 << 20);
+  const wait = SockWait.create();
+  const vhostBell = new Doorbell({ cells: wait.cells, index: wait.wakeIndex });
+  const irq = Doorbell.create();
+  const qemuKick = Doorbell.create();
+  const trap = createMmioTrap(qemuKick.share());
+  const pool = FramePool.create({ remotes: 1 });
+  const ring = PtrRing.create(c.tapRing);
+  const bl = createHostBacklog(c.backlogSlots);
+  const ctl = { host: sharedCells(2), vhost: sharedCells(2), qemu: sharedCells(1), guest: sharedCells(1) };
+  const { port1, port2 } = new MessageChannel();
+  const set = new WorkerSet();
+  const guestCounters = ShmCounters.create([...GUEST_STAT_NAMES, ...TCP_E2E_COUNTERS, 'stack_tx_dropped', 'stack_rx_packets', 'stack_tx_packets']);
+  const app = { family: c.family, hostBytes: c.hostBytes, guestBytes: c.guestBytes };
+  const stopAll = (): void => {
+    for (const x of Object.values(ctl)) Atomics.store(x, 0, 1);
+    vhostBell.ring(); irq.ring(); qemuKick.ring();
+    wakeHostBacklog(bl);
+  };
+  const t0 = performance.now();
+  try {
+    set.add('qemu', spawnWorkerAt(ENTRY.qemu, {
+      mem: mem.share(), trap, kick: qemuKick.share(), irq: irq.share(), ctl: ctl.qemu,
+      vhostPort: port1, vhostWake: vhostBell.share(), vhostCtl: ctl.vhost, device: { queueSize },
+    }, [port1], 'qemu'));
+    set.add('vhost', spawnWorkerAt(ENTRY.vhost, {
+      mem: mem.share(), wait: wait.share(), ctl: ctl.vhost, port: port2, pool: pool.share(), ring: ring.share(), irq: irq.share(),
+      backlog: bl,
+    }, [port2], 'vhost'));
+    // The guest's MAC is known only once it probed; a static neighbour on the host needs it, so
+    // with staticNeigh the guest starts first (its server listens before the host's go anyway).
+    const hostData = (guestMac?: number[]): TcpE2eData => ({ role: 'client', ...app, ...(guestMac ? { peerMac: guestMac } : {}) });
+    const guestData: TcpE2eData = { role: 'server', ...app, ...(c.staticNeigh ? { peerMac: [...parseMac(BR0_DEFAULT_MAC)] } : {}) };
+    const spawnHost = (guestMac?: number[]): void => {
+      set.add('host', spawnWorkerAt(ENTRY.host, {
+        ctl: ctl.host, pool: pool.share(), ring: ring.share(), wait: wait.share(), case: 'bridge', wire: false, backlog: bl,
+        net: { seed: 2, setup: APP, setupData: hostData(guestMac) },
+      }, [], 'host'));
+    };
+    const spawnGuest = (): void => {
+      set.add('guest', spawnWorkerAt(ENTRY.guest, {
+        mem: mem.share(), mmio: trap, doorbells: { irq: irq.share(), vhost: vhostBell.share(), qemu: qemuKick.share() },
+        stop: ctl.guest, counters: guestCounters.share(), queueSize,
+        net: { seed: 1, setup: APP, setupData: guestData },
+      }, [], 'guest'));
+    };
+    const live: Record<string, ShmCounters | undefined> = {};
+    for (const n of ['qemu', 'vhost']) live[n] = await set.ready(n);
+    if (c.staticNeigh) {
+      spawnGuest();
+      await set.ready('guest');
+      const ready = (set.readyMessage('guest') ?? {}) as { mac?: number[] };
+      spawnHost(ready.mac);
+      live['host'] = await set.ready('host');
+    } else {
+      spawnHost();
+      live['host'] = await set.ready('host');
+      spawnGuest();
+      await set.ready('guest');
+    }
+    const tGo = performance.now();
+    Atomics.store(ctl.host, 1, 1);
+    Atomics.notify(ctl.host, 1);
+
+    // Until both sides are done, or nothing moved for stallMs, or limitMs in all.
+    const limit = performance.now() + (c.limitMs ?? 60_000);
+    let last = '', lastMove = performance.now();
+    while (performance.now() < limit) {
+      await Promise.race([sleep(50), set.failed]);
+      const g = guestCounters.snapshot();
+      const h = live['host']!.snapshot();
+      if (g['tcp_e2e_done'] === 1 && h['host_tcp_e2e_done'] === 1) break;
+      if ((g['tcp_e2e_error'] ?? 0) !== 0 || (h['host_tcp_e2e_error'] ?? 0) !== 0) break;
+      const now = `${g['tcp_e2e_rx_ok_bytes']}/${g['tcp_e2e_tx_bytes']}/${h['host_tcp_e2e_rx_ok_bytes']}/${h['host_tcp_e2e_tx_bytes']}`;
+      if (now !== last) { last = now; lastMove = performance.now(); }
+      if (performance.now() - lastMove > (c.stallMs ?? 10_000)) break;
+    }
+    const ms = performance.now() - t0;
+    const transferMs = performance.now() - tGo;
+
+    // Let the last ACKs and FINs settle (the loops keep running), then stop in the order the
+    // accounting needs: host, vhost, guest, QEMU.
+    await sleep(200);
+    Atomics.store(ctl.host, 0, 1); wakeHostBacklog(bl);
+    const hostDone = await set.done('host');
+    Atomics.store(ctl.vhost, 0, 1); vhostBell.ring();
+    const vhostDone = await set.done('vhost');
+    Atomics.store(ctl.guest, 0, 1); irq.ring();
+    const guestDone = await set.done('guest');
+    Atomics.store(ctl.qemu, 0, 1); qemuKick.ring();
+    await set.done('qemu');
+    const r: E2eResult = {
+      h: hostDone['counters'] as Counters,
+      v: vhostDone['counters'] as Counters,
+      g: guestDone['counters'] as Counters,
+      vq: vhostDone['queued'] as Counters,
+      gq: guestDone['queued'] as Counters,
+      cons: hostDone['conservation'] as E2eResult['cons'],
+      ms,
+    };
+    const { h, v, g } = r;
+    t.log(`${(ms / 1000).toFixed(1)} s in all, ${(transferMs / 1000).toFixed(1)} s from the go; host->guest ${g['tcp_e2e_rx_ok_bytes']}/${c.hostBytes} ok, guest->host ${h['host_tcp_e2e_rx_ok_bytes']}/${c.guestBytes} ok`);
+    t.log(`host: retrans ${h['host_tcp_RetransSegs']} timeouts ${h['host_tcp_TCPTimeouts']} fast ${h['host_tcp_TCPFastRetrans']} tlp ${h['host_tcp_TCPLossProbes']} ofo ${h['host_tcp_TCPOFOQueue']} segs in/out ${h['host_tcp_InSegs']}/${h['host_tcp_OutSegs']}`);
+    t.log(`guest: retrans ${g['tcp_RetransSegs']} timeouts ${g['tcp_TCPTimeouts']} fast ${g['tcp_TCPFastRetrans']} tlp ${g['tcp_TCPLossProbes']} ofo ${g['tcp_TCPOFOQueue']} segs in/out ${g['tcp_InSegs']}/${g['tcp_OutSegs']}`);
+    t.log(`drops: backlog ${v['backlog_dropped']}, tap ring ${h['tapx_tx_dropped']}, br0 tx ${h['host_stack_tx_dropped']}, eth0 tx ${g['stack_tx_dropped']}; ` +
+      `guest queue stops ${g['tx_queue_stops']}; host skb drops ${h['host_stack_skb_drop_total']}, guest skb drops ${g['stack_skb_drop_total']}`);
+    const pick = (o: Counters, re: RegExp): string => Object.entries(o).filter(([k]) => re.test(k)).map(([k, x]) => `${k}=${x}`).join(' ');
+    t.log(`guest loop: ${pick(g, /^loop_|^tx_kicks|^rx_packets$|^tx_packets$/)}`);
+    t.log(`host loop: ${pick(h, /idle|sleep|wake|^hostbl_batches/)}`);
+    t.log(`skb drops: host ${pick(h, /^host_stack_skb_drop_/)}; guest ${pick(g, /^stack_skb_drop_/)}`);
+    t.log(`vhost: ${pick(v, /sleep|wake|kick|poll|irq|signal|batch/)}`);
+    return r;
+  } finally {
+    stopAll();
+    await set.terminateAll();
+    port1.close(); port2.close();
+  }
+}
+
+/** Both streams arrived whole and exact, both FINs were read. */
+function assertExchange(t: ExecutionContext, c: E2eCase, r: E2eResult): void {
+  const { h, g } = r;
+  t.is(g['tcp_e2e_rx_bad_bytes'], 0, `guest: first bad byte at ${g['tcp_e2e_first_bad_off']}`);
+  t.is(h['host_tcp_e2e_rx_bad_bytes'], 0, `host: first bad byte at ${h['host_tcp_e2e_first_bad_off']}`);
+  t.is(g['tcp_e2e_rx_extra_bytes'], 0);
+  t.is(h['host_tcp_e2e_rx_extra_bytes'], 0);
+  t.is(g['tcp_e2e_rx_ok_bytes'], c.hostBytes, 'the guest read the host\'s whole stream');
+  t.is(h['host_tcp_e2e_rx_ok_bytes'], c.guestBytes, 'the host read the guest\'s whole stream');
+  t.is(h['host_tcp_e2e_tx_bytes'], c.hostBytes);
+  t.is(g['tcp_e2e_tx_bytes'], c.guestBytes);
+  t.is(g['tcp_e2e_error'], 0);
+  t.is(h['host_tcp_e2e_error'], 0);
+  t.is(g['tcp_e2e_done'], 1, 'the guest read the host\'s FIN after its stream');
+  t.is(h['host_tcp_e2e_done'], 1, 'the host read the guest\'s FIN after its stream');
+  t.is(g['tcp_e2e_accepted'], 1, 'one connection');
+  t.is(h['host_tcp_e2e_connected'], 1);
+  t.is(h['host_tcp_ActiveOpens'], 1);
+  t.is(g['tcp_PassiveOpens'], 1);
+}
+
+/** Every frame is accounted for, as in stack-threads.test.ts, with the stacks' device counters. */
+function assertAccounting(t: ExecutionContext, r: E2eResult): void {
+  const { h, v, g, vq, gq, cons } = r;
+  const n = (x: number | undefined): number => x ?? 0;
+  // Guest -> host: eth0's transmits were taken by vhost or are still on the ring; vhost put them
+  // on the backlog or dropped them there (full); the backlog's frames went up br0, were dropped
+  // for want of a pool frame, or were still queued when the host stopped.
+  t.is(n(v['vhost_tx_packets']) + n(gq['tx_not_consumed']), n(g['stack_tx_packets']), 'vhost took every frame eth0 queued, or left it on the ring');
+  t.is(v['vhost_tx_bad_hdr'], 0);
+  t.is(n(v['backlog_enqueued']) + n(v['backlog_dropped']), n(v['vhost_tx_packets']));
+  t.is(n(h['host_stack_rx_packets']) + n(h['tap_rx_no_buffer']) + n(vq['host_backlog']), n(v['backlog_enqueued']), 'the backlog\'s frames reached br0');
+  // Host -> guest: what br0 sent reached eth0, or was dropped and counted on the way, or is in flight.
+  t.is(n(h['host_stack_tx_packets']), n(h['br0_tx_packets']));
+  t.is(n(h['br0_tx_packets']), n(g['stack_rx_packets']) + n(h['tapx_tx_dropped']) + n(v['vhost_rx_too_big']) + n(vq['tap_ring']) + n(vq['vhost_rx_held']) + n(gq['rx_used_pending']),
+    'br0\'s frames reached eth0 or were counted where they stopped');
+  t.true(cons.balanced, JSON.stringify(cons));
+}
+
+test.serial('TCP over IPv4, host client <-> guest server, 2 MiB each way at once: byte-exact, FINs read, every frame accounted', async (t) => {
+  const c: E2eCase = { family: 4, hostBytes: 2 * MiB, guestBytes: 2 * MiB };
+  const r = await runE2e(t, c);
+  assertExchange(t, c, r);
+  assertAccounting(t, r);
+  t.true(r.g['arp_OutRequests']! + r.h['host_arp_OutRequests']! >= 1, 'the neighbours were resolved by ARP');
+});
+
+test.serial('TCP over IPv6 (neighbour discovery), 2 MiB each way: byte-exact, FINs read, every frame accounted', async (t) => {
+  const c: E2eCase = { family: 6, hostBytes: 2 * MiB, guestBytes: 2 * MiB };
+  const r = await runE2e(t, c);
+  assertExchange(t, c, r);
+  assertAccounting(t, r);
+});
+
+test.serial('TCP over IPv4 with full rings (tap ring 16, backlog 16, virtqueues 64): frames drop, TCP retransmits, every byte arrives exact', async (t) => {
+  const c: E2eCase = { family: 4, hostBytes: 2 * MiB, guestBytes: 2 * MiB, tapRing: 16, backlogSlots: 16, queueSize: 64 };
+  const r = await runE2e(t, c);
+  assertExchange(t, c, r);
+  assertAccounting(t, r);
+  const dropped = r.v['backlog_dropped']! + r.h['tapx_tx_dropped']!;
+  t.true(dropped > 0, 'the small rings dropped frames');
+  t.true(r.h['host_tcp_RetransSegs']! + r.g['tcp_RetransSegs']! > 0, 'TCP retransmitted');
+});
+
+test.serial('TCP over IPv6 with full rings and static neighbours, 1 MiB each way: frames drop, TCP retransmits, every byte arrives exact', async (t) => {
+  const c: E2eCase = { family: 6, hostBytes: 1 * MiB, guestBytes: 1 * MiB, tapRing: 8, backlogSlots: 8, queueSize: 32, staticNeigh: true };
+  const r = await runE2e(t, c);
+  assertExchange(t, c, r);
+  assertAccounting(t, r);
+  t.true(r.v['backlog_dropped']! + r.h['tapx_tx_dropped']! > 0, 'the small rings dropped frames');
+  t.true(r.h['host_tcp_RetransSegs']! + r.g['tcp_RetransSegs']! > 0, 'TCP retransmitted');
+  t.is(r.g['arp_OutRequests']! + r.h['host_arp_OutRequests']!, 0, 'no ARP with static neighbours');
+});
