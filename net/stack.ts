@@ -4,7 +4,7 @@
 // test one per simulated host (on a VirtualClock), a packetdrill run one around its tun device.
 import { BootState, type BootStateOptions } from './core/boot-state.ts';
 import { Net, type NetOptions } from './core/net-namespace.ts';
-import { register_netdevice } from './core/dev.ts';
+import { net_tx_action, register_netdevice } from './core/dev.ts';
 import type { NetDevice } from './core/netdevice.ts';
 import { loopback_init, loopback_poll, type LoopbackDevice } from './core/loopback.ts';
 import { nstat, snmp_seq_show } from './core/snmp.ts';
@@ -87,9 +87,9 @@ export class NetStack {
     return Socket.create(this.net, family, type, protocol);
   }
 
-  /** Receives what lo has queued (local traffic); returns packets moved. */
+  /** Sends what the qdiscs hold for woken devices, then receives what lo has queued; returns packets moved. */
   poll(budget = 64): number {
-    return loopback_poll(this.lo, budget);
+    return net_tx_action(this.net) + loopback_poll(this.lo, budget);
   }
 
   /** /proc/net/snmp and /proc/net/netstat, grouped. */

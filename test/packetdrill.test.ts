@@ -118,6 +118,7 @@ test('scripts that cannot run are errors naming line, column and construct', asy
     ['0 close(3) = -1 EBADF (x)\n+0 `sysctl -q net.ipv4.tcp_fastopen=3`\n', /^t\.pkt:2:1: error: sysctl net\.ipv4\.tcp_fastopen: vxo has no such sysctl/],
     ['0 epoll_create(1) = 3\n', /^t\.pkt:1:3: error: unsupported system call epoll_create\(\)/],
     ['0 socket(..., SOCK_SEQPACKET, IPPROTO_TCP) = 3\n', /^t\.pkt:1:15: error: unknown symbol SOCK_SEQPACKET/],
+    ['0 close(3) = -1 EBADF (x)\n+0 socket(..., SOCK_STREAM, IPPROTO_SCTP) = 3\n', /^t\.pkt:2:29: error: unknown symbol IPPROTO_SCTP/],
     ['0 close(3) = -1 EWHATEVER\n', /^t\.pkt:1:17: error: unknown errno EWHATEVER/],
     ['1 close(3) = 0\n', /^t\.pkt:1:1: error: first event should be at time 0/],
     ['0 close(3) = -1 EBADF (Bad file descriptor)\n0.2 close(3) = -1 EBADF (x)\n0.1 close(3) = -1 EBADF (x)\n', /^t\.pkt:3:1: error: time goes backward in script from 200000 usec to 100000 usec/],

@@ -42,19 +42,19 @@ export const loop: HelperProto = {
 
 /** bpf_loop proper; r1-r5 are put back by the caller, as the engines keep them across helpers. */
 function runLoop(env: ExecEnv): void {
-    const R = env.R;
-    const n = R[2]! >>> 0;
-    const target = callbackTarget(env, R[4]!, R[5]!, 'bpf_loop callback_fn');
-    const ctxLo = R[6]!, ctxHi = R[7]!;
-    if (R[8] !== 0 || R[9] !== 0) { env.setR0Int(-ERRNO.EINVAL); return; }
-    if (n > BPF_MAX_LOOPS) { env.setR0Int(-ERRNO.E2BIG); return; }
-    for (let i = 0; i < n; i++) {
-      R[2] = i; R[3] = 0; R[4] = ctxLo; R[5] = ctxHi;
-      R[6] = 0; R[7] = 0; R[8] = 0; R[9] = 0; R[10] = 0; R[11] = 0;
-      env.callFunc(target);
-      if (R[0] !== 0 || R[1] !== 0) { env.setR0Int(i + 1); return; }
-    }
-    env.setR0Int(n);
+  const R = env.R;
+  const n = R[2]! >>> 0;
+  const target = callbackTarget(env, R[4]!, R[5]!, 'bpf_loop callback_fn');
+  const ctxLo = R[6]!, ctxHi = R[7]!;
+  if (R[8] !== 0 || R[9] !== 0) { env.setR0Int(-ERRNO.EINVAL); return; }
+  if (n > BPF_MAX_LOOPS) { env.setR0Int(-ERRNO.E2BIG); return; }
+  for (let i = 0; i < n; i++) {
+    R[2] = i; R[3] = 0; R[4] = ctxLo; R[5] = ctxHi;
+    R[6] = 0; R[7] = 0; R[8] = 0; R[9] = 0; R[10] = 0; R[11] = 0;
+    env.callFunc(target);
+    if (R[0] !== 0 || R[1] !== 0) { env.setR0Int(i + 1); return; }
+  }
+  env.setR0Int(n);
 }
 
 /** The keys to visit, in the order the kernel's walk visits them (index order, or get_next_key order). */
@@ -85,35 +85,35 @@ export const forEachMapElem: HelperProto = {
 };
 
 function runForEach(env: ExecEnv): void {
-    const R = env.R;
-    const mapLo = R[2]!, mapHi = R[3]!;
-    const map = env.resolveMap(mapLo, mapHi, 'bpf_for_each_map_elem');
-    const mapIndex = mapHi & 0xffff;
-    const target = callbackTarget(env, R[4]!, R[5]!, 'bpf_for_each_map_elem callback_fn');
-    const ctxLo = R[6]!, ctxHi = R[7]!;
-    if (R[8] !== 0 || R[9] !== 0) { env.setR0Int(-ERRNO.EINVAL); return; }
-    if (!FOR_EACH_MAP_TYPES.has(map.spec.type)) { env.setR0Int(-ERRNO.EOPNOTSUPP); return; }
-    const ks = map.spec.keySize;
-    if (ks > MAX_KEY_SIZE || env.keyDepth >= MAX_KEY_NESTING) throw env.fault('bpf_for_each_map_elem: callbacks nested too deep');
-    const keyRegion = env.keyRegion;
-    const keyOff = env.keyDepth * MAX_KEY_SIZE;
-    const valueHi = regionTag(REGION_ID.FIRST_MAP + mapIndex);
-    const keyHi = regionTag(keyRegion.id);
-    let visited = 0;
-    env.keyDepth++;
-    try {
-      for (const key of keysOf(map)) {
-        const valueOff = map.lookupValueOffset(key, 0, env.cpu);
-        if (valueOff < 0) continue; // deleted by an earlier callback
-        keyRegion.u8.set(key, keyOff);
-        visited++;
-        R[2] = mapLo; R[3] = mapHi; R[4] = keyOff; R[5] = keyHi;
-        R[6] = valueOff; R[7] = valueHi; R[8] = ctxLo; R[9] = ctxHi; R[10] = 0; R[11] = 0;
-        env.callFunc(target);
-        if (R[0] !== 0 || R[1] !== 0) break;
-      }
-    } finally {
-      env.keyDepth--;
+  const R = env.R;
+  const mapLo = R[2]!, mapHi = R[3]!;
+  const map = env.resolveMap(mapLo, mapHi, 'bpf_for_each_map_elem');
+  const mapIndex = mapHi & 0xffff;
+  const target = callbackTarget(env, R[4]!, R[5]!, 'bpf_for_each_map_elem callback_fn');
+  const ctxLo = R[6]!, ctxHi = R[7]!;
+  if (R[8] !== 0 || R[9] !== 0) { env.setR0Int(-ERRNO.EINVAL); return; }
+  if (!FOR_EACH_MAP_TYPES.has(map.spec.type)) { env.setR0Int(-ERRNO.EOPNOTSUPP); return; }
+  const ks = map.spec.keySize;
+  if (ks > MAX_KEY_SIZE || env.keyDepth >= MAX_KEY_NESTING) throw env.fault('bpf_for_each_map_elem: callbacks nested too deep');
+  const keyRegion = env.keyRegion;
+  const keyOff = env.keyDepth * MAX_KEY_SIZE;
+  const valueHi = regionTag(REGION_ID.FIRST_MAP + mapIndex);
+  const keyHi = regionTag(keyRegion.id);
+  let visited = 0;
+  env.keyDepth++;
+  try {
+    for (const key of keysOf(map)) {
+      const valueOff = map.lookupValueOffset(key, 0, env.cpu);
+      if (valueOff < 0) continue; // deleted by an earlier callback
+      keyRegion.u8.set(key, keyOff);
+      visited++;
+      R[2] = mapLo; R[3] = mapHi; R[4] = keyOff; R[5] = keyHi;
+      R[6] = valueOff; R[7] = valueHi; R[8] = ctxLo; R[9] = ctxHi; R[10] = 0; R[11] = 0;
+      env.callFunc(target);
+      if (R[0] !== 0 || R[1] !== 0) break;
     }
-    env.setR0Int(visited);
+  } finally {
+    env.keyDepth--;
+  }
+  env.setR0Int(visited);
 }

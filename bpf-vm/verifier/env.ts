@@ -58,8 +58,6 @@ export class Env implements InsnNames {
   /** Registers and stack slots an instruction touched (what the level-2 log prints after it). */
   scratchRegs = 0;
   readonly scratchSlots = new Set<number>();
-  /** Precision without the callback calls' reads of the whole stack: what widening after a callback uses. */
-  loosePrecision: Precision;
 
   constructor(
     readonly prog: Program,
@@ -75,7 +73,7 @@ export class Env implements InsnNames {
   ) {
     this.log = new VLog(opts.logLevel, opts.logSize);
     this.stackDepth = cfg.subprogs.map(() => 0);
-    this.loosePrecision = precision;
+
   }
 
   get progType(): number {

@@ -108,7 +108,6 @@ export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyRe
       logLevel: level, allowUninitStack: opts.allowUninitStack ?? false, allowPtrLeaks: opts.allowPtrLeaks ?? true, logSize,
     });
     if (prog.lineInfo !== undefined) env.log.setLineInfo(prog.lineInfo);
-    if (cfg.cbCall.includes(1)) env.loosePrecision = computePrecision(prog.insns, cfg, (id) => helpers.get(id), false);
     checkTailCallSubprogs(env, prog.funcs.length > 0);
     checker = new Checker(env, limit);
     checker.run();

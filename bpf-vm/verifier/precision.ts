@@ -133,12 +133,7 @@ function forward(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => Helpe
 
 const bit = (r: number): number => 1 << r;
 
-/**
- * `callbackReads` (default): a helper that runs a callback reads the caller's whole stack through the
- * callback's context, as a bpf-to-bpf call may: every slot matters there (what pruning needs). Without
- * it, the precision the kernel would typically have at a callback call (what widening uses).
- */
-export function computePrecision(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => HelperProto | undefined, callbackReads = true): Precision {
+export function computePrecision(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => HelperProto | undefined): Precision {
   const n = insns.length;
   const fwd = forward(insns, cfg, helper);
   const regs = new Uint16Array(n);
@@ -153,7 +148,7 @@ export function computePrecision(insns: readonly Insn[], cfg: Cfg, helper: (id: 
       if (abs === undefined) continue;
       let outR = 0, outS = 0n;
       for (const t of succ[pc]!) { outR |= regs[t]!; outS |= slots[t]!; }
-      const [inR, inS] = transfer(insns[pc]!, abs, outR, outS, helper, isMainExit(pc), callbackReads && cfg.cbCall[pc] === 1);
+      const [inR, inS] = transfer(insns[pc]!, abs, outR, outS, helper, isMainExit(pc), cfg.cbCall[pc] === 1);
       if (inR !== regs[pc] || inS !== slots[pc]) { regs[pc] = inR; slots[pc] = inS; changed = true; }
     }
   }
@@ -216,7 +211,8 @@ function transfer(ins: Insn, abs: Abs[], outR: number, outS: bigint, helper: (id
       const args = h === undefined ? [] : h.id === BPF_FUNC.trace_printk ? h.args.slice(0, 2) : h.args;
       args.forEach((k, i) => { if (k !== ARG.ARG_ANYTHING && k !== ARG.ARG_DONTCARE) r |= bit(i + 1); });
       if (h?.id === BPF_FUNC.map_lookup_elem) sl |= abs[2]!.stack !== 'no' ? ALL_SLOTS : 0n;
-      // nr_loops bounds the callback's visits (the kernel marks R1 precise); the callback reads the stack.
+      // nr_loops bounds the callback's visits (the kernel marks R1 precise); the callback may read the
+      // caller's whole stack through its context, as a bpf-to-bpf callee may.
       if (callback) { r |= 0b11110; sl = ALL_SLOTS; }
       break;
     }

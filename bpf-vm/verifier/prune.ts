@@ -301,24 +301,18 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
 
 /**
  * widen_imprecise_scalars: a callback came back to its call (pc) in `cur`; the state recorded at the
- * same call earlier on this path is the previous visit. Scalars of the caller's frame that changed
- * between the two and whose value matters to no decision become unknown, so that a counter the
- * callback bumps converges instead of making every visit a new state.
+ * same call earlier on this path is the previous visit. Scalars spilled in any frame that changed
+ * between the two become unknown, so that a counter the callback bumps converges instead of making
+ * every visit a new state.
  */
 export function widenAfterCallback(env: Env, cur: VState, pc: number): void {
   let prev: Checkpoint | undefined = cur.checkpoint;
   while (prev !== undefined && !(prev.pc === pc && prev.branches > 0 && sameCallsites(prev.state, cur))) prev = prev.parent;
   if (prev === undefined) return;
-  const of = prev.state.cur, cf = cur.cur;
-  const loose = env.loosePrecision;
-  const needR = loose.regs[pc]!;
   const widen = (o: Reg, c: Reg): Reg | undefined =>
     o.type === 'scalar' && c.type === 'scalar' && !(o.id === c.id && scalarEquals(o.s, c.s)) ? UNKNOWN_SCALAR : undefined;
-  for (let r = 0; r < 10; r++) {
-    if ((needR & (1 << r)) !== 0) continue;
-    const w = widen(of.regs[r]!, cf.regs[r]!);
-    if (w !== undefined) cf.regs[r] = w;
-  }
+  // Registers need nothing: a callback cannot change its callers' registers, so the caller's are
+  // those of the previous visit.
   // Every frame's stack: a nested callback bumps counters in its callers' frames.
   for (let f = 0; f < cur.frames.length; f++) widenSpills(prev.state.frames[f]!.stack, cur.frames[f]!.stack, widen);
 }

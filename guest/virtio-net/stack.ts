@@ -10,7 +10,7 @@
 // opens sockets, and may return a StackApp the loop polls.
 import { BootState } from '../../net/core/boot-state.ts';
 import type { Clock } from '../../net/core/clock.ts';
-import { register_netdevice } from '../../net/core/dev.ts';
+import { net_tx_action, register_netdevice } from '../../net/core/dev.ts';
 import type { NetDevice } from '../../net/core/netdevice.ts';
 import { Net } from '../../net/core/net-namespace.ts';
 import { RealClock } from '../../net/core/real-clock.ts';
@@ -115,6 +115,8 @@ export class GuestStack implements LoopStack {
       this.timers_run += n;
       work += n;
     }
+    // NET_TX_SOFTIRQ: what waited on a qdisc while the driver's ring was full.
+    work += net_tx_action(this.net);
     const poll = this.app?.poll;
     if (poll !== undefined) work += poll.call(this.app);
     return work;
@@ -128,7 +130,7 @@ export class GuestStack implements LoopStack {
     const st = this.dev.stats;
     return {
       stack_rx_packets: st.rx_packets, stack_rx_bytes: st.rx_bytes, stack_tx_packets: st.tx_packets, stack_tx_bytes: st.tx_bytes,
-      stack_tx_dropped: st.tx_dropped, stack_rx_nohandler: st.rx_nohandler, stack_timers_run: this.timers_run,
+      stack_tx_dropped: st.tx_dropped, stack_qdisc_qlen: this.dev.qdisc.qlen, stack_rx_nohandler: st.rx_nohandler, stack_timers_run: this.timers_run,
       ...prefixed('stack_', this.drops.counters()),
       ...(this.app?.counters?.() ?? {}),
     };

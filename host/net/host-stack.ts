@@ -8,6 +8,7 @@
 // `setup(ctx: HostStackSetupContext)`, registers protocols and applications on ctx.net (its device
 // is ctx.dev, br0), and may return a StackApp the loop polls.
 import { BootState } from '../../net/core/boot-state.ts';
+import { net_tx_action } from '../../net/core/dev.ts';
 import type { Clock } from '../../net/core/clock.ts';
 import { Net } from '../../net/core/net-namespace.ts';
 import type { NetDevice } from '../../net/core/netdevice.ts';
@@ -74,6 +75,8 @@ export class HostStack {
       this.timers_run += n;
       work += n;
     }
+    // NET_TX_SOFTIRQ: what waited on a qdisc while the driver's ring was full.
+    work += net_tx_action(this.net);
     const poll = this.app?.poll;
     if (poll !== undefined) work += poll.call(this.app);
     return work;
@@ -100,7 +103,7 @@ export class HostStack {
     if (st) {
       Object.assign(out, {
         stack_rx_packets: st.rx_packets, stack_rx_bytes: st.rx_bytes, stack_tx_packets: st.tx_packets, stack_tx_bytes: st.tx_bytes,
-        stack_tx_dropped: st.tx_dropped, stack_rx_nohandler: st.rx_nohandler,
+        stack_tx_dropped: st.tx_dropped, stack_qdisc_qlen: this.dev!.qdisc.qlen, stack_rx_nohandler: st.rx_nohandler,
       });
     }
     for (let r = 0; r < this.drops_by_reason.length; r++) {

@@ -1,11 +1,13 @@
 // net/core/dev.c: devices registered in a netns, the receive entry every driver calls
 // (netif_receive_skb) and the transmit entry every protocol calls (dev_queue_xmit), with the tc
 // hook points (sch_handle_ingress / sch_handle_egress) and the packet taps (ptype_all: pcap
-// capture) where the kernel has them. There is no qdisc and no backlog: a machine runs its
-// receive path to completion on its one thread, as NAPI does, and a device with a full ring
-// stops its queue, which makes dev_queue_xmit drop and count (the noqueue qdisc's behaviour).
+// capture) where the kernel has them. There is no receive backlog: a machine runs its receive
+// path to completion on its one thread, as NAPI does. Transmit has one qdisc per device, a FIFO of
+// txqueuelen packets (pfifo_fast without its bands): empty and with the driver's queue running,
+// a packet goes straight to the driver (TCQ_F_CAN_BYPASS); while the driver has stopped its queue
+// (a full ring) packets wait there, and net_tx_action sends them once the driver wakes the queue.
 import {
-  ETH_P_ALL, PACKET_OUTGOING, SKB_DROP_REASONS, kfree_skb_reason, type SkBuff,
+  ETH_P_ALL, PACKET_OUTGOING, SKB_DROP_REASONS, __skb_dequeue, __skb_queue_head, __skb_queue_tail, kfree_skb_reason, type SkBuff,
 } from './skbuff.ts';
 import { NETDEV_TX_OK, netif_running, type NetDevice } from './netdevice.ts';
 import type { Net } from './net-namespace.ts';
@@ -39,8 +41,10 @@ export class NetDevBase {
   ifindex = 0;
   readonly ptype_base: PacketType[] = [];
   readonly ptype_all: PacketType[] = [];
-  /** Packets taken by a tc verdict (SHOT) or no handler, by reason, as `ip -s link` and the drop monitor count them. */
+  /** Frames no handler took (the sum of the devices' rx_nohandler). */
   rx_no_handler = 0;
+  /** softnet_data.output_queue: devices whose qdisc has packets to send once woken. */
+  readonly output_queue: NetDevice[] = [];
 }
 
 /** register_netdevice: gives the device an ifindex in net and makes it findable. */
@@ -155,11 +159,26 @@ function dev_queue_xmit_nit(skb: SkBuff, dev: NetDevice, taps: PacketType[]): vo
   skb.pkt_type = saved;
 }
 
+/** dev_hard_start_xmit: the taps, then the driver. A driver's BUSY is a drop (it should have stopped its queue). */
+function dev_hard_start_xmit(skb: SkBuff, dev: NetDevice): number {
+  const taps = dev.nd_net?.dev_base.ptype_all;
+  if (taps !== undefined && taps.length !== 0) dev_queue_xmit_nit(skb, dev, taps);
+  const len = skb.len;
+  if (dev.netdev_ops.ndo_start_xmit(skb, dev) !== NETDEV_TX_OK) {
+    dev.stats.tx_dropped++;
+    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_FULL_RING);
+    return NET_XMIT_DROP;
+  }
+  dev.stats.tx_packets++;
+  dev.stats.tx_bytes += len;
+  return NET_XMIT_SUCCESS;
+}
+
 /**
  * dev_queue_xmit: skb->data is at the link header (dev_hard_header pushed it) and skb->dev is set.
- * tc egress runs, the taps see the frame, the driver takes it. A stopped queue or a driver that
- * says BUSY drops the packet (counted as tx_dropped), as a noqueue device does; TCP retransmits.
- * Returns NET_XMIT_SUCCESS or NET_XMIT_DROP.
+ * tc egress runs; then the packet goes to the driver, or waits on the qdisc while the driver's
+ * queue is stopped (dropped and counted when txqueuelen packets already wait). Returns
+ * NET_XMIT_SUCCESS (sent or queued) or NET_XMIT_DROP.
  */
 export function dev_queue_xmit(skb: SkBuff): number {
   const dev = skb.dev;
@@ -175,20 +194,51 @@ export function dev_queue_xmit(skb: SkBuff): number {
     kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_DEV_READY);
     return NET_XMIT_DROP;
   }
-  if (dev.queue_stopped) {
-    dev.stats.tx_dropped++;
-    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_QDISC_DROP);
-    return NET_XMIT_DROP;
+  const q = dev.qdisc;
+  if (dev.queue_stopped || q.qlen !== 0) {
+    if (q.qlen >= dev.tx_queue_len) {
+      dev.qdisc_drops++;
+      dev.stats.tx_dropped++;
+      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_QDISC_DROP);
+      return NET_XMIT_DROP;
+    }
+    __skb_queue_tail(q, skb);
+    if (!dev.queue_stopped) qdisc_run(dev);
+    return NET_XMIT_SUCCESS;
   }
-  const taps = dev.nd_net?.dev_base.ptype_all;
-  if (taps !== undefined && taps.length !== 0) dev_queue_xmit_nit(skb, dev, taps);
-  const len = skb.len;
-  if (dev.netdev_ops.ndo_start_xmit(skb, dev) !== NETDEV_TX_OK) {
-    dev.stats.tx_dropped++;
-    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_FULL_RING);
-    return NET_XMIT_DROP;
+  return dev_hard_start_xmit(skb, dev);
+}
+
+/** qdisc_run: sends what the qdisc holds until it is empty or the driver stops its queue again. Returns packets sent. */
+export function qdisc_run(dev: NetDevice): number {
+  const q = dev.qdisc;
+  let n = 0;
+  while (!dev.queue_stopped) {
+    const skb = __skb_dequeue(q);
+    if (skb === null) break;
+    dev_hard_start_xmit(skb, dev);
+    n++;
   }
-  dev.stats.tx_packets++;
-  dev.stats.tx_bytes += len;
-  return NET_XMIT_SUCCESS;
+  return n;
+}
+
+/** dev_requeue_skb: puts a packet back at the head of the qdisc (a driver that took it back). */
+export function dev_requeue_skb(skb: SkBuff, dev: NetDevice): void {
+  __skb_queue_head(dev.qdisc, skb);
+}
+
+/**
+ * net_tx_action (NET_TX_SOFTIRQ): runs the qdiscs of the devices netif_wake_queue scheduled.
+ * The machine's loop calls it each round, after the drivers' completions. Returns packets sent.
+ */
+export function net_tx_action(net: Net): number {
+  const oq = net.dev_base.output_queue;
+  if (oq.length === 0) return 0;
+  let n = 0;
+  const devs = oq.splice(0, oq.length);
+  for (const dev of devs) {
+    dev.qdisc_scheduled = false;
+    n += qdisc_run(dev);
+  }
+  return n;
 }

@@ -3,7 +3,7 @@
 // driver stops and wakes (netif_stop_queue / netif_wake_queue). The guest's virtio_net, the
 // host's bridge port, a packetdrill tun and a test's wire are all NetDevices; the stack above
 // cannot tell them apart, as in the kernel.
-import type { SkBuff } from './skbuff.ts';
+import { SkBuffHead, type SkBuff } from './skbuff.ts';
 import type { Net } from './net-namespace.ts';
 import { NetError } from './errors.ts';
 
@@ -83,8 +83,16 @@ export class NetDevice {
   readonly hard_header_len: number;
   readonly netdev_ops: NetDeviceOps;
   readonly stats = new NetDeviceStats();
-  /** netif_queue_stopped: the driver's ring is full; dev_queue_xmit drops (counted) until woken. */
+  /** netif_queue_stopped: the driver's ring is full; dev_queue_xmit queues on the qdisc until woken. */
   queue_stopped = false;
+  /** txqueuelen: the qdisc's limit in packets (pfifo_fast's, 1000 by default). */
+  tx_queue_len = 1000;
+  /** The root qdisc (pfifo_fast without bands: one FIFO): what waits while the queue is stopped. */
+  readonly qdisc = new SkBuffHead();
+  /** Packets the qdisc dropped at its limit (tc -s qdisc's "dropped"), and requeues. */
+  qdisc_drops = 0;
+  /** On its netns's output_queue, waiting for net_tx_action (__QDISC_STATE_SCHED). */
+  qdisc_scheduled = false;
   /** Called by netif_wake_queue, so a qdisc-less device's senders (TCP's write queue) can retry. */
   wake_callbacks: (() => void)[] = [];
   /** tc ingress/egress (sch_handle_ingress / sch_handle_egress). */
@@ -121,11 +129,23 @@ export function netif_queue_stopped(dev: NetDevice): boolean {
   return dev.queue_stopped;
 }
 
-/** netif_wake_queue: the ring has room again; whoever waits to transmit is told. */
+/**
+ * netif_wake_queue: the ring has room again. What the qdisc holds goes out at the next
+ * net_tx_action (dev.ts), not inside this call, as the kernel raises NET_TX_SOFTIRQ rather than
+ * calling the driver from its own completion path; then whoever waits to transmit is told.
+ */
 export function netif_wake_queue(dev: NetDevice): void {
   if (!dev.queue_stopped) return;
   dev.queue_stopped = false;
+  if (dev.qdisc.qlen !== 0) __netif_schedule(dev);
   for (const cb of dev.wake_callbacks) cb();
+}
+
+/** __netif_schedule: puts the device on its netns's output_queue for net_tx_action. */
+export function __netif_schedule(dev: NetDevice): void {
+  if (dev.qdisc_scheduled || dev.nd_net === null) return;
+  dev.qdisc_scheduled = true;
+  dev.nd_net.dev_base.output_queue.push(dev);
 }
 
 export function netif_start_queue(dev: NetDevice): void {

@@ -4,35 +4,26 @@
 // (tcp_data_queue), FIN, and when to ACK (quick ACKs, the delayed-ACK estimator ato, every second
 // full segment). The other states are in tcp-rcv-state.ts.
 import {
-  kfree_skb_reason, consume_skb, skb_pull, SKB_DROP_REASONS, type SkBuff,
+  kfree_skb_reason, consume_skb, skb_pull, skb_queue_purge_reason, SKB_DROP_REASONS, type SkBuff,
 } from '../core/skbuff.ts';
 import { TCP_STATES, TCPF_STATES } from '../core/tcp-states.ts';
 import { sock_flag, sock_set_flag, SOCK_FLAGS } from '../core/sock.ts';
-import { RCV_SHUTDOWN, SEND_SHUTDOWN } from '../core/socket-options.ts';
-import { skb_queue_purge_reason } from '../core/skbuff.ts';
-import { after, before, between, type TcpSock } from './tcp-sock.ts';
+import { RCV_SHUTDOWN } from '../core/socket-options.ts';
+import { after, before, type TcpSock } from './tcp-sock.ts';
 import {
-  FLAG, ICSK_ACK, ICSK_TIME, TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_ATO_MIN, TCP_DELACK_MAX, TCP_HDR_LEN,
-  TCP_MAX_QUICKACKS, TCP_RTO_MAX, TCP_SIZES, TCP_TIMES, TCPOLEN,
+  FLAG, ICSK_ACK, TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_ATO_MIN, TCP_HDR_LEN, TCP_MAX_QUICKACKS, TCP_SIZES,
+  TCP_TIMES, TCPOLEN,
 } from './tcp-defs.ts';
-import { tcp_fast_parse_options, tcp_parse_options, tcp_paws_check, type ParsedSack } from './tcp-options.ts';
+import { tcp_fast_parse_options, tcp_paws_check, type ParsedSack } from './tcp-options.ts';
 import {
-  tcp_full_space, tcp_init_wl, tcp_is_sack, tcp_jiffies32, tcp_mstamp_refresh, tcp_receive_window, tcp_space,
-  tcp_time_stamp_ms, tcp_win_from_space, tcp_fast_path_check,
+  tcp_is_sack, tcp_jiffies32, tcp_mstamp_refresh, tcp_receive_window, tcp_space, tcp_win_from_space, tcp_fast_path_check,
 } from './tcp-util.ts';
-import { tcp_ack, tcp_ack_update_rtt, tcp_store_ts_recent } from './tcp-ack.ts';
-import {
-  __tcp_select_window, tcp_initialize_rcv_mss, tcp_push_pending_frames, tcp_send_ack, tcp_send_delayed_ack, tcp_sync_mss,
-  tcp_transmit_skb,
-} from './tcp-output.ts';
-import { inet_csk_reset_keepalive_timer, inet_csk_reset_xmit_timer, keepalive_time_when } from './tcp-timer.ts';
-import { tcp_data_queue_ofo, tcp_dsack_set, tcp_ofo_queue, tcp_queue_rcv, tcp_rmem_fits, tcp_sack_rebuild } from './tcp-ofo.ts';
-import { tcp_done, tcp_reset, tcp_set_state } from './tcp-done.ts';
+import { tcp_ack, tcp_store_ts_recent } from './tcp-ack.ts';
+import { __tcp_select_window, tcp_push_pending_frames, tcp_send_ack, tcp_send_delayed_ack } from './tcp-output.ts';
+import { tcp_data_queue_ofo, tcp_dsack_set, tcp_ofo_queue, tcp_queue_rcv, tcp_rmem_fits, tcp_sack_rebuild, tcp_try_rmem_schedule } from './tcp-ofo.ts';
+import { tcp_reset, tcp_set_state } from './tcp-done.ts';
 import { tcp_send_challenge_ack, tcp_oow_rate_limited } from './tcp-challenge.ts';
-import { tcp_init_congestion_control } from './tcp-cong.ts';
-import { tcp_time_wait, tcp_fin_time } from './tcp-minisocks.ts';
-import { TCP_TIMEWAIT_LEN } from './inet-timewait-sock.ts';
-import { tcp_shutdown_send } from './tcp-close.ts';
+import { tcp_time_wait } from './tcp-minisocks.ts';
 
 /** The SACK blocks of the segment being processed (one machine processes one segment at a time). */
 export const sack: ParsedSack = { off: 0, n: 0 };
@@ -284,13 +275,18 @@ export function tcp_data_queue(tp: TcpSock, skb: SkBuff): void {
     kfree_skb_reason(skb, reason);
     return;
   }
-  if (!tcp_rmem_fits(tp, skb)) {
-    mib.TCPRcvQDrop++;
-    tp.sk_drops++;
+  if (!tcp_try_rmem_schedule(tp, skb)) {
     tp.icsk_ack_pending |= ICSK_ACK.ICSK_ACK_NOMEM | ICSK_ACK.ICSK_ACK_NOW;
     inet_csk_schedule_ack(tp);
-    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_PROTO_MEM);
-    return;
+    tp.sk_data_ready(tp);
+    // With nothing queued to read, the segment is taken anyway (sk_forced_mem_schedule), so a
+    // buffer full of out-of-order data cannot stall the connection.
+    if (tp.sk_receive_queue.qlen !== 0 && skb.len !== 0) {
+      mib.TCPRcvQDrop++;
+      tp.sk_drops++;
+      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_PROTO_MEM);
+      return;
+    }
   }
   const fin = (cb.tcp_flags & TCPHDR_FIN) !== 0;
   const len = skb.len;

@@ -15,13 +15,14 @@ import type { Sock } from '../core/sock.ts';
 import type { Net } from '../core/net-namespace.ts';
 import type { Sockaddr } from '../core/msghdr.ts';
 import { inet_reqsk, type RequestSock } from '../core/request-sock.ts';
-import { TCP_STATES } from '../core/tcp-states.ts';
+import { TCP_STATES, TCPF_STATES } from '../core/tcp-states.ts';
 import { secure_tcp_seq, secure_tcp_ts_off } from '../core/secure-seq.ts';
 import { inet_add_protocol } from './protocol.ts';
 import { __inet_lookup_established, __inet_lookup_listener, __inet_lookup_skb } from './inet-hashtables.ts';
 import { inet_twsk, inet_twsk_deschedule_put, type InetTimewaitSock } from './inet-timewait-sock.ts';
 import { ip_build_and_send_pkt, ip_queue_xmit } from './ip-output.ts';
-import { Rtable, ip_route_output_key, rt_mtu, RTCF } from './route.ts';
+import { Rtable, ip_route_output_key, ip_rt_update_pmtu, rt_mtu, RTCF } from './route.ts';
+import { IP_PMTUDISC } from './af-inet.ts';
 import { skb_rt_type } from './ip-input.ts';
 import { RTN } from './route.ts';
 import { ICMP } from './icmp.ts';
@@ -475,6 +476,34 @@ function tcp_v4_process(sk: TcpSock, skb: SkBuff): number {
 }
 
 /**
+ * tcp_v4_mtu_reduced: the route learns the path MTU (ip_rt_update_pmtu: below
+ * net.ipv4.route.min_pmtu it is clamped to it and locked), then a smaller MSS, and what no longer
+ * fits goes again at once (tcp_simple_retransmit).
+ */
+function tcp_v4_mtu_reduced(tp: TcpSock, mtu_info: number): void {
+  if ((1 << tp.skc_state) & (TCPF_STATES.TCPF_LISTEN | TCPF_STATES.TCPF_CLOSE)) return;
+  const net = tp.skc_net;
+  const old = tp.sk_dst_cache instanceof Rtable ? tp.sk_dst_cache : null;
+  ip_rt_update_pmtu(net, old, tp.skc_daddr, mtu_info);
+  // __sk_dst_check: the cached route is stale now; look again.
+  fl4.flowi4_oif = tp.skc_bound_dev_if;
+  fl4.flowi4_mark = tp.sk_mark;
+  fl4.flowi4_tos = tp.tos;
+  fl4.flowi4_proto = IPPROTO_TCP;
+  fl4.saddr = tp.inet_saddr >>> 0;
+  fl4.daddr = tp.skc_daddr >>> 0;
+  const rt = ip_route_output_key(net, fl4);
+  if (typeof rt === 'number') return;
+  tp.sk_dst_cache = rt;
+  const mtu = rt_mtu(rt);
+  if (mtu_info < mtu) tp.sk_err_soft = ERRNO.EMSGSIZE;
+  if (tp.pmtudisc !== IP_PMTUDISC.IP_PMTUDISC_DONT && tp.icsk_pmtu_cookie > mtu) {
+    tcp_sync_mss(tp, mtu);
+    tcp_simple_retransmit(tp, tcp_current_mss(tp), tcp_xmit_retransmit_queue);
+  }
+}
+
+/**
  * tcp_v4_err: an ICMP error about a segment we sent (skb.data at the quoted IP header). Port
  * unreachable during the handshake aborts it (ECONNREFUSED); on an established connection errors
  * are soft (reported on timeout) unless IP_RECVERR.
@@ -526,13 +555,7 @@ export function tcp_v4_err(skb: SkBuff, type: number, code: number, info: number
       if (code > 15) return 0;
       if (code === ICMP.ICMP_FRAG_NEEDED) {
         // Path MTU discovery (RFC 1191): a smaller MSS from now on.
-        // tcp_v4_mtu_reduced: a smaller MSS, and what no longer fits goes again now.
-        if (info >= 68 && tp.icsk_pmtu_cookie > info) {
-          const rt = tp.sk_dst_cache;
-          if (rt instanceof Rtable) rt.rt_pmtu = info;
-          tcp_sync_mss(tp, info);
-          tcp_simple_retransmit(tp, tcp_current_mss(tp), tcp_xmit_retransmit_queue);
-        }
+        if (tp.skc_state !== TCP_STATES.TCP_LISTEN) tcp_v4_mtu_reduced(tp, info);
         return 0;
       }
       err = icmp_err_convert[code]!.errno;

@@ -20,15 +20,66 @@ export function tcp_dsack_set(tp: TcpSock, seq: number, end_seq: number): void {
   tp.duplicate_sack.end_seq = end_seq >>> 0;
 }
 
-/** Whether an in-order skb fits the receive buffer (tcp_try_rmem_schedule without the charge; tcp_queue_rcv charges). */
+/** Whether skb fits the receive buffer as it is (sk_rmem_schedule). */
 export function tcp_rmem_fits(tp: TcpSock, skb: SkBuff): boolean {
   return tp.sk_rmem_alloc + skb.truesize <= tp.sk_rcvbuf;
 }
 
-/** Charges a received skb to the receive buffer (skb_set_owner_r); false when it does not fit (tcp_try_rmem_schedule). */
+/**
+ * tcp_prune_ofo_queue: frees out-of-order data from the highest sequence down (never below the
+ * incoming skb's) until an eighth of the buffer is free and skb fits. The SACK state is reset, as
+ * after an RTO. true if anything was dropped (OfoPruned).
+ */
+export function tcp_prune_ofo_queue(tp: TcpSock, in_skb: SkBuff | null): boolean {
+  const q = tp.out_of_order_queue;
+  if (q.qlen === 0) return false;
+  tp.skc_net.mib.net.OfoPruned++;
+  let goal = tp.sk_rcvbuf >> 3;
+  let pruned = false;
+  let skb = q.last;
+  while (skb !== null) {
+    if (in_skb !== null && after(in_skb.cb.seq, skb.cb.seq)) break;
+    const prev = skb.prev;
+    goal -= skb.truesize;
+    __skb_unlink(skb, q);
+    tp.sk_rmem_alloc -= skb.truesize;
+    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_TCP_OFO_QUEUE_PRUNE);
+    pruned = true;
+    skb = prev;
+    if (goal <= 0 && tp.sk_rmem_alloc + (in_skb?.truesize ?? 0) <= tp.sk_rcvbuf) break;
+  }
+  if (pruned) {
+    tp.selective_acks.length = 0;
+    tp.rx_opt.num_sacks = 0;
+  }
+  return pruned;
+}
+
+/**
+ * tcp_prune_queue: the receive buffer is overcommitted: the window is clamped (rcv_ssthresh to two
+ * segments), then out-of-order data goes. PruneCalled; RcvPruned when even that is not enough.
+ * 0, or -1 (the caller drops). Collapsing queued skbs into fewer buffers (TCPRcvCollapsed) is not
+ * modelled.
+ */
+function tcp_prune_queue(tp: TcpSock, in_skb: SkBuff): number {
+  const mib = tp.skc_net.mib.net;
+  mib.PruneCalled++;
+  // tcp_clamp_window (without growing sk_rcvbuf, which the window arithmetic here keeps fixed).
+  tp.icsk_ack_quick = 0;
+  if (tp.sk_rmem_alloc + in_skb.truesize > tp.sk_rcvbuf) tp.rcv_ssthresh = Math.min(tp.window_clamp, 2 * tp.advmss);
+  if (tcp_rmem_fits(tp, in_skb)) return 0;
+  tcp_prune_ofo_queue(tp, in_skb);
+  if (tcp_rmem_fits(tp, in_skb)) return 0;
+  mib.RcvPruned++;
+  tp.pred_flags = 0;
+  return -1;
+}
+
+/** tcp_try_rmem_schedule: room for skb, pruning if needed; false when there is none (the skb is not charged). */
 export function tcp_try_rmem_schedule(tp: TcpSock, skb: SkBuff): boolean {
-  if (tp.sk_rmem_alloc + skb.truesize > tp.sk_rcvbuf) return false;
-  tp.sk_rmem_alloc += skb.truesize;
+  if (tcp_rmem_fits(tp, skb)) return true;
+  if (tcp_prune_queue(tp, skb) < 0) return false;
+  while (!tcp_rmem_fits(tp, skb)) if (!tcp_prune_ofo_queue(tp, skb)) return false;
   return true;
 }
 
@@ -76,6 +127,7 @@ export function tcp_data_queue_ofo(tp: TcpSock, skb: SkBuff): void {
     kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_TCP_OFO_DROP);
     return;
   }
+  tp.sk_rmem_alloc += skb.truesize;
   tp.pred_flags = 0;
   // inet_csk_schedule_ack: every out-of-order segment is answered (a duplicate ACK, with SACK).
   tp.icsk_ack_pending |= 1;

@@ -26,6 +26,7 @@ import {
 } from './tcp-util.ts';
 import { inet_csk_reset_xmit_timer, tcp_rearm_rto } from './tcp-timer.ts';
 import { CA_EVENT, tcp_ca_event } from './tcp-cong.ts';
+import { tcp_enter_cwr } from './tcp-recovery.ts';
 
 const opts = new TcpOutOptions();
 /** The SACK blocks written into one segment (D-SACK first), reused. */
@@ -110,6 +111,8 @@ export function __tcp_transmit_skb(tp: TcpSock, oskb: SkBuff, clone_it: boolean,
   if (after(tcb.end_seq, tp.snd_nxt) || tcb.seq === tcb.end_seq) tp.skc_net.mib.tcp.OutSegs++;
   tp.segs_out++;
   const err = af.queue_xmit(tp, skb);
+  // A local drop (a full device queue: the kernel's NET_XMIT_DROP) is congestion: CWR.
+  if (err === -ERRNO.ENOBUFS) tcp_enter_cwr(tp);
   if (err === 0 && clone_it) oskb.cb.tx_tstamp_us = tp.tcp_mstamp;
   return err;
 }

@@ -180,7 +180,7 @@ export class TcpSock extends Sock {
   // --- timers (inet_csk_init_xmit_timers) ---
   readonly icsk_retransmit_timer: TimerList;
   readonly icsk_delack_timer: TimerList;
-  /** sk->sk_timer: keepalive, the orphaned FIN_WAIT2 timer, and the listener's SYN queue timer. */
+  /** sk->sk_timer: keepalive and the orphaned FIN_WAIT2 timer (request sockets have their own). */
   readonly sk_timer: TimerList;
   /** Jiffies the retransmit timer is set for (icsk_timeout). */
   icsk_timeout = 0;
@@ -232,8 +232,6 @@ export class TcpSock extends Sock {
   readonly selective_acks: { start_seq: number; end_seq: number }[] = [];
   readonly duplicate_sack: { start_seq: number; end_seq: number } = { start_seq: 0, end_seq: 0 };
   dsack = false;
-  /** The SACK blocks of the segment being processed (the sender side). */
-  readonly recv_sack_cache: { start_seq: number; end_seq: number }[] = [];
   /** The keepalive settings (keepalive_time/intvl/probes; 0: the sysctl). Seconds. */
   keepalive_time = 0;
   keepalive_intvl = 0;
@@ -244,17 +242,12 @@ export class TcpSock extends Sock {
   user_window_clamp = 0;
   /** FIN queued in the write queue (or sent). */
   fin_queued = false;
-  /** Challenge-ACK rate limit (per socket in recent kernels): the second and the count in it. */
-  challenge_timestamp = 0;
-  challenge_count = 0;
   /** The last time an out-of-window duplicate ACK was sent (last_oow_ack_time, jiffies). */
   last_oow_ack_time = 0;
   /** A sendmsg found the send buffer full (SOCK_NOSPACE): wake the writer when ACKs free it. */
   sk_nospace = false;
   /** Set when the socket entered ESTABLISHED through a SYN cookie. */
   syncookie = false;
-  /** The congestion control chosen before init (TCP_CONGESTION on an unconnected socket). */
-  ca_name = '';
 
   constructor(net: Net, family: InetFamily, type: number, protocol: number, uid: number) {
     super(net, family, type, protocol, uid);

@@ -16,13 +16,11 @@ import {
   actualView, mapInbound, newSut, scriptView, tcpViewText, verifyTcp, type MatchConfig, type SocketUnderTest,
 } from './packet-match.ts';
 import { prepareCall, intValue, type Call, type SyscallEnv } from './syscalls.ts';
-import { ERRNOS, errnoText } from './symbols.ts';
+import { validate } from './validate.ts';
+import { ERRNOS, errnoText, icmpNumbers } from './symbols.ts';
 import { runCommand } from './sysctl.ts';
 import { parseScript } from './parser.ts';
 import type { Socket } from '../../net/socket.ts';
-import { Net } from '../../net/core/net-namespace.ts';
-import { BootState } from '../../net/core/boot-state.ts';
-import { VirtualClock } from '../../net/core/virtual-clock.ts';
 
 export interface RunOptions {
   /** Command-line options (--tolerance_usecs=...), applied after the script's own. */
@@ -541,48 +539,6 @@ class Run {
   }
 }
 
-/** ICMP type/code numbers for packetdrill's names. */
-function icmpNumbers(family: 4 | 6, type: string, code: string | undefined): [number, number | undefined] | undefined {
-  const v4: Record<string, [number, Record<string, number>]> = {
-    echo_reply: [0, {}], unreachable: [3, { net_unreachable: 0, host_unreachable: 1, protocol_unreachable: 2, port_unreachable: 3, frag_needed: 4, source_route_failed: 5 }],
-    source_quench: [4, {}], redirect: [5, {}], echo_request: [8, {}], time_exceeded: [11, {}], parameter_problem: [12, {}],
-  };
-  const v6: Record<string, [number, Record<string, number>]> = {
-    unreachable: [1, { no_route: 0, admin_prohibited: 1, beyond_scope: 2, address_unreachable: 3, port_unreachable: 4 }],
-    packet_too_big: [2, {}], time_exceeded: [3, {}], parameter_problem: [4, {}], echo_request: [128, {}], echo_reply: [129, {}],
-  };
-  const e = (family === 4 ? v4 : v6)[type];
-  if (e === undefined) return undefined;
-  if (code === undefined) return [e[0], undefined];
-  const c = e[1][code];
-  return c === undefined ? undefined : [e[0], c];
-}
-
-/**
- * What can be known wrong before anything runs, so a script never half-runs: the first event's
- * time, absolute times going backwards, and shell lines that are not sysctls vxo has (checked on
- * a scratch netns).
- */
-function validate(script: Script): void {
-  let last: EventTime | undefined;
-  let scratch: Net | undefined;
-  for (const ev of script.events) {
-    if (ev.action.kind === 'command') {
-      scratch ??= new Net(new BootState({ clock: new VirtualClock(), seed: 1 }));
-      const r = runCommand(scratch, ev.action.text);
-      if (r !== undefined) throw new ScriptError(script.file, ev.loc, r);
-    }
-    const time = ev.time;
-    if (time === undefined) continue;
-    if (last === undefined && time.kind !== 'any' && time.usecs !== 0) throw new ScriptError(script.file, ev.loc, 'first event should be at time 0');
-    const abs = (x: EventTime): boolean => x.kind === 'absolute' || x.kind === 'absolute_range';
-    if (last !== undefined && abs(last) && abs(time) && 'usecs' in last && time.usecs < last.usecs) {
-      throw new ScriptError(script.file, ev.loc, `time goes backward in script from ${last.usecs} usec to ${time.usecs} usec`);
-    }
-    last = time;
-  }
-}
-
 /** Parses and runs one script. Never throws for the script's own problems: they are the result. */
 export async function runScriptText(file: string, src: string, opts: RunOptions = {}): Promise<ScriptResult> {
   let run: Run | undefined;
@@ -591,7 +547,7 @@ export async function runScriptText(file: string, src: string, opts: RunOptions 
   try {
     const script = parseScript(src, file);
     const cfg = makeConfig(file, script.options, opts.options);
-    validate(script);
+    validate(script, cfg);
     st = buildStack({ seed: cfg.seed, mtu: cfg.mtu, local: cfg.local, remote: cfg.remote, local_prefixlen: cfg.local_prefixlen, remote_prefixlen: cfg.remote_prefixlen });
     run = new Run(script, cfg, st, opts.verbose);
     run.run();

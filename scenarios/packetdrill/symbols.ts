@@ -76,3 +76,20 @@ export const SYMBOLS: Record<string, number> = {
   SO_ZEROCOPY: 60, SO_RCVTIMEO: 20, SO_SNDTIMEO: 21, SO_ATTACH_FILTER: 26,
   IP_MTU_DISCOVER_DO: 2, IP_PMTUDISC_DONT: 0, IP_PMTUDISC_WANT: 1, IP_PMTUDISC_DO: 2, IP_PMTUDISC_PROBE: 3,
 };
+
+/** ICMP type/code numbers for packetdrill's names. */
+export function icmpNumbers(family: 4 | 6, type: string, code: string | undefined): [number, number | undefined] | undefined {
+  const v4: Record<string, [number, Record<string, number>]> = {
+    echo_reply: [0, {}], unreachable: [3, { net_unreachable: 0, host_unreachable: 1, protocol_unreachable: 2, port_unreachable: 3, frag_needed: 4, source_route_failed: 5 }],
+    source_quench: [4, {}], redirect: [5, {}], echo_request: [8, {}], time_exceeded: [11, {}], parameter_problem: [12, {}],
+  };
+  const v6: Record<string, [number, Record<string, number>]> = {
+    unreachable: [1, { no_route: 0, admin_prohibited: 1, beyond_scope: 2, address_unreachable: 3, port_unreachable: 4 }],
+    packet_too_big: [2, {}], time_exceeded: [3, {}], parameter_problem: [4, {}], echo_request: [128, {}], echo_reply: [129, {}],
+  };
+  const e = (family === 4 ? v4 : v6)[type];
+  if (e === undefined) return undefined;
+  if (code === undefined) return [e[0], undefined];
+  const c = e[1][code];
+  return c === undefined ? undefined : [e[0], c];
+}

@@ -426,7 +426,7 @@ export function prepareCall(env: SyscallEnv, s: SyscallSpec): Call {
     case 'poll':
       return pollCall(env, s);
     default:
-      return err(env, { loc: s.name_loc }, `unsupported system call ${s.name}() (socket, bind, listen, accept, connect, close, shutdown, read, write, readv, writev, send, recv, sendto, recvfrom, sendmsg, recvmsg, setsockopt, getsockopt, fcntl, ioctl, poll)`);
+      return err(env, { loc: s.name_loc }, `unsupported system call ${s.name}() (${[...SUPPORTED].join(', ')})`);
   }
 }
 
@@ -509,4 +509,38 @@ function pollCall(env: SyscallEnv, s: SyscallSpec): Call {
       return undefined;
     },
   };
+}
+
+const SUPPORTED = new Set([
+  'socket', 'bind', 'listen', 'accept', 'accept4', 'connect', 'close', 'shutdown', 'read', 'write', 'readv', 'writev',
+  'send', 'recv', 'sendto', 'recvfrom', 'sendmsg', 'recvmsg', 'setsockopt', 'getsockopt', 'fcntl', 'ioctl', 'poll',
+]);
+
+/**
+ * Checks a call before the script runs: a system call vxo has, symbols it knows (or --define'd),
+ * an errno it knows. Throws ScriptError naming the line and column.
+ */
+export function checkSyscall(file: string, defines: ReadonlyMap<string, string>, s: SyscallSpec): void {
+  const fail = (loc: { line: number; col: number }, msg: string): never => {
+    throw new ScriptError(file, loc, msg);
+  };
+  if (!SUPPORTED.has(s.name)) fail(s.name_loc, `unsupported system call ${s.name}() (${[...SUPPORTED].join(', ')})`);
+  const walk = (e: Expr): void => {
+    switch (e.kind) {
+      case 'word':
+        if (SYMBOLS[e.name] === undefined && ERRNOS[e.name] === undefined && !defines.has(e.name)) fail(e.loc, `unknown symbol ${e.name}`);
+        return;
+      case 'or': walk(e.lhs); walk(e.rhs); return;
+      case 'list': case 'struct': e.items.forEach(walk); return;
+      case 'assign': walk(e.value); return;
+      case 'call':
+        if (!['htons', 'inet_addr', 'inet6_addr', 'msg_name', 'msg_iov'].includes(e.name)) fail(e.loc, `unsupported expression ${e.name}(...)`);
+        return;
+      default:
+        return;
+    }
+  };
+  s.args.forEach(walk);
+  walk(s.result);
+  if (s.errno !== undefined && ERRNOS[s.errno.name] === undefined) fail(s.errno.loc, `unknown errno ${s.errno.name}`);
 }

@@ -65,9 +65,10 @@ export interface StackAccounting {
   read?: number;
   queued?: number;
   answered?: number;
-  /** SYN-ACKs: onto the tx ring, dropped there. */
+  /** SYN-ACKs: onto the tx ring, dropped there, or still waiting on the qdisc (the ring was full). */
   transmitted?: number;
   tx_dropped?: number;
+  qdisc_queued?: number;
   /** kfree_skb by reason on the receive side. */
   dropped: Record<string, number>;
   balanced: boolean;
@@ -89,9 +90,10 @@ export function stackAccounting(kind: FloodKind, c: Record<string, number>): Sta
   const answered = g('app_syncookies_sent'), transmitted = g('tx_skb');
   if (dropped['QDISC_DROP'] !== undefined) dropped['QDISC_DROP'] -= txDropped;
   if (dropped['QDISC_DROP'] === 0) delete dropped['QDISC_DROP'];
+  const qdisc = g('stack_qdisc_qlen');
   return {
-    received, answered, transmitted, tx_dropped: txDropped, dropped,
-    balanced: received === answered + rxDrops && answered === transmitted + txDropped,
+    received, answered, transmitted, tx_dropped: txDropped, qdisc_queued: qdisc, dropped,
+    balanced: received === answered + rxDrops && answered === transmitted + txDropped + qdisc,
   };
 }
 

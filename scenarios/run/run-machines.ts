@@ -32,7 +32,7 @@ const SETUP = {
 };
 
 /** The guest stack's counters the runner reads live (GuestStack.counters' names). */
-const GUEST_STACK_NAMES = ['stack_rx_packets', 'stack_tx_packets', 'stack_tx_dropped', 'stack_rx_nohandler', 'stack_skb_drop_total'];
+const GUEST_STACK_NAMES = ['stack_rx_packets', 'stack_tx_packets', 'stack_tx_dropped', 'stack_qdisc_qlen', 'stack_rx_nohandler', 'stack_skb_drop_total'];
 
 export interface MachinesRunOptions {
   duration: number;

@@ -180,9 +180,9 @@ export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult
     : { mbps: (ws.bytes_received * 8) / secs / 1e6, send_mbps: (ws.bytes_sent * 8) / secs / 1e6 };
   const rfc = NETPERF_RFC[o.test === 'UDP_STREAM' ? `UDP_STREAM/${size}` : o.test];
   const base = { test: o.test, size, seconds: secs, window_stats: ws, ...figures };
-  // netperf prints its socket sizes; the stacks' defaults are what the data sockets have.
-  const sndbuf = o.test.startsWith('TCP') ? 16384 : 212992;
-  const rcvbuf = o.test.startsWith('TCP') ? 131072 : 212992;
+  // netperf prints its data sockets' buffer sizes, as each side had them at the end.
+  const sndbuf = r.counters[s('app_np_sndbuf')] ?? 0;
+  const rcvbuf = r.counters[rcv('app_np_rcvbuf')] ?? 0;
   return {
     scenario: 'netperf', direction, ...base, ...(rfc !== undefined ? { rfc } : {}),
     text: netperfText(base, sndbuf, rcvbuf),

@@ -101,6 +101,7 @@ export function setupMachine(ctx: MachineSetupContext): MachineApp {
       c['app_np_rx_messages'] = ep.messages;
       c['app_np_rx_bytes'] = ep.bytes;
       c['app_np_responses'] = ep.responses;
+      c['app_np_rcvbuf'] = ep.sock.sk.sk_rcvbuf;
       c['app_rx_errors'] = ep.errors;
     };
   } else if (d.role === 'netperf') {
@@ -113,6 +114,7 @@ export function setupMachine(ctx: MachineSetupContext): MachineApp {
       c['app_np_send_errors'] = sender.send_errors;
       c['app_np_transactions'] = sender.transactions;
       c['app_np_connected'] = sender.connected ? 1 : 0;
+      c['app_np_sndbuf'] = sender.sock.sk.sk_sndbuf;
       c['app_rx_errors'] = sender.error === 0 ? 0 : -sender.error;
     };
   }
@@ -140,6 +142,7 @@ export function setupMachine(ctx: MachineSetupContext): MachineApp {
       return n;
     },
     counters(): Record<string, number> {
+      publish();
       update();
       c['app_syncookies_sent'] = mib.net.SyncookiesSent;
       c['app_listen_drops'] = mib.net.ListenDrops;

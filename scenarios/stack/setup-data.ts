@@ -87,4 +87,6 @@ export const APP_COUNTER_NAMES = [
   'app_rx_packets', 'app_rx_bytes', 'app_rx_errors', 'app_rcvq', 'app_syncookies_sent', 'app_listen_drops',
   'app_np_sent', 'app_np_bytes_sent', 'app_np_send_errors', 'app_np_transactions', 'app_np_rx_messages', 'app_np_rx_bytes',
   'app_np_responses', 'app_np_connected',
+  /** The data socket's SO_SNDBUF (netperf's side) and SO_RCVBUF (netserver's), as netperf reports them. */
+  'app_np_sndbuf', 'app_np_rcvbuf',
 ] as const;

@@ -5,7 +5,7 @@
 // header's checksum flag; the rx accounting still balances.
 import test from 'ava';
 import { XdpProgramRunner } from '../../bpf-vm/index.ts';
-import { dev_add_pack, dev_queue_xmit, NET_RX_SUCCESS, NET_XMIT_DROP, NET_XMIT_SUCCESS, type PacketType } from '../../net/core/dev.ts';
+import { dev_add_pack, dev_queue_xmit, net_tx_action, NET_RX_SUCCESS, NET_XMIT_DROP, NET_XMIT_SUCCESS, type PacketType } from '../../net/core/dev.ts';
 import { Net } from '../../net/core/net-namespace.ts';
 import { netif_queue_stopped } from '../../net/core/netdevice.ts';
 import {
@@ -83,7 +83,7 @@ test('a frame larger than a buffer is refused (tx_skb_too_big) and counted as tx
   t.is(stack.drops.total, 1, 'freed with a drop reason');
 });
 
-test('a full ring stops the queue (fewer than 2 + MAX_SKB_FRAGS descriptors), frames offered while stopped are dropped, a completion wakes it', (t) => {
+test('a full ring stops the queue (fewer than 2 + MAX_SKB_FRAGS descriptors), frames offered while stopped wait on the qdisc, a completion wakes it and net_tx_action sends them', (t) => {
   const { r, stack } = stackRig(32);
   const dev = stack.dev;
   let woken = 0;
@@ -96,10 +96,11 @@ test('a full ring stops the queue (fewer than 2 + MAX_SKB_FRAGS descriptors), fr
   }
   t.is(ok, room, `stopped once fewer than ${VIRTNET_TX_STOP_THRESHOLD} descriptors were left`);
   t.is(r.driver.virtnet_get_stats().tx_queue_stops, 1);
-  for (let i = 0; i < 5; i++) t.is(dev_queue_xmit(frameSkb(stack, udp64())), NET_XMIT_DROP);
-  t.is(dev.stats.tx_dropped, 5);
+  for (let i = 0; i < 5; i++) t.is(dev_queue_xmit(frameSkb(stack, udp64())), NET_XMIT_SUCCESS);
+  t.is(dev.qdisc.qlen, 5, 'they wait on the qdisc');
+  t.is(dev.stats.tx_dropped, 0);
   t.is(dev.stats.tx_packets, room);
-  t.is(r.driver.virtnet_get_stats().tx_skb, room, 'the driver never saw the dropped ones');
+  t.is(r.driver.virtnet_get_stats().tx_skb, room, 'the driver has not seen the queued ones');
   // A poll with nothing completed leaves it stopped...
   r.driver.virtnet_poll();
   t.true(netif_queue_stopped(dev));
@@ -113,7 +114,13 @@ test('a full ring stops the queue (fewer than 2 + MAX_SKB_FRAGS descriptors), fr
   t.false(netif_queue_stopped(dev));
   t.is(woken, 1);
   t.is(r.driver.virtnet_get_stats().tx_queue_wakes, 1);
+  // NET_TX_SOFTIRQ: the qdisc drains into the ring until the driver stops the queue again.
+  t.is(net_tx_action(stack.net), 1);
+  t.true(netif_queue_stopped(dev));
+  t.is(dev.qdisc.qlen, 4);
+  t.is(r.driver.virtnet_get_stats().tx_skb, room + 1);
   t.is(dev_queue_xmit(frameSkb(stack, udp64())), NET_XMIT_SUCCESS);
+  t.is(dev.qdisc.qlen, 5);
 });
 
 test('stopping the queue asks for a delayed tx interrupt (3/4 of the frames in flight), which the device raises', (t) => {

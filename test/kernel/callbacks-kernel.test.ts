@@ -9,7 +9,7 @@ import { bpfProgTestRun } from '../../bpf-vm/prog/test-run.ts';
 import { verifyProgram, VerifierError } from '../../bpf-vm/verifier/index.ts';
 import { kernelTestRun, kernelVerify } from '../support/kernel.ts';
 import { kernelTest } from '../support/kernel-test.ts';
-import { CALLBACK_PROGRAMS, CALLBACK_REFUSED } from '../verifier/callbacks-cases.ts';
+import { CALLBACK_PROGRAMS, CALLBACK_REFUSED, LOOP_SUM_LOG_LINES } from '../verifier/callbacks-cases.ts';
 
 const DIR = fileURLToPath(new URL('../fixtures/callbacks/', import.meta.url));
 const REFUSED = fileURLToPath(new URL('../fixtures/callbacks-refused/', import.meta.url));
@@ -57,4 +57,14 @@ kernelTest('raw instructions taking a function address: missing btf func_info in
   t.is(k.errno, 'EINVAL');
   t.true(k.log.includes('\nmissing btf func_info\n'), k.log);
   t.is(k.processed, 2);
+});
+
+kernelTest('loop_sum\'s level-2 log: the callback frame\'s lines vxo prints are in the kernel\'s log', (t) => {
+  const k = kernelVerify(`${DIR}loop_sum.o`);
+  const lines = new Set(k.log.split('\n'));
+  const vxo = new Set(verifyProgram(loadObjectFile(`${DIR}loop_sum.o`).program('loop_sum'), { logLevel: 2 }).log.split('\n'));
+  for (const l of LOOP_SUM_LOG_LINES) {
+    t.true(lines.has(l), `kernel: ${l}`);
+    t.true(vxo.has(l), `vxo: ${l}`);
+  }
 });

@@ -10,7 +10,7 @@ import {
 import { NetDevice, NETDEV_TX_BUSY, NETDEV_TX_OK, netif_stop_queue, netif_wake_queue } from '../../net/core/netdevice.ts';
 import {
   NET_RX_DROP, NET_RX_SUCCESS, NET_XMIT_DROP, NET_XMIT_SUCCESS, dev_add_pack, dev_get_by_index, dev_get_by_name, dev_queue_xmit,
-  netif_receive_skb, register_netdevice,
+  net_tx_action, netif_receive_skb, register_netdevice,
 } from '../../net/core/dev.ts';
 import { VethDevice, veth_pair, veth_poll } from '../../net/core/veth.ts';
 import { eth_header, eth_type_trans } from '../../net/ethernet/eth.ts';
@@ -156,23 +156,34 @@ test.serial('tc ingress and egress: OK goes on, SHOT drops and counts by its rea
   }
 });
 
-test.serial('dev_queue_xmit: a stopped queue drops and counts; wake tells the waiters; BUSY from the driver is a drop', (t) => {
+test.serial('dev_queue_xmit: a stopped queue holds packets on the qdisc (up to txqueuelen) until net_tx_action after a wake; BUSY is a drop', (t) => {
   const drops = countDrops();
   try {
     const net = newNet();
     let busy = false;
-    const dev = new NetDevice({ name: 'eth0', dev_addr: MAC_A, ops: { ndo_start_xmit: (skb) => { if (busy) return NETDEV_TX_BUSY; consume_skb(skb); return NETDEV_TX_OK; } } });
+    const sent: number[] = [];
+    const dev = new NetDevice({
+      name: 'eth0', dev_addr: MAC_A,
+      ops: { ndo_start_xmit: (skb) => { if (busy) return NETDEV_TX_BUSY; sent.push(skb.len); consume_skb(skb); return NETDEV_TX_OK; } },
+    });
+    dev.tx_queue_len = 2;
     register_netdevice(net, dev);
     let woken = 0;
     dev.wake_callbacks.push(() => woken++);
     netif_stop_queue(dev);
-    t.is(dev_queue_xmit(frame(dev, ETH_P_IP, 20)), NET_XMIT_DROP);
+    t.is(dev_queue_xmit(frame(dev, ETH_P_IP, 20)), NET_XMIT_SUCCESS);
+    t.is(dev_queue_xmit(frame(dev, ETH_P_IP, 21)), NET_XMIT_SUCCESS);
+    t.is(dev_queue_xmit(frame(dev, ETH_P_IP, 22)), NET_XMIT_DROP, 'the qdisc is full at txqueuelen');
+    t.is(dev.qdisc.qlen, 2);
     netif_wake_queue(dev);
     t.is(woken, 1);
+    t.deepEqual(sent, [], 'the wake only schedules: the driver is not re-entered from its completion path');
+    t.is(net_tx_action(net), 2);
+    t.deepEqual(sent, [34, 35], 'in order, after net_tx_action');
     t.is(dev_queue_xmit(frame(dev, ETH_P_IP, 20)), NET_XMIT_SUCCESS);
     busy = true;
     t.is(dev_queue_xmit(frame(dev, ETH_P_IP, 20)), NET_XMIT_DROP);
-    t.deepEqual([dev.stats.tx_packets, dev.stats.tx_dropped], [1, 2]);
+    t.deepEqual([dev.stats.tx_packets, dev.stats.tx_dropped, dev.qdisc_drops], [3, 2, 1]);
     t.is(drops.by.get('QDISC_DROP'), 1);
     t.is(drops.by.get('FULL_RING'), 1);
   } finally {

@@ -208,3 +208,24 @@ test('TCP_DEFER_ACCEPT: the bare ACK is dropped; the child appears with the firs
   if (typeof s === 'number') return;
   t.deepEqual(drain(s), [7, 8, 9]);
 });
+
+test('connect() picks distinct even ephemeral ports for one destination (bind() takes the odd ones)', (t) => {
+  const r = rig();
+  const lst = tcpSocket(r.a);
+  lst.bind({ family: AF_INET, addr: 0, port: 80 });
+  lst.listen(64);
+  const ports = new Set<number>();
+  for (let i = 0; i < 8; i++) {
+    const c = tcpSocket(r.b);
+    t.is(c.connect({ family: AF_INET, addr: r.a4, port: 80 }), -115);
+    const p = c.sk.skc_num;
+    t.true(p >= 32768 && p <= 60999);
+    t.is(p % 2, 0);
+    ports.add(p);
+  }
+  t.is(ports.size, 8);
+  r.pump();
+  let n = 0;
+  while (typeof lst.accept() !== 'number') n++;
+  t.is(n, 8);
+});

@@ -9,7 +9,9 @@ for (const kind of ['syn4', 'syn6'] as const) {
   test.serial(`flood ${kind}: cookie SYN-ACKs go back out through the guest's tx path; both ledgers balance`, async (t) => {
     const r = await runFlood({ kind, duration: 0.3, warmup: 0.2 });
     t.is(r.metric, 'guest_app_syncookies_sent');
-    t.true(r.mpps > 0, 'SYN-ACKs were sent in the window');
+    // The window's figure can be 0 on a starved machine; the run's totals cannot.
+    t.true(r.mpps >= 0 && Number.isFinite(r.mpps));
+    t.true((r.counters['guest_app_syncookies_sent'] ?? 0) > 0, 'SYN-ACKs were sent');
     t.true(r.accounting.balanced, JSON.stringify(r.accounting));
     t.true(r.stack_accounting.balanced, JSON.stringify(r.stack_accounting));
     t.true((r.stack.nstat['TcpExtSyncookiesSent'] ?? 0) > 0, JSON.stringify(r.stack.nstat));

@@ -5,7 +5,7 @@
 // hand-built Ethernet frames; PacketType handlers stand in for IP.
 import test from 'ava';
 import { BootState } from '../../net/core/boot-state.ts';
-import { dev_add_pack, dev_queue_xmit, NET_RX_SUCCESS, NET_XMIT_SUCCESS, type PacketType } from '../../net/core/dev.ts';
+import { dev_add_pack, dev_queue_xmit, net_tx_action, NET_RX_SUCCESS, NET_XMIT_SUCCESS, type PacketType } from '../../net/core/dev.ts';
 import { Net } from '../../net/core/net-namespace.ts';
 import type { NetDevice } from '../../net/core/netdevice.ts';
 import { alloc_skb, consume_skb, ETH_P_IP, MAX_HEADER, skb_put, skb_reserve, type SkBuff } from '../../net/core/skbuff.ts';
@@ -183,7 +183,7 @@ test('the tap\'s Rx-path program sees the guest\'s frames before the host: XDP_D
   t.deepEqual(p.hostRx, []);
 });
 
-test('a guest flooding the host: its queue stops, the bounded backlog drops the excess (counted), nothing grows; every frame is accounted for', (t) => {
+test('a guest flooding the host: its queue stops, the qdisc and the bounded backlog drop the excess (counted), nothing grows; every frame is accounted for', (t) => {
   const p = makePath({ queueSize: 64, backlogSlots: 128 });
   const mac = p.guest.dev.dev_addr;
   const dev = p.guest.dev;
@@ -193,10 +193,12 @@ test('a guest flooding the host: its queue stops, the bounded backlog drops the 
     for (let i = 0; i < 100; i++) { dev_queue_xmit(skbOn(dev, frame(BR0, mac, offered))); offered++; }
     p.vhost.handleTx();
     p.r.driver.virtnet_poll();
+    net_tx_action(p.guest.net);
   }
   const s = p.r.driver.virtnet_get_stats();
-  t.true(dev.stats.tx_dropped > 0, 'frames offered while the queue was stopped were dropped');
-  t.is(dev.stats.tx_packets + dev.stats.tx_dropped, offered);
+  t.true(dev.stats.tx_dropped > 0, 'frames offered beyond txqueuelen while the queue was stopped were dropped');
+  t.true(dev.qdisc.qlen <= dev.tx_queue_len, 'the qdisc holds at most txqueuelen');
+  t.is(dev.stats.tx_packets + dev.stats.tx_dropped + dev.qdisc.qlen, offered);
   t.true(s.tx_queue_stops > 0);
   t.is(p.backlog.count(), 128, 'the backlog is full, and no larger');
   t.is(p.backlog.enqueued + p.backlog.dropped, p.vhost.stats.tx_packets);
@@ -204,8 +206,8 @@ test('a guest flooding the host: its queue stops, the bounded backlog drops the 
   // Now the host catches up.
   settle(p);
   t.is(p.hostRx.length, 128);
-  // Every frame the guest's stack offered: dropped at the device, dropped at the backlog, delivered, or still on the ring.
-  t.is(dev.stats.tx_dropped + p.backlog.dropped + p.hostRx.length + p.r.driver.sq.inflight, offered);
+  // Every frame the guest's stack offered: dropped at the device, dropped at the backlog, delivered, on the ring, or on the qdisc.
+  t.is(dev.stats.tx_dropped + p.backlog.dropped + p.hostRx.length + p.r.driver.sq.inflight + dev.qdisc.qlen, offered);
   t.true(p.host.conservation().balanced);
 });
 

@@ -27,3 +27,16 @@ export const CALLBACK_REFUSED: readonly { obj: string; message: string; processe
 
 /** bpf_loop with a function address in raw instructions (no BTF): the callback at insn 8. */
 export const RAW_CALLBACK_PROGRAM = 'mov %r1, 2\nlddw %r2, code_addr(cb)\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 0\nexit\ncb:\nmov %r0, 0\nexit';
+
+/** Lines of loop_sum's level-2 log that vxo prints as the kernel does (the callback's frame, the return to the call). */
+export const LOOP_SUM_LOG_LINES: readonly string[] = [
+  '10: (18) r2 = 0xb                     ; R2=func()',
+  '13: (85) call bpf_loop#181',
+  'from 13 to 22: frame1: R1=scalar() R2=fp[0]-32 R10=fp0 cb',
+  '22: frame1: R1=scalar() R2=fp[0]-32 R10=fp0 cb',
+  '23: (79) r3 = *(u64 *)(r2 +0)         ; frame1: R2=fp[0]-32 R3=pkt(r=0) cb',
+  '29: (2d) if r1 > r4 goto pc+8         ; frame1: R1=pkt(id=1,off=1,r=1,smin=smin32=0,smax=umax=smax32=umax32=63,var_off=(0x0; 0x3f)) R4=pkt_end() cb',
+  'returning from callee:',
+  'to caller at 13:',
+  'from 38 to 13: safe',
+];

@@ -12,9 +12,11 @@ import { ipv6_addr_add } from '../../net/ipv6/addrconf.ts';
 import { neigh_add_static } from '../../net/core/neighbour.ts';
 import { inet_pton4, inet_pton6 } from '../../net/core/inet-addr.ts';
 import { AF_INET, AF_INET6 } from '../../net/core/socket-constants.ts';
+import { SOL_TCP, TCP_OPTS } from '../../net/core/socket-options.ts';
 import type { Sockaddr } from '../../net/core/msghdr.ts';
 import type { Net } from '../../net/core/net-namespace.ts';
 import type { NetDevice } from '../../net/core/netdevice.ts';
+import { TcpSock } from '../../net/ipv4/tcp-sock.ts';
 import { TcpServer } from '../../net/apps/tcp-server.ts';
 import { tcp_connect } from '../../net/apps/tcp-client.ts';
 import type { TcpConn } from '../../net/apps/tcp-conn.ts';
@@ -39,6 +41,10 @@ export interface TcpE2eData {
   peerMac?: number[];
   /** Bytes queued to the socket ahead of what it has taken (default 256 KiB). */
   queueAhead?: number;
+  /** Bytes per write (default 16 KiB). */
+  chunk?: number;
+  /** TCP_NODELAY on the connection: each write leaves as its own segment(s). */
+  nodelay?: boolean;
 }
 
 /** Byte `i` of the stream `seed`: a 32-bit mix of both (murmur3's finalizer), low byte. */
@@ -65,7 +71,9 @@ export const TCP_E2E_COUNTERS = [
   'tcp_RetransSegs', 'tcp_InSegs', 'tcp_OutSegs', 'tcp_InErrs', 'tcp_OutRsts', 'tcp_ActiveOpens', 'tcp_PassiveOpens',
   'tcp_TCPTimeouts', 'tcp_TCPFastRetrans', 'tcp_TCPSlowStartRetrans', 'tcp_TCPLossProbes', 'tcp_TCPOFOQueue',
   'tcp_TCPSackRecovery', 'tcp_TCPRenoRecovery', 'tcp_TCPLostRetransmit', 'tcp_TCPSpuriousRTOs', 'tcp_TCPSACKReorder',
-  'arp_OutRequests', 'arp_InReplies',
+  'tcp_TCPRcvQDrop', 'tcp_TCPOFODrop', 'tcp_TCPZeroWindowDrop', 'tcp_PruneCalled', 'tcp_OfoPruned', 'tcp_RcvPruned',
+  'arp_OutRequests', 'arp_InReplies', 'Icmp6OutNeighborSolicits', 'Icmp6InNeighborAdvertisements',
+  'sk_state', 'sk_rmem_alloc', 'sk_rcvbuf', 'sk_receive_qlen', 'sk_ofo_qlen', 'sk_rcv_wnd', 'sk_drops', 'sk_wmem_queued', 'sk_snd_cwnd',
 ] as const;
 
 function mibCounters(net: Net): Record<string, number> {
@@ -74,9 +82,12 @@ function mibCounters(net: Net): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of ['RetransSegs', 'InSegs', 'OutSegs', 'InErrs', 'OutRsts', 'ActiveOpens', 'PassiveOpens']) out[`tcp_${k}`] = tcp[k] ?? 0;
   for (const k of ['TCPTimeouts', 'TCPFastRetrans', 'TCPSlowStartRetrans', 'TCPLossProbes', 'TCPOFOQueue', 'TCPSackRecovery',
-    'TCPRenoRecovery', 'TCPLostRetransmit', 'TCPSpuriousRTOs', 'TCPSACKReorder']) out[`tcp_${k}`] = ext[k] ?? 0;
+    'TCPRenoRecovery', 'TCPLostRetransmit', 'TCPSpuriousRTOs', 'TCPSACKReorder', 'TCPRcvQDrop', 'TCPOFODrop', 'TCPZeroWindowDrop',
+    'PruneCalled', 'OfoPruned', 'RcvPruned']) out[`tcp_${k}`] = ext[k] ?? 0;
   out['arp_OutRequests'] = net.mib.arp.OutRequests;
   out['arp_InReplies'] = net.mib.arp.InReplies;
+  out['Icmp6OutNeighborSolicits'] = net.mib.ipv6.Icmp6OutNeighborSolicits;
+  out['Icmp6InNeighborAdvertisements'] = net.mib.ipv6.Icmp6InNeighborAdvertisements;
   return out;
 }
 
@@ -92,7 +103,7 @@ class Exchange {
   error = 0;
   conn: TcpConn | null = null;
   private pumping = false;
-  private readonly chunk = new Uint8Array(16384);
+  private readonly chunk: Uint8Array;
 
   constructor(
     private readonly sendSeed: number,
@@ -100,7 +111,10 @@ class Exchange {
     private readonly recvSeed: number,
     private readonly recvTotal: number,
     private readonly queueAhead: number,
-  ) {}
+    chunk: number,
+  ) {
+    this.chunk = new Uint8Array(chunk);
+  }
 
   get done(): boolean {
     return this.eof && this.fin && this.rxOk + this.rxBad === this.recvTotal && this.rxExtra === 0;
@@ -148,8 +162,20 @@ class Exchange {
     return n;
   }
 
+  /** The connection's socket as `ss -tmi` would show it (where a stalled transfer stands). */
+  sockCounters(): Record<string, number> {
+    const sk = this.conn?.sock.sk;
+    const tp = sk instanceof TcpSock ? sk : null;
+    return {
+      sk_state: sk?.skc_state ?? -1, sk_rmem_alloc: sk?.sk_rmem_alloc ?? 0, sk_rcvbuf: sk?.sk_rcvbuf ?? 0,
+      sk_receive_qlen: sk?.sk_receive_queue.qlen ?? 0, sk_ofo_qlen: tp?.out_of_order_queue.qlen ?? 0, sk_rcv_wnd: tp?.rcv_wnd ?? 0,
+      sk_drops: tp?.sk_drops ?? 0, sk_wmem_queued: sk?.sk_wmem_queued ?? 0, sk_snd_cwnd: tp?.snd_cwnd ?? 0,
+    };
+  }
+
   counters(): Record<string, number> {
     return {
+      ...this.sockCounters(),
       tcp_e2e_tx_bytes: this.conn?.bytes_out ?? 0, tcp_e2e_rx_ok_bytes: this.rxOk, tcp_e2e_rx_bad_bytes: this.rxBad,
       tcp_e2e_rx_extra_bytes: this.rxExtra, tcp_e2e_first_bad_off: this.firstBad, tcp_e2e_rx_eof: this.eof ? 1 : 0,
       tcp_e2e_tx_fin: this.fin ? 1 : 0, tcp_e2e_done: this.done ? 1 : 0, tcp_e2e_error: this.error === 0 ? 0 : -this.error,
@@ -178,9 +204,13 @@ export function setup(ctx: { machine: 'guest' | 'host'; net: Net; dev: NetDevice
     if (r4 < 0 || r6 < 0) throw new Error(`neigh_add_static: ${r4} ${r6}`);
   }
   const queueAhead = d.queueAhead ?? 256 * 1024;
+  const chunk = d.chunk ?? 16384;
   const x = server
-    ? new Exchange(SEED_GUEST, d.guestBytes, SEED_HOST, d.hostBytes, queueAhead)
-    : new Exchange(SEED_HOST, d.hostBytes, SEED_GUEST, d.guestBytes, queueAhead);
+    ? new Exchange(SEED_GUEST, d.guestBytes, SEED_HOST, d.hostBytes, queueAhead, chunk)
+    : new Exchange(SEED_HOST, d.hostBytes, SEED_GUEST, d.guestBytes, queueAhead, chunk);
+  const nodelay = (c: TcpConn): void => {
+    if (d.nodelay === true) c.sock.setsockopt(SOL_TCP, TCP_OPTS.TCP_NODELAY, 1);
+  };
   let accepted = 0, connected = 0, started = false;
   const family = d.family === 6 ? AF_INET6 : AF_INET;
 
@@ -189,7 +219,7 @@ export function setup(ctx: { machine: 'guest' | 'host'; net: Net; dev: NetDevice
       onconnection: (c) => {
         accepted++;
         // One exchange: a second connection would be a bug (a duplicate SYN accepted twice).
-        if (x.conn === null) x.conn = c;
+        if (x.conn === null) { x.conn = c; nodelay(c); }
       },
       ondata: (c, data) => { if (c === x.conn) x.ondata(data); },
       onend: (c) => {
@@ -207,7 +237,7 @@ export function setup(ctx: { machine: 'guest' | 'host'; net: Net; dev: NetDevice
       : { family: AF_INET, addr: inet_pton4(GUEST_V4), port: TCP_E2E_PORT };
     x.conn = tcp_connect(net, {
       server: peer,
-      onconnect: () => { connected++; x.pump(); },
+      onconnect: (c) => { connected++; nodelay(c); x.pump(); },
       ondata: (_c, data) => x.ondata(data),
       onend: () => { x.eof = true; },
       onerror: (_c, err) => { x.error = err; },

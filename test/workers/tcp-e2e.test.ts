@@ -6,7 +6,9 @@
 // once. Guest -> host: virtio_net tx -> vhost handle_tx -> tun_get_user -> backlog -> bridge -> br0;
 // host -> guest: br0 -> bridge -> tun_net_xmit -> tap ring -> vhost handle_rx -> rx vq -> eth0.
 // The lossy run shrinks the rings (the tap's ptr_ring, the host backlog, the virtqueues) so frames
-// are dropped where Linux drops them, and TCP must recover every byte.
+// are dropped where Linux drops them, and TCP must recover every byte. Until net/ prunes its
+// out-of-order queue (the failing test in tcp-e2e-onethread.test.ts), a lossy run can stall for
+// good (seen about 1 run in 8); the failed assertion then names that bug.
 import test, { type ExecutionContext } from 'ava';
 import { MessageChannel } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,6 +58,7 @@ interface E2eResult {
 }
 
 async function runE2e(t: ExecutionContext, c: E2eCase): Promise<E2eResult> {
+  t.timeout(120_000);
   const queueSize = c.queueSize ?? 256;
   const mem = GuestMemory.create(32 << 20);
   const wait = SockWait.create();
@@ -166,6 +169,7 @@ async function runE2e(t: ExecutionContext, c: E2eCase): Promise<E2eResult> {
     const pick = (o: Counters, re: RegExp): string => Object.entries(o).filter(([k]) => re.test(k)).map(([k, x]) => `${k}=${x}`).join(' ');
     t.log(`guest loop: ${pick(g, /^loop_|^tx_kicks|^rx_packets$|^tx_packets$/)}`);
     t.log(`host loop: ${pick(h, /idle|sleep|wake|^hostbl_batches/)}`);
+    t.log(`sockets: host ${pick(h, /^host_sk_|^host_tcp_TCP(RcvQDrop|OFODrop|ZeroWindowDrop)/)}; guest ${pick(g, /^sk_|^tcp_TCP(RcvQDrop|OFODrop|ZeroWindowDrop)/)}`);
     t.log(`skb drops: host ${pick(h, /^host_stack_skb_drop_/)}; guest ${pick(g, /^stack_skb_drop_/)}`);
     t.log(`vhost: ${pick(v, /sleep|wake|kick|poll|irq|signal|batch/)}`);
     return r;
@@ -179,12 +183,17 @@ async function runE2e(t: ExecutionContext, c: E2eCase): Promise<E2eResult> {
 /** Both streams arrived whole and exact, both FINs were read. */
 function assertExchange(t: ExecutionContext, c: E2eCase, r: E2eResult): void {
   const { h, g } = r;
+  // A stall with the receiver's out-of-order queue holding its whole buffer and in-order segments
+  // dropped (TCPRcvQDrop) is the bug tcp-e2e-onethread.test.ts reproduces (no tcp_prune_ofo_queue).
+  const known = (x: Counters, p: string): string => ((x[`${p}tcp_TCPRcvQDrop`] ?? 0) > 0
+    ? `; stalled with ${x[`${p}sk_ofo_qlen`]} skbs out of order, rmem ${x[`${p}sk_rmem_alloc`]}/${x[`${p}sk_rcvbuf`]}, TCPRcvQDrop ${x[`${p}tcp_TCPRcvQDrop`]}: no tcp_prune_ofo_queue (see tcp-e2e-onethread.test.ts)`
+    : '');
   t.is(g['tcp_e2e_rx_bad_bytes'], 0, `guest: first bad byte at ${g['tcp_e2e_first_bad_off']}`);
   t.is(h['host_tcp_e2e_rx_bad_bytes'], 0, `host: first bad byte at ${h['host_tcp_e2e_first_bad_off']}`);
   t.is(g['tcp_e2e_rx_extra_bytes'], 0);
   t.is(h['host_tcp_e2e_rx_extra_bytes'], 0);
-  t.is(g['tcp_e2e_rx_ok_bytes'], c.hostBytes, 'the guest read the host\'s whole stream');
-  t.is(h['host_tcp_e2e_rx_ok_bytes'], c.guestBytes, 'the host read the guest\'s whole stream');
+  t.is(g['tcp_e2e_rx_ok_bytes'], c.hostBytes, `the guest read the host's whole stream${known(g, '')}`);
+  t.is(h['host_tcp_e2e_rx_ok_bytes'], c.guestBytes, `the host read the guest's whole stream${known(h, 'host_')}`);
   t.is(h['host_tcp_e2e_tx_bytes'], c.hostBytes);
   t.is(g['tcp_e2e_tx_bytes'], c.guestBytes);
   t.is(g['tcp_e2e_error'], 0);
@@ -215,8 +224,8 @@ function assertAccounting(t: ExecutionContext, r: E2eResult): void {
   t.true(cons.balanced, JSON.stringify(cons));
 }
 
-test.serial('TCP over IPv4, host client <-> guest server, 2 MiB each way at once: byte-exact, FINs read, every frame accounted', async (t) => {
-  const c: E2eCase = { family: 4, hostBytes: 2 * MiB, guestBytes: 2 * MiB };
+test.serial('TCP over IPv4, host client <-> guest server, 4 MiB each way at once: byte-exact, FINs read, every frame accounted', async (t) => {
+  const c: E2eCase = { family: 4, hostBytes: 4 * MiB, guestBytes: 4 * MiB };
   const r = await runE2e(t, c);
   assertExchange(t, c, r);
   assertAccounting(t, r);
@@ -228,6 +237,7 @@ test.serial('TCP over IPv6 (neighbour discovery), 2 MiB each way: byte-exact, FI
   const r = await runE2e(t, c);
   assertExchange(t, c, r);
   assertAccounting(t, r);
+  t.true(r.h['host_Icmp6OutNeighborSolicits']! >= 1 && r.h['host_Icmp6InNeighborAdvertisements']! >= 1, 'the host resolved the guest by neighbour discovery');
 });
 
 test.serial('TCP over IPv4 with full rings (tap ring 16, backlog 16, virtqueues 64): frames drop, TCP retransmits, every byte arrives exact', async (t) => {
@@ -247,5 +257,5 @@ test.serial('TCP over IPv6 with full rings and static neighbours, 1 MiB each way
   assertAccounting(t, r);
   t.true(r.v['backlog_dropped']! + r.h['tapx_tx_dropped']! > 0, 'the small rings dropped frames');
   t.true(r.h['host_tcp_RetransSegs']! + r.g['tcp_RetransSegs']! > 0, 'TCP retransmitted');
-  t.is(r.g['arp_OutRequests']! + r.h['host_arp_OutRequests']!, 0, 'no ARP with static neighbours');
+  t.is(r.g['Icmp6OutNeighborSolicits']! + r.h['host_Icmp6OutNeighborSolicits']!, 0, 'no neighbour discovery with static neighbours');
 });

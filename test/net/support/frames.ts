@@ -234,6 +234,13 @@ export function rx_skb(skb: SkBuff, dev: NetDevice, frame: Uint8Array, ledger: D
   return skb._freed ? { kind: 'consumed' } : { kind: 'held' };
 }
 
+/** got equals want: lengths and the first differing byte (a diff of a large array is slow and unreadable). */
+export function sameBytes(got: ArrayLike<number>, want: ArrayLike<number>): string {
+  let i = 0;
+  while (i < got.length && i < want.length && got[i] === want[i]) i++;
+  return i === want.length && got.length === want.length ? 'ok' : `got ${got.length} of ${want.length} bytes, first difference at ${i}`;
+}
+
 /** The frame truncated to n bytes. */
 export function cut(f: Uint8Array, n: number): Uint8Array {
   return f.slice(0, n);

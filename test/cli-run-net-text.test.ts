@@ -1,0 +1,23 @@
+// `vxo run netperf` as a user runs it (from the sources, under tsx): the text report's parts
+// (netperf's lines, the figure beside the RFC's, the CPU line, the ledger, nstat, ss).
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from './support/vm.ts';
+
+function vxo(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scenarios/cli/main.ts'), ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 90_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test.serial('vxo run netperf --test TCP_RR: netperf\'s report lines, the CPU line, both stacks', (t) => {
+  const r = vxo(['run', 'netperf', '--test', 'TCP_RR', '--duration', '0.3', '--warmup', '0.3']);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^MIGRATED TCP REQUEST\/RESPONSE TEST from 10\.0\.0\.1 .* to 10\.0\.0\.2/);
+  t.regex(r.stdout, /Trans\.\nSend {3}Recv/);
+  t.regex(r.stdout, /netperf TCP_RR -r 1,1: [\d.]+ transactions\/s; the RFC's table: 12918/);
+  t.regex(r.stdout, /cpu, share of one core: host/);
+  t.regex(r.stdout, /accounting: generated \d+ = accounted \d+: balanced/);
+  t.regex(r.stdout, /host stack counters \(nstat\):\n {2}IpInReceives/);
+  t.regex(r.stdout, /guest sockets:\n {2}Netid/);
+});
