@@ -98,6 +98,8 @@ export class HostLoop {
       }
       if (stack?.timersPending()) timeout = Math.min(timeout, 1);
       s.idle_sleeps++;
+      // Before sleeping, as GuestLoop does: a mostly idle host would otherwise show stale counters.
+      if (this.shm?.due()) this.publish();
       if (wait === undefined) {
         Atomics.wait(ctl, HOST_CTL.STOP, 0, timeout);
         continue;

@@ -347,6 +347,8 @@ function link(entry: Func, funcs: ReadonlyMap<number, Func[]>): { insns: Insn[];
           const callee = funcAt(funcs, reloc.section, reloc.insn);
           if (!callee) throw fail(i, `function address ${reloc.insn} in section ${reloc.section} is not the start of a function`);
           const calleeBase = place(callee);
+          // Whether a callback is static matters to the verifier (the kernel reads BTF linkage).
+          if (callee.global) { const info = infos.find((x) => x.start === calleeBase); if (info) info.global = true; }
           ins.src = BPF_PSEUDO_FUNC;
           ins.imm = calleeBase - (out + 1);
           hi.imm = 0;

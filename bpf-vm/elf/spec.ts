@@ -19,6 +19,8 @@ export interface FuncInfo {
   name: string;
   /** First instruction slot. */
   start: number;
+  /** Set for a global (not static) function whose address the program takes: the kernel takes only static ones as callbacks. */
+  global?: boolean;
 }
 
 /** A BTF line info record (.BTF.ext): the source line that starts at an instruction slot. */

@@ -5,6 +5,7 @@
 import { ERRNO } from '../errno.ts';
 import { MAX_KEY_NESTING, MAX_KEY_SIZE, type ExecEnv } from '../interp/env.ts';
 import { formatPointer, FUNC_PTR_TAG, REGION_ID, regionTag } from '../interp/regions.ts';
+import { LruHashMap } from '../maps/lru-hash.ts';
 import { BPF_MAP_TYPE, type BpfMap } from '../maps/map.ts';
 import { BPF_FUNC } from './ids.ts';
 import { ARG, RET, type HelperProto } from './proto.ts';
@@ -103,7 +104,8 @@ function runForEach(env: ExecEnv): void {
   env.keyDepth++;
   try {
     for (const key of keysOf(map)) {
-      const valueOff = map.lookupValueOffset(key, 0, env.cpu);
+      // The kernel's walk reads the elements in place: an LRU element is not marked referenced.
+      const valueOff = map instanceof LruHashMap ? map.peekValueOffset(key, env.cpu) : map.lookupValueOffset(key, 0, env.cpu);
       if (valueOff < 0) continue; // deleted by an earlier callback
       keyRegion.u8.set(key, keyOff);
       visited++;

@@ -79,6 +79,14 @@ export class LruHashMap extends HashMap {
 
   // --- program side ---
 
+  /** The value's offset without marking the element referenced (bpf_for_each_map_elem's walk). */
+  peekValueOffset(key: Uint8Array, cpu: number): number {
+    if (this.percpu && cpu >>> 0 >= this.nrCpus) return -1;
+    const off = super.lookupValueOffset(key, 0, cpu);
+    if (off < 0) return -1;
+    return this.percpu ? off + cpu * roundUp8(this.valueSize) : off;
+  }
+
   override lookupValueOffset(key: Uint8Array, keyOff: number, cpu: number): number {
     if (this.percpu && cpu >>> 0 >= this.nrCpus) return -1;
     const off = super.lookupValueOffset(key, keyOff, cpu);

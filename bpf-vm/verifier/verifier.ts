@@ -152,6 +152,7 @@ export class Checker {
         else if (ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_FUNC) {
           // check_ld_imm: the kernel needs BTF function info to know the callback's prototype.
           if (env.prog.funcs.length === 0) invalid('missing btf func_info');
+          if (env.prog.funcs.find((f) => f.start === pc + 1 + ins.imm)?.global === true) invalid('callback function not static');
           writeReg(env, st, ins.dst, ptrReg('func', { map: env.cfg.subprogOf[pc + 1 + ins.imm]! }));
         }
         else invalid(`unsupported ld_imm64 src_reg ${ins.src}`);

@@ -94,7 +94,10 @@ export class GuestLoop {
       const r = driver.virtnet_poll(this.budget);
       if (++this.sincePublish >= this.publishEvery && this.due()) this.publish();
       if (r === NAPI.DONE) {
-        if (stackWork === 0) this.idle();
+        // The stack again after NAPI (NET_TX_SOFTIRQ, the applications): what the poll delivered
+        // or woke (a queue restarted by completions, a socket with data) is work before any sleep.
+        const after = this.stack === undefined ? 0 : this.stack.run();
+        if (stackWork === 0 && after === 0) this.idle();
         return;
       }
     }

@@ -41,9 +41,17 @@ export class In6Addr implements ReadonlyIn6Addr {
 
   /** Reads 16 bytes in network order (an IPv6 header's address field). */
   read(b: Uint8Array, off: number): this {
-    const w = (i: number): number => ((b[off + i]! << 24) | (b[off + i + 1]! << 16) | (b[off + i + 2]! << 8) | b[off + i + 3]!) >>> 0;
-    return this.set(w(0), w(4), w(8), w(12));
+    // Per packet on the IPv6 receive path: no closure, four straight loads.
+    this.w0 = be32(b, off);
+    this.w1 = be32(b, off + 4);
+    this.w2 = be32(b, off + 8);
+    this.w3 = be32(b, off + 12);
+    return this;
   }
+}
+
+function be32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
 /** in6addr_any (::). Never mutate it. */

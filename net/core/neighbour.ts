@@ -5,12 +5,15 @@
 // when a stale entry is used, FAILED when probes go unanswered (queued packets dropped with
 // NEIGH_FAILED after error_report). PERMANENT and NOARP entries never change unless an admin
 // update says so. Timers are jiffies on the machine's clock, as the kernel's are.
-import { TimerList } from './clock.ts';
+// The table is bounded as the kernel's is: past gc_thresh2/gc_thresh3 a new entry first forces a
+// collection of idle entries (neigh_forced_gc) and is refused (table_fulls) if none can go, and a
+// periodic pass (neigh_periodic_work) drops STALE/FAILED entries unused for gc_staletime.
+import { TimerList, timer_pending } from './clock.ts';
 import { HZ } from './clock.ts';
 import {
   SKB_DROP_REASONS, SkBuffHead, __skb_dequeue, __skb_queue_tail, kfree_skb_reason, skb_queue_purge_reason, type SkBuff,
 } from './skbuff.ts';
-import { dev_queue_xmit } from './dev.ts';
+import { NET_XMIT_DROP, dev_queue_xmit } from './dev.ts';
 import type { NetDevice } from './netdevice.ts';
 import type { Net } from './net-namespace.ts';
 import { In6Addr, type ReadonlyIn6Addr } from './in6-addr.ts';
@@ -81,6 +84,10 @@ export class NeighStatistics {
   rcv_probes_mcast = 0;
   rcv_probes_ucast = 0;
   unres_discards = 0;
+  periodic_gc_runs = 0;
+  forced_gc_runs = 0;
+  /** neigh_alloc refused an entry: the table was at gc_thresh3 and nothing could be collected. */
+  table_fulls = 0;
 }
 
 export class Neighbour {
@@ -102,6 +109,8 @@ export class Neighbour {
   readonly arp_queue = new SkBuffHead();
   readonly timer: TimerList;
   dead = false;
+  /** On the table's gc_list (counted in gc_entries): false for PERMANENT entries, which GC never takes. */
+  on_gc_list = false;
 
   constructor(tbl: NeighTable, dev: NetDevice, key4: number, key6: ReadonlyIn6Addr | null) {
     this.tbl = tbl;
@@ -123,10 +132,25 @@ export class NeighTable {
   /** Chains by a hash of (key, ifindex). */
   readonly hash = new Map<number, Neighbour[]>();
   entries = 0;
+  /** net.ipv4.neigh.default.gc_thresh1/2/3: no periodic GC below 1; forced GC past 2 (every 5 s) and 3 (always); never more than 3 collectable entries. */
+  gc_thresh1 = 128;
+  gc_thresh2 = 512;
+  gc_thresh3 = 1024;
+  /** gc_interval (jiffies): reported only, as in the kernel; the periodic pass runs every base_reachable_time/2. */
+  gc_interval = 30 * HZ;
+  /** The collectable entries, oldest first (tbl->gc_list), and their count (gc_entries). */
+  readonly gc_list = new Set<Neighbour>();
+  gc_entries = 0;
+  /** Jiffies of the last completed forced GC, and of the last reachable_time redraw. */
+  last_flush = 0;
+  last_rand = 0;
+  /** tbl->gc_work: neigh_periodic_work, armed by neigh_table_init. */
+  readonly gc_work: TimerList;
 
   constructor(net: Net, family: number) {
     this.net = net;
     this.family = family;
+    this.gc_work = new TimerList(() => neigh_periodic_work(this));
     // reachable_time is drawn by neigh_table_init (arp_init, ndisc_init), not here: a netns that
     // never runs IP must not consume the boot's random numbers.
   }
@@ -136,6 +160,10 @@ export class NeighTable {
 export function neigh_table_init(tbl: NeighTable, ops: NeighOps): void {
   tbl.ops = ops;
   tbl.parms.reachable_time = neigh_rand_reach_time(tbl.net, tbl.parms.base_reachable_time_ms);
+  const now = jiffies(tbl);
+  tbl.last_flush = now;
+  tbl.last_rand = now;
+  tbl.net.boot.clock.mod_timer(tbl.gc_work, now + tbl.parms.reachable_time);
 }
 
 /** neigh_rand_reach_time: uniform in [base/2, 3*base/2). */
@@ -188,14 +216,34 @@ export function neigh_lookup6(tbl: NeighTable, key: ReadonlyIn6Addr, dev: NetDev
   return undefined;
 }
 
-function neigh_alloc(tbl: NeighTable, dev: NetDevice, key4: number, key6: ReadonlyIn6Addr | null): Neighbour {
-  const n = new Neighbour(tbl, dev, key4, key6);
+/**
+ * neigh_alloc: a new entry, unless the table is full. Collectable entries are bounded: at
+ * gc_thresh3, or at gc_thresh2 with no forced GC for 5 s, idle entries are collected first, and at
+ * gc_thresh3 with nothing collected the entry is refused (undefined, table_fulls). Entries exempt
+ * from GC (`ip neigh add ... permanent`) bypass the limit.
+ */
+function neigh_alloc(tbl: NeighTable, dev: NetDevice, key4: number, key6: ReadonlyIn6Addr | null, exempt_from_gc: boolean): Neighbour | undefined {
   const now = jiffies(tbl);
+  if (!exempt_from_gc) {
+    const entries = tbl.gc_entries++;
+    if (entries >= tbl.gc_thresh3 || (entries >= tbl.gc_thresh2 && now > tbl.last_flush + 5 * HZ)) {
+      if (neigh_forced_gc(tbl) === 0 && entries >= tbl.gc_thresh3) {
+        tbl.stats.table_fulls++;
+        tbl.gc_entries--;
+        return undefined;
+      }
+    }
+  }
+  const n = new Neighbour(tbl, dev, key4, key6);
   n.updated = n.used = now;
   // An entry starts long unconfirmed, so the first reply is what confirms it.
   n.confirmed = now - 2 * ms(tbl, tbl.parms.base_reachable_time_ms);
   tbl.stats.allocs++;
   tbl.entries++;
+  if (!exempt_from_gc) {
+    n.on_gc_list = true;
+    tbl.gc_list.add(n);
+  }
   const h = key6 !== null ? hash6(key6, dev) : hash4(key4, dev);
   const chain = tbl.hash.get(h);
   if (chain === undefined) tbl.hash.set(h, [n]);
@@ -203,18 +251,86 @@ function neigh_alloc(tbl: NeighTable, dev: NetDevice, key4: number, key6: Readon
   return n;
 }
 
-/** __neigh_lookup(tbl, key, dev, creat) for IPv4. */
+/**
+ * The kernel's refcnt == 1 test: only the table holds the entry. A pending timer holds a reference
+ * (neigh_add_timer), so INCOMPLETE/REACHABLE/DELAY/PROBE entries, and with them every entry with
+ * packets waiting, are never collected; transient holders do not outlive a call here.
+ */
+function neigh_unreferenced(n: Neighbour): boolean {
+  return !timer_pending(n.timer);
+}
+
+/** tbl->is_multicast: arp_is_multicast / ndisc_is_multicast of the primary key. */
+function neigh_key_is_multicast(n: Neighbour): boolean {
+  return n.tbl.family === AF_INET6 ? n.key6.w0 >>> 24 === 0xff : (n.key4 & 0xf0000000) === 0xe0000000;
+}
+
+/**
+ * neigh_forced_gc: collect unreferenced entries, oldest first, that are FAILED, NOARP, multicast,
+ * or not updated in the last 5 s, until gc_entries is down to gc_thresh2. Returns how many went.
+ */
+export function neigh_forced_gc(tbl: NeighTable): number {
+  const max_clean = tbl.gc_entries - tbl.gc_thresh2;
+  const now = jiffies(tbl);
+  const tref = now - 5 * HZ;
+  let shrunk = 0;
+  tbl.stats.forced_gc_runs++;
+  for (const n of tbl.gc_list) {
+    if (!neigh_unreferenced(n)) continue;
+    const remove = n.nud_state === NUD_FAILED || n.nud_state === NUD_NOARP || neigh_key_is_multicast(n) ||
+      !(n.updated >= tref && n.updated <= now);
+    if (remove) {
+      neigh_destroy(n);
+      shrunk++;
+    }
+    if (shrunk >= max_clean) break;
+  }
+  tbl.last_flush = now;
+  return shrunk;
+}
+
+/**
+ * neigh_periodic_work: every base_reachable_time/2, redraw reachable_time if 300 s passed, and
+ * (once the table holds gc_thresh1 entries) drop unreferenced entries that are FAILED or unused for
+ * gc_staletime. PERMANENT entries and entries with a running timer stay.
+ */
+function neigh_periodic_work(tbl: NeighTable): void {
+  const now = jiffies(tbl);
+  const p = tbl.parms;
+  tbl.stats.periodic_gc_runs++;
+  if (now > tbl.last_rand + 300 * HZ) {
+    tbl.last_rand = now;
+    p.reachable_time = neigh_rand_reach_time(tbl.net, p.base_reachable_time_ms);
+  }
+  if (tbl.entries >= tbl.gc_thresh1) {
+    const stale = ms(tbl, p.gc_staletime_ms);
+    const doomed: Neighbour[] = [];
+    for (const chain of tbl.hash.values()) {
+      for (const n of chain) {
+        const state = n.nud_state;
+        if ((state & (NUD_PERMANENT | NUD_IN_TIMER)) !== 0) continue;
+        if (n.used < n.confirmed && n.confirmed <= now) n.used = n.confirmed;
+        // time_in_range_open(now, used, used + gc_staletime) fails: stale (or used in the future).
+        if (neigh_unreferenced(n) && (state === NUD_FAILED || !(now >= n.used && now < n.used + stale))) doomed.push(n);
+      }
+    }
+    for (const n of doomed) neigh_destroy(n);
+  }
+  tbl.net.boot.clock.mod_timer(tbl.gc_work, now + (ms(tbl, p.base_reachable_time_ms) >> 1));
+}
+
+/** __neigh_lookup(tbl, key, dev, creat) for IPv4: undefined when absent, or when creating and the table is full. */
 export function __neigh_lookup4(tbl: NeighTable, key: number, dev: NetDevice, creat: boolean): Neighbour | undefined {
   const n = neigh_lookup4(tbl, key, dev);
   if (n !== undefined || !creat) return n;
-  return neigh_alloc(tbl, dev, key, null);
+  return neigh_alloc(tbl, dev, key, null, false);
 }
 
 /** __neigh_lookup for IPv6. */
 export function __neigh_lookup6(tbl: NeighTable, key: ReadonlyIn6Addr, dev: NetDevice, creat: boolean): Neighbour | undefined {
   const n = neigh_lookup6(tbl, key, dev);
   if (n !== undefined || !creat) return n;
-  return neigh_alloc(tbl, dev, 0, key);
+  return neigh_alloc(tbl, dev, 0, key, false);
 }
 
 /** neigh_release of a dead entry: unlinked, timer stopped, queue dropped. */
@@ -231,6 +347,7 @@ export function neigh_destroy(n: Neighbour): void {
     }
     if (chain.length === 0) tbl.hash.delete(h);
   }
+  neigh_gc_list_del(n);
   n.dead = true;
   tbl.net.boot.clock.del_timer(n.timer);
   skb_queue_purge_reason(n.arp_queue, SKB_DROP_REASONS.SKB_DROP_REASON_NEIGH_DEAD);
@@ -405,6 +522,7 @@ export function neigh_update(n: Neighbour, lladdr: Uint8Array | null, nstate: nu
     neigh_del_timer(n);
     n.nud_state = nstate;
     n.updated = now;
+    neigh_update_gc_list(n);
     if ((old & (NUD_INCOMPLETE | NUD_PROBE)) !== 0 && (nstate & NUD_FAILED) !== 0) neigh_invalidate(n);
     return 0;
   }
@@ -437,6 +555,7 @@ export function neigh_update(n: Neighbour, lladdr: Uint8Array | null, nstate: nu
       neigh_add_timer(n, now + ((nstate & NUD_REACHABLE) !== 0 ? tbl.parms.reachable_time : 0));
     }
     n.nud_state = nstate;
+    neigh_update_gc_list(n);
   }
   if (changed_addr) {
     n.ha.set(addr.subarray(0, 6));
@@ -452,9 +571,37 @@ export function neigh_update(n: Neighbour, lladdr: Uint8Array | null, nstate: nu
   return 0;
 }
 
-/** neigh_event_ns-like: an entry learnt from a solicitation for us (STALE, overriding). */
-export function neigh_event_ns4(tbl: NeighTable, lladdr: Uint8Array, saddr: number, dev: NetDevice): Neighbour {
-  const n = __neigh_lookup4(tbl, saddr, dev, true)!;
+/**
+ * neigh_update_gc_list: an entry that became PERMANENT leaves the gc_list (GC never takes it, and
+ * it no longer counts toward gc_thresh*); one that stopped being PERMANENT joins it at the tail.
+ */
+function neigh_update_gc_list(n: Neighbour): void {
+  if (n.dead) return;
+  const tbl = n.tbl;
+  const exempt = (n.nud_state & NUD_PERMANENT) !== 0;
+  if (exempt && n.on_gc_list) {
+    neigh_gc_list_del(n);
+  } else if (!exempt && !n.on_gc_list) {
+    n.on_gc_list = true;
+    tbl.gc_list.add(n);
+    tbl.gc_entries++;
+  }
+}
+
+function neigh_gc_list_del(n: Neighbour): void {
+  if (!n.on_gc_list) return;
+  n.on_gc_list = false;
+  n.tbl.gc_list.delete(n);
+  n.tbl.gc_entries--;
+}
+
+/**
+ * neigh_event_ns-like: an entry learnt from a solicitation for us (STALE, overriding). undefined
+ * when the table is full (neigh_alloc refused it).
+ */
+export function neigh_event_ns4(tbl: NeighTable, lladdr: Uint8Array, saddr: number, dev: NetDevice): Neighbour | undefined {
+  const n = __neigh_lookup4(tbl, saddr, dev, true);
+  if (n === undefined) return undefined;
   neigh_update(n, lladdr, NUD_STALE, NEIGH_UPDATE_F_OVERRIDE);
   return n;
 }
@@ -471,7 +618,12 @@ export function neigh_resolve_output(n: Neighbour, skb: SkBuff): number {
 }
 
 /** neigh_output: connected entries go straight out (the hh cache path), others through resolution. */
-export function neigh_output(n: Neighbour, skb: SkBuff): number {
+export function neigh_output(n: Neighbour | undefined, skb: SkBuff): number {
+  // A full table refused the entry (__neigh_lookup undefined): ip_finish_output2's NEIGH_CREATEFAIL.
+  if (n === undefined) {
+    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NEIGH_CREATEFAIL);
+    return NET_XMIT_DROP;
+  }
   if ((n.nud_state & NUD_CONNECTED) !== 0) {
     eth_header(skb, n.dev, skb.protocol, n.ha);
     skb.dev = n.dev;
@@ -499,9 +651,9 @@ export function sk_dst_confirm(sk: object): void {
 }
 
 /** sock_confirm_neigh: on output, a pending confirmation of skb's socket is applied to n. */
-export function sock_confirm_neigh(skb: SkBuff, n: Neighbour): void {
+export function sock_confirm_neigh(skb: SkBuff, n: Neighbour | undefined): void {
   const sk = skb.sk;
-  if (sk !== null && dst_pending_confirm.delete(sk)) neigh_confirm(n);
+  if (n !== undefined && sk !== null && dst_pending_confirm.delete(sk)) neigh_confirm(n);
 }
 
 /**
@@ -509,10 +661,17 @@ export function sock_confirm_neigh(skb: SkBuff, n: Neighbour): void {
  * IPv4 u32 for AF_INET or an In6Addr for AF_INET6. Returns 0 or -EINVAL.
  */
 export function neigh_add_static(net: Net, dev: NetDevice, family: number, addr: number | ReadonlyIn6Addr, mac: Uint8Array): number {
+  if (mac.length < 6) return -22;
+  // neigh_add creates a permanent entry exempt from GC: it neither counts toward gc_thresh3 nor is refused by it.
   let n: Neighbour | undefined;
-  if (family === AF_INET && typeof addr === 'number') n = __neigh_lookup4(net.ipv4.arp_tbl, addr, dev, true);
-  else if (family === AF_INET6 && typeof addr !== 'number') n = __neigh_lookup6(net.ipv6.nd_tbl, addr, dev, true);
-  if (n === undefined || mac.length < 6) return -22;
+  if (family === AF_INET && typeof addr === 'number') {
+    const tbl = net.ipv4.arp_tbl;
+    n = neigh_lookup4(tbl, addr, dev) ?? neigh_alloc(tbl, dev, addr, null, true);
+  } else if (family === AF_INET6 && typeof addr !== 'number') {
+    const tbl = net.ipv6.nd_tbl;
+    n = neigh_lookup6(tbl, addr, dev) ?? neigh_alloc(tbl, dev, 0, addr, true);
+  }
+  if (n === undefined) return -22;
   return neigh_update(n, mac, NUD_PERMANENT, NEIGH_UPDATE_F_OVERRIDE | NEIGH_UPDATE_F_ADMIN);
 }
 

@@ -65,6 +65,8 @@ export class NetnsIpv4 {
   sysctl_tcp_congestion_control = 'cubic';
   sysctl_tcp_abort_on_overflow = 0;
   sysctl_tcp_max_tw_buckets = 262144;
+  /** net->ipv4.tcp_death_row.tw_refcount: 1 plus the TIME_WAIT sockets alive (inet_twsk_alloc's limit). */
+  tw_refcount = 1;
   sysctl_tcp_tw_reuse = 2;
   sysctl_tcp_rfc1337 = 0;
   sysctl_tcp_adv_win_scale = 1;

@@ -9,6 +9,7 @@ import { TCP_TIME_WAIT, type TcpState } from '../core/tcp-states.ts';
 import { chain_del, type InetHashinfo } from './inet-hashinfo.ts';
 import { inet_bind_bucket_destroy, type InetBindBucket } from './inet-bind-bucket.ts';
 import { inet_ehash_del } from './inet-hash.ts';
+import type { NetnsIpv4 } from '../core/net-namespace.ts';
 
 /** TCP_TIMEWAIT_LEN: how long a TIME_WAIT socket lives, in jiffies. */
 export const TCP_TIMEWAIT_LEN = 60 * HZ;
@@ -37,6 +38,8 @@ export class InetTimewaitSock extends SockCommon {
   tw_tstamp_ok = false;
   /** The last time an out-of-window ACK was sent (tw_last_oow_ack_time, jiffies). */
   tw_last_oow_ack_time = 0;
+  /** It holds a reference on its death row (tw_refcount) from scheduling until it is killed. */
+  tw_counted = false;
 
   constructor(sk: Sock, state: TcpState) {
     super(sk.skc_net, sk.skc_family, TCP_TIME_WAIT);
@@ -61,8 +64,16 @@ export function inet_twsk(sk: SockCommon): sk is InetTimewaitSock {
   return sk.skc_state === TCP_TIME_WAIT;
 }
 
-/** inet_twsk_alloc: a TIME_WAIT socket standing for `sk` in `state`. */
-export function inet_twsk_alloc(sk: Sock, state: TcpState): InetTimewaitSock {
+/**
+ * inet_twsk_alloc: a TIME_WAIT socket standing for `sk` in `state`. With a death row (the netns's
+ * net->ipv4, whose tw_refcount and tcp_max_tw_buckets it reads) it is null once that many TIME_WAIT
+ * sockets are alive, as the kernel refuses past sysctl_max_tw_buckets; the caller closes without
+ * one. Without, there is no limit (TIME_WAIT sockets built by hand).
+ */
+export function inet_twsk_alloc(sk: Sock, state: TcpState): InetTimewaitSock;
+export function inet_twsk_alloc(sk: Sock, state: TcpState, dr: NetnsIpv4): InetTimewaitSock | null;
+export function inet_twsk_alloc(sk: Sock, state: TcpState, dr?: NetnsIpv4): InetTimewaitSock | null {
+  if (dr !== undefined && dr.tw_refcount - 1 >= dr.sysctl_tcp_max_tw_buckets) return null;
   return new InetTimewaitSock(sk, state);
 }
 
@@ -90,6 +101,10 @@ export function inet_twsk_hashdance_schedule(tw: InetTimewaitSock, sk: Sock, h: 
   const clock = sk.skc_net.boot.clock;
   tw.tw_kill = timeo <= 4 * HZ;
   clock.mod_timer(tw.tw_timer, clock.get_jiffies_64() + timeo);
+  if (!tw.tw_counted) {
+    tw.tw_counted = true;
+    tw.skc_net.ipv4.tw_refcount++;
+  }
 }
 
 /** tw_timer_handler: the TIME_WAIT period is over (TW, or TWKilled when cut short). */
@@ -109,6 +124,10 @@ export function inet_twsk_reschedule(tw: InetTimewaitSock, timeo: number): void 
 
 /** inet_twsk_kill: out of ehash and the bind bucket. */
 export function inet_twsk_kill(tw: InetTimewaitSock): void {
+  if (tw.tw_counted) {
+    tw.tw_counted = false;
+    tw.skc_net.ipv4.tw_refcount--;
+  }
   const h = tw.tw_hashinfo;
   if (h !== null) inet_ehash_del(h, tw);
   const tb = tw.tw_tb;

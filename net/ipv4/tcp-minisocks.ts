@@ -33,7 +33,14 @@ export function tcp_fin_time(tp: TcpSock): number {
  * 4-tuple and port for TCP_TIMEWAIT_LEN (or `timeo`), and the full socket is done.
  */
 export function tcp_time_wait(tp: TcpSock, state: TcpState, timeo0: number): void {
-  const tw = inet_twsk_alloc(tp, state);
+  const net = tp.skc_net;
+  const tw = inet_twsk_alloc(tp, state, net.ipv4);
+  if (tw === null) {
+    // tcp_max_tw_buckets reached: the socket closes without a TIME_WAIT.
+    net.mib.net.TCPTimeWaitOverflow++;
+    tcp_done(tp);
+    return;
+  }
   tw.tw_rcv_wscale = tp.rx_opt.rcv_wscale;
   tw.tw_rcv_nxt = tp.rcv_nxt;
   tw.tw_snd_nxt = tp.snd_nxt;
@@ -46,7 +53,7 @@ export function tcp_time_wait(tp: TcpSock, state: TcpState, timeo0: number): voi
   const rto = (tp.icsk_rto << 2) - (tp.icsk_rto >> 1);
   let timeo = timeo0 < rto ? rto : timeo0;
   if (state === TCP_STATES.TCP_TIME_WAIT) timeo = TCP_TIMEWAIT_LEN;
-  inet_twsk_hashdance_schedule(tw, tp, tp.skc_net.ipv4.tcp_hashinfo, timeo);
+  inet_twsk_hashdance_schedule(tw, tp, net.ipv4.tcp_hashinfo, timeo);
   tcp_done(tp);
 }
 

@@ -38,7 +38,7 @@ test.before(() => {
 });
 
 test('the tarball holds the build, the XDP objects and their sources, README and LICENSE, not the tests', (t) => {
-  for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/bpf-vm/index.js', 'dist/bpf-vm/index.d.ts',
+  for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/bpf-vm/index.js', 'dist/bpf-vm/index.d.ts', 'dist/net/index.js',
     'dist/scenarios/cli/main.js', 'bin/vxo.js', 'scenarios/xdp/xdp1.o', 'scenarios/xdp/xdp1.c', 'scenarios/xdp/proto_parse.h',
     'scenarios/xdp/Makefile', 'README.md', 'LICENSE', 'package.json']) t.true(files.includes(f), f);
   t.deepEqual(files.filter((f) => f.startsWith('test/') || f.startsWith('bench/')), []);
@@ -47,11 +47,14 @@ test('the tarball holds the build, the XDP objects and their sources, README and
   t.false(existsSync(join(proj, 'node_modules/tsx')));
 });
 
-test('plain Node imports it (import and require), and both entry points', (t) => {
+test('plain Node imports it (import and require), and the three entry points', (t) => {
   const imp = ok(run(process.execPath, ['-e', "import('vxo').then((m) => console.log(typeof m.createDeviceModel, typeof m.loadObjectFile, typeof m.VerifierError, typeof m.runScenario))"], proj), 'import');
   t.is(imp.trim(), 'function function function function');
   const sub = ok(run(process.execPath, ['--input-type=module', '-e', "import { assemble } from 'vxo/bpf-vm'; console.log(assemble('mov r0, 1\\nexit').length)"], proj), 'vxo/bpf-vm');
   t.is(sub.trim(), '2');
+  const net = ok(run(process.execPath, ['--input-type=module', '-e',
+    "import { NetStack, AF_INET, SOCK_DGRAM } from 'vxo/net'; const s = new NetStack({ seed: 1 }); const so = s.socket(AF_INET, SOCK_DGRAM); console.log(s.lo.name, typeof so === 'object' && so.bind({ family: AF_INET, addr: 0x7f000001, port: 9 }))"], proj), 'vxo/net');
+  t.is(net.trim(), 'lo 0', 'a stack from vxo/net: lo, and a UDP socket bound on it');
   // Node 20.19 and later load an ES module from require() (no top-level await in the library).
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
   if (major > 20 || (major === 20 && minor >= 19)) {

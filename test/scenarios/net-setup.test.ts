@@ -155,8 +155,8 @@ test('the flood roles: the sink reads UDP, the listener answers SYNs with cookie
   ), { message: /no sysctl net.ipv4.tcp_no_such/ });
 });
 
-test('the library: runFlood and runNetperf from the package check their options first', async (t) => {
-  const vxo = await import('../../index.ts');
+test('the library: runFlood and runNetperf (the scenario API the package exports) check their options first', async (t) => {
+  const vxo = await import('../../scenarios/api.ts');
   t.is(typeof vxo.runFlood, 'function');
   t.is(typeof vxo.runNetperf, 'function');
   t.is((await t.throwsAsync(vxo.runFlood({ kind: 'udp5' as FloodKind }), { instanceOf: RunError }))?.code, 'EINVAL');

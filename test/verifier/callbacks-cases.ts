@@ -23,6 +23,7 @@ export const CALLBACK_REFUSED: readonly { obj: string; message: string; processe
   { obj: 'cb_ret_range', message: 'At callback return the register R0 has smin=0 smax=3 should have been in [0, 1]', processed: 10 },
   { obj: 'cb_ret_ptr', message: 'cannot return stack pointer to the caller', processed: 12 },
   { obj: 'cb_lpm', message: 'callback function not allowed for map', processed: 5 },
+  { obj: 'cb_global', message: 'callback function not static', processed: 2 },
 ];
 
 /** bpf_loop with a function address in raw instructions (no BTF): the callback at insn 8. */

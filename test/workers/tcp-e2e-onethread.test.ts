@@ -89,8 +89,7 @@ for (const family of [4, 6] as const) {
 // (sk_forced_mem_schedule in tcp_data_queue) and otherwise prunes the out-of-order queue
 // (tcp_prune_queue -> tcp_prune_ofo_queue) to make room for it. Here: small segments (an MTU
 // of 740: 700 bytes a segment, 2048 of truesize), one segment lost once the window is open.
-// test.failing while net/ lacks it: when this starts passing, ava says so; drop `.failing` then.
-test.failing('one thread: a hole behind an out-of-order queue that fills the receive buffer is still filled (tcp_prune_ofo_queue / forced schedule)', (t) => {
+test('one thread: a hole behind an out-of-order queue that fills the receive buffer is still filled (tcp_prune_ofo_queue / forced schedule)', (t) => {
   const r = exchange(4, 256 * 1024, 0, {
     staticNeigh: true, ms: 20_000, mtu: 740,
     dropToGuest: (n) => n === 200,
