@@ -144,7 +144,7 @@ export class NeighTable {
   /** Jiffies of the last completed forced GC, and of the last reachable_time redraw. */
   last_flush = 0;
   last_rand = 0;
-  /** tbl->gc_work: neigh_periodic_work, armed by neigh_table_init. */
+  /** tbl->gc_work: neigh_periodic_work, pending while entries >= gc_thresh1 (see neigh_alloc). */
   readonly gc_work: TimerList;
 
   constructor(net: Net, family: number) {
@@ -163,7 +163,6 @@ export function neigh_table_init(tbl: NeighTable, ops: NeighOps): void {
   const now = jiffies(tbl);
   tbl.last_flush = now;
   tbl.last_rand = now;
-  tbl.net.boot.clock.mod_timer(tbl.gc_work, now + tbl.parms.reachable_time);
 }
 
 /** neigh_rand_reach_time: uniform in [base/2, 3*base/2). */
@@ -240,6 +239,9 @@ function neigh_alloc(tbl: NeighTable, dev: NetDevice, key4: number, key6: Readon
   n.confirmed = now - 2 * ms(tbl, tbl.parms.base_reachable_time_ms);
   tbl.stats.allocs++;
   tbl.entries++;
+  // gc_work is deferrable in the kernel (it never wakes an idle CPU); here it is armed only while
+  // the table is big enough for it to collect, so an idle machine has no timer pending for it.
+  if (tbl.entries >= tbl.gc_thresh1 && tbl.ops !== null && !timer_pending(tbl.gc_work)) neigh_gc_work_arm(tbl, now);
   if (!exempt_from_gc) {
     n.on_gc_list = true;
     tbl.gc_list.add(n);
@@ -290,9 +292,9 @@ export function neigh_forced_gc(tbl: NeighTable): number {
 }
 
 /**
- * neigh_periodic_work: every base_reachable_time/2, redraw reachable_time if 300 s passed, and
- * (once the table holds gc_thresh1 entries) drop unreferenced entries that are FAILED or unused for
- * gc_staletime. PERMANENT entries and entries with a running timer stay.
+ * neigh_periodic_work: every base_reachable_time/2 while the table holds gc_thresh1 entries, drop
+ * unreferenced entries that are FAILED or unused for gc_staletime (PERMANENT entries and entries
+ * with a running timer stay), and redraw reachable_time if 300 s passed since the last draw.
  */
 function neigh_periodic_work(tbl: NeighTable): void {
   const now = jiffies(tbl);
@@ -316,7 +318,12 @@ function neigh_periodic_work(tbl: NeighTable): void {
     }
     for (const n of doomed) neigh_destroy(n);
   }
-  tbl.net.boot.clock.mod_timer(tbl.gc_work, now + (ms(tbl, p.base_reachable_time_ms) >> 1));
+  if (tbl.entries >= tbl.gc_thresh1) neigh_gc_work_arm(tbl, now);
+}
+
+/** The pass covers the table every base_reachable_time/2, as the kernel's does. */
+function neigh_gc_work_arm(tbl: NeighTable, now: number): void {
+  tbl.net.boot.clock.mod_timer(tbl.gc_work, now + (ms(tbl, tbl.parms.base_reachable_time_ms) >> 1));
 }
 
 /** __neigh_lookup(tbl, key, dev, creat) for IPv4: undefined when absent, or when creating and the table is full. */
