@@ -45,6 +45,21 @@ export class Btf {
     throw new ElfError(this.section, this.types[id]?.at ?? 0, `type [${id}]: ${message}`);
   }
 
+  /**
+   * Whether the function of BTF FUNC `funcId` returns a scalar: an int of at most 8 bytes or an
+   * enum, past qualifiers and typedefs (the kernel's scalar_return in check_btf_func; void is not
+   * one). Undefined when `funcId` is not a FUNC with a FUNC_PROTO.
+   */
+  funcReturnsScalar(funcId: number): boolean | undefined {
+    const f = this.types[funcId];
+    if (f?.kind !== 'func') return undefined;
+    const proto = this.types[f.type];
+    if (proto?.kind !== 'func_proto') return undefined;
+    const ret = this.types[this.skipQualifiers(proto.returnType)];
+    if (ret === undefined) return false;
+    return (ret.kind === 'int' && ret.size <= 8) || ret.kind === 'enum' || ret.kind === 'enum64';
+  }
+
   /** Follows typedef, const, volatile, restrict and type tags to the underlying type id. */
   skipQualifiers(id: number): number {
     const start = id;

@@ -101,3 +101,41 @@ export function lineInfoBySection(ext: Uint8Array, btf: Uint8Array): Map<string,
   }
   return out;
 }
+
+/** One struct bpf_func_info record as clang writes it in .BTF.ext. */
+export interface BtfFuncInfo {
+  /** Byte offset of the function's first instruction in its ELF section. */
+  insnOff: number;
+  /** The BTF FUNC type id describing the function. */
+  typeId: number;
+}
+
+/**
+ * The function info of a .BTF.ext section (func_info_off/len at 8/12 of struct btf_ext_header),
+ * per ELF section name. What a loader passes the kernel as func_info; a malformed one gives an
+ * empty map (the program then has no BTF function info, as a loader that could not read it sends).
+ */
+export function funcInfoBySection(ext: Uint8Array, btf: Uint8Array): Map<string, BtfFuncInfo[]> {
+  const out = new Map<string, BtfFuncInfo[]>();
+  const str = btfStrings(btf);
+  if (str === undefined || ext.byteLength < 16) return out;
+  const dv = new DataView(ext.buffer, ext.byteOffset, ext.byteLength);
+  if (dv.getUint16(0, true) !== BTF_MAGIC) return out;
+  const hdrLen = dv.getUint32(4, true);
+  if (hdrLen < 16) return out;
+  const off = dv.getUint32(8, true), len = dv.getUint32(12, true);
+  const start = hdrLen + off, end = start + len;
+  if (len < 4 || end > ext.byteLength) return out;
+  const recordSize = dv.getUint32(start, true);
+  if (recordSize < 8) return out;
+  for (let p = start + 4; p + 8 <= end;) {
+    const sec = str(dv.getUint32(p, true));
+    const n = dv.getUint32(p + 4, true);
+    p += 8;
+    if (sec === undefined || p + n * recordSize > end) return new Map();
+    const list: BtfFuncInfo[] = out.get(sec) ?? [];
+    for (let i = 0; i < n; i++, p += recordSize) list.push({ insnOff: dv.getUint32(p, true), typeId: dv.getUint32(p + 4, true) });
+    out.set(sec, list);
+  }
+  return out;
+}

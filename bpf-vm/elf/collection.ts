@@ -1,7 +1,7 @@
 // parseElf: an object from `clang -O2 -g -target bpf -c` to a CollectionSpec (maps and programs
 // as plain data, nothing loaded), following libbpf's conventions for section names, legacy and
 // BTF-defined maps, global data and bpf-to-bpf calls.
-import { coreReloCount, lineInfoBySection, type BtfLineInfo } from '../btf/ext.ts';
+import { coreReloCount, funcInfoBySection, lineInfoBySection, type BtfFuncInfo, type BtfLineInfo } from '../btf/ext.ts';
 import { ElfError } from '../errors.ts';
 import { Btf, parseBtf } from '../btf/btf.ts';
 import { btfMapDefs } from '../btf/maps.ts';
@@ -173,6 +173,8 @@ function parse(bytes: Uint8Array): CollectionSpec {
   const funcs = functionsBySection(file, execs, symtabName);
   const btfSec = file.sections.find((s) => s.name === '.BTF');
   const lines = ext && btfSec ? lineInfoBySection(ext.data, btfSec.data) : new Map<string, BtfLineInfo[]>();
+  const funcRecords = ext && btfSec ? funcInfoBySection(ext.data, btfSec.data) : new Map<string, BtfFuncInfo[]>();
+  const funcBtf = btfSec && funcRecords.size > 0 ? (btf ?? parseBtf(btfSec.data, btfSec.name)) : undefined;
   const programs: ProgramSpec[] = [];
   for (const exec of execs.values()) {
     if (exec.section.name === '.text') continue; // .text holds subprograms, never entry points
@@ -180,6 +182,7 @@ function parse(bytes: Uint8Array): CollectionSpec {
       if (!f.global) continue;
       const linked = link(f, funcs);
       const lineInfo = linkedLineInfo(linked.placed, lines);
+      if (funcBtf) addFuncReturns(linked.funcs, linked.placed, funcRecords, funcBtf);
       programs.push({
         name: f.name,
         section: exec.section.name,
@@ -307,6 +310,17 @@ function linkedLineInfo(placed: ReadonlyMap<Func, number>, lines: ReadonlyMap<st
     }
   }
   return out.sort((a, b) => a.insn - b.insn);
+}
+
+/** Each linked function's BTF return kind, from its func_info record (the verifier's LD_ABS and tail-call rules want it). */
+function addFuncReturns(infos: FuncInfo[], placed: ReadonlyMap<Func, number>, records: ReadonlyMap<string, BtfFuncInfo[]>, btf: Btf): void {
+  for (const [f, fBase] of placed) {
+    const rec = records.get(f.exec.section.name)?.find((r) => r.insnOff === f.start * BPF_INSN_SIZE);
+    const info = infos.find((x) => x.start === fBase);
+    if (rec === undefined || info === undefined) continue;
+    const scalar = btf.funcReturnsScalar(rec.typeId);
+    if (scalar !== undefined) info.scalarReturn = scalar;
+  }
 }
 
 function link(entry: Func, funcs: ReadonlyMap<number, Func[]>): { insns: Insn[]; references: MapReference[]; funcs: FuncInfo[]; placed: ReadonlyMap<Func, number> } {

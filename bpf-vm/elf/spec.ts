@@ -21,6 +21,11 @@ export interface FuncInfo {
   start: number;
   /** Set for a global (not static) function whose address the program takes: the kernel takes only static ones as callbacks. */
   global?: boolean;
+  /**
+   * From the function's BTF func_info record (.BTF.ext): whether its prototype returns an int or
+   * an enum (false for void or a pointer). Absent when the object has no func_info for it.
+   */
+  scalarReturn?: boolean;
 }
 
 /** A BTF line info record (.BTF.ext): the source line that starts at an instruction slot. */

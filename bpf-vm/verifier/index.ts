@@ -108,7 +108,7 @@ export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyRe
       logLevel: level, allowUninitStack: opts.allowUninitStack ?? false, allowPtrLeaks: opts.allowPtrLeaks ?? true, logSize,
     });
     if (prog.lineInfo !== undefined) env.log.setLineInfo(prog.lineInfo);
-    checkTailCallSubprogs(env, prog.funcs.length > 0);
+    checkTailCallSubprogs(env, prog.funcs);
     checker = new Checker(env, limit);
     checker.run();
     checkCombinedStack(env);

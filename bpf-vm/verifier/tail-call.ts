@@ -6,6 +6,7 @@
 import { BPF_FUNC } from '../helpers/ids.ts';
 import { BPF_MAP_TYPE } from '../maps/map.ts';
 import { BPF_PSEUDO_CALL_KIND } from '../isa/opcodes.ts';
+import type { FuncInfo } from '../elf/spec.ts';
 import type { Env } from './env.ts';
 import { reject } from './env-types.ts';
 import type { VState } from './state.ts';
@@ -42,16 +43,24 @@ export function subprogsWithLdAbs(env: Env): boolean[] {
 }
 
 /**
- * check_abnormal_return: a subprogram may use LD_ABS/LD_IND or tail-call only in a program with BTF
- * function info (subprogram by subprogram, LD_ABS first). The kernel also wants such a subprogram to
- * return an int in its BTF; vxo's function info carries no return type, so that rule is not checked.
+ * check_abnormal_return and check_btf_func: a subprogram may use LD_ABS/LD_IND or tail-call only in
+ * a program with BTF function info (subprogram by subprogram, LD_ABS first), and only if its BTF
+ * prototype returns an int or an enum: a failing load or a successful tail call ends the
+ * subprogram with a number in r0, which a void caller would not expect. A function whose return
+ * type vxo does not know (no func_info record for it) is not checked.
  */
-export function checkTailCallSubprogs(env: Env, hasFuncInfo: boolean): void {
-  if (hasFuncInfo) return;
+export function checkTailCallSubprogs(env: Env, funcs: readonly FuncInfo[]): void {
   const tail = subprogsWithTailCalls(env), ldAbs = subprogsWithLdAbs(env);
   for (let sp = 1; sp < tail.length; sp++) {
-    if (ldAbs[sp]) invalid('LD_ABS is not allowed in subprogs without BTF');
-    if (tail[sp]) invalid('tail_call is not allowed in subprogs without BTF');
+    if (funcs.length === 0) {
+      if (ldAbs[sp]) invalid('LD_ABS is not allowed in subprogs without BTF');
+      if (tail[sp]) invalid('tail_call is not allowed in subprogs without BTF');
+      continue;
+    }
+    const start = env.cfg.subprogs[sp]!.start;
+    if (funcs.find((f) => f.start === start)?.scalarReturn !== false) continue;
+    if (ldAbs[sp]) invalid("LD_ABS is only allowed in functions that return 'int'.");
+    if (tail[sp]) invalid("tail_call is only allowed in functions that return 'int'.");
   }
 }
 

@@ -178,9 +178,9 @@ function arp_process(net: Net, skb: SkBuff, dev: NetDevice): number {
     return NET_RX_SUCCESS;
   }
   if (op === ARPOP.ARPOP_REQUEST && inet_addr_type(net, tip) === RTN.RTN_LOCAL && !ipv4_is_multicast(sip) && !arp_ignore(net, in_dev.dev, sip, tip)) {
-    // For us: learn the asker (it will talk to us next) and answer (arp_ignore 0: any local address).
-    neigh_event_ns4(net.ipv4.arp_tbl, sha, sip, dev);
-    arp_send(net, ARPOP.ARPOP_REPLY, sip, dev, tip, sha, sha);
+    // For us: learn the asker (it will talk to us next) and answer (arp_ignore 0: any local
+    // address). As arp_process, no entry (a full table) means no reply.
+    if (neigh_event_ns4(net.ipv4.arp_tbl, sha, sip, dev) !== undefined) arp_send(net, ARPOP.ARPOP_REPLY, sip, dev, tip, sha, sha);
     consume_skb(skb);
     return NET_RX_SUCCESS;
   }

@@ -251,7 +251,12 @@ function ip_finish_output2(net: Net, skb: SkBuff, rt: Rtable): number {
     rc = ip_output_multicast_frame(skb, rt);
   } else {
     const daddr = skb.view.getUint32(skb.network_header + 16);
-    const n = __neigh_lookup4(net.ipv4.arp_tbl, rt_nexthop(rt, daddr), dev, true)!;
+    const n = __neigh_lookup4(net.ipv4.arp_tbl, rt_nexthop(rt, daddr), dev, true);
+    if (n === undefined) {
+      // ip_finish_output2: the table is full (gc_thresh3) and nothing could be collected.
+      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NEIGH_CREATEFAIL);
+      return -ENOBUFS;
+    }
     sock_confirm_neigh(skb, n);
     rc = neigh_output(n, skb);
   }

@@ -4,9 +4,7 @@
 // sent without a full socket (tcp_v4_send_reset, tcp_v4_send_ack), the SYN-ACK, the child socket
 // of a completed handshake, SYN cookie ACKs, and ICMP errors (tcp_v4_err).
 import { E as ERRNO } from '../core/sock-opts.ts';
-import {
-  kfree_skb_reason, consume_skb, pskb_may_pull, skb_push, skb_reset_transport_header, PACKET_HOST, SKB_DROP_REASONS, type SkBuff,
-} from '../core/skbuff.ts';
+import { kfree_skb_reason, SKB_DROP_REASONS, type SkBuff } from '../core/skbuff.ts';
 import { csum_partial, csum_tcpudp_magic } from '../core/checksum.ts';
 import { Flowi4 } from '../core/flow.ts';
 import { AF_INET, IPPROTO_TCP, type InetFamily } from '../core/socket-constants.ts';
@@ -19,7 +17,7 @@ import { TCP_STATES, TCPF_STATES } from '../core/tcp-states.ts';
 import { secure_tcp_seq, secure_tcp_ts_off } from '../core/secure-seq.ts';
 import { inet_add_protocol } from './protocol.ts';
 import { __inet_lookup_established, __inet_lookup_listener, __inet_lookup_skb } from './inet-hashtables.ts';
-import { inet_twsk, inet_twsk_deschedule_put, type InetTimewaitSock } from './inet-timewait-sock.ts';
+import { inet_twsk, inet_twsk_deschedule_put } from './inet-timewait-sock.ts';
 import { ip_build_and_send_pkt, ip_queue_xmit } from './ip-output.ts';
 import { Rtable, ip_route_output_key, ip_rt_update_pmtu, rt_mtu, RTCF } from './route.ts';
 import { IP_PMTUDISC } from './af-inet.ts';
@@ -27,26 +25,25 @@ import { skb_rt_type } from './ip-input.ts';
 import { RTN } from './route.ts';
 import { ICMP } from './icmp.ts';
 import { icmp_err_convert } from './udp-err.ts';
-import { __inet_inherit_port } from './inet-bind-bucket.ts';
-import { inet_ehash_nolisten } from './inet-hash.ts';
 import { TcpSock, between } from './tcp-sock.ts';
 import type { TcpAfOps } from './tcp-sock.ts';
-import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_HDR_LEN, TCP_TW, TCP_SYNACK, TCPOLEN } from './tcp-defs.ts';
-import { OPTION, TcpOutOptions, tcp_options_size, tcp_options_write } from './tcp-options.ts';
-import { tcp_clock_ms } from './tcp-defs.ts';
-import { tcp_mstamp_refresh, tcp_time_stamp_ms } from './tcp-util.ts';
-import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_connect, tcp_stream_alloc_skb, tcp_current_mss, tcp_xmit_retransmit_queue } from './tcp-output.ts';
+import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_TW } from './tcp-defs.ts';
+import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_connect, tcp_current_mss, tcp_xmit_retransmit_queue } from './tcp-output.ts';
 import { tcp_simple_retransmit } from './tcp-recovery.ts';
 import { tcp_rcv_established } from './tcp-input.ts';
 import { tcp_rcv_state_process } from './tcp-rcv-state.ts';
-import { tcp_check_req, tcp_child_process, tcp_create_openreq_child, tcp_timewait_state_process } from './tcp-minisocks.ts';
-import { inet_csk_reqsk_queue_drop, tcp_conn_request, tcp_listendrop, tcp_openreq_init_rwin, tcp_req_advmss } from './tcp-conn-request.ts';
-import { sk_acceptq_is_full } from './tcp-accept.ts';
+import { tcp_create_openreq_child, tcp_timewait_state_process } from './tcp-minisocks.ts';
+import { inet_csk_reqsk_queue_drop, tcp_conn_request, tcp_listendrop, tcp_req_advmss } from './tcp-conn-request.ts';
 import { tcp_done, tcp_set_state } from './tcp-done.ts';
-import { __cookie_v4_init_sequence, __cookie_v4_check, cookie_init_timestamp } from './syncookies.ts';
-import { cookie_tcp_check_opts, tcp_get_cookie_sock } from './tcp-cookie.ts';
+import { __cookie_v4_init_sequence, __cookie_v4_check } from './syncookies.ts';
+import { cookie_tcp_check_opts } from './tcp-cookie.ts';
 import { inet_hash_connect } from './tcp-hash-connect.ts';
 import { tcp_connect_init } from './tcp-connect.ts';
+import {
+  tcp_build_reply, tcp_build_reset, tcp_cookie_req_finish, tcp_do_rcv_slow, tcp_rcv_csum_error, tcp_rcv_no_socket, tcp_rcv_pull_header,
+  tcp_rcv_reqsk, tcp_rcv_timewait_reply, tcp_reqsk_send_ack, tcp_syn_recv_acceptq_full, tcp_syn_recv_hash, tcp_synack_tsval,
+  type TcpRcvOps, type TcpReplyTs,
+} from './tcp-rcv-common.ts';
 
 /** The IPv4 header's addresses of the segment being processed. */
 function ip_saddr(skb: SkBuff): number {
@@ -80,41 +77,18 @@ export function tcp_v4_fill_cb(skb: SkBuff): void {
 }
 
 const fl4 = new Flowi4();
-const outopts = new TcpOutOptions();
 
 /**
  * tcp_v4_send_reset: a RST for `skb` (a segment no socket or state accepts). Its sequence is the
  * segment's ACK, or it ACKs the segment when that had none; never a RST for a RST. OutRsts.
  */
 export function tcp_v4_send_reset(sk: SockCommon | null, skb: SkBuff, net0?: Net): void {
-  const v = skb.view;
-  const th = skb.transport_header;
-  const flags = v.getUint8(th + 13);
-  if (flags & TCPHDR_RST) return;
+  if (skb.view.getUint8(skb.transport_header + 13) & TCPHDR_RST) return;
   // No RST to a broadcast or multicast (the kernel checks the route type is local).
   if (sk === null && skb_rt_type(skb) !== RTN.RTN_LOCAL && skb_rt_type(skb) !== 0) return;
   const net = sk?.skc_net ?? net0 ?? skb.dev?.nd_net;
   if (net === undefined || net === null) return;
-  const doff = (v.getUint8(th + 12) >>> 4) * 4;
-  const rep = alloc_reply(TCP_HDR_LEN);
-  const rv = rep.view;
-  const r = rep.data;
-  rv.setUint16(r, v.getUint16(th + 2));
-  rv.setUint16(r + 2, v.getUint16(th));
-  let rflags = TCPHDR_RST;
-  if (flags & TCPHDR_ACK) {
-    rv.setUint32(r + 4, v.getUint32(th + 8));
-    rv.setUint32(r + 8, 0);
-  } else {
-    rflags |= TCPHDR_ACK;
-    rv.setUint32(r + 4, 0);
-    const seq = v.getUint32(th + 4);
-    rv.setUint32(r + 8, (seq + (flags & TCPHDR_SYN ? 1 : 0) + (flags & TCPHDR_FIN ? 1 : 0) + skb.len - doff) >>> 0);
-  }
-  rv.setUint8(r + 12, (TCP_HDR_LEN / 4) << 4);
-  rv.setUint8(r + 13, rflags);
-  rv.setUint16(r + 14, 0);
-  rv.setUint32(r + 16, 0);
+  const rep = tcp_build_reset(skb, TCPHDR_RST);
   const saddr = ip_daddr(skb);
   const daddr = ip_saddr(skb);
   __tcp_v4_send_check(rep, saddr, daddr);
@@ -124,40 +98,12 @@ export function tcp_v4_send_reset(sk: SockCommon | null, skb: SkBuff, net0?: Net
   ip_build_and_send_pkt(rep, net, null, saddr, daddr, IPPROTO_TCP, { oif: skb.skb_iif, tos: full?.tos ?? 0, mark: full?.sk_mark ?? 0 });
 }
 
-/** An skb for a reply without a socket: the TCP header pushed into the headroom. */
-function alloc_reply(hlen: number): SkBuff {
-  const skb = tcp_stream_alloc_skb(0);
-  skb_push(skb, hlen);
-  skb_reset_transport_header(skb);
-  return skb;
-}
-
 /**
  * tcp_v4_send_ack: an ACK without a full socket (TIME_WAIT, a request socket): seq, ack, window
  * (already scaled down), and timestamps when tsecr is given.
  */
-function tcp_v4_send_ack(net: Net, skb: SkBuff, seq: number, ack: number, win: number, ts: { tsval: number; tsecr: number } | null): void {
-  const v = skb.view;
-  const th = skb.transport_header;
-  const o = outopts.reset();
-  if (ts !== null) {
-    o.options = OPTION.OPTION_TS;
-    o.tsval = ts.tsval;
-    o.tsecr = ts.tsecr;
-  }
-  const hlen = TCP_HDR_LEN + tcp_options_size(o);
-  const rep = alloc_reply(hlen);
-  const rv = rep.view;
-  const r = rep.data;
-  rv.setUint16(r, v.getUint16(th + 2));
-  rv.setUint16(r + 2, v.getUint16(th));
-  rv.setUint32(r + 4, seq >>> 0);
-  rv.setUint32(r + 8, ack >>> 0);
-  rv.setUint8(r + 12, (hlen / 4) << 4);
-  rv.setUint8(r + 13, TCPHDR_ACK);
-  rv.setUint16(r + 14, Math.min(win, 65535));
-  rv.setUint32(r + 16, 0);
-  tcp_options_write(rv, r + 20, o);
+function tcp_v4_send_ack(net: Net, skb: SkBuff, seq: number, ack: number, win: number, ts: TcpReplyTs | null): void {
+  const rep = tcp_build_reply(skb, seq, ack, win, ts, TCPHDR_ACK);
   const saddr = ip_daddr(skb);
   const daddr = ip_saddr(skb);
   __tcp_v4_send_check(rep, saddr, daddr);
@@ -165,25 +111,14 @@ function tcp_v4_send_ack(net: Net, skb: SkBuff, seq: number, ack: number, win: n
   ip_build_and_send_pkt(rep, net, null, saddr, daddr, IPPROTO_TCP, { oif: skb.skb_iif });
 }
 
-/** tcp_v4_timewait_ack: the TIME_WAIT socket's ACK (a retransmitted FIN, an out-of-window segment). */
-function tcp_v4_timewait_ack(tw: InetTimewaitSock, skb: SkBuff): void {
-  const ts = tw.tw_ts_recent_stamp !== 0 ? { tsval: (tcp_clock_ms(tw.skc_net.boot.clock.ktime_get_ns()) + tw.tw_ts_offset) >>> 0, tsecr: tw.tw_ts_recent } : null;
-  tcp_v4_send_ack(tw.skc_net, skb, tw.tw_snd_nxt, tw.tw_rcv_nxt, Math.floor(tw.tw_rcv_wnd / (1 << tw.tw_rcv_wscale)), ts);
-}
-
 /** tcp_v4_reqsk_send_ack: a request socket's ACK for an out-of-window segment. */
 function tcp_v4_reqsk_send_ack(sk: TcpSock, skb: SkBuff, req: RequestSock): void {
-  const ts = req.tstamp_ok ? { tsval: (tcp_time_stamp_ms(sk) + req.ts_off) >>> 0, tsecr: req.ts_recent } : null;
-  tcp_v4_send_ack(sk.skc_net, skb, (req.snt_isn + 1) >>> 0, req.rcv_nxt, Math.floor(req.rsk_rcv_wnd / (1 << req.rcv_wscale)), ts);
+  tcp_reqsk_send_ack(tcp_v4_rcv_ops, sk, skb, req);
 }
 
 /** tcp_v4_send_synack: the SYN-ACK for req (timestamps carry the cookie's options for a cookie SYN-ACK). */
 function tcp_v4_send_synack(sk: TcpSock, req: RequestSock, synack_type: number): number {
-  const now_ms = tcp_time_stamp_ms(sk);
-  let tsval = now_ms;
-  if (synack_type === TCP_SYNACK.TCP_SYNACK_COOKIE && req.tstamp_ok) {
-    tsval = cookie_init_timestamp(sk.skc_net, { wscale_ok: req.wscale_ok, snd_wscale: req.snd_wscale, sack_ok: req.sack_ok, ecn_ok: req.ecn_ok }, now_ms);
-  }
+  const tsval = tcp_synack_tsval(sk, req, synack_type);
   const skb = tcp_make_synack(req, (tsval + req.ts_off) >>> 0, tcp_req_advmss(sk, req));
   __tcp_v4_send_check(skb, req.skc_rcv_saddr, req.skc_daddr);
   sk.skc_net.mib.tcp.OutSegs++;
@@ -244,11 +179,7 @@ let cur_net: Net | null = null;
  */
 function tcp_v4_syn_recv_sock(sk: TcpSock, skb: SkBuff, req: RequestSock, own_req: { value: boolean }): TcpSock | null {
   const net = sk.skc_net;
-  if (sk_acceptq_is_full(sk)) {
-    net.mib.net.ListenOverflows++;
-    tcp_listendrop(sk);
-    return null;
-  }
+  if (tcp_syn_recv_acceptq_full(sk)) return null;
   const newtp = tcp_create_openreq_child(sk, req, skb);
   // An IPv4 child of a dual-stack listener (tcp_v6_syn_recv_sock switches it to ipv6_mapped).
   newtp.icsk_af_ops = ipv4_specific;
@@ -260,17 +191,7 @@ function tcp_v4_syn_recv_sock(sk: TcpSock, skb: SkBuff, req: RequestSock, own_re
   tcp_sync_mss(newtp, mtu);
   newtp.advmss = tcp_req_advmss(sk, req);
   tcp_initialize_rcv_mss(newtp);
-  const h = net.ipv4.tcp_hashinfo;
-  if (__inet_inherit_port(h, sk, newtp) < 0) {
-    tcp_listendrop(sk);
-    return null;
-  }
-  own_req.value = inet_ehash_nolisten(h, newtp, req.skc_hashed ? req : null);
-  if (!own_req.value) {
-    tcp_done(newtp);
-    return null;
-  }
-  return newtp;
+  return tcp_syn_recv_hash(sk, newtp, req, own_req);
 }
 
 /** tcp_v4_conn_request: no SYN to a broadcast or multicast address. */
@@ -323,11 +244,15 @@ function cookie_v4_check(sk: TcpSock, skb: SkBuff): TcpSock | null {
   const req = r;
   sk_rcv_saddr_set(req, daddr);
   sk_daddr_set(req, saddr);
-  req.ir_iif = skb.skb_iif;
-  const advmss = tcp_req_advmss(sk, req);
-  tcp_openreq_init_rwin(req, sk, Math.min(req.mss, advmss) + (req.tstamp_ok ? TCPOLEN.TCPOLEN_TSTAMP_ALIGNED : 0));
-  return tcp_get_cookie_sock(sk, skb, req);
+  return tcp_cookie_req_finish(sk, skb, req);
 }
+
+/** The IPv4 pieces of the shared receive steps (tcp-rcv-common.ts). */
+const tcp_v4_rcv_ops: TcpRcvOps = {
+  send_reset: tcp_v4_send_reset,
+  send_ack: tcp_v4_send_ack,
+  cookie_check: cookie_v4_check,
+};
 
 /**
  * tcp_v4_do_rcv: a segment for a full socket. ESTABLISHED takes the fast path; a listener first
@@ -339,28 +264,7 @@ export function tcp_v4_do_rcv(sk: TcpSock, skb: SkBuff): number {
     tcp_rcv_established(sk, skb);
     return 0;
   }
-  let rsk: TcpSock = sk;
-  if (sk.skc_state === TCP_STATES.TCP_LISTEN) {
-    const nsk = !(skb.cb.tcp_flags & TCPHDR_SYN) ? cookie_v4_check(sk, skb) : sk;
-    if (nsk === null) {
-      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
-      return 0;
-    }
-    if (nsk !== sk) {
-      if (tcp_child_process(sk, nsk, skb) !== 0) {
-        tcp_v4_send_reset(nsk, skb);
-        kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
-      }
-      return 0;
-    }
-    rsk = sk;
-  }
-  const reason = tcp_rcv_state_process(sk, skb);
-  if (reason !== 0) {
-    tcp_v4_send_reset(rsk, skb);
-    kfree_skb_reason(skb, reason);
-  }
-  return 0;
+  return tcp_do_rcv_slow(tcp_v4_rcv_ops, sk, skb);
 }
 
 /** tcp_checksum_complete over the pseudo-header; true when bad. */
@@ -382,36 +286,15 @@ export function tcp_v4_rcv(skb: SkBuff): number {
     return 0;
   }
   cur_net = net;
-  const mib = net.mib.tcp;
-  if (skb.pkt_type !== PACKET_HOST) {
-    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_OTHERHOST);
-    return 0;
-  }
-  mib.InSegs++;
-  if (!pskb_may_pull(skb, TCP_HDR_LEN)) {
-    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_PKT_TOO_SMALL);
-    return 0;
-  }
-  skb_reset_transport_header(skb);
-  const v = skb.view;
-  const th = skb.transport_header;
-  const doff = v.getUint8(th + 12) >>> 4;
-  if (doff < 5) {
-    mib.InErrs++;
-    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_PKT_TOO_SMALL);
-    return 0;
-  }
-  if (!pskb_may_pull(skb, doff * 4)) {
-    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_PKT_TOO_SMALL);
-    return 0;
-  }
+  const thlen = tcp_rcv_pull_header(skb, net);
+  if (thlen === 0) return 0;
   if (tcp_v4_checksum_bad(skb)) {
-    mib.InCsumErrors++;
-    mib.InErrs++;
-    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_TCP_CSUM);
+    tcp_rcv_csum_error(skb, net);
     return 0;
   }
   tcp_v4_fill_cb(skb);
+  const v = skb.view;
+  const th = skb.transport_header;
   const saddr = ip_saddr(skb);
   const daddr = ip_daddr(skb);
   const sport = v.getUint16(th);
@@ -419,52 +302,30 @@ export function tcp_v4_rcv(skb: SkBuff): number {
   const h = net.ipv4.tcp_hashinfo;
   const dif = skb.skb_iif;
   for (;;) {
-    const sk = __inet_lookup_skb(net, h, skb, doff * 4, skb.sk, false, saddr, sport, daddr, dport, dif, 0);
+    const sk = __inet_lookup_skb(net, h, skb, thlen, skb.sk, false, saddr, sport, daddr, dport, dif, 0);
     if (sk === undefined) {
-      tcp_v4_send_reset(null, skb, net);
-      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NO_SOCKET);
+      tcp_rcv_no_socket(tcp_v4_rcv_ops, skb, net);
       return 0;
     }
     if (inet_twsk(sk)) {
       const isn = { value: 0 };
       const st = tcp_timewait_state_process(sk, skb, isn);
       if (st === TCP_TW.TCP_TW_SYN) {
-        const sk2 = __inet_lookup_listener(net, h, skb, doff * 4, saddr, sport, daddr, dport, dif, 0);
+        const sk2 = __inet_lookup_listener(net, h, skb, thlen, saddr, sport, daddr, dport, dif, 0);
         if (sk2 !== undefined) {
           inet_twsk_deschedule_put(sk);
           tw_isn = isn.value;
           return tcp_v4_process(sk2 as TcpSock, skb);
         }
       }
-      if (st === TCP_TW.TCP_TW_SYN || st === TCP_TW.TCP_TW_ACK || st === TCP_TW.TCP_TW_ACK_OOW) {
-        tcp_v4_timewait_ack(sk, skb);
-      } else if (st === TCP_TW.TCP_TW_RST) {
-        tcp_v4_send_reset(sk, skb);
-        inet_twsk_deschedule_put(sk);
-      }
-      consume_skb(skb);
+      tcp_rcv_timewait_reply(tcp_v4_rcv_ops, sk, skb, st);
       return 0;
     }
     if (inet_reqsk(sk)) {
-      const req = sk;
-      const listener = req.rsk_listener as TcpSock;
-      if (listener.skc_state !== TCP_STATES.TCP_LISTEN) {
-        // The listener closed: the request goes, the lookup runs again.
-        inet_csk_reqsk_queue_drop(listener, req);
-        continue;
-      }
-      tcp_mstamp_refresh(listener);
-      const nsk = tcp_check_req(listener, skb, req);
-      if (nsk === null) {
-        kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
-        return 0;
-      }
-      if (nsk === listener) return tcp_v4_process(listener, skb);
-      if (tcp_child_process(listener, nsk, skb) !== 0) {
-        tcp_v4_send_reset(nsk, skb);
-        kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
-      }
-      return 0;
+      const listener = tcp_rcv_reqsk(tcp_v4_rcv_ops, sk, skb);
+      // undefined: the listener closed, the request went, the lookup runs again.
+      if (listener === undefined) continue;
+      return listener === null ? 0 : tcp_v4_do_rcv(listener, skb);
     }
     return tcp_v4_process(sk as TcpSock, skb);
   }

@@ -187,7 +187,12 @@ function ip6_finish_output2(net: Net, skb: SkBuff, rt: Rt6Info, mc_loop: boolean
     rc = dev_queue_xmit(skb);
   } else {
     const daddr = ip6_daddr_tmp.set(v.getUint32(nh + 24), v.getUint32(nh + 28), v.getUint32(nh + 32), v.getUint32(nh + 36));
-    const n = __neigh_lookup6(net.ipv6.nd_tbl, rt6_nexthop(rt, daddr), dev, true)!;
+    const n = __neigh_lookup6(net.ipv6.nd_tbl, rt6_nexthop(rt, daddr), dev, true);
+    if (n === undefined) {
+      // ip6_finish_output2: the table is full (gc_thresh3) and nothing could be collected.
+      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NEIGH_CREATEFAIL);
+      return -ENOBUFS;
+    }
     sock_confirm_neigh(skb, n);
     rc = neigh_output(n, skb);
   }

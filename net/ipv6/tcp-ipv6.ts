@@ -3,10 +3,7 @@
 // socket, the SYN-ACK and child, SYN cookies and ICMPv6 errors, and tcpv6_prot. A dual-stack
 // listener's IPv4 SYNs arrive through tcp_v4_rcv; its operations hand those to IPv4's.
 import { E as ERRNO } from '../core/sock-opts.ts';
-import {
-  kfree_skb_reason, consume_skb, pskb_may_pull, skb_push, skb_reset_transport_header, PACKET_HOST, SKB_DROP_REASONS, ETH_P_IP,
-  type SkBuff,
-} from '../core/skbuff.ts';
+import { kfree_skb_reason, SKB_DROP_REASONS, ETH_P_IP, type SkBuff } from '../core/skbuff.ts';
 import { csum_partial, csum_ipv6_magic } from '../core/checksum.ts';
 import { Flowi6 } from '../core/flow.ts';
 import { In6Addr, ipv6_addr_any, ipv6_addr_v4mapped, ipv6_addr_set_v4mapped, type ReadonlyIn6Addr } from '../core/in6-addr.ts';
@@ -21,32 +18,30 @@ import { TCP_STATES } from '../core/tcp-states.ts';
 import { secure_tcpv6_seq, secure_tcpv6_ts_off } from '../core/secure-seq.ts';
 import { inet6_add_protocol } from '../ipv4/protocol.ts';
 import { __inet6_lookup_established, inet6_lookup_listener, __inet6_lookup_skb } from './inet6-hashtables.ts';
-import { inet_twsk, inet_twsk_deschedule_put, type InetTimewaitSock } from '../ipv4/inet-timewait-sock.ts';
+import { inet_twsk, inet_twsk_deschedule_put } from '../ipv4/inet-timewait-sock.ts';
 import { ip6_build_and_send_pkt, ip6_xmit } from './ip6-output.ts';
 import { Rt6Info, ip6_route_output, rt6_mtu } from './route.ts';
 import { icmpv6_err_convert } from './udp-rcv.ts';
 import { ICMPV6 } from './icmp.ts';
-import { __inet_inherit_port } from '../ipv4/inet-bind-bucket.ts';
-import { inet_ehash_nolisten } from '../ipv4/inet-hash.ts';
 import { TcpSock, between, type TcpAfOps } from '../ipv4/tcp-sock.ts';
-import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_HDR_LEN, TCP_TW, TCP_SYNACK, TCPOLEN, tcp_clock_ms } from '../ipv4/tcp-defs.ts';
-import { OPTION, TcpOutOptions, tcp_options_size, tcp_options_write } from '../ipv4/tcp-options.ts';
-import { tcp_mstamp_refresh, tcp_time_stamp_ms } from '../ipv4/tcp-util.ts';
-import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_connect, tcp_stream_alloc_skb, tcp_current_mss, tcp_xmit_retransmit_queue } from '../ipv4/tcp-output.ts';
+import { TCPHDR_ACK, TCPHDR_RST, TCP_TW } from '../ipv4/tcp-defs.ts';
+import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_connect, tcp_current_mss, tcp_xmit_retransmit_queue } from '../ipv4/tcp-output.ts';
 import { tcp_simple_retransmit } from '../ipv4/tcp-recovery.ts';
 import { tcp_rcv_established } from '../ipv4/tcp-input.ts';
-import { tcp_rcv_state_process } from '../ipv4/tcp-rcv-state.ts';
-import { tcp_check_req, tcp_child_process, tcp_create_openreq_child, tcp_timewait_state_process } from '../ipv4/tcp-minisocks.ts';
-import { inet_csk_reqsk_queue_drop, tcp_conn_request, tcp_listendrop, tcp_openreq_init_rwin, tcp_req_advmss } from '../ipv4/tcp-conn-request.ts';
-import { sk_acceptq_is_full } from '../ipv4/tcp-accept.ts';
+import { tcp_create_openreq_child, tcp_timewait_state_process } from '../ipv4/tcp-minisocks.ts';
+import { tcp_conn_request, tcp_req_advmss } from '../ipv4/tcp-conn-request.ts';
 import { tcp_done, tcp_set_state } from '../ipv4/tcp-done.ts';
-import { cookie_init_timestamp } from '../ipv4/syncookies.ts';
 import { __cookie_v6_init_sequence, __cookie_v6_check } from './syncookies.ts';
-import { cookie_tcp_check_opts, tcp_get_cookie_sock } from '../ipv4/tcp-cookie.ts';
+import { cookie_tcp_check_opts } from '../ipv4/tcp-cookie.ts';
 import { inet_hash_connect } from '../ipv4/tcp-hash-connect.ts';
 import { tcp_connect_init } from '../ipv4/tcp-connect.ts';
 import { ipv4_specific, tcp_v4_connect, tcp_v4_do_rcv, tcp_v4_fill_cb } from '../ipv4/tcp-ipv4.ts';
 import { tcp_init_sock, tcp_prot_common } from '../ipv4/tcp.ts';
+import {
+  tcp_build_reply, tcp_build_reset, tcp_cookie_req_finish, tcp_do_rcv_slow, tcp_rcv_csum_error, tcp_rcv_no_socket, tcp_rcv_pull_header,
+  tcp_rcv_reqsk, tcp_rcv_timewait_reply, tcp_reqsk_send_ack, tcp_syn_recv_acceptq_full, tcp_syn_recv_hash, tcp_synack_tsval,
+  type TcpRcvOps, type TcpReplyTs,
+} from '../ipv4/tcp-rcv-common.ts';
 
 const saddr_tmp = new In6Addr();
 const daddr_tmp = new In6Addr();
@@ -73,38 +68,9 @@ export function __tcp_v6_send_check(skb: SkBuff, saddr: ReadonlyIn6Addr, daddr: 
 }
 
 let cur_net: Net | null = null;
-const outopts = new TcpOutOptions();
 
-function alloc_reply(hlen: number): SkBuff {
-  const skb = tcp_stream_alloc_skb(0);
-  skb_push(skb, hlen);
-  skb_reset_transport_header(skb);
-  return skb;
-}
-
-/** tcp_v6_send_response: a RST or ACK for `skb` without a full socket. */
-function tcp_v6_send_response(net: Net, skb: SkBuff, seq: number, ack: number, win: number, ts: { tsval: number; tsecr: number } | null, rst: boolean, with_ack: boolean): void {
-  const v = skb.view;
-  const th = skb.transport_header;
-  const o = outopts.reset();
-  if (ts !== null) {
-    o.options = OPTION.OPTION_TS;
-    o.tsval = ts.tsval;
-    o.tsecr = ts.tsecr;
-  }
-  const hlen = TCP_HDR_LEN + tcp_options_size(o);
-  const rep = alloc_reply(hlen);
-  const rv = rep.view;
-  const r = rep.data;
-  rv.setUint16(r, v.getUint16(th + 2));
-  rv.setUint16(r + 2, v.getUint16(th));
-  rv.setUint32(r + 4, seq >>> 0);
-  rv.setUint32(r + 8, with_ack ? ack >>> 0 : 0);
-  rv.setUint8(r + 12, (hlen / 4) << 4);
-  rv.setUint8(r + 13, (rst ? TCPHDR_RST : 0) | (with_ack ? TCPHDR_ACK : 0));
-  rv.setUint16(r + 14, Math.min(win, 65535));
-  rv.setUint32(r + 16, 0);
-  tcp_options_write(rv, r + 20, o);
+/** tcp_v6_send_response: the checksum and the transmit of a RST or ACK built without a full socket. */
+function tcp_v6_send_response(net: Net, skb: SkBuff, rep: SkBuff, rst: boolean): void {
   const saddr = ip6_daddr(skb, new In6Addr());
   const daddr = ip6_saddr(skb, new In6Addr());
   __tcp_v6_send_check(rep, saddr, daddr);
@@ -115,23 +81,15 @@ function tcp_v6_send_response(net: Net, skb: SkBuff, seq: number, ack: number, w
 
 /** tcp_v6_send_reset. */
 export function tcp_v6_send_reset(sk: SockCommon | null, skb: SkBuff, net0?: Net): void {
-  const v = skb.view;
-  const th = skb.transport_header;
-  const flags = v.getUint8(th + 13);
-  if (flags & TCPHDR_RST) return;
+  if (skb.view.getUint8(skb.transport_header + 13) & TCPHDR_RST) return;
   const net = sk?.skc_net ?? net0 ?? cur_net;
   if (net === null) return;
-  const doff = (v.getUint8(th + 12) >>> 4) * 4;
-  if (flags & TCPHDR_ACK) tcp_v6_send_response(net, skb, v.getUint32(th + 8), 0, 0, null, true, false);
-  else {
-    const ack = (v.getUint32(th + 4) + (flags & TCPHDR_SYN ? 1 : 0) + (flags & TCPHDR_FIN ? 1 : 0) + skb.len - doff) >>> 0;
-    tcp_v6_send_response(net, skb, 0, ack, 0, null, true, true);
-  }
+  tcp_v6_send_response(net, skb, tcp_build_reset(skb, TCPHDR_RST), true);
 }
 
-function tcp_v6_timewait_ack(tw: InetTimewaitSock, skb: SkBuff): void {
-  const ts = tw.tw_ts_recent_stamp !== 0 ? { tsval: (tcp_clock_ms(tw.skc_net.boot.clock.ktime_get_ns()) + tw.tw_ts_offset) >>> 0, tsecr: tw.tw_ts_recent } : null;
-  tcp_v6_send_response(tw.skc_net, skb, tw.tw_snd_nxt, tw.tw_rcv_nxt, Math.floor(tw.tw_rcv_wnd / (1 << tw.tw_rcv_wscale)), ts, false, true);
+/** tcp_v6_send_ack. */
+function tcp_v6_send_ack(net: Net, skb: SkBuff, seq: number, ack: number, win: number, ts: TcpReplyTs | null): void {
+  tcp_v6_send_response(net, skb, tcp_build_reply(skb, seq, ack, win, ts, TCPHDR_ACK), false);
 }
 
 function req_is_v4(req: RequestSock): boolean {
@@ -140,17 +98,12 @@ function req_is_v4(req: RequestSock): boolean {
 
 function tcp_v6_reqsk_send_ack(sk: TcpSock, skb: SkBuff, req: RequestSock): void {
   if (req_is_v4(req)) return ipv4_specific.reqsk_send_ack(sk, skb, req);
-  const ts = req.tstamp_ok ? { tsval: (tcp_time_stamp_ms(sk) + req.ts_off) >>> 0, tsecr: req.ts_recent } : null;
-  tcp_v6_send_response(sk.skc_net, skb, (req.snt_isn + 1) >>> 0, req.rcv_nxt, Math.floor(req.rsk_rcv_wnd / (1 << req.rcv_wscale)), ts, false, true);
+  tcp_reqsk_send_ack(tcp_v6_rcv_ops, sk, skb, req);
 }
 
 function tcp_v6_send_synack(sk: TcpSock, req: RequestSock, synack_type: number): number {
   if (req_is_v4(req)) return ipv4_specific.send_synack(sk, req, synack_type);
-  const now_ms = tcp_time_stamp_ms(sk);
-  let tsval = now_ms;
-  if (synack_type === TCP_SYNACK.TCP_SYNACK_COOKIE && req.tstamp_ok) {
-    tsval = cookie_init_timestamp(sk.skc_net, { wscale_ok: req.wscale_ok, snd_wscale: req.snd_wscale, sack_ok: req.sack_ok, ecn_ok: req.ecn_ok }, now_ms);
-  }
+  const tsval = tcp_synack_tsval(sk, req, synack_type);
   const skb = tcp_make_synack(req, (tsval + req.ts_off) >>> 0, tcp_req_advmss(sk, req));
   __tcp_v6_send_check(skb, req.skc_v6_rcv_saddr, req.skc_v6_daddr);
   sk.skc_net.mib.tcp.OutSegs++;
@@ -213,12 +166,7 @@ function tcp_v6_syn_recv_sock(sk: TcpSock, skb: SkBuff, req: RequestSock, own_re
     newtp.icsk_af_ops = ipv6_mapped;
     return newtp;
   }
-  const net = sk.skc_net;
-  if (sk_acceptq_is_full(sk)) {
-    net.mib.net.ListenOverflows++;
-    tcp_listendrop(sk);
-    return null;
-  }
+  if (tcp_syn_recv_acceptq_full(sk)) return null;
   const newtp = tcp_create_openreq_child(sk, req, skb);
   sk_v6_rcv_saddr_set(newtp, req.skc_v6_rcv_saddr);
   sk_v6_daddr_set(newtp, req.skc_v6_daddr);
@@ -227,17 +175,7 @@ function tcp_v6_syn_recv_sock(sk: TcpSock, skb: SkBuff, req: RequestSock, own_re
   tcp_sync_mss(newtp, tcp_v6_req_mtu(req));
   newtp.advmss = tcp_req_advmss(sk, req);
   tcp_initialize_rcv_mss(newtp);
-  const h = net.ipv4.tcp_hashinfo;
-  if (__inet_inherit_port(h, sk, newtp) < 0) {
-    tcp_listendrop(sk);
-    return null;
-  }
-  own_req.value = inet_ehash_nolisten(h, newtp, req.skc_hashed ? req : null);
-  if (!own_req.value) {
-    tcp_done(newtp);
-    return null;
-  }
-  return newtp;
+  return tcp_syn_recv_hash(sk, newtp, req, own_req);
 }
 
 function tcp_v6_conn_request(sk: TcpSock, skb: SkBuff): number {
@@ -296,11 +234,15 @@ function cookie_v6_check(sk: TcpSock, skb: SkBuff): TcpSock | null {
   if (req === null) return sk;
   sk_v6_rcv_saddr_set(req, daddr);
   sk_v6_daddr_set(req, saddr);
-  req.ir_iif = skb.skb_iif;
-  const advmss = tcp_req_advmss(sk, req);
-  tcp_openreq_init_rwin(req, sk, Math.min(req.mss, advmss) + (req.tstamp_ok ? TCPOLEN.TCPOLEN_TSTAMP_ALIGNED : 0));
-  return tcp_get_cookie_sock(sk, skb, req);
+  return tcp_cookie_req_finish(sk, skb, req);
 }
+
+/** The IPv6 pieces of the shared receive steps (tcp-rcv-common.ts). */
+const tcp_v6_rcv_ops: TcpRcvOps = {
+  send_reset: tcp_v6_send_reset,
+  send_ack: tcp_v6_send_ack,
+  cookie_check: cookie_v6_check,
+};
 
 /** tcp_v6_do_rcv: IPv4 segments (a dual-stack socket) go to tcp_v4_do_rcv. */
 export function tcp_v6_do_rcv(sk: TcpSock, skb: SkBuff): number {
@@ -309,26 +251,7 @@ export function tcp_v6_do_rcv(sk: TcpSock, skb: SkBuff): number {
     tcp_rcv_established(sk, skb);
     return 0;
   }
-  if (sk.skc_state === TCP_STATES.TCP_LISTEN) {
-    const nsk = !(skb.cb.tcp_flags & TCPHDR_SYN) ? cookie_v6_check(sk, skb) : sk;
-    if (nsk === null) {
-      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
-      return 0;
-    }
-    if (nsk !== sk) {
-      if (tcp_child_process(sk, nsk, skb) !== 0) {
-        tcp_v6_send_reset(nsk, skb);
-        kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
-      }
-      return 0;
-    }
-  }
-  const reason = tcp_rcv_state_process(sk, skb);
-  if (reason !== 0) {
-    tcp_v6_send_reset(sk, skb);
-    kfree_skb_reason(skb, reason);
-  }
-  return 0;
+  return tcp_do_rcv_slow(tcp_v6_rcv_ops, sk, skb);
 }
 
 /** tcp_v6_rcv: the IPPROTO_TCP handler for IPv6 (the same checks and counters as tcp_v4_rcv). */
@@ -339,87 +262,46 @@ export function tcp_v6_rcv(skb: SkBuff): number {
     return 0;
   }
   cur_net = net;
-  const mib = net.mib.tcp;
-  if (skb.pkt_type !== PACKET_HOST) {
-    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_OTHERHOST);
-    return 0;
-  }
-  mib.InSegs++;
-  if (!pskb_may_pull(skb, TCP_HDR_LEN)) {
-    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_PKT_TOO_SMALL);
-    return 0;
-  }
-  skb_reset_transport_header(skb);
-  const v = skb.view;
-  const th = skb.transport_header;
-  const doff = v.getUint8(th + 12) >>> 4;
-  if (doff < 5) {
-    mib.InErrs++;
-    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_PKT_TOO_SMALL);
-    return 0;
-  }
-  if (!pskb_may_pull(skb, doff * 4)) {
-    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_PKT_TOO_SMALL);
-    return 0;
-  }
+  const thlen = tcp_rcv_pull_header(skb, net);
+  if (thlen === 0) return 0;
   // One segment is processed at a time: the addresses go into preallocated objects.
   const saddr = ip6_saddr(skb, rcv_saddr);
   const daddr = ip6_daddr(skb, rcv_daddr);
   if (csum_ipv6_magic(saddr, daddr, skb.len, IPPROTO_TCP, csum_partial(skb.head, skb.data, skb.len, 0)) !== 0) {
-    mib.InCsumErrors++;
-    mib.InErrs++;
-    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_TCP_CSUM);
+    tcp_rcv_csum_error(skb, net);
     return 0;
   }
   tcp_v4_fill_cb(skb);
+  const v = skb.view;
+  const th = skb.transport_header;
   const sport = v.getUint16(th);
   const dport = v.getUint16(th + 2);
   const h = net.ipv4.tcp_hashinfo;
   const dif = skb.skb_iif;
   for (;;) {
-    const sk = __inet6_lookup_skb(net, h, skb, doff * 4, skb.sk, false, saddr, sport, daddr, dport, dif, 0);
+    const sk = __inet6_lookup_skb(net, h, skb, thlen, skb.sk, false, saddr, sport, daddr, dport, dif, 0);
     if (sk === undefined) {
-      tcp_v6_send_reset(null, skb, net);
-      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NO_SOCKET);
+      tcp_rcv_no_socket(tcp_v6_rcv_ops, skb, net);
       return 0;
     }
     if (inet_twsk(sk)) {
       const isn = { value: 0 };
       const st = tcp_timewait_state_process(sk, skb, isn);
       if (st === TCP_TW.TCP_TW_SYN) {
-        const sk2 = inet6_lookup_listener(net, h, skb, doff * 4, saddr, sport, daddr, dport, dif, 0);
+        const sk2 = inet6_lookup_listener(net, h, skb, thlen, saddr, sport, daddr, dport, dif, 0);
         if (sk2 !== undefined) {
           inet_twsk_deschedule_put(sk);
           tw_isn = isn.value;
           return tcp_v6_do_rcv(sk2 as TcpSock, skb);
         }
       }
-      if (st === TCP_TW.TCP_TW_SYN || st === TCP_TW.TCP_TW_ACK || st === TCP_TW.TCP_TW_ACK_OOW) tcp_v6_timewait_ack(sk, skb);
-      else if (st === TCP_TW.TCP_TW_RST) {
-        tcp_v6_send_reset(sk, skb);
-        inet_twsk_deschedule_put(sk);
-      }
-      consume_skb(skb);
+      tcp_rcv_timewait_reply(tcp_v6_rcv_ops, sk, skb, st);
       return 0;
     }
     if (inet_reqsk(sk)) {
-      const listener = sk.rsk_listener as TcpSock;
-      if (listener.skc_state !== TCP_STATES.TCP_LISTEN) {
-        inet_csk_reqsk_queue_drop(listener, sk);
-        continue;
-      }
-      tcp_mstamp_refresh(listener);
-      const nsk = tcp_check_req(listener, skb, sk);
-      if (nsk === null) {
-        kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
-        return 0;
-      }
-      if (nsk === listener) return tcp_v6_do_rcv(listener, skb);
-      if (tcp_child_process(listener, nsk, skb) !== 0) {
-        tcp_v6_send_reset(nsk, skb);
-        kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
-      }
-      return 0;
+      const listener = tcp_rcv_reqsk(tcp_v6_rcv_ops, sk, skb);
+      if (listener === undefined) continue;
+      return listener === null ? 0 : tcp_v6_do_rcv(listener, skb);
     }
     const tp = sk as TcpSock;
     if (tp.skc_state !== TCP_STATES.TCP_LISTEN) tp.segs_in++;

@@ -170,10 +170,8 @@ test('completed handshakes nobody accepts: the accept queue stops at the backlog
   v.stop();
 });
 
-// BUG (net/core/neighbour.ts __neigh_create / neigh_alloc): no gc_thresh1/2/3 and no forced GC, so
-// every ARP request for our address from a new sender adds an entry: a flood of random senders
-// grows arp_tbl without bound (Linux: neigh_alloc refuses past gc_thresh3 = 1024 after
-// neigh_forced_gc, counting table_fulls; the reply is still sent).
+// Every ARP request for our address from a new sender would add an entry; neigh_alloc bounds the
+// collectable entries at gc_thresh3 = 1024 (neigh_forced_gc first, then table_fulls).
 test('ARP requests from random senders: the neighbour table stays bounded (gc_thresh3), replies go on', (t) => {
   const v = victim();
   const net = v.t.b;
@@ -450,11 +448,8 @@ test('unsolicited neighbour advertisements for random targets create no entries'
   v.stop();
 });
 
-// BUG (net/ipv4/inet-timewait-sock.ts inet_twsk_alloc / tcp_time_wait): net.ipv4.tcp_max_tw_buckets
-// exists (net-namespace.ts) but nothing enforces it and TCPTimeWaitOverflow is never counted, so
-// a peer that makes us close first can pile up TIME_WAIT sockets without bound. Linux:
-// inet_twsk_alloc returns NULL once tw_refcount reaches sysctl_max_tw_buckets, tcp_time_wait then
-// counts TCPTimeWaitOverflow and closes the socket without a TIME_WAIT.
+// A peer that makes us close first could pile up TIME_WAIT sockets; inet_twsk_alloc refuses once
+// tw_refcount reaches tcp_max_tw_buckets, and tcp_time_wait counts TCPTimeWaitOverflow and closes.
 test('TIME_WAIT sockets stop at tcp_max_tw_buckets; the rest are TCPTimeWaitOverflow', (t) => {
   const v = victim();
   const net = v.t.b;

@@ -228,8 +228,7 @@ test('ICMP errors quoting a sequence outside the window are OutOfWindowIcmps and
   v.stop();
 });
 
-// BUG (net/core/neighbour.ts, as for ARP): no gc_thresh3, so solicitations from new sources grow
-// nd_tbl without bound (Linux: at most gc_thresh3 = 1024 entries; the NA is still sent).
+// Solicitations from new sources: nd_tbl's collectable entries stop at gc_thresh3 = 1024 (as for ARP).
 test('neighbour solicitations from random sources: nd_tbl stays bounded (gc_thresh3)', (t) => {
   const v = victim();
   const tbl = v.t.b.ipv6.nd_tbl;
