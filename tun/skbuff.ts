@@ -6,6 +6,10 @@
 // two numbers an XDP frame has); the rest lives in the frame's skb head, one cache line of int32
 // fields beside the frames (frame-pool.ts), so another worker reads it through the shared buffer.
 import { META_STRIDE, SKB_HEAD_FIELDS, SKB_HEAD_WORDS, type FramePool } from './frame-pool.ts';
+import { CHECKSUMS, PACKET_TYPES } from '../net/core/skbuff.ts';
+
+// The constants are net's (one definition of the uapi values); tun's names stay for its users.
+export { ETH_HLEN, NET_SKB_PAD } from '../net/core/skbuff.ts';
 
 /** Word offsets in an skb head, named after struct sk_buff's fields. */
 export const SKB = {
@@ -43,23 +47,11 @@ export const SKB_KIND = {
   SKB: 1,
 } as const;
 
-/** include/uapi/linux/if_packet.h */
-export const PACKET_TYPE = {
-  PACKET_HOST: 0,
-  PACKET_BROADCAST: 1,
-  PACKET_MULTICAST: 2,
-  PACKET_OTHERHOST: 3,
-  PACKET_OUTGOING: 4,
-  PACKET_LOOPBACK: 5,
-} as const;
+/** include/uapi/linux/if_packet.h (net's PACKET_TYPES). */
+export const PACKET_TYPE = PACKET_TYPES;
 
-/** include/linux/skbuff.h */
-export const CHECKSUM = {
-  CHECKSUM_NONE: 0,
-  CHECKSUM_UNNECESSARY: 1,
-  CHECKSUM_COMPLETE: 2,
-  CHECKSUM_PARTIAL: 3,
-} as const;
+/** include/linux/skbuff.h (net's CHECKSUMS). */
+export const CHECKSUM = CHECKSUMS;
 
 export const SKB_HASH_FLAG = {
   /** The hash covers the L4 ports (l4_hash). */
@@ -67,10 +59,6 @@ export const SKB_HASH_FLAG = {
   /** Computed in software (sw_hash). */
   SW_HASH: 2,
 } as const;
-
-/** NET_SKB_PAD: the headroom a driver leaves in front of a frame it passes up as an skb (max(32, L1_CACHE_BYTES)). */
-export const NET_SKB_PAD = 64;
-export const ETH_HLEN = 14;
 
 /**
  * build_skb: frame h becomes an skb whose data lies `headroom` bytes into the frame, `len` long.

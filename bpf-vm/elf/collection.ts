@@ -190,6 +190,7 @@ function parse(bytes: Uint8Array): CollectionSpec {
         insns: linked.insns,
         references: linked.references,
         funcs: linked.funcs,
+        ...(funcRecords.has(exec.section.name) ? {} : { noFuncInfo: true as const }),
         ...(lineInfo.length > 0 ? { lineInfo } : {}),
         license,
       });
@@ -318,8 +319,7 @@ function addFuncReturns(infos: FuncInfo[], placed: ReadonlyMap<Func, number>, re
     const rec = records.get(f.exec.section.name)?.find((r) => r.insnOff === f.start * BPF_INSN_SIZE);
     const info = infos.find((x) => x.start === fBase);
     if (rec === undefined || info === undefined) continue;
-    const scalar = btf.funcReturnsScalar(rec.typeId);
-    if (scalar !== undefined) info.scalarReturn = scalar;
+    if (btf.funcReturnsScalar(rec.typeId) === false) info.nonScalarReturn = true;
   }
 }
 

@@ -22,10 +22,10 @@ export interface FuncInfo {
   /** Set for a global (not static) function whose address the program takes: the kernel takes only static ones as callbacks. */
   global?: boolean;
   /**
-   * From the function's BTF func_info record (.BTF.ext): whether its prototype returns an int or
-   * an enum (false for void or a pointer). Absent when the object has no func_info for it.
+   * Set when the function's BTF func_info record (.BTF.ext) gives it a prototype returning neither
+   * an int nor an enum (void, a pointer, a struct): it may then not use LD_ABS/LD_IND or tail calls.
    */
-  scalarReturn?: boolean;
+  nonScalarReturn?: true;
 }
 
 /** A BTF line info record (.BTF.ext): the source line that starts at an instruction slot. */
@@ -50,6 +50,11 @@ export interface ProgramSpec {
   insns: Insn[];
   references: MapReference[];
   funcs: FuncInfo[];
+  /**
+   * Set when the object has no BTF func_info for the program (built without -g): `funcs` then
+   * comes from the symbol table alone, and a loader gives the kernel no function info at all.
+   */
+  noFuncInfo?: true;
   /** The source lines (BTF line info) of the entry function and its subprograms, by slot; absent without .BTF.ext. */
   lineInfo?: LineInfo[];
   license: string;

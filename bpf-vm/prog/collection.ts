@@ -71,7 +71,9 @@ function linkProgram(spec: ProgramSpec, fdOf: ReadonlyMap<string, number>, fds: 
     if (e instanceof InvalidProgramError) throw new ElfError(spec.section, e.pc * 8, `program ${spec.name}: ${e.message}`, { cause: e });
     throw e;
   }
-  const prog: Program = { name: spec.name, section: spec.section, type: spec.type, insns, funcs: spec.funcs, license: spec.license, fds };
+  const prog: Program = {
+    name: spec.name, section: spec.section, type: spec.type, insns, funcs: spec.funcs, license: spec.license, fds, ...(spec.noFuncInfo ? { noFuncInfo: true as const } : {}),
+  };
   return spec.lineInfo !== undefined && spec.lineInfo.length > 0 ? { ...prog, lineInfo: spec.lineInfo } : prog;
 }
 

@@ -10,6 +10,8 @@ export interface Program {
   readonly type: ProgType;
   readonly insns: readonly Insn[];
   readonly funcs: readonly FuncInfo[];
+  /** As ProgramSpec.noFuncInfo: the verifier treats the program as having no BTF function info. */
+  readonly noFuncInfo?: true;
   /** BTF line info, sorted by slot (objects built with -g). */
   readonly lineInfo?: readonly LineInfo[];
   readonly license: string;

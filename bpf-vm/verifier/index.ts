@@ -14,7 +14,7 @@ import { computeLiveness } from './liveness.ts';
 import { computePrecision } from './precision.ts';
 import { DEFAULT_LOG_SIZE, VLog } from './log.ts';
 import { Checker } from './verifier.ts';
-import { checkTailCallSubprogs } from './tail-call.ts';
+import { checkTailCallSubprogs, hasFuncInfo } from './tail-call.ts';
 
 export { VerifierError, isVerifierLogLevel } from './api.ts';
 export type { InsnFacts, MemKind, VerifyOptions, VerifyResult, VerifyStats, VerifierLogLevel } from './api.ts';
@@ -108,7 +108,7 @@ export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyRe
       logLevel: level, allowUninitStack: opts.allowUninitStack ?? false, allowPtrLeaks: opts.allowPtrLeaks ?? true, logSize,
     });
     if (prog.lineInfo !== undefined) env.log.setLineInfo(prog.lineInfo);
-    checkTailCallSubprogs(env, prog.funcs);
+    checkTailCallSubprogs(env, hasFuncInfo(prog) ? prog.funcs : []);
     checker = new Checker(env, limit);
     checker.run();
     checkCombinedStack(env);

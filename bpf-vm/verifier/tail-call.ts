@@ -1,12 +1,14 @@
 // The verifier's rules for bpf_tail_call beyond its prototype: the map must be a PROG_ARRAY, no
-// reference may be held across it (the target never returns them), only programs with BTF function
-// info may make one in a subprogram, and a subprogram that makes one may not sit on 256 bytes or
-// more of its callers' frames: a tail call unwinds the current frame only, so each of the 33 calls
-// a chain may make could keep its callers' frames (check_max_stack_depth_subprog).
+// reference may be held across it (the target never returns them), a subprogram may make one only
+// in a program with BTF function info and only if its prototype returns an int (as for
+// LD_ABS/LD_IND), and a subprogram that makes one may not sit on 256 bytes or more of its callers'
+// frames: a tail call unwinds the current frame only, so each of the 33 calls a chain may make
+// could keep its callers' frames (check_max_stack_depth_subprog).
 import { BPF_FUNC } from '../helpers/ids.ts';
 import { BPF_MAP_TYPE } from '../maps/map.ts';
 import { BPF_PSEUDO_CALL_KIND } from '../isa/opcodes.ts';
 import type { FuncInfo } from '../elf/spec.ts';
+import type { Program } from '../prog/program.ts';
 import type { Env } from './env.ts';
 import { reject } from './env-types.ts';
 import type { VState } from './state.ts';
@@ -42,6 +44,11 @@ export function subprogsWithLdAbs(env: Env): boolean[] {
   return has;
 }
 
+/** Whether the kernel would get BTF function info for the program (func_info_cnt > 0). */
+export function hasFuncInfo(prog: Program): boolean {
+  return prog.funcs.length > 0 && prog.noFuncInfo !== true;
+}
+
 /**
  * check_abnormal_return and check_btf_func: a subprogram may use LD_ABS/LD_IND or tail-call only in
  * a program with BTF function info (subprogram by subprogram, LD_ABS first), and only if its BTF
@@ -58,7 +65,7 @@ export function checkTailCallSubprogs(env: Env, funcs: readonly FuncInfo[]): voi
       continue;
     }
     const start = env.cfg.subprogs[sp]!.start;
-    if (funcs.find((f) => f.start === start)?.scalarReturn !== false) continue;
+    if (funcs.find((f) => f.start === start)?.nonScalarReturn !== true) continue;
     if (ldAbs[sp]) invalid("LD_ABS is only allowed in functions that return 'int'.");
     if (tail[sp]) invalid("tail_call is only allowed in functions that return 'int'.");
   }

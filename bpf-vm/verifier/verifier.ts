@@ -21,7 +21,7 @@ import { checkNoRefs } from './refs.ts';
 import { constReg, isPointer, NOT_INIT, ptrReg, scalarReg } from './reg-state.ts';
 import { unknownOfSize, zext32, val32 } from './scalar.ts';
 import { FuncState, VState } from './state.ts';
-import { tailCallReturn } from './tail-call.ts';
+import { hasFuncInfo, tailCallReturn } from './tail-call.ts';
 import { BPF_FUNC } from '../helpers/ids.ts';
 
 /** BPF_COMPLEXITY_LIMIT_JMP_SEQ: pending branches at most. */
@@ -151,7 +151,7 @@ export class Checker {
         else if (ins.src === BPF_PSEUDO_LD.NONE) writeReg(env, st, ins.dst, constReg((BigInt(next.imm >>> 0) << 32n) | BigInt(ins.imm >>> 0)));
         else if (ins.src === BPF_PSEUDO_LD.BPF_PSEUDO_FUNC) {
           // check_ld_imm: the kernel needs BTF function info to know the callback's prototype.
-          if (env.prog.funcs.length === 0) invalid('missing btf func_info');
+          if (!hasFuncInfo(env.prog)) invalid('missing btf func_info');
           if (env.prog.funcs.find((f) => f.start === pc + 1 + ins.imm)?.global === true) invalid('callback function not static');
           writeReg(env, st, ins.dst, ptrReg('func', { map: env.cfg.subprogOf[pc + 1 + ins.imm]! }));
         }

@@ -1,11 +1,12 @@
 // The discard service (RFC 863) as a sink: reads everything and throws it away, counting
 // datagrams (or reads) and bytes. The UDP flood's receiver and netserver's stream receiver.
 import type { Net } from '../core/net-namespace.ts';
-import { SOCK_DGRAM, SOCK_STREAM } from '../core/socket-constants.ts';
+import { SOCK_DGRAM } from '../core/socket-constants.ts';
 import { E } from '../core/sock-opts.ts';
 import type { Socket } from '../socket.ts';
-import { TcpConn } from './tcp-conn.ts';
-import { check, open_server_socket, type ServerOptions } from './echo.ts';
+import type { TcpConn } from './tcp-conn.ts';
+import { TcpServer } from './tcp-server.ts';
+import { open_server_socket, type ServerOptions } from './echo.ts';
 
 export class UdpSink {
   readonly sock: Socket;
@@ -44,45 +45,34 @@ export class UdpSink {
 }
 
 export class TcpSink {
-  readonly sock: Socket;
-  readonly conns = new Set<TcpConn>();
-  accepted = 0;
+  private readonly server: TcpServer;
   bytes = 0;
   /** Connections that ended (the peer's FIN read). */
   finished = 0;
 
   constructor(net: Net, o: ServerOptions) {
-    this.sock = open_server_socket(net, o, SOCK_STREAM);
-    check(this.sock.listen(o.backlog ?? 128), 'listen');
-    this.sock.onready = () => this.accept();
+    this.server = new TcpServer(net, o, {
+      ondata: (_cn, d) => {
+        this.bytes += d.length;
+      },
+      onend: (cn) => {
+        this.finished++;
+        cn.close();
+      },
+    });
   }
 
-  private accept(): void {
-    for (;;) {
-      const c = this.sock.accept();
-      if (typeof c === 'number') return;
-      this.accepted++;
-      const conn = new TcpConn(c, {
-        ondata: (_cn, d) => {
-          this.bytes += d.length;
-        },
-        onend: (cn) => {
-          this.finished++;
-          cn.close();
-          this.conns.delete(cn);
-        },
-        onerror: (cn) => {
-          cn.sock.close();
-          this.conns.delete(cn);
-        },
-      }, true);
-      this.conns.add(conn);
-      conn.run();
-    }
+  get sock(): Socket {
+    return this.server.sock;
+  }
+  get conns(): Set<TcpConn> {
+    return this.server.conns;
+  }
+  get accepted(): number {
+    return this.server.accepted;
   }
 
   close(): void {
-    for (const c of this.conns) c.sock.close();
-    this.sock.close();
+    this.server.close();
   }
 }

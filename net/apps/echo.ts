@@ -9,7 +9,8 @@ import { IP_OPTS, IPV6_OPTS, SOL_IP, SOL_IPV6, SOL_SOCKET, SO } from '../core/so
 import { in6addr_any, type ReadonlyIn6Addr } from '../core/in6-addr.ts';
 import { E } from '../core/sock-opts.ts';
 import { Socket } from '../socket.ts';
-import { TcpConn } from './tcp-conn.ts';
+import type { TcpConn } from './tcp-conn.ts';
+import { TcpServer } from './tcp-server.ts';
 
 export interface ServerOptions {
   family?: InetFamily;
@@ -104,44 +105,30 @@ export class UdpEchoServer {
 }
 
 export class TcpEchoServer {
-  readonly sock: Socket;
-  readonly conns = new Set<TcpConn>();
-  accepted = 0;
+  private readonly server: TcpServer;
   bytes = 0;
 
   constructor(net: Net, o: ServerOptions) {
-    this.sock = open_server_socket(net, o, SOCK_STREAM);
-    check(this.sock.listen(o.backlog ?? 128), 'listen');
-    this.sock.onready = () => this.accept();
+    this.server = new TcpServer(net, o, {
+      ondata: (cn, d) => {
+        this.bytes += d.length;
+        cn.write(d);
+      },
+    });
   }
 
-  private accept(): void {
-    for (;;) {
-      const c = this.sock.accept();
-      if (typeof c === 'number') return;
-      this.accepted++;
-      const conn = new TcpConn(c, {
-        ondata: (cn, d) => {
-          this.bytes += d.length;
-          cn.write(d);
-        },
-        onend: (cn) => {
-          cn.close();
-          this.conns.delete(cn);
-        },
-        onerror: (cn) => {
-          cn.sock.close();
-          this.conns.delete(cn);
-        },
-      }, true);
-      this.conns.add(conn);
-      conn.run();
-    }
+  get sock(): Socket {
+    return this.server.sock;
+  }
+  get conns(): Set<TcpConn> {
+    return this.server.conns;
+  }
+  get accepted(): number {
+    return this.server.accepted;
   }
 
   close(): void {
-    for (const c of this.conns) c.sock.close();
-    this.sock.close();
+    this.server.close();
   }
 }
 

@@ -8,7 +8,7 @@
 // Host to guest: pktgen/br0 -> bridge -> tap ring -> vhost handle_rx -> guest rx -> guest stack.
 // Guest to host: guest stack -> tx ring -> vhost handle_tx -> tap Rx path -> host backlog -> the
 // host's bridge (whose terms, from HostNet.conservation, include what came from the tap).
-import type { Accounting } from './accounting.ts';
+import { balanceTerms, type Accounting } from './accounting.ts';
 
 export type { Accounting };
 
@@ -22,8 +22,6 @@ export interface MachinesFinalState {
   queued: Record<string, number>;
 }
 
-/** Host-side terms that are not an end: they continue into the tap ring. */
-const HOST_CONTINUES = new Set(['tap_enqueued']);
 const HOST_DELIVERED = new Set(['nic_stack_delivered', 'nic_wire_tx', 'host_stack_delivered', 'tap_rx_delivered']);
 
 /** Towards the guest, after the tap ring. */
@@ -32,19 +30,7 @@ const TO_GUEST_DROPS = ['tap_tx_dropped', 'vhost_rx_too_big', 'guest_rx_drops', 
 const FROM_GUEST_DROPS = ['vhost_tx_bad_chain', 'vhost_tx_bad_hdr', 'taprx_oversized', 'taprx_rx_dropped', 'backlog_dropped', 'backlog_too_big'];
 
 export function accountMachines(s: MachinesFinalState): Accounting {
-  const c = s.counters;
-  const get = (k: string): number => c[k] ?? 0;
-  const dropped: Record<string, number> = {};
-  const delivered: Record<string, number> = {};
-  for (const [k, v] of Object.entries(s.hostTerms)) {
-    if (HOST_CONTINUES.has(k)) continue;
-    (HOST_DELIVERED.has(k) ? delivered : dropped)[`host_${k}`] = v;
-  }
-  for (const k of [...TO_GUEST_DROPS, ...FROM_GUEST_DROPS]) dropped[k] = get(k);
-  delivered['guest_stack'] = get('guest_rx_packets');
-  const queued = { ...s.queued };
-  const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
-  const accounted = sum(dropped) + sum(delivered) + sum(queued);
-  const generated = get('pktgen_generated') + s.hostClones + s.hostFromStack + get('guest_tx_skb');
-  return { generated, accounted, balanced: generated === accounted, dropped, delivered, queued };
+  const get = (k: string): number => s.counters[k] ?? 0;
+  return balanceTerms(s, HOST_DELIVERED, [...TO_GUEST_DROPS, ...FROM_GUEST_DROPS], { guest_stack: get('guest_rx_packets') },
+    get('pktgen_generated') + s.hostClones + s.hostFromStack + get('guest_tx_skb'));
 }

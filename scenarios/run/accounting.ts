@@ -29,20 +29,35 @@ const GUEST_DROPS = ['guest_rx_drops', 'guest_rx_length_errors', 'guest_rx_xdp_d
 const TAP_DROPS = ['tap_tx_dropped', 'vhost_rx_too_big', 'vhost_tx_bad_chain', 'taprx_oversized', 'taprx_rx_dropped'];
 
 export function account(s: FinalState): Accounting {
-  const c = s.counters;
-  const get = (k: string): number => c[k] ?? 0;
+  const get = (k: string): number => s.counters[k] ?? 0;
+  return balanceTerms(s, HOST_DELIVERED, [...TAP_DROPS, ...GUEST_DROPS], {
+    guest_stack: get('guest_rx_packets'),
+    host_stack_from_tap: get('taprx_rx_packets'),
+  }, get('pktgen_generated') + s.hostClones);
+}
+
+/**
+ * The balance both runners draw: the host's terms (those that continue into the tap left out)
+ * as delivered or dropped, the named drop counters, the stacks' deliveries, what is queued;
+ * balanced when that is what was generated.
+ */
+export function balanceTerms(
+  s: { counters: Record<string, number>; hostTerms: Record<string, number>; queued: Record<string, number> },
+  hostDelivered: ReadonlySet<string>,
+  drops: readonly string[],
+  stacks: Record<string, number>,
+  generated: number,
+): Accounting {
   const dropped: Record<string, number> = {};
   const delivered: Record<string, number> = {};
   for (const [k, v] of Object.entries(s.hostTerms)) {
     if (HOST_CONTINUES.has(k)) continue;
-    (HOST_DELIVERED.has(k) ? delivered : dropped)[`host_${k}`] = v;
+    (hostDelivered.has(k) ? delivered : dropped)[`host_${k}`] = v;
   }
-  for (const k of [...TAP_DROPS, ...GUEST_DROPS]) dropped[k] = get(k);
-  delivered['guest_stack'] = get('guest_rx_packets');
-  delivered['host_stack_from_tap'] = get('taprx_rx_packets');
+  for (const k of drops) dropped[k] = s.counters[k] ?? 0;
+  Object.assign(delivered, stacks);
   const queued = { ...s.queued };
   const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
   const accounted = sum(dropped) + sum(delivered) + sum(queued);
-  const generated = get('pktgen_generated') + s.hostClones;
   return { generated, accounted, balanced: generated === accounted, dropped, delivered, queued };
 }

@@ -2,11 +2,9 @@
 // after a start line, a warm-up, a measured window, then an orderly stop (producers first, so
 // every queue is read after whoever fills it has stopped) and the accounting. The main thread
 // only starts, watches and stops: it sleeps in its event loop while packets flow.
-import { MessageChannel } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dumpMap, openSharedMap, type EngineName, type MapEntry, type SharedMapState } from '../../bpf-vm/index.ts';
-import { FramePool, PtrRing, SockWait } from '../../tun/index.ts';
-import { Doorbell, FrameCapture, GuestMemory, ShmCounters, createMmioTrap, sharedCells } from '../../virtio/index.ts';
+import { FrameCapture, type ShmCounters } from '../../virtio/index.ts';
 import { writeCapture } from './capture.ts';
 import { GUEST_STAT_NAMES } from '../../guest/virtio-net/index.ts';
 import { account, type Accounting } from './accounting.ts';
@@ -16,7 +14,10 @@ import { checkOutputPath } from './output-path.ts';
 import { checkReplay } from './replay.ts';
 import { formatTraceLine } from './trace-lines.ts';
 import { TRACE_LINES_PER_SEC, type TraceSetup } from '../../virtio/trace-pipe.ts';
-import { spawnWorkerAt } from './spawn.ts';
+import {
+  createMachineShm, closeMachineWorkers, machineCounters, machineTids, releaseMachineWorkers, snapshot, startMachineWorkers,
+  stopMachineWorkers, stopMachineWorkersInOrder,
+} from './machine-workers.ts';
 import { WorkerSet } from './worker-set.ts';
 import { explain, type RunExplain } from './explain.ts';
 import { readTasks, threadUse } from './schedstat.ts';
@@ -81,13 +82,6 @@ export interface RunResult {
   guestMaps?: Record<string, MapEntry[]>;
 }
 
-const ENTRY = {
-  qemu: new URL('../../host/qemu/worker.ts', import.meta.url),
-  vhost: new URL('../../vhost/worker.ts', import.meta.url),
-  host: new URL('../../host/worker.ts', import.meta.url),
-  guest: new URL('../../guest/worker.ts', import.meta.url),
-};
-
 /** Where the program's work is counted: xdp1's drops, xdp2's bounced frames dropped on the tap. */
 export function metricFor(p: ResolvedProgram, mode: RunMode): string {
   if (p.bench === 'xdp2') return 'taprx_xdp_drop';
@@ -124,16 +118,7 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
   // Before any worker exists: how fast the machine is right now.
   const probeMs = cpuProbeMs();
 
-  const mem = GuestMemory.create(32 << 20);
-  const wait = SockWait.create();
-  const vhostBell = new Doorbell({ cells: wait.cells, index: wait.wakeIndex });
-  const irq = Doorbell.create();
-  const qemuKick = Doorbell.create();
-  const trap = createMmioTrap(qemuKick.share());
-  const pool = FramePool.create({ remotes: 1 });
-  const ring = PtrRing.create();
-  const ctl = { host: sharedCells(2), vhost: sharedCells(2), qemu: sharedCells(1), guest: sharedCells(1) };
-  const { port1, port2 } = new MessageChannel();
+  const shm = createMachineShm();
   const cap = o.pcap ? FrameCapture.create(o.pcap.count ?? 1000) : undefined;
   const capAt = (p: CapturePoint): { capture?: ReturnType<FrameCapture['share']> } => (cap && o.pcap?.at === p ? { capture: cap.share() } : {});
   const set = new WorkerSet();
@@ -144,56 +129,33 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
   const trace: { trace?: TraceSetup } = traceSink ? { trace: { t0: performance.timeOrigin + performance.now(), maxPerSec: traceRate } } : {};
   if (traceSink) set.onTrace = (m) => traceSink(formatTraceLine(m, traceRate));
 
-  const stopAll = (): void => {
-    for (const c of Object.values(ctl)) Atomics.store(c, 0, 1);
-    vhostBell.ring(); irq.ring(); qemuKick.ring();
-    Atomics.notify(ctl.host, 1);
-  };
   try {
-    set.add('qemu', spawnWorkerAt(ENTRY.qemu, {
-      mem: mem.share(), trap, kick: qemuKick.share(), irq: irq.share(), ctl: ctl.qemu,
-      vhostPort: port1, vhostWake: vhostBell.share(), vhostCtl: ctl.vhost,
-      device: { queueSize: o.queueSize ?? 256 }, offload: {},
-    }, [port1], 'qemu'));
-    set.add('vhost', spawnWorkerAt(ENTRY.vhost, {
-      mem: mem.share(), wait: wait.share(), ctl: ctl.vhost, port: port2, pool: pool.share(), ring: ring.share(),
-      irq: irq.share(), pollUs: o.vhostPollUs ?? 0, engine: o.engine, rxProg: { object: benchObject('rx_drop') }, ...capAt('tap'), ...trace,
-    }, [port2], 'vhost'));
-    set.add('host', spawnWorkerAt(ENTRY.host, {
-      ctl: ctl.host, pool: pool.share(), ring: ring.share(), wait: wait.share(),
-      case: o.case === 1 ? 'xdp-redirect' : 'bridge',
-      nicProgram: o.case === 1 ? benchObject('redirect') : undefined,
-      engine: o.engine,
-      pktgen: { size: o.pktSize, flows: o.flows, rate: o.ratePps ?? 0, count: o.count ?? 0 },
-      replayPcap: o.replayPcap, ...capAt('nic'), ...trace,
-    }, [], 'host'));
-    for (const n of ['qemu', 'vhost', 'host']) {
-      const c = await set.ready(n);
-      if (c) live.set(n, c);
-    }
-    const guestCounters = ShmCounters.create(GUEST_STAT_NAMES);
-    set.add('guest', spawnWorkerAt(ENTRY.guest, {
-      mem: mem.share(), mmio: trap, doorbells: { irq: irq.share(), vhost: vhostBell.share(), qemu: qemuKick.share() },
-      stop: ctl.guest, queueSize: o.queueSize, counters: guestCounters.share(),
-      xdp: { object: prog.object, engine: o.engine, mode: o.mode, ...(prog.section !== undefined ? { program: prog.section } : {}) },
-      ...capAt('guest'), ...trace,
-    }, [], 'guest'));
-    await set.ready('guest');
+    await startMachineWorkers(set, shm, {
+      ...(o.queueSize !== undefined ? { queueSize: o.queueSize } : {}),
+      ...(o.vhostPollUs !== undefined ? { vhostPollUs: o.vhostPollUs } : {}),
+      qemu: { offload: {} },
+      vhost: { engine: o.engine, rxProg: { object: benchObject('rx_drop') }, ...capAt('tap'), ...trace },
+      host: {
+        case: o.case === 1 ? 'xdp-redirect' : 'bridge',
+        nicProgram: o.case === 1 ? benchObject('redirect') : undefined,
+        engine: o.engine,
+        pktgen: { size: o.pktSize, flows: o.flows, rate: o.ratePps ?? 0, count: o.count ?? 0 },
+        replayPcap: o.replayPcap, ...capAt('nic'), ...trace,
+      },
+      guest: {
+        xdp: { object: prog.object, engine: o.engine, mode: o.mode, ...(prog.section !== undefined ? { program: prog.section } : {}) },
+        ...capAt('guest'), ...trace,
+      },
+      // The guest's counters have no prefix of their own; they get one when merged.
+      guestCounterNames: GUEST_STAT_NAMES,
+    }, live);
     // Native maps live in the guest's SharedArrayBuffers: still readable after the guest stopped.
     const guestMapStates = (set.readyMessage('guest')?.['maps'] ?? {}) as Record<string, SharedMapState>;
-    // The guest's counters have no prefix of their own; they get one when merged.
-    live.set('guest', guestCounters);
 
-    Atomics.store(ctl.host, 1, 1);
-    Atomics.notify(ctl.host, 1);
+    releaseMachineWorkers(shm);
     await Promise.race([sleep(warmup * 1000), set.failed]);
-    // Each worker's kernel task, for where the CPU went (the main thread's task id is the pid).
-    const tids: Record<string, number | undefined> = {};
-    for (const n of ['host', 'vhost', 'guest', 'qemu']) {
-      const t = set.readyMessage(n)?.['tid'];
-      tids[n] = typeof t === 'number' ? t : undefined;
-    }
-    tids['main'] = process.pid;
+    // Each worker's kernel task, for where the CPU went.
+    const tids = machineTids(set);
     const c0 = snapshot(live);
     const s0 = readTasks();
     const m0 = readCpuTimes();
@@ -204,27 +166,13 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
     const m1 = readCpuTimes();
     const seconds = (performance.now() - t0) / 1000;
 
-    // Producers first: each queue is read after whoever fills it has stopped.
-    Atomics.store(ctl.host, 0, 1); Atomics.notify(ctl.host, 1);
-    const hostDone = await set.done('host');
-    Atomics.store(ctl.vhost, 0, 1); vhostBell.ring();
-    const vhostDone = await set.done('vhost');
-    Atomics.store(ctl.guest, 0, 1); irq.ring();
-    const guestDone = await set.done('guest');
-    Atomics.store(ctl.qemu, 0, 1); qemuKick.ring();
-    const qemuDone = await set.done('qemu');
-
-    const counters: Record<string, number> = {
-      ...(hostDone['counters'] as Record<string, number>),
-      ...(vhostDone['counters'] as Record<string, number>),
-      ...prefix('guest_', guestDone['counters'] as Record<string, number>),
-      ...(qemuDone['counters'] as Record<string, number>),
-    };
+    const done = await stopMachineWorkersInOrder(set, shm);
+    const counters = machineCounters(done);
     const window: Record<string, number> = {};
     for (const [k, v] of Object.entries(c1)) window[k] = v - (c0[k] ?? 0);
-    const cons = hostDone['conservation'] as { terms: Record<string, number>; clones: number };
-    const vq = vhostDone['queued'] as { tap_ring: number; vhost_rx_held: number };
-    const gq = guestDone['queued'] as { rx_used_pending: number; tx_not_consumed: number };
+    const cons = done.host['conservation'] as { terms: Record<string, number>; clones: number };
+    const vq = done.vhost['queued'] as { tap_ring: number; vhost_rx_held: number };
+    const gq = done.guest['queued'] as { rx_used_pending: number; tx_not_consumed: number };
     const accounting = account({
       counters,
       hostTerms: cons.terms,
@@ -243,33 +191,19 @@ export async function runCase(o: RunCaseOptions): Promise<RunResult> {
       mpps: packets / seconds / 1e6, metric, packets, seconds,
       counters, window, accounting,
       explain: { ...explain(window, seconds, packets), ...cpu, ...machineUse(m0, m1, seconds, cpu['cpu_all']), cpu_probe_ms: probeMs },
-      offload: qemuDone['offload'],
+      offload: done.qemu['offload'],
       ...(o.mode === 'native' ? { guestMaps: dumpMaps(guestMapStates) } : {}),
     };
   } catch (e) {
-    stopAll();
+    stopMachineWorkers(shm);
     throw set.error ?? e;
   } finally {
-    stopAll();
-    await set.terminateAll();
-    port1.close(); port2.close();
+    await closeMachineWorkers(set, shm);
   }
 }
 
 function dumpMaps(states: Record<string, SharedMapState>): Record<string, MapEntry[]> {
   const out: Record<string, MapEntry[]> = {};
   for (const [name, st] of Object.entries(states)) out[name] = dumpMap(openSharedMap(st));
-  return out;
-}
-
-function prefix(p: string, r: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(r)) out[p + k] = v;
-  return out;
-}
-
-function snapshot(live: Map<string, ShmCounters>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, c] of live) Object.assign(out, name === 'guest' ? prefix('guest_', c.snapshot()) : c.snapshot());
   return out;
 }

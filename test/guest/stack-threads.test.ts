@@ -5,67 +5,30 @@
 // each back through br0 (bridge -> tun_net_xmit -> vhost handle_rx -> rx vq -> the guest Net).
 // Both sides check every byte; every frame is accounted for at the end.
 import test from 'ava';
-import { MessageChannel } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createHostBacklog, FramePool, PtrRing, SockWait, wakeHostBacklog } from '../../tun/index.ts';
-import { Doorbell, GuestMemory, ShmCounters, createMmioTrap, sharedCells } from '../../virtio/index.ts';
+import type { ShmCounters } from '../../virtio/index.ts';
 import { GUEST_STAT_NAMES } from '../../guest/virtio-net/index.ts';
 import { BR0_DEFAULT_MAC, parseMac } from '../../host/net/index.ts';
-import { spawnWorkerAt } from '../../scenarios/run/spawn.ts';
 import { WorkerSet } from '../../scenarios/run/worker-set.ts';
-
-const ENTRY = {
-  qemu: new URL('../../host/qemu/worker.ts', import.meta.url),
-  vhost: new URL('../../vhost/worker.ts', import.meta.url),
-  host: new URL('../../host/worker.ts', import.meta.url),
-  guest: new URL('../../guest/worker.ts', import.meta.url),
-};
+import {
+  closeMachineWorkers, createMachineShm, releaseMachineWorkers, startMachineWorkers, stopMachineWorkersInOrder,
+} from '../../scenarios/run/machine-workers.ts';
 const APP = new URL('../workers/stack-app.ts', import.meta.url).href;
 const COUNT = 3000;
 const APP_NAMES = ['app_sent', 'app_send_dropped', 'app_rx_ok', 'app_rx_bad', 'app_echoed'];
 
 test('guest eth0 <-> host br0 over the four workers: every frame arrives byte-exact or is counted where it was dropped', async (t) => {
-  const mem = GuestMemory.create(32 << 20);
-  const wait = SockWait.create();
-  const vhostBell = new Doorbell({ cells: wait.cells, index: wait.wakeIndex });
-  const irq = Doorbell.create();
-  const qemuKick = Doorbell.create();
-  const trap = createMmioTrap(qemuKick.share());
-  const pool = FramePool.create({ remotes: 1 });
-  const ring = PtrRing.create();
-  const bl = createHostBacklog();
-  const ctl = { host: sharedCells(2), vhost: sharedCells(2), qemu: sharedCells(1), guest: sharedCells(1) };
-  const { port1, port2 } = new MessageChannel();
+  const shm = createMachineShm({ backlog: true });
   const set = new WorkerSet();
-  const guestCounters = ShmCounters.create([...GUEST_STAT_NAMES, ...APP_NAMES, 'stack_tx_dropped']);
-  const stopAll = (): void => {
-    for (const c of Object.values(ctl)) Atomics.store(c, 0, 1);
-    vhostBell.ring(); irq.ring(); qemuKick.ring();
-    wakeHostBacklog(bl);
-  };
+  const live = new Map<string, ShmCounters>();
   try {
-    set.add('qemu', spawnWorkerAt(ENTRY.qemu, {
-      mem: mem.share(), trap, kick: qemuKick.share(), irq: irq.share(), ctl: ctl.qemu,
-      vhostPort: port1, vhostWake: vhostBell.share(), vhostCtl: ctl.vhost, device: { queueSize: 256 },
-    }, [port1], 'qemu'));
-    set.add('vhost', spawnWorkerAt(ENTRY.vhost, {
-      mem: mem.share(), wait: wait.share(), ctl: ctl.vhost, port: port2, pool: pool.share(), ring: ring.share(), irq: irq.share(),
-      backlog: bl,
-    }, [port2], 'vhost'));
-    set.add('host', spawnWorkerAt(ENTRY.host, {
-      ctl: ctl.host, pool: pool.share(), ring: ring.share(), wait: wait.share(), case: 'bridge', wire: false, backlog: bl,
-      net: { seed: 2, setup: APP, setupData: { role: 'echo' } },
-    }, [], 'host'));
-    const live: Record<string, ShmCounters | undefined> = {};
-    for (const n of ['qemu', 'vhost', 'host']) live[n] = await set.ready(n);
-    set.add('guest', spawnWorkerAt(ENTRY.guest, {
-      mem: mem.share(), mmio: trap, doorbells: { irq: irq.share(), vhost: vhostBell.share(), qemu: qemuKick.share() },
-      stop: ctl.guest, counters: guestCounters.share(),
-      net: { seed: 1, setup: APP, setupData: { role: 'sender', count: COUNT, peerMac: [...parseMac(BR0_DEFAULT_MAC)] } },
-    }, [], 'guest'));
-    await set.ready('guest');
-    Atomics.store(ctl.host, 1, 1);
-    Atomics.notify(ctl.host, 1);
+    await startMachineWorkers(set, shm, {
+      host: { case: 'bridge', wire: false, net: { seed: 2, setup: APP, setupData: { role: 'echo' } } },
+      guest: { net: { seed: 1, setup: APP, setupData: { role: 'sender', count: COUNT, peerMac: [...parseMac(BR0_DEFAULT_MAC)] } } },
+      guestCounterNames: [...GUEST_STAT_NAMES, ...APP_NAMES, 'stack_tx_dropped'],
+    }, live);
+    const guestCounters = live.get('guest')!;
+    releaseMachineWorkers(shm);
 
     // Until the guest has sent everything and nothing has moved for a while (or 20 s).
     const deadline = performance.now() + 20_000;
@@ -73,20 +36,14 @@ test('guest eth0 <-> host br0 over the four workers: every frame arrives byte-ex
     while (performance.now() < deadline) {
       await Promise.race([sleep(50), set.failed]);
       const g = guestCounters.snapshot();
-      const now = `${g['app_sent']}/${g['app_rx_ok']}/${live['host']?.get('host_app_rx_ok')}`;
+      const now = `${g['app_sent']}/${g['app_rx_ok']}/${live.get('host')?.get('host_app_rx_ok')}`;
       if (now !== last) { last = now; stableSince = performance.now(); }
       if (g['app_rx_ok'] === COUNT) break;
       if ((g['app_sent'] ?? 0) + (g['app_send_dropped'] ?? 0) >= COUNT && performance.now() - stableSince > 500) break;
     }
 
-    Atomics.store(ctl.host, 0, 1); wakeHostBacklog(bl);
-    const hostDone = await set.done('host');
-    Atomics.store(ctl.vhost, 0, 1); vhostBell.ring();
-    const vhostDone = await set.done('vhost');
-    Atomics.store(ctl.guest, 0, 1); irq.ring();
-    const guestDone = await set.done('guest');
-    Atomics.store(ctl.qemu, 0, 1); qemuKick.ring();
-    await set.done('qemu');
+    const done = await stopMachineWorkersInOrder(set, shm);
+    const hostDone = done.host, vhostDone = done.vhost, guestDone = done.guest;
 
     const h = hostDone['counters'] as Record<string, number>;
     const v = vhostDone['counters'] as Record<string, number>;
@@ -112,8 +69,6 @@ test('guest eth0 <-> host br0 over the four workers: every frame arrives byte-ex
     t.true(cons.balanced, JSON.stringify(cons));
     t.true((g['app_rx_ok'] ?? 0) > COUNT / 2, 'most frames made the round trip');
   } finally {
-    stopAll();
-    await set.terminateAll();
-    port1.close(); port2.close();
+    await closeMachineWorkers(set, shm);
   }
 });

@@ -10,22 +10,16 @@
 // out-of-order queue (the failing test in tcp-e2e-onethread.test.ts), a lossy run can stall for
 // good (seen about 1 run in 8); the failed assertion then names that bug.
 import test, { type ExecutionContext } from 'ava';
-import { MessageChannel } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createHostBacklog, FramePool, PtrRing, SockWait, wakeHostBacklog } from '../../tun/index.ts';
-import { Doorbell, GuestMemory, ShmCounters, createMmioTrap, sharedCells } from '../../virtio/index.ts';
+import type { ShmCounters } from '../../virtio/index.ts';
 import { GUEST_STAT_NAMES } from '../../guest/virtio-net/index.ts';
 import { BR0_DEFAULT_MAC, parseMac } from '../../host/net/index.ts';
-import { spawnWorkerAt } from '../../scenarios/run/spawn.ts';
 import { WorkerSet } from '../../scenarios/run/worker-set.ts';
+import {
+  closeMachineWorkers, createMachineShm, releaseMachineWorkers, startMachineWorkers, stopMachineWorkersInOrder,
+} from '../../scenarios/run/machine-workers.ts';
 import { TCP_E2E_COUNTERS, type TcpE2eData } from './tcp-e2e-app.ts';
 
-const ENTRY = {
-  qemu: new URL('../../host/qemu/worker.ts', import.meta.url),
-  vhost: new URL('../../vhost/worker.ts', import.meta.url),
-  host: new URL('../../host/worker.ts', import.meta.url),
-  guest: new URL('../../guest/worker.ts', import.meta.url),
-};
 const APP = new URL('./tcp-e2e-app.ts', import.meta.url).href;
 const MiB = 1 << 20;
 
@@ -60,69 +54,31 @@ interface E2eResult {
 async function runE2e(t: ExecutionContext, c: E2eCase): Promise<E2eResult> {
   t.timeout(120_000);
   const queueSize = c.queueSize ?? 256;
-  const mem = GuestMemory.create(32 << 20);
-  const wait = SockWait.create();
-  const vhostBell = new Doorbell({ cells: wait.cells, index: wait.wakeIndex });
-  const irq = Doorbell.create();
-  const qemuKick = Doorbell.create();
-  const trap = createMmioTrap(qemuKick.share());
-  const pool = FramePool.create({ remotes: 1 });
-  const ring = PtrRing.create(c.tapRing);
-  const bl = createHostBacklog(c.backlogSlots);
-  const ctl = { host: sharedCells(2), vhost: sharedCells(2), qemu: sharedCells(1), guest: sharedCells(1) };
-  const { port1, port2 } = new MessageChannel();
+  const shm = createMachineShm({
+    backlog: true, ...(c.backlogSlots !== undefined ? { backlogSlots: c.backlogSlots } : {}), ...(c.tapRing !== undefined ? { tapRing: c.tapRing } : {}),
+  });
   const set = new WorkerSet();
-  const guestCounters = ShmCounters.create([...GUEST_STAT_NAMES, ...TCP_E2E_COUNTERS, 'stack_tx_dropped', 'stack_rx_packets', 'stack_tx_packets']);
+  const live = new Map<string, ShmCounters>();
   const app = { family: c.family, hostBytes: c.hostBytes, guestBytes: c.guestBytes };
-  const stopAll = (): void => {
-    for (const x of Object.values(ctl)) Atomics.store(x, 0, 1);
-    vhostBell.ring(); irq.ring(); qemuKick.ring();
-    wakeHostBacklog(bl);
-  };
   const t0 = performance.now();
   try {
-    set.add('qemu', spawnWorkerAt(ENTRY.qemu, {
-      mem: mem.share(), trap, kick: qemuKick.share(), irq: irq.share(), ctl: ctl.qemu,
-      vhostPort: port1, vhostWake: vhostBell.share(), vhostCtl: ctl.vhost, device: { queueSize },
-    }, [port1], 'qemu'));
-    set.add('vhost', spawnWorkerAt(ENTRY.vhost, {
-      mem: mem.share(), wait: wait.share(), ctl: ctl.vhost, port: port2, pool: pool.share(), ring: ring.share(), irq: irq.share(),
-      backlog: bl,
-    }, [port2], 'vhost'));
     // The guest's MAC is known only once it probed; a static neighbour on the host needs it, so
     // with staticNeigh the guest starts first (its server listens before the host's go anyway).
     const hostData = (guestMac?: number[]): TcpE2eData => ({ role: 'client', ...app, ...(guestMac ? { peerMac: guestMac } : {}) });
     const guestData: TcpE2eData = { role: 'server', ...app, ...(c.staticNeigh ? { peerMac: [...parseMac(BR0_DEFAULT_MAC)] } : {}) };
-    const spawnHost = (guestMac?: number[]): void => {
-      set.add('host', spawnWorkerAt(ENTRY.host, {
-        ctl: ctl.host, pool: pool.share(), ring: ring.share(), wait: wait.share(), case: 'bridge', wire: false, backlog: bl,
-        net: { seed: 2, setup: APP, setupData: hostData(guestMac) },
-      }, [], 'host'));
-    };
-    const spawnGuest = (): void => {
-      set.add('guest', spawnWorkerAt(ENTRY.guest, {
-        mem: mem.share(), mmio: trap, doorbells: { irq: irq.share(), vhost: vhostBell.share(), qemu: qemuKick.share() },
-        stop: ctl.guest, counters: guestCounters.share(), queueSize,
-        net: { seed: 1, setup: APP, setupData: guestData },
-      }, [], 'guest'));
-    };
-    const live: Record<string, ShmCounters | undefined> = {};
-    for (const n of ['qemu', 'vhost']) live[n] = await set.ready(n);
-    if (c.staticNeigh) {
-      spawnGuest();
-      await set.ready('guest');
-      const ready = (set.readyMessage('guest') ?? {}) as { mac?: number[] };
-      spawnHost(ready.mac);
-      live['host'] = await set.ready('host');
-    } else {
-      spawnHost();
-      live['host'] = await set.ready('host');
-      spawnGuest();
-      await set.ready('guest');
-    }
+    await startMachineWorkers(set, shm, {
+      queueSize,
+      guestFirst: c.staticNeigh === true,
+      host: (guestReady) => ({
+        case: 'bridge', wire: false,
+        net: { seed: 2, setup: APP, setupData: hostData(c.staticNeigh ? (guestReady as { mac?: number[] } | undefined)?.mac : undefined) },
+      }),
+      guest: { net: { seed: 1, setup: APP, setupData: guestData } },
+      guestCounterNames: [...GUEST_STAT_NAMES, ...TCP_E2E_COUNTERS, 'stack_tx_dropped', 'stack_rx_packets', 'stack_tx_packets'],
+    }, live);
+    const guestCounters = live.get('guest')!;
     const tGo = performance.now();
-    Atomics.store(ctl.host, 1, 1);
-    Atomics.notify(ctl.host, 1);
+    releaseMachineWorkers(shm);
 
     // Until both sides are done, or nothing moved for stallMs, or limitMs in all.
     const limit = performance.now() + (c.limitMs ?? 60_000);
@@ -130,7 +86,7 @@ async function runE2e(t: ExecutionContext, c: E2eCase): Promise<E2eResult> {
     while (performance.now() < limit) {
       await Promise.race([sleep(50), set.failed]);
       const g = guestCounters.snapshot();
-      const h = live['host']!.snapshot();
+      const h = live.get('host')!.snapshot();
       if (g['tcp_e2e_done'] === 1 && h['host_tcp_e2e_done'] === 1) break;
       if ((g['tcp_e2e_error'] ?? 0) !== 0 || (h['host_tcp_e2e_error'] ?? 0) !== 0) break;
       const now = `${g['tcp_e2e_rx_ok_bytes']}/${g['tcp_e2e_tx_bytes']}/${h['host_tcp_e2e_rx_ok_bytes']}/${h['host_tcp_e2e_tx_bytes']}`;
@@ -143,14 +99,7 @@ async function runE2e(t: ExecutionContext, c: E2eCase): Promise<E2eResult> {
     // Let the last ACKs and FINs settle (the loops keep running), then stop in the order the
     // accounting needs: host, vhost, guest, QEMU.
     await sleep(200);
-    Atomics.store(ctl.host, 0, 1); wakeHostBacklog(bl);
-    const hostDone = await set.done('host');
-    Atomics.store(ctl.vhost, 0, 1); vhostBell.ring();
-    const vhostDone = await set.done('vhost');
-    Atomics.store(ctl.guest, 0, 1); irq.ring();
-    const guestDone = await set.done('guest');
-    Atomics.store(ctl.qemu, 0, 1); qemuKick.ring();
-    await set.done('qemu');
+    const { host: hostDone, vhost: vhostDone, guest: guestDone } = await stopMachineWorkersInOrder(set, shm);
     const r: E2eResult = {
       h: hostDone['counters'] as Counters,
       v: vhostDone['counters'] as Counters,
@@ -174,9 +123,7 @@ async function runE2e(t: ExecutionContext, c: E2eCase): Promise<E2eResult> {
     t.log(`vhost: ${pick(v, /sleep|wake|kick|poll|irq|signal|batch/)}`);
     return r;
   } finally {
-    stopAll();
-    await set.terminateAll();
-    port1.close(); port2.close();
+    await closeMachineWorkers(set, shm);
   }
 }
 
