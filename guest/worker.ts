@@ -60,6 +60,10 @@ if (data.xdp !== undefined) {
 
 // The guest's network stack above eth0, when the run gives it one (loaded only then).
 const stack = data.net === undefined ? undefined : await (await import('./virtio-net/stack.ts')).attachGuestStack(driver, data.net);
+if (data.stackCapture !== undefined) {
+  if (stack === undefined) throw new Error('guest worker: stackCapture without a stack (net)');
+  stack.addCaptureTap(new FrameCapture(data.stackCapture).capture);
+}
 post({
   type: 'ready',
   tid,

@@ -24,6 +24,8 @@ export interface HostWorkerData {
   replayPcap?: string;
   /** Capture frames as the NIC receives them (--pcap-at nic). */
   capture?: SharedFrameCapture;
+  /** Capture frames at the stack's br0, both directions (--pcap-at host-stack; needs `net`). */
+  stackCapture?: SharedFrameCapture;
   /** Forward the NIC program's bpf_trace_printk lines (--trace). */
   trace?: TraceSetup;
   /** Whether pktgen's wire carries traffic (default true); false for a stack-only run. */
@@ -58,6 +60,10 @@ const net = new HostNet({
   bridgeMac: d.net?.mac,
 });
 if (stack && d.net) await stack.setup(net.hostPort!.dev, d.net);
+if (d.stackCapture !== undefined) {
+  if (stack === undefined) throw new Error('host worker: stackCapture without a stack (net)');
+  stack.addCaptureTap(new FrameCapture(d.stackCapture).capture);
+}
 if (d.capture) net.nic.capture = new FrameCapture(d.capture).capture;
 const loop = new HostLoop(net, d.ctl, undefined, { stack, wait: backlogWait });
 const counters = ShmCounters.create(Object.keys(loop.counters()));

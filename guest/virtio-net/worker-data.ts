@@ -41,6 +41,8 @@ export interface GuestWorkerData {
   waitMs?: number;
   /** Capture frames as the driver receives them (--pcap-at guest). */
   capture?: SharedFrameCapture;
+  /** Capture frames at the stack's eth0, both directions (--pcap-at guest-stack; needs `net`). */
+  stackCapture?: SharedFrameCapture;
   /**
    * Give the guest a network stack (net/) above virtio_net: a Net with eth0 registered, frames
    * the driver delivers go up through netif_receive_skb, the stack transmits through start_xmit,

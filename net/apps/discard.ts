@@ -6,7 +6,7 @@ import { E } from '../core/sock-opts.ts';
 import type { Socket } from '../socket.ts';
 import type { TcpConn } from './tcp-conn.ts';
 import { TcpServer } from './tcp-server.ts';
-import { open_server_socket, type ServerOptions } from './echo.ts';
+import { open_server_socket, type ServerOptions } from './server-socket.ts';
 
 export class UdpSink {
   readonly sock: Socket;
@@ -44,35 +44,21 @@ export class UdpSink {
   }
 }
 
-export class TcpSink {
-  private readonly server: TcpServer;
+export class TcpSink extends TcpServer {
   bytes = 0;
   /** Connections that ended (the peer's FIN read). */
   finished = 0;
 
   constructor(net: Net, o: ServerOptions) {
-    this.server = new TcpServer(net, o, {
-      ondata: (_cn, d) => {
-        this.bytes += d.length;
-      },
-      onend: (cn) => {
-        this.finished++;
-        cn.close();
-      },
-    });
+    super(net, o);
   }
 
-  get sock(): Socket {
-    return this.server.sock;
-  }
-  get conns(): Set<TcpConn> {
-    return this.server.conns;
-  }
-  get accepted(): number {
-    return this.server.accepted;
+  protected override ondata(_conn: TcpConn, d: Uint8Array): void {
+    this.bytes += d.length;
   }
 
-  close(): void {
-    this.server.close();
+  protected override onend(conn: TcpConn): void {
+    this.finished++;
+    conn.close();
   }
 }

@@ -11,43 +11,9 @@ import { E } from '../core/sock-opts.ts';
 import { Socket } from '../socket.ts';
 import type { TcpConn } from './tcp-conn.ts';
 import { TcpServer } from './tcp-server.ts';
+import { open_server_socket, type ServerOptions } from './server-socket.ts';
 
-export interface ServerOptions {
-  family?: InetFamily;
-  /** Local address: a u32 for AF_INET, an In6Addr for AF_INET6; the wildcard by default. */
-  addr?: number | ReadonlyIn6Addr;
-  port: number;
-  /** SO_REUSEPORT before bind. */
-  reuseport?: boolean;
-  /** An already created socket to serve on (a dispatcher's); bind is skipped if it has a port. */
-  sock?: Socket;
-  backlog?: number;
-}
-
-/** The sockaddr for a server's bind. */
-export function server_sockaddr(o: ServerOptions): Sockaddr {
-  const family = o.family ?? AF_INET;
-  if (family === AF_INET6) return { family: AF_INET6, addr: typeof o.addr === 'object' ? o.addr : in6addr_any, port: o.port };
-  return { family: AF_INET, addr: typeof o.addr === 'number' ? o.addr : 0, port: o.port };
-}
-
-/** socket + SO_REUSEPORT + bind, throwing (with the errno) when the setup fails: a program's startup. */
-export function open_server_socket(net: Net, o: ServerOptions, type: number): Socket {
-  if (o.sock !== undefined) {
-    if (o.sock.sk.skc_num === 0) check(o.sock.bind(server_sockaddr(o)), 'bind');
-    return o.sock;
-  }
-  const s = Socket.create(net, o.family ?? AF_INET, type);
-  if (typeof s === 'number') throw new Error(`socket: ${s}`);
-  if (o.reuseport === true) check(s.setsockopt(SOL_SOCKET, SO.SO_REUSEPORT, 1), 'SO_REUSEPORT');
-  if (type === SOCK_STREAM) check(s.setsockopt(SOL_SOCKET, SO.SO_REUSEADDR, 1), 'SO_REUSEADDR');
-  check(s.bind(server_sockaddr(o)), 'bind');
-  return s;
-}
-
-export function check(r: number, what: string): void {
-  if (r < 0) throw new Error(`${what}: errno ${-r}`);
-}
+export { check, open_server_socket, server_sockaddr, type ServerOptions } from './server-socket.ts';
 
 /** The reply's source from a datagram's control messages: its destination, as IP_PKTINFO / IPV6_PKTINFO to send with. */
 export function reply_control(ctl: Cmsg[] | undefined): Cmsg[] | undefined {
@@ -63,6 +29,22 @@ export function reply_control(ctl: Cmsg[] | undefined): Cmsg[] | undefined {
 export function want_pktinfo(s: Socket): void {
   s.setsockopt(SOL_IP, IP_OPTS.IP_PKTINFO, 1);
   if (s.sk.skc_family === AF_INET6) s.setsockopt(SOL_IPV6, IPV6_OPTS.IPV6_RECVPKTINFO, 1);
+}
+
+/**
+ * The read loop of a UDP server: each datagram (`n` bytes in buf, its source and control
+ * messages in msg) goes to `request`, until the queue is empty. A pending ICMP error (sk_err) is
+ * reported once by recvmsg; the loop keeps serving.
+ */
+export function udp_serve(s: Socket, buf: Uint8Array, msg: MsgHdr, request: (n: number) => void): void {
+  for (;;) {
+    msg.msg_control = undefined;
+    msg.msg_name = undefined;
+    const n = s.recvmsg(buf, msg);
+    if (n === -E.EAGAIN) return;
+    if (n < 0) continue;
+    request(n);
+  }
 }
 
 export class UdpEchoServer {
@@ -81,54 +63,33 @@ export class UdpEchoServer {
     this.serve();
   }
 
-  private serve(): void {
-    const s = this.sock;
+  private readonly serve = (): void => udp_serve(this.sock, this.buf, this.msg, this.echo);
+
+  private readonly echo = (n: number): void => {
     const msg = this.msg;
-    for (;;) {
-      msg.msg_control = undefined;
-      msg.msg_name = undefined;
-      const n = s.recvmsg(this.buf, msg);
-      if (n === -E.EAGAIN) return;
-      if (n < 0) continue; // a pending ICMP error (sk_err) is reported once; keep serving
-      const r = s.sendmsg(this.buf.subarray(0, n), { msg_name: msg.msg_name, msg_control: reply_control(msg.msg_control) });
-      if (r < 0) this.send_errors++;
-      else {
-        this.echoed++;
-        this.bytes += n;
-      }
+    const r = this.sock.sendmsg(this.buf.subarray(0, n), { msg_name: msg.msg_name, msg_control: reply_control(msg.msg_control) });
+    if (r < 0) this.send_errors++;
+    else {
+      this.echoed++;
+      this.bytes += n;
     }
-  }
+  };
 
   close(): void {
     this.sock.close();
   }
 }
 
-export class TcpEchoServer {
-  private readonly server: TcpServer;
+export class TcpEchoServer extends TcpServer {
   bytes = 0;
 
   constructor(net: Net, o: ServerOptions) {
-    this.server = new TcpServer(net, o, {
-      ondata: (cn, d) => {
-        this.bytes += d.length;
-        cn.write(d);
-      },
-    });
+    super(net, o);
   }
 
-  get sock(): Socket {
-    return this.server.sock;
-  }
-  get conns(): Set<TcpConn> {
-    return this.server.conns;
-  }
-  get accepted(): number {
-    return this.server.accepted;
-  }
-
-  close(): void {
-    this.server.close();
+  protected override ondata(conn: TcpConn, d: Uint8Array): void {
+    this.bytes += d.length;
+    conn.write(d);
   }
 }
 

@@ -5,9 +5,8 @@
 import type { Net } from '../core/net-namespace.ts';
 import type { Cmsg, MsgHdr, Sockaddr } from '../core/msghdr.ts';
 import { AF_INET, AF_INET6, SOCK_DGRAM } from '../core/socket-constants.ts';
-import { E } from '../core/sock-opts.ts';
 import type { Socket } from '../socket.ts';
-import { open_server_socket, reply_control, want_pktinfo, type ServerOptions } from './echo.ts';
+import { open_server_socket, reply_control, udp_serve, want_pktinfo, type ServerOptions } from './echo.ts';
 
 /** Answers a request: the reply's bytes, or null for none. `to` is where the request was sent (address and port). */
 export type UdpHandler = (req: Uint8Array, from: Sockaddr, to: Sockaddr | undefined) => Uint8Array | null;
@@ -29,30 +28,25 @@ export class UdpServer {
     this.serve();
   }
 
-  private serve(): void {
+  private readonly serve = (): void => udp_serve(this.sock, this.buf, this.msg, this.request);
+
+  private readonly request = (n: number): void => {
     const s = this.sock;
     const msg = this.msg;
-    for (;;) {
-      msg.msg_control = undefined;
-      msg.msg_name = undefined;
-      const n = s.recvmsg(this.buf, msg);
-      if (n === -E.EAGAIN) return;
-      if (n < 0) continue;
-      this.requests++;
-      const from = msg.msg_name!;
-      let to: Sockaddr | undefined;
-      const ctl: Cmsg[] = (msg as MsgHdr).msg_control ?? [];
-      for (const c of ctl) {
-        if (c.kind === 'IP_PKTINFO') to = { family: AF_INET, addr: c.addr, port: s.sk.skc_num };
-        else if (c.kind === 'IPV6_PKTINFO') to = { family: AF_INET6, addr: c.addr, port: s.sk.skc_num };
-      }
-      const reply = this.handler(this.buf.subarray(0, n), from, to);
-      if (reply === null) continue;
-      const r = s.sendmsg(reply, { msg_name: from, msg_control: reply_control(msg.msg_control) });
-      if (r < 0) this.send_errors++;
-      else this.replies++;
+    this.requests++;
+    const from = msg.msg_name!;
+    let to: Sockaddr | undefined;
+    const ctl: Cmsg[] = msg.msg_control ?? [];
+    for (const c of ctl) {
+      if (c.kind === 'IP_PKTINFO') to = { family: AF_INET, addr: c.addr, port: s.sk.skc_num };
+      else if (c.kind === 'IPV6_PKTINFO') to = { family: AF_INET6, addr: c.addr, port: s.sk.skc_num };
     }
-  }
+    const reply = this.handler(this.buf.subarray(0, n), from, to);
+    if (reply === null) return;
+    const r = s.sendmsg(reply, { msg_name: from, msg_control: reply_control(msg.msg_control) });
+    if (r < 0) this.send_errors++;
+    else this.replies++;
+  };
 
   close(): void {
     this.sock.close();

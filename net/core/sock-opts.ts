@@ -19,38 +19,8 @@ import { dev_get_by_index, dev_get_by_name } from './dev.ts';
 import { TCP_LISTEN } from './tcp-states.ts';
 import { HZ } from './clock.ts';
 
-/**
- * The errnos the socket layer returns that bpf-vm's table lacks (include/uapi/asm-generic/errno.h),
- * merged with it. TODO(lead): fold these into bpf-vm/errno.ts and drop this.
- */
-export const E = {
-  ...ERRNO,
-  EPIPE: 32,
-  ENONET: 64,
-  EPROTO: 71,
-  ENOTSOCK: 88,
-  EDESTADDRREQ: 89,
-  EMSGSIZE: 90,
-  EPROTOTYPE: 91,
-  ENOPROTOOPT: 92,
-  EPROTONOSUPPORT: 93,
-  ESOCKTNOSUPPORT: 94,
-  EADDRNOTAVAIL: 99,
-  ENETDOWN: 100,
-  ECONNABORTED: 103,
-  ECONNRESET: 104,
-  ENOBUFS: 105,
-  EISCONN: 106,
-  ENOTCONN: 107,
-  ESHUTDOWN: 108,
-  ETIMEDOUT: 110,
-  EHOSTDOWN: 112,
-  EHOSTUNREACH: 113,
-  EALREADY: 114,
-  EINPROGRESS: 115,
-  /** What ioctl(2) returns for a request the socket does not know (the kernel's ENOIOCTLCMD, as the syscall reports it). */
-  ENOTTY: 25,
-} as const;
+/** The errnos the socket layer returns (bpf-vm's table, which names the socket layer's too). */
+export const E = ERRNO;
 
 /** TCP_SKB_MIN_TRUESIZE: 2048 bytes of data plus a cache-aligned struct sk_buff (232 -> 256). */
 const TCP_SKB_MIN_TRUESIZE = 2048 + 256;

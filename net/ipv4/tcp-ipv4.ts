@@ -25,24 +25,21 @@ import { skb_rt_type } from './ip-input.ts';
 import { RTN } from './route.ts';
 import { ICMP } from './icmp.ts';
 import { icmp_err_convert } from './udp-err.ts';
-import { TcpSock, between } from './tcp-sock.ts';
+import { TcpSock } from './tcp-sock.ts';
 import type { TcpAfOps } from './tcp-sock.ts';
 import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_TW } from './tcp-defs.ts';
-import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_connect, tcp_current_mss, tcp_xmit_retransmit_queue } from './tcp-output.ts';
+import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_current_mss, tcp_xmit_retransmit_queue } from './tcp-output.ts';
 import { tcp_simple_retransmit } from './tcp-recovery.ts';
 import { tcp_rcv_established } from './tcp-input.ts';
-import { tcp_rcv_state_process } from './tcp-rcv-state.ts';
 import { tcp_create_openreq_child, tcp_timewait_state_process } from './tcp-minisocks.ts';
 import { inet_csk_reqsk_queue_drop, tcp_conn_request, tcp_listendrop, tcp_req_advmss } from './tcp-conn-request.ts';
-import { tcp_done, tcp_set_state } from './tcp-done.ts';
 import { __cookie_v4_init_sequence, __cookie_v4_check } from './syncookies.ts';
 import { cookie_tcp_check_opts } from './tcp-cookie.ts';
-import { inet_hash_connect } from './tcp-hash-connect.ts';
-import { tcp_connect_init } from './tcp-connect.ts';
 import {
-  tcp_build_reply, tcp_build_reset, tcp_cookie_req_finish, tcp_do_rcv_slow, tcp_rcv_csum_error, tcp_rcv_no_socket, tcp_rcv_pull_header,
-  tcp_rcv_reqsk, tcp_rcv_timewait_reply, tcp_reqsk_send_ack, tcp_syn_recv_acceptq_full, tcp_syn_recv_hash, tcp_synack_tsval,
-  type TcpRcvOps, type TcpReplyTs,
+  tcp_build_reply, tcp_build_reset, tcp_connect_finish, tcp_connect_hash, tcp_cookie_req_finish, tcp_do_rcv_slow,
+  tcp_err_in_window, tcp_err_report, tcp_rcv_csum_error, tcp_rcv_no_socket, tcp_rcv_pull_header, tcp_rcv_reqsk,
+  tcp_rcv_timewait_reply, tcp_reqsk_send_ack, tcp_syn_recv_acceptq_full, tcp_syn_recv_hash, tcp_synack_tsval, type TcpRcvOps,
+  type TcpReplyTs,
 } from './tcp-rcv-common.ts';
 
 /** The IPv4 header's addresses of the segment being processed. */
@@ -402,11 +399,7 @@ export function tcp_v4_err(skb: SkBuff, type: number, code: number, info: number
     return 0;
   }
   const tp = sk as TcpSock;
-  if (tp.skc_state === TCP_STATES.TCP_CLOSE) return 0;
-  if (tp.skc_state !== TCP_STATES.TCP_LISTEN && !between(seq, tp.snd_una, tp.snd_nxt)) {
-    net.mib.net.OutOfWindowIcmps++;
-    return 0;
-  }
+  if (!tcp_err_in_window(tp, seq)) return 0;
   let err: number;
   switch (type) {
     case ICMP.ICMP_PARAMETERPROB:
@@ -428,19 +421,7 @@ export function tcp_v4_err(skb: SkBuff, type: number, code: number, info: number
     default:
       return 0;
   }
-  if (tp.skc_state === TCP_STATES.TCP_SYN_SENT || tp.skc_state === TCP_STATES.TCP_SYN_RECV) {
-    tp.sk_err = err;
-    tp.sk_error_report(tp);
-    tcp_done(tp);
-    return 0;
-  }
-  if (tp.recverr) {
-    tp.sk_err = err;
-    tp.sk_error_report(tp);
-  } else {
-    tp.sk_err_soft = err;
-  }
-  return 0;
+  return tcp_err_report(tp, err);
 }
 
 /**
@@ -476,25 +457,13 @@ export function tcp_v4_connect(sk: TcpSock, addr: Sockaddr): number {
   sk.skc_dport = addr.port;
   sk_daddr_set(sk, daddr);
   sk.rx_opt.mss_clamp = 536;
-  tcp_set_state(sk, TCP_STATES.TCP_SYN_SENT);
-  const err = inet_hash_connect(net.ipv4.tcp_hashinfo, sk);
-  if (err !== 0) {
-    tcp_set_state(sk, TCP_STATES.TCP_CLOSE);
-    sk.skc_dport = 0;
-    return err;
-  }
+  const err = tcp_connect_hash(sk);
+  if (err !== 0) return err;
   sk.sk_dst_cache = rt;
   if (sk.write_seq === 0) sk.write_seq = secure_tcp_seq(net, sk.inet_saddr, sk.skc_daddr, sk.inet_sport, sk.skc_dport);
   sk.tsoffset = secure_tcp_ts_off(net, sk.inet_saddr, sk.skc_daddr);
   sk.inet_id = net.boot.random.get_random_u32() & 0xffff;
-  tcp_connect_init(sk, rt_mtu(rt));
-  const e2 = tcp_connect(sk);
-  if (e2 !== 0) {
-    tcp_set_state(sk, TCP_STATES.TCP_CLOSE);
-    sk.skc_dport = 0;
-    return e2;
-  }
-  return 0;
+  return tcp_connect_finish(sk, rt_mtu(rt));
 }
 
 /** The TcpSock constructor socket(2) uses for TCP (prot->obj_size). */

@@ -1,7 +1,8 @@
 // What tcp_v4_rcv and tcp_v6_rcv (and their replies without a socket) do the same way for both
 // families: the header checks before the checksum, the request and TIME_WAIT sockets found by the
 // lookup, the slow (not ESTABLISHED) part of *_do_rcv, the RST/ACK header, and the tails of
-// *_syn_recv_sock and cookie_v*_check. The lookups, checksums and addresses stay per family; the
+// *_syn_recv_sock and cookie_v*_check; and the family-independent ends of tcp_v{4,6}_err and
+// tcp_v{4,6}_connect. The lookups, checksums and addresses stay per family; the
 // ESTABLISHED fast path never goes through the TcpRcvOps below (they are called only on
 // handshake, TIME_WAIT and error paths).
 import {
@@ -18,12 +19,15 @@ import type { TcpSock } from './tcp-sock.ts';
 import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_SYN, TCP_HDR_LEN, TCP_TW, TCP_SYNACK, TCPOLEN, tcp_clock_ms } from './tcp-defs.ts';
 import { OPTION, TcpOutOptions, tcp_options_size, tcp_options_write } from './tcp-options.ts';
 import { tcp_mstamp_refresh, tcp_time_stamp_ms } from './tcp-util.ts';
-import { tcp_stream_alloc_skb } from './tcp-output.ts';
+import { tcp_connect, tcp_stream_alloc_skb } from './tcp-output.ts';
+import { tcp_connect_init } from './tcp-connect.ts';
+import { inet_hash_connect } from './tcp-hash-connect.ts';
+import { between } from './tcp-sock.ts';
 import { tcp_rcv_state_process } from './tcp-rcv-state.ts';
 import { tcp_check_req, tcp_child_process } from './tcp-minisocks.ts';
 import { inet_csk_reqsk_queue_drop, tcp_listendrop, tcp_openreq_init_rwin, tcp_req_advmss } from './tcp-conn-request.ts';
 import { sk_acceptq_is_full } from './tcp-accept.ts';
-import { tcp_done } from './tcp-done.ts';
+import { tcp_done, tcp_set_state } from './tcp-done.ts';
 import { cookie_init_timestamp } from './syncookies.ts';
 import { tcp_get_cookie_sock } from './tcp-cookie.ts';
 
@@ -251,4 +255,59 @@ export function tcp_cookie_req_finish(sk: TcpSock, skb: SkBuff, req: RequestSock
   const advmss = tcp_req_advmss(sk, req);
   tcp_openreq_init_rwin(req, sk, Math.min(req.mss, advmss) + (req.tstamp_ok ? TCPOLEN.TCPOLEN_TSTAMP_ALIGNED : 0));
   return tcp_get_cookie_sock(sk, skb, req);
+}
+
+/**
+ * The start of tcp_v{4,6}_err for a full socket: nothing for a closed one, and an error about a
+ * sequence we have not sent, or that is already acknowledged, is out of window (OutOfWindowIcmps).
+ */
+export function tcp_err_in_window(tp: TcpSock, seq: number): boolean {
+  if (tp.skc_state === TCP_STATES.TCP_CLOSE) return false;
+  if (tp.skc_state !== TCP_STATES.TCP_LISTEN && !between(seq, tp.snd_una, tp.snd_nxt)) {
+    tp.skc_net.mib.net.OutOfWindowIcmps++;
+    return false;
+  }
+  return true;
+}
+
+/**
+ * The end of tcp_v{4,6}_err: an error ends a handshake; on a connection it is reported at once
+ * with IP_RECVERR/IPV6_RECVERR, otherwise kept soft (reported on timeout).
+ */
+export function tcp_err_report(tp: TcpSock, err: number): number {
+  if (tp.skc_state === TCP_STATES.TCP_SYN_SENT || tp.skc_state === TCP_STATES.TCP_SYN_RECV) {
+    tp.sk_err = err;
+    tp.sk_error_report(tp);
+    tcp_done(tp);
+    return 0;
+  }
+  if (tp.recverr) {
+    tp.sk_err = err;
+    tp.sk_error_report(tp);
+  } else {
+    tp.sk_err_soft = err;
+  }
+  return 0;
+}
+
+/** tcp_v{4,6}_connect after the route: SYN_SENT and an ephemeral port unique for the 4-tuple; undone on failure. */
+export function tcp_connect_hash(sk: TcpSock): number {
+  tcp_set_state(sk, TCP_STATES.TCP_SYN_SENT);
+  const err = inet_hash_connect(sk.skc_net.ipv4.tcp_hashinfo, sk);
+  if (err !== 0) {
+    tcp_set_state(sk, TCP_STATES.TCP_CLOSE);
+    sk.skc_dport = 0;
+  }
+  return err;
+}
+
+/** The end of tcp_v{4,6}_connect, once the ISN is chosen: the MSS from the route's MTU, then the SYN. */
+export function tcp_connect_finish(sk: TcpSock, mtu: number): number {
+  tcp_connect_init(sk, mtu);
+  const err = tcp_connect(sk);
+  if (err !== 0) {
+    tcp_set_state(sk, TCP_STATES.TCP_CLOSE);
+    sk.skc_dport = 0;
+  }
+  return err;
 }

@@ -130,6 +130,24 @@ function __udp4_lib_mcast_deliver(net: Net, skb: SkBuff, saddr: number, daddr: n
   return 0;
 }
 
+/**
+ * The header and length checks both families' receive paths start with (skb.data at the UDP
+ * header): the header is there and its length fits the payload; over IPv6 (`jumbo`) a length of 0
+ * means the payload's. The datagram is trimmed to that length and its transport header set;
+ * returns the length, or 0 when the datagram is malformed (the caller counts and drops it).
+ */
+export function udp_rcv_pull(skb: SkBuff, jumbo: boolean): number {
+  if (!pskb_may_pull(skb, UDP_HDR_LEN)) return 0;
+  const th = skb.data;
+  let ulen = skb.view.getUint16(th + 4);
+  if (ulen > skb.len) return 0;
+  if (ulen === 0 && jumbo) ulen = skb.len;
+  if (ulen < UDP_HDR_LEN) return 0;
+  skb_trim(skb, ulen);
+  skb.transport_header = th;
+  return ulen;
+}
+
 /** udp_rcv: inet_protos[IPPROTO_UDP].handler. */
 export function udp_rcv(skb: SkBuff): number {
   return __udp4_lib_rcv(skb);
@@ -148,21 +166,14 @@ export function __udp4_lib_rcv(skb: SkBuff): number {
     return 0;
   }
   const mib = net.mib.udp;
-  if (!pskb_may_pull(skb, UDP_HDR_LEN)) {
+  const ulen = udp_rcv_pull(skb, false);
+  if (ulen === 0) {
     mib.InErrors++;
     kfree_skb_reason(skb, SKB_DROP_REASON_PKT_TOO_SMALL);
     return 0;
   }
   const v = skb.view;
-  const th = skb.data;
-  const ulen = v.getUint16(th + 4);
-  if (ulen > skb.len || ulen < UDP_HDR_LEN) {
-    mib.InErrors++;
-    kfree_skb_reason(skb, SKB_DROP_REASON_PKT_TOO_SMALL);
-    return 0;
-  }
-  skb_trim(skb, ulen);
-  skb.transport_header = th;
+  const th = skb.transport_header;
   const nh = skb.network_header;
   const saddr = v.getUint32(nh + 12);
   const daddr = v.getUint32(nh + 16);

@@ -23,24 +23,22 @@ import { ip6_build_and_send_pkt, ip6_xmit } from './ip6-output.ts';
 import { Rt6Info, ip6_route_output, rt6_mtu } from './route.ts';
 import { icmpv6_err_convert } from './udp-rcv.ts';
 import { ICMPV6 } from './icmp.ts';
-import { TcpSock, between, type TcpAfOps } from '../ipv4/tcp-sock.ts';
+import { TcpSock, type TcpAfOps } from '../ipv4/tcp-sock.ts';
 import { TCPHDR_ACK, TCPHDR_RST, TCP_TW } from '../ipv4/tcp-defs.ts';
-import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_connect, tcp_current_mss, tcp_xmit_retransmit_queue } from '../ipv4/tcp-output.ts';
+import { tcp_make_synack, tcp_sync_mss, tcp_initialize_rcv_mss, tcp_current_mss, tcp_xmit_retransmit_queue } from '../ipv4/tcp-output.ts';
 import { tcp_simple_retransmit } from '../ipv4/tcp-recovery.ts';
 import { tcp_rcv_established } from '../ipv4/tcp-input.ts';
 import { tcp_create_openreq_child, tcp_timewait_state_process } from '../ipv4/tcp-minisocks.ts';
 import { tcp_conn_request, tcp_req_advmss } from '../ipv4/tcp-conn-request.ts';
-import { tcp_done, tcp_set_state } from '../ipv4/tcp-done.ts';
 import { __cookie_v6_init_sequence, __cookie_v6_check } from './syncookies.ts';
 import { cookie_tcp_check_opts } from '../ipv4/tcp-cookie.ts';
-import { inet_hash_connect } from '../ipv4/tcp-hash-connect.ts';
-import { tcp_connect_init } from '../ipv4/tcp-connect.ts';
 import { ipv4_specific, tcp_v4_connect, tcp_v4_do_rcv, tcp_v4_fill_cb } from '../ipv4/tcp-ipv4.ts';
 import { tcp_init_sock, tcp_prot_common } from '../ipv4/tcp.ts';
 import {
-  tcp_build_reply, tcp_build_reset, tcp_cookie_req_finish, tcp_do_rcv_slow, tcp_rcv_csum_error, tcp_rcv_no_socket, tcp_rcv_pull_header,
-  tcp_rcv_reqsk, tcp_rcv_timewait_reply, tcp_reqsk_send_ack, tcp_syn_recv_acceptq_full, tcp_syn_recv_hash, tcp_synack_tsval,
-  type TcpRcvOps, type TcpReplyTs,
+  tcp_build_reply, tcp_build_reset, tcp_connect_finish, tcp_connect_hash, tcp_cookie_req_finish, tcp_do_rcv_slow,
+  tcp_err_in_window, tcp_err_report, tcp_rcv_csum_error, tcp_rcv_no_socket, tcp_rcv_pull_header, tcp_rcv_reqsk,
+  tcp_rcv_timewait_reply, tcp_reqsk_send_ack, tcp_syn_recv_acceptq_full, tcp_syn_recv_hash, tcp_synack_tsval, type TcpRcvOps,
+  type TcpReplyTs,
 } from '../ipv4/tcp-rcv-common.ts';
 
 const saddr_tmp = new In6Addr();
@@ -328,11 +326,7 @@ export function tcp_v6_err(skb: SkBuff, type: number, code: number, offset: numb
   }
   if (inet_twsk(sk) || inet_reqsk(sk)) return 0;
   const tp = sk as TcpSock;
-  if (tp.skc_state === TCP_STATES.TCP_CLOSE) return 0;
-  if (tp.skc_state !== TCP_STATES.TCP_LISTEN && !between(seq, tp.snd_una, tp.snd_nxt)) {
-    net.mib.net.OutOfWindowIcmps++;
-    return 0;
-  }
+  if (!tcp_err_in_window(tp, seq)) return 0;
   if (type === ICMPV6.ICMPV6_PKT_TOOBIG) {
     if (info >= 1280 && tp.icsk_pmtu_cookie > info) {
       const rt = tp.sk_dst_cache;
@@ -344,20 +338,8 @@ export function tcp_v6_err(skb: SkBuff, type: number, code: number, offset: numb
   }
   const conv = icmpv6_err_convert(type, code);
   const err = conv.errno;
-  if (tp.skc_state === TCP_STATES.TCP_SYN_SENT || tp.skc_state === TCP_STATES.TCP_SYN_RECV) {
-    // Any error ends a handshake (the kernel's tcp_v6_err does not look at `fatal` here).
-    tp.sk_err = err;
-    tp.sk_error_report(tp);
-    tcp_done(tp);
-    return 0;
-  }
-  if (tp.recverr) {
-    tp.sk_err = err;
-    tp.sk_error_report(tp);
-  } else {
-    tp.sk_err_soft = err;
-  }
-  return 0;
+  // Any error ends a handshake (the kernel's tcp_v6_err does not look at `fatal` here).
+  return tcp_err_report(tp, err);
 }
 
 /**
@@ -394,24 +376,12 @@ export function tcp_v6_connect(sk: TcpSock, addr: Sockaddr): number {
   sk.skc_dport = addr.port;
   sk_v6_daddr_set(sk, daddr);
   sk.rx_opt.mss_clamp = 1280 - 60;
-  tcp_set_state(sk, TCP_STATES.TCP_SYN_SENT);
-  const err = inet_hash_connect(net.ipv4.tcp_hashinfo, sk);
-  if (err !== 0) {
-    tcp_set_state(sk, TCP_STATES.TCP_CLOSE);
-    sk.skc_dport = 0;
-    return err;
-  }
+  const err = tcp_connect_hash(sk);
+  if (err !== 0) return err;
   sk.sk_dst_cache = rt;
   if (sk.write_seq === 0) sk.write_seq = secure_tcpv6_seq(net, sk.v6_saddr, sk.skc_v6_daddr, sk.inet_sport, sk.skc_dport);
   sk.tsoffset = secure_tcpv6_ts_off(net, sk.v6_saddr, sk.skc_v6_daddr);
-  tcp_connect_init(sk, rt6_mtu(rt));
-  const e2 = tcp_connect(sk);
-  if (e2 !== 0) {
-    tcp_set_state(sk, TCP_STATES.TCP_CLOSE);
-    sk.skc_dport = 0;
-    return e2;
-  }
-  return 0;
+  return tcp_connect_finish(sk, rt6_mtu(rt));
 }
 
 function tcp_v6_init_sock(sk: Sock): number {

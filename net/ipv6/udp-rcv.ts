@@ -7,10 +7,8 @@ import {
   SKB_DROP_REASONS,
   consume_skb,
   kfree_skb_reason,
-  pskb_may_pull,
   skb_clone,
   skb_pull,
-  skb_trim,
   type SkBuff,
 } from '../core/skbuff.ts';
 import { In6Addr, ipv6_addr_any, ipv6_addr_equal } from '../core/in6-addr.ts';
@@ -21,7 +19,7 @@ import { E } from '../core/sock-opts.ts';
 import { __udp6_lib_lookup } from './udp6-lookup.ts';
 import { udp_hashslot } from '../ipv4/udp-table.ts';
 import { udp_sk_bound_dev_eq } from '../ipv4/udp-lookup.ts';
-import { UDP_HDR_LEN, __udp_enqueue_schedule_skb } from '../ipv4/udp-rcv.ts';
+import { UDP_HDR_LEN, __udp_enqueue_schedule_skb, udp_rcv_pull } from '../ipv4/udp-rcv.ts';
 import { udp_report_error } from '../ipv4/udp-err.ts';
 import { udp6_csum_bad } from './udp-csum.ts';
 import { icmpv6_send, ICMPV6 } from './icmp.ts';
@@ -95,15 +93,10 @@ export function __udp6_lib_rcv(skb: SkBuff): number {
     kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_NOT_SPECIFIED);
     return 0;
   }
-  if (!pskb_may_pull(skb, UDP_HDR_LEN)) return udp6_drop(net, skb, false, SKB_DROP_REASON_PKT_TOO_SMALL);
+  const ulen = udp_rcv_pull(skb, true);
+  if (ulen === 0) return udp6_drop(net, skb, false, SKB_DROP_REASON_PKT_TOO_SMALL);
   const v = skb.view;
-  const th = skb.data;
-  let ulen = v.getUint16(th + 4);
-  if (ulen > skb.len) return udp6_drop(net, skb, false, SKB_DROP_REASON_PKT_TOO_SMALL);
-  if (ulen === 0) ulen = skb.len;
-  if (ulen < UDP_HDR_LEN) return udp6_drop(net, skb, false, SKB_DROP_REASON_PKT_TOO_SMALL);
-  skb_trim(skb, ulen);
-  skb.transport_header = th;
+  const th = skb.transport_header;
   const nh = skb.network_header;
   saddr.read(skb.head, nh + 8);
   daddr.read(skb.head, nh + 24);

@@ -15,6 +15,7 @@ import { renderTextTable, shouldColor, threadSummary, toHtml, toJsonText } from 
 import { UsageError } from './errors.ts';
 import { runJson } from '../report/run-json.ts';
 import type { FloodKind } from '../run/run-flood.ts';
+import { NET_CAPTURE_POINTS, type NetCapturePoint } from '../run/net-capture.ts';
 import type { NetperfDirection } from '../run/run-netperf.ts';
 import type { NetperfTest } from '../../net/apps/netserver.ts';
 
@@ -53,7 +54,7 @@ function common(f: CommonFlags): { duration: number; warmup: number; vhostPollUs
 
 export interface RunFlags extends CommonFlags {
   prog: string; section?: string; mode: string; replay?: string; json?: boolean; showOffload?: boolean; trace?: boolean;
-  pcap?: string; pcapAt: string; pcapCount: string;
+  pcap?: string; pcapAt?: string; pcapCount: string;
   kind?: string; test?: string; size?: string; direction?: string;
 }
 
@@ -66,11 +67,12 @@ export async function runCommand(scenario: string, f: RunFlags): Promise<void> {
   if (!m) throw new UsageError(`scenario ${scenario}: case1, case2, flood or netperf`);
   if (f.mode !== 'native' && f.mode !== 'offload') throw new UsageError(`--mode ${f.mode}: native or offload`);
   const c = common(f);
-  if (f.pcapAt !== 'nic' && f.pcapAt !== 'tap' && f.pcapAt !== 'guest') throw new UsageError(`--pcap-at ${f.pcapAt}: nic, tap or guest`);
+  const pcapAt = f.pcapAt ?? 'tap';
+  if (pcapAt !== 'nic' && pcapAt !== 'tap' && pcapAt !== 'guest') throw new UsageError(`--pcap-at ${pcapAt}: nic, tap or guest`);
   const pcapCount = num('pcap-count', f.pcapCount);
   // Without --pcap the runner never sees it; a bad value is still a mistake worth saying.
   if (f.pcap === undefined) checkLimit('pcapCount', pcapCount);
-  const pcap = f.pcap !== undefined ? { file: f.pcap, at: f.pcapAt as CapturePoint, count: pcapCount } : undefined;
+  const pcap = f.pcap !== undefined ? { file: f.pcap, at: pcapAt as CapturePoint, count: pcapCount } : undefined;
   const r = await runCase({
     case: Number(m[1]) as 1 | 2, prog: f.prog, ...(f.section !== undefined ? { section: f.section } : {}), mode: f.mode as RunMode, ...c,
     replayPcap: f.replay, pcap,
@@ -129,7 +131,14 @@ export function formatRun(r: RunResult): string {
  * Their runners and reports load only here.
  */
 async function runNetCommand(scenario: 'flood' | 'netperf', f: RunFlags): Promise<void> {
-  const t = { duration: num('duration', f.duration), warmup: num('warmup', f.warmup), vhostPollUs: num('vhost-poll-us', f.vhostPollUs) };
+  const pcapCount = num('pcap-count', f.pcapCount);
+  // The point and the count are the runner's to check (RunError EINVAL), with or without --pcap.
+  if (f.pcap === undefined) checkLimit('pcapCount', pcapCount);
+  if (f.pcap === undefined && f.pcapAt !== undefined && !(NET_CAPTURE_POINTS as readonly string[]).includes(f.pcapAt)) {
+    throw new UsageError(`--pcap-at ${f.pcapAt}: ${NET_CAPTURE_POINTS.join(', ')}`);
+  }
+  const pcap = f.pcap !== undefined ? { pcap: { file: f.pcap, at: (f.pcapAt ?? 'guest-stack') as NetCapturePoint, count: pcapCount } } : {};
+  const t = { duration: num('duration', f.duration), warmup: num('warmup', f.warmup), vhostPollUs: num('vhost-poll-us', f.vhostPollUs), ...pcap };
   const report = await import('../report/net-run.ts');
   if (scenario === 'flood') {
     const { runFlood } = await import('../run/run-flood.ts');

@@ -28,7 +28,7 @@ export function registerRunCommands(program: Command): void {
     .option('--show-offload', 'print the program and maps the tap runs (offload mode), like bpftool prog show / map dump')
     .option('--trace', "print the programs' bpf_trace_printk lines on stderr, like trace_pipe (at most 100 a second per worker)")
     .option('--pcap <file>', 'write the first frames seen at --pcap-at to a pcap file')
-    .option('--pcap-at <point>', 'capture point: nic, tap or guest', 'tap')
+    .option('--pcap-at <point>', 'capture point: nic, tap or guest (case1/case2, default tap); also guest-stack or host-stack, the stacks\' eth0 and br0 both ways (flood/netperf, default guest-stack)')
     .option('--pcap-count <n>', 'frames to capture, 1 to 100000', '1000')
     .option('--kind <k>', 'flood: syn4, syn6 (SYNs at a listener, syncookies=2), udp4 or udp6 (0-length UDP into one socket)')
     .option('--test <t>', 'netperf: UDP_STREAM, TCP_STREAM, UDP_RR or TCP_RR', 'TCP_STREAM')

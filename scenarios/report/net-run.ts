@@ -42,8 +42,9 @@ function pathLines(w: Record<string, number>, e: Record<string, number>): string
   ];
 }
 
-function tail(r: { explain: Record<string, number>; accounting: FloodResult['accounting'] }): string[] {
+function tail(r: { explain: Record<string, number>; accounting: FloodResult['accounting']; pcap?: { file: string; frames: number } }): string[] {
   const lines: string[] = [];
+  if (r.pcap !== undefined) lines.push(`  pcap: ${r.pcap.frames} frames written to ${r.pcap.file}`);
   const cpu = threadSummary(r.explain);
   if (cpu !== undefined) lines.push(`  cpu, share of one core: ${cpu}`);
   const a = r.accounting;
@@ -57,7 +58,7 @@ export function formatFlood(r: FloodResult): string {
   const s = r.stack_accounting;
   const ledger = r.kind.startsWith('udp')
     ? `received ${s.received} = read ${s.read ?? 0} + queued ${s.queued ?? 0} + dropped ${Object.values(s.dropped).reduce((x, y) => x + y, 0)}`
-    : `received ${s.received} = answered ${s.answered ?? 0} + dropped ${Object.values(s.dropped).reduce((x, y) => x + y, 0)}; SYN-ACKs ${s.answered ?? 0} = onto the tx ring ${s.transmitted ?? 0} + dropped at a full ring ${s.tx_dropped ?? 0}`;
+    : `received ${s.received} = answered ${s.answered ?? 0} + dropped ${Object.values(s.dropped).reduce((x, y) => x + y, 0)}; SYN-ACKs ${s.answered ?? 0} = onto the tx ring ${s.transmitted ?? 0} + dropped at a full ring ${s.tx_dropped ?? 0} + waiting on the qdisc ${s.qdisc_queued ?? 0}`;
   const lines = [
     `flood ${r.kind}: ${r.mpps.toFixed(3)} Mpps ${what} (${r.metric}: ${r.packets} in ${r.seconds.toFixed(2)} s); goal >= ${r.goal_mpps.toFixed(2)} Mpps (Cloudflare's ${r.kind} baseline, 24 cores)`,
     ...pathLines(w, r.explain),

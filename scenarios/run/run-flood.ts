@@ -9,7 +9,8 @@ import type { PktgenTemplateSpec } from '../../host/net/pktgen-templates.ts';
 import { NET_ADDRS, NET_PORTS, type StackReport, type StackSetupData } from '../stack/setup-data.ts';
 import { checkLimit } from './limits.ts';
 import { RunError } from './run-error.ts';
-import { runMachines } from './run-machines.ts';
+import { runMachines, type MachinesRunOptions } from './run-machines.ts';
+import { checkNetPcap, netCapture, type NetCaptureWorkerData, type NetPcapOptions } from './net-capture.ts';
 import type { Accounting } from './accounting.ts';
 import type { RunExplain } from './explain.ts';
 
@@ -30,6 +31,8 @@ export interface FloodOptions {
   warmup?: number;
   queueSize?: number;
   vhostPollUs?: number;
+  /** Write the first frames seen at a capture point to a pcap file (default point guest-stack). */
+  pcap?: NetPcapOptions;
 }
 
 export interface FloodResult {
@@ -51,6 +54,8 @@ export interface FloodResult {
   stack_accounting: StackAccounting;
   /** The guest stack's counters by nstat name (at the end) and its sockets (as the window closed). */
   stack: { nstat: Record<string, number>; sockets: StackReport['sockets']; ss: string };
+  /** With --pcap: frames written to the file. */
+  pcap?: { file: string; frames: number };
 }
 
 /**
@@ -106,6 +111,8 @@ export function checkFlood(o: FloodOptions): void {
   checkLimit('vhostPollUs', o.vhostPollUs);
   checkLimit('queueSize', o.queueSize);
   if (o.queueSize !== undefined && (o.queueSize & (o.queueSize - 1)) !== 0) throw new RunError('EINVAL', `queueSize ${o.queueSize}: a power of two`);
+  // The flood gives only the guest a stack.
+  checkNetPcap(o.pcap, false);
 }
 
 /** pktgen's template for a kind: one source address behind the NIC, 10k source ports, one destination. */
@@ -140,10 +147,15 @@ export function guestFloodSetup(kind: FloodKind): Omit<StackSetupData, 'report'>
 export async function runFlood(o: FloodOptions): Promise<FloodResult> {
   checkFlood(o);
   const syn = o.kind.startsWith('syn');
-  const r = await runMachines({
+  const cap = netCapture(o.pcap);
+  // workerData: the captures' extra worker data (run-machines.ts spreads it into each worker's).
+  const mo: MachinesRunOptions & { workerData?: NetCaptureWorkerData } = {
     duration: o.duration, warmup: o.warmup ?? 0.5, queueSize: o.queueSize, vhostPollUs: o.vhostPollUs,
     template: floodTemplate(o.kind), guest: guestFloodSetup(o.kind),
-  });
+    ...(cap !== undefined ? { workerData: cap.workerData } : {}),
+  };
+  const r = await runMachines(mo);
+  const pcap = cap !== undefined ? { file: cap.o.file, frames: cap.write() } : undefined;
   const metric = syn ? 'guest_app_syncookies_sent' : 'guest_app_rx_packets';
   const packets = r.window[metric] ?? 0;
   const nstat: Record<string, number> = {};
@@ -155,5 +167,6 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
     counters: r.counters, window: r.window, accounting: r.accounting, explain: r.explain,
     stack_accounting: stackAccounting(o.kind, r.counters),
     stack: { nstat: Object.keys(nstat).length > 0 ? nstat : (rep?.nstat ?? {}), sockets: rep?.sockets ?? [], ss: rep?.ss ?? '' },
+    ...(pcap !== undefined ? { pcap } : {}),
   };
 }

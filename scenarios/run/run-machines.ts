@@ -42,6 +42,8 @@ export interface MachinesRunOptions {
   guest: Omit<StackSetupData, 'report'>;
   host?: Omit<StackSetupData, 'report'>;
   seed?: number;
+  /** Extra worker data per worker (the captures: scenarios/run/net-capture.ts). */
+  workerData?: { host?: Record<string, unknown>; guest?: Record<string, unknown>; vhost?: Record<string, unknown> };
 }
 
 export interface MachinesRun {
@@ -85,12 +87,14 @@ export async function runMachines(o: MachinesRunOptions): Promise<MachinesRun> {
     await startMachineWorkers(set, shm, {
       ...(o.queueSize !== undefined ? { queueSize: o.queueSize } : {}),
       ...(o.vhostPollUs !== undefined ? { vhostPollUs: o.vhostPollUs } : {}),
+      ...(o.workerData?.vhost !== undefined ? { vhost: o.workerData.vhost } : {}),
       host: {
+        ...o.workerData?.host,
         case: 'bridge', wire: o.template !== undefined,
         pktgen: o.template !== undefined ? { template: o.template } : {},
         ...(o.host !== undefined ? { net: { seed: (o.seed ?? 1) + 1, setup: moduleHref(SETUP.host), setupData: { ...o.host, report: report.host, live: appLive.host } } } : {}),
       },
-      guest: { net: { seed: o.seed ?? 1, setup: moduleHref(SETUP.guest), setupData: { ...o.guest, report: report.guest, live: appLive.guest } } },
+      guest: { net: { seed: o.seed ?? 1, setup: moduleHref(SETUP.guest), setupData: { ...o.guest, report: report.guest, live: appLive.guest } }, ...o.workerData?.guest },
       guestCounterNames: [...GUEST_STAT_NAMES, ...GUEST_STACK_NAMES, ...APP_COUNTER_NAMES],
     }, live);
 

@@ -9,7 +9,8 @@ import type { NetperfTest } from '../../net/apps/netserver.ts';
 import { NET_ADDRS, NET_PORTS, type StackReport, type StackSetupData } from '../stack/setup-data.ts';
 import { checkLimit } from './limits.ts';
 import { RunError } from './run-error.ts';
-import { runMachines } from './run-machines.ts';
+import { runMachines, type MachinesRunOptions } from './run-machines.ts';
+import { checkNetPcap, netCapture, type NetCaptureWorkerData, type NetPcapOptions } from './net-capture.ts';
 import type { Accounting } from './accounting.ts';
 import type { RunExplain } from './explain.ts';
 
@@ -40,6 +41,8 @@ export interface NetperfRunOptions {
   warmup?: number;
   queueSize?: number;
   vhostPollUs?: number;
+  /** Write the first frames seen at a capture point to a pcap file (default point guest-stack). */
+  pcap?: NetPcapOptions;
 }
 
 export interface NetperfSide {
@@ -77,6 +80,8 @@ export interface NetperfRunResult {
   explain: RunExplain;
   /** Both stacks: counters by nstat name (at the end) and sockets (as the window closed). */
   stacks: Record<'host' | 'guest', { nstat: Record<string, number>; sockets: StackReport['sockets']; ss: string }>;
+  /** With --pcap: frames written to the file. */
+  pcap?: { file: string; frames: number };
 }
 
 export function checkNetperf(o: NetperfRunOptions): void {
@@ -96,6 +101,7 @@ export function checkNetperf(o: NetperfRunOptions): void {
   checkLimit('vhostPollUs', o.vhostPollUs);
   checkLimit('queueSize', o.queueSize);
   if (o.queueSize !== undefined && (o.queueSize & (o.queueSize - 1)) !== 0) throw new RunError('EINVAL', `queueSize ${o.queueSize}: a power of two`);
+  checkNetPcap(o.pcap, true);
 }
 
 const NEIGH = [
@@ -159,11 +165,16 @@ export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult
   const direction = o.direction ?? 'host-to-guest';
   const size = o.size ?? NETPERF_SIZE[o.test].default;
   const sender = direction === 'host-to-guest' ? 'host' : 'guest';
-  const r = await runMachines({
+  const cap = netCapture(o.pcap);
+  // workerData: the captures' extra worker data (run-machines.ts spreads it into each worker's).
+  const mo: MachinesRunOptions & { workerData?: NetCaptureWorkerData } = {
     duration: o.duration, warmup: o.warmup ?? 0.5, queueSize: o.queueSize, vhostPollUs: o.vhostPollUs,
     host: side('host', sender === 'host' ? 'netperf' : 'netserver', o.test, size),
     guest: side('guest', sender === 'guest' ? 'netperf' : 'netserver', o.test, size),
-  });
+    ...(cap !== undefined ? { workerData: cap.workerData } : {}),
+  };
+  const r = await runMachines(mo);
+  const pcap = cap !== undefined ? { file: cap.o.file, frames: cap.write() } : undefined;
   // The host's stack counters carry host_, the guest's guest_.
   const s = (k: string): string => (sender === 'host' ? `host_${k}` : `guest_${k}`);
   const rcv = (k: string): string => (sender === 'host' ? `guest_${k}` : `host_${k}`);
@@ -188,5 +199,6 @@ export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult
     text: netperfText(base, sndbuf, rcvbuf),
     counters: r.counters, window: r.window, accounting: r.accounting, explain: r.explain,
     stacks: { host: stackOf(r.counters, 'host_nstat_', r.stacks.host), guest: stackOf(r.counters, 'guest_nstat_', r.stacks.guest) },
+    ...(pcap !== undefined ? { pcap } : {}),
   };
 }
