@@ -3,10 +3,9 @@
 // wildcard, or handed its socket by an SK_LOOKUP dispatcher, replies from the original address);
 // the TCP server writes back what each connection sends and closes after the peer's FIN.
 import type { Net } from '../core/net-namespace.ts';
-import type { Cmsg, MsgHdr, Sockaddr } from '../core/msghdr.ts';
-import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, type InetFamily } from '../core/socket-constants.ts';
-import { IP_OPTS, IPV6_OPTS, SOL_IP, SOL_IPV6, SOL_SOCKET, SO } from '../core/socket-options.ts';
-import { in6addr_any, type ReadonlyIn6Addr } from '../core/in6-addr.ts';
+import type { Cmsg, MsgHdr } from '../core/msghdr.ts';
+import { AF_INET, AF_INET6, SOCK_DGRAM } from '../core/socket-constants.ts';
+import { IP_OPTS, IPV6_OPTS, SOL_IP, SOL_IPV6 } from '../core/socket-options.ts';
 import { E } from '../core/sock-opts.ts';
 import { Socket } from '../socket.ts';
 import type { TcpConn } from './tcp-conn.ts';
