@@ -119,3 +119,4 @@ export * from './ipv4/tcp-cubic.ts';
 export * from './core/sock-opts.ts';
 export * from './ipv4/ip-sockglue.ts';
 export * from './ipv6/ipv6-sockglue.ts';
+export * from './core/machine-stack.ts';
