@@ -55,7 +55,7 @@ function common(f: CommonFlags): { duration: number; warmup: number; vhostPollUs
 export interface RunFlags extends CommonFlags {
   prog: string; section?: string; mode: string; replay?: string; json?: boolean; showOffload?: boolean; trace?: boolean;
   pcap?: string; pcapAt?: string; pcapCount: string;
-  kind?: string; test?: string; size?: string; direction?: string;
+  kind?: string; test?: string; size?: string; direction?: string; family?: string;
 }
 
 export async function runCommand(scenario: string, f: RunFlags): Promise<void> {
@@ -150,6 +150,7 @@ async function runNetCommand(scenario: 'flood' | 'netperf', f: RunFlags): Promis
   const { runNetperf } = await import('../run/run-netperf.ts');
   const r = await runNetperf({
     test: (f.test ?? 'TCP_STREAM') as NetperfTest, direction: (f.direction ?? 'host-to-guest') as NetperfDirection,
+    family: num('family', f.family ?? '4') as 4 | 6,
     ...(f.size !== undefined ? { size: num('size', f.size) } : {}), ...t,
   });
   process.stdout.write((f.json === true ? JSON.stringify(report.netperfJson(r)) : report.formatNetperf(r)) + '\n');

@@ -34,6 +34,7 @@ export function registerRunCommands(program: Command): void {
     .option('--test <t>', 'netperf: UDP_STREAM, TCP_STREAM, UDP_RR or TCP_RR', 'TCP_STREAM')
     .option('--size <n>', 'netperf: send size (STREAM, -m) or request/response size (RR, -r N,N); default 1472, 16384, 1, 1')
     .option('--direction <d>', 'netperf: host-to-guest or guest-to-host (the sending side)', 'host-to-guest')
+    .option('--family <f>', 'netperf: 4 (10.0.0.1 and 10.0.0.2) or 6 (fd00::1 and fd00::2)', '4')
     .action(async (scenario: string, f: RunFlags) => { await (await actions()).runCommand(scenario, f); });
 
   withCommon(program.command('table'), '2')

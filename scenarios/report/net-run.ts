@@ -74,12 +74,14 @@ export function formatFlood(r: FloodResult): string {
 }
 
 export function formatNetperf(r: NetperfRunResult): string {
-  const [src, dst] = r.direction === 'host-to-guest' ? ['10.0.0.1', '10.0.0.2'] : ['10.0.0.2', '10.0.0.1'];
+  const [host, guest] = r.family === 6 ? ['fd00::1', 'fd00::2'] : ['10.0.0.1', '10.0.0.2'];
+  const [src, dst] = r.direction === 'host-to-guest' ? [host, guest] : [guest, host];
+  const af = r.family === 6 ? 'AF_INET6' : 'AF_INET';
   const kind = r.test.replace('_', ' ').replace('STREAM', 'STREAM TEST').replace(/RR$/, 'REQUEST/RESPONSE TEST');
   const figure = r.tps !== undefined ? `${r.tps.toFixed(2)} transactions/s` : `${(r.mbps ?? 0).toFixed(2)} 10^6bits/s`;
   const rfc = r.rfc !== undefined ? `; the RFC's table: ${r.rfc} (its host, no units given)` : '';
   const lines = [
-    `MIGRATED ${kind} from ${src} () port 0 AF_INET to ${dst} () port ${12866} AF_INET (${r.direction})`,
+    `MIGRATED ${kind} from ${src} () port 0 ${af} to ${dst} () port ${12866} ${af} (${r.direction})`,
     r.text,
     '',
     `netperf ${r.test}${r.test.endsWith('STREAM') ? ` -m ${r.size}` : ` -r ${r.size},${r.size}`}: ${figure}${rfc}`,

@@ -36,6 +36,8 @@ export interface NetperfRunOptions {
   /** STREAM: the send size (-m); RR: request and response size (-r N,N). Default per test. */
   size?: number;
   direction?: NetperfDirection;
+  /** IPv4 (10.0.0.1 and 10.0.0.2, default) or IPv6 (fd00::1 and fd00::2). */
+  family?: 4 | 6;
   duration: number;
   /** Seconds before the window opens (connection set-up and slow start excluded; default 0.5). */
   warmup?: number;
@@ -61,6 +63,7 @@ export interface NetperfRunResult {
   scenario: 'netperf';
   test: NetperfTest;
   direction: NetperfDirection;
+  family: 4 | 6;
   size: number;
   seconds: number;
   /** STREAM: 10^6 bits/s at the receiver (netperf's figure; UDP's send side in send_mbps). */
@@ -89,10 +92,13 @@ export function checkNetperf(o: NetperfRunOptions): void {
   if (o.direction !== undefined && !(NETPERF_DIRECTIONS as readonly string[]).includes(o.direction)) {
     throw new RunError('EINVAL', `--direction ${String(o.direction)}: ${NETPERF_DIRECTIONS.join(' or ')}`);
   }
+  if (o.family !== undefined && o.family !== 4 && o.family !== 6) throw new RunError('EINVAL', `--family ${String(o.family)}: 4 or 6`);
   if (o.size !== undefined) {
     const r = NETPERF_SIZE[o.test];
-    if (!(Number.isInteger(o.size) && o.size >= r.min && o.size <= r.max)) {
-      throw new RunError('EINVAL', `--size ${String(o.size)}: must be an integer from ${r.min} to ${r.max} for ${o.test}`);
+    // A UDP datagram in one 1500-byte frame: 1472 bytes over IPv4, 1452 over IPv6's 40-byte header.
+    const max = o.family === 6 && o.test.startsWith('UDP') ? r.max - 20 : r.max;
+    if (!(Number.isInteger(o.size) && o.size >= r.min && o.size <= max)) {
+      throw new RunError('EINVAL', `--size ${String(o.size)}: must be an integer from ${r.min} to ${max} for ${o.test}${o.family === 6 ? ' over IPv6' : ''}`);
     }
   }
   if (o.duration === undefined) throw new RunError('EINVAL', '--duration: required');
@@ -109,11 +115,11 @@ const NEIGH = [
   { family: 4, addr: NET_ADDRS.guest4, mac: NET_ADDRS.guestMac }, { family: 6, addr: NET_ADDRS.guest6, mac: NET_ADDRS.guestMac },
 ] as const;
 
-function side(machine: 'host' | 'guest', role: 'netperf' | 'netserver', test: NetperfTest, size: number): Omit<StackSetupData, 'report'> {
+function side(machine: 'host' | 'guest', role: 'netperf' | 'netserver', test: NetperfTest, size: number, family: 4 | 6): Omit<StackSetupData, 'report'> {
   const own = machine === 'host' ? { addr4: NET_ADDRS.host4, addr6: NET_ADDRS.host6 } : { addr4: NET_ADDRS.guest4, addr6: NET_ADDRS.guest6 };
-  const peer = machine === 'host' ? NET_ADDRS.guest4 : NET_ADDRS.host4;
+  const peer = family === 6 ? (machine === 'host' ? NET_ADDRS.guest6 : NET_ADDRS.host6) : (machine === 'host' ? NET_ADDRS.guest4 : NET_ADDRS.host4);
   return {
-    role, family: 4, ...own, neigh: NEIGH.filter((n) => n.addr !== own.addr4 && n.addr !== own.addr6).map((n) => ({ ...n })),
+    role, family, ...own, neigh: NEIGH.filter((n) => n.addr !== own.addr4 && n.addr !== own.addr6).map((n) => ({ ...n })),
     port: NET_PORTS.netperfData, backlog: 16,
     netperf: { test, size, responseSize: test.endsWith('_RR') ? size : 1, peer },
   };
@@ -163,14 +169,15 @@ function stackOf(counters: Record<string, number>, prefix: string, rep: StackRep
 export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult> {
   checkNetperf(o);
   const direction = o.direction ?? 'host-to-guest';
-  const size = o.size ?? NETPERF_SIZE[o.test].default;
+  const family = o.family ?? 4;
+  const size = o.size ?? (family === 6 && o.test === 'UDP_STREAM' ? 1452 : NETPERF_SIZE[o.test].default);
   const sender = direction === 'host-to-guest' ? 'host' : 'guest';
   const cap = netCapture(o.pcap);
   // workerData: the captures' extra worker data (run-machines.ts spreads it into each worker's).
   const mo: MachinesRunOptions & { workerData?: NetCaptureWorkerData } = {
     duration: o.duration, warmup: o.warmup ?? 0.5, queueSize: o.queueSize, vhostPollUs: o.vhostPollUs,
-    host: side('host', sender === 'host' ? 'netperf' : 'netserver', o.test, size),
-    guest: side('guest', sender === 'guest' ? 'netperf' : 'netserver', o.test, size),
+    host: side('host', sender === 'host' ? 'netperf' : 'netserver', o.test, size, family),
+    guest: side('guest', sender === 'guest' ? 'netperf' : 'netserver', o.test, size, family),
     ...(cap !== undefined ? { workerData: cap.workerData } : {}),
   };
   const r = await runMachines(mo);
@@ -195,7 +202,7 @@ export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult
   const sndbuf = r.counters[s('app_np_sndbuf')] ?? 0;
   const rcvbuf = r.counters[rcv('app_np_rcvbuf')] ?? 0;
   return {
-    scenario: 'netperf', direction, ...base, ...(rfc !== undefined ? { rfc } : {}),
+    scenario: 'netperf', direction, family, ...base, ...(rfc !== undefined ? { rfc } : {}),
     text: netperfText(base, sndbuf, rcvbuf),
     counters: r.counters, window: r.window, accounting: r.accounting, explain: r.explain,
     stacks: { host: stackOf(r.counters, 'host_nstat_', r.stacks.host), guest: stackOf(r.counters, 'guest_nstat_', r.stacks.guest) },

@@ -26,3 +26,14 @@ test.serial('TCP_RR guest to host: transactions over one connection', async (t) 
   t.is(r.stacks.host.nstat['TcpPassiveOpens'], 1);
   t.regex(r.text, /Trans\.\n/);
 });
+
+test.serial('UDP_RR over IPv6 guest to host: fd00::2 asks fd00::1; the stacks count it as IPv6', async (t) => {
+  const r = await runNetperf({ test: 'UDP_RR', direction: 'guest-to-host', family: 6, duration: 0.3, warmup: 0.2 });
+  t.is(r.family, 6);
+  t.true((r.counters['guest_app_np_transactions'] ?? 0) > 0, 'transactions completed');
+  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+  const g = r.stacks.guest.nstat;
+  t.true((g['Udp6InDatagrams'] ?? 0) > 0 && (g['Udp6OutDatagrams'] ?? 0) > 0, JSON.stringify(g));
+  t.is(g['UdpInDatagrams'], undefined, 'nothing over IPv4');
+  t.truthy(r.stacks.guest.sockets.find((s) => s.netid === 'udp' && s.family === 'inet6' && s.peer.startsWith('[fd00::1]')));
+});

@@ -43,6 +43,8 @@ test('bad netperf options are refused with RunError EINVAL before any worker sta
     { test: 'TCP_RR', size: 1.5, duration: 1 },
     { test: 'TCP_STREAM', size: (1 << 20) + 1, duration: 1 },
     { test: 'TCP_STREAM', duration: 100_000 },
+    { test: 'UDP_STREAM', size: 1453, family: 6, duration: 1 },
+    { test: 'TCP_STREAM', family: 5 as 6, duration: 1 },
   ];
   for (const o of bad) {
     t.is(t.throws(() => checkNetperf(o), { instanceOf: RunError })?.code, 'EINVAL', JSON.stringify(o));
