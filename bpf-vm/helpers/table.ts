@@ -6,6 +6,7 @@ import { mapDeleteElem, mapLookupElem, mapUpdateElem } from './map-helpers.ts';
 import { getNumaNodeId, getPrandomU32, getSmpProcessorId, ktimeGetNs } from './misc.ts';
 import type { HelperProto } from './proto.ts';
 import { SK_HELPERS } from './sk-helpers.ts';
+import { SKB_HELPERS, SOCKET_FILTER_SKB_HELPERS, TC_SKB_HELPERS, XDP_SKB_HELPERS } from './skb-helpers.ts';
 import { RINGBUF_HELPERS } from './ringbuf-helpers.ts';
 import { tailCall } from './tail-call.ts';
 import { strtol, strtoul } from './strtol.ts';
@@ -17,7 +18,7 @@ import { redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail } fr
 export const ALL_HELPERS: readonly HelperProto[] = [
   mapLookupElem, mapUpdateElem, mapDeleteElem, ktimeGetNs, tracePrintk, getPrandomU32,
   getSmpProcessorId, redirect, csumDiff, csumUpdate, getNumaNodeId, xdpAdjustHead, redirectMap,
-  xdpAdjustMeta, xdpAdjustTail, strtol, strtoul, jiffies64, ktimeGetBootNs, xdpLoadBytes, xdpStoreBytes, ...SK_HELPERS, ...RINGBUF_HELPERS, tailCall, loop, forEachMapElem,
+  xdpAdjustMeta, xdpAdjustTail, strtol, strtoul, jiffies64, ktimeGetBootNs, xdpLoadBytes, xdpStoreBytes, ...SK_HELPERS, ...RINGBUF_HELPERS, tailCall, loop, forEachMapElem, ...SKB_HELPERS,
 ];
 
 export const HELPERS_BY_ID: ReadonlyMap<number, HelperProto> = new Map(ALL_HELPERS.map((h) => [h.id, h]));
@@ -27,10 +28,10 @@ const BASE = [mapLookupElem, mapUpdateElem, mapDeleteElem, ktimeGetNs, tracePrin
   getSmpProcessorId, getNumaNodeId, strtol, strtoul, jiffies64, ktimeGetBootNs, ...RINGBUF_HELPERS, tailCall, loop, forEachMapElem];
 
 const BY_PROG_TYPE = new Map<number, ReadonlyMap<number, HelperProto>>([
-  [BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, byId([...BASE, csumDiff, redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, xdpLoadBytes, xdpStoreBytes, ...SK_HELPERS])],
-  [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS, byId([...BASE, csumDiff, csumUpdate, ...SK_HELPERS])],
-  [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT, byId([...BASE, csumDiff, csumUpdate])],
-  [BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, byId(BASE)],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, byId([...BASE, csumDiff, redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, xdpLoadBytes, xdpStoreBytes, ...SK_HELPERS, ...XDP_SKB_HELPERS])],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS, byId([...BASE, csumDiff, csumUpdate, ...SK_HELPERS, ...TC_SKB_HELPERS])],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT, byId([...BASE, csumDiff, csumUpdate, ...SK_HELPERS, ...TC_SKB_HELPERS])],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, byId([...BASE, ...SOCKET_FILTER_SKB_HELPERS])],
 ]);
 
 function byId(list: readonly HelperProto[]): ReadonlyMap<number, HelperProto> {

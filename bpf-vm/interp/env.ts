@@ -5,6 +5,8 @@ import { RuntimeFault } from '../errors.ts';
 import { helperMemFault, helperReadOnlyFault } from './faults.ts';
 import type { XdpBuff } from '../prog/xdp.ts';
 import { formatPointer, isMapPtrTag, isRegionTag, REGION_ID, Region } from './regions.ts';
+import type { BpfNetHost, BpfSkb, BpfSkLookupKern } from '../prog/sock-host.ts';
+import { SockSlots } from './sock-slots.ts';
 
 /** Largest key a program can pass (it lives on the 512-byte stack), and callback nesting depth. */
 export const MAX_KEY_SIZE = 512;
@@ -81,6 +83,16 @@ export class ExecEnv {
   readonly keyRegion: Region;
   /** Nested bpf_for_each_map_elem walks in progress (which slice of keyRegion is free). */
   keyDepth = 0;
+  /** The network stack the program runs in (socket helpers, fib_lookup); undefined: a netns with no sockets. */
+  netHost: BpfNetHost | undefined = undefined;
+  /** tc and socket filter runs: the skb behind struct __sk_buff. */
+  skb: BpfSkb | undefined = undefined;
+  /** SK_LOOKUP runs: the lookup behind struct bpf_sk_lookup. */
+  skLookup: BpfSkLookupKern | undefined = undefined;
+  /** tc: BPF_F_INGRESS of the last bpf_redirect (the target device is redirect.ifindex). */
+  redirectFlags = 0;
+  /** Socket pointers handed to the program (interp/sock-slots.ts), regions after the key region. */
+  readonly socks: SockSlots;
 
   constructor(maps: readonly BpfMap[], seed = 0x2545f491) {
     this.maps = [...maps];
@@ -93,6 +105,7 @@ export class ExecEnv {
     const keyId = REGION_ID.FIRST_MAP + this.maps.length;
     this.keyRegion = new Region(keyId, 'map_key', 'map_key', new Uint8Array(MAX_KEY_NESTING * MAX_KEY_SIZE), false);
     this.regions[keyId] = this.keyRegion;
+    this.socks = new SockSlots(this.regions, keyId + 1);
   }
 
   /** xorshift32: fast, seedable, so runs can be reproduced. */

@@ -48,7 +48,7 @@ export function checkMemAccess(env: Env, st: VState, a: Access): Reg | undefined
       if (a.atomic) reject(`BPF_ATOMIC stores into R${a.regno} ctx is not allowed`);
       if (r.off !== 0) reject(`dereference of modified ctx ptr R${a.regno} off=${r.off} disallowed`);
       if (!isConst(r.s) || r.s.t.value !== 0n) reject(`variable ctx access var_off=${tnumToString(r.s.t)} disallowed`);
-      const res = ctxAccess(env.progType, { off: a.off, size: a.size, write: a.write, signed: a.signed ?? false });
+      const res = ctxAccess(env.progType, { off: a.off, size: a.size, write: a.write, signed: a.signed ?? false, newId: () => env.newId() });
       return a.write ? undefined : res;
     }
     case 'pkt': case 'pkt_meta': {

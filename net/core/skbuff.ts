@@ -230,6 +230,10 @@ export class SkBuff {
   tc_classid = 0;
   /** The 48-byte control block (IPCB, TCP_SKB_CB). */
   readonly cb = new SkbCb();
+  /** qdisc_skb_cb's data[20]: what tc programs see as __sk_buff.cb[0..4]. */
+  readonly bpf_cb = new Uint8Array(20);
+  /** skb_metadata_len: bytes of XDP metadata just before data (tc's data_meta). */
+  meta_len = 0;
   /** sk_buff_head links, while queued. */
   next: SkBuff | null = null;
   prev: SkBuff | null = null;
@@ -310,6 +314,8 @@ function skb_reset_fields(skb: SkBuff): void {
   skb.ip_summed = CHECKSUM_NONE;
   skb.csum = 0;
   skb.queue_mapping = skb.tc_index = skb.tc_classid = 0;
+  skb.meta_len = 0;
+  skb.bpf_cb.fill(0);
   skb.cb.clear();
   skb.next = skb.prev = null;
 }
@@ -492,6 +498,8 @@ function copy_skb_header(n: SkBuff, o: SkBuff): void {
   n.queue_mapping = o.queue_mapping;
   n.tc_index = o.tc_index;
   n.tc_classid = o.tc_classid;
+  n.meta_len = o.meta_len;
+  n.bpf_cb.set(o.bpf_cb);
   n.cb.copyFrom(o.cb);
 }
 
