@@ -13,6 +13,10 @@ export {
 export { mapTypeName, linuxMapTypeName } from './maps/names.ts';
 export { RingBufMap, RingBufConsumer, drainRingBuf, BPF_RB, BPF_RB_QUERY, type RingBufSampleFn } from './maps/index.ts';
 export { ProgArrayMap } from './maps/index.ts';
+export { formatMapDump, walkMap } from './maps/dump.ts';
+export { SockMap } from './maps/sockmap.ts';
+export { SockHash } from './maps/sockhash.ts';
+export { asSockMap, isSockMapType, type SockMapOps } from './maps/sock-map-ops.ts';
 export { BPF_PROG_TYPE, type ProgType, progTypeFromSection, progTypeName } from './prog/types.ts';
 export { FdTable } from './prog/fd-table.ts';
 export type { Program } from './prog/program.ts';
@@ -22,6 +26,14 @@ export { prepareProgram, type PreparedProgram } from './prog/prepare.ts';
 export { XDP_ACTION, xdpActionName, XdpBuff, XDP_PACKET_HEADROOM, type XdpAction } from './prog/xdp.ts';
 export { XdpProgramRunner, type XdpRunnerOptions } from './prog/xdp-runner.ts';
 export { bpfProgTestRun, type TestRunOptions, type TestRunResult } from './prog/test-run.ts';
+export { SkbProgramRunner, type SkbRunnerOptions } from './prog/skb-runner.ts';
+export { bpfProgTestRunSkb, type SkbTestRunOptions, type SkbTestRunResult } from './prog/test-run-skb.ts';
+export { SkLookupProgramRunner, type SkLookupRunnerOptions } from './prog/sk-lookup-runner.ts';
+export { bpfProgTestRunSkLookup, type SkLookupTestRunOptions, type SkLookupTestRunResult } from './prog/test-run-sk-lookup.ts';
+export {
+  BPF_SK_LOOKUP_KIND, type BpfNetHost, type BpfSkb, type BpfSkLookupKern, type BpfSockRef, type BpfLookupCaller, type BpfSkLookupKind,
+} from './prog/sock-host.ts';
+export { SK_BUFF, SK_BUFF_SIZE, BPF_SOCK, BPF_SOCK_SIZE, BPF_TCP_SOCK, BPF_TCP_SOCK_SIZE, BPF_SK_LOOKUP, BPF_SK_LOOKUP_SIZE } from './prog/bpf-sock.ts';
 export { encodeXdpMd, decodeXdpMd, type XdpMd } from './prog/xdp-md.ts';
 export { runPlain, CONFORMANCE_HELPERS, type PlainRunOptions } from './prog/plain-run.ts';
 export { ENGINES, DEFAULT_ENGINE, createEngine, type Engine, type EngineName } from './engines.ts';

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type SharedMapState, XdpProgramRunner } from '../bpf-vm/index.ts';
 import { Doorbell, FrameCapture, GuestMemory, MmioTrapClient, PageAllocator, ShmCounters, threadSelfId, VIRTIO_NET_F_VXO } from '../virtio/index.ts';
 import { TracePipe, type TraceSetup } from '../virtio/trace-pipe.ts';
-import { GuestBpf, VirtnetBpf, XDP_FLAGS } from './bpf/index.ts';
+import { GuestBpf, GuestBpfError, VirtnetBpf, XDP_FLAGS } from './bpf/index.ts';
 import {
   ctrlWaitOnDoorbell, GuestLoop, VIRTNET_QUEUE, virtnet_probe,
   type GuestWorkerData, type GuestWorkerMessage,
@@ -35,6 +35,15 @@ const driver = virtnet_probe({
 });
 if (data.capture) driver.rq.capture = new FrameCapture(data.capture).capture;
 
+// The guest's network stack above eth0, when the run gives it one (loaded only then). It comes
+// before XDP so that a native program's socket lookups (bpf_sk_lookup_*) find its sockets.
+const stack = data.net === undefined ? undefined : await (await import('./virtio-net/stack.ts')).attachGuestStack(driver, data.net);
+if (data.stackCapture !== undefined) {
+  if (stack === undefined) throw new Error('guest worker: stackCapture without a stack (net)');
+  stack.addCaptureTap(new FrameCapture(data.stackCapture).capture);
+}
+const netHost = stack === undefined ? undefined : (await import('../net/core/filter.ts')).net_bpf_host(stack.net);
+
 // The guest kernel's BPF layer over this device: native XDP runs in the driver, offload goes
 // over the control queue (the driver is the CtrlChannel).
 const bpf = new GuestBpf();
@@ -43,27 +52,40 @@ const ifindex = bpf.registerNetdev(new VirtnetBpf({
   ctrl: driver,
   features: driver.features,
   setNativeXdp: (p) => {
-    driver.virtnet_xdp_set(p === null ? undefined : new XdpProgramRunner(p.program, { engine, verify: p.verified, ...(trace ? { trace: trace.sink } : {}) }));
+    driver.virtnet_xdp_set(p === null ? undefined : new XdpProgramRunner(p.program, {
+      engine, verify: p.verified, ...(netHost ? { netHost } : {}), ...(trace ? { trace: trace.sink } : {}),
+    }));
   },
 }));
 const maps: Record<string, SharedMapState> = {};
+/** Why offload was refused, when the run asked to fall back to native XDP. */
+let offloadRefused: string | undefined;
 if (data.xdp !== undefined) {
-  const offload = data.xdp.mode === 'offload';
-  const obj = offload
-    ? bpf.loadObjectForOffload(data.xdp.object, ifindex, { program: data.xdp.program })
-    : bpf.loadObject(data.xdp.object, { program: data.xdp.program });
-  bpf.xdpAttach(ifindex, obj.progFd, offload ? XDP_FLAGS.XDP_FLAGS_HW_MODE : XDP_FLAGS.XDP_FLAGS_DRV_MODE);
-  // Native maps live in the guest: hand them to the runner so it can read them. (Offloaded maps
-  // live on the host; QEMU reports those.)
-  if (!offload) for (const m of obj.prog.maps) maps[m.spec.name] = m.map.share();
+  const xdp = data.xdp;
+  const attachNative = (): void => {
+    const obj = bpf.loadObject(xdp.object, { program: xdp.program });
+    bpf.xdpAttach(ifindex, obj.progFd, XDP_FLAGS.XDP_FLAGS_DRV_MODE);
+    // Native maps live in the guest: hand them to the runner so it can read them. (Offloaded maps
+    // live on the host; QEMU reports those.)
+    for (const m of obj.prog.maps) maps[m.spec.name] = m.map.share();
+  };
+  if (xdp.mode === 'offload') {
+    try {
+      const obj = bpf.loadObjectForOffload(xdp.object, ifindex, { program: xdp.program });
+      bpf.xdpAttach(ifindex, obj.progFd, XDP_FLAGS.XDP_FLAGS_HW_MODE);
+    } catch (e) {
+      // A program the device cannot run (a helper off the allow list: the host cannot see the
+      // guest's sockets) runs in the driver instead when the run allows it, as `ip link set dev
+      // eth0 xdpoffload obj ... || ip link set dev eth0 xdpdrv obj ...` would.
+      if (!(e instanceof GuestBpfError) || e.code !== 'EOPNOTSUPP' || xdp.fallbackNative !== true) throw e;
+      offloadRefused = e.message;
+      attachNative();
+    }
+  } else {
+    attachNative();
+  }
 }
 
-// The guest's network stack above eth0, when the run gives it one (loaded only then).
-const stack = data.net === undefined ? undefined : await (await import('./virtio-net/stack.ts')).attachGuestStack(driver, data.net);
-if (data.stackCapture !== undefined) {
-  if (stack === undefined) throw new Error('guest worker: stackCapture without a stack (net)');
-  stack.addCaptureTap(new FrameCapture(data.stackCapture).capture);
-}
 post({
   type: 'ready',
   tid,
@@ -72,6 +94,7 @@ post({
   rxQueueSize: driver.rq.vq.ring.size,
   txQueueSize: driver.sq.vq.ring.size,
   maps,
+  ...(offloadRefused !== undefined ? { offloadRefused } : {}),
 });
 const loop = new GuestLoop(driver, {
   irq,

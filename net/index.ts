@@ -36,6 +36,8 @@ export {
 } from './core/sock-reuseport.ts';
 export {
   SkLookupRunArray, BpfSkLookupKern, SK_ACTIONS, SK_DROP, SK_PASS, BPF_SK_LOOKUP_FLAGS, NETNS_BPF_MAX_PROGS, type SkLookupProg,
+  NetnsBpfLink, netns_bpf_link_create, bpf_netns_link_update_prog, bpf_netns_link_detach, netns_bpf_links,
+  BPF_LINK_TYPE_NETNS, BPF_SK_LOOKUP_ATTACH_TYPE, type SkLookupLinkProg, type NetnsLinkInfo,
 } from './core/sk-lookup.ts';
 export {
   inet_ehashfn, inet6_ehashfn, udp_ehashfn, udp6_ehashfn, __ipv6_addr_jhash, ipv4_portaddr_hash, ipv6_portaddr_hash, inet_bhashfn,
@@ -120,3 +122,16 @@ export * from './core/sock-opts.ts';
 export * from './ipv4/ip-sockglue.ts';
 export * from './ipv6/ipv6-sockglue.ts';
 export * from './core/machine-stack.ts';
+// --- BPF attached to the stacks (issue 16): tc (clsact + cls_bpf), socket filters, the listing ---
+export * from './sched/cls-bpf.ts';
+export * from './core/sk-filter.ts';
+export * from './core/bpf-show.ts';
+// The stack side of socket-aware BPF: the BpfNetHost, bpf_fib_lookup, socket maps, prefetched sockets.
+export { NetBpfHost, net_bpf_host, sk_to_full_sk, bpf_sk_lookup_assign, BPF_SKB_MAX_LEN } from './core/filter.ts';
+export { bpf_fib_lookup, BPF_FIB_LKUP_RET, BPF_FIB_LOOKUP, BPF_FIB_LOOKUP_PARAMS, BPF_FIB_LOOKUP_SIZE } from './core/bpf-fib-lookup.ts';
+export { bpf_sock_refs_held, sk_is_refcounted } from './core/sock-refcnt.ts';
+export { sock_pfree, skb_sk_is_prefetched } from './core/skb-steal-sock.ts';
+export { sock_diag_lookup, sock_diag_forget } from './core/sock-diag.ts';
+export {
+  sock_map_update_elem_sys, sock_map_update_elem, sock_map_delete_elem_sys, sock_map_links, sock_map_sk_is_suitable, sock_map_sk_state_allowed,
+} from './core/sock-map.ts';

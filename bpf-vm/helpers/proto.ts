@@ -19,8 +19,17 @@ export const ARG = {
   ARG_CONST_SIZE: 'const_size',
   ARG_CONST_SIZE_OR_ZERO: 'const_size_or_zero',
   ARG_PTR_TO_CTX: 'ptr_to_ctx',
+  /** A full socket (PTR_TO_SOCKET). */
   ARG_PTR_TO_SOCKET: 'ptr_to_socket',
+  /** A full socket or NULL (bpf_sk_assign of SK_LOOKUP: NULL selects no socket). */
+  ARG_PTR_TO_SOCKET_OR_NULL: 'ptr_to_socket_or_null',
+  /** Any socket pointer: sock_common, sock, tcp_sock (bpf_sk_fullsock, bpf_tcp_sock). */
   ARG_PTR_TO_SOCK_COMMON: 'ptr_to_sock_common',
+  /**
+   * Any socket pointer, or a BTF-typed one (ARG_PTR_TO_BTF_ID_SOCK_COMMON: bpf_sk_release,
+   * bpf_sk_assign at tc, the syncookie helpers); vxo has no BTF-typed pointers, so socket pointers only.
+   */
+  ARG_PTR_TO_BTF_ID_SOCK_COMMON: 'ptr_to_btf_id_sock_common',
   /** A known constant size of memory the helper allocates (bpf_ringbuf_reserve's size). */
   ARG_CONST_ALLOC_SIZE_OR_ZERO: 'const_alloc_size_or_zero',
   /** A ringbuf record from bpf_ringbuf_reserve, released by the helper (submit, discard). */
@@ -38,6 +47,8 @@ export const RET = {
   RET_VOID: 'void',
   RET_PTR_TO_MAP_VALUE_OR_NULL: 'ptr_to_map_value_or_null',
   RET_PTR_TO_SOCKET_OR_NULL: 'ptr_to_socket_or_null',
+  RET_PTR_TO_SOCK_COMMON_OR_NULL: 'ptr_to_sock_common_or_null',
+  RET_PTR_TO_TCP_SOCK_OR_NULL: 'ptr_to_tcp_sock_or_null',
   /** A referenced ringbuf record of the constant size asked, or NULL (bpf_ringbuf_reserve). */
   RET_PTR_TO_RINGBUF_MEM_OR_NULL: 'ptr_to_ringbuf_mem_or_null',
 } as const;
@@ -55,6 +66,11 @@ export interface HelperProto {
   readonly acquires?: boolean;
   /** A helper that releases the reference passed in its first argument. */
   readonly releases?: boolean;
+  /**
+   * The kernel's is_ptr_cast_function (bpf_sk_fullsock, bpf_tcp_sock): the result is another view
+   * of the argument's socket and carries the argument's reference (released through either).
+   */
+  readonly castsRef?: boolean;
   /** Whether the helper may change packet data pointers (the verifier drops packet ranges). */
   readonly changesPktData?: boolean;
   /** Reads r1..r5 from env.R and writes r0 (env.R[0], env.R[1]). */

@@ -5,7 +5,7 @@ import { csumDiff, csumUpdate } from './csum.ts';
 import { mapDeleteElem, mapLookupElem, mapUpdateElem } from './map-helpers.ts';
 import { getNumaNodeId, getPrandomU32, getSmpProcessorId, ktimeGetNs } from './misc.ts';
 import type { HelperProto } from './proto.ts';
-import { SK_HELPERS } from './sk-helpers.ts';
+import { SK_HELPERS, SK_LOOKUP_SK_HELPERS, SOCKET_FILTER_SK_HELPERS, TC_SK_HELPERS, XDP_SK_HELPERS } from './sk-helpers.ts';
 import { SKB_HELPERS, SOCKET_FILTER_SKB_HELPERS, TC_SKB_HELPERS, XDP_SKB_HELPERS } from './skb-helpers.ts';
 import { RINGBUF_HELPERS } from './ringbuf-helpers.ts';
 import { tailCall } from './tail-call.ts';
@@ -28,10 +28,12 @@ const BASE = [mapLookupElem, mapUpdateElem, mapDeleteElem, ktimeGetNs, tracePrin
   getSmpProcessorId, getNumaNodeId, strtol, strtoul, jiffies64, ktimeGetBootNs, ...RINGBUF_HELPERS, tailCall, loop, forEachMapElem];
 
 const BY_PROG_TYPE = new Map<number, ReadonlyMap<number, HelperProto>>([
-  [BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, byId([...BASE, csumDiff, redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, xdpLoadBytes, xdpStoreBytes, ...SK_HELPERS, ...XDP_SKB_HELPERS])],
-  [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS, byId([...BASE, csumDiff, csumUpdate, ...SK_HELPERS, ...TC_SKB_HELPERS])],
-  [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT, byId([...BASE, csumDiff, csumUpdate, ...SK_HELPERS, ...TC_SKB_HELPERS])],
-  [BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, byId([...BASE, ...SOCKET_FILTER_SKB_HELPERS])],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, byId([...BASE, csumDiff, redirect, redirectMap, xdpAdjustHead, xdpAdjustMeta, xdpAdjustTail, xdpLoadBytes, xdpStoreBytes, ...XDP_SK_HELPERS, ...XDP_SKB_HELPERS])],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS, byId([...BASE, csumDiff, csumUpdate, ...TC_SK_HELPERS, ...TC_SKB_HELPERS])],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT, byId([...BASE, csumDiff, csumUpdate, ...TC_SK_HELPERS, ...TC_SKB_HELPERS])],
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, byId([...BASE, ...SOCKET_FILTER_SK_HELPERS, ...SOCKET_FILTER_SKB_HELPERS])],
+  // sk_lookup_func_proto: the base set, bpf_sk_assign (its SK_LOOKUP form) and bpf_sk_release.
+  [BPF_PROG_TYPE.BPF_PROG_TYPE_SK_LOOKUP, byId([...BASE, ...SK_LOOKUP_SK_HELPERS])],
 ]);
 
 function byId(list: readonly HelperProto[]): ReadonlyMap<number, HelperProto> {

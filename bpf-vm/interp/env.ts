@@ -40,6 +40,8 @@ export function clearRedirect(r: RedirectTarget): void {
 export function writableByPrograms(m: BpfMap): boolean {
   const t = m.spec.type;
   if (t === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP || t === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH) return false;
+  // A socket map's values are the sockets' cookies: programs reach them only through the helpers.
+  if (t === BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP || t === BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH) return false;
   return (m.spec.flags & BPF_MAP_FLAG.BPF_F_RDONLY_PROG) === 0;
 }
 

@@ -11,6 +11,8 @@ import {
 import { budgetFault, callDepthFault, ctxFault, memFault, misalignedAtomicFault } from './faults.ts';
 import { legacyPacketLoad, legacySize } from './legacy-packet-load.ts';
 import { FUNC_PTR_TAG, REGION_ID, regionTag } from './regions.ts';
+// __sk_buff is the one context with writable fields: its stores go straight to its rewrite.
+import { skbCtxStore } from '../prog/skb-ctx.ts';
 
 const CTX_HI = regionTag(REGION_ID.CTX);
 const STACK_HI = regionTag(REGION_ID.STACK);
@@ -284,40 +286,59 @@ export class Interpreter {
           const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 8 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 8, 'read', g);
           R[d] = g.dv.getInt32(a, true); R[d + 1] = g.dv.getInt32(a + 4, true); break; }
         case 0x81: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI && env.skb !== undefined) { if (!env.ctxLoad(env, a, 4, d)) throw ctxFault(pc, a, 4); const v = R[d]!; R[d] = v; R[d + 1] = v >> 31; break; }
           const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 4, 'read', g);
           const v = g.dv.getInt32(a, true); R[d] = v; R[d + 1] = v >> 31; break; }
         case 0x89: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI && env.skb !== undefined) { if (!env.ctxLoad(env, a, 2, d)) throw ctxFault(pc, a, 2); const v = (R[d]! << 16) >> 16; R[d] = v; R[d + 1] = v >> 31; break; }
           const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 2 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 2, 'read', g);
           const v = g.dv.getInt16(a, true); R[d] = v; R[d + 1] = v >> 31; break; }
         case 0x91: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI && env.skb !== undefined) { if (!env.ctxLoad(env, a, 1, d)) throw ctxFault(pc, a, 1); const v = (R[d]! << 24) >> 24; R[d] = v; R[d + 1] = v >> 31; break; }
           const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 1 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 1, 'read', g);
           const v = g.dv.getInt8(a); R[d] = v; R[d + 1] = v >> 31; break; }
 
         // ---- ST (immediate) ----
-        case 0x62: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+        case 0x62: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI && env.skb !== undefined) { if (!skbCtxStore(env, a, 4, imm[pc]!, imm[pc]! >> 31)) throw ctxFault(pc, a, 4); break; }
+          const g = RG[hi & 0xffff];
           if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 4 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 4, 'write', g);
           g.dv.setInt32(a, imm[pc]!, true); break; }
-        case 0x6a: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+        case 0x6a: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI && env.skb !== undefined) { if (!skbCtxStore(env, a, 2, imm[pc]!, 0)) throw ctxFault(pc, a, 2); break; }
+          const g = RG[hi & 0xffff];
           if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 2 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 2, 'write', g);
           g.dv.setInt16(a, imm[pc]!, true); break; }
-        case 0x72: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+        case 0x72: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI && env.skb !== undefined) { if (!skbCtxStore(env, a, 1, imm[pc]!, 0)) throw ctxFault(pc, a, 1); break; }
+          const g = RG[hi & 0xffff];
           if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 1 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 1, 'write', g);
           g.u8[a] = imm[pc]!; break; }
-        case 0x7a: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+        case 0x7a: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI && env.skb !== undefined) { if (!skbCtxStore(env, a, 8, imm[pc]!, imm[pc]! >> 31)) throw ctxFault(pc, a, 8); break; }
+          const g = RG[hi & 0xffff];
           if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 8 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 8, 'write', g);
           const v = imm[pc]!; g.dv.setInt32(a, v, true); g.dv.setInt32(a + 4, v >> 31, true); break; }
 
         // ---- STX ----
-        case 0x63: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+        case 0x63: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI && env.skb !== undefined) { if (!skbCtxStore(env, a, 4, R[(w >>> 16)]!, R[(w >>> 16) + 1]!)) throw ctxFault(pc, a, 4); break; }
+          const g = RG[hi & 0xffff];
           if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 4 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 4, 'write', g);
           g.dv.setInt32(a, R[(w >>> 16)]!, true); break; }
-        case 0x6b: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+        case 0x6b: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI && env.skb !== undefined) { if (!skbCtxStore(env, a, 2, R[(w >>> 16)]!, 0)) throw ctxFault(pc, a, 2); break; }
+          const g = RG[hi & 0xffff];
           if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 2 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 2, 'write', g);
           g.dv.setInt16(a, R[(w >>> 16)]!, true); break; }
-        case 0x73: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+        case 0x73: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI && env.skb !== undefined) { if (!skbCtxStore(env, a, 1, R[(w >>> 16)]!, 0)) throw ctxFault(pc, a, 1); break; }
+          const g = RG[hi & 0xffff];
           if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 1 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 1, 'write', g);
           g.u8[a] = R[(w >>> 16)]!; break; }
-        case 0x7b: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!; const g = RG[hi & 0xffff];
+        case 0x7b: { const hi = R[d + 1]!, a = (R[d]! >>> 0) + off[pc]!;
+          if (hi === CTX_HI && env.skb !== undefined) { if (!skbCtxStore(env, a, 8, R[(w >>> 16)]!, R[(w >>> 16) + 1]!)) throw ctxFault(pc, a, 8); break; }
+          const g = RG[hi & 0xffff];
           if (g === undefined || (hi >>> 16) !== 0xffff || !g.writable || a < g.lo || a + 8 > g.hi) throw memFault(pc, d >> 1, off[pc]!, R[d]!, R[d + 1]!, 8, 'write', g);
           const s = (w >>> 16); g.dv.setInt32(a, R[s]!, true); g.dv.setInt32(a + 4, R[s + 1]!, true); break; }
 

@@ -51,6 +51,15 @@ export class SockSlots {
     return regionTag(id);
   }
 
+  /**
+   * A pointer to `sk` that holds no reference (ctx->sk of SK_LOOKUP, skb->sk): the slot already
+   * showing it, or a new one, so that a program loading the field again and again uses one slot.
+   */
+  view(host: BpfNetHost, sk: BpfSockRef, pc: number): number {
+    for (let i = 0; i < this.used; i++) if (this.socks[i] === sk && this.refs[i] !== true) return regionTag(this.firstId + i);
+    return this.acquire(host, sk, false, pc);
+  }
+
   /** The socket a pointer's high half names, or undefined (not a socket pointer, or released). */
   get(hi: number): BpfSockRef | undefined {
     const i = (hi & 0xffff) - this.firstId;

@@ -42,6 +42,8 @@ class Emitter {
   /** Dispatch code a helper may enter again at a callback (a frame's exit then returns at its base depth). */
   reentrant = false;
   private readonly isXdp: boolean;
+  /** tc and socket filters: a __sk_buff context, and helpers that may move skb->head. */
+  private readonly isSkb: boolean;
   private readonly second: Uint8Array;
 
   constructor(readonly input: CodegenInput) {
@@ -49,6 +51,8 @@ class Emitter {
     this.second = ldImm64Seconds(this.p.insns);
     this.facts = input.facts ?? [];
     this.isXdp = this.p.type === BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
+    const t = this.p.type;
+    this.isSkb = t === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT || t === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER;
   }
 
   functionStarts(): number[] {
@@ -73,6 +77,7 @@ class Emitter {
       facts: this.facts[pc],
       viewsFor: (f) => this.views(f),
       ctxField: (off, size, d) => this.ctxField(off, size, d),
+      skbCtx: this.isSkb,
     };
   }
 
@@ -143,7 +148,10 @@ class Emitter {
     for (let r = 1; r <= Math.min(5, h.args.length); r++) spill += `R[${2 * r}] = r${r}l; R[${2 * r + 1}] = r${r}h; `;
     // A helper that calls back into the program needs this frame's r10 for the callback's frame.
     const fp = this.reentrant && h.args.includes(ARG.ARG_PTR_TO_FUNC) ? 'CB_FP = r10l; ' : '';
-    const call = `${spill}${fp}env.pc = ${pc}; H${pc}.impl(env); r0l = R[0]; r0h = R[1];`;
+    // An skb helper that changes packet data may have given the skb a new head (bpf_skb_change_tail
+    // growing past the buffer): the packet views are taken again from the rebound region.
+    const rebind = this.isSkb && h.changesPktData === true ? ' PKT = RG[1]; P_DV = PKT.dv; P_U8 = PKT.u8;' : '';
+    const call = `${spill}${fp}env.pc = ${pc}; H${pc}.impl(env); r0l = R[0]; r0h = R[1];${rebind}`;
     // bpf_tail_call ran its target: this frame ends with the target's r0, as an exit would.
     if (h.id === BPF_FUNC.tail_call) return `${call} if (env.tailCalled) { env.tailCalled = false; ${this.exit(flow)} }`;
     return call;

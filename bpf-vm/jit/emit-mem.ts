@@ -21,6 +21,8 @@ export interface MemContext {
   viewsFor(f: InsnFacts): RegionViews | undefined;
   /** Generated statement for an XDP context field load into rD, or undefined for other types. */
   ctxField(off: number, size: number, d: number): string | undefined;
+  /** The context is a __sk_buff, whose writable fields a store reaches through F.skbCtxStore. */
+  skbCtx: boolean;
 }
 
 const GET: Record<number, string> = { 1: 'getUint8', 2: 'getUint16', 4: 'getInt32' };
@@ -58,15 +60,25 @@ export function emitLoad(ctx: MemContext, d: number, b: number, off: number, siz
   const views = f ? ctx.viewsFor(f) : undefined;
   if (views) return loadInto(views.dv, views.u8, `(r${b}l + ${off})`, size, d, signExtend);
   // Unproven: a context pointer goes to the program type's loader, anything else is checked.
-  const ctxPath = signExtend ? '' :
-    `if (r${b}h === CTX_HI) { const a = (r${b}l >>> 0) + ${off}; if (!env.ctxLoad(env, a, ${size}, ${2 * d})) throw F.ctxFault(${ctx.pc}, a, ${size}); r${d}l = R[${2 * d}]; r${d}h = R[${2 * d + 1}]; } else `;
+  // __sk_buff fields load sign-extended too (the kernel's rewrite adds a movsx); other contexts'
+  // sign-extending loads keep the checked path, which faults on a context pointer.
+  const sx = 32 - 8 * size;
+  const ctxValue = !signExtend ? `r${d}l = R[${2 * d}]; r${d}h = R[${2 * d + 1}];`
+    : `r${d}l = ${sx === 0 ? `R[${2 * d}]` : `(R[${2 * d}] << ${sx}) >> ${sx}`}; r${d}h = r${d}l >> 31;`;
+  const ctxPath = signExtend && !ctx.skbCtx ? '' :
+    `if (r${b}h === CTX_HI) { const a = (r${b}l >>> 0) + ${off}; if (!env.ctxLoad(env, a, ${size}, ${2 * d})) throw F.ctxFault(${ctx.pc}, a, ${size}); ${ctxValue} } else `;
   return `${ctxPath}{ ${checked(ctx, b, off, size, 'read')} ${loadInto('g.dv', 'g.u8', 'a', size, d, signExtend)} }`;
 }
 
 export function emitStore(ctx: MemContext, b: number, off: number, size: number, vl: string, vh: string): string {
   const views = ctx.facts ? ctx.viewsFor(ctx.facts) : undefined;
   if (views) return storeFrom(views.dv, views.u8, `(r${b}l + ${off})`, size, vl, vh);
-  return `{ ${checked(ctx, b, off, size, 'write')} ${storeFrom('g.dv', 'g.u8', 'a', size, vl, vh)} }`;
+  // A __sk_buff field store (mark, cb, tc_classid, ...): the field's rewrite, at run time. Other
+  // program types have no writable context, and their stores keep the plain checked path.
+  const store = `{ const a = (r${b}l >>> 0) + ${off}; if (!F.skbCtxStore(env, a, ${size}, ${vl}, ${vh})) throw F.ctxFault(${ctx.pc}, a, ${size}); }`;
+  if (ctx.skbCtx && ctx.facts?.mem?.kind === 'ctx') return store;
+  const ctxPath = ctx.skbCtx ? `if (r${b}h === CTX_HI) ${store} else ` : '';
+  return `${ctxPath}{ ${checked(ctx, b, off, size, 'write')} ${storeFrom('g.dv', 'g.u8', 'a', size, vl, vh)} }`;
 }
 
 /**

@@ -11,6 +11,7 @@ import { REGION_ID, regionTag, type Region } from '../interp/regions.ts';
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from '../isa/opcodes.ts';
 import type { PreparedProgram } from '../prog/prepare.ts';
 import { redirectToMap } from '../helpers/xdp-helpers.ts';
+import { skbCtxStore } from '../prog/skb-ctx.ts';
 import type { InsnFacts } from '../verifier/api.ts';
 import { generate, type GeneratedCode } from './codegen.ts';
 
@@ -21,7 +22,7 @@ export interface JitOptions {
 
 /** What generated code may call: fault constructors and the rare out-of-line operations. */
 const F = {
-  memFault, helperMemFault, ctxFault, misalignedAtomicFault, budgetFault, callDepthFault, legacyPacketLoad,
+  memFault, helperMemFault, ctxFault, misalignedAtomicFault, budgetFault, callDepthFault, legacyPacketLoad, skbCtxStore,
   unknownOpcode: (pc: number, code: number): RuntimeFault => new RuntimeFault(pc, `unknown opcode 0x${code.toString(16)}`),
   fellOff: (pc: number): RuntimeFault => new RuntimeFault(pc, 'execution fell off the end of a function'),
   notFunc: (pc: number, t: number): RuntimeFault => new RuntimeFault(pc, `callback target ${t} is not a function of this program`),

@@ -1,9 +1,10 @@
-// The kernel's map_alloc_check rules for the map types of percpu-hash.ts, lru-hash.ts and
-// lpm-trie.ts (HASH's own checks stay in create.ts, and apply to all hash flavours first).
+// The kernel's map_alloc_check rules for the map types of percpu-hash.ts, lru-hash.ts,
+// lpm-trie.ts, sockmap.ts and sockhash.ts (HASH's own checks stay in create.ts, and apply to all hash flavours first).
 import type { BpfErrorCode } from '../errors.ts';
 import { BPF_MAP_FLAG, BPF_MAP_TYPE, type MapSpec } from './map.ts';
 import { roundUp8 } from './mem.ts';
 import { LPM_DATA_SIZE_MAX, LPM_DATA_SIZE_MIN, LPM_KEY_HEADER } from './lpm-trie.ts';
+import { SOCK_CREATE_FLAG_MASK } from './sock-map-ops.ts';
 
 type Fail = (code: BpfErrorCode, why: string) => never;
 const F = BPF_MAP_FLAG;
@@ -60,5 +61,35 @@ export function lpmAllocCheck(spec: MapSpec, fail: Fail): void {
   }
   if (spec.valueSize < 1 || spec.valueSize > LPM_VAL_SIZE_MAX) {
     fail('EINVAL', `value_size ${spec.valueSize}: LPM_TRIE values are 1..${LPM_VAL_SIZE_MAX} bytes`);
+  }
+}
+
+/** MAX_BPF_STACK: the largest SOCKHASH key (a program's key lives on its stack). */
+const MAX_BPF_STACK = 512;
+/** sizeof(struct bpf_shtab_bucket): SOCKHASH refuses more buckets than U32_MAX / 16. */
+const SHTAB_BUCKET_SIZE = 16;
+
+/**
+ * sock_map_alloc and sock_hash_alloc: max_entries > 0, a value of 4 or 8 bytes (a socket fd as
+ * user space writes it), no flags but NUMA and access ones, all EINVAL; SOCKMAP keys are a u32
+ * index; SOCKHASH keys are 1 to MAX_BPF_STACK bytes (E2BIG past it) and its buckets,
+ * roundup_pow_of_two(max_entries), must fit U32_MAX / 16 (EINVAL: max_entries above 2^27).
+ */
+export function sockMapAllocCheck(spec: MapSpec, fail: Fail): void {
+  const hash = spec.type === T.BPF_MAP_TYPE_SOCKHASH;
+  if (spec.maxEntries === 0) fail('EINVAL', 'max_entries must be > 0');
+  if (!hash && spec.keySize !== 4) fail('EINVAL', `key_size ${spec.keySize}: SOCKMAP takes 4-byte keys (an index)`);
+  if (hash && spec.keySize === 0) fail('EINVAL', 'key_size must be > 0');
+  if (spec.valueSize !== 4 && spec.valueSize !== 8) {
+    fail('EINVAL', `value_size ${spec.valueSize}: socket maps take a 4- or 8-byte socket fd`);
+  }
+  const unknown = (spec.flags & ~SOCK_CREATE_FLAG_MASK) >>> 0;
+  if (unknown !== 0) fail('EINVAL', `map_flags 0x${unknown.toString(16)} not supported for socket maps (NUMA_NODE, RDONLY, WRONLY only)`);
+  if ((spec.flags & F.BPF_F_RDONLY) && (spec.flags & F.BPF_F_WRONLY)) fail('EINVAL', 'BPF_F_RDONLY and BPF_F_WRONLY together');
+  if (hash && spec.keySize > MAX_BPF_STACK) fail('E2BIG', `key_size ${spec.keySize} > MAX_BPF_STACK ${MAX_BPF_STACK}`);
+  if (hash) {
+    let buckets = 1;
+    while (buckets < spec.maxEntries) buckets *= 2;
+    if (buckets > 0xffffffff / SHTAB_BUCKET_SIZE) fail('EINVAL', `max_entries ${spec.maxEntries}: ${buckets} buckets are more than U32_MAX / ${SHTAB_BUCKET_SIZE}`);
   }
 }

@@ -12,7 +12,9 @@ import { PercpuHashMap } from './percpu-hash.ts';
 import { LruHashMap, lruListWords } from './lru-hash.ts';
 import { DevMapHash } from './devmap-hash.ts';
 import { LpmTrieMap, lpmGeometry } from './lpm-trie.ts';
-import { htabFlavourAllocCheck, isLruHash, lpmAllocCheck } from './alloc-checks.ts';
+import { htabFlavourAllocCheck, isLruHash, lpmAllocCheck, sockMapAllocCheck } from './alloc-checks.ts';
+import { SockMap, sockmapBytes } from './sockmap.ts';
+import { SockHash } from './sockhash.ts';
 import { roundUp8 } from './mem.ts';
 import { RingBufMap, ringbufAllocCheck, ringbufBytes } from './ringbuf.ts';
 import { ProgArrayMap, progArrayAllocCheck, progArrayBytes } from './prog-array.ts';
@@ -155,7 +157,8 @@ function footprint(spec: MapSpec, nrCpus: number): Footprint {
     case BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_HASH:
     case BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_HASH:
     case BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_PERCPU_HASH:
-    case BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH: {
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH:
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH: {
       const g = hashGeometry(spec, nrCpus);
       const lru = isLruHash(spec.type) ? lruListWords(spec, nrCpus) * 4 : 0;
       return { total: g.valuesBytes + g.metaWords * 4 + lru, largest: Math.max(g.valuesBytes, g.metaWords * 4, lru) };
@@ -168,6 +171,8 @@ function footprint(spec: MapSpec, nrCpus: number): Footprint {
       return { total: ringbufBytes(spec), largest: 2 * spec.maxEntries };
     case BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY:
       return { total: progArrayBytes(spec), largest: progArrayBytes(spec) };
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP:
+      return { total: sockmapBytes(spec), largest: sockmapBytes(spec) };
     default: {
       const v = devmapValuesBytes(spec);
       return { total: v, largest: v };
@@ -214,6 +219,10 @@ export function createMap(spec: MapSpec, opts: CreateMapOptions = {}): BpfMap {
     case BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY:
       progArrayAllocCheck(spec, (code, why) => fail(code, spec, why));
       break;
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP:
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH:
+      sockMapAllocCheck(spec, (code, why) => fail(code, spec, why));
+      break;
     default:
       unsupportedType(spec);
   }
@@ -251,6 +260,10 @@ export function createMap(spec: MapSpec, opts: CreateMapOptions = {}): BpfMap {
       return RingBufMap.create(spec);
     case BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY:
       return ProgArrayMap.create(spec);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP:
+      return SockMap.create(spec, nrCpus);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH:
+      return SockHash.create(spec, nrCpus);
     default:
       return DevMap.create(spec, nrCpus);
   }
@@ -278,6 +291,10 @@ export function openSharedMap(state: SharedMapState): BpfMap {
       return LruHashMap.open(state);
     case BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH:
       return DevMapHash.open(state);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP:
+      return SockMap.open(state);
+    case BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH:
+      return SockHash.open(state);
     case BPF_MAP_TYPE.BPF_MAP_TYPE_LPM_TRIE:
       return LpmTrieMap.open(state);
     case BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP:

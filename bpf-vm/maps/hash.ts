@@ -158,7 +158,8 @@ export class HashMap implements BpfMap {
     const values = allocShared(g.valuesBytes, `hash map ${spec.name} values`);
     const metaBuf = allocShared(g.metaWords * 4, `hash map ${spec.name} table`);
     const meta = new Int32Array(metaBuf, 0, g.metaWords);
-    meta[H_SEED] = spec.flags & BPF_F_ZERO_SEED ? 0 : HTAB_DEFAULT_SEED;
+    // SOCKHASH hashes with jhash(key, key_size, 0) whatever its flags (sock_hash_bucket_hash).
+    meta[H_SEED] = spec.flags & BPF_F_ZERO_SEED || spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH ? 0 : HTAB_DEFAULT_SEED;
     meta[H_NBUCKETS] = g.nBuckets;
     meta[H_NELEMS] = g.nElems;
     const bucketsBase = HEADER;
@@ -195,7 +196,11 @@ export class HashMap implements BpfMap {
     this.nBuckets = g.nBuckets;
     this.mask = g.nBuckets - 1;
     this.nElems = g.nElems;
-    this.seed = this.meta[H_SEED]!;
+    // The kernel hashes a key whose size is not a multiple of 4 with jhash over its bytes, which
+    // starts from JHASH_INITVAL + key_size + seed; jhash2 over the zero-padded words starts from
+    // JHASH_INITVAL + 4 * words + seed and mixes the same words. Folding the difference into the
+    // seed makes the two equal, so bucket order (get_next_key) is the kernel's for every key size.
+    this.seed = (this.meta[H_SEED]! + spec.keySize - 4 * g.keyWords) | 0;
     this.bucketsBase = HEADER;
     this.nextBase = HEADER + g.nBuckets;
     this.hashBase = this.nextBase + g.nElems;
@@ -468,12 +473,21 @@ export class HashMap implements BpfMap {
   }
 
   deleteElem(key: Uint8Array, keyOff: number): number {
+    return this.deleteWhere(key, keyOff, null);
+  }
+
+  /**
+   * Deletes the key's element if `test` (run under the lock) accepts it: SOCKHASH removes an entry
+   * only while it still names the closing socket. ENOENT when absent or refused.
+   */
+  protected deleteWhere(key: Uint8Array, keyOff: number, test: ((e: number) => boolean) | null): number {
     if (keyOff + this.keySize > key.length) return EFAULT;
     const h = this.loadKey(key, keyOff);
     const b = h & this.mask;
     const m = this.meta;
     if (!lockAcquire(m, H_LOCK)) return EBUSY;
-    const e = this.findLocked(h, b);
+    let e = this.findLocked(h, b);
+    if (e >= 0 && test !== null && !test(e)) e = -1;
     if (e >= 0) {
       this.unlink(b, e);
       this.pushFree(e);

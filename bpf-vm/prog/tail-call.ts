@@ -12,6 +12,7 @@
 import { createEngine, type Engine, type EngineName } from '../engines.ts';
 import { BpfError, RuntimeFault } from '../errors.ts';
 import { ExecEnv, type TailCallRunner } from '../interp/env.ts';
+import { beginSkbRun, skb_at_tc_ingress } from './skb-ctx.ts';
 import { REGION_ID } from '../interp/regions.ts';
 import type { BpfMap } from '../maps/map.ts';
 import { ProgArrayMap } from '../maps/prog-array.ts';
@@ -96,11 +97,23 @@ export class TailCaller implements TailCallRunner {
     tenv.cpu = env.cpu;
     tenv.tailCallCount = env.tailCallCount + 1;
     tenv.tailCalled = false;
+    // tc, socket filters and SK_LOOKUP: the skb or the lookup, and the stack whose sockets they see.
+    tenv.netHost = env.netHost;
+    tenv.skLookup = env.skLookup;
+    tenv.skb = env.skb;
+    tenv.redirectFlags = env.redirectFlags;
+    if (env.skb !== undefined) beginSkbRun(tenv, skb_at_tc_ingress(env));
     const R = tenv.R;
     R[2] = env.R[2]!;
     R[3] = env.R[3]!;
     for (let i = 4; i < 12; i++) R[i] = 0;
-    t.engine.run();
+    try {
+      t.engine.run();
+    } finally {
+      // Sockets are per program: whatever the target looked up is gone when it ends.
+      if (tenv.socks.inUse !== 0) tenv.socks.reset(tenv.netHost);
+    }
+    env.redirectFlags = tenv.redirectFlags;
     env.R[0] = R[0]!;
     env.R[1] = R[1]!;
     return true;

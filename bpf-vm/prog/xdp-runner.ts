@@ -12,6 +12,7 @@ import { BPF_MAP_TYPE } from '../maps/map.ts';
 import { BPF_PROG_TYPE } from './types.ts';
 import { XdpBuff, xdpCtxLoad } from './xdp.ts';
 import { claimProgArrays, TailCaller } from './tail-call.ts';
+import type { BpfNetHost } from './sock-host.ts';
 
 const CTX_HI = regionTag(REGION_ID.CTX);
 
@@ -27,6 +28,8 @@ export interface XdpRunnerOptions extends EngineOptions {
    * guard, as `vxo prog run --no-verify`; a verified result may also be passed in to reuse it.
    */
   verify?: boolean | VerifyResult;
+  /** The stack whose sockets bpf_sk_lookup_* find (the guest's for native XDP); none: no sockets. */
+  netHost?: BpfNetHost;
 }
 
 export class XdpProgramRunner {
@@ -56,6 +59,7 @@ export class XdpProgramRunner {
       }
     }
     if (opts.trace) this.env.trace = opts.trace;
+    this.env.netHost = opts.netHost;
     this.xdp = new XdpBuff(new Uint8Array(0));
     this.env.xdp = this.xdp;
     this.env.ctxLoad = xdpCtxLoad;
@@ -82,7 +86,11 @@ export class XdpProgramRunner {
     // A redirect target lasts one run, as the kernel's per-CPU redirect info does.
     clearRedirect(this.env.redirect);
     this.env.tailCallCount = 0;
+    // A run that faulted may have left sockets held.
+    if (this.env.socks.inUse !== 0) this.env.socks.reset(this.env.netHost);
     this.engine.run();
+    // Sockets the program looked up and still holds (only an unverified program can) go back.
+    if (this.env.socks.inUse !== 0) this.env.socks.reset(this.env.netHost);
     return R[0]! >>> 0;
   }
 }

@@ -106,8 +106,9 @@ export function markPtrOrNull(st: VState, ptr: Reg, isNull: boolean): void {
     if (isNull) return ZERO_SCALAR;
     return { ...r, type: nonNullType(r.type), id: 0 };
   });
-  // A reference that turned out NULL needs no release.
-  if (isNull && ptr.refId !== 0) releaseRef(st, ptr.refId, false);
+  // A reference that turned out NULL needs no release; a cast's NULL (bpf_tcp_sock) says nothing
+  // of the socket whose reference it carries.
+  if (isNull && ptr.refId !== 0 && ptr.refId === id) releaseRef(st, ptr.refId, false);
 }
 
 /**

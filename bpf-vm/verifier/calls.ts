@@ -26,7 +26,7 @@ export function enterCall(env: Env, st: VState, pc: number, imm: number): number
 }
 
 /** The kernel's verbose_invalid_scalar wording for a value outside [lo, hi]. */
-function invalidScalar(r: Reg, what: string, lo: number, hi: number): string {
+export function invalidScalar(r: Reg, what: string, lo: number, hi: number): string {
   let has = '';
   if (r.s.smin > S64_MIN) has += ` smin=${r.s.smin}`;
   if (r.s.smax < S64_MAX) has += ` smax=${r.s.smax}`;

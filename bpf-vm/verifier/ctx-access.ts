@@ -1,8 +1,9 @@
 // Context access rules per program type (the kernel's *_is_valid_access): which offsets and sizes a
 // program may load from or store to its context, and what a load yields (packet pointers for
-// data/data_end/data_meta). XDP follows vxo's runtime exactly: aligned 4-byte loads of the six
-// xdp_md fields, nothing else (the kernel also allows narrow loads of some fields; vxo's engines
-// do not implement them, so accepting them would let a verified program fault).
+// data/data_end/data_meta, a nullable socket for __sk_buff's sk). XDP: aligned 4-byte loads of the
+// xdp_md fields a plain XDP program has (__is_valid_xdp_access wants size 4 for every field).
+// __sk_buff (ctx-skb.ts) has the kernel's rules whole, narrow loads and stores included:
+// prog/skb-ctx.ts answers every access they accept.
 import { BPF_PROG_TYPE } from '../prog/types.ts';
 import { skbAccess } from './ctx-skb.ts';
 import { skLookupAccess } from './ctx-sk-lookup.ts';

@@ -58,6 +58,8 @@ export class Env implements InsnNames {
   /** Registers and stack slots an instruction touched (what the level-2 log prints after it). */
   scratchRegs = 0;
   readonly scratchSlots = new Set<number>();
+  /** A load the kernel accepts but cannot rewrite (convert_ctx_accesses fails after the walk). */
+  ctxConvertFault = false;
 
   constructor(
     readonly prog: Program,

@@ -21,7 +21,7 @@ export function memKindOf(r: Reg): MemKind | undefined {
     case 'pkt_meta': return 'packet_meta';
     case 'stack': return 'stack';
     case 'map_value': return 'map_value';
-    case 'sock': case 'sock_common': return 'socket';
+    case 'sock': case 'sock_common': case 'tcp_sock': return 'socket';
     default: return undefined;
   }
 }

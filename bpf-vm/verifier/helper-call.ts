@@ -16,8 +16,9 @@ import { MAX_VAR_OFF } from './mem-access.ts';
 import { acquireRef, releaseRef } from './refs.ts';
 import { checkTailCallMap, checkTailCallRefs } from './tail-call.ts';
 import {
-  isKnownZero, isPktPointer, NOT_INIT, ptrReg, typeName, UNKNOWN_SCALAR, type Reg,
+  isKnownZero, isPktPointer, isSkPointer, NOT_INIT, ptrReg, typeName, UNKNOWN_SCALAR, type Reg, type RegType,
 } from './reg-state.ts';
+import { BPF_PROG_TYPE } from '../prog/types.ts';
 import { byteIndex, SLOT_SPILL, SLOT_ZERO } from './stack.ts';
 import { FuncState, type VState } from './state.ts';
 import { isConst } from './scalar.ts';
@@ -59,7 +60,7 @@ export function checkHelperCall(env: Env, st: VState, pc: number, id: number): V
   checkMapCompat(env, proto, meta);
   if (proto.id === BPF_FUNC.tail_call) checkTailCallRefs(st);
   if (proto.releases) {
-    if (meta.refId === 0) reject('reference has not been acquired before');
+    if (meta.refId === 0) reject(`func bpf_${proto.name}#${proto.id} reference has not been acquired before`);
     releaseRef(st, meta.refId, true);
   }
   const cb = meta.subprog >= 0 ? callbackState(env, st, pc, proto, meta) : undefined;
@@ -112,18 +113,21 @@ function returnReg(env: Env, st: VState, proto: HelperProto, meta: Meta, pc: num
     case RET.RET_INTEGER: return UNKNOWN_SCALAR;
     case RET.RET_PTR_TO_MAP_VALUE_OR_NULL: {
       const m = env.map(meta.map).spec;
+      // A sockmap lookup yields the socket, acquired (is_acquire_function), released with bpf_sk_release.
+      if (isSockMap(m.type)) {
+        env.newId();
+        const id = env.newId();
+        acquireRef(st, id, pc);
+        return ptrReg('sock_or_null', { id, refId: id });
+      }
       const array = m.type === BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY || m.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_ARRAY;
       // A constant key below max_entries always finds an ARRAY element.
       if (array && meta.constKey !== undefined && meta.constKey < BigInt(m.maxEntries)) return ptrReg('map_value', { map: meta.map });
       return ptrReg('map_value_or_null', { map: meta.map, id: env.newId() });
     }
-    case RET.RET_PTR_TO_SOCKET_OR_NULL: {
-      // The kernel numbers the nullable result first, then the reference, and keeps the latter.
-      let id = env.newId();
-      if (proto.acquires) id = env.newId();
-      if (proto.acquires) acquireRef(st, id, pc);
-      return ptrReg('sock_or_null', { id, refId: proto.acquires ? id : 0 });
-    }
+    case RET.RET_PTR_TO_SOCKET_OR_NULL: return sockResult(env, st, proto, meta, pc, 'sock_or_null');
+    case RET.RET_PTR_TO_SOCK_COMMON_OR_NULL: return sockResult(env, st, proto, meta, pc, 'sock_common_or_null');
+    case RET.RET_PTR_TO_TCP_SOCK_OR_NULL: return sockResult(env, st, proto, meta, pc, 'tcp_sock_or_null');
     case RET.RET_PTR_TO_RINGBUF_MEM_OR_NULL: {
       // As for sockets: the nullable id first, then the reference, whose id the register keeps.
       env.newId();
@@ -132,6 +136,37 @@ function returnReg(env: Env, st: VState, proto: HelperProto, meta: Meta, pc: num
       return ptrReg('ringbuf_mem_or_null', { id, refId: id, range: meta.allocSize });
     }
   }
+}
+
+/**
+ * A nullable socket result: the kernel numbers it first, then an acquired reference, whose id the
+ * register keeps; a cast (bpf_sk_fullsock, bpf_tcp_sock) keeps its own id and carries the
+ * argument's reference instead.
+ */
+function sockResult(env: Env, st: VState, proto: HelperProto, meta: Meta, pc: number, type: RegType): Reg {
+  let id = env.newId();
+  if (proto.castsRef === true) return ptrReg(type, { id, refId: meta.refId });
+  if (proto.acquires !== true) return ptrReg(type, { id });
+  id = env.newId();
+  acquireRef(st, id, pc);
+  return ptrReg(type, { id, refId: id });
+}
+
+export const isSockMap = (mapType: number): boolean =>
+  mapType === BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP || mapType === BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH;
+
+const SOCK_COMMON_TYPES = 'sock_common, sock, tcp_sock, xdp_sock';
+const BTF_ID_SOCK_COMMON_TYPES = `${SOCK_COMMON_TYPES}, ptr_, trusted_ptr_`;
+
+/**
+ * The kernel's meta->ref_obj_id: the one argument holding a reference (a cast and a release act on
+ * it); release arguments must hold one.
+ */
+function noteRef(proto: HelperProto, meta: Meta, r: Reg, regno: number): void {
+  if (proto.releases === true && regno === 1 && r.refId === 0 && !isKnownZero(r)) {
+    invalid(`R${regno} must be referenced when passed to release function`);
+  }
+  if (r.refId !== 0) meta.refId = r.refId;
 }
 
 function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: ArgKind, regno: number): void {
@@ -159,6 +194,12 @@ function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: Ar
     case ARG.ARG_PTR_TO_MAP_KEY: case ARG.ARG_PTR_TO_MAP_VALUE: {
       if (meta.map < 0) invalid(`invalid map_ptr to access map->${kind === ARG.ARG_PTR_TO_MAP_KEY ? 'key' : 'value'}`);
       const spec = env.map(meta.map).spec;
+      // resolve_map_arg_type: what a program stores into a sockmap is a socket, not bytes.
+      if (kind === ARG.ARG_PTR_TO_MAP_VALUE && isSockMap(spec.type)) {
+        if (!isSkPointer(r.type)) typeErr(regno, r, BTF_ID_SOCK_COMMON_TYPES);
+        noteRef(proto, meta, r, regno);
+        return;
+      }
       const size = kind === ARG.ARG_PTR_TO_MAP_KEY ? spec.keySize : spec.valueSize;
       if (!['stack', 'pkt', 'pkt_meta', 'map_value', 'map_key'].includes(r.type)) typeErr(regno, r, 'fp, pkt, pkt_meta, map_key, map_value');
       helperMemAccess(env, st, regno, r, size, false, false);
@@ -199,7 +240,13 @@ function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: Ar
       return;
     case ARG.ARG_PTR_TO_SOCKET:
       if (r.type !== 'sock') typeErr(regno, r, 'sock');
-      meta.refId = r.refId;
+      noteRef(proto, meta, r, regno);
+      return;
+    case ARG.ARG_PTR_TO_SOCKET_OR_NULL:
+      // A NULL constant skips the type check; a nullable socket is accepted as it is.
+      if (isKnownZero(r)) return;
+      if (r.type !== 'sock' && r.type !== 'sock_or_null') typeErr(regno, r, 'sock');
+      noteRef(proto, meta, r, regno);
       return;
     case ARG.ARG_CONST_ALLOC_SIZE_OR_ZERO:
       if (r.type !== 'scalar') typeErr(regno, r, 'scalar');
@@ -215,8 +262,12 @@ function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: Ar
       meta.refId = r.refId;
       return;
     case ARG.ARG_PTR_TO_SOCK_COMMON:
-      if (r.type !== 'sock' && r.type !== 'sock_common') typeErr(regno, r, 'sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_');
-      meta.refId = r.refId;
+      if (!isSkPointer(r.type)) typeErr(regno, r, SOCK_COMMON_TYPES);
+      noteRef(proto, meta, r, regno);
+      return;
+    case ARG.ARG_PTR_TO_BTF_ID_SOCK_COMMON:
+      if (!isSkPointer(r.type)) typeErr(regno, r, BTF_ID_SOCK_COMMON_TYPES);
+      noteRef(proto, meta, r, regno);
       return;
   }
 }
@@ -244,7 +295,31 @@ const MAP_ONLY_FUNCS: ReadonlyMap<number, readonly number[]> = new Map([
   [BPF_MAP_TYPE.BPF_MAP_TYPE_CPUMAP, [BPF_FUNC.redirect_map]],
   [BPF_MAP_TYPE.BPF_MAP_TYPE_XSKMAP, [BPF_FUNC.redirect_map, BPF_FUNC.map_lookup_elem]],
   [BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF, [BPF_FUNC.ringbuf_output, BPF_FUNC.ringbuf_reserve, BPF_FUNC.ringbuf_query]],
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP, [BPF_FUNC.sk_redirect_map, BPF_FUNC.sock_map_update, BPF_FUNC.msg_redirect_map,
+    BPF_FUNC.sk_select_reuseport, BPF_FUNC.map_lookup_elem]],
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH, [BPF_FUNC.sk_redirect_hash, BPF_FUNC.sock_hash_update, BPF_FUNC.msg_redirect_hash,
+    BPF_FUNC.sk_select_reuseport, BPF_FUNC.map_lookup_elem]],
 ]);
+
+const BPF_PROG_TYPE_SK_REUSEPORT = 21;
+const BPF_PROG_TYPE_FLOW_DISSECTOR = 22;
+
+/**
+ * may_update_sockmap: program types that never hold a locked socket may update and delete sockmap
+ * entries (tracing iterators and sock_ops deletes too, types vxo does not run).
+ */
+const SOCKMAP_UPDATERS: ReadonlySet<number> = new Set([
+  BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT,
+  BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, BPF_PROG_TYPE_SK_REUSEPORT, BPF_PROG_TYPE_FLOW_DISSECTOR,
+  BPF_PROG_TYPE.BPF_PROG_TYPE_SK_LOOKUP,
+]);
+
+function mayUpdateSockmap(env: Env, funcId: number): boolean {
+  if (funcId !== BPF_FUNC.map_update_elem && funcId !== BPF_FUNC.map_delete_elem) return false;
+  if (SOCKMAP_UPDATERS.has(env.progType)) return true;
+  env.log.add('cannot update sockmap in this context');
+  return false;
+}
 
 /** Helpers that take one map type only (the second half of check_map_func_compatibility). */
 const FUNC_ONLY_MAPS: ReadonlyMap<number, number> = new Map([
@@ -252,15 +327,21 @@ const FUNC_ONLY_MAPS: ReadonlyMap<number, number> = new Map([
   [BPF_FUNC.ringbuf_output, BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF],
   [BPF_FUNC.ringbuf_reserve, BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF],
   [BPF_FUNC.ringbuf_query, BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF],
+  [BPF_FUNC.sk_redirect_map, BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP],
+  [BPF_FUNC.sock_map_update, BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP],
+  [BPF_FUNC.msg_redirect_map, BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP],
+  [BPF_FUNC.sk_redirect_hash, BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH],
+  [BPF_FUNC.sock_hash_update, BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH],
+  [BPF_FUNC.msg_redirect_hash, BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH],
 ]);
 
 /** Map types a helper accepts, and helpers a map type accepts (check_map_func_compatibility). */
 function checkMapCompat(env: Env, proto: HelperProto, meta: Meta): void {
   if (meta.map < 0) return;
   const type = env.map(meta.map).spec.type;
-  const bad = (): never => reject(`cannot pass map_type ${type} into func bpf_${proto.name}#${proto.id}`);
+  const bad = (): never => invalid(`cannot pass map_type ${type} into func bpf_${proto.name}#${proto.id}`);
   const only = MAP_ONLY_FUNCS.get(type);
-  if (only !== undefined && !only.includes(proto.id)) bad();
+  if (only !== undefined && !only.includes(proto.id) && !(isSockMap(type) && mayUpdateSockmap(env, proto.id))) bad();
   const need = FUNC_ONLY_MAPS.get(proto.id);
   if (need !== undefined && type !== need) bad();
   // vxo's bpf_redirect_map delivers through device maps only (CPU and XSK maps have no target here).

@@ -112,6 +112,7 @@ export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyRe
     checker = new Checker(env, limit);
     checker.run();
     checkCombinedStack(env);
+    if (env.ctxConvertFault) throw new Reject('EFAULT', 'verifier bug: error during ctx access conversion (0)');
     // An accepted program's walk is forgotten below level 2; level 0 logs nothing at all.
     env.log.accepted();
     if (level !== 0) closeLog(env.log, start, checker.processed, limit, checker, env);

@@ -255,7 +255,8 @@ export function fmtFrame(f: FuncState, refs: readonly RefState[], maps: MapNames
     const s = fmtSlot(f.stack, slot, f.frameno, maps);
     if (s !== undefined) out.push(`fp${-(SLOTS - slot) * 8}=${s}`);
   }
-  if (regs === undefined && refs.length > 0) out.push(`refs=${refs.map((r) => r.id).join(',')}`);
+  // The kernel prints the references held after the scratched registers too.
+  if (refs.length > 0) out.push(`refs=${refs.map((r) => r.id).join(',')}`);
   const prefix = f.frameno > 0 ? `frame${f.frameno}: ` : '';
   // A callback's frame is marked as the kernel marks in_callback_fn.
   return prefix + out.join(' ') + (f.inCallback ? ' cb' : '');

@@ -3,6 +3,7 @@
 // variable part. Map value: [min, max] of the offset inside value_size. Stack: inside the frame,
 // aligned, written before read. Context: the program type's rules.
 import { ctxAccess, mayAccessPacket } from './ctx-access.ts';
+import { checkSockAccess, tcpSockConversionFails } from './sock-access.ts';
 import type { Env } from './env.ts';
 import { reject } from './env-types.ts';
 import { isPointer, scalarReg, typeName, ZERO_SCALAR, type Reg } from './reg-state.ts';
@@ -74,13 +75,11 @@ export function checkMemAccess(env: Env, st: VState, a: Access): Reg | undefined
       memBounds(r, a.regno, a.off, a.size);
       return a.write ? undefined : loaded(a.size, a.signed);
     }
-    case 'sock': case 'sock_common': {
-      const off = r.off + a.off;
+    case 'sock': case 'sock_common': case 'tcp_sock': {
       if (a.atomic) reject(`BPF_ATOMIC stores into R${a.regno} ${r.type} is not allowed`);
-      if (a.write) reject(`R${a.regno} cannot write into ${r.type}`);
-      if (a.size > 4 || off < 0 || off + a.size > 80 || off % a.size !== 0) {
-        reject(`R${a.regno} invalid ${r.type} access off=${off} size=${a.size}`);
-      }
+      if (a.write) reject(`R${a.regno} cannot write into ${typeName(r.type)}`);
+      checkSockAccess(r, a.regno, r.off + a.off, a.size);
+      if (r.type === 'tcp_sock' && tcpSockConversionFails(r.off + a.off, a.size)) env.ctxConvertFault = true;
       return loaded(a.size, a.signed);
     }
     case 'not_init': return reject(`R${a.regno} !read_ok`);

@@ -1,7 +1,7 @@
 // Acquired references (sockets from the lookup helpers): a helper that acquires records the id and
 // the instruction; a release (or a NULL check that shows nothing was acquired) drops it; the main
 // program may not exit while holding one.
-import { reject } from './env-types.ts';
+import { invalid, reject } from './env-types.ts';
 import { UNKNOWN_SCALAR } from './reg-state.ts';
 import type { VState } from './state.ts';
 
@@ -20,10 +20,16 @@ export function releaseRef(st: VState, id: number, invalidate: boolean): void {
   if (invalidate) st.mapAllRegs((r) => (r.refId === id ? UNKNOWN_SCALAR : r));
 }
 
+/**
+ * check_resource_leak (-EINVAL): where the program may not hold a reference, `what` naming the
+ * place as the kernel's second line does.
+ */
+export function checkResourceLeak(st: VState, what: string): void {
+  const r = st.refs[0];
+  if (r !== undefined) invalid(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, `${what} would lead to reference leak`);
+}
+
 /** At the main program's exit. */
 export function checkNoRefs(st: VState): void {
-  const r = st.refs[0];
-  if (r !== undefined) {
-    reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, 'BPF_EXIT instruction in main prog would lead to reference leak');
-  }
+  checkResourceLeak(st, 'BPF_EXIT instruction in main prog');
 }

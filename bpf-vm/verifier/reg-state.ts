@@ -5,6 +5,7 @@ import { isConst, SCALAR_UNKNOWN, SCALAR_ZERO, scalarConst, type Scalar } from '
 export type RegType =
   | 'not_init' | 'scalar' | 'ctx' | 'map_ptr' | 'map_value' | 'map_value_or_null' | 'stack'
   | 'pkt' | 'pkt_meta' | 'pkt_end' | 'sock' | 'sock_or_null' | 'sock_common' | 'sock_common_or_null'
+  | 'tcp_sock' | 'tcp_sock_or_null'
   | 'ringbuf_mem' | 'ringbuf_mem_or_null'
   /** PTR_TO_FUNC (ld_imm64 src 4): `map` holds the subprogram's index. */
   | 'func'
@@ -60,9 +61,12 @@ export const with_ = (r: Reg, fields: Partial<Reg>): Reg => ({ ...r, ...fields }
 export const isPointer = (r: Reg): boolean => r.type !== 'scalar' && r.type !== 'not_init';
 export const isPktPointer = (t: RegType): boolean => t === 'pkt' || t === 'pkt_meta';
 export const mayBeNull = (t: RegType): boolean =>
-  t === 'map_value_or_null' || t === 'sock_or_null' || t === 'sock_common_or_null' || t === 'ringbuf_mem_or_null';
+  t === 'map_value_or_null' || t === 'sock_or_null' || t === 'sock_common_or_null' || t === 'tcp_sock_or_null' ||
+  t === 'ringbuf_mem_or_null';
+/** The kernel's type_is_sk_pointer: a socket pointer that may be dereferenced (struct bpf_sock / bpf_tcp_sock). */
+export const isSkPointer = (t: RegType): boolean => t === 'sock' || t === 'sock_common' || t === 'tcp_sock';
 export const isSockType = (t: RegType): boolean =>
-  t === 'sock' || t === 'sock_or_null' || t === 'sock_common' || t === 'sock_common_or_null';
+  isSkPointer(t) || t === 'sock_or_null' || t === 'sock_common_or_null' || t === 'tcp_sock_or_null';
 
 /** The non-null type a null check turns a nullable pointer into. */
 export function nonNullType(t: RegType): RegType {
@@ -70,6 +74,7 @@ export function nonNullType(t: RegType): RegType {
     case 'map_value_or_null': return 'map_value';
     case 'sock_or_null': return 'sock';
     case 'sock_common_or_null': return 'sock_common';
+    case 'tcp_sock_or_null': return 'tcp_sock';
     case 'ringbuf_mem_or_null': return 'ringbuf_mem';
     default: return t;
   }

@@ -14,6 +14,7 @@ import { reject } from './env-types.ts';
 import type { VState } from './state.ts';
 import { returnFromCall } from './calls.ts';
 import { UNKNOWN_SCALAR } from './reg-state.ts';
+import { checkResourceLeak } from './refs.ts';
 import { invalid } from './env-types.ts';
 
 /** The stack a subprogram making tail calls may have under it (its callers' frames). */
@@ -21,8 +22,7 @@ export const TAIL_CALL_STACK_LIMIT = 256;
 
 /** At a bpf_tail_call: references still held would leak (check_resource_leak's "tail_call" case). */
 export function checkTailCallRefs(st: VState): void {
-  const r = st.refs[0];
-  if (r !== undefined) reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, 'tail_call would lead to reference leak');
+  checkResourceLeak(st, 'tail_call');
 }
 
 /** Which subprograms contain a bpf_tail_call (the kernel's subprog_info.has_tail_call). */

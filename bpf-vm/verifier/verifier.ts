@@ -10,6 +10,7 @@ import { BPF_PROG_TYPE } from '../prog/types.ts';
 import { checkAlu, readReg, writeReg } from './alu.ts';
 import { checkCondJmp } from './branch.ts';
 import { enterCall, returnFromCall } from './calls.ts';
+import { checkReturnCode } from './return-code.ts';
 import { jumpTarget } from './cfg.ts';
 import type { Env } from './env.ts';
 import { invalid, reject, Reject } from './env-types.ts';
@@ -17,7 +18,7 @@ import { fmtFrame, fmtInsn, stateColumnPad } from './log.ts';
 import { checkMemAccess } from './mem-access.ts';
 import { checkHelperCall } from './helper-call.ts';
 import { Explored, widenAfterCallback } from './prune.ts';
-import { checkNoRefs } from './refs.ts';
+import { checkNoRefs, checkResourceLeak } from './refs.ts';
 import { constReg, isPointer, NOT_INIT, ptrReg, scalarReg } from './reg-state.ts';
 import { unknownOfSize, zext32, val32 } from './scalar.ts';
 import { FuncState, VState } from './state.ts';
@@ -84,7 +85,7 @@ export class Checker {
       const shown = 'fall' in r ? (r.fall ?? r.taken) : st;
       const cbCall = 'cbCall' in r;
       if (line >= 0 && shown !== undefined && !('exit' in r) && !cbCall && !('cbReturn' in r) && (env.scratchRegs !== 0 || env.scratchSlots.size > 0)) {
-        log.amend(line, (text) => `${text}${stateColumnPad(text.length)}; ${fmtFrame(shown.cur, [], env, env.scratchRegs, env.scratchSlots)}`);
+        log.amend(line, (text) => `${text}${stateColumnPad(text.length)}; ${fmtFrame(shown.cur, shown.refs, env, env.scratchRegs, env.scratchSlots)}`);
       }
       prevPc = pc;
       // After a callback call the kernel prints the caller's whole state before going on.
@@ -189,6 +190,7 @@ export class Checker {
         checkNoRefs(st);
         // The return value is the verdict the host acts on: never an address (the kernel lets a
         // CAP_PERFMON loader return one; a loader without it gets this message).
+        checkReturnCode(env, r0);
         if (isPointer(r0)) reject('R0 leaks addr as return value');
         return { exit: true };
       }
@@ -217,7 +219,7 @@ export class Checker {
     if (t !== BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER && t !== BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS && t !== BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT) {
       invalid('BPF_LD_[ABS|IND] instructions not allowed for this program type');
     }
-    if (st.refs.length > 0) invalid('BPF_LD_[ABS|IND] cannot be mixed with socket references');
+    checkResourceLeak(st, 'BPF_LD_[ABS|IND]');
     if (st.reg(6).type !== 'ctx') invalid('at the time of BPF_LD_ABS|IND R6 != pointer to skb');
     if (OPCODE_TABLE.get(ins.code)?.kind === 'ldind') {
       const s = readReg(env, st, ins.src);

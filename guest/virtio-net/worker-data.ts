@@ -30,7 +30,7 @@ export interface GuestWorkerData {
    * The XDP program to attach after probing, none when undefined: `native` runs it in the driver
    * (XDP_FLAGS_DRV_MODE), `offload` sends it to the device (XDP_FLAGS_HW_MODE). Default native.
    */
-  xdp?: NativeXdpSpec & { mode?: 'native' | 'offload' };
+  xdp?: NativeXdpSpec & { mode?: 'native' | 'offload'; fallbackNative?: boolean };
   /** Upper bound on the rx/tx queue sizes (default the device's maximum). */
   queueSize?: number;
   /** Extra feature bits to accept (e.g. vxo's offload bit). */
@@ -64,5 +64,7 @@ export type GuestWorkerMessage =
     txQueueSize: number;
     /** The native program's maps (empty without one). */
     maps: Record<string, SharedMapState>;
+    /** Offload was refused (EOPNOTSUPP) and the program runs natively instead (xdp.fallbackNative). */
+    offloadRefused?: string;
   }
   | { type: 'done'; counters: Record<string, number>; queued: { rx_used_pending: number; tx_not_consumed: number } };

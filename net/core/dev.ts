@@ -6,13 +6,18 @@
 // txqueuelen packets (pfifo_fast without its bands): empty and with the driver's queue running,
 // a packet goes straight to the driver (TCQ_F_CAN_BYPASS); while the driver has stopped its queue
 // (a full ring) packets wait there, and net_tx_action sends them once the driver wakes the queue.
+// A tc redirect (skb_do_redirect) goes to another device's transmit path or, through netif_rx and
+// a per-netns backlog, its receive path.
 import {
-  ETH_P_ALL, PACKET_OUTGOING, SKB_DROP_REASONS, __skb_dequeue, __skb_queue_head, __skb_queue_tail, kfree_skb_reason, type SkBuff,
+  ETH_P_ALL, PACKET_HOST, PACKET_OUTGOING, SKB_DROP_REASONS, SkBuffHead, __skb_dequeue, __skb_queue_head, __skb_queue_tail, consume_skb,
+  kfree_skb, kfree_skb_reason, skb_pull, skb_push, type SkBuff,
 } from './skbuff.ts';
 import { NETDEV_TX_OK, netif_running, type NetDevice } from './netdevice.ts';
 import type { Net } from './net-namespace.ts';
 import { NetError } from './errors.ts';
-import { TC_ACT_OK, TC_ACT_SHOT, TC_ACT_STOLEN, TC_ACT_REDIRECT } from '../sched/pkt-cls.ts';
+import { TC_ACT_OK, TC_ACT_QUEUED, TC_ACT_REDIRECT, TC_ACT_SHOT, TC_ACT_STOLEN, TC_ACT_TRAP, TC_ACT_UNSPEC } from '../sched/pkt-cls.ts';
+import { eth_type_trans } from '../ethernet/eth.ts';
+import { ERRNO } from '../../bpf-vm/errno.ts';
 
 /** NET_RX_SUCCESS / NET_RX_DROP, what netif_receive_skb returns. */
 export const NET_RX = { NET_RX_SUCCESS: 0, NET_RX_DROP: 1 } as const;
@@ -45,6 +50,12 @@ export class NetDevBase {
   rx_no_handler = 0;
   /** softnet_data.output_queue: devices whose qdisc has packets to send once woken. */
   readonly output_queue: NetDevice[] = [];
+  /** softnet_data.input_pkt_queue: what netif_rx queued (tc redirects to a receive path). */
+  readonly backlog = new SkBuffHead();
+  /** process_backlog is running (a packet it receives must not start another). */
+  in_backlog = false;
+  /** tc redirects that found no target, no link header, or too deep a recursion (dropped). */
+  redirect_errors = 0;
 }
 
 /** register_netdevice: gives the device an ifindex in net and makes it findable. */
@@ -90,53 +101,236 @@ export function dev_remove_pack(net: Net, pt: PacketType): void {
   if (i >= 0) list.splice(i, 1);
 }
 
+/** BPF_F_* flags of bpf_redirect at tc (uapi bpf.h): deliver to the target's receive path. */
+export const BPF_REDIRECT_FLAGS = { BPF_F_INGRESS: 1 } as const;
+const { BPF_F_INGRESS } = BPF_REDIRECT_FLAGS;
+
+/** XMIT_RECURSION_LIMIT: nested dev_queue_xmit calls (a redirect to another device's egress) before a drop. */
+export const XMIT_RECURSION_LIMIT = 8;
+let xmit_recursion = 0;
+
 /**
- * sch_handle_ingress: runs the device's tc ingress classifiers. Returns the skb to go on with, or
- * null if tc took it (SHOT: freed and counted; STOLEN/REDIRECT: the classifier owns it).
+ * struct bpf_redirect_info, the per-CPU place bpf_redirect leaves its target for skb_do_redirect
+ * (net/core/filter.c keeps it there; here dev.ts, which performs the redirect). A classifier
+ * returning TC_ACT_REDIRECT sets it (cls-bpf.ts copies the runner's env.redirect); one machine
+ * processes one packet at a time, so one object per thread is the kernel's per-CPU one.
+ */
+export const bpf_redirect_info = { tgt_index: 0, flags: 0 };
+
+/**
+ * What the last sch_handle_ingress / sch_handle_egress that took the skb returns to its caller
+ * (the kernel's `*ret`): NET_RX_SUCCESS for a redirect or a stolen packet, NET_RX_DROP for SHOT.
+ */
+let sch_ret = 0;
+
+/**
+ * sch_handle_ingress: runs the device's tc ingress classifiers (skb->data at the network header;
+ * cls_bpf pushes the link header around each program). A hook's TC_ACT_UNSPEC or TC_ACT_OK hands
+ * the packet to the next hook; the first other verdict is acted on as the kernel's
+ * sch_handle_ingress does: REDIRECT goes through skb_do_redirect with the link header pushed back,
+ * SHOT is freed as TC_INGRESS, STOLEN/QUEUED/TRAP are consumed; anything else (PIPE, RECLASSIFY)
+ * continues up the stack. Returns the skb to go on with, or null if tc took it.
  */
 export function sch_handle_ingress(skb: SkBuff, dev: NetDevice): SkBuff | null {
-  for (const hook of dev.tc_ingress) {
-    const act = hook.run(skb);
-    if (act === TC_ACT_OK || act === -1) continue;
-    if (act === TC_ACT_SHOT) {
-      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_TC_INGRESS);
-      return null;
-    }
-    if (act === TC_ACT_STOLEN || act === TC_ACT_REDIRECT) return null;
+  const hooks = dev.tc_ingress;
+  let act: number = TC_ACT_UNSPEC;
+  for (let i = 0; i < hooks.length; i++) {
+    act = hooks[i]!.run(skb);
+    if (act !== TC_ACT_OK && act !== TC_ACT_UNSPEC) break;
   }
-  return skb;
+  switch (act) {
+    case TC_ACT_REDIRECT:
+      skb_push(skb, skb.mac_len);
+      skb_do_redirect(skb);
+      sch_ret = NET_RX_SUCCESS;
+      return null;
+    case TC_ACT_SHOT:
+      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_TC_INGRESS);
+      sch_ret = NET_RX_DROP;
+      return null;
+    case TC_ACT_STOLEN:
+    case TC_ACT_QUEUED:
+    case TC_ACT_TRAP:
+      consume_skb(skb);
+      sch_ret = NET_RX_SUCCESS;
+      return null;
+    default:
+      return skb;
+  }
 }
 
-/** sch_handle_egress: the same on transmit, before the driver. */
+/** sch_handle_egress: the same on transmit, before the qdisc (skb->data at the link header: no push). */
 export function sch_handle_egress(skb: SkBuff, dev: NetDevice): SkBuff | null {
-  for (const hook of dev.tc_egress) {
-    const act = hook.run(skb);
-    if (act === TC_ACT_OK || act === -1) continue;
-    if (act === TC_ACT_SHOT) {
-      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_TC_EGRESS);
-      return null;
-    }
-    if (act === TC_ACT_STOLEN || act === TC_ACT_REDIRECT) return null;
+  const hooks = dev.tc_egress;
+  let act: number = TC_ACT_UNSPEC;
+  for (let i = 0; i < hooks.length; i++) {
+    act = hooks[i]!.run(skb);
+    if (act !== TC_ACT_OK && act !== TC_ACT_UNSPEC) break;
   }
-  return skb;
+  switch (act) {
+    case TC_ACT_REDIRECT:
+      skb_do_redirect(skb);
+      sch_ret = NET_XMIT_SUCCESS;
+      return null;
+    case TC_ACT_SHOT:
+      kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_TC_EGRESS);
+      sch_ret = NET_XMIT_DROP;
+      return null;
+    case TC_ACT_STOLEN:
+    case TC_ACT_QUEUED:
+    case TC_ACT_TRAP:
+      consume_skb(skb);
+      sch_ret = NET_XMIT_SUCCESS;
+      return null;
+    default:
+      return skb;
+  }
+}
+
+/**
+ * skb_do_redirect: sends a packet tc redirected (skb->data at the link header) where
+ * bpf_redirect_info says: the device with that ifindex in the same netns, into its receive path
+ * (BPF_F_INGRESS: netif_rx, as __bpf_rx_skb) or its transmit path (dev_queue_xmit, as
+ * __bpf_tx_skb). An unknown device, a packet without a link header, a device that is down, or
+ * too deep a transmit recursion drop the packet. 0, or the kernel's negative errno.
+ */
+export function skb_do_redirect(skb: SkBuff): number {
+  const ri = bpf_redirect_info;
+  const src = skb.dev;
+  const net = src !== null ? src.nd_net : null;
+  const flags = ri.flags;
+  const dev = net !== null ? net.dev_base.by_index.get(ri.tgt_index) : undefined;
+  ri.tgt_index = 0;
+  ri.flags = 0;
+  if (dev === undefined || net === null) {
+    if (net !== null) net.dev_base.redirect_errors++;
+    kfree_skb(skb);
+    return -ERRNO.EINVAL;
+  }
+  if (dev.hard_header_len !== 0) {
+    // __bpf_redirect_common: a link-layer header must be there to hand on.
+    if (skb.mac_header < 0 || skb.mac_header >= skb.network_header || skb.len === 0) {
+      net.dev_base.redirect_errors++;
+      kfree_skb(skb);
+      return -ERRNO.ERANGE;
+    }
+  } else if (skb.network_header > skb.data) {
+    // __bpf_redirect_no_mac: an L3 device takes the packet from its network header.
+    skb_pull(skb, skb.network_header - skb.data);
+  }
+  return (flags & BPF_F_INGRESS) !== 0 ? __bpf_rx_skb(dev, skb) : __bpf_tx_skb(dev, skb);
+}
+
+/** __bpf_rx_skb: ____dev_forward_skb (the device must be up; priority cleared), eth_type_trans, netif_rx. */
+function __bpf_rx_skb(dev: NetDevice, skb: SkBuff): number {
+  if (!netif_running(dev)) {
+    dev.stats.rx_dropped++;
+    kfree_skb(skb);
+    return NET_RX_DROP;
+  }
+  // skb_scrub_packet within one netns: the mark stays, the route goes (not cached on skbs here).
+  skb.pkt_type = PACKET_HOST;
+  skb.skb_iif = 0;
+  skb.priority = 0;
+  if (dev.hard_header_len !== 0) skb.protocol = eth_type_trans(skb, dev);
+  else {
+    skb.dev = dev;
+    skb.network_header = skb.data;
+    skb.mac_header = skb.data;
+    skb.mac_len = 0;
+  }
+  return netif_rx(skb);
+}
+
+/** __bpf_tx_skb: dev_queue_xmit on the target, at most XMIT_RECURSION_LIMIT deep. */
+function __bpf_tx_skb(dev: NetDevice, skb: SkBuff): number {
+  if (xmit_recursion >= XMIT_RECURSION_LIMIT) {
+    // "bpf: recursion limit reached on datapath, buggy bpf program?"
+    const net = dev.nd_net;
+    if (net !== null) net.dev_base.redirect_errors++;
+    kfree_skb(skb);
+    return -ERRNO.ENETDOWN;
+  }
+  skb.dev = dev;
+  skb.tstamp = 0;
+  xmit_recursion++;
+  try {
+    return dev_queue_xmit(skb);
+  } finally {
+    xmit_recursion--;
+  }
+}
+
+/**
+ * netif_rx: queues a packet for receive on its netns's backlog (softnet_data.input_pkt_queue),
+ * processed by process_backlog: at the end of the netif_receive_skb that is running (a redirect
+ * from tc ingress), or by net_tx_action, which the machines' loops call each round (a redirect
+ * from tc egress: the sender's stack is not re-entered while it transmits, as the kernel defers
+ * netif_rx to NET_RX_SOFTIRQ). Over net.core.netdev_max_backlog: dropped as CPU_BACKLOG.
+ */
+export function netif_rx(skb: SkBuff): number {
+  const dev = skb.dev;
+  const net = dev !== null ? dev.nd_net : null;
+  if (dev === null || net === null) {
+    kfree_skb(skb);
+    return NET_RX_DROP;
+  }
+  const q = net.dev_base.backlog;
+  if (q.qlen >= net.core.sysctl_netdev_max_backlog) {
+    dev.stats.rx_dropped++;
+    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_CPU_BACKLOG);
+    return NET_RX_DROP;
+  }
+  __skb_queue_tail(q, skb);
+  return NET_RX_SUCCESS;
+}
+
+/** process_backlog: receives up to `budget` packets netif_rx queued in net (netdev_budget, 300). Returns how many. */
+export function process_backlog(net: Net, budget = 300): number {
+  const base = net.dev_base;
+  if (base.in_backlog) return 0;
+  base.in_backlog = true;
+  let n = 0;
+  try {
+    while (n < budget) {
+      const skb = __skb_dequeue(base.backlog);
+      if (skb === null) break;
+      const dev = skb.dev;
+      if (dev === null || dev.nd_net !== net) kfree_skb(skb);
+      else __netif_receive_skb(skb, dev, base);
+      n++;
+    }
+  } finally {
+    base.in_backlog = false;
+  }
+  return n;
 }
 
 /**
  * netif_receive_skb: a driver passes up a frame whose skb->protocol and pkt_type eth_type_trans
  * set and whose data starts at the network header. Taps see it, tc ingress runs, then the handler
- * for its protocol. Returns NET_RX_SUCCESS or NET_RX_DROP; the skb is always consumed.
+ * for its protocol. Returns NET_RX_SUCCESS or NET_RX_DROP; the skb is always consumed. What tc
+ * redirected into a receive path meanwhile (netif_rx) is received before this returns.
  */
 export function netif_receive_skb(skb: SkBuff): number {
   const dev = skb.dev;
   if (dev === null) throw new NetError('EINVAL', 'netif_receive_skb: skb without a device');
-  const base = dev_net(dev).dev_base;
+  const net = dev_net(dev);
+  const base = net.dev_base;
+  const ret = __netif_receive_skb(skb, dev, base);
+  if (base.backlog.qlen !== 0 && !base.in_backlog) process_backlog(net);
+  return ret;
+}
+
+/** __netif_receive_skb_core: taps, tc ingress, the protocol handler. */
+function __netif_receive_skb(skb: SkBuff, dev: NetDevice, base: NetDevBase): number {
   skb.skb_iif = dev.ifindex;
   if (skb.network_header < 0) skb.network_header = skb.data;
   if (skb.mac_header >= 0) skb.mac_len = skb.network_header - skb.mac_header;
   for (const pt of base.ptype_all) if (pt.dev === null || pt.dev === dev) pt.func(skb, dev, pt, dev);
   if (dev.tc_ingress.length !== 0) {
     const s = sch_handle_ingress(skb, dev);
-    if (s === null) return NET_RX_DROP;
+    if (s === null) return sch_ret;
     skb = s;
   }
   const type = skb.protocol;
@@ -186,7 +380,7 @@ export function dev_queue_xmit(skb: SkBuff): number {
   if (skb.mac_header < 0) skb.mac_header = skb.data;
   if (dev.tc_egress.length !== 0) {
     const s = sch_handle_egress(skb, dev);
-    if (s === null) return NET_XMIT_DROP;
+    if (s === null) return sch_ret;
     skb = s;
   }
   if (!netif_running(dev)) {
@@ -229,12 +423,15 @@ export function dev_requeue_skb(skb: SkBuff, dev: NetDevice): void {
 
 /**
  * net_tx_action (NET_TX_SOFTIRQ): runs the qdiscs of the devices netif_wake_queue scheduled.
- * The machine's loop calls it each round, after the drivers' completions. Returns packets sent.
+ * The machine's loop calls it each round, after the drivers' completions. Returns packets sent
+ * (and received from the backlog).
  */
 export function net_tx_action(net: Net): number {
+  // The receive backlog (netif_rx from a tc redirect) is NET_RX_SOFTIRQ's, drained here because
+  // this is the softirq the machines' loops already run every round.
+  let n = net.dev_base.backlog.qlen !== 0 ? process_backlog(net) : 0;
   const oq = net.dev_base.output_queue;
-  if (oq.length === 0) return 0;
-  let n = 0;
+  if (oq.length === 0) return n;
   const devs = oq.splice(0, oq.length);
   for (const dev of devs) {
     dev.qdisc_scheduled = false;

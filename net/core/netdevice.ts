@@ -52,7 +52,8 @@ export class NetDeviceStats {
 /**
  * The tc hook points of a device (the clsact qdisc's ingress and egress, tcx). Each holds the
  * attached classifiers in order; empty means no tc processing, which sch_handle_ingress/egress
- * check first so a device without programs pays one length test. Issue 16 attaches cls_bpf.
+ * check first so a device without programs pays one length test. net/sched/cls-bpf.ts's
+ * ClsactMiniq is the hook; sch_handle_ingress/egress act on its TC_ACT_* verdicts as the kernel does.
  */
 export interface TcHook {
   /** Runs the classifiers on skb; returns a TC_ACT_* verdict. */

@@ -1,8 +1,9 @@
 // The SK_LOOKUP hook point (BPF_PROG_TYPE_SK_LOOKUP, Linux 5.9): each netns holds a run array of
 // programs that the TCP listener lookup and the UDP lookup consult before their hash tables
-// (sockets.md §1.1 3a, §1.2 step 4). It is empty until a later issue attaches bpf-vm programs
-// (BPF_LINK_CREATE on a netns); the lookups test its length first, as the kernel tests the
-// bpf_sk_lookup_enabled static key, so an empty array costs one load per lookup.
+// (sockets.md §1.1 3a, §1.2 step 4), attached through netns BPF links (below: BPF_LINK_CREATE on a
+// netns, an SkLookupProgramRunner of bpf-vm as the program); the lookups test its length first,
+// as the kernel tests the bpf_sk_lookup_enabled static key, so an empty array costs one load per
+// lookup. bpf_sk_assign's checks are in filter.ts (bpf_sk_lookup_assign).
 //
 // The run array's rules are BPF_PROG_SK_LOOKUP_RUN_ARRAY's (sockets.md §2.7): programs run in
 // attach order; before each, the context's selection is restored to the last one remembered; a
@@ -14,6 +15,7 @@ import { ERRNO } from '../../bpf-vm/errno.ts';
 import { in6addr_any, type ReadonlyIn6Addr } from './in6-addr.ts';
 import { AF_INET, AF_INET6 } from './socket-constants.ts';
 import type { Sock } from './sock.ts';
+import type { Net } from './net-namespace.ts';
 
 /** enum sk_action. */
 export const SK_ACTIONS = { SK_DROP: 0, SK_PASS: 1 } as const;
@@ -152,4 +154,133 @@ export class SkLookupRunArray {
     if (selected !== null) return selected;
     return all_pass ? undefined : ERR_ECONNREFUSED;
   }
+}
+
+// --- Attaching: the netns BPF link (kernel/bpf/net_namespace.c) ---
+//
+// SK_LOOKUP programs are attached only through a link: BPF_LINK_CREATE with attach type
+// BPF_SK_LOOKUP on a netns fd. The link sits in the run array in attach order; BPF_LINK_UPDATE
+// swaps its program in place (tubular's upgrade: no lookup ever sees the hook empty); detaching
+// or closing the link takes it out. A link outlives its attachment: once detached it is
+// "defunct" and updates fail with -ENOLINK.
+
+/** enum bpf_link_type's BPF_LINK_TYPE_NETNS and enum bpf_attach_type's BPF_SK_LOOKUP. */
+export const BPF_LINK_TYPE_NETNS = 5;
+export const BPF_SK_LOOKUP_ATTACH_TYPE = 36;
+/** ENOLINK (bpf-vm's errno table has no entry for it). */
+const ENOLINK = 67;
+/** BPF_PROG_TYPE_SK_LOOKUP (bpf-vm/prog/types.ts). */
+const BPF_PROG_TYPE_SK_LOOKUP = 30;
+
+/**
+ * A program a link holds: runnable on the context, and, when it comes from bpf-vm (an
+ * SkLookupProgramRunner), its Program, whose type is checked and whose name is listed.
+ */
+export interface SkLookupLinkProg extends SkLookupProg {
+  readonly program?: { readonly name: string; readonly type: number };
+}
+
+/** What `bpftool link show` prints for a netns link (struct bpf_link_info's netns part). */
+export interface NetnsLinkInfo {
+  id: number;
+  type: 'netns';
+  prog_name: string;
+  /** netns_ino: vxo's netns have no inode; the netns cookie names the netns instead. */
+  netns_ino: number;
+  attach_type: number;
+  /** Detached (the netns side let go): the link is defunct. */
+  defunct: boolean;
+}
+
+const link_ids = new WeakMap<object, { next: number }>();
+const net_links = new WeakMap<Net, NetnsBpfLink[]>();
+
+/** struct bpf_netns_link: the run-array entry, which forwards to the program it holds. */
+export class NetnsBpfLink implements SkLookupProg {
+  readonly id: number;
+  readonly type = BPF_LINK_TYPE_NETNS;
+  readonly attach_type = BPF_SK_LOOKUP_ATTACH_TYPE;
+  /** The netns while attached; null once detached. */
+  net: Net | null;
+  prog: SkLookupLinkProg;
+
+  constructor(net: Net, prog: SkLookupLinkProg, id: number) {
+    this.net = net;
+    this.prog = prog;
+    this.id = id;
+  }
+
+  run(ctx: BpfSkLookupKern): number {
+    return this.prog.run(ctx);
+  }
+
+  /** The program's bpf-vm Program, for listings that look at run-array entries. */
+  get program(): { readonly name: string; readonly type: number } | undefined {
+    return this.prog.program;
+  }
+
+  info(): NetnsLinkInfo {
+    return {
+      id: this.id,
+      type: 'netns',
+      prog_name: this.prog.program?.name ?? '',
+      netns_ino: this.net?.net_cookie ?? 0,
+      attach_type: this.attach_type,
+      defunct: this.net === null,
+    };
+  }
+}
+
+/**
+ * netns_bpf_link_create (BPF_LINK_CREATE, attach type BPF_SK_LOOKUP, target a netns): the link,
+ * or -EINVAL (flags, a program of another type), -E2BIG (NETNS_BPF_MAX_PROGS already attached).
+ */
+export function netns_bpf_link_create(net: Net, prog: SkLookupLinkProg, flags = 0): NetnsBpfLink | number {
+  if (flags !== 0) return -ERRNO.EINVAL;
+  if (prog.program !== undefined && prog.program.type !== BPF_PROG_TYPE_SK_LOOKUP) return -ERRNO.EINVAL;
+  let ids = link_ids.get(net.boot);
+  if (ids === undefined) {
+    ids = { next: 1 };
+    link_ids.set(net.boot, ids);
+  }
+  const link = new NetnsBpfLink(net, prog, ids.next);
+  const err = net.sk_lookup.attach(link);
+  if (err !== 0) return err;
+  ids.next++;
+  let links = net_links.get(net);
+  if (links === undefined) {
+    links = [];
+    net_links.set(net, links);
+  }
+  links.push(link);
+  return link;
+}
+
+/**
+ * bpf_netns_link_update_prog (BPF_LINK_UPDATE): the link runs `new_prog` from the next lookup on,
+ * at the same place in the run array. -ENOLINK once detached; -EPERM if `old_prog` is given and
+ * is not the link's program (BPF_F_REPLACE); -EINVAL for a program of another type.
+ */
+export function bpf_netns_link_update_prog(link: NetnsBpfLink, new_prog: SkLookupLinkProg, old_prog?: SkLookupLinkProg): number {
+  if (link.net === null) return -ENOLINK;
+  if (old_prog !== undefined && old_prog !== link.prog) return -ERRNO.EPERM;
+  if (new_prog.program !== undefined && new_prog.program.type !== BPF_PROG_TYPE_SK_LOOKUP) return -ERRNO.EINVAL;
+  link.prog = new_prog;
+  return 0;
+}
+
+/** bpf_netns_link_detach (BPF_LINK_DETACH, or the last link fd closed): out of the run array. 0. */
+export function bpf_netns_link_detach(link: NetnsBpfLink): number {
+  const net = link.net;
+  if (net === null) return 0;
+  net.sk_lookup.detach(link);
+  const links = net_links.get(net);
+  if (links !== undefined) links.splice(links.indexOf(link), 1);
+  link.net = null;
+  return 0;
+}
+
+/** The netns's SK_LOOKUP links in attach order (bpftool link / net show). */
+export function netns_bpf_links(net: Net): readonly NetnsBpfLink[] {
+  return net_links.get(net) ?? [];
 }

@@ -6,7 +6,8 @@
 // A value is a number for int options (a Uint8Array of at least 4 bytes is read as a
 // little-endian int, as the kernel reads an optval of optlen >= sizeof(int)); SO_LINGER takes and
 // returns struct linger (8 bytes, see `linger_bytes`); SO_BINDTODEVICE takes a device name (or an
-// ifindex, as SO_BINDTOIFINDEX does) and returns the name.
+// ifindex, as SO_BINDTOIFINDEX does) and returns the name. SO_ATTACH_BPF takes a program fd of the
+// netns's fd table (sk-filter.ts).
 import { ERRNO } from '../../bpf-vm/errno.ts';
 import type { Sock } from './sock.ts';
 import { SOCK_FLAGS, sock_error, sock_reset_flag, sock_set_flag, sock_flag } from './sock.ts';
@@ -18,6 +19,7 @@ import { reuseport_update_incoming_cpu } from './sock-reuseport.ts';
 import { dev_get_by_index, dev_get_by_name } from './dev.ts';
 import { TCP_LISTEN } from './tcp-states.ts';
 import { HZ } from './clock.ts';
+import { SO_FILTER, sk_attach_bpf_fd, sk_detach_filter, sk_filter_locked, sk_get_filter, sk_lock_filter } from './sk-filter.ts';
 
 /** The errnos the socket layer returns (bpf-vm's table, which names the socket layer's too). */
 export const E = ERRNO;
@@ -172,10 +174,20 @@ export function sock_setsockopt(sk: Sock, optname: number, value: SockoptValue):
     }
     return 0;
   }
+  if (optname === SO_FILTER.SO_ATTACH_BPF) {
+    // optlen must be sizeof(u32): the program's fd.
+    if (value instanceof Uint8Array && value.length !== 4) return -E.EINVAL;
+    const fd = sockopt_int(value);
+    return fd === undefined ? -E.EINVAL : sk_attach_bpf_fd(sk, fd);
+  }
   const val = sockopt_int(value);
   if (val === undefined) return -E.EINVAL;
   const valbool = val !== 0;
   switch (optname) {
+    case SO_FILTER.SO_DETACH_FILTER:
+      return sk_detach_filter(sk);
+    case SO_FILTER.SO_LOCK_FILTER:
+      return sk_lock_filter(sk, valbool);
     case SO.SO_DEBUG:
       return 0;
     case SO.SO_REUSEADDR:
@@ -326,6 +338,10 @@ export function sock_getsockopt(sk: Sock, optname: number): SockoptValue {
       return sock_get_timeout(sndtimeo, sk);
     case SO_ZEROCOPY:
       return zerocopy.has(sk) ? 1 : 0;
+    case SO_FILTER.SO_GET_FILTER:
+      return sk_get_filter(sk);
+    case SO_FILTER.SO_LOCK_FILTER:
+      return sk_filter_locked(sk) ? 1 : 0;
     default:
       return -E.ENOPROTOOPT;
   }

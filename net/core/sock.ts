@@ -1,6 +1,7 @@
 // struct sock with the inet_sock and inet_connection_sock fields the socket tables use. Protocol
 // state (queues, TCP's sequence space) comes with the protocols; they extend this class, so every
 // full socket in a table has this shape.
+import type { SkFilter } from './sk-filter.ts';
 import { SockCommon } from './sock-common.ts';
 import { In6Addr } from './in6-addr.ts';
 import { TCP_STATES, TCP_CLOSE, type TcpState } from './tcp-states.ts';
@@ -23,6 +24,8 @@ export class Sock extends SockCommon {
   sk_userlocks = 0;
   /** The SO_REUSEPORT group, while the socket is in one. */
   sk_reuseport_cb: SockReuseport | null = null;
+  /** SO_ATTACH_BPF's socket filter (sk-filter.ts), run by sk_filter_trim_cap on receive. */
+  sk_filter: SkFilter | null = null;
   /** inet_connection_sock's icsk_bind_hash: the TCP bind bucket holding the port. */
   icsk_bind_hash: InetBindBucket | null = null;
 

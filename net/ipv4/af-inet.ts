@@ -24,6 +24,7 @@ import type { Proto } from '../core/proto.ts';
 import type { MsgHdr, Sockaddr } from '../core/msghdr.ts';
 import { FCNTL, RCV_SHUTDOWN, SHUTDOWN_MASK } from '../core/socket-options.ts';
 import { E, sock_linger_jiffies } from '../core/sock-opts.ts';
+import { sock_map_close } from '../core/sock-map.ts';
 import { inet_addr_type } from './devinet.ts';
 import { RTN } from './route.ts';
 
@@ -332,6 +333,7 @@ export function inet_accept(sock: SocketCore, flags: number): Sock | number {
 /** inet_release: close(2); SO_LINGER's time goes to the protocol. */
 export function inet_release(sock: SocketCore): number {
   const sk = sock.sk;
+  sock_map_close(sk);
   sk.sk_prot!.close(sk, sock_linger_jiffies(sk));
   return 0;
 }

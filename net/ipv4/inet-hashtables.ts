@@ -16,7 +16,8 @@
 // a later, better listener (bound to the device, say) lost to a group met earlier in the chain.
 import { IS_ERR, type ErrPtr } from '../core/err-ptr.ts';
 import type { Net } from '../core/net-namespace.ts';
-import { IPPROTO_TCP, IPPROTO_UDP, PF_INET } from '../core/socket-constants.ts';
+import { AF_INET, IPPROTO_TCP, IPPROTO_UDP, PF_INET } from '../core/socket-constants.ts';
+import { skb_steal_prefetched } from '../core/skb-steal-sock.ts';
 import { sk_fullsock, type Sock } from '../core/sock.ts';
 import type { SockCommon } from '../core/sock-common.ts';
 import { reuseport_select_sock, type SkBuffRef } from '../core/sock-reuseport.ts';
@@ -250,8 +251,22 @@ export function inet_steal_sock(
 }
 
 /**
+ * Whether a socket a tc program prefetched can take this packet at all. The kernel trusts the
+ * program (CAP_NET_ADMIN) and would hand, say, a UDP socket to tcp_v4_rcv; here such a socket is
+ * let go and the lookup runs as if none had been assigned, so a wrong program cannot corrupt a
+ * socket of another protocol or family. Mini sockets are TCP's.
+ */
+export function inet_steal_sock_fits(sk: SockCommon, protocol: number, family: number): boolean {
+  if (sk_fullsock(sk) ? sk.sk_protocol !== protocol : protocol !== IPPROTO_TCP) return false;
+  if (family === AF_INET) return !sk.skc_ipv6only;
+  return sk.skc_family !== AF_INET;
+}
+
+/**
  * __inet_lookup_skb: the socket for a TCP segment: the one on the skb (`skb_sk`, with `prefetched`
  * when a BPF program assigned it), else ehash, else a listener. undefined means no socket (RST).
+ * A socket bpf_sk_assign left on the skb (sock_pfree as destructor) is stolen from it here, as
+ * skb_steal_sock does, whatever the caller passed: it bypasses ehash and SK_LOOKUP.
  */
 export function __inet_lookup_skb(
   net: Net,
@@ -267,6 +282,11 @@ export function __inet_lookup_skb(
   dif: number,
   sdif: number,
 ): SockCommon | undefined {
+  const stolen = skb_steal_prefetched(skb);
+  if (stolen !== null) {
+    skb_sk = inet_steal_sock_fits(stolen, IPPROTO_TCP, AF_INET) ? stolen : null;
+    prefetched = true;
+  }
   const sk = inet_steal_sock(net, skb_sk, prefetched, skb, doff, saddr, sport, daddr, dport, inet_ehashfn);
   if (sk !== undefined) return inet_lookup_done(sk);
   return __inet_lookup(net, h, skb, doff, saddr, sport, daddr, dport, dif, sdif);

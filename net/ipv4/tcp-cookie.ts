@@ -8,7 +8,7 @@ import { inet_reqsk_alloc, type RequestSock } from '../core/request-sock.ts';
 import { TcpOptionsReceived, type TcpSock } from './tcp-sock.ts';
 import { tcp_parse_options } from './tcp-options.ts';
 import { cookie_timestamp_decode, tcp_synq_no_recent_overflow } from './syncookies.ts';
-import { inet_csk_reqsk_queue_add } from './tcp-accept.ts';
+import { inet_csk_reqsk_queue_add, sk_acceptq_is_full } from './tcp-accept.ts';
 
 const tcp_opt = new TcpOptionsReceived();
 
@@ -68,4 +68,66 @@ export function tcp_get_cookie_sock(sk: TcpSock, skb: SkBuff, req: RequestSock):
   if (child !== null && inet_csk_reqsk_queue_add(sk, req, child)) return child;
   sk.skc_net.mib.net.SyncookiesFailed++;
   return null;
+}
+
+/** TCPOPT_* the MSS parse needs. */
+const TCPOPT_EOL = 0;
+const TCPOPT_NOP = 1;
+const TCPOPT_MSS = 2;
+const TCPOLEN_MSS = 4;
+
+/**
+ * tcp_parse_mss_option: the MSS option of a SYN whose header (options included, doff * 4 bytes)
+ * is th[0..], capped by TCP_MAXSEG (user_mss); 0 if there is none.
+ */
+export function tcp_parse_mss_option(th: Uint8Array, user_mss: number): number {
+  let length = (th[12]! >>> 4) * 4 - 20;
+  let p = 20;
+  let mss = 0;
+  while (length > 0) {
+    const opcode = th[p++]!;
+    if (opcode === TCPOPT_EOL) return mss;
+    if (opcode === TCPOPT_NOP) {
+      length--;
+      continue;
+    }
+    if (length < 2) return mss;
+    const opsize = th[p++]!;
+    if (opsize < 2 || opsize > length) return mss;
+    if (opcode === TCPOPT_MSS && opsize === TCPOLEN_MSS) {
+      let in_mss = (th[p]! << 8) | th[p + 1]!;
+      if (in_mss !== 0) {
+        if (user_mss !== 0 && user_mss < in_mss) in_mss = user_mss;
+        mss = in_mss;
+      }
+    }
+    p += opsize - 2;
+    length -= opsize;
+  }
+  return mss;
+}
+
+/**
+ * tcp_get_syncookie_mss (for bpf_tcp_gen_syncookie): the MSS a cookie SYN-ACK would encode, or 0
+ * when the listener would not answer with a cookie now: cookies are sent only when always on
+ * (tcp_syncookies = 2) or the SYN queue is full, and never while the accept queue is full. The
+ * SYN queue test and the flood counters are tcp_conn_request's (TCPReqQFullDoCookies,
+ * ListenOverflows). `mss_clamp` is the family's default MSS (536, or 1220 for IPv6) for a SYN
+ * without the option.
+ */
+export function tcp_get_syncookie_mss(sk: TcpSock, th: Uint8Array, mss_clamp: number): number {
+  const net = sk.skc_net;
+  if (net.ipv4.sysctl_tcp_syncookies !== 2 && sk.syn_queue_len < sk.sk_max_ack_backlog) return 0;
+  // tcp_syn_flood_action
+  if (!net.ipv4.sysctl_tcp_syncookies) {
+    net.mib.net.TCPReqQFullDrop++;
+    return 0;
+  }
+  net.mib.net.TCPReqQFullDoCookies++;
+  if (sk_acceptq_is_full(sk)) {
+    net.mib.net.ListenOverflows++;
+    return 0;
+  }
+  const mss = tcp_parse_mss_option(th, sk.rx_opt.user_mss);
+  return mss !== 0 ? mss : mss_clamp;
 }

@@ -13,6 +13,7 @@ import { TCP_CA, type TcpSock } from './tcp-sock.ts';
 import { tcp_set_state_mib } from './tcp-util.ts';
 import { inet_csk_clear_xmit_timers } from './tcp-timer.ts';
 import { tcp_cleanup_congestion_control } from './tcp-cong.ts';
+import { sock_map_destroy } from '../core/sock-map.ts';
 
 /** tcp_set_state: the state, the CurrEstab gauge, EstabResets, and on CLOSE out of the tables. */
 export function tcp_set_state(tp: TcpSock, state: TcpState): void {
@@ -36,6 +37,7 @@ export function tcp_write_queue_purge(tp: TcpSock): void {
 
 /** inet_csk_destroy_sock: the last of an orphaned socket. */
 export function inet_csk_destroy_sock(tp: TcpSock): void {
+  sock_map_destroy(tp);
   tcp_write_queue_purge(tp);
   skb_queue_purge_reason(tp.sk_receive_queue, SKB_DROP_REASONS.SKB_DROP_REASON_TCP_CLOSE);
   skb_queue_purge_reason(tp.out_of_order_queue, SKB_DROP_REASONS.SKB_DROP_REASON_TCP_CLOSE);

@@ -4,6 +4,7 @@
 // sent without a full socket (tcp_v4_send_reset, tcp_v4_send_ack), the SYN-ACK, the child socket
 // of a completed handshake, SYN cookie ACKs, and ICMP errors (tcp_v4_err).
 import { E as ERRNO } from '../core/sock-opts.ts';
+import { sk_filter, sk_filter_inherit, sk_filter_trim_cap } from '../core/sk-filter.ts';
 import { kfree_skb_reason, SKB_DROP_REASONS, type SkBuff } from '../core/skbuff.ts';
 import { csum_partial, csum_tcpudp_magic } from '../core/checksum.ts';
 import { Flowi4 } from '../core/flow.ts';
@@ -178,6 +179,7 @@ function tcp_v4_syn_recv_sock(sk: TcpSock, skb: SkBuff, req: RequestSock, own_re
   const net = sk.skc_net;
   if (tcp_syn_recv_acceptq_full(sk)) return null;
   const newtp = tcp_create_openreq_child(sk, req, skb);
+  sk_filter_inherit(newtp, sk);
   // An IPv4 child of a dual-stack listener (tcp_v6_syn_recv_sock switches it to ipv6_mapped).
   newtp.icsk_af_ops = ipv4_specific;
   sk_rcv_saddr_set(newtp, req.skc_rcv_saddr);
@@ -319,18 +321,52 @@ export function tcp_v4_rcv(skb: SkBuff): number {
       return 0;
     }
     if (inet_reqsk(sk)) {
+      // The listener's filter sees the handshake's ACK before the request does.
+      if (tcp_reqsk_filter_drop(sk, skb)) return 0;
       const listener = tcp_rcv_reqsk(tcp_v4_rcv_ops, sk, skb);
       // undefined: the listener closed, the request went, the lookup runs again.
       if (listener === undefined) continue;
-      return listener === null ? 0 : tcp_v4_do_rcv(listener, skb);
+      return listener === null ? 0 : tcp_v4_process(listener, skb);
     }
     return tcp_v4_process(sk as TcpSock, skb);
   }
 }
 
+/** tcp_v4_rcv's `process:` for a full socket: its filter, then the segment. */
 function tcp_v4_process(sk: TcpSock, skb: SkBuff): number {
+  if (tcp_filter_drop(sk, skb)) return 0;
   if (sk.skc_state !== TCP_STATES.TCP_LISTEN) sk.segs_in++;
   return tcp_v4_do_rcv(sk, skb);
+}
+
+/**
+ * tcp_filter: sk's socket filter on a segment (skb->data at the TCP header); the header (doff * 4
+ * bytes) always stays. 0, or -EPERM when the filter dropped it.
+ */
+export function tcp_filter(sk: Sock, skb: SkBuff): number {
+  return sk_filter_trim_cap(sk, skb, (skb.head[skb.data + 12]! >>> 4) * 4);
+}
+
+/**
+ * tcp_filter as tcp_v4_rcv / tcp_v6_rcv use it: true when the filter dropped the segment (counted
+ * in sk_drops, freed as SOCKET_FILTER: discard_and_relse, no RST); otherwise TCP_SKB_CB is filled
+ * again, the segment being perhaps shorter now.
+ */
+export function tcp_filter_drop(sk: Sock, skb: SkBuff): boolean {
+  if (sk_filter(sk) === undefined) return false;
+  if (tcp_filter(sk, skb) !== 0) {
+    sk.sk_drops++;
+    kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_SOCKET_FILTER);
+    return true;
+  }
+  tcp_v4_fill_cb(skb);
+  return false;
+}
+
+/** The NEW_SYN_RECV step's tcp_filter on the request's listener (while it still listens). */
+export function tcp_reqsk_filter_drop(req: RequestSock, skb: SkBuff): boolean {
+  const listener = req.rsk_listener;
+  return listener !== null && listener.skc_state === TCP_STATES.TCP_LISTEN && tcp_filter_drop(listener, skb);
 }
 
 /**

@@ -11,11 +11,12 @@
 // Addresses u32, ports host order; nothing is allocated.
 import { IS_ERR, type ErrPtr } from '../core/err-ptr.ts';
 import type { Net } from '../core/net-namespace.ts';
-import { IPPROTO_UDP, PF_INET } from '../core/socket-constants.ts';
+import { AF_INET, IPPROTO_UDP, PF_INET } from '../core/socket-constants.ts';
+import { skb_steal_prefetched } from '../core/skb-steal-sock.ts';
 import type { Sock } from '../core/sock.ts';
 import { reuseport_has_conns, type SkBuffRef } from '../core/sock-reuseport.ts';
 import { TCP_ESTABLISHED } from '../core/tcp-states.ts';
-import { inet_lookup_done, inet_lookup_reuseport, inet_lookup_run_sk_lookup } from './inet-hashtables.ts';
+import { inet_lookup_done, inet_lookup_reuseport, inet_lookup_run_sk_lookup, inet_steal_sock, inet_steal_sock_fits } from './inet-hashtables.ts';
 import { ipv4_portaddr_hash, udp_ehashfn } from './inet-hashfn.ts';
 import type { UdpTable } from './udp-table.ts';
 
@@ -93,7 +94,12 @@ function udp4_lib_lookup2(
   return result;
 }
 
-/** __udp4_lib_lookup: the socket for a datagram to (daddr, dport) from (saddr, sport), or undefined. */
+/**
+ * __udp4_lib_lookup: the socket for a datagram to (daddr, dport) from (saddr, sport), or
+ * undefined. A socket a tc program assigned to the skb (bpf_sk_assign) is taken first, before
+ * any table and SK_LOOKUP (the kernel's __udp4_lib_rcv steals it just before this lookup): an
+ * unconnected one goes through reuseport selection, an SK_REUSEPORT refusal meaning no socket.
+ */
 export function __udp4_lib_lookup(
   net: Net,
   t: UdpTable,
@@ -105,6 +111,12 @@ export function __udp4_lib_lookup(
   sdif: number,
   skb: SkBuffRef | null,
 ): Sock | undefined {
+  if (skb !== null) {
+    const stolen = skb_steal_prefetched(skb);
+    if (stolen !== null && inet_steal_sock_fits(stolen, IPPROTO_UDP, AF_INET)) {
+      return inet_lookup_done(inet_steal_sock(net, stolen, true, skb, UDP_HLEN, saddr, sport, daddr, dport, udp_ehashfn)) as Sock | undefined;
+    }
+  }
   const mask = t.mask;
   let result = udp4_lib_lookup2(net, saddr, sport, daddr, dport, dif, sdif, t.hash2[ipv4_portaddr_hash(net, daddr, dport) & mask]!, skb);
   if (result !== undefined && !IS_ERR(result) && result.skc_state === TCP_ESTABLISHED) return result;

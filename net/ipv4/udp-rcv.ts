@@ -27,9 +27,11 @@ import type { Net } from '../core/net-namespace.ts';
 import { __udp4_lib_lookup, udp_sk_bound_dev_eq } from './udp-lookup.ts';
 import { udp_hashslot } from './udp-table.ts';
 import { icmp_send, ICMP } from './icmp.ts';
+import { sk_filter, sk_filter_trim_cap } from '../core/sk-filter.ts';
 
-const { SKB_DROP_REASON_PKT_TOO_SMALL, SKB_DROP_REASON_UDP_CSUM, SKB_DROP_REASON_NO_SOCKET, SKB_DROP_REASON_SOCKET_RCVBUFF } =
-  SKB_DROP_REASONS;
+const {
+  SKB_DROP_REASON_PKT_TOO_SMALL, SKB_DROP_REASON_UDP_CSUM, SKB_DROP_REASON_NO_SOCKET, SKB_DROP_REASON_SOCKET_RCVBUFF, SKB_DROP_REASON_SOCKET_FILTER,
+} = SKB_DROP_REASONS;
 
 export const UDP_HDR_LEN = 8;
 
@@ -75,10 +77,20 @@ export function __udp_enqueue_schedule_skb(sk: Sock, skb: SkBuff): number {
 
 /**
  * udp_queue_rcv_skb (udp_queue_rcv_one_skb + __udp_queue_rcv_skb) for IPv4 datagrams, whichever
- * family the socket: the UDP header is pulled (the header stays at transport_header for
- * recvmsg), then the datagram is queued or dropped as RcvbufErrors + InErrors.
+ * family the socket: a socket filter first (with one attached the checksum is checked now, so the
+ * program sees a valid datagram: a bad one is InCsumErrors + InErrors; the filter's drop is
+ * InErrors, both also sk_drops), then the UDP header is pulled (the header stays at
+ * transport_header for recvmsg), then the datagram is queued or dropped as RcvbufErrors + InErrors.
  */
 export function udp_queue_rcv_skb(sk: Sock, skb: SkBuff): number {
+  if (sk_filter(sk) !== undefined) {
+    const mib = sk.skc_net.mib.udp;
+    if (udp4_csum_bad(skb, skb.len)) {
+      mib.InCsumErrors++;
+      return udp_filter_drop(sk, skb, mib, SKB_DROP_REASON_UDP_CSUM);
+    }
+    if (sk_filter_trim_cap(sk, skb, UDP_HDR_LEN) !== 0) return udp_filter_drop(sk, skb, mib, SKB_DROP_REASON_SOCKET_FILTER);
+  }
   skb_pull(skb, UDP_HDR_LEN);
   if (__udp_enqueue_schedule_skb(sk, skb) < 0) {
     const mib = sk.skc_net.mib.udp;
@@ -88,6 +100,14 @@ export function udp_queue_rcv_skb(sk: Sock, skb: SkBuff): number {
     return -1;
   }
   return 0;
+}
+
+/** udp_queue_rcv_one_skb's drop: InErrors, sk_drops, freed with the reason. */
+function udp_filter_drop(sk: Sock, skb: SkBuff, mib: { InErrors: number }, reason: number): number {
+  mib.InErrors++;
+  sk.sk_drops++;
+  kfree_skb_reason(skb, reason);
+  return -1;
 }
 
 /** __udp_is_mcast_sock: may sk take a broadcast/multicast datagram to (daddr, dport) from (saddr, sport)? */

@@ -5,13 +5,14 @@
 import { IS_ERR, type ErrPtr } from '../core/err-ptr.ts';
 import { in6addr_any, ipv6_addr_equal, type ReadonlyIn6Addr } from '../core/in6-addr.ts';
 import type { Net } from '../core/net-namespace.ts';
-import { IPPROTO_TCP, PF_INET6 } from '../core/socket-constants.ts';
+import { AF_INET6, IPPROTO_TCP, PF_INET6 } from '../core/socket-constants.ts';
+import { skb_steal_prefetched } from '../core/skb-steal-sock.ts';
 import type { Sock } from '../core/sock.ts';
 import type { SockCommon } from '../core/sock-common.ts';
 import { reuseport_select_sock, type SkBuffRef } from '../core/sock-reuseport.ts';
 import { inet6_ehashfn, ipv6_portaddr_hash, type Inet6Ehashfn } from '../ipv4/inet-hashfn.ts';
 import type { InetHashinfo } from '../ipv4/inet-hashinfo.ts';
-import { inet_lookup_done, inet_sk_bound_dev_eq, inet_steal_sock_reuseport } from '../ipv4/inet-hashtables.ts';
+import { inet_lookup_done, inet_sk_bound_dev_eq, inet_steal_sock_fits, inet_steal_sock_reuseport } from '../ipv4/inet-hashtables.ts';
 
 /** inet6_match: the ehash entry is this connection. */
 export function inet6_match(
@@ -207,7 +208,7 @@ export function inet6_steal_sock(
   return inet6_lookup_reuseport(net, skb_sk, skb, doff, saddr, sport, daddr, dport, ehashfn) ?? skb_sk;
 }
 
-/** __inet6_lookup_skb: the skb's socket, else ehash, else a listener. */
+/** __inet6_lookup_skb: the skb's socket (a prefetched one stolen, as __inet_lookup_skb), else ehash, else a listener. */
 export function __inet6_lookup_skb(
   net: Net,
   h: InetHashinfo,
@@ -222,6 +223,11 @@ export function __inet6_lookup_skb(
   dif: number,
   sdif: number,
 ): SockCommon | undefined {
+  const stolen = skb_steal_prefetched(skb);
+  if (stolen !== null) {
+    skb_sk = inet_steal_sock_fits(stolen, IPPROTO_TCP, AF_INET6) ? stolen : null;
+    prefetched = true;
+  }
   const sk = inet6_steal_sock(net, skb_sk, prefetched, skb, doff, saddr, sport, daddr, dport, inet6_ehashfn);
   if (sk !== undefined) return inet_lookup_done(sk);
   return __inet6_lookup(net, h, skb, doff, saddr, sport, daddr, dport, dif, sdif);

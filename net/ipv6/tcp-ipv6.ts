@@ -32,7 +32,8 @@ import { tcp_create_openreq_child, tcp_timewait_state_process } from '../ipv4/tc
 import { tcp_conn_request, tcp_req_advmss } from '../ipv4/tcp-conn-request.ts';
 import { __cookie_v6_init_sequence, __cookie_v6_check } from './syncookies.ts';
 import { cookie_tcp_check_opts } from '../ipv4/tcp-cookie.ts';
-import { ipv4_specific, tcp_v4_connect, tcp_v4_do_rcv, tcp_v4_fill_cb } from '../ipv4/tcp-ipv4.ts';
+import { ipv4_specific, tcp_filter_drop, tcp_reqsk_filter_drop, tcp_v4_connect, tcp_v4_do_rcv, tcp_v4_fill_cb } from '../ipv4/tcp-ipv4.ts';
+import { sk_filter_inherit } from '../core/sk-filter.ts';
 import { tcp_init_sock, tcp_prot_common } from '../ipv4/tcp.ts';
 import {
   tcp_build_reply, tcp_build_reset, tcp_connect_finish, tcp_connect_hash, tcp_cookie_req_finish, tcp_do_rcv_slow,
@@ -166,6 +167,7 @@ function tcp_v6_syn_recv_sock(sk: TcpSock, skb: SkBuff, req: RequestSock, own_re
   }
   if (tcp_syn_recv_acceptq_full(sk)) return null;
   const newtp = tcp_create_openreq_child(sk, req, skb);
+  sk_filter_inherit(newtp, sk);
   sk_v6_rcv_saddr_set(newtp, req.skc_v6_rcv_saddr);
   sk_v6_daddr_set(newtp, req.skc_v6_daddr);
   newtp.v6_saddr.copy_from(req.skc_v6_rcv_saddr);
@@ -290,21 +292,27 @@ export function tcp_v6_rcv(skb: SkBuff): number {
         if (sk2 !== undefined) {
           inet_twsk_deschedule_put(sk);
           tw_isn = isn.value;
-          return tcp_v6_do_rcv(sk2 as TcpSock, skb);
+          return tcp_v6_process(sk2 as TcpSock, skb);
         }
       }
       tcp_rcv_timewait_reply(tcp_v6_rcv_ops, sk, skb, st);
       return 0;
     }
     if (inet_reqsk(sk)) {
+      if (tcp_reqsk_filter_drop(sk, skb)) return 0;
       const listener = tcp_rcv_reqsk(tcp_v6_rcv_ops, sk, skb);
       if (listener === undefined) continue;
-      return listener === null ? 0 : tcp_v6_do_rcv(listener, skb);
+      return listener === null ? 0 : tcp_v6_process(listener, skb);
     }
-    const tp = sk as TcpSock;
-    if (tp.skc_state !== TCP_STATES.TCP_LISTEN) tp.segs_in++;
-    return tcp_v6_do_rcv(tp, skb);
+    return tcp_v6_process(sk as TcpSock, skb);
   }
+}
+
+/** tcp_v6_rcv's `process:`: the socket's filter (tcp_filter), then the segment. */
+function tcp_v6_process(tp: TcpSock, skb: SkBuff): number {
+  if (tcp_filter_drop(tp, skb)) return 0;
+  if (tp.skc_state !== TCP_STATES.TCP_LISTEN) tp.segs_in++;
+  return tcp_v6_do_rcv(tp, skb);
 }
 
 /** tcp_v6_err: ICMPv6 errors (skb.data at the quoted IPv6 header, `offset` the TCP header's). */

@@ -23,16 +23,38 @@ import { UDP_HDR_LEN, __udp_enqueue_schedule_skb, udp_rcv_pull } from '../ipv4/u
 import { udp_report_error } from '../ipv4/udp-err.ts';
 import { udp6_csum_bad } from './udp-csum.ts';
 import { icmpv6_send, ICMPV6 } from './icmp.ts';
+import { sk_filter, sk_filter_trim_cap } from '../core/sk-filter.ts';
 
-const { SKB_DROP_REASON_PKT_TOO_SMALL, SKB_DROP_REASON_UDP_CSUM, SKB_DROP_REASON_NO_SOCKET, SKB_DROP_REASON_SOCKET_RCVBUFF } =
-  SKB_DROP_REASONS;
+const {
+  SKB_DROP_REASON_PKT_TOO_SMALL, SKB_DROP_REASON_UDP_CSUM, SKB_DROP_REASON_NO_SOCKET, SKB_DROP_REASON_SOCKET_RCVBUFF, SKB_DROP_REASON_SOCKET_FILTER,
+} = SKB_DROP_REASONS;
 
 /** The packet's addresses, parsed into these for the lookup (one packet at a time). */
 const saddr = new In6Addr();
 const daddr = new In6Addr();
 
-/** udpv6_queue_rcv_skb: pull the header and queue, or drop as Udp6RcvbufErrors + Udp6InErrors. */
+/**
+ * udpv6_queue_rcv_skb (udpv6_queue_rcv_one_skb): the socket filter as IPv4's (the checksum first,
+ * a drop is Udp6InErrors and sk_drops), then pull the header and queue, or drop as
+ * Udp6RcvbufErrors + Udp6InErrors.
+ */
 export function udpv6_queue_rcv_skb(sk: Sock, skb: SkBuff): number {
+  if (sk_filter(sk) !== undefined) {
+    const mib = sk.skc_net.mib.ipv6;
+    let reason = 0;
+    if (udp6_csum_bad(skb, skb.len)) {
+      mib.Udp6InCsumErrors++;
+      reason = SKB_DROP_REASON_UDP_CSUM;
+    } else if (sk_filter_trim_cap(sk, skb, UDP_HDR_LEN) !== 0) {
+      reason = SKB_DROP_REASON_SOCKET_FILTER;
+    }
+    if (reason !== 0) {
+      mib.Udp6InErrors++;
+      sk.sk_drops++;
+      kfree_skb_reason(skb, reason);
+      return -1;
+    }
+  }
   skb_pull(skb, UDP_HDR_LEN);
   if (__udp_enqueue_schedule_skb(sk, skb) < 0) {
     const mib = sk.skc_net.mib.ipv6;

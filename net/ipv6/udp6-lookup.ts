@@ -4,15 +4,16 @@
 import { IS_ERR, type ErrPtr } from '../core/err-ptr.ts';
 import { in6addr_any, ipv6_addr_any, ipv6_addr_equal, type ReadonlyIn6Addr } from '../core/in6-addr.ts';
 import type { Net } from '../core/net-namespace.ts';
-import { IPPROTO_UDP, PF_INET6 } from '../core/socket-constants.ts';
+import { AF_INET6, IPPROTO_UDP, PF_INET6 } from '../core/socket-constants.ts';
+import { skb_steal_prefetched } from '../core/skb-steal-sock.ts';
 import type { Sock } from '../core/sock.ts';
 import { reuseport_has_conns, type SkBuffRef } from '../core/sock-reuseport.ts';
 import { TCP_ESTABLISHED } from '../core/tcp-states.ts';
 import { ipv6_portaddr_hash, udp6_ehashfn } from '../ipv4/inet-hashfn.ts';
 import { UDP_HLEN, udp_sk_bound_dev_eq } from '../ipv4/udp-lookup.ts';
 import type { UdpTable } from '../ipv4/udp-table.ts';
-import { inet_lookup_done } from '../ipv4/inet-hashtables.ts';
-import { inet6_lookup_reuseport, inet6_lookup_run_sk_lookup } from './inet6-hashtables.ts';
+import { inet_lookup_done, inet_steal_sock_fits } from '../ipv4/inet-hashtables.ts';
+import { inet6_lookup_reuseport, inet6_lookup_run_sk_lookup, inet6_steal_sock } from './inet6-hashtables.ts';
 
 /**
  * compute_score for UDP over IPv6: -1 unless netns and port match, the socket is AF_INET6 and
@@ -84,7 +85,7 @@ function udp6_lib_lookup2(
   return result;
 }
 
-/** __udp6_lib_lookup: the socket for a datagram, or undefined. */
+/** __udp6_lib_lookup: the socket for a datagram (a prefetched one first, as __udp4_lib_lookup), or undefined. */
 export function __udp6_lib_lookup(
   net: Net,
   t: UdpTable,
@@ -96,6 +97,12 @@ export function __udp6_lib_lookup(
   sdif: number,
   skb: SkBuffRef | null,
 ): Sock | undefined {
+  if (skb !== null) {
+    const stolen = skb_steal_prefetched(skb);
+    if (stolen !== null && inet_steal_sock_fits(stolen, IPPROTO_UDP, AF_INET6)) {
+      return inet_lookup_done(inet6_steal_sock(net, stolen, true, skb, UDP_HLEN, saddr, sport, daddr, dport, udp6_ehashfn)) as Sock | undefined;
+    }
+  }
   const mask = t.mask;
   let result = udp6_lib_lookup2(net, saddr, sport, daddr, dport, dif, sdif, t.hash2[ipv6_portaddr_hash(net, daddr, dport) & mask]!, skb);
   if (result !== undefined && !IS_ERR(result) && result.skc_state === TCP_ESTABLISHED) return result;

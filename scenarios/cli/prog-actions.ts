@@ -15,8 +15,10 @@ import { loadObjectFile, type Collection } from '../../bpf-vm/prog/collection.ts
 import type { Program } from '../../bpf-vm/prog/program.ts';
 import { jitSource } from '../../bpf-vm/jit/dump.ts';
 import { prepareProgram } from '../../bpf-vm/prog/prepare.ts';
-import { bpfProgTestRun, type TestRunResult } from '../../bpf-vm/prog/test-run.ts';
-import { progTypeName } from '../../bpf-vm/prog/types.ts';
+import { bpfProgTestRun } from '../../bpf-vm/prog/test-run.ts';
+import { bpfProgTestRunSkb } from '../../bpf-vm/prog/test-run-skb.ts';
+import { bpfProgTestRunSkLookup } from '../../bpf-vm/prog/test-run-sk-lookup.ts';
+import { BPF_PROG_TYPE, progTypeName } from '../../bpf-vm/prog/types.ts';
 import { VerifierError, isVerifierLogLevel, type VerifierLogLevel } from '../../bpf-vm/verifier/api.ts';
 import { verifyProgram } from '../../bpf-vm/verifier/index.ts';
 import { ProgramRejected, UsageError } from './errors.ts';
@@ -130,7 +132,7 @@ export function progJitDump(obj: string, o: { section?: string; verify: boolean 
 
 export interface RunFlags {
   section?: string;
-  dataIn: string;
+  dataIn?: string;
   dataOut?: string;
   ctxIn?: string;
   ctxOut?: string;
@@ -185,21 +187,68 @@ function warnIfRejected(p: Program): void {
   }
 }
 
+/** What one test run gave back, whatever the program type. */
+interface RunResult {
+  retval: number;
+  dataOut: Uint8Array | undefined;
+  ctxOut: Uint8Array | undefined;
+  durationNs: number;
+  repeat: number;
+}
+
+interface RunInput {
+  dataIn: Uint8Array | undefined;
+  ctxIn: Uint8Array | undefined;
+  ctxOut: boolean;
+  repeat: number;
+  engine: EngineName | undefined;
+  verify: boolean;
+  trace: TraceOutput;
+}
+
+/**
+ * BPF_PROG_TEST_RUN by program type, as the kernel dispatches it: XDP (xdp_md), tc and socket
+ * filters (__sk_buff, bpf_prog_test_run_skb), SK_LOOKUP (bpf_sk_lookup as ctx_in, no packet).
+ */
+function testRun(p: Program, i: RunInput): RunResult {
+  const common = { repeat: i.repeat, engine: i.engine, verify: i.verify, trace: i.trace.sink };
+  switch (p.type) {
+    case BPF_PROG_TYPE.BPF_PROG_TYPE_SK_LOOKUP: {
+      if (i.dataIn !== undefined) throw new UsageError('an sk_lookup program takes no packet: give --ctx-in (struct bpf_sk_lookup), not --data-in');
+      if (i.ctxIn === undefined) throw new UsageError('an sk_lookup program needs --ctx-in: struct bpf_sk_lookup (72 bytes), as BPF_PROG_TEST_RUN takes it');
+      const r = bpfProgTestRunSkLookup(p, { ...common, ctxIn: i.ctxIn });
+      return { retval: r.retval, dataOut: undefined, ctxOut: r.ctxOut, durationNs: r.durationNs, repeat: r.repeat };
+    }
+    case BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS:
+    case BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT:
+    case BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER: {
+      if (i.dataIn === undefined) throw new UsageError(`a ${progTypeName(p.type)} program needs --data-in (the packet from its Ethernet header)`);
+      const r = bpfProgTestRunSkb(p, { ...common, dataIn: i.dataIn, ctxIn: i.ctxIn, ctxOut: i.ctxOut });
+      return { retval: r.retval, dataOut: r.dataOut, ctxOut: r.ctxOut, durationNs: r.durationNs, repeat: r.repeat };
+    }
+    default: {
+      if (i.dataIn === undefined) throw new UsageError('--data-in is required (the packet from its Ethernet header)');
+      const r = bpfProgTestRun(p, { ...common, dataIn: i.dataIn, ctxIn: i.ctxIn, ctxOut: i.ctxOut });
+      return { retval: r.retval, dataOut: r.dataOut, ctxOut: r.ctxOut, durationNs: r.durationNs, repeat: r.repeat };
+    }
+  }
+}
+
 export function progRun(obj: string, o: RunFlags): void {
   const repeat = positiveInt(o.repeat, '--repeat');
   const engine = o.engine === undefined ? undefined : engineOption(o.engine);
   if (o.dataIn === '-' && o.ctxIn === '-') throw new UsageError('--data-in and --ctx-in cannot both read standard input');
-  const dataIn = readInput(o.dataIn, '--data-in');
+  const dataIn = o.dataIn === undefined ? undefined : readInput(o.dataIn, '--data-in');
   const ctxIn = o.ctxIn === undefined ? undefined : readInput(o.ctxIn, '--ctx-in');
   const coll = loadObjectFile(obj);
   if (coll.programs.size === 0) throw noPrograms(obj, coll, 'run');
   const p = coll.program(o.section);
   const dest = traceDest(o);
   const trace = new TraceOutput(dest, o.json === true);
-  let res: TestRunResult;
+  let res: RunResult;
   try {
     if (!o.verify) warnIfRejected(p);
-    res = bpfProgTestRun(p, { dataIn, ctxIn, ctxOut: o.ctxOut !== undefined, repeat, engine, verify: o.verify, trace: trace.sink });
+    res = testRun(p, { dataIn, ctxIn, ctxOut: o.ctxOut !== undefined, repeat, engine, verify: o.verify, trace });
   } catch (e) {
     trace.close();
     // The lines a faulting program printed explain the fault: with --json they would go with the JSON.
@@ -211,7 +260,7 @@ export function progRun(obj: string, o: RunFlags): void {
     throw new ProgramRejected(`verifier rejected ${p.name}: ${e.message}${hint}`);
   }
   trace.close();
-  if (o.dataOut !== undefined && o.dataOut !== '-') writeOutput(o.dataOut, res.dataOut, '--data-out');
+  if (o.dataOut !== undefined && o.dataOut !== '-' && res.dataOut) writeOutput(o.dataOut, res.dataOut, '--data-out');
   if (o.ctxOut !== undefined && o.ctxOut !== '-' && res.ctxOut) writeOutput(o.ctxOut, res.ctxOut, '--ctx-out');
   // The records the run left in RINGBUF maps, consumed as a user-space reader would.
   const rings: Record<string, string[]> = {};
@@ -219,7 +268,8 @@ export function progRun(obj: string, o: RunFlags): void {
   if (o.json) {
     const maps: Record<string, { key: string; value: string }[]> = {};
     for (const [name, m] of coll.maps) maps[name] = dumpMap(m).map((e) => ({ key: toHex(e.key), value: toHex(e.value) }));
-    const j: Record<string, unknown> = { retval: res.retval, duration_ns: res.durationNs, repeat: res.repeat, data_out: toHex(res.dataOut) };
+    const j: Record<string, unknown> = { retval: res.retval, duration_ns: res.durationNs, repeat: res.repeat };
+    if (res.dataOut) j['data_out'] = toHex(res.dataOut);
     if (res.ctxOut) j['ctx_out'] = toHex(res.ctxOut);
     j['trace'] = trace.texts;
     if (trace.lost > 0) j['trace_lost'] = trace.lost;
@@ -229,7 +279,7 @@ export function progRun(obj: string, o: RunFlags): void {
     return;
   }
   // bpftool prints the outputs sent to `-` first, then the result line.
-  if (o.dataOut === '-') process.stdout.write(hexPrint(res.dataOut));
+  if (o.dataOut === '-' && res.dataOut) process.stdout.write(hexPrint(res.dataOut));
   if (o.ctxOut === '-' && res.ctxOut) process.stdout.write(hexPrint(res.ctxOut));
   console.log(`Return value: ${res.retval}, duration${res.repeat > 1 ? ' (average)' : ''}: ${res.durationNs}ns`);
   for (const [name, recs] of Object.entries(rings)) {

@@ -13,7 +13,9 @@ bpf_trace_printk lines, as /sys/kernel/tracing/trace_pipe shows them:
 Examples:
   vxo prog run prog.o --data-in pkt.bin --repeat 1000000
   cat pkt.bin | vxo prog run prog.o --data-in - --data-out -
-  vxo prog run prog.o --data-in meta-and-pkt.bin --ctx-in xdp_md.bin --ctx-out - --json`;
+  vxo prog run prog.o --data-in meta-and-pkt.bin --ctx-in xdp_md.bin --ctx-out - --json
+  vxo prog run tc.o --section tc --data-in pkt.bin --ctx-in skb.bin --ctx-out -
+  vxo prog run dispatch.o --section sk_lookup --ctx-in bpf_sk_lookup.bin`;
 
 const actions = (): Promise<typeof import('./prog-actions.ts')> => import('./prog-actions.ts');
 
@@ -44,10 +46,10 @@ export function registerProgCommands(program: Command): void {
     .description('run a program on a packet, like bpftool prog run (BPF_PROG_TEST_RUN)')
     .argument('<obj>', OBJ)
     .option('--section <name>', 'program (function or section name); default: the first program')
-    .requiredOption('--data-in <file>', 'the packet (raw bytes from the Ethernet header on); - reads standard input')
+    .option('--data-in <file>', 'the packet (raw bytes from the Ethernet header on); - reads standard input; required except for sk_lookup programs')
     .option('--data-out <file>', 'where to write the packet after the run (from data_meta); - prints a hex dump (with --json: in the JSON only)')
-    .option('--ctx-in <file>', 'struct xdp_md (24 bytes): data = metadata length at the start of --data-in, data_end = its length, ingress_ifindex 0 or 1, rx_queue_index 0; - reads standard input')
-    .option('--ctx-out <file>', 'where to write struct xdp_md after the run (data, data_end relative to data_meta; without --ctx-in, the default context\'s); - prints a hex dump (with --json: "ctx_out")')
+    .option('--ctx-in <file>', 'the context, by program type: XDP struct xdp_md (24 bytes: data = metadata length at the start of --data-in, data_end = its length, ingress_ifindex 0 or 1, rx_queue_index 0); tc and socket filters struct __sk_buff (192 bytes: mark, priority, ingress_ifindex, ifindex, cb, tstamp, wire_len, gso_segs, gso_size, hwtstamp; the rest zero); sk_lookup struct bpf_sk_lookup (72 bytes, required: family, protocol, addresses, ports); - reads standard input')
+    .option('--ctx-out <file>', 'where to write the context after the run (xdp_md: data, data_end relative to data_meta; __sk_buff as the program left it; bpf_sk_lookup with cookie = the selected socket\'s); - prints a hex dump (with --json: "ctx_out")')
     .option('--repeat <n>', 'run the program N times on the same buffer', '1')
     .option('--engine <name>', 'execution engine (interp, jit); default: jit, or interp with --no-verify')
     .option('--json', 'print one JSON object with the result, the trace lines and every map')

@@ -13,6 +13,7 @@ import { checkOutputPath } from '../run/output-path.ts';
 import { runTable, type TableRunOptions } from '../run/table.ts';
 import { renderTextTable, shouldColor, threadSummary, toHtml, toJsonText } from '../report/index.ts';
 import { UsageError } from './errors.ts';
+import { netperfTarget, scenarioBpf } from './bpf-flags.ts';
 import { runJson } from '../report/run-json.ts';
 import type { FloodKind } from '../run/run-flood.ts';
 import { NET_CAPTURE_POINTS, type NetCapturePoint } from '../run/net-capture.ts';
@@ -56,6 +57,7 @@ export interface RunFlags extends CommonFlags {
   prog: string; section?: string; mode: string; replay?: string; json?: boolean; showOffload?: boolean; trace?: boolean;
   pcap?: string; pcapAt?: string; pcapCount: string;
   kind?: string; test?: string; size?: string; direction?: string; family?: string;
+  attach?: string[]; map?: string[]; bind?: string[]; target?: string;
 }
 
 export async function runCommand(scenario: string, f: RunFlags): Promise<void> {
@@ -138,9 +140,12 @@ async function runNetCommand(scenario: 'flood' | 'netperf', f: RunFlags): Promis
     throw new UsageError(`--pcap-at ${f.pcapAt}: ${NET_CAPTURE_POINTS.join(', ')}`);
   }
   const pcap = f.pcap !== undefined ? { pcap: { file: f.pcap, at: (f.pcapAt ?? 'guest-stack') as NetCapturePoint, count: pcapCount } } : {};
-  const t = { duration: num('duration', f.duration), warmup: num('warmup', f.warmup), vhostPollUs: num('vhost-poll-us', f.vhostPollUs), ...pcap };
+  if (!isEngineName(f.engine)) throw new UsageError(`--engine ${f.engine}: interp or jit`);
+  const bpf = scenarioBpf(f, f.engine);
+  const t = { duration: num('duration', f.duration), warmup: num('warmup', f.warmup), vhostPollUs: num('vhost-poll-us', f.vhostPollUs), ...pcap, ...(bpf !== undefined ? { bpf } : {}) };
   const report = await import('../report/net-run.ts');
   if (scenario === 'flood') {
+    if (f.target !== undefined) throw new UsageError('--target is for netperf (the flood\'s destination is the guest\'s sink or listener)');
     const { runFlood } = await import('../run/run-flood.ts');
     const r = await runFlood({ kind: (f.kind ?? '') as FloodKind, ...t });
     process.stdout.write((f.json === true ? JSON.stringify(report.floodJson(r)) : report.formatFlood(r)) + '\n');
@@ -152,6 +157,7 @@ async function runNetCommand(scenario: 'flood' | 'netperf', f: RunFlags): Promis
     test: (f.test ?? 'TCP_STREAM') as NetperfTest, direction: (f.direction ?? 'host-to-guest') as NetperfDirection,
     family: num('family', f.family ?? '4') as 4 | 6,
     ...(f.size !== undefined ? { size: num('size', f.size) } : {}), ...t,
+    ...(f.target !== undefined ? { target: netperfTarget(f.target)! } : {}),
   });
   process.stdout.write((f.json === true ? JSON.stringify(report.netperfJson(r)) : report.formatNetperf(r)) + '\n');
   if (!r.accounting.balanced) process.exitCode = 1;

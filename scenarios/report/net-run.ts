@@ -6,6 +6,7 @@
 import type { FloodResult } from '../run/run-flood.ts';
 import type { NetperfRunResult } from '../run/run-netperf.ts';
 import { threadSummary } from './cpu.ts';
+import { scenarioBpfText } from '../run/bpf-options.ts';
 
 export type FloodJson = FloodResult;
 export type NetperfJson = NetperfRunResult;
@@ -69,6 +70,7 @@ export function formatFlood(r: FloodResult): string {
     '',
     'guest sockets (ss -tuan -e, as the window closed):',
     ...indent(r.stack.ss),
+    ...(r.bpf !== undefined ? ['', scenarioBpfText(r.bpf)] : []),
   ];
   return lines.join('\n');
 }
@@ -95,6 +97,7 @@ export function formatNetperf(r: NetperfRunResult): string {
     ...indent(r.stacks.host.ss),
     'guest sockets:',
     ...indent(r.stacks.guest.ss),
+    ...(r.bpf !== undefined ? ['', scenarioBpfText(r.bpf)] : []),
   ];
   return lines.join('\n');
 }

@@ -11,6 +11,7 @@ import { checkLimit } from './limits.ts';
 import { RunError } from './run-error.ts';
 import { runMachines, type MachinesRunOptions } from './run-machines.ts';
 import { checkNetPcap, netCapture, type NetCaptureWorkerData, type NetPcapOptions } from './net-capture.ts';
+import { bpfReport, checkScenarioBpf, withBpf, workerDataWith, type ScenarioBpf, type ScenarioBpfReport } from './bpf-options.ts';
 import type { Accounting } from './accounting.ts';
 import type { RunExplain } from './explain.ts';
 
@@ -33,6 +34,8 @@ export interface FloodOptions {
   vhostPollUs?: number;
   /** Write the first frames seen at a capture point to a pcap file (default point guest-stack). */
   pcap?: NetPcapOptions;
+  /** BPF attached to the machines (bpf-options.ts). */
+  bpf?: ScenarioBpf;
 }
 
 export interface FloodResult {
@@ -56,6 +59,8 @@ export interface FloodResult {
   stack: { nstat: Record<string, number>; sockets: StackReport['sockets']; ss: string };
   /** With --pcap: frames written to the file. */
   pcap?: { file: string; frames: number };
+  /** With BPF attached: what each machine attached and the maps at the end. */
+  bpf?: ScenarioBpfReport;
 }
 
 /**
@@ -113,6 +118,8 @@ export function checkFlood(o: FloodOptions): void {
   if (o.queueSize !== undefined && (o.queueSize & (o.queueSize - 1)) !== 0) throw new RunError('EINVAL', `queueSize ${o.queueSize}: a power of two`);
   // The flood gives only the guest a stack.
   checkNetPcap(o.pcap, false);
+  checkScenarioBpf(o.bpf);
+  if (o.bpf?.host !== undefined) throw new RunError('EINVAL', 'the flood gives only the guest a stack: no host attachments');
 }
 
 /** pktgen's template for a kind: one source address behind the NIC, 10k source ports, one destination. */
@@ -151,8 +158,8 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
   // workerData: the captures' extra worker data (run-machines.ts spreads it into each worker's).
   const mo: MachinesRunOptions & { workerData?: NetCaptureWorkerData } = {
     duration: o.duration, warmup: o.warmup ?? 0.5, queueSize: o.queueSize, vhostPollUs: o.vhostPollUs,
-    template: floodTemplate(o.kind), guest: guestFloodSetup(o.kind),
-    ...(cap !== undefined ? { workerData: cap.workerData } : {}),
+    template: floodTemplate(o.kind), guest: withBpf(guestFloodSetup(o.kind), 'guest', o.bpf),
+    ...workerDataWith(cap?.workerData, o.bpf),
   };
   const r = await runMachines(mo);
   const pcap = cap !== undefined ? { file: cap.o.file, frames: cap.write() } : undefined;
@@ -168,5 +175,6 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
     stack_accounting: stackAccounting(o.kind, r.counters),
     stack: { nstat: Object.keys(nstat).length > 0 ? nstat : (rep?.nstat ?? {}), sockets: rep?.sockets ?? [], ss: rep?.ss ?? '' },
     ...(pcap !== undefined ? { pcap } : {}),
+    ...bpfReport(o.bpf, r),
   };
 }

@@ -56,6 +56,8 @@ export interface MachinesRun {
   explain: RunExplain;
   /** The stacks' reports as the window closed. */
   stacks: { guest?: StackReport; host?: StackReport };
+  /** The guest worker's ready message (its native XDP maps, an offload refusal). */
+  guestReady: Record<string, unknown> | undefined;
 }
 
 export async function runMachines(o: MachinesRunOptions): Promise<MachinesRun> {
@@ -101,6 +103,7 @@ export async function runMachines(o: MachinesRunOptions): Promise<MachinesRun> {
     releaseMachineWorkers(shm);
     await Promise.race([sleep(o.warmup * 1000), set.failed]);
     const tids = machineTids(set);
+    const guestReady = set.readyMessage('guest');
     const c0 = { ...snapshot(live), ...appSnapshot() };
     const s0 = readTasks();
     const m0 = readCpuTimes();
@@ -134,7 +137,7 @@ export async function runMachines(o: MachinesRunOptions): Promise<MachinesRun> {
     });
     const cpu = threadUse(tids, s0, s1, seconds);
     return {
-      seconds, counters, window, accounting, stacks,
+      seconds, counters, window, accounting, stacks, guestReady,
       explain: { ...explain(window, seconds, 0), ...cpu, ...machineUse(m0, m1, seconds, cpu['cpu_all']), cpu_probe_ms: probeMs },
     };
   } catch (e) {

@@ -11,6 +11,7 @@ import { checkLimit } from './limits.ts';
 import { RunError } from './run-error.ts';
 import { runMachines, type MachinesRunOptions } from './run-machines.ts';
 import { checkNetPcap, netCapture, type NetCaptureWorkerData, type NetPcapOptions } from './net-capture.ts';
+import { bpfReport, checkScenarioBpf, withBpf, workerDataWith, type ScenarioBpf, type ScenarioBpfReport } from './bpf-options.ts';
 import type { Accounting } from './accounting.ts';
 import type { RunExplain } from './explain.ts';
 
@@ -45,6 +46,13 @@ export interface NetperfRunOptions {
   vhostPollUs?: number;
   /** Write the first frames seen at a capture point to a pcap file (default point guest-stack). */
   pcap?: NetPcapOptions;
+  /** BPF attached to the machines (bpf-options.ts). */
+  bpf?: ScenarioBpf;
+  /**
+   * Where netperf connects, when not netserver's own address and port: a service address or port
+   * a BPF program on the server's machine steers to netserver (tc bpf_sk_assign, the dispatcher).
+   */
+  target?: { addr?: string; port?: number };
 }
 
 export interface NetperfSide {
@@ -85,6 +93,8 @@ export interface NetperfRunResult {
   stacks: Record<'host' | 'guest', { nstat: Record<string, number>; sockets: StackReport['sockets']; ss: string }>;
   /** With --pcap: frames written to the file. */
   pcap?: { file: string; frames: number };
+  /** With BPF attached: what each machine attached and the maps at the end. */
+  bpf?: ScenarioBpfReport;
 }
 
 export function checkNetperf(o: NetperfRunOptions): void {
@@ -108,6 +118,10 @@ export function checkNetperf(o: NetperfRunOptions): void {
   checkLimit('queueSize', o.queueSize);
   if (o.queueSize !== undefined && (o.queueSize & (o.queueSize - 1)) !== 0) throw new RunError('EINVAL', `queueSize ${o.queueSize}: a power of two`);
   checkNetPcap(o.pcap, true);
+  checkScenarioBpf(o.bpf);
+  if (o.target?.port !== undefined && !(Number.isInteger(o.target.port) && o.target.port > 0 && o.target.port < 65536)) {
+    throw new RunError('EINVAL', `target port ${o.target.port}: 1..65535`);
+  }
 }
 
 const NEIGH = [
@@ -176,9 +190,9 @@ export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult
   // workerData: the captures' extra worker data (run-machines.ts spreads it into each worker's).
   const mo: MachinesRunOptions & { workerData?: NetCaptureWorkerData } = {
     duration: o.duration, warmup: o.warmup ?? 0.5, queueSize: o.queueSize, vhostPollUs: o.vhostPollUs,
-    host: side('host', sender === 'host' ? 'netperf' : 'netserver', o.test, size, family),
-    guest: side('guest', sender === 'guest' ? 'netperf' : 'netserver', o.test, size, family),
-    ...(cap !== undefined ? { workerData: cap.workerData } : {}),
+    host: withBpf(withTarget(side('host', sender === 'host' ? 'netperf' : 'netserver', o.test, size, family), sender === 'host', o.target), 'host', o.bpf),
+    guest: withBpf(withTarget(side('guest', sender === 'guest' ? 'netperf' : 'netserver', o.test, size, family), sender === 'guest', o.target), 'guest', o.bpf),
+    ...workerDataWith(cap?.workerData, o.bpf),
   };
   const r = await runMachines(mo);
   const pcap = cap !== undefined ? { file: cap.o.file, frames: cap.write() } : undefined;
@@ -207,5 +221,12 @@ export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult
     counters: r.counters, window: r.window, accounting: r.accounting, explain: r.explain,
     stacks: { host: stackOf(r.counters, 'host_nstat_', r.stacks.host), guest: stackOf(r.counters, 'guest_nstat_', r.stacks.guest) },
     ...(pcap !== undefined ? { pcap } : {}),
+    ...bpfReport(o.bpf, r),
   };
+}
+
+/** netperf's side connects to `target` (a service address or port a BPF program steers) instead of netserver's. */
+function withTarget(d: Omit<StackSetupData, 'report'>, isSender: boolean, t: NetperfRunOptions['target']): Omit<StackSetupData, 'report'> {
+  if (!isSender || t === undefined || d.netperf === undefined) return d;
+  return { ...d, ...(t.port !== undefined ? { peerPort: t.port } : {}), netperf: { ...d.netperf, ...(t.addr !== undefined ? { peer: t.addr } : {}) } };
 }

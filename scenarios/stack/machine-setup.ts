@@ -20,6 +20,9 @@ import { check, open_server_socket } from '../../net/apps/echo.ts';
 import { DataEndpoint } from '../../net/apps/netserver.ts';
 import { NetperfSender } from './netperf-sender.ts';
 import { APP_COUNTER_NAMES, REPORT, type StackReport, type StackSetupData } from './setup-data.ts';
+import { BpfAttachments } from './bpf-attach.ts';
+import type { Sock } from '../../net/core/sock.ts';
+import { fib_table_insert, ip_route_add, RT_SCOPE, RTN } from '../../net/ipv4/route.ts';
 
 export interface MachineSetupContext {
   machine: 'guest' | 'host';
@@ -59,12 +62,27 @@ export function configureMachine(net: Net, dev: NetDevice, d: StackSetupData): v
       : neigh_add_static(net, dev, AF_INET, inet_pton4(n.addr), mac(n.mac));
     ok(r, `neigh add ${n.addr}`);
   }
+  for (const p of d.routes?.local ?? []) {
+    const [a, len] = prefix4(p);
+    ok(fib_table_insert(net, { dst: a, prefixlen: len, type: RTN.RTN_LOCAL, scope: RT_SCOPE.RT_SCOPE_HOST, dev: net.loopback_dev ?? dev }), `ip route add local ${p}`);
+  }
+  for (const r of d.routes?.via ?? []) {
+    const [a, len] = prefix4(r.prefix);
+    ok(ip_route_add(net, a, len, dev, inet_pton4(r.gw)), `ip route add ${r.prefix} via ${r.gw}`);
+  }
   const ipv4 = net.ipv4 as unknown as Record<string, unknown>;
   for (const [k, v] of Object.entries(d.sysctls ?? {})) {
     const key = `sysctl_${k}`;
     if (typeof ipv4[key] !== 'number') throw new Error(`stack setup: no sysctl net.ipv4.${k}`);
     ipv4[key] = v;
   }
+}
+
+function prefix4(p: string): [number, number] {
+  const [a, l] = p.split('/');
+  const len = l === undefined ? 32 : Number(l);
+  if (!Number.isInteger(len) || len < 0 || len > 32) throw new Error(`stack setup: bad prefix ${p}`);
+  return [inet_pton4(a!), len];
 }
 
 export function setupMachine(ctx: MachineSetupContext): MachineApp {
@@ -76,9 +94,12 @@ export function setupMachine(ctx: MachineSetupContext): MachineApp {
   for (const n of APP_COUNTER_NAMES) c[n] = 0;
   let poll: () => number = () => 0;
   let update: () => void = () => undefined;
+  /** The application's socket: what a socket filter or the dispatcher attaches to. */
+  let appSock: Sock | undefined;
 
   if (d.role === 'udp-sink') {
     const sink = new UdpSink(net, { family, port: d.port });
+    appSock = sink.sock.sk;
     // The sink reads in its wake-up (UdpSink's own onready), as a reader always waiting on another
     // CPU would: the cover letter's socket dropped every datagram in a filter, so nothing queued.
     update = () => {
@@ -91,12 +112,14 @@ export function setupMachine(ctx: MachineSetupContext): MachineApp {
     // One listener and no accept(), as in the sk_lookup benchmarks.
     const s = open_server_socket(net, { family, port: d.port }, SOCK_STREAM);
     check(s.listen(d.backlog ?? 1024), 'listen');
+    appSock = s.sk;
     update = () => {
       c['app_rcvq'] = s.sk.sk_ack_backlog;
     };
   } else if (d.role === 'netserver') {
     const np = d.netperf!;
     const ep = new DataEndpoint(net, family, undefined, np.test, { port: d.port, request_size: np.size, response_size: np.responseSize });
+    appSock = ep.sock.sk;
     update = () => {
       c['app_np_rx_messages'] = ep.messages;
       c['app_np_rx_bytes'] = ep.bytes;
@@ -106,7 +129,7 @@ export function setupMachine(ctx: MachineSetupContext): MachineApp {
     };
   } else if (d.role === 'netperf') {
     const np = d.netperf!;
-    const sender = new NetperfSender(net, { test: np.test, family, peer: sockaddr(d.family, np.peer, d.port), size: np.size, responseSize: np.responseSize });
+    const sender = new NetperfSender(net, { test: np.test, family, peer: sockaddr(d.family, np.peer, d.peerPort ?? d.port), size: np.size, responseSize: np.responseSize });
     poll = () => sender.poll();
     update = () => {
       c['app_np_sent'] = sender.sent;
@@ -118,6 +141,9 @@ export function setupMachine(ctx: MachineSetupContext): MachineApp {
       c['app_rx_errors'] = sender.error === 0 ? 0 : -sender.error;
     };
   }
+
+  const bpf = d.bpf !== undefined && d.bpf.length > 0 ? new BpfAttachments(net, d.bpfEngine) : undefined;
+  for (const spec of d.bpf ?? []) bpf!.attach(spec, ctx.dev, appSock);
 
   const report = d.report;
   const live = d.live;
@@ -133,7 +159,9 @@ export function setupMachine(ctx: MachineSetupContext): MachineApp {
     poll(): number {
       if (report !== undefined && Atomics.load(report, 0) === REPORT.ASK) {
         const sockets = inet_diag_dump(net);
-        const m: StackReport = { type: 'stack-report', machine: ctx.machine, nstat: nstat(mib), sockets, ss: ss_format(sockets) };
+        const m: StackReport = {
+          type: 'stack-report', machine: ctx.machine, nstat: nstat(mib), sockets, ss: ss_format(sockets), ...(bpf ? { bpf: bpf.report() } : {}),
+        };
         parentPort?.postMessage(m);
         Atomics.store(report, 0, REPORT.POSTED);
       }

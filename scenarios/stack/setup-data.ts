@@ -3,6 +3,7 @@
 // Structured-clone friendly: plain data plus one shared cell through which the runner asks for
 // the stack's report (counters by nstat name, the ss listing) when the measured window closes.
 import type { NetperfTest } from '../../net/apps/netserver.ts';
+import type { BpfAttachReport, BpfAttachSpec } from './bpf-attach.ts';
 
 /** The scenarios' link: the host's br0 and the guest's eth0 on one /24 and one /64. */
 export const NET_ADDRS = {
@@ -50,6 +51,8 @@ export interface StackSetupData {
   sysctls?: Record<string, number>;
   /** The application's port (the sink's, the listener's, netperf's data port). */
   port: number;
+  /** netperf's side: the port it connects to, when not `port` (a service port BPF steers to netserver). */
+  peerPort?: number;
   /** listen(2)'s backlog for the listener and netserver. */
   backlog?: number;
   netperf?: {
@@ -61,6 +64,15 @@ export interface StackSetupData {
     /** netperf's side: the peer's address (netserver's machine). */
     peer: string;
   };
+  /** BPF programs to attach once the application's socket exists (bpf-attach.ts), in order. */
+  bpf?: BpfAttachSpec[];
+  /** The engine those programs run on (default the JIT). */
+  bpfEngine?: 'interp' | 'jit';
+  /**
+   * Extra IPv4 routes: `local` prefixes this machine owns (`ip route add local P dev lo`, as a
+   * dispatcher's host owns its service prefixes), `via` prefixes reached through a gateway.
+   */
+  routes?: { local?: string[]; via?: { prefix: string; gw: string }[] };
   /** Shared cell: REPORT.* (an Int32Array over a SharedArrayBuffer). */
   report?: Int32Array;
   /**
@@ -78,6 +90,8 @@ export interface StackReport {
   /** Non-zero counters by nstat name (TcpInSegs, UdpInDatagrams, TcpExtSyncookiesSent, ...). */
   nstat: Record<string, number>;
   sockets: import('../../net/ipv4/inet-diag.ts').InetDiagEntry[];
+  /** What BPF the machine attached, and its maps (when the setup attached any). */
+  bpf?: BpfAttachReport;
   /** The `ss -tuan -e`-like text. */
   ss: string;
 }

@@ -5,7 +5,7 @@ import { BootState } from '../../../net/core/boot-state.ts';
 import { VirtualClock } from '../../../net/core/virtual-clock.ts';
 import { Net } from '../../../net/core/net-namespace.ts';
 import { VethDevice, veth_pair, veth_poll } from '../../../net/core/veth.ts';
-import { dev_add_pack, register_netdevice } from '../../../net/core/dev.ts';
+import { dev_add_pack, net_tx_action, register_netdevice } from '../../../net/core/dev.ts';
 import { ETH_P_ALL, PACKET_OUTGOING, drop_reason_name, set_skb_drop_hook } from '../../../net/core/skbuff.ts';
 import { inet_pton4, inet_pton6 } from '../../../net/core/inet-addr.ts';
 import type { In6Addr } from '../../../net/core/in6-addr.ts';
@@ -95,7 +95,8 @@ export function twoHosts(o: TwoHostsOptions = {}): TwoHosts {
   const pump = (): number => {
     let total = 0;
     for (;;) {
-      let n = veth_poll(deva) + veth_poll(devb);
+      // net_tx_action drains what tc redirected into a receive path (the per-netns backlog).
+      let n = veth_poll(deva) + veth_poll(devb) + net_tx_action(a) + net_tx_action(b);
       if (a.loopback_dev !== null) n += loopback_poll(a.loopback_dev);
       if (b.loopback_dev !== null) n += loopback_poll(b.loopback_dev);
       if (n === 0) return total;
