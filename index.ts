@@ -51,4 +51,11 @@ export {
 export {
   runFlood, runNetperf,
   type FloodOptions, type NetperfOptions, type FloodJson, type NetperfJson, type FloodKind, type NetperfTest, type NetperfDirection,
+  type ScenarioBpf, type ScenarioBpfReport, type GuestXdpOption, type BpfAttachSpec, type BpfAttachReport, type MapInit,
 } from './scenarios/api.ts';
+
+// A tubular-like socket dispatcher (SK_LOOKUP + LPM_TRIE + SOCKMAP) on a network namespace of vxo/net.
+export { Dispatcher, DISPATCH_OBJECT, MAX_DESTINATIONS, type Destination, type DestinationInfo, type DispatcherOptions } from './scenarios/dispatch/dispatcher.ts';
+export { parsePrefix, encodeBindKey, bindingText, type Binding, type DispatchProtocol } from './scenarios/dispatch/binding.ts';
+export { METRIC_NAMES, metricsBalanced, type DispatchMetrics, type DestMetrics } from './scenarios/dispatch/metrics.ts';
+export { DispatchError } from './scenarios/dispatch/errors.ts';

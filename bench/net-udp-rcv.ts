@@ -2,6 +2,8 @@
 // UDP frames from pktgen's template (1,024 source ports, built once), each copied into a fresh skb
 // as virtio_net's receive does (netdev_alloc_skb, eth_type_trans), then netif_receive_skb ->
 // ip_rcv -> udp_rcv -> the socket's queue -> recv by the sink. ns per packet, median of rounds.
+// Several rigs (one Net each, configured differently: an SK_LOOKUP program attached, say) are
+// measured in interleaved rounds, so a slow moment of the machine hits all of them alike.
 import { netif_receive_skb } from '../net/core/dev.ts';
 import { netdev_alloc_skb, skb_put } from '../net/core/skbuff.ts';
 import { eth_type_trans } from '../net/ethernet/eth.ts';
@@ -28,41 +30,63 @@ export interface UdpRcvBench {
 
 const FRAMES = 1024;
 
-export function benchUdpRcv(family: 4 | 6, packetsPerRound = 200_000, rounds = 7): UdpRcvBench {
-  const kind = family === 6 ? 'udp6' : 'udp4';
-  const boot = new BootState({ clock: new VirtualClock(), seed: 1 });
-  const net = new Net(boot);
-  const mac = Uint8Array.from(NET_ADDRS.guestMac.split(':').map((x) => parseInt(x, 16)));
-  const dev = new VethDevice('eth0', mac);
-  register_netdevice(net, dev);
-  configureMachine(net, dev, { ...guestFloodSetup(kind) });
-  const sink = new UdpSink(net, { family: family === 6 ? AF_INET6 : AF_INET, port: 9 });
-  // The frames, built once.
-  const tmpl = new PktgenTemplate({ ...floodTemplate(kind), srcPortCount: FRAMES });
-  const stride = (tmpl.len + 3) & ~3;
-  const buf = new Int32Array((stride * FRAMES) / 4);
-  const u8 = new Uint8Array(buf.buffer);
-  for (let i = 0; i < FRAMES; i++) tmpl.fill(u8, buf, i * stride);
-  const len = tmpl.len;
-  const one = (i: number): void => {
-    const skb = netdev_alloc_skb(dev, len);
-    const at = skb_put(skb, len);
-    const off = (i & (FRAMES - 1)) * stride;
-    const b = skb.head;
-    for (let k = 0; k < len; k++) b[at + k] = u8[off + k]!;
-    skb.protocol = eth_type_trans(skb, dev);
-    netif_receive_skb(skb);
-  };
-  for (let i = 0; i < 20_000; i++) one(i);
-  const times: number[] = [];
-  let sent = 20_000;
-  for (let r = 0; r < rounds; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < packetsPerRound; i++) one(i);
-    const ns = Number(process.hrtime.bigint() - t0);
-    sent += packetsPerRound;
-    times.push(ns / packetsPerRound);
+/** One guest stack with its sink, and the frames it receives. */
+export class UdpRcvRig {
+  readonly net: Net;
+  readonly dev: VethDevice;
+  readonly sink: UdpSink;
+  sent = 0;
+  private readonly u8: Uint8Array;
+  private readonly stride: number;
+  private readonly len: number;
+
+  constructor(readonly family: 4 | 6) {
+    const kind = family === 6 ? 'udp6' : 'udp4';
+    const boot = new BootState({ clock: new VirtualClock(), seed: 1 });
+    this.net = new Net(boot);
+    const mac = Uint8Array.from(NET_ADDRS.guestMac.split(':').map((x) => parseInt(x, 16)));
+    this.dev = new VethDevice('eth0', mac);
+    register_netdevice(this.net, this.dev);
+    configureMachine(this.net, this.dev, { ...guestFloodSetup(kind) });
+    this.sink = new UdpSink(this.net, { family: family === 6 ? AF_INET6 : AF_INET, port: 9 });
+    const tmpl = new PktgenTemplate({ ...floodTemplate(kind), srcPortCount: FRAMES });
+    this.stride = (tmpl.len + 3) & ~3;
+    const buf = new Int32Array((this.stride * FRAMES) / 4);
+    this.u8 = new Uint8Array(buf.buffer);
+    for (let i = 0; i < FRAMES; i++) tmpl.fill(this.u8, buf, i * this.stride);
+    this.len = tmpl.len;
   }
-  const sorted = [...times].sort((a, b) => a - b);
-  return { family, nsPerPacket: sorted[Math.floor(sorted.length / 2)]!, rounds: times.map((x) => Math.round(x)), read: sink.packets, sent };
+
+  /** Receives `n` frames; returns ns per packet. */
+  round(n: number): number {
+    const { dev, u8, len, stride } = this;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      const skb = netdev_alloc_skb(dev, len);
+      const at = skb_put(skb, len);
+      const off = (i & (FRAMES - 1)) * stride;
+      const b = skb.head;
+      for (let k = 0; k < len; k++) b[at + k] = u8[off + k]!;
+      skb.protocol = eth_type_trans(skb, dev);
+      netif_receive_skb(skb);
+    }
+    const ns = Number(process.hrtime.bigint() - t0);
+    this.sent += n;
+    return ns / n;
+  }
+}
+
+/** Interleaved rounds over the rigs; the median ns per packet of each. */
+export function measureRigs(rigs: readonly UdpRcvRig[], packetsPerRound: number, rounds: number): UdpRcvBench[] {
+  for (const r of rigs) r.round(20_000);
+  const times: number[][] = rigs.map(() => []);
+  for (let k = 0; k < rounds; k++) rigs.forEach((r, i) => times[i]!.push(r.round(packetsPerRound)));
+  return rigs.map((r, i) => {
+    const sorted = [...times[i]!].sort((a, b) => a - b);
+    return { family: r.family, nsPerPacket: sorted[Math.floor(sorted.length / 2)]!, rounds: times[i]!.map((x) => Math.round(x)), read: r.sink.packets, sent: r.sent };
+  });
+}
+
+export function benchUdpRcv(family: 4 | 6, packetsPerRound = 200_000, rounds = 7): UdpRcvBench {
+  return measureRigs([new UdpRcvRig(family)], packetsPerRound, rounds)[0]!;
 }

@@ -9,6 +9,7 @@ import { FrameCapture, ShmCounters, threadSelfId, type SharedFrameCapture } from
 import { TracePipe, type TraceSetup } from '../virtio/trace-pipe.ts';
 import { HostLoop } from './host-loop.ts';
 import { HostNet, readPcapFile, type HostNetCase, type HostNetSpec, type PktgenOptions } from './net/index.ts';
+import type { HostTcAttachments, HostTcSpec } from './net/tc-attach.ts';
 
 export interface HostWorkerData {
   ctl: Int32Array;
@@ -37,6 +38,13 @@ export interface HostWorkerData {
   backlog?: SharedHostBacklog;
   /** A host stack on the bridge's br0 port (Case 2): a Net, and the setup module's application. */
   net?: HostNetSpec;
+  /**
+   * tc filters on the host's devices, attached in order before traffic (host/net/tc-attach.ts):
+   * the NIC ('nic'), the tap ('tap'; as bridge ports 'br-port-nic', 'br-port-tap'), br0 (net's,
+   * with `net`). `engine` defaults to the worker's. The 'ready' and 'done' messages carry `tc`
+   * (HostTcReport: hooks and counters, the objects' maps as SharedMapState).
+   */
+  tc?: HostTcSpec[];
 }
 
 const d = workerData as HostWorkerData;
@@ -65,11 +73,20 @@ if (d.stackCapture !== undefined) {
   stack.addCaptureTap(new FrameCapture(d.stackCapture).capture);
 }
 if (d.capture) net.nic.capture = new FrameCapture(d.capture).capture;
+// tc (and net's cls_bpf it builds on) is loaded only for a run that attaches programs.
+let tc: HostTcAttachments | undefined;
+if (d.tc !== undefined && d.tc.length > 0) {
+  const [{ HostTc }, { HostTcAttachments }] = await Promise.all([import('./net/tc.ts'), import('./net/tc-attach.ts')]);
+  const hostTc = new HostTc(pool);
+  net.enableTc(hostTc);
+  tc = new HostTcAttachments(hostTc, d.engine);
+  for (const spec of d.tc) tc.attach(spec);
+}
 const loop = new HostLoop(net, d.ctl, undefined, { stack, wait: backlogWait });
 const counters = ShmCounters.create(Object.keys(loop.counters()));
 loop.shm = counters;
-parentPort!.postMessage({ type: 'ready', counters: counters.share(), tid });
+parentPort!.postMessage({ type: 'ready', counters: counters.share(), tid, ...(tc ? { tc: tc.report() } : {}) });
 loop.run();
 tap.ring.publishProduced();
 trace?.flush();
-parentPort!.postMessage({ type: 'done', counters: loop.counters(), conservation: net.conservation() });
+parentPort!.postMessage({ type: 'done', counters: loop.counters(), conservation: net.conservation(), ...(tc ? { tc: tc.report() } : {}) });

@@ -1,6 +1,7 @@
 // The scenarios as a library: run one case, the RFC's table, a flood or netperf, from a script or a test, and get
 // the objects `vxo run --json` and `vxo table --json` print. The runner (workers, shared memory,
 // the report) is loaded on the first call, so importing vxo stays cheap.
+import type { ScenarioBpf } from './run/bpf-options.ts';
 import type { EngineName } from '../bpf-vm/engines.ts';
 import type { TableJson } from './report/json.ts';
 import type { RunJson } from './report/run-json.ts';
@@ -93,6 +94,8 @@ export interface FloodOptions {
   /** Flood before the window opens, seconds (default 0.5). */
   warmup?: number;
   vhostPollUs?: number;
+  /** BPF on the guest: tc, SK_LOOKUP, a socket filter on the sink or listener, native XDP, the dispatcher. */
+  bpf?: ScenarioBpf;
 }
 
 export interface NetperfOptions {
@@ -106,12 +109,18 @@ export interface NetperfOptions {
   /** Before the window opens (connection set-up), seconds (default 0.5). */
   warmup?: number;
   vhostPollUs?: number;
+  /** IPv4 (default) or IPv6. */
+  family?: 4 | 6;
+  /** BPF on either machine (the dispatcher on the guest). */
+  bpf?: ScenarioBpf;
+  /** Where netperf connects when a program steers a service address or port to netserver. */
+  target?: { addr?: string; port?: number };
 }
 
 /** pktgen floods the guest's stack over Case 2's path; resolves to what `vxo run flood --json` prints (`mpps`, the stack's counters). */
 export async function runFlood(o: FloodOptions): Promise<FloodJson> {
   const [{ runFlood: run }, { floodJson }] = await Promise.all([import('./run/run-flood.ts'), import('./report/net-run.ts')]);
-  return floodJson(await run({ kind: o.kind, duration: o.duration ?? 2, warmup: o.warmup, vhostPollUs: o.vhostPollUs }));
+  return floodJson(await run({ kind: o.kind, duration: o.duration ?? 2, warmup: o.warmup, vhostPollUs: o.vhostPollUs, ...(o.bpf ? { bpf: o.bpf } : {}) }));
 }
 
 /** netperf between the host's and the guest's stacks; resolves to what `vxo run netperf --json` prints (`mbps` or `tps`, both stacks' counters). */
@@ -119,7 +128,10 @@ export async function runNetperf(o: NetperfOptions): Promise<NetperfJson> {
   const [{ runNetperf: run }, { netperfJson }] = await Promise.all([import('./run/run-netperf.ts'), import('./report/net-run.ts')]);
   return netperfJson(await run({
     test: o.test, size: o.size, direction: o.direction, duration: o.duration ?? 2, warmup: o.warmup, vhostPollUs: o.vhostPollUs,
+    ...(o.family ? { family: o.family } : {}), ...(o.bpf ? { bpf: o.bpf } : {}), ...(o.target ? { target: o.target } : {}),
   }));
 }
 
 export type { RunJson, TableJson, RunMode, CapturePoint, FloodJson, NetperfJson, FloodKind, NetperfTest, NetperfDirection };
+export type { ScenarioBpf, ScenarioBpfReport, GuestXdpOption } from './run/bpf-options.ts';
+export type { BpfAttachSpec, BpfAttachReport, MapInit } from './stack/bpf-attach.ts';

@@ -99,7 +99,8 @@ function sockMapLookup(env: ExecEnv, map: SockMapOps, key: Uint8Array, keyOff: n
  */
 function sockMapUpdate(env: ExecEnv, map: SockMapOps, key: Uint8Array, keyOff: number, lo: number, hi: number, flags: number): number {
   const host = env.netHost;
-  const sk = lo === SOCK_SLOT.SOCK ? env.socks.get(hi) : undefined;
+  // A socket or a tcp_sock view of one (bpf_tcp_sock's result points into the same slot).
+  const sk = lo === SOCK_SLOT.SOCK || lo === SOCK_SLOT.TCP_SOCK ? env.socks.get(hi) : undefined;
   if (sk === undefined || host === undefined) return -ERRNO.EINVAL;
   if (hasSockMapUpdate(host)) return host.sock_map_update_elem(map, key, keyOff, sk, flags);
   if (host.sk_fullsock(sk) !== sk) return -ERRNO.EINVAL;

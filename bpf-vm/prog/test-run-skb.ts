@@ -226,7 +226,8 @@ export function bpfProgTestRunSkb(prog: Program, opts: SkbTestRunOptions): SkbTe
   const repeat = Math.max(1, Math.floor(opts.repeat ?? 1));
   let retval = 0;
   const t0 = performance.now();
-  for (let i = 0; i < repeat; i++) retval = runner.run(skb, true);
+  // Not tc's ingress hook: the kernel's test run leaves tc_at_ingress clear (bpf_sk_assign refuses).
+  for (let i = 0; i < repeat; i++) retval = runner.run(skb, false);
   const t1 = performance.now();
   if (!isL2) {
     // The kernel pushes a cleared link header in front of what the filter saw.

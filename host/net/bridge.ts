@@ -15,6 +15,7 @@ import { devQueueXmit } from './dev-queue-xmit.ts';
 import { HostNetError } from './errors.ts';
 import { Fdb, FDB_LEARN } from './fdb.ts';
 import type { NetDevice } from './netdev.ts';
+import type { TcSkbState } from './tc-skb.ts';
 
 export interface BridgeStats {
   rx_packets: number;
@@ -53,6 +54,8 @@ export class Bridge {
   readonly pool: PagePool;
   private readonly ports: BridgePort[] = [];
   readonly fdb: Fdb;
+  /** tc's per-skb fields (mark, priority, tc_index), which a clone copies (HostNet.enableTc). */
+  tcState: TcSkbState | undefined = undefined;
 
   /** Frames entering the bridge. */
   rx_packets = 0;
@@ -207,6 +210,7 @@ export class Bridge {
     else fp.u8.copyWithin(to, from, from + n);
     fp.setData(c, headroom, len);
     fp.skb.copyWithin(c * SKB_HEAD_WORDS, h * SKB_HEAD_WORDS, h * SKB_HEAD_WORDS + SKB_HEAD_FIELDS);
+    this.tcState?.clone(h, c);
     return c;
   }
 

@@ -2,7 +2,8 @@
 // wire, the NIC's receive path, and the tap's producer side. Case 1: the NIC's XDP program
 // (redirect.o) XDP_REDIRECTs every frame through a DEVMAP to the tap, which takes bulks through
 // tun_xdp_xmit. Case 2: the NIC passes frames up the stack into a bridge whose other port is the
-// tap, which takes them one by one through tun_net_xmit.
+// tap, which takes them one by one through tun_net_xmit. With tc (enableTc) the NIC and the tap
+// get clsact hooks: ingress before the bridge, egress before the driver (tc.ts).
 import { BPF_MAP_TYPE, loadObjectFile, XdpProgramRunner, type XdpRunnerOptions } from '../../bpf-vm/index.ts';
 import {
   build_skb, NET_SKB_PAD, SKB, SKB_HEAD_WORDS,
@@ -10,13 +11,15 @@ import {
 } from '../../tun/index.ts';
 import { register_netdevice } from '../../net/core/dev.ts';
 import type { Net } from '../../net/core/net-namespace.ts';
-import { Bridge, type BridgeStats } from './bridge.ts';
+import { Bridge, ETH_DATA_LEN, type BridgeStats } from './bridge.ts';
+import { devQueueXmit } from './dev-queue-xmit.ts';
 import { eth_type_trans, macHalves, type MacHalves } from './eth.ts';
 import { HostStackPort, type HostStackPortStats } from './host-port.ts';
 import { HostNetError } from './errors.ts';
-import { NetDevices, tapDevice } from './netdev.ts';
+import { NetDevices, tapDevice, type NetDevice } from './netdev.ts';
 import { Nic, type NicStats } from './nic.ts';
 import { parseMac, Pktgen, type PktgenOptions, type PktgenStats } from './pktgen.ts';
+import type { HostTc } from './tc.ts';
 
 export type HostNetCase = 'xdp-redirect' | 'bridge';
 
@@ -76,13 +79,15 @@ export interface HostNetStats {
   tap_rx: TapRxStats | undefined;
   /** br0, the host stack's bridge port. */
   br0: HostStackPortStats | undefined;
+  /** tc on the host's devices (HostTc.counters), when enabled. */
+  tc: Record<string, number> | undefined;
 }
 
 export interface TapRxStats {
   /** Frames taken off the backlog, and their bytes. */
   packets: number;
   bytes: number;
-  /** Passed to the bridge on the tap's port. */
+  /** Passed to the tap's receive path: its tc ingress hook, then the bridge on the tap's port. */
   to_bridge: number;
   /** No bridge (Case 1): the host stack behind the tap takes them (counted, freed). */
   delivered: number;
@@ -95,6 +100,8 @@ export interface TapRxStats {
  * generated (+ bridge clones) = every way a frame ended on the host side, term by term. With a
  * backlog or a host stack, frames also enter from the tap (`from_tap`) and from the host stack
  * (`from_stack`), and end in the tap_rx_* and host_stack_delivered terms as well as the bridge's.
+ * With tc, skbs also end in tc: tc_shot (SHOT, faults), tc_stolen (STOLEN, QUEUED, TRAP) and
+ * tc_redirect_err (a redirect with nowhere to go).
  */
 export interface HostNetConservation {
   generated: number;
@@ -120,6 +127,10 @@ export class HostNet {
   /** br0 when a host stack is attached (Case 2). */
   readonly hostPort: HostStackPort | undefined;
   readonly backlog: SoftnetBacklog | undefined;
+  /** The tap as a device: what the bridge's tap port and tc's redirects transmit on. */
+  readonly tapDev: NetDevice;
+  /** tc on the NIC and the tap (enableTc). */
+  tc: HostTc | undefined = undefined;
   private tapPort = -1;
   private readonly tapMac: MacHalves = macHalves(parseMac(HOST_NET_DEFAULTS.tapMac));
   private readonly receiveTapFrame = (u8: Uint8Array, off: number, len: number): void => this.tun_rx_frame(u8, off, len);
@@ -141,6 +152,7 @@ export class HostNet {
     this.pktgen = new Pktgen(opts.pktgen);
     this.nic = new Nic({ name: HOST_NET_DEFAULTS.nicName, ifindex: nicIfindex, pool: this.pool, wire: this.pktgen, devices: this.devices, budget: opts.budget });
     const tapDev = tapDevice(HOST_NET_DEFAULTS.tapName, this.tap, this.tapIfindex);
+    this.tapDev = tapDev;
     this.devices.register(nicIfindex, this.nic);
     this.devices.register(this.tapIfindex, tapDev);
     if (opts.stack !== undefined && opts.case !== 'bridge') throw new HostNetError('EINVAL', 'host net: a host stack sits on the bridge (Case 2)');
@@ -185,6 +197,32 @@ export class HostNet {
     return new XdpProgramRunner(coll.program(), opts);
   }
 
+  /**
+   * Gives the NIC and the tap clsact hooks (filters are added with tc.attach), br0's are net's;
+   * registers where tc redirects go: the NIC (receive: its netif_receive_skb; transmit: its
+   * dev_queue_xmit), the tap (receive: into the bridge on its port, Case 2 only; transmit: its
+   * dev_queue_xmit to tun_net_xmit) and br0 (receive: up the host stack; transmit: br_dev_xmit).
+   */
+  enableTc(tc: HostTc): void {
+    if (this.tc !== undefined) throw new HostNetError('EEXIST', 'host net: tc is enabled already');
+    if (tc.pool !== this.pool) throw new HostNetError('EINVAL', 'host net: tc must work on this host\'s pool');
+    this.tc = tc;
+    const fp = this.pool.pool, nic = this.nic, tapDev = this.tapDev, bridge = this.bridge, hp = this.hostPort;
+    nic.tc = tc.addDevice('nic', nic.name, nic.ifindex, nic.mtu);
+    tapDev.tc = tc.addDevice('tap', tapDev.name, this.tapIfindex, tapDev.mtu ?? ETH_DATA_LEN);
+    tc.setTarget(nic.ifindex, { name: nic.name, mtu: nic.mtu, receive: (h) => nic.netif_receive_skb(h), transmit: devQueueXmit(nic, fp) });
+    tc.setTarget(this.tapIfindex, {
+      name: tapDev.name, mtu: tapDev.mtu ?? ETH_DATA_LEN, transmit: devQueueXmit(tapDev, fp),
+      ...(bridge !== undefined ? { receive: (h: number) => this.tap_receive_skb(h) } : {}),
+    });
+    if (bridge !== undefined) bridge.tcState = tc.state;
+    if (hp !== undefined) {
+      hp.tcState = tc.state;
+      tc.setBridgeDevice(hp.dev);
+      tc.setTarget(hp.ifindex, { name: hp.name, mtu: hp.mtu, receive: (h) => hp.ndo_start_xmit(h), transmit: (h) => { hp.xmitFrame(h); } });
+    }
+  }
+
   /** One NAPI poll of the NIC; returns the frames that came off the wire. */
   poll(): number {
     return this.wire ? this.nic.napi_poll() : 0;
@@ -227,10 +265,22 @@ export class HostNet {
     if ((off & 3) === 0 && len > 64) u8.set(src.subarray(off, off + len), at);
     else for (let i = 0; i < len; i++) u8[at + i] = src[off + i]!;
     build_skb(fp, h, NET_SKB_PAD, len);
+    this.tc?.state.reset(h);
+    r.to_bridge++;
+    this.tap_receive_skb(h);
+  }
+
+  /**
+   * An skb arriving on the tap (Case 2), data at its MAC header: what the guest sent, or what tc
+   * redirected here with BPF_F_INGRESS. eth_type_trans, the tap's tc ingress, then the bridge.
+   */
+  private tap_receive_skb(h: number): void {
+    const fp = this.pool.pool;
     eth_type_trans(fp, h, this.tapIfindex, this.tapMac);
     fp.skb[h * SKB_HEAD_WORDS + SKB.SKB_IIF] = this.tapIfindex;
-    r.to_bridge++;
-    bridge.br_handle_frame(this.tapPort, h);
+    const tc = this.tapDev.tc;
+    if (tc !== undefined && tc.ingressActive && !tc.sch_handle_ingress(h)) return;
+    this.bridge!.br_handle_frame(this.tapPort, h);
   }
 
   stats(): HostNetStats {
@@ -242,6 +292,7 @@ export class HostNet {
       pool: { ...this.pool.accounting(), refills: this.pool.refills, recycled: this.pool.recycled, alloc_slow: this.pool.alloc_slow },
       tap_rx: this.backlog === undefined ? undefined : { ...this.tap_rx },
       br0: this.hostPort?.stats(),
+      tc: this.tc?.counters(),
     };
   }
 
@@ -271,6 +322,12 @@ export class HostNet {
       terms['tap_rx_length_errors'] = r.length_errors;
       extra.from_tap = r.packets;
       sources += r.packets;
+    }
+    const tc = this.tc;
+    if (tc !== undefined) {
+      terms['tc_shot'] = tc.shot;
+      terms['tc_stolen'] = tc.stolen;
+      terms['tc_redirect_err'] = tc.redirect_err;
     }
     const hp = this.hostPort;
     if (hp !== undefined) {

@@ -16,6 +16,7 @@ import { eth_type_trans as net_eth_type_trans } from '../../net/ethernet/eth.ts'
 import type { Bridge } from './bridge.ts';
 import { eth_type_trans, macHalves, type MacHalves } from './eth.ts';
 import type { NetDevice as HostNetDevice } from './netdev.ts';
+import type { TcSkbState } from './tc-skb.ts';
 import { parseMac } from './pktgen.ts';
 
 /** br0's address unless told otherwise (locally administered). */
@@ -58,6 +59,8 @@ export class HostStackPort implements HostNetDevice {
   private readonly mac: MacHalves;
   private bridge: Bridge | undefined;
   private port = -1;
+  /** tc's per-skb fields, cleared for each skb built here (HostNet.enableTc). */
+  tcState: TcSkbState | undefined = undefined;
 
   rx_packets = 0;
   rx_bytes = 0;
@@ -129,10 +132,27 @@ export class HostStackPort implements HostNetDevice {
     this.tx_packets++;
     this.tx_bytes += len;
     build_skb(fp, h, NET_SKB_PAD, len);
+    this.tcState?.reset(h);
+    this.xmitFrame(h);
+    return NETDEV_TX_OK;
+  }
+
+  /**
+   * br_dev_xmit for a pool skb (data at its MAC header): into the bridge on this port. What the
+   * stack sends, and what a host device's tc program redirects to br0's transmit path.
+   * False (the skb freed) when br0 is not on a bridge yet.
+   */
+  xmitFrame(h: number): boolean {
+    const bridge = this.bridge;
+    const fp = this.pool.pool;
+    if (bridge === undefined) {
+      this.pool.free(h);
+      return false;
+    }
     eth_type_trans(fp, h, this.ifindex, this.mac);
     fp.skb[h * SKB_HEAD_WORDS + SKB.SKB_IIF] = this.ifindex;
     bridge.br_handle_frame(this.port, h);
-    return NETDEV_TX_OK;
+    return true;
   }
 
   stats(): HostStackPortStats {

@@ -2,6 +2,7 @@
 // ifindex turns into when the NIC's program redirects a frame, and what a bridge port transmits on.
 import type { TunXmit } from '../../tun/index.ts';
 import { HostNetError } from './errors.ts';
+import type { HostTcDev } from './tc.ts';
 
 /** The two ways frames leave through a device. Both take ownership of the frames. */
 export interface NetDevice {
@@ -20,6 +21,8 @@ export interface NetDevice {
    * for a group address, as br_flood passes unknown unicast up only to a promiscuous bridge.
    */
   readonly bridgeLocal?: boolean;
+  /** Its clsact hooks (tc.ts), once HostNet.enableTc gave it some: dev_queue_xmit runs the egress one. */
+  tc?: HostTcDev;
 }
 
 /** The tap as a device: redirected bulks go to tun_xdp_xmit, skbs to tun_net_xmit after tun_select_queue. */

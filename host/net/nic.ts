@@ -7,12 +7,14 @@
 //
 // Like the kernel's drivers, the NIC leaves XDP_PACKET_HEADROOM in front of each frame only while
 // an XDP program is attached; without one it leaves NET_SKB_PAD, what an skb needs. Every frame
-// going up the stack becomes an skb (build_skb, eth_type_trans) on its way to netif_receive_skb.
+// going up the stack becomes an skb (build_skb, eth_type_trans) on its way to netif_receive_skb,
+// where the NIC's tc ingress hook (tc.ts) runs before the upper device takes it.
 import { XDP_ACTION, type XdpProgramRunner } from '../../bpf-vm/index.ts';
 import { build_skb, ETH_HLEN, FRAME, META_STRIDE, NET_SKB_PAD, SKB, SKB_HEAD_WORDS, type PagePool } from '../../tun/index.ts';
 import { eth_type_trans, macHalves, type MacHalves } from './eth.ts';
 import { HostNetError } from './errors.ts';
 import type { NetDevice, NetDevices } from './netdev.ts';
+import type { HostTcDev } from './tc.ts';
 import { parseMac, type Pktgen } from './pktgen.ts';
 import { XdpBulkQueue } from './xdp-bulk-queue.ts';
 
@@ -72,6 +74,8 @@ export class Nic implements NetDevice {
   readonly mac: MacHalves;
   /** The upper device (a bridge port's input), or undefined: the frame is delivered locally and freed. */
   stack: NetifReceive | undefined = undefined;
+  /** The NIC's clsact hooks (HostNet.enableTc). */
+  tc: HostTcDev | undefined = undefined;
   private prog: XdpProgramRunner | undefined = undefined;
   private readonly bqs: (XdpBulkQueue | undefined)[] = [];
   private readonly flushList: XdpBulkQueue[] = [];
@@ -234,8 +238,20 @@ export class Nic implements NetDevice {
       return;
     }
     build_skb(fp, h, headroom, len);
+    this.tc?.tc.state.reset(h);
+    this.netif_receive_skb(h);
+  }
+
+  /**
+   * An skb arriving on this NIC, data at its MAC header (a frame the NIC built, or one tc
+   * redirected here with BPF_F_INGRESS): eth_type_trans, tc ingress, then the upper device.
+   */
+  netif_receive_skb(h: number): void {
+    const fp = this.pool.pool;
     eth_type_trans(fp, h, this.ifindex, this.mac);
     fp.skb[h * SKB_HEAD_WORDS + SKB.SKB_IIF] = this.ifindex;
+    const tc = this.tc;
+    if (tc !== undefined && tc.ingressActive && !tc.sch_handle_ingress(h)) return;
     const stack = this.stack;
     if (stack !== undefined) {
       stack(h);

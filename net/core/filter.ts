@@ -278,7 +278,10 @@ export class NetBpfHost implements BpfNetHost {
 
   sk_by_cookie(cookie: bigint): BpfSockRef | null {
     if (cookie <= 0n || cookie > MAX_COOKIE) return null;
-    return sock_diag_lookup(this.net, Number(cookie));
+    const sk = sock_diag_lookup(this.net, Number(cookie));
+    // A sockmap lookup hands the program a reference, which bpf_sk_release gives back.
+    if (sk !== null && sk_is_refcounted(sk)) sock_hold(sk);
+    return sk;
   }
 
   // --- bpf_sk_assign ---

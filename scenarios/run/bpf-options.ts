@@ -124,16 +124,26 @@ export function scenarioBpfText(r: ScenarioBpfReport): string {
     lines.push(`${m} bpftool net:`);
     for (const l of b.net.trimEnd().split('\n')) lines.push(l === '' ? '' : `  ${l}`);
     maps(b.maps);
-    if (b.dispatcher !== undefined) lines.push(`  dispatcher metrics: ${Object.entries(b.dispatcher).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const d = b.dispatcher;
+    if (d !== undefined) {
+      lines.push('  dispatcher bindings:', ...d.bindings.map((x) => `    ${x}`));
+      lines.push('  dispatcher destinations:');
+      for (const x of d.destinations) {
+        lines.push(`    ${x.label} ${x.protocol}${x.family} (id ${x.id}): socket ${x.cookie === null ? 'none' : `cookie ${x.cookie}`}, lookups ${x.lookups}, missing socket ${x.missing_socket}, bad socket ${x.bad_socket}`);
+      }
+      lines.push(`  dispatcher metrics: ${Object.entries(d.metrics).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    }
   }
   return lines.join('\n');
 }
 
 /** The runner's extra worker data (captures) with the guest's XDP added. */
-export function workerDataWith<T extends { guest?: Record<string, unknown> }>(wd: T | undefined, b: ScenarioBpf | undefined): { workerData?: T } {
+export function workerDataWith<T extends { guest?: Record<string, unknown> }>(wd: T | undefined, b: ScenarioBpf | undefined): { workerData?: T & { qemu?: Record<string, unknown> } } {
   const xdp = guestXdpWorkerData(b);
   if (xdp === undefined) return wd !== undefined ? { workerData: wd } : {};
-  return { workerData: { ...(wd ?? {}), guest: { ...(wd?.guest ?? {}), ...xdp } } as T };
+  // Offload needs QEMU's side of the device (the offload feature bits, the host's program table).
+  const qemu = b?.guestXdp?.mode === 'offload' ? { qemu: { offload: {} } } : {};
+  return { workerData: { ...(wd ?? {}), guest: { ...(wd?.guest ?? {}), ...xdp }, ...qemu } as T & { qemu?: Record<string, unknown> } };
 }
 
 /** The result's `bpf` field, when the run attached anything. */

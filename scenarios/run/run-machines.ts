@@ -43,7 +43,7 @@ export interface MachinesRunOptions {
   host?: Omit<StackSetupData, 'report'>;
   seed?: number;
   /** Extra worker data per worker (the captures: scenarios/run/net-capture.ts). */
-  workerData?: { host?: Record<string, unknown>; guest?: Record<string, unknown>; vhost?: Record<string, unknown> };
+  workerData?: { host?: Record<string, unknown>; guest?: Record<string, unknown>; vhost?: Record<string, unknown>; qemu?: Record<string, unknown> };
 }
 
 export interface MachinesRun {
@@ -90,6 +90,7 @@ export async function runMachines(o: MachinesRunOptions): Promise<MachinesRun> {
       ...(o.queueSize !== undefined ? { queueSize: o.queueSize } : {}),
       ...(o.vhostPollUs !== undefined ? { vhostPollUs: o.vhostPollUs } : {}),
       ...(o.workerData?.vhost !== undefined ? { vhost: o.workerData.vhost } : {}),
+      ...(o.workerData?.qemu !== undefined ? { qemu: o.workerData.qemu } : {}),
       host: {
         ...o.workerData?.host,
         case: 'bridge', wire: o.template !== undefined,

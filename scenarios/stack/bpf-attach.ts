@@ -21,7 +21,7 @@ import type { Sock } from '../../net/core/sock.ts';
 import { qdisc_create_clsact, dev_clsact, tc_filter_add, type TcDirection } from '../../net/sched/cls-bpf.ts';
 import { Dispatcher } from '../dispatch/dispatcher.ts';
 import type { DispatchMetrics } from '../dispatch/metrics.ts';
-import type { DispatchProtocol } from '../dispatch/binding.ts';
+import { bindingText, type DispatchProtocol } from '../dispatch/binding.ts';
 
 /** One map entry written from user space before the run (`bpftool map update ... key hex ... value hex`). */
 export interface MapInit {
@@ -44,7 +44,12 @@ export interface BpfAttachReport {
   net: string;
   /** Every attached object's maps: `bpftool map dump` entries (hex), by map name. */
   maps: Record<string, { type: string; entries: { key: string; value: string }[] }>;
-  dispatcher?: DispatchMetrics;
+  /** The dispatcher's state as `tubectl bindings` / `tubectl list` / `tubectl metrics` show it. */
+  dispatcher?: {
+    metrics: DispatchMetrics;
+    bindings: string[];
+    destinations: { label: string; family: 4 | 6; protocol: DispatchProtocol; id: number; cookie: string | null; lookups: number; missing_socket: number; bad_socket: number }[];
+  };
 }
 
 function check(r: number | object, what: string): void {
@@ -102,6 +107,18 @@ export class BpfAttachments {
     for (const [n, m] of this.maps) {
       maps[n] = { type: mapTypeName(m.spec.type), entries: dumpMap(m).map((e) => ({ key: toHex(e.key), value: toHex(e.value) })) };
     }
-    return { net: bpf_net_show_text(this.net), maps, ...(this.dispatcher ? { dispatcher: this.dispatcher.metrics() } : {}) };
+    const d = this.dispatcher;
+    return {
+      net: bpf_net_show_text(this.net), maps,
+      ...(d !== undefined ? {
+        dispatcher: {
+          metrics: d.metrics(),
+          bindings: d.bindings().map(bindingText),
+          destinations: d.destinations().map((x) => ({
+            label: x.label, family: x.family, protocol: x.protocol, id: x.id, cookie: x.cookie === undefined ? null : x.cookie.toString(), ...x.metrics,
+          })),
+        },
+      } : {}),
+    };
   }
 }

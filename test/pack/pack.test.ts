@@ -40,7 +40,8 @@ test.before(() => {
 test('the tarball holds the build, the XDP objects and their sources, README and LICENSE, not the tests', (t) => {
   for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/bpf-vm/index.js', 'dist/bpf-vm/index.d.ts', 'dist/net/index.js',
     'dist/scenarios/cli/main.js', 'bin/vxo.js', 'scenarios/xdp/xdp1.o', 'scenarios/xdp/xdp1.c', 'scenarios/xdp/proto_parse.h',
-    'scenarios/xdp/Makefile', 'README.md', 'LICENSE', 'package.json']) t.true(files.includes(f), f);
+    'scenarios/xdp/Makefile', 'scenarios/sk/dispatch.o', 'scenarios/sk/dispatch.c', 'scenarios/sk/sk_common.h', 'scenarios/sk/Makefile',
+    'README.md', 'LICENSE', 'package.json']) t.true(files.includes(f), f);
   t.deepEqual(files.filter((f) => f.startsWith('test/') || f.startsWith('bench/')), []);
   t.deepEqual(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), [], 'no TypeScript sources');
   // tsx is for development: the installed package runs without it.
@@ -55,6 +56,10 @@ test('plain Node imports it (import and require), and the three entry points', (
   const net = ok(run(process.execPath, ['--input-type=module', '-e',
     "import { NetStack, AF_INET, SOCK_DGRAM } from 'vxo/net'; const s = new NetStack({ seed: 1 }); const so = s.socket(AF_INET, SOCK_DGRAM); console.log(s.lo.name, typeof so === 'object' && so.bind({ family: AF_INET, addr: 0x7f000001, port: 9 }))"], proj), 'vxo/net');
   t.is(net.trim(), 'lo 0', 'a stack from vxo/net: lo, and a UDP socket bound on it');
+  // The dispatcher finds its committed object in the installed package and attaches to a stack.
+  const disp = ok(run(process.execPath, ['--input-type=module', '-e',
+    "import { Dispatcher } from 'vxo'; import { NetStack } from 'vxo/net'; const s = new NetStack({ seed: 1 }); const d = new Dispatcher(s.net); d.addBinding({ label: 'web', protocol: 'tcp', prefix: '192.0.2.0/24', port: 80 }); console.log(d.bindings().length, d.metrics().lookups)"], proj), 'Dispatcher');
+  t.is(disp.trim(), '1 0', 'a dispatcher from the installed package: one binding, no lookups yet');
   // Node 20.19 and later load an ES module from require() (no top-level await in the library).
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
   if (major > 20 || (major === 20 && minor >= 19)) {

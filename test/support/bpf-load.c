@@ -102,6 +102,8 @@ static long load(unsigned type, unsigned level, struct bpf_insn *insns, size_t n
   union bpf_attr attr;
   memset(&attr, 0, sizeof(attr));
   attr.prog_type = type;
+  /* SK_LOOKUP programs load only with their attach type (BPF_SK_LOOKUP). */
+  if (type == 30) attr.expected_attach_type = 36;
   attr.insns = (uint64_t)(uintptr_t)insns;
   attr.insn_cnt = (uint32_t)n;
   attr.license = (uint64_t)(uintptr_t) "GPL";
