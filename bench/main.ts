@@ -10,6 +10,7 @@ import { benchOffloadVsNative, benchShortTable } from './scenarios.ts';
 import { benchStartup } from './startup.ts';
 import { benchUdpRcv } from './net-udp-rcv.ts';
 import { benchFloods, benchTcpStream } from './net-scenarios.ts';
+import { benchLookupHelpers, benchSkLookupConfigs } from './net-sk-lookup.ts';
 
 const PROGS = ['xdp1', 'xdp2'] as const;
 
@@ -60,6 +61,18 @@ console.log('\nnetwork stacks: the guest\'s UDP receive path on one thread (neti
 for (const f of [4, 6] as const) {
   const r = benchUdpRcv(f);
   console.log(`  udp${f}: ${r.nsPerPacket.toFixed(0)} ns/packet = ${(1e3 / r.nsPerPacket).toFixed(2)} Mpps on one core (rounds ${r.rounds.join(' ')}; read ${r.read} of ${r.sent})`);
+}
+
+console.log('\nSK_LOOKUP (the cover letter\'s configurations) on the guest\'s UDP receive path, one thread, ns per packet (median of 9 interleaved rounds of 100k)');
+for (const f of [4, 6] as const) {
+  for (const r of benchSkLookupConfigs(f)) {
+    console.log(`  udp${f} ${r.config.padEnd(48)} ${r.nsPerPacket.toFixed(0).padStart(5)} ns  ${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}%  (read ${r.read} of ${r.sent})`);
+  }
+}
+console.log('\nsocket lookup helpers from XDP: bpf_sk_lookup_udp + bpf_sk_release, ns per call (against the same program skipping the calls)');
+for (const e of ['jit', 'interp'] as const) {
+  const h = benchLookupHelpers(e);
+  console.log(`  ${e.padEnd(7)} ${h.hitNs.toFixed(0).padStart(5)} ns finding the socket, ${h.missNs.toFixed(0).padStart(5)} ns finding none`);
 }
 
 console.log('\nnetwork stacks: floods into the guest over the four workers (Case 2 path), median of 3 runs of 2 s');

@@ -2,33 +2,24 @@
 // XdpProgramRunner is for XDP: verified and prepared once, one environment whose packet region is
 // pointed at each skb's head in turn (skb-ctx.ts), struct __sk_buff loads and stores answered from
 // the skb itself.
-import { createEngine, DEFAULT_ENGINE, type Engine, type EngineName, type EngineOptions } from '../engines.ts';
+import type { Engine, EngineName } from '../engines.ts';
 import { BpfError } from '../errors.ts';
-import { ExecEnv, type TraceSink } from '../interp/env.ts';
+import type { ExecEnv } from '../interp/env.ts';
 import { Region, REGION_ID, regionTag } from '../interp/regions.ts';
-import { BPF_MAP_TYPE } from '../maps/map.ts';
 import type { VerifyResult } from '../verifier/api.ts';
-import { verifyProgram } from '../verifier/index.ts';
-import { prepareProgram, type PreparedProgram } from './prepare.ts';
+import type { PreparedProgram } from './prepare.ts';
 import type { Program } from './program.ts';
 import { beginSkbRun, bindSkbPacket, skbCtxLoad } from './skb-ctx.ts';
-import type { BpfNetHost, BpfSkb } from './sock-host.ts';
-import { claimProgArrays, TailCaller } from './tail-call.ts';
+import type { BpfSkb } from './sock-host.ts';
+import { setupRunner, startEngine, type RunnerOptions } from './runner-setup.ts';
 import { BPF_PROG_TYPE } from './types.ts';
 
 const CTX_HI = regionTag(REGION_ID.CTX);
 /** TC_ACT_SHOT: what the unclone prologue returns when the skb cannot be made writable. */
 const TC_ACT_SHOT = 2;
 
-export interface SkbRunnerOptions extends EngineOptions {
-  engine?: EngineName;
-  cpu?: number;
-  trace?: TraceSink;
-  seed?: number;
-  verify?: boolean | VerifyResult;
-  /** The stack the program runs in: socket helpers, fib_lookup, skb reallocation. */
-  netHost?: BpfNetHost;
-}
+/** Options of every runner (runner-setup.ts): engine, CPU, trace, seed, verify, the stack (socket helpers, fib_lookup, skb reallocation). */
+export type SkbRunnerOptions = RunnerOptions;
 
 /** Whether a program of this type runs on struct __sk_buff here. */
 export function isSkbProgType(type: number): boolean {
@@ -69,28 +60,15 @@ export class SkbProgramRunner {
       throw new BpfError('EINVAL', `${program.name}: not a tc or socket filter program (section '${program.section}')`);
     }
     this.tc = program.type !== BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER;
-    const v = opts.verify ?? true;
-    this.verified = v === true ? verifyProgram(program) : v === false ? undefined : v;
-    this.prepared = prepareProgram({ type: program.type, insns: program.insns, fds: program.fds });
-    claimProgArrays(program);
-    this.env = new ExecEnv(this.prepared.maps, opts.seed ?? (0x2545f491 ^ Math.imul(opts.cpu ?? 0, 0x9e3779b9)));
-    this.env.cpu = opts.cpu ?? 0;
-    for (const m of this.prepared.maps) {
-      const t = m.spec.type;
-      if (this.env.cpu >= m.share().nrCpus && (t === BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_ARRAY || t === BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_HASH ||
-        t === BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_PERCPU_HASH)) {
-        throw new BpfError('EINVAL', `${program.name}: runs on cpu ${this.env.cpu} but per-CPU map ${m.spec.name} has ${m.share().nrCpus} CPUs`);
-      }
-    }
-    if (opts.trace) this.env.trace = opts.trace;
-    this.env.netHost = opts.netHost;
+    const s = setupRunner(program, opts);
+    this.env = s.env;
+    this.prepared = s.prepared;
+    this.verified = s.verified;
     this.env.ctxLoad = skbCtxLoad;
     this.packet = new Region(REGION_ID.PACKET, 'packet', 'packet', new Uint8Array(0), true);
     this.env.regions[REGION_ID.PACKET] = this.packet;
     this.directWrite = this.tc && seenDirectWrite(this.prepared, this.verified);
-    const engine = opts.engine ?? (this.verified ? DEFAULT_ENGINE : 'interp');
-    this.engine = createEngine(engine, this.prepared, this.env, { ...opts, facts: this.verified?.facts });
-    this.env.tailCaller = new TailCaller(engine, program.type, this.verified !== undefined, opts.budget);
+    this.engine = startEngine(program, s, opts);
   }
 
   get engineName(): EngineName {

@@ -118,6 +118,16 @@ export interface BpfNetHost {
   /** bpf_sk_assign at tc ingress: 0 or a negative errno (bpf_sk_assign's checks). */
   sk_assign_skb(skb: BpfSkb, sk: BpfSockRef, flags: bigint): number;
 
+  /**
+   * The kfunc bpf_sk_assign_tcp_reqsk (SCHED_CLS only; Linux 6.9): `attrs` holds struct
+   * bpf_tcp_req_attrs (20 bytes: u32 rcv_tsval, u32 rcv_tsecr, u16 mss, u8 rcv_wscale, snd_wscale,
+   * ecn_ok, wscale_ok, sack_ok, tstamp_ok, usec_ts_ok, reserved[3]) as read from the program's
+   * memory, `attrsSz` the attrs__sz argument, `atIngress` skb_at_tc_ingress. 0 or a negative errno
+   * (-EINVAL, -ENETUNREACH, -ENOMEM). Optional: a host without it has no kfunc (the caller returns
+   * -EOPNOTSUPP, as a kernel without CONFIG_SYN_COOKIES).
+   */
+  sk_assign_tcp_reqsk?(skb: BpfSkb, sk: BpfSockRef, attrs: Uint8Array, attrsSz: number, atIngress: boolean): number;
+
   /** bpf_sk_assign for SK_LOOKUP (bpf_sk_lookup_assign's checks): 0 or a negative errno; sets ctx.selected_sk. */
   sk_assign_lookup(ctx: BpfSkLookupKern, sk: BpfSockRef | null, flags: bigint): number;
 

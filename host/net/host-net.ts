@@ -200,8 +200,9 @@ export class HostNet {
   /**
    * Gives the NIC and the tap clsact hooks (filters are added with tc.attach), br0's are net's;
    * registers where tc redirects go: the NIC (receive: its netif_receive_skb; transmit: its
-   * dev_queue_xmit), the tap (receive: into the bridge on its port, Case 2 only; transmit: its
-   * dev_queue_xmit to tun_net_xmit) and br0 (receive: up the host stack; transmit: br_dev_xmit).
+   * dev_queue_xmit), the tap (receive: its tc ingress, then the bridge, or in Case 1 with a
+   * backlog the host stack behind it; transmit: its dev_queue_xmit to tun_net_xmit) and br0
+   * (receive: up the host stack; transmit: br_dev_xmit).
    */
   enableTc(tc: HostTc): void {
     if (this.tc !== undefined) throw new HostNetError('EEXIST', 'host net: tc is enabled already');
@@ -213,7 +214,8 @@ export class HostNet {
     tc.setTarget(nic.ifindex, { name: nic.name, mtu: nic.mtu, receive: (h) => nic.netif_receive_skb(h), transmit: devQueueXmit(nic, fp) });
     tc.setTarget(this.tapIfindex, {
       name: tapDev.name, mtu: tapDev.mtu ?? ETH_DATA_LEN, transmit: devQueueXmit(tapDev, fp),
-      ...(bridge !== undefined ? { receive: (h: number) => this.tap_receive_skb(h) } : {}),
+      // Case 1 counts what the tap's receive path delivers in tap_rx, which exists with a backlog.
+      ...(bridge !== undefined || this.backlog !== undefined ? { receive: (h: number) => this.tap_receive_skb(h) } : {}),
     });
     if (bridge !== undefined) bridge.tcState = tc.state;
     if (hp !== undefined) {
@@ -243,8 +245,10 @@ export class HostNet {
     const r = this.tap_rx;
     r.packets++;
     r.bytes += len;
-    const bridge = this.bridge;
-    if (bridge === undefined) {
+    // Case 1: the host stack behind the tap takes the frame as it is, unless the tap's tc ingress
+    // hook has programs, which need an skb.
+    const tc = this.tapDev.tc;
+    if (this.bridge === undefined && (tc === undefined || !tc.ingressActive)) {
       r.delivered++;
       return;
     }
@@ -266,13 +270,14 @@ export class HostNet {
     else for (let i = 0; i < len; i++) u8[at + i] = src[off + i]!;
     build_skb(fp, h, NET_SKB_PAD, len);
     this.tc?.state.reset(h);
-    r.to_bridge++;
+    if (this.bridge !== undefined) r.to_bridge++;
     this.tap_receive_skb(h);
   }
 
   /**
-   * An skb arriving on the tap (Case 2), data at its MAC header: what the guest sent, or what tc
-   * redirected here with BPF_F_INGRESS. eth_type_trans, the tap's tc ingress, then the bridge.
+   * An skb arriving on the tap, data at its MAC header: what the guest sent, or what tc
+   * redirected here with BPF_F_INGRESS. eth_type_trans, the tap's tc ingress, then the bridge
+   * (Case 2) or the host stack behind the tap (Case 1: counted as delivered, freed).
    */
   private tap_receive_skb(h: number): void {
     const fp = this.pool.pool;
@@ -280,7 +285,13 @@ export class HostNet {
     fp.skb[h * SKB_HEAD_WORDS + SKB.SKB_IIF] = this.tapIfindex;
     const tc = this.tapDev.tc;
     if (tc !== undefined && tc.ingressActive && !tc.sch_handle_ingress(h)) return;
-    this.bridge!.br_handle_frame(this.tapPort, h);
+    const bridge = this.bridge;
+    if (bridge !== undefined) {
+      bridge.br_handle_frame(this.tapPort, h);
+      return;
+    }
+    this.tap_rx.delivered++;
+    this.pool.free(h);
   }
 
   stats(): HostNetStats {

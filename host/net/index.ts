@@ -22,6 +22,12 @@ export { HostStackPort, BridgeDevice, BR0_DEFAULT_MAC, type HostStackPortStats }
 // HostStack (net/'s Net and everything it loads) is imported from './host-stack.ts' by whoever
 // gives the host a stack, so the XDP runs do not load it.
 export type { HostNetSpec, HostStackApp, HostStackSetup, HostStackSetupContext } from './host-stack.ts';
+// tc (net's cls_bpf under it) likewise: HostTc from './tc.ts', HostTcAttachments from './tc-attach.ts',
+// the runner's view from './tc-show.ts'; the types are here.
+export type { HostTc, HostTcDev, HostTcHookStats, HostTcAttachOptions, HostTcHookReport, HostTcFilterReport, HostTcTarget } from './tc.ts';
+export type { HostTcSpec, HostTcMapInit, HostTcReport } from './tc-attach.ts';
+export type { HostTcMapDump } from './tc-show.ts';
+export { PoolSkb, TcSkbState } from './tc-skb.ts';
 export {
   HostNet, HOST_NET_DEFAULTS, type TapRxStats, type HostNetCase, type HostNetOptions, type HostNetStats, type HostNetConservation,
 } from './host-net.ts';

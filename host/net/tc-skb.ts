@@ -12,6 +12,11 @@ import { META_STRIDE, SKB, SKB_HEAD_WORDS, SKB_SHARED_INFO_SIZE, type FramePool 
 
 /** qdisc_skb_cb's data[]: __sk_buff.cb[0..4]. */
 const QDISC_CB_DATA = 20;
+// Module constants: read once, not through the re-exporting module on every packet.
+const {
+  MAC_HEADER, NETWORK_HEADER, TRANSPORT_HEADER, MAC_LEN, PROTOCOL, PKT_TYPE, QUEUE_MAPPING, HASH, HASH_FLAGS, SKB_IIF, DEV,
+} = SKB;
+const HEAD_WORDS = SKB_HEAD_WORDS, STRIDE = META_STRIDE, SHINFO = SKB_SHARED_INFO_SIZE;
 
 /**
  * struct sk_buff's fields the pool's skb head lacks, per frame handle: set by tc programs, read by
@@ -84,26 +89,26 @@ export class PoolSkb implements BpfSkb {
 
   /** Points the adapter at skb h (qdisc_skb_cb's data cleared: cb lives for one hook's classification). */
   load(h: number): void {
-    const fp = this.pool, skb = fp.skb, meta = fp.meta, b = h * SKB_HEAD_WORDS;
+    const fp = this.pool, skb = fp.skb, meta = fp.meta, b = h * HEAD_WORDS;
     const start = h * fp.frameSize;
     this.h = h;
     this.start = start;
-    this.data = start + meta[META_STRIDE * h]!;
-    this.len = meta[META_STRIDE * h + 1]!;
+    this.data = start + meta[STRIDE * h]!;
+    this.len = meta[STRIDE * h + 1]!;
     this.tail = this.data + this.len;
-    this.end = start + fp.frameSize - SKB_SHARED_INFO_SIZE;
+    this.end = start + fp.frameSize - SHINFO;
     // 0 is "unset": no header starts at a frame's first byte (the headroom is in front).
-    const mac = skb[b + SKB.MAC_HEADER]!, nh = skb[b + SKB.NETWORK_HEADER]!, th = skb[b + SKB.TRANSPORT_HEADER]!;
+    const mac = skb[b + MAC_HEADER]!, nh = skb[b + NETWORK_HEADER]!, th = skb[b + TRANSPORT_HEADER]!;
     this.mac_header = mac === 0 ? -1 : start + mac;
     this.network_header = nh === 0 ? -1 : start + nh;
     this.transport_header = th === 0 ? -1 : start + th;
-    this.mac_len = skb[b + SKB.MAC_LEN]!;
-    this.protocol = skb[b + SKB.PROTOCOL]! & 0xffff;
-    this.pkt_type = skb[b + SKB.PKT_TYPE]!;
-    this.queue_mapping = skb[b + SKB.QUEUE_MAPPING]! & 0xffff;
-    this.hash = skb[b + SKB.HASH_FLAGS] === 0 ? 0 : skb[b + SKB.HASH]! >>> 0;
-    this.skb_iif = skb[b + SKB.SKB_IIF]!;
-    this.dev.ifindex = skb[b + SKB.DEV]!;
+    this.mac_len = skb[b + MAC_LEN]!;
+    this.protocol = skb[b + PROTOCOL]! & 0xffff;
+    this.pkt_type = skb[b + PKT_TYPE]!;
+    this.queue_mapping = skb[b + QUEUE_MAPPING]! & 0xffff;
+    this.hash = skb[b + HASH_FLAGS] === 0 ? 0 : skb[b + HASH]! >>> 0;
+    this.skb_iif = skb[b + SKB_IIF]!;
+    this.dev.ifindex = skb[b + DEV]!;
     const st = this.state;
     this.mark = st.mark[h]!;
     this.priority = st.priority[h]!;
@@ -117,11 +122,11 @@ export class PoolSkb implements BpfSkb {
   /** Writes back what the classification may have changed. */
   store(): void {
     const h = this.h, fp = this.pool, start = this.start;
-    fp.meta[META_STRIDE * h] = this.data - start;
-    fp.meta[META_STRIDE * h + 1] = this.len;
-    const b = h * SKB_HEAD_WORDS, skb = fp.skb;
-    skb[b + SKB.PROTOCOL] = this.protocol;
-    skb[b + SKB.PKT_TYPE] = this.pkt_type;
+    fp.meta[STRIDE * h] = this.data - start;
+    fp.meta[STRIDE * h + 1] = this.len;
+    const b = h * HEAD_WORDS, skb = fp.skb;
+    skb[b + PROTOCOL] = this.protocol;
+    skb[b + PKT_TYPE] = this.pkt_type;
     const st = this.state;
     st.mark[h] = this.mark;
     st.priority[h] = this.priority;

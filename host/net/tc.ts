@@ -22,21 +22,23 @@ import { BPF_F_INGRESS } from '../../bpf-vm/helpers/skb-helpers.ts';
 import type { EngineName } from '../../bpf-vm/engines.ts';
 import type { Program } from '../../bpf-vm/prog/program.ts';
 import { BPF_PROG_TYPE, progTypeName } from '../../bpf-vm/prog/types.ts';
+import { bpf_prog_get_id, bpf_prog_tag } from '../../net/core/bpf-show.ts';
 import { bpf_redirect_info, XMIT_RECURSION_LIMIT } from '../../net/core/dev.ts';
 import { NETDEV_TX_BUSY, NetDevice as NetNetDevice, type TcHook } from '../../net/core/netdevice.ts';
 import type { SkBuff } from '../../net/core/skbuff.ts';
 import {
   bpf_tc_attach, dev_clsact, tc_filter_del, tc_filter_list, type ClsBpfProg, type TcDirection, type TcFilterSelector,
 } from '../../net/sched/cls-bpf.ts';
-import {
-  TC_ACT_OK, TC_ACT_QUEUED, TC_ACT_REDIRECT, TC_ACT_SHOT, TC_ACT_STOLEN, TC_ACT_TRAP, TC_ACT_UNSPEC,
-} from '../../net/sched/pkt-cls.ts';
+import { TC_ACT } from '../../net/sched/pkt-cls.ts';
 import { ETH_HLEN, META_STRIDE, PACKET_TYPE, SKB, SKB_HEAD_WORDS, skb_push, type PagePool } from '../../tun/index.ts';
 import { HostNetError } from './errors.ts';
 import { HostTcNetHost } from './tc-net-host.ts';
 import { PoolSkb, TcSkbState } from './tc-skb.ts';
 
 export type { TcDirection } from '../../net/sched/cls-bpf.ts';
+
+// Module constants: read once, not through the importing module's bindings on every packet.
+const { TC_ACT_OK, TC_ACT_QUEUED, TC_ACT_REDIRECT, TC_ACT_SHOT, TC_ACT_STOLEN, TC_ACT_TRAP, TC_ACT_UNSPEC } = TC_ACT;
 
 /** Not a TC_ACT_*: a classification that threw something other than a BpfError (cls_bpf catches those). */
 const TC_FAULT = -1000;
@@ -114,6 +116,10 @@ export interface HostTcFilterReport {
   protocol: number;
   /** TCA_BPF_NAME. */
   name: string;
+  /** The program's id and tag, as `bpftool net` and `tc filter show` print them. */
+  id: number;
+  tag: string;
+  direct_action: boolean;
   prog: string;
   section: string;
   engine: string;
@@ -332,7 +338,8 @@ export class HostTc {
       const list = tc_filter_list(net, dir);
       if (list.length === 0 && (st === undefined || st.packets === 0)) return;
       const filters = list.map((f): HostTcFilterReport => ({
-        prio: f.prio, handle: f.handle, protocol: f.protocol, name: f.name, prog: f.prog.name, section: f.prog.section,
+        prio: f.prio, handle: f.handle, protocol: f.protocol, name: f.name, id: bpf_prog_get_id(f.prog), tag: bpf_prog_tag(f.prog),
+        direct_action: f.direct_action, prog: f.prog.name, section: f.prog.section,
         engine: f.filter.runner.engineName, runs: f.filter.stats.runs, shot: f.filter.stats.shot, redirect: f.filter.stats.redirect,
         faults: f.filter.stats.faults,
       }));

@@ -41,6 +41,7 @@ import { TcpSock } from '../ipv4/tcp-sock.ts';
 import { __cookie_v4_check, __cookie_v4_init_sequence, tcp_synq_no_recent_overflow, tcp_synq_overflow } from '../ipv4/syncookies.ts';
 import { __cookie_v6_check, __cookie_v6_init_sequence } from '../ipv6/syncookies.ts';
 import { tcp_get_syncookie_mss } from '../ipv4/tcp-cookie.ts';
+import { BPF_TCP_REQSK_MAX, bpf_sk_assign_tcp_reqsk } from './bpf-tcp-reqsk.ts';
 
 const { SOCK_STREAM, SOCK_DGRAM } = SOCK_TYPES;
 /** The SK_LOOKUP assign flags as the bigints the helper gets (compared, never computed: nothing allocates). */
@@ -133,6 +134,11 @@ export class NetBpfHost implements BpfNetHost {
   private readonly sa6 = new In6Addr();
   private readonly da6 = new In6Addr();
   private readonly mssp = { mss: 0 };
+  /**
+   * How many requests bpf_sk_assign_tcp_reqsk may have on skbs at once in this netns before it
+   * refuses with -ENOMEM (bpf-tcp-reqsk.ts BPF_TCP_REQSK_MAX; a test may lower it).
+   */
+  tcp_reqsk_max: number = BPF_TCP_REQSK_MAX;
 
   constructor(readonly net: Net) {}
 
@@ -312,6 +318,16 @@ export class NetBpfHost implements BpfNetHost {
       skb.sk = s;
     }
     return 0;
+  }
+
+  /**
+   * The kfunc bpf_sk_assign_tcp_reqsk(skb, sk, attrs, attrs__sz) (bpf-tcp-reqsk.ts has the checks
+   * and errnos): `attrs` is struct bpf_tcp_req_attrs as the program's memory holds it (at least
+   * attrsSz bytes), `atIngress` whether the program runs at tc ingress (skb_at_tc_ingress). On
+   * success the skb carries a request socket for listener `sk` to the receive path.
+   */
+  sk_assign_tcp_reqsk(skb: BpfSkb, sk: BpfSockRef, attrs: Uint8Array, attrsSz: number, atIngress: boolean): number {
+    return bpf_sk_assign_tcp_reqsk(this.net, skb, sk as SockCommon, attrs, attrsSz, atIngress, this.tcp_reqsk_max);
   }
 
   sk_assign_lookup(ctx: BpfSkLookupKern, sk: BpfSockRef | null, flags: bigint): number {

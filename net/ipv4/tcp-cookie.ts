@@ -3,8 +3,15 @@
 // socket for it is checked as a cookie (only if the listener overflowed recently); a valid one
 // rebuilds the request from the cookie (MSS) and the echoed timestamp (window scale, SACK) and
 // the child is created at once. The cookie arithmetic itself is in syncookies.ts.
+//
+// An ACK that carries a request from bpf_sk_assign_tcp_reqsk (a tc program checked its own
+// cookie; core/bpf-tcp-reqsk.ts) takes cookie_bpf_check instead: the request comes from skb->sk
+// with the program's attributes, no recent SYN queue overflow is needed and no SyncookiesRecv /
+// SyncookiesFailed is counted; the window and the child are made as on the classic path, except
+// that the program's rcv_wscale is kept and ECN needs tcp_ecn (cookie_ecn_ok).
 import type { SkBuff } from '../core/skbuff.ts';
-import { inet_reqsk_alloc, type RequestSock } from '../core/request-sock.ts';
+import { inet_reqsk_alloc, reqsk_bpf_taken, type RequestSock } from '../core/request-sock.ts';
+import { skb_bpf_reqsk, skb_sk_is_prefetched } from '../core/skb-steal-sock.ts';
 import { TcpOptionsReceived, type TcpSock } from './tcp-sock.ts';
 import { tcp_parse_options } from './tcp-options.ts';
 import { cookie_timestamp_decode, tcp_synq_no_recent_overflow } from './syncookies.ts';
@@ -19,6 +26,9 @@ const tcp_opt = new TcpOptionsReceived();
  * secure_tcp_ts_off for the pair.
  */
 export function cookie_tcp_check_opts(sk: TcpSock, skb: SkBuff, check: (seq: number, cookie: number) => number, ts_off: () => number): RequestSock | null {
+  // cookie_v{4,6}_check: `if (cookie_bpf_ok(skb)) req = cookie_bpf_check(sk, skb); else ...`,
+  // after its sysctl / ACK / RST test (the caller's).
+  if (cookie_bpf_ok(skb)) return cookie_bpf_check(sk, skb);
   const net = sk.skc_net;
   if (tcp_synq_no_recent_overflow(sk)) return null;
   const cb = skb.cb;
@@ -61,12 +71,72 @@ export function cookie_tcp_check_opts(sk: TcpSock, skb: SkBuff, check: (seq: num
   return req;
 }
 
-/** tcp_get_cookie_sock: the child for a cookie request, straight into the accept queue. null: SyncookiesFailed. */
+/**
+ * cookie_bpf_ok: the skb carries a request from bpf_sk_assign_tcp_reqsk. (The kernel tests
+ * skb->sk, which nothing else leaves set this far; vxo checks it is that request.)
+ */
+export function cookie_bpf_ok(skb: SkBuff): boolean {
+  return skb_sk_is_prefetched(skb) && skb_bpf_reqsk(skb.sk) !== null;
+}
+
+/**
+ * cookie_bpf_check: the request the program made, taken off the skb (skb->sk and the destructor
+ * cleared: the stack owns it now) and finished from the ACK (cookie_tcp_reqsk_init). The
+ * kernel's returns NULL (a drop) only for an MPTCP request vxo does not have.
+ */
+export function cookie_bpf_check(sk: TcpSock, skb: SkBuff): RequestSock {
+  const req = skb.sk as RequestSock;
+  skb.sk = null;
+  skb.destructor = null;
+  reqsk_bpf_taken(req);
+  cookie_tcp_reqsk_init(sk, skb, req);
+  return req;
+}
+
+/**
+ * cookie_tcp_reqsk_init: what the ACK tells a cookie request: the ports, both ISNs (seq - 1,
+ * ack_seq - 1), the peer's window. The kernel leaves rsk_listener NULL here (skb_steal_sock
+ * cleared it); vxo points it at the listener completing the handshake, as the classic path's
+ * requests do, since its request code (routes, MTU) reads it.
+ */
+export function cookie_tcp_reqsk_init(sk: TcpSock, skb: SkBuff, req: RequestSock): void {
+  const cb = skb.cb;
+  const v = skb.view;
+  const th = skb.transport_header;
+  req.rsk_listener = sk;
+  req.num_retrans = 0;
+  req.skc_num = v.getUint16(th + 2);
+  req.skc_dport = v.getUint16(th);
+  req.snt_synack = 0;
+  req.rcv_isn = (cb.seq - 1) >>> 0;
+  req.snt_isn = (cb.ack_seq - 1) >>> 0;
+  req.rcv_nxt = cb.seq;
+  req.snd_wnd = v.getUint16(th + 14);
+}
+
+/**
+ * cookie_ecn_ok(net, dst) as cookie_v{4,6}_check applies it to a request the program made: ECN
+ * stays only with tcp_ecn on (vxo's routes carry no RTAX_FEATURE_ECN).
+ */
+function cookie_ecn_ok_dst(sk: TcpSock): boolean {
+  return sk.skc_net.ipv4.sysctl_tcp_ecn !== 0;
+}
+
+/**
+ * tcp_get_cookie_sock: the child for a cookie request, straight into the accept queue. null:
+ * SyncookiesFailed (the classic path's; a BPF request counts nothing). For a BPF request, first
+ * the rest of cookie_v{4,6}_check after tcp_select_initial_window: the program's rcv_wscale
+ * (`if (!req->syncookie) ireq->rcv_wscale = rcv_wscale`) and `ecn_ok &= cookie_ecn_ok`.
+ */
 export function tcp_get_cookie_sock(sk: TcpSock, skb: SkBuff, req: RequestSock): TcpSock | null {
+  if (req.syncookie_bpf) {
+    req.rcv_wscale = req.bpf_rcv_wscale;
+    req.ecn_ok = req.ecn_ok && cookie_ecn_ok_dst(sk);
+  }
   const own_req = { value: false };
   const child = sk.icsk_af_ops!.syn_recv_sock(sk, skb, req, own_req);
   if (child !== null && inet_csk_reqsk_queue_add(sk, req, child)) return child;
-  sk.skc_net.mib.net.SyncookiesFailed++;
+  if (!req.syncookie_bpf) sk.skc_net.mib.net.SyncookiesFailed++;
   return null;
 }
 

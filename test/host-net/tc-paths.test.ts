@@ -11,6 +11,7 @@ import { HostTc } from '../../host/net/tc.ts';
 import { HostTcAttachments } from '../../host/net/tc-attach.ts';
 import { MAX_TAP_BATCH, SoftnetBacklog } from '../../tun/index.ts';
 import { udp4Frame } from '../support/packets.ts';
+import { XDP_DIR } from '../support/vm.ts';
 import { tapFixture, type TapFixture } from '../tun/tap-fixture.ts';
 import { dropUdpPort, ENGINES, redirect, ret, tcProg } from '../net/cls-bpf-progs.ts';
 
@@ -62,6 +63,24 @@ for (const engine of ENGINES) {
     t.is(host.stats().bridge!.rx_packets, 0);
     t.true(c.balanced, JSON.stringify(c));
     t.like(tc.report().find((r) => r.dev === 'eth0'), { direction: 'egress', packets: 6 });
+  });
+
+  test(`${engine}: Case 1: the tap's ingress hook builds an skb for the guest's frames before the host stack behind the tap`, (t) => {
+    const f = tapFixture({ frames: 256 });
+    const b = SoftnetBacklog.create(64);
+    const host = new HostNet({ case: 'xdp-redirect', pool: f.pool, tap: f.xmit, wire: false, backlog: b, nicProgram: HostNet.redirectProgram(`${XDP_DIR}redirect.o`) });
+    const tc = new HostTc(f.pool);
+    host.enableTc(tc);
+    fromGuest(host, b, 4);
+    t.is(host.tap_rx.delivered, 4, 'no hook: delivered as before');
+    tc.attach('tap', 'ingress', tcProg(dropUdpPort(9, TC_ACT_OK), 'drop9'), { engine });
+    fromGuest(host, b, 10);
+    const c = host.conservation();
+    t.is(c.from_tap, 14);
+    t.is(c.terms.tc_shot, 5);
+    t.is(c.terms.tap_rx_delivered, 9);
+    t.true(c.balanced, JSON.stringify(c));
+    t.is(host.stats().pool.inFlight, 0);
   });
 
   test(`${engine}: br0's hooks are net's: a SHOT at br0's ingress drops in the host stack, after the bridge`, (t) => {

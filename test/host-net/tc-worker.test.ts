@@ -8,6 +8,7 @@ import { openSharedMap } from '../../bpf-vm/maps/create.ts';
 import { HOST_CTL } from '../../host/host-loop.ts';
 import type { HostNetConservation } from '../../host/net/index.ts';
 import type { HostTcReport, HostTcSpec } from '../../host/net/tc-attach.ts';
+import { hostTcMapDump, hostTcShowText } from '../../host/net/tc-show.ts';
 import { spawnWorkerAt } from '../../scenarios/run/spawn.ts';
 import { FramePool, PtrRing, SockWait } from '../../tun/index.ts';
 import { ENGINES } from '../net/cls-bpf-progs.ts';
@@ -71,7 +72,12 @@ for (const engine of ENGINES) {
     // The runner's view of the program's map: [1] counts the drops.
     const verdicts = openSharedMap(done.tc!.maps['verdicts']!);
     const v = verdicts.lookup(new Uint8Array([1, 0, 0, 0]));
-    t.is(v === undefined || v === null ? undefined : new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true), BigInt(count));
+    t.is(v === undefined ? undefined : new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true), BigInt(count));
+    // As the runner prints them: bpftool net's tc lines, bpftool map dump in hex.
+    t.regex(hostTcShowText(done.tc!), /^tc:\neth0\(2\) clsact\/ingress host_tc\.o:\[tc\] id \d+\ntap0\(3\) clsact\/egress host_tc\.o:\[tc\] id \d+\n$/);
+    const dump = hostTcMapDump(done.tc!);
+    t.deepEqual(dump['drop_port'], { type: 'array', entries: [{ key: '00000000', value: '09000000' }] });
+    t.deepEqual(dump['verdicts']!.entries[1], { key: '01000000', value: 'd007000000000000' }, '2000 drops, a little-endian u64');
   });
 }
 
