@@ -76,11 +76,13 @@ test('run: BPF flags that cannot mean anything are refused before a worker start
     [['--attach', 'guest:tc-sideways:x.o'], /hook tc-sideways/],
     [['--attach', 'vm:xdp:x.o'], /the machine is guest or host/],
     [['--attach', 'host:xdp:x.o'], /XDP attaches to the guest/],
-    [['--attach', 'guest'], /MACHINE:HOOK:OBJECT/],
+    [['--attach', 'guest'], /MACHINE\[\/DEV\]:HOOK:OBJECT/],
     [['--map', 'guest:m:00:00'], /attach a program to the guest first/],
     [['--bind', 'tcp 10.0.0.0/8'], /'PROTO PREFIX PORT'/],
     [['--bind', 'sctp 10.0.0.0/8 80'], /'PROTO PREFIX PORT'/],
     [['--attach', 'guest:tc-ingress:/no/such.o'], /no such file/],
+    [['--attach', 'host/wlan0:tc-ingress:x.o'], /host has no device wlan0/],
+    [['--attach', 'host/nic:sk-lookup:x.o'], /only tc-ingress and tc-egress/],
   ];
   for (const [flags, re] of cases) {
     const r = vxo(['run', 'flood', '--kind', 'udp4', '--duration', '0.1', ...flags]);

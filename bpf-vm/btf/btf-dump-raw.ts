@@ -27,8 +27,8 @@ function intEncoding(enc: number): string {
   }
 }
 
-/** One type as bpftool prints it (no trailing newline). */
-export function dumpBtfType(t: BtfType): string {
+/** One type as bpftool prints it (no trailing newline); `btf` names a DATASEC's variables. */
+export function dumpBtfType(t: BtfType, btf?: Btf): string {
   let s = `[${t.id}] ${KIND_STR[t.kind]} ${q(t.name)}`;
   switch (t.kind) {
     case 'int':
@@ -66,7 +66,11 @@ export function dumpBtfType(t: BtfType): string {
       break;
     case 'datasec':
       s += ` size=${t.size} vlen=${t.vars.length}`;
-      for (const v of t.vars) s += `\n\ttype_id=${v.type} offset=${v.offset} size=${v.size}`;
+      for (const v of t.vars) {
+        s += `\n\ttype_id=${v.type} offset=${v.offset} size=${v.size}`;
+        const vt = btf?.type(v.type);
+        if (vt) s += ` (${KIND_STR[vt.kind]} ${q(vt.name)})`;
+      }
       break;
     case 'float':
       s += ` size=${t.size}`;
@@ -81,6 +85,6 @@ export function dumpBtfType(t: BtfType): string {
 /** Every type, as `bpftool btf dump file F` prints them. */
 export function dumpBtfRaw(btf: Btf): string {
   let out = '';
-  for (const t of btf.types) if (t) out += `${dumpBtfType(t)}\n`;
+  for (const t of btf.types) if (t) out += `${dumpBtfType(t, btf)}\n`;
   return out;
 }

@@ -1,4 +1,15 @@
-// BTF: parsing a blob and reading BTF-defined map definitions out of it.
+// BTF: parsing a blob and reading BTF-defined map definitions out of it; writing BTF; vxo's kernel
+// BTF (its vmlinux) and the dumps bpftool makes of BTF (raw text, vmlinux.h); CO-RE relocations.
 export { Btf, parseBtf } from './btf.ts';
 export { btfMapDefs, type BtfMapDef } from './maps.ts';
 export * from './types.ts';
+export { BtfWriter, BTF_FUNC, BTF_INT, type BtfTypeInput } from './btf-encode.ts';
+export { btfBytesOf, parseBtfFile } from './btf-file.ts';
+export { dumpBtfRaw, dumpBtfType } from './btf-dump-raw.ts';
+export { dumpBtfC, withoutBpftool75Additions } from './btf-dump-c.ts';
+export { coreRelosBySection, BPF_CORE, BPF_CORE_KIND_STR, type CoreRelo } from './core-relos.ts';
+export { KERNEL_DECLS, KERNEL_KFUNCS, KF, type KDecl, type KFunc, type KMember, type KStruct } from './kernel-types.ts';
+export {
+  KernelBtf, kernelBtf, buildKernelBtf, KFUNC_DECL_TAG, KFUNC_LINKAGE,
+  type KernelField, type KernelKfunc, type KernelStruct,
+} from './kernel-btf.ts';

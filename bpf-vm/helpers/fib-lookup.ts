@@ -9,6 +9,25 @@ import { ARG, RET, type HelperProto } from './proto.ts';
 export const BPF_FUNC_fib_lookup = 69;
 /** sizeof(struct bpf_fib_lookup). */
 export const BPF_FIB_LOOKUP_SIZE = 64;
+/** struct bpf_fib_lookup's fields (unions share offsets). */
+export const BPF_FIB_LOOKUP_PARAMS = {
+  family: 0, l4_protocol: 1, sport: 2, dport: 4, tot_len: 6, mtu_result: 6, ifindex: 8, tos: 12,
+  flowinfo: 12, rt_metric: 12, ipv4_src: 16, ipv6_src: 16, ipv4_dst: 32, ipv6_dst: 32,
+  h_vlan_proto: 48, h_vlan_TCI: 50, tbid: 48, mark: 52, smac: 52, dmac: 58,
+} as const;
+/** enum BPF_FIB_LKUP_RET_*. */
+export const BPF_FIB_LKUP_RET = {
+  BPF_FIB_LKUP_RET_SUCCESS: 0,
+  BPF_FIB_LKUP_RET_BLACKHOLE: 1,
+  BPF_FIB_LKUP_RET_UNREACHABLE: 2,
+  BPF_FIB_LKUP_RET_PROHIBIT: 3,
+  BPF_FIB_LKUP_RET_NOT_FWDED: 4,
+  BPF_FIB_LKUP_RET_FWD_DISABLED: 5,
+  BPF_FIB_LKUP_RET_UNSUPP_LWT: 6,
+  BPF_FIB_LKUP_RET_NO_NEIGH: 7,
+  BPF_FIB_LKUP_RET_FRAG_NEEDED: 8,
+  BPF_FIB_LKUP_RET_NO_SRC_ADDR: 9,
+} as const;
 /** The flags bpf_fib_lookup knows (uapi bpf.h, through Linux 6.10's BPF_FIB_LOOKUP_MARK). */
 export const BPF_FIB_LOOKUP = {
   BPF_FIB_LOOKUP_DIRECT: 1 << 0,

@@ -42,7 +42,8 @@ export class SockSlots {
       this.regions[i] = r;
       this.table[id] = r;
     }
-    r.u8.fill(0);
+    // struct bpf_sock only: the tcp_sock half stays out of reach (hi) until exposeTcpSock fills it.
+    r.u8.fill(0, SOCK_SLOT.SOCK, SOCK_SLOT.SOCK + BPF_SOCK_SIZE);
     host.fill_bpf_sock(sk, r.dv, SOCK_SLOT.SOCK);
     r.lo = SOCK_SLOT.SOCK;
     r.hi = SOCK_SLOT.SOCK + BPF_SOCK_SIZE;
@@ -76,6 +77,7 @@ export class SockSlots {
     const sk = this.get(hi);
     const r = this.regions[i];
     if (sk === undefined || r === undefined) return false;
+    r.u8.fill(0, SOCK_SLOT.TCP_SOCK, SOCK_SLOT.SIZE);
     if (!host.fill_bpf_tcp_sock(sk, r.dv, SOCK_SLOT.TCP_SOCK)) return false;
     r.hi = SOCK_SLOT.SIZE;
     return true;

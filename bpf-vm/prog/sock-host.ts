@@ -100,7 +100,7 @@ export interface BpfNetHost {
   /** bpf_sk_release: drops the reference sk_lookup or a sockmap lookup took (no-op for RCU-freed sockets). */
   sk_release(sk: BpfSockRef): void;
 
-  /** Writes struct bpf_sock (80 bytes, bpf-sock.ts BPF_SOCK) for `sk` at dv[off..]. */
+  /** Writes struct bpf_sock (80 bytes, bpf-sock.ts BPF_SOCK; zeroed before) for `sk` at dv[off..]. */
   fill_bpf_sock(sk: BpfSockRef, dv: DataView, off: number): void;
 
   /** Writes struct bpf_tcp_sock (112 bytes) at dv[off..]; false when sk is not a full TCP socket. */

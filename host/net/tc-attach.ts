@@ -4,7 +4,7 @@
 // value hex`). What is attached and the objects' maps are reported back, the maps as shared state
 // the runner opens to dump them (openSharedMap, dumpMap).
 import type { EngineName } from '../../bpf-vm/engines.ts';
-import { fromHex } from '../../bpf-vm/hex.ts';
+import { mapUpdateHex } from '../../bpf-vm/maps/update-hex.ts';
 import type { BpfMap } from '../../bpf-vm/maps/map.ts';
 import type { SharedMapState } from '../../bpf-vm/maps/shared.ts';
 import { loadObjectFile } from '../../bpf-vm/prog/collection.ts';
@@ -58,8 +58,11 @@ export class HostTcAttachments {
     for (const init of spec.maps ?? []) {
       const m = coll.maps.get(init.map);
       if (m === undefined) throw new HostNetError('ENOENT', `host tc: ${base} has no map ${init.map} (have ${[...coll.maps.keys()].join(', ') || 'none'})`);
-      const err = m.update(fromHex(init.key, `${init.map} key`), fromHex(init.value, `${init.map} value`), 0);
-      if (err !== 0) throw new HostNetError('EINVAL', `host tc: ${base} map ${init.map} update: errno ${-err}`);
+      try {
+        mapUpdateHex(m, init.key, init.value);
+      } catch (e) {
+        throw new HostNetError('EINVAL', `host tc: ${base}: ${(e as Error).message}`, { cause: e });
+      }
     }
     const engine = spec.engine ?? this.engine;
     this.tc.attach(spec.dev, spec.direction, prog, {

@@ -3,6 +3,7 @@
 // forward goes — out of which device, to which next-hop MAC, from which MAC — through a struct
 // bpf_fib_lookup it fills in and reads back. The answer is BPF_FIB_LKUP_RET_* (0 = forward as
 // told), or a negative errno for a malformed request.
+import { BPF_FIB_LKUP_RET, BPF_FIB_LOOKUP, BPF_FIB_LOOKUP_PARAMS, BPF_FIB_LOOKUP_SIZE } from '../../bpf-vm/helpers/fib-lookup.ts';
 import { ERRNO } from '../../bpf-vm/errno.ts';
 import { dev_get_by_index } from './dev.ts';
 import { In6Addr, ipv6_addr_any } from './in6-addr.ts';
@@ -15,40 +16,11 @@ import { fib_lookup, RTN, RT_TABLE, type FibAlias } from '../ipv4/route.ts';
 import { __in6_dev_get, ipv6_dev_get_saddr } from '../ipv6/addrconf.ts';
 import { fib6_lookup, ipv6_prefix_match, RTF } from '../ipv6/route.ts';
 
-/** enum BPF_FIB_LKUP_RET_* (include/uapi/linux/bpf.h). */
-export const BPF_FIB_LKUP_RET = {
-  BPF_FIB_LKUP_RET_SUCCESS: 0,
-  BPF_FIB_LKUP_RET_BLACKHOLE: 1,
-  BPF_FIB_LKUP_RET_UNREACHABLE: 2,
-  BPF_FIB_LKUP_RET_PROHIBIT: 3,
-  BPF_FIB_LKUP_RET_NOT_FWDED: 4,
-  BPF_FIB_LKUP_RET_FWD_DISABLED: 5,
-  BPF_FIB_LKUP_RET_UNSUPP_LWT: 6,
-  BPF_FIB_LKUP_RET_NO_NEIGH: 7,
-  BPF_FIB_LKUP_RET_FRAG_NEEDED: 8,
-  BPF_FIB_LKUP_RET_NO_SRC_ADDR: 9,
-} as const;
+// The uapi's constants and struct bpf_fib_lookup's layout are bpf-vm's (the helper's side).
+export { BPF_FIB_LKUP_RET, BPF_FIB_LOOKUP, BPF_FIB_LOOKUP_PARAMS, BPF_FIB_LOOKUP_SIZE };
 const R = BPF_FIB_LKUP_RET;
-
-/** BPF_FIB_LOOKUP_* flags. */
-export const BPF_FIB_LOOKUP = {
-  BPF_FIB_LOOKUP_DIRECT: 1 << 0,
-  BPF_FIB_LOOKUP_OUTPUT: 1 << 1,
-  BPF_FIB_LOOKUP_SKIP_NEIGH: 1 << 2,
-  BPF_FIB_LOOKUP_TBID: 1 << 3,
-  BPF_FIB_LOOKUP_SRC: 1 << 4,
-  BPF_FIB_LOOKUP_MARK: 1 << 5,
-} as const;
 const F = BPF_FIB_LOOKUP;
 const BPF_FIB_LOOKUP_MASK = 0x3f;
-
-/** struct bpf_fib_lookup: 64 bytes. */
-export const BPF_FIB_LOOKUP_PARAMS = {
-  family: 0, l4_protocol: 1, sport: 2, dport: 4, tot_len: 6, mtu_result: 6, ifindex: 8, tos: 12,
-  flowinfo: 12, rt_metric: 12, ipv4_src: 16, ipv6_src: 16, ipv4_dst: 32, ipv6_dst: 32,
-  h_vlan_proto: 48, h_vlan_TCI: 50, tbid: 48, mark: 52, smac: 52, dmac: 58,
-} as const;
-export const BPF_FIB_LOOKUP_SIZE = 64;
 const P = BPF_FIB_LOOKUP_PARAMS;
 
 const src6 = new In6Addr();

@@ -1,10 +1,10 @@
 // The stack side of socket-aware BPF (net/core/filter.c): what a program running on this machine
 // reaches through bpf-vm's BpfNetHost contract — the live socket lookups (bpf_sk_lookup_tcp/udp,
 // bpf_skc_lookup_tcp), struct bpf_sock / bpf_tcp_sock of a socket, socket cookies, bpf_sk_assign
-// at tc and in SK_LOOKUP, the SYN cookie helpers, bpf_fib_lookup and the skb helpers that
-// reallocate. One NetBpfHost per netns (net_bpf_host), so a program sees its own machine's sockets
-// and never another's: a lookup in a netns by id finds only this one, an assign across netns
-// fails with -ENETUNREACH.
+// at tc and in SK_LOOKUP, the SYN cookie helpers and the kfunc bpf_sk_assign_tcp_reqsk
+// (bpf-tcp-reqsk.ts), bpf_fib_lookup and the skb helpers that reallocate. One NetBpfHost per
+// netns (net_bpf_host), so a program sees its own machine's sockets and never another's: a lookup
+// in a netns by id finds only this one, an assign across netns fails with -ENETUNREACH.
 import { ERRNO } from '../../bpf-vm/errno.ts';
 import type {
   BpfLookupCaller,

@@ -7,6 +7,7 @@ import type { DispatchProtocol } from '../dispatch/binding.ts';
 import type { BpfAttachSpec, MapInit } from '../stack/bpf-attach.ts';
 import { NET_ADDRS } from '../stack/setup-data.ts';
 import type { ScenarioBpf } from '../run/bpf-options.ts';
+import type { HostTcSpec } from '../../host/net/tc-attach.ts';
 import { UsageError } from './errors.ts';
 
 export interface BpfFlags {
@@ -25,25 +26,52 @@ function machineOf(text: string, flag: string): 'guest' | 'host' {
   return text;
 }
 
+/** The host's own devices (host/net: the NIC and the tap, the bridge's ports), as host/DEV names them. */
+const HOST_DEVS = ['nic', 'tap', 'eth0', 'tap0'] as const;
+
 export function scenarioBpf(f: BpfFlags, engine: EngineName | undefined): ScenarioBpf | undefined {
   const attach = f.attach ?? [], maps = f.map ?? [], binds = f.bind ?? [];
   if (attach.length === 0 && maps.length === 0 && binds.length === 0) return undefined;
   const b: ScenarioBpf = { ...(engine !== undefined ? { engine } : {}) };
   const specs: Record<'guest' | 'host', BpfAttachSpec[]> = { guest: [], host: [] };
+  // What --map writes into: the last program attached on each machine.
+  const last: Partial<Record<'guest' | 'host', { maps?: readonly MapInit[] }>> = {};
+  const hostTc: HostTcSpec[] = [];
   for (const a of attach) {
     const parts = a.split(':');
-    if (parts.length < 3 || parts.length > 4) throw new UsageError(`--attach ${a}: MACHINE:HOOK:OBJECT[:SECTION], e.g. guest:tc-ingress:scenarios/sk/tc_tproxy.o`);
-    const [m, hook, object, section] = parts as [string, string, string, string | undefined];
+    if (parts.length < 3 || parts.length > 4) throw new UsageError(`--attach ${a}: MACHINE[/DEV]:HOOK:OBJECT[:SECTION], e.g. guest:tc-ingress:scenarios/sk/tc_tproxy.o or host/nic:tc-ingress:prog.o`);
+    const [where, hook, object, section] = parts as [string, string, string, string | undefined];
+    const [m, dev] = where.split('/') as [string, string | undefined];
     const machine = machineOf(m, `--attach ${a}`);
     const sec = section !== undefined ? { section } : {};
+    // guest, guest/eth0, host and host/br0 are the stacks' devices; host/nic and host/tap the host's own.
+    const onHostDev = machine === 'host' && dev !== undefined && dev !== 'br0';
+    if (dev !== undefined && !(machine === 'guest' ? dev === 'eth0' : dev === 'br0' || (HOST_DEVS as readonly string[]).includes(dev))) {
+      throw new UsageError(`--attach ${a}: ${machine} has no device ${dev} (${machine === 'guest' ? 'eth0' : ['br0', ...HOST_DEVS].join(', ')})`);
+    }
+    if (onHostDev && hook !== 'tc-ingress' && hook !== 'tc-egress') throw new UsageError(`--attach ${a}: on host/${dev} only tc-ingress and tc-egress`);
     switch (hook) {
-      case 'tc-ingress': case 'tc-egress':
-        specs[machine].push({ kind: 'tc', direction: hook === 'tc-ingress' ? 'ingress' : 'egress', object, ...sec });
+      case 'tc-ingress': case 'tc-egress': {
+        const direction = hook === 'tc-ingress' ? 'ingress' : 'egress';
+        if (onHostDev) {
+          const t: HostTcSpec = { dev: dev!, direction, object, ...sec };
+          hostTc.push(t);
+          last.host = t;
+        } else {
+          const t: Extract<BpfAttachSpec, { kind: 'tc' }> = { kind: 'tc', direction, object, ...sec };
+          specs[machine].push(t);
+          last[machine] = t;
+        }
         break;
-      case 'sk-lookup': specs[machine].push({ kind: 'sk_lookup', object, ...sec }); break;
-      case 'socket-filter': specs[machine].push({ kind: 'socket_filter', object, ...sec }); break;
+      }
+      case 'sk-lookup': case 'socket-filter': {
+        const t: Extract<BpfAttachSpec, { kind: 'sk_lookup' | 'socket_filter' }> = { kind: hook === 'sk-lookup' ? 'sk_lookup' : 'socket_filter', object, ...sec };
+        specs[machine].push(t);
+        last[machine] = t;
+        break;
+      }
       case 'xdp': case 'xdp-offload':
-        if (machine !== 'guest') throw new UsageError(`--attach ${a}: XDP attaches to the guest's virtio_net (the host's programs are --prog)`);
+        if (machine !== 'guest') throw new UsageError(`--attach ${a}: XDP attaches to the guest's virtio_net here (the host NIC's program is vxo run case1|case2 --prog)`);
         if (b.guestXdp !== undefined) throw new UsageError('--attach: one XDP program per device');
         // Offload falls back to native when the device refuses the program (ip link ... xdpoffload || xdpdrv).
         b.guestXdp = { object, ...sec, mode: hook === 'xdp' ? 'native' : 'offload', fallbackNative: hook === 'xdp-offload' };
@@ -52,6 +80,7 @@ export function scenarioBpf(f: BpfFlags, engine: EngineName | undefined): Scenar
         throw new UsageError(`--attach ${a}: hook ${hook}: ${ATTACH_HOOKS.join(', ')}`);
     }
   }
+  if (hostTc.length > 0) b.hostTc = hostTc;
   const inits: Record<'guest' | 'host', MapInit[]> = { guest: [], host: [] };
   for (const s of maps) {
     const parts = s.split(':');
@@ -75,7 +104,7 @@ export function scenarioBpf(f: BpfFlags, engine: EngineName | undefined): Scenar
   }
   for (const m of ['guest', 'host'] as const) {
     if (inits[m].length > 0) {
-      const target = specs[m].findLast((s): s is Exclude<BpfAttachSpec, { kind: 'dispatcher' }> => s.kind !== 'dispatcher');
+      const target = last[m];
       if (target === undefined) throw new UsageError(`--map ${m}:...: attach a program to the ${m} first (--attach ${m}:...)`);
       target.maps = [...(target.maps ?? []), ...inits[m]];
     }

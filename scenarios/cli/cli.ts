@@ -6,6 +6,7 @@ import { BpfError, RuntimeFault } from '../../bpf-vm/errors.ts';
 import { packageVersion } from '../package-root.ts';
 import { RunError } from '../run/run-error.ts';
 import { WorkerFailed } from '../run/worker-failed.ts';
+import { registerBtfCommands } from './btf-commands.ts';
 import { registerConformancePlugin } from './conformance-plugin.ts';
 import { ProgramRejected, UsageError } from './errors.ts';
 import { registerPacketdrillCommands } from './packetdrill-commands.ts';
@@ -22,6 +23,7 @@ export function buildCli(): Command {
   registerProgCommands(program);
   registerRunCommands(program);
   registerPacketdrillCommands(program);
+  registerBtfCommands(program);
   registerConformancePlugin(program);
   return program;
 }

@@ -36,7 +36,7 @@ export function registerRunCommands(program: Command): void {
     .option('--size <n>', 'netperf: send size (STREAM, -m) or request/response size (RR, -r N,N); default 1472, 16384, 1, 1')
     .option('--direction <d>', 'netperf: host-to-guest or guest-to-host (the sending side)', 'host-to-guest')
     .option('--family <f>', 'netperf: 4 (10.0.0.1 and 10.0.0.2) or 6 (fd00::1 and fd00::2)', '4')
-    .option('--attach <spec>', 'flood/netperf: attach a BPF program, MACHINE:HOOK:OBJECT[:SECTION]; MACHINE guest or host, HOOK tc-ingress, tc-egress, sk-lookup, socket-filter (the application\'s socket), xdp or xdp-offload (guest; offload falls back to native when refused); repeatable', collect, [])
+    .option('--attach <spec>', 'flood/netperf: attach a BPF program, MACHINE[/DEV]:HOOK:OBJECT[:SECTION]; MACHINE guest (eth0) or host (br0; host/nic and host/tap are the host\'s NIC and tap, tc only), HOOK tc-ingress, tc-egress, sk-lookup, socket-filter (the application\'s socket), xdp or xdp-offload (guest; offload falls back to native when refused); repeatable', collect, [])
     .option('--map <spec>', 'flood/netperf: write a map entry of the last program attached to MACHINE before traffic starts, MACHINE:MAP:KEYHEX:VALUEHEX; repeatable', collect, [])
     .option('--bind <binding>', "flood/netperf: a dispatcher binding on the guest to its application's socket, 'PROTO PREFIX PORT' (port 0: every port), e.g. 'tcp 192.0.2.0/24 80'; the guest owns the prefixes, the host routes them to it; repeatable", collect, [])
     .option('--target <addr:port>', 'netperf: connect here instead of netserver\'s address and port (a service a BPF program steers), e.g. 192.0.2.7:80 or :8080')

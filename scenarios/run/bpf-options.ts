@@ -10,6 +10,8 @@ import { dumpMap } from '../../bpf-vm/maps/dump.ts';
 import { mapTypeName } from '../../bpf-vm/maps/names.ts';
 import type { BpfAttachReport, BpfAttachSpec } from '../stack/bpf-attach.ts';
 import type { StackSetupData } from '../stack/setup-data.ts';
+import type { HostTcReport, HostTcSpec } from '../../host/net/tc-attach.ts';
+import { hostTcMapDump, hostTcShowText } from '../../host/net/tc-show.ts';
 import { RunError } from './run-error.ts';
 
 export interface GuestXdpOption {
@@ -25,6 +27,8 @@ export interface ScenarioBpf {
   guest?: BpfAttachSpec[];
   host?: BpfAttachSpec[];
   guestXdp?: GuestXdpOption;
+  /** tc on the host's own devices (the NIC and the tap: host/net), run by the host worker. */
+  hostTc?: HostTcSpec[];
   /** Routes per machine (StackSetupData.routes). */
   guestRoutes?: StackSetupData['routes'];
   hostRoutes?: StackSetupData['routes'];
@@ -34,6 +38,8 @@ export interface ScenarioBpf {
 export interface ScenarioBpfReport {
   guest?: BpfAttachReport;
   host?: BpfAttachReport;
+  /** tc on the host's NIC and tap: `bpftool net` lines, per-hook counters, the maps. */
+  host_tc?: { net: string; hooks: HostTcReport['hooks']; maps: BpfAttachReport['maps'] };
   guest_xdp?: {
     object: string;
     mode: 'native' | 'offload';
@@ -46,7 +52,7 @@ export interface ScenarioBpfReport {
 /** Bad options fail before any worker starts. */
 export function checkScenarioBpf(b: ScenarioBpf | undefined): void {
   if (b === undefined) return;
-  const objects = [...(b.guest ?? []), ...(b.host ?? [])].flatMap((s) => ('object' in s ? [s.object] : []));
+  const objects = [...(b.guest ?? []), ...(b.host ?? []), ...(b.hostTc ?? [])].flatMap((s) => ('object' in s ? [s.object] : []));
   if (b.guestXdp !== undefined) objects.push(b.guestXdp.object);
   for (const o of objects) if (!existsSync(o)) throw new RunError('EINVAL', `BPF object ${o}: no such file`);
   if (b.host?.some((s) => s.kind === 'dispatcher')) throw new RunError('EINVAL', 'the dispatcher runs on the guest');
@@ -118,6 +124,14 @@ export function scenarioBpfText(r: ScenarioBpfReport): string {
     if (r.guest_xdp.offload_refused !== undefined) lines.push(`  offload refused: ${r.guest_xdp.offload_refused}; running native`);
     maps(r.guest_xdp.maps);
   }
+  if (r.host_tc !== undefined) {
+    lines.push('host tc (NIC and tap):');
+    for (const l of r.host_tc.net.trimEnd().split('\n')) lines.push(l === '' ? '' : `  ${l}`);
+    for (const h of r.host_tc.hooks) {
+      lines.push(`  ${h.dev} ${h.direction}: ${h.packets} packets, ${h.shot} shot, ${h.stolen} stolen, ${h.redirect} redirected (${h.redirect_err} failed), ${h.faults} faults`);
+    }
+    maps(r.host_tc.maps);
+  }
   for (const m of ['guest', 'host'] as const) {
     const b = r[m];
     if (b === undefined) continue;
@@ -138,16 +152,32 @@ export function scenarioBpfText(r: ScenarioBpfReport): string {
 }
 
 /** The runner's extra worker data (captures) with the guest's XDP added. */
-export function workerDataWith<T extends { guest?: Record<string, unknown> }>(wd: T | undefined, b: ScenarioBpf | undefined): { workerData?: T & { qemu?: Record<string, unknown> } } {
+export function workerDataWith<T extends { guest?: Record<string, unknown>; host?: Record<string, unknown> }>(
+  wd: T | undefined, b: ScenarioBpf | undefined,
+): { workerData?: T & { qemu?: Record<string, unknown> } } {
   const xdp = guestXdpWorkerData(b);
-  if (xdp === undefined) return wd !== undefined ? { workerData: wd } : {};
+  const tc = b?.hostTc !== undefined && b.hostTc.length > 0 ? b.hostTc.map((s) => ({ ...s, ...(b.engine !== undefined ? { engine: b.engine } : {}) })) : undefined;
+  if (xdp === undefined && tc === undefined) return wd !== undefined ? { workerData: wd } : {};
   // Offload needs QEMU's side of the device (the offload feature bits, the host's program table).
   const qemu = b?.guestXdp?.mode === 'offload' ? { qemu: { offload: {} } } : {};
-  return { workerData: { ...(wd ?? {}), guest: { ...(wd?.guest ?? {}), ...xdp }, ...qemu } as T & { qemu?: Record<string, unknown> } };
+  return {
+    workerData: {
+      ...(wd ?? {}),
+      ...(xdp !== undefined ? { guest: { ...(wd?.guest ?? {}), ...xdp } } : {}),
+      ...(tc !== undefined ? { host: { ...(wd?.host ?? {}), tc } } : {}),
+      ...qemu,
+    } as T & { qemu?: Record<string, unknown> },
+  };
 }
 
 /** The result's `bpf` field, when the run attached anything. */
-export function bpfReport(b: ScenarioBpf | undefined, r: { stacks: { guest?: { bpf?: BpfAttachReport }; host?: { bpf?: BpfAttachReport } }; guestReady: Record<string, unknown> | undefined }): { bpf?: ScenarioBpfReport } {
+export function bpfReport(
+  b: ScenarioBpf | undefined,
+  r: { stacks: { guest?: { bpf?: BpfAttachReport }; host?: { bpf?: BpfAttachReport } }; guestReady: Record<string, unknown> | undefined; hostTc?: unknown },
+): { bpf?: ScenarioBpfReport } {
   const rep = scenarioBpfReport(b, r.stacks, r.guestReady);
-  return rep === undefined ? {} : { bpf: rep };
+  if (rep === undefined) return {};
+  const tc = r.hostTc as HostTcReport | undefined;
+  if (tc !== undefined) rep.host_tc = { net: hostTcShowText(tc), hooks: tc.hooks, maps: hostTcMapDump(tc) };
+  return { bpf: rep };
 }

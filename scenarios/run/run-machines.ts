@@ -58,6 +58,8 @@ export interface MachinesRun {
   stacks: { guest?: StackReport; host?: StackReport };
   /** The guest worker's ready message (its native XDP maps, an offload refusal). */
   guestReady: Record<string, unknown> | undefined;
+  /** The host worker's tc report (HostTcReport), when the host's devices had programs. */
+  hostTc: unknown;
 }
 
 export async function runMachines(o: MachinesRunOptions): Promise<MachinesRun> {
@@ -138,7 +140,7 @@ export async function runMachines(o: MachinesRunOptions): Promise<MachinesRun> {
     });
     const cpu = threadUse(tids, s0, s1, seconds);
     return {
-      seconds, counters, window, accounting, stacks, guestReady,
+      seconds, counters, window, accounting, stacks, guestReady, hostTc: done.host['tc'],
       explain: { ...explain(window, seconds, 0), ...cpu, ...machineUse(m0, m1, seconds, cpu['cpu_all']), cpu_probe_ms: probeMs },
     };
   } catch (e) {

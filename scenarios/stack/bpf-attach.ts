@@ -4,7 +4,8 @@
 // tubular-like dispatcher with its bindings. Applied in the machine's worker by its setup module
 // (machine-setup.ts) once the application's socket exists; what is attached and the maps are
 // reported with the stack's report, as `bpftool net` and `bpftool map dump` show them.
-import { fromHex, toHex } from '../../bpf-vm/hex.ts';
+import { toHex } from '../../bpf-vm/hex.ts';
+import { mapUpdateHex } from '../../bpf-vm/maps/update-hex.ts';
 import type { EngineName } from '../../bpf-vm/engines.ts';
 import { dumpMap } from '../../bpf-vm/maps/dump.ts';
 import type { BpfMap } from '../../bpf-vm/maps/map.ts';
@@ -60,7 +61,11 @@ function applyMapInits(coll: Collection, inits: readonly MapInit[] | undefined, 
   for (const i of inits ?? []) {
     const m = coll.maps.get(i.map);
     if (m === undefined) throw new Error(`bpf attach: ${what} has no map ${i.map} (have ${[...coll.maps.keys()].join(', ')})`);
-    check(m.update(fromHex(i.key), fromHex(i.value), 0), `${what}: map ${i.map} update`);
+    try {
+      mapUpdateHex(m, i.key, i.value);
+    } catch (e) {
+      throw new Error(`bpf attach: ${what}: ${(e as Error).message}`, { cause: e });
+    }
   }
 }
 

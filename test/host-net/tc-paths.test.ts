@@ -124,3 +124,18 @@ for (const engine of ENGINES) {
     t.true(host.conservation().balanced);
   });
 }
+
+test('attachments refuse a device the host lacks, a map the object lacks, bad hex, and a non-tc program', (t) => {
+  const { tc } = guestPath();
+  const att = new HostTcAttachments(tc);
+  t.throws(() => att.attach({ dev: 'wlan0', direction: 'egress', object: OBJ, section: 'dec_ttl' }), { code: 'ENOENT', message: /no device "wlan0"/ });
+  t.throws(() => att.attach({ dev: 'nic', direction: 'ingress', object: OBJ, section: 'drop_udp_port', maps: [{ map: 'missing', key: '00', value: '00' }] }),
+    { code: 'ENOENT', message: /has no map missing/ });
+  t.throws(() => att.attach({ dev: 'nic', direction: 'ingress', object: OBJ, section: 'drop_udp_port', maps: [{ map: 'drop_port', key: 'zz', value: '00' }] }),
+    { code: 'EINVAL', message: /not hex/ });
+  t.throws(() => att.attach({ dev: 'nic', direction: 'ingress', object: OBJ, section: 'drop_udp_port', maps: [{ map: 'drop_port', key: '00', value: '00' }] }),
+    { code: 'EINVAL', message: /map drop_port: the key is 1 bytes, the map's key_size is 4/ }, 'a key of the wrong size');
+  t.throws(() => att.attach({ dev: 'nic', direction: 'ingress', object: `${XDP_DIR}xdp1.o` }), { code: 'EINVAL', message: /SCHED_CLS/ });
+  t.throws(() => att.attach({ dev: 'nic', direction: 'ingress', object: '/nonexistent.o' }), { code: 'ENOENT' });
+  t.deepEqual(att.report().hooks, []);
+});

@@ -81,16 +81,10 @@ for (const engine of ENGINES) {
   });
 }
 
-test('a section the object lacks, or a device the host lacks, fails the host worker with the reason', async (t) => {
-  for (const [spec, msg] of [
-    [{ dev: 'nic', direction: 'ingress', object: OBJ, section: 'nope' }, /no program or section named 'nope'/],
-    [{ dev: 'wlan0', direction: 'egress', object: OBJ, section: 'dec_ttl' }, /no device "wlan0"/],
-    [{ dev: 'nic', direction: 'ingress', object: OBJ, section: 'drop_udp_port', maps: [{ map: 'missing', key: '00', value: '00' }] }, /has no map missing/],
-  ] as const) {
-    const { w } = hostWorker([spec], 10, 'interp');
-    // The error crosses the thread boundary as a clone: its message is what the runner shows.
-    const err = await messages(w).ready.then(() => undefined, (e: unknown) => e as { message?: string });
-    t.regex(String(err?.message), msg);
-    await w.terminate();
-  }
+test('a section the object lacks fails the host worker with the reason', async (t) => {
+  const { w } = hostWorker([{ dev: 'nic', direction: 'ingress', object: OBJ, section: 'nope' }], 10, 'interp');
+  // The error crosses the thread boundary as a clone: its message is what the runner shows.
+  const err = await messages(w).ready.then(() => undefined, (e: unknown) => e as { message?: string });
+  t.regex(String(err?.message), /no program or section named 'nope'/);
+  await w.terminate();
 });

@@ -22,6 +22,7 @@ import { SiphashKey, siphash_2u64 } from '../../net/core/siphash.ts';
 import { cpu_to_be16, cpu_to_be32 } from '../../net/core/byteorder.ts';
 import { AF_INET, AF_INET6 } from '../../net/core/socket-constants.ts';
 import type { SockCommon } from '../../net/core/sock-common.ts';
+import type { RequestSock } from '../../net/core/request-sock.ts';
 import { TCP_LISTEN } from '../../net/core/tcp-states.ts';
 import { BPF_TCP_REQ_ATTRS, bpf_tcp_req_attrs_write, type BpfTcpReqAttrs } from '../../net/core/bpf-tcp-reqsk.ts';
 import * as P from '../support/packets.ts';
@@ -48,6 +49,8 @@ export interface CookieHookOptions {
   rcvWscale?: number;
   /** Always assign this listener instead of the one the lookup found (to see reuseport selection). */
   listener?: SockCommon;
+  /** Claim ECN in every cookie (vxo's TCP sends no ECE/CWR), to see cookie_ecn_ok applied. */
+  forceEcn?: boolean;
 }
 
 export class CookieHook implements TcHook {
@@ -61,6 +64,8 @@ export class CookieHook implements TcHook {
   /** The attributes of the last successful call and the ms clock then. */
   last: BpfTcpReqAttrs | null = null;
   lastNowMs = 0;
+  /** The request the last successful call put on the skb. */
+  lastReq: RequestSock | null = null;
   private tsCounter = 0x12345600;
   private readonly attrs = new Uint8Array(BPF_TCP_REQ_ATTRS.SIZE);
   private readonly tuple = new Uint8Array(36);
@@ -114,7 +119,7 @@ export class CookieHook implements TcHook {
     const mss = o.mss !== 0 ? o.mss : tab[0];
     let mssind = tab.length - 1;
     while (mssind > 0 && mss < tab[mssind]!) mssind--;
-    const ecn = tstamp_ok && (flags & TH_ECE) !== 0 && (flags & TH_CWR) !== 0;
+    const ecn = this.o.forceEcn === true || (tstamp_ok && (flags & TH_ECE) !== 0 && (flags & TH_CWR) !== 0);
     const wscale = o.wscale >= 0 ? o.wscale : 0xf;
     const cookie = ((hash & ~0xff) | (mssind << 6) | (ecn ? 0x20 : 0) | (o.sack ? 0x10 : 0) | wscale) >>> 0;
     const opts: number[] = [2, 4, tab[mssind]! >> 8, tab[mssind]! & 0xff];
@@ -192,6 +197,7 @@ export class CookieHook implements TcHook {
       }
       this.assigned++;
       this.last = a;
+      this.lastReq = skb.sk as RequestSock;
       this.lastNowMs = Math.floor(this.dev.nd_net!.boot.clock.ktime_get_ns() / 1e6);
       return TC_ACT_OK;
     } finally {

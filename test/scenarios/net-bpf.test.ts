@@ -127,3 +127,18 @@ test.serial('sk_lookup benchmark program (200-entry LPM) on the guest: every UDP
   t.true((r.counters['guest_app_rx_packets'] ?? 0) > 0, 'SK_PASS without a socket: the regular lookup found the sink');
   t.true(r.stack_accounting.balanced);
 });
+
+test.serial('tc on the host\'s NIC (host/net\'s own device): a program dropping UDP to port 9 at ingress; the ledger counts the drops', async (t) => {
+  const r = await runFlood({
+    kind: 'udp4', duration: 0.3, warmup: 0.2,
+    bpf: { engine: 'interp', hostTc: [{ dev: 'nic', direction: 'ingress', object: join(REPO_ROOT, 'test/host-net/tc-fixtures/host_tc.o'), section: 'drop_udp_port', maps: [{ map: 'drop_port', key: '00000000', value: '09000000' }] }] },
+  });
+  const tc = r.bpf?.host_tc;
+  t.truthy(tc);
+  const hook = tc!.hooks.find((h) => h.direction === 'ingress');
+  t.true((hook?.shot ?? 0) > 0);
+  t.is(hook!.shot, hook!.packets, 'every frame was UDP to port 9');
+  t.is(r.counters['guest_app_rx_packets'] ?? 0, 0, 'nothing reached the guest');
+  t.regex(tc!.net, /clsact\/ingress host_tc\.o:\[tc\]/);
+  t.true(r.accounting.balanced, JSON.stringify(r.accounting));
+});
