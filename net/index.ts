@@ -130,7 +130,12 @@ export * from './core/bpf-show.ts';
 export { NetBpfHost, net_bpf_host, sk_to_full_sk, bpf_sk_lookup_assign, BPF_SKB_MAX_LEN } from './core/filter.ts';
 export { bpf_fib_lookup, BPF_FIB_LKUP_RET, BPF_FIB_LOOKUP, BPF_FIB_LOOKUP_PARAMS, BPF_FIB_LOOKUP_SIZE } from './core/bpf-fib-lookup.ts';
 export { bpf_sock_refs_held, sk_is_refcounted } from './core/sock-refcnt.ts';
-export { sock_pfree, skb_sk_is_prefetched } from './core/skb-steal-sock.ts';
+export { sock_pfree, skb_sk_is_prefetched, skb_prefetched } from './core/skb-steal-sock.ts';
+// The stack side of the SYN cookie kfunc (issue 17): bpf_sk_assign_tcp_reqsk and its attributes.
+export {
+  bpf_sk_assign_tcp_reqsk, BPF_TCP_REQ_ATTRS, bpf_tcp_req_attrs_write, TCP_MAX_WSCALE, BPF_TCP_REQSK_MAX, type BpfTcpReqAttrs,
+} from './core/bpf-tcp-reqsk.ts';
+export { reqsk_bpf_live } from './core/request-sock.ts';
 export { sock_diag_lookup, sock_diag_forget } from './core/sock-diag.ts';
 export {
   sock_map_update_elem_sys, sock_map_update_elem, sock_map_delete_elem_sys, sock_map_links, sock_map_sk_is_suitable, sock_map_sk_state_allowed,

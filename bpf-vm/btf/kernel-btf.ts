@@ -130,20 +130,25 @@ export class KernelBtf {
   /**
    * The leaf an access of `size` bytes at byte `off` of struct `structId` falls in, or undefined
    * when it lies in padding, straddles fields or leaves the struct (the verifier's "access beyond
-   * struct" / "invalid access" cases). Overlapping union members: the first declared wins.
+   * struct" / "invalid access" cases). Overlapping union members: the narrowest field holding the
+   * whole access (skc_num for a u16 load, skc_portpair for a u32 one), the first declared on a tie.
+   * A load of bitfields' storage unit returns the first bitfield in it.
    */
   fieldAt(structId: number, off: number, size: number): KernelField | undefined {
     const s = this.struct(structId);
     if (!s || off < 0 || size <= 0 || off + size > s.size) return undefined;
+    let best: KernelField | undefined;
     for (const f of s.fields) {
+      let holds: boolean;
       if (f.bits !== undefined) {
         const first = Math.floor(f.bitOffset! / 8), last = Math.floor((f.bitOffset! + f.bits - 1) / 8);
-        if (off <= first && off + size > last) return f;
-        continue;
+        holds = off <= first && off + size > last && off >= f.offset - (f.offset % f.size) && off + size <= f.offset - (f.offset % f.size) + f.size;
+      } else {
+        holds = off >= f.offset && off + size <= f.offset + f.size;
       }
-      if (off >= f.offset && off + size <= f.offset + f.size) return f;
+      if (holds && (best === undefined || f.size < best.size)) best = f;
     }
-    return undefined;
+    return best;
   }
 
   kfunc(name: string): KernelKfunc | undefined {

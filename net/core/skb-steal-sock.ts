@@ -41,6 +41,15 @@ export function skb_sk_is_prefetched(skb: SkBuff): boolean {
 }
 
 /**
+ * skb_steal_sock's *prefetched for any object: the skb carries a socket from bpf_sk_assign or a
+ * request from bpf_sk_assign_tcp_reqsk. Read it before skb_steal_prefetched, whose null then means
+ * "prefetched, but no socket to use" (a request whose listener was already taken), not "none".
+ */
+export function skb_prefetched(skb: object | null): boolean {
+  return skb instanceof SkBuff && skb.sk !== null && skb.destructor === sock_pfree;
+}
+
+/**
  * skb_steal_sock for the receive paths: the prefetched socket, taken off the skb (skb->sk and the
  * destructor cleared, as the kernel's), or null when the skb carries none. The kernel hands the
  * reference to the caller, which puts it once the segment is processed; nothing here outlives the

@@ -17,7 +17,7 @@
 import { IS_ERR, type ErrPtr } from '../core/err-ptr.ts';
 import type { Net } from '../core/net-namespace.ts';
 import { AF_INET, IPPROTO_TCP, IPPROTO_UDP, PF_INET } from '../core/socket-constants.ts';
-import { skb_steal_prefetched } from '../core/skb-steal-sock.ts';
+import { skb_prefetched, skb_steal_prefetched } from '../core/skb-steal-sock.ts';
 import { sk_fullsock, type Sock } from '../core/sock.ts';
 import type { SockCommon } from '../core/sock-common.ts';
 import { reuseport_select_sock, type SkBuffRef } from '../core/sock-reuseport.ts';
@@ -282,9 +282,12 @@ export function __inet_lookup_skb(
   dif: number,
   sdif: number,
 ): SockCommon | undefined {
+  // A prefetched socket whose listener was already taken (a kfunc request stolen twice) leaves
+  // no socket: never the request itself, which has no listener to run it.
+  const was = skb_prefetched(skb);
   const stolen = skb_steal_prefetched(skb);
-  if (stolen !== null) {
-    skb_sk = inet_steal_sock_fits(stolen, IPPROTO_TCP, AF_INET) ? stolen : null;
+  if (was) {
+    skb_sk = stolen !== null && inet_steal_sock_fits(stolen, IPPROTO_TCP, AF_INET) ? stolen : null;
     prefetched = true;
   }
   const sk = inet_steal_sock(net, skb_sk, prefetched, skb, doff, saddr, sport, daddr, dport, inet_ehashfn);

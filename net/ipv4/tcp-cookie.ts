@@ -21,7 +21,8 @@ const tcp_opt = new TcpOptionsReceived();
 
 /**
  * cookie_tcp_check + cookie_tcp_reqsk_alloc: the request a valid cookie ACK stands for (addresses
- * left to the family), or null when it is not one. SyncookiesRecv / SyncookiesFailed.
+ * left to the family), or null when it is not one. SyncookiesRecv / SyncookiesFailed. An skb
+ * carrying bpf_sk_assign_tcp_reqsk's request gives that request (cookie_bpf_check), never null.
  * `check(seq, cookie)` is the family's __cookie_check (the MSS, 0 if invalid); `ts_off()` its
  * secure_tcp_ts_off for the pair.
  */

@@ -6,7 +6,7 @@ import { IS_ERR, type ErrPtr } from '../core/err-ptr.ts';
 import { in6addr_any, ipv6_addr_equal, type ReadonlyIn6Addr } from '../core/in6-addr.ts';
 import type { Net } from '../core/net-namespace.ts';
 import { AF_INET6, IPPROTO_TCP, PF_INET6 } from '../core/socket-constants.ts';
-import { skb_steal_prefetched } from '../core/skb-steal-sock.ts';
+import { skb_prefetched, skb_steal_prefetched } from '../core/skb-steal-sock.ts';
 import type { Sock } from '../core/sock.ts';
 import type { SockCommon } from '../core/sock-common.ts';
 import { reuseport_select_sock, type SkBuffRef } from '../core/sock-reuseport.ts';
@@ -223,9 +223,12 @@ export function __inet6_lookup_skb(
   dif: number,
   sdif: number,
 ): SockCommon | undefined {
+  // A prefetched socket whose listener was already taken (a kfunc request stolen twice) leaves
+  // no socket: never the request itself, which has no listener to run it.
+  const was = skb_prefetched(skb);
   const stolen = skb_steal_prefetched(skb);
-  if (stolen !== null) {
-    skb_sk = inet_steal_sock_fits(stolen, IPPROTO_TCP, AF_INET6) ? stolen : null;
+  if (was) {
+    skb_sk = stolen !== null && inet_steal_sock_fits(stolen, IPPROTO_TCP, AF_INET6) ? stolen : null;
     prefetched = true;
   }
   const sk = inet6_steal_sock(net, skb_sk, prefetched, skb, doff, saddr, sport, daddr, dport, inet6_ehashfn);

@@ -15,6 +15,7 @@
 // tc_index, tc_classid or the packet is there afterwards. At ingress skb->data is at the network
 // header, so the link header is pushed around each run as cls_bpf does. A program fault (only an
 // unverified program can have one) drops the packet like SHOT and is counted in `faults`.
+import type { BpfSkb } from '../../bpf-vm/prog/sock-host.ts';
 import { BpfError } from '../../bpf-vm/errors.ts';
 import { ERRNO } from '../../bpf-vm/errno.ts';
 import type { EngineName } from '../../bpf-vm/engines.ts';
@@ -103,7 +104,8 @@ export class ClsactMiniq implements TcHook {
     readonly stats: ClsactStats,
   ) {}
 
-  run(skb: SkBuff): number {
+  /** Any BpfSkb: net's SkBuff, or host/net's pool skb adapter (the host's NIC and tap). */
+  run(skb: BpfSkb): number {
     const st = this.stats;
     st.packets++;
     st.bytes += skb.len;
@@ -114,7 +116,7 @@ export class ClsactMiniq implements TcHook {
   }
 
   /** tcf_classify: the first proto of the packet's protocol to answer >= 0 decides. */
-  private tcf_classify(skb: SkBuff): number {
+  private tcf_classify(skb: BpfSkb): number {
     const chain = this.chain;
     const proto = skb.protocol;
     for (let i = 0; i < chain.length; i++) {
@@ -127,7 +129,7 @@ export class ClsactMiniq implements TcHook {
   }
 
   /** cls_bpf_classify. */
-  private cls_bpf_classify(skb: SkBuff, tp: TcfProto): number {
+  private cls_bpf_classify(skb: BpfSkb, tp: TcfProto): number {
     const progs = tp.progs;
     const ingress = this.ingress;
     for (let i = 0; i < progs.length; i++) {

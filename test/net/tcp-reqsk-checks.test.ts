@@ -12,13 +12,14 @@ import { tcp_init } from '../../net/ipv4/tcp.ts';
 import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM } from '../../net/core/socket-constants.ts';
 import { ETH_P_ARP, ETH_P_IPV6, kfree_skb, netdev_alloc_skb, skb_put, type SkBuff } from '../../net/core/skbuff.ts';
 import { eth_type_trans } from '../../net/ethernet/eth.ts';
+import { netif_receive_skb } from '../../net/core/dev.ts';
 import { net_bpf_host } from '../../net/core/filter.ts';
 import { ERRNO as E } from '../../bpf-vm/errno.ts';
 import {
   BPF_TCP_REQ_ATTRS, BPF_TCP_REQSK_MAX, TCP_MAX_WSCALE, bpf_tcp_req_attrs_write, type BpfTcpReqAttrs,
 } from '../../net/core/bpf-tcp-reqsk.ts';
 import { RequestSock, reqsk_bpf_live } from '../../net/core/request-sock.ts';
-import { skb_steal_prefetched, sock_pfree } from '../../net/core/skb-steal-sock.ts';
+import { skb_prefetched, skb_steal_prefetched, sock_pfree } from '../../net/core/skb-steal-sock.ts';
 import type { Socket } from '../../net/socket.ts';
 import type { Sock } from '../../net/core/sock.ts';
 import { TCP_NEW_SYN_RECV, TCP_STATES } from '../../net/core/tcp-states.ts';
@@ -214,7 +215,9 @@ test('an skb freed with its prefetched request frees the request; skb_steal_sock
   const skb = ackSkb(h);
   t.is(host.sk_assign_tcp_reqsk(skb, l, bytes(), SIZE, true), 0);
   const req = skb.sk as unknown as RequestSock;
+  t.true(skb_prefetched(skb));
   t.is(skb_steal_prefetched(skb), l, 'the listener, not the request');
+  t.true(skb_prefetched(skb), 'still prefetched: a null from a second steal is not "none"');
   t.is(skb.sk, req, 'skb->sk stays');
   t.is(skb.destructor, sock_pfree, 'and the destructor');
   t.is(req.rsk_listener, null, 'rsk_listener cleared');
@@ -242,6 +245,21 @@ test('the bound: -ENOMEM while tcp_reqsk_max requests are on skbs; freeing one m
   kfree_skb(more);
   for (const s of held) kfree_skb(s);
   t.is(reqsk_bpf_live(h.b), 0);
+});
+
+test('the listener closes between the kfunc and the receive path: the segment meets a closed socket, the request is freed', (t) => {
+  const h = hosts();
+  const host = net_bpf_host(h.b);
+  const ls = listen(h, 'b', AF_INET);
+  const skb = ackSkb(h);
+  t.is(host.sk_assign_tcp_reqsk(skb, ls.sk, bytes(), SIZE, true), 0);
+  const req = skb.sk as unknown as RequestSock;
+  ls.close();
+  netif_receive_skb(skb);
+  h.pump();
+  t.true(req.rsk_dead);
+  t.is(reqsk_bpf_live(h.b), 0);
+  t.is(h.b.mib.net.SyncookiesRecv, 0);
 });
 
 test('the stack refuses the ACK (tcp_syncookies=0): RST as for any stray ACK, the request freed with the skb', (t) => {

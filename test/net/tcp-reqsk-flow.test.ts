@@ -153,6 +153,24 @@ for (const family of [AF_INET, AF_INET6]) {
   });
 }
 
+test('an IPv4 client to a dual-stack IPv6 listener: the request carries the IPv4 packet to it (v4-mapped child)', (tc) => {
+  const { t, hook } = setup();
+  const l = listener(t, AF_INET6);
+  const cli = sock(t.a, AF_INET, SOCK_STREAM);
+  cli.connect(sa4(t.b4, 80));
+  t.advance(3);
+  const srv = l.accept();
+  if (typeof srv === 'number') {
+    tc.fail(`accept: ${srv}`);
+    return;
+  }
+  tc.is(hook.assigned, 1);
+  tc.is(hook.last!.mss, MSSTAB4[2], 'the IPv4 table: the hook saw an IPv4 SYN');
+  const down = pattern(20000, 5);
+  tc.deepEqual(Array.from(transfer(t, srv, cli, down)), Array.from(down));
+  listenerUntouched(tc, t, l);
+});
+
 test('without timestamps or SACK on the client: the cookie carries the options alone; the connection has none of them', (tc) => {
   const { t, hook } = setup();
   t.a.ipv4.sysctl_tcp_timestamps = 0;
@@ -230,6 +248,23 @@ test('no hash lookup and no SK_LOOKUP for the handshake ACK: only the hook\'s ow
   tc.is(hook.assigned, 1);
   tc.is(runs, 1, "bpf_skc_lookup_tcp's; the receive path took the prefetched listener");
   listenerUntouched(tc, t, l);
+});
+
+test('a full accept queue refuses the child as on the classic path (ListenOverflows), with no cookie counters and nothing left over', (tc) => {
+  const { t, hook } = setup();
+  const l = sock(t.b, AF_INET, SOCK_STREAM);
+  if (l.bind(sa4(0, 80)) !== 0 || l.listen(1) !== 0) throw new Error('listen');
+  for (let k = 0; k < 4; k++) sock(t.a, AF_INET, SOCK_STREAM).connect(sa4(t.b4, 80));
+  t.advance(3);
+  let accepted = 0;
+  while (typeof l.accept() !== 'number') accepted++;
+  tc.is(hook.assigned, 4);
+  tc.true(accepted < 4, `accepted ${accepted}`);
+  tc.is(t.b.mib.net.ListenOverflows, 4 - accepted);
+  tc.is(t.b.mib.net.SyncookiesFailed, 0);
+  tc.is(t.b.mib.net.SyncookiesRecv, 0);
+  tc.is(reqsk_bpf_live(t.b), 0);
+  tc.is(requestsIn(t.b), 0);
 });
 
 test('a forged cookie: the hook drops the ACK, nothing is allocated, no socket or counter moves', (tc) => {
