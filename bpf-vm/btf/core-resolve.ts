@@ -152,7 +152,11 @@ function fieldsAreCompat(lb: Btf, lid: number, tb: Btf, tid: number): boolean {
   return false;
 }
 
-/** bpf_core_types_are_compat (type-based relocations). */
+/** bpf_core_types_are_compat: type-based relocations, and a kfunc extern's prototype against the kernel's. */
+export function bpf_core_types_are_compat(lb: Btf, lid: number, tb: Btf, tid: number): boolean {
+  return typesAreCompat(lb, lid, tb, tid);
+}
+
 function typesAreCompat(lb: Btf, lid: number, tb: Btf, tid: number, depth = 0): boolean {
   if (depth > 32) return false;
   const l = skip(lb, lid), r = skip(tb, tid);

@@ -2,7 +2,8 @@
 // (natural alignment, SysV bitfields; bpf target: 8-byte pointers and longs), encoded as a .BTF blob
 // (btf-encode.ts), parsed back with btf.ts, and indexed for the work that consumes it:
 //   - the loader's CO-RE relocations and kfunc externs: typeId(), btf (a parsed Btf), kfunc();
-//   - the verifier's PTR_TO_BTF_ID: struct(), fieldAt() (bounds, sizes, pointer members);
+//   - the verifier's PTR_TO_BTF_ID: btf_struct_access(kernelBtf().btf, id, off, size) (btf-struct-access.ts:
+//     the kernel's walk and messages), struct() and fieldAt() for the field itself;
 //   - the run time: fieldAt()'s `model`, the property of vxo's object a load reads.
 // Built once per process (kernelBtf()); every answer is read-only.
 import { parseBtf, type Btf } from './btf.ts';
@@ -45,8 +46,11 @@ export interface KernelField {
   readonly bigEndian: boolean;
   /**
    * The property path on vxo's object (the struct's `vxo` class) this field reads: the path below
-   * the embedded parent structs (sock_common in sock in inet_sock ...: vxo's classes inherit), or the
-   * table's `model` override.
+   * the embedded parent structs (sock_common in sock in inet_sock ...: vxo's classes inherit), with
+   * the table's `model` overrides applied (an override on a struct member renames the prefix of its
+   * fields: ipv6_pinfo.saddr.in6_u.u6_addr32 reads v6_saddr.in6_u.u6_addr32). The run time converts
+   * by the root property's type (a number, a boolean for a 1-bit field, an In6Addr, an object for a
+   * pointer); a root vxo does not have reads 0.
    */
   readonly model: string;
 }
@@ -80,8 +84,12 @@ export class KernelBtf {
   private readonly kfuncIds = new Map<number, KernelKfunc>();
   private readonly vxoClass = new Map<number, string>();
 
-  constructor(blob: Uint8Array, vxoClasses: ReadonlyMap<number, string>) {
+  /** The table's `model` overrides, keyed `${struct or union id}:${member index}`. */
+  private readonly modelOverrides: ReadonlyMap<string, string>;
+
+  constructor(blob: Uint8Array, vxoClasses: ReadonlyMap<number, string>, modelOverrides: ReadonlyMap<string, string> = new Map()) {
     this.blob = blob;
+    this.modelOverrides = modelOverrides;
     this.btf = parseBtf(blob, 'vxo kernel BTF');
     for (const [id, cls] of vxoClasses) this.vxoClass.set(id, cls);
     for (const t of this.btf.types) {
@@ -168,11 +176,16 @@ export class KernelBtf {
       if (t?.kind === 'struct' || t?.kind === 'union') {
         // An embedded parent (sock_common in sock ...) is the same vxo object: its fields keep their own names.
         const parent = mb.name !== '' && this.vxoClass.has(resolved) && mb === members[0] && bitOff === baseBits;
-        const mp = mb.name === '' || parent ? model : model === '' ? mb.name : `${model}.${mb.name}`;
+        const renamed = this.modelOverrides.get(`${parentId}:${i}`);
+        const mp = renamed ?? (mb.name === '' || parent ? model : model === '' ? mb.name : `${model}.${mb.name}`);
         this.flatten(resolved, t.members, bitOff, p, mp, out);
         continue;
       }
       const override = this.modelOverrides.get(`${parentId}:${i}`);
+      // Signedness and byte order of an array are its elements'.
+      let elem = mb.type;
+      for (let et = t; et?.kind === 'array'; et = this.btf.type(this.btf.skipQualifiers(elem))) elem = et.type;
+      const e = this.btf.type(this.btf.skipQualifiers(elem));
       const field: KernelField = {
         path: p,
         name: mb.name,
@@ -182,16 +195,13 @@ export class KernelBtf {
         typeId: mb.type,
         kind: t?.kind === 'ptr' ? 'ptr' : t?.kind === 'array' ? 'array' : t?.kind === 'enum' || t?.kind === 'enum64' ? 'enum' : 'int',
         ...(t?.kind === 'ptr' ? { pointee: this.btf.skipQualifiers(t.type) } : {}),
-        signed: t?.kind === 'int' ? (t.encoding & BTF_INT.SIGNED) !== 0 : t?.kind === 'enum' || t?.kind === 'enum64' ? t.signed : false,
-        bigEndian: this.isBigEndian(mb.type),
+        signed: e?.kind === 'int' ? (e.encoding & BTF_INT.SIGNED) !== 0 : e?.kind === 'enum' || e?.kind === 'enum64' ? e.signed : false,
+        bigEndian: this.isBigEndian(elem),
         model: override ?? (model === '' ? mb.name : `${model}.${mb.name}`),
       };
       out.push(field);
     }
   }
-
-  /** The table's `model` overrides, keyed `${struct or union id}:${member index}` (set by buildKernelBtf). */
-  readonly modelOverrides = new Map<string, string>();
 
   private isBigEndian(id: number): boolean {
     for (let steps = 0; steps < 16; steps++) {
@@ -214,9 +224,7 @@ interface Built {
 /** Lays out and encodes the table. Exported for tests; use kernelBtf(). */
 export function buildKernelBtf(): KernelBtf {
   const b = build();
-  const k = new KernelBtf(b.writer.encode(), b.vxoClasses);
-  for (const [key, v] of b.overrides) k.modelOverrides.set(key, v);
-  return k;
+  return new KernelBtf(b.writer.encode(), b.vxoClasses, b.overrides);
 }
 
 let cached: KernelBtf | undefined;

@@ -434,6 +434,60 @@ export const KERNEL_DECLS: readonly KDecl[] = [
     ],
   },
 
+  // --- IPv6 and UDP sockets, TIME_WAIT: the other targets of the bpf_skc_to_* casts ---
+  // struct ipv6_pinfo lives in vxo's Sock itself (v6_saddr, hop_limit, tclass, rxopt).
+  {
+    kind: 'struct', name: 'ipv6_pinfo', vxo: 'Sock', members: [
+      { name: 'saddr', type: 'struct in6_addr', model: 'v6_saddr' },
+      m('daddr_cache', 'const struct in6_addr *'),
+      m('flow_label', '__be32'),
+      m('frag_size', '__u32'),
+      { name: 'hop_limit', type: 's16', model: 'hop_limit' },
+      m('mcast_hops', 'u8'),
+      m('ucast_oif', 'int'),
+      m('mcast_oif', 'int'),
+      m('rxopt', union({ name: 'all', type: '__u16', model: 'rxopt' })),
+      m('srcprefs', '__u8'),
+      { name: 'pmtudisc', type: '__u8', model: 'pmtudisc' },
+      m('min_hopcount', '__u8'),
+      { name: 'tclass', type: '__u8', model: 'tclass' },
+      m('rcv_flowinfo', '__be32'),
+    ],
+  },
+  { kind: 'struct', name: 'tcp6_sock', vxo: 'TcpSock', members: [m('tcp', 'struct tcp_sock'), m('inet6', 'struct ipv6_pinfo')] },
+  {
+    kind: 'struct', name: 'udp_sock', vxo: 'Sock', members: [
+      m('inet', 'struct inet_sock'), m('udp_flags', 'long unsigned int'), m('pending', 'int'), m('encap_type', '__u8'),
+      m('len', '__u16'), m('gso_size', '__u16'), m('pcslen', '__u16'), m('pcrlen', '__u16'),
+    ],
+  },
+  { kind: 'struct', name: 'udp6_sock', vxo: 'Sock', members: [m('udp', 'struct udp_sock'), m('inet6', 'struct ipv6_pinfo')] },
+  // net/ipv4/inet-timewait-sock.ts (one vxo class for both levels).
+  {
+    kind: 'struct', name: 'inet_timewait_sock', vxo: 'InetTimewaitSock', members: [
+      m('__tw_common', 'struct sock_common'),
+      m('tw_mark', '__u32'),
+      m('tw_substate', 'unsigned char'),
+      m('tw_rcv_wscale', 'unsigned char'),
+      m('tw_sport', '__be16'),
+      m('tw_transparent', 'unsigned int', 1),
+      m('tw_flowlabel', 'unsigned int', 20),
+      m('tw_usec_ts', 'unsigned int', 1),
+      m('tw_pad', 'unsigned int', 2),
+      m('tw_tos', 'unsigned int', 8),
+      m('tw_txhash', 'u32'),
+      m('tw_priority', 'u32'),
+      m('tw_tb', 'struct inet_bind_bucket *'),
+    ],
+  },
+  {
+    kind: 'struct', name: 'tcp_timewait_sock', vxo: 'InetTimewaitSock', members: [
+      m('tw_sk', 'struct inet_timewait_sock'),
+      m('tw_rcv_wnd', 'u32'), m('tw_ts_offset', 'u32'), m('tw_ts_recent', 'u32'), m('tw_last_oow_ack_time', 'u32'),
+      m('tw_ts_recent_stamp', 'int'), m('tw_tx_delay', 'u32'), m('tw_rcv_nxt', 'u32'), m('tw_snd_nxt', 'u32'),
+    ],
+  },
+
   // --- struct sk_buff: net/core/skbuff.ts ---
   {
     kind: 'struct', name: 'sk_buff', vxo: 'SkBuff', members: [
@@ -554,6 +608,36 @@ export const KERNEL_DECLS: readonly KDecl[] = [
     ].map((n, i) => [`BPF_MAP_TYPE_${n}`, i] as const),
   },
 ];
+
+/**
+ * The kernel's btf_sock_ids (include/linux/btf_ids.h BTF_SOCK_TYPE_*): the structs the socket
+ * helpers take and return as BTF pointers, by the struct's name. bpf_skc_to_tcp_sock returns
+ * PTR_TO_BTF_ID_OR_NULL of BTF_SOCK_TYPE_TCP, and so on (HELPER_RET_BTF_STRUCT).
+ */
+export const BTF_SOCK_TYPE = {
+  BTF_SOCK_TYPE_INET: 'inet_sock',
+  BTF_SOCK_TYPE_INET_CONN: 'inet_connection_sock',
+  BTF_SOCK_TYPE_INET_REQ: 'inet_request_sock',
+  BTF_SOCK_TYPE_INET_TW: 'inet_timewait_sock',
+  BTF_SOCK_TYPE_REQ: 'request_sock',
+  BTF_SOCK_TYPE_SOCK: 'sock',
+  BTF_SOCK_TYPE_SOCK_COMMON: 'sock_common',
+  BTF_SOCK_TYPE_TCP: 'tcp_sock',
+  BTF_SOCK_TYPE_TCP_REQ: 'tcp_request_sock',
+  BTF_SOCK_TYPE_TCP_TW: 'tcp_timewait_sock',
+  BTF_SOCK_TYPE_TCP6: 'tcp6_sock',
+  BTF_SOCK_TYPE_UDP: 'udp_sock',
+  BTF_SOCK_TYPE_UDP6: 'udp6_sock',
+} as const;
+
+/** The struct each bpf_skc_to_* helper's PTR_TO_BTF_ID_OR_NULL points to (net/core/filter.c). */
+export const HELPER_RET_BTF_STRUCT: Readonly<Record<string, string>> = {
+  bpf_skc_to_tcp6_sock: BTF_SOCK_TYPE.BTF_SOCK_TYPE_TCP6,
+  bpf_skc_to_tcp_sock: BTF_SOCK_TYPE.BTF_SOCK_TYPE_TCP,
+  bpf_skc_to_tcp_timewait_sock: BTF_SOCK_TYPE.BTF_SOCK_TYPE_TCP_TW,
+  bpf_skc_to_tcp_request_sock: BTF_SOCK_TYPE.BTF_SOCK_TYPE_TCP_REQ,
+  bpf_skc_to_udp6_sock: BTF_SOCK_TYPE.BTF_SOCK_TYPE_UDP6,
+};
 
 /** A kfunc's flags (include/linux/btf.h KF_*), for the verifier's checks. */
 export const KF = {

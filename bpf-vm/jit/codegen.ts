@@ -11,6 +11,7 @@ import { XOP } from '../prog/prepare.ts';
 import { ldImm64Seconds } from '../prog/validate.ts';
 import { BPF_PROG_TYPE } from '../prog/types.ts';
 import { XDP_MD } from '../prog/xdp.ts';
+import { BPF_SK_LOOKUP, SK_BUFF } from '../prog/bpf-sock.ts';
 import type { InsnFacts } from '../verifier/api.ts';
 import { emitAlu32, emitAlu64, emitMovsx, immOperand, jumpCondition, regOperand } from './emit-alu.ts';
 import { emitAtomic, emitLoad, emitStore, type MemContext, type RegionViews } from './emit-mem.ts';
@@ -93,6 +94,9 @@ class Emitter {
   }
 
   private ctxField(off: number, size: number, d: number): string | undefined {
+    if (this.p.type === BPF_PROG_TYPE.BPF_PROG_TYPE_SK_LOOKUP) return skLookupField(off, size, d);
+    if (this.p.type === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS || this.p.type === BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_ACT ||
+      this.p.type === BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER) return skbField(off, size, d);
     if (!this.isXdp || size !== 4) return undefined;
     const l = `r${d}l`, h = `r${d}h`;
     switch (off) {
@@ -335,4 +339,44 @@ export function generate(input: CodegenInput): GeneratedCode {
     '};',
   ].join('\n');
   return { source, mode };
+}
+
+/**
+ * The 4-byte struct bpf_sk_lookup fields a dispatcher reads on every lookup, read straight from the
+ * lookup being run (env.skLookup), as prog/sk-lookup-ctx.ts reads them: addresses in network order
+ * (byte-swapped for the little-endian load), 0 for the other family; local_port host order. The
+ * rest (sk, IPv6 words, narrow loads) go through the context loader.
+ */
+function skLookupField(off: number, size: number, d: number): string | undefined {
+  if (size !== 4) return undefined;
+  const l = `r${d}l`, h = `r${d}h`;
+  const swapped = (field: string): string =>
+    `{ const c = env.skLookup, v = c.family === 2 ? c.${field} : 0; ${l} = ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24); ${h} = 0; }`;
+  switch (off) {
+    case BPF_SK_LOOKUP.family: return `${l} = env.skLookup.family | 0; ${h} = 0;`;
+    case BPF_SK_LOOKUP.protocol: return `${l} = env.skLookup.protocol | 0; ${h} = 0;`;
+    case BPF_SK_LOOKUP.local_port: return `${l} = env.skLookup.dport | 0; ${h} = 0;`;
+    case BPF_SK_LOOKUP.ingress_ifindex: return `${l} = env.skLookup.ingress_ifindex | 0; ${h} = 0;`;
+    case BPF_SK_LOOKUP.remote_ip4: return swapped('v4_saddr');
+    case BPF_SK_LOOKUP.local_ip4: return swapped('v4_daddr');
+    default: return undefined;
+  }
+}
+
+/**
+ * struct __sk_buff's packet pointers and the u32 fields every classifier reads, straight from the
+ * skb being run (env.skb), as prog/skb-ctx.ts reads them; the rest through the context loader.
+ */
+function skbField(off: number, size: number, d: number): string | undefined {
+  if (size !== 4) return undefined;
+  const l = `r${d}l`, h = `r${d}h`;
+  switch (off) {
+    case SK_BUFF.data: return `${l} = env.skb.data; ${h} = PKT_HI;`;
+    case SK_BUFF.data_end: return `{ const k = env.skb; ${l} = k.data + k.len; ${h} = PKT_HI; }`;
+    case SK_BUFF.data_meta: return `{ const k = env.skb; ${l} = k.data - k.meta_len; ${h} = PKT_HI; }`;
+    case SK_BUFF.len: return `${l} = env.skb.len | 0; ${h} = 0;`;
+    case SK_BUFF.mark: return `${l} = env.skb.mark | 0; ${h} = 0;`;
+    case SK_BUFF.priority: return `${l} = env.skb.priority | 0; ${h} = 0;`;
+    default: return undefined;
+  }
 }

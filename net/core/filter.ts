@@ -278,6 +278,11 @@ export class NetBpfHost implements BpfNetHost {
     return full !== null && sk_fullsock(full) ? full : null;
   }
 
+  /** sk->sk_reuseport (BPF_PROG_TEST_RUN for SK_LOOKUP refuses a selected reuseport socket). */
+  sk_reuseport(sk: BpfSockRef): boolean {
+    return (sk as SockCommon).skc_reuseport;
+  }
+
   sk_cookie(sk: BpfSockRef): bigint {
     return BigInt(sock_gen_cookie(sk as SockCommon));
   }

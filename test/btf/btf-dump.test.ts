@@ -101,3 +101,30 @@ test('vxo btf dump: raw by default, --format c, --file for an object\'s BTF, bad
   t.throws(() => btfDumpText({ format: 'json' }), { instanceOf: UsageError, message: 'unrecognized format specifier: \'json\', possible values: raw, c' });
   t.throws(() => btfDumpText({ format: 'raw', file: fixture('no-such.o') }), { instanceOf: UsageError, message: /failed to load BTF from/ });
 });
+
+test.serial('vxo btf dump through the command line: exit 0 and the dump on stdout; a bad format exits 2', async (t) => {
+  const { main } = await import('../../scenarios/cli/cli.ts');
+  const run = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+    let out = '', err = '';
+    const ow = process.stdout.write.bind(process.stdout), ew = process.stderr.write.bind(process.stderr);
+    process.stdout.write = ((s: string | Uint8Array) => { out += String(s); return true; }) as typeof process.stdout.write;
+    process.stderr.write = ((s: string | Uint8Array) => { err += String(s); return true; }) as typeof process.stderr.write;
+    try {
+      return { code: await main(argv), out, err };
+    } finally {
+      process.stdout.write = ow;
+      process.stderr.write = ew;
+    }
+  };
+  const c = await run(['btf', 'dump', '--format', 'c']);
+  t.is(c.code, 0, c.err);
+  t.is(c.out, dumpBtfC(k.btf));
+  const raw = await run(['btf', 'dump']);
+  t.is(raw.out, dumpBtfRaw(k.btf));
+  const bad = await run(['btf', 'dump', '--format', 'json']);
+  t.is(bad.code, 2);
+  t.regex(bad.err, /unrecognized format specifier: 'json'/);
+  const help = await run(['btf']);
+  t.is(help.code, 0);
+  t.regex(help.out, /dump \[options\]/);
+});

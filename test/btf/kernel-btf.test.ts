@@ -5,7 +5,7 @@ import test from 'ava';
 import { parseBtf } from '../../bpf-vm/btf/btf.ts';
 import { BtfWriter, BTF_FUNC, type BtfTypeInput } from '../../bpf-vm/btf/btf-encode.ts';
 import { buildKernelBtf, kernelBtf, KFUNC_DECL_TAG, KFUNC_LINKAGE } from '../../bpf-vm/btf/kernel-btf.ts';
-import { KERNEL_KFUNCS, KF } from '../../bpf-vm/btf/kernel-types.ts';
+import { BTF_SOCK_TYPE, HELPER_RET_BTF_STRUCT, KERNEL_KFUNCS, KF } from '../../bpf-vm/btf/kernel-types.ts';
 import type { BtfType } from '../../bpf-vm/btf/types.ts';
 import { BPF_SK_LOOKUP, BPF_SK_LOOKUP_SIZE, BPF_SOCK, BPF_SOCK_SIZE, BPF_TCP_SOCK, BPF_TCP_SOCK_SIZE, SK_BUFF, SK_BUFF_SIZE } from '../../bpf-vm/prog/bpf-sock.ts';
 import { BPF_PROG_TYPE } from '../../bpf-vm/prog/types.ts';
@@ -130,6 +130,8 @@ test('kernel names and types: the socket chain embeds its parents first; fields 
   t.is(type('sock_common', 'skc_state'), 'volatile unsigned char');
   t.is(type('sock_common', 'skc_net.net'), 'struct net *');
   t.is(type('sock_common', 'skc_v6_daddr.in6_u.u6_addr32'), '__be32[4]');
+  t.like(k.struct('sock_common')!.fields.find((f) => f.path === 'skc_v6_daddr.in6_u.u6_addr32'), { kind: 'array', bigEndian: true, signed: false });
+  t.like(k.struct('tcp_sock')!.fields.find((f) => f.path === 'inet_conn.icsk_inet.uc_ttl'), { signed: true, bigEndian: false });
   t.is(type('tcp_sock', 'snd_cwnd'), 'u32');
   t.is(type('tcp_sock', 'bytes_acked'), 'u64');
   t.is(type('sock', 'sk_protocol'), 'u16');
@@ -201,4 +203,15 @@ test('kfuncs: FUNC + FUNC_PROTO + the bpf_kfunc decl tag, by name and by id, wit
   t.is(k.kfunc('bpf_no_such_kfunc'), undefined);
   t.is(k.typeId('tcp_sock'), k.typeId('tcp_sock', 'struct'));
   t.is(k.typeId('tcp_sock', 'union'), undefined);
+});
+
+test('every btf_sock_ids struct and every bpf_skc_to_* target is a struct of vxo\'s BTF; IPv6 fields read the socket\'s own', (t) => {
+  for (const name of [...Object.values(BTF_SOCK_TYPE), ...Object.values(HELPER_RET_BTF_STRUCT)]) t.truthy(k.struct(name), name);
+  const tcp6 = k.struct('tcp6_sock')!;
+  t.is(tcp6.vxo, 'TcpSock');
+  t.like(tcp6.fields.find((f) => f.path === 'inet6.saddr.in6_u.u6_addr32'), { model: 'v6_saddr.in6_u.u6_addr32' });
+  t.like(tcp6.fields.find((f) => f.path === 'inet6.rxopt.all'), { model: 'rxopt' });
+  t.like(tcp6.fields.find((f) => f.path === 'tcp.snd_cwnd'), { model: 'snd_cwnd' });
+  t.like(k.struct('tcp_timewait_sock')!.fields.find((f) => f.name === 'tw_rcv_nxt'), { model: 'tw_rcv_nxt' });
+  t.like(k.struct('tcp_timewait_sock')!.fields.find((f) => f.name === 'skc_state'), { model: 'skc_state' });
 });
