@@ -44,6 +44,8 @@ export { ALL_HELPERS, HELPERS_BY_ID, helpersFor, helperName } from './helpers/ta
 export { linuxHelperName } from './helpers/names.ts';
 export { formatTracePipeLine, type TraceContext } from './helpers/trace-pipe.ts';
 export { toHex, fromHex } from './hex.ts';
+// vxo's kernel BTF (the structures a program may see, the kfunc prototypes), its dumps and CO-RE.
+export { kernelBtf, dumpBtfC, dumpBtfRaw, bpf_core_calc_relo, coreRelosBySection, KERNEL_KFUNCS } from './btf/index.ts';
 export {
   verifyProgram, VerifierError,
   type VerifyOptions, type VerifyResult, type VerifyStats, type VerifierLogLevel, type InsnFacts, type MemKind,

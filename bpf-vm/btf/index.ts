@@ -1,5 +1,6 @@
 // BTF: parsing a blob and reading BTF-defined map definitions out of it; writing BTF; vxo's kernel
-// BTF (its vmlinux) and the dumps bpftool makes of BTF (raw text, vmlinux.h); CO-RE relocations.
+// BTF (its vmlinux) and the dumps bpftool makes of BTF (raw text, vmlinux.h); CO-RE relocations and
+// their values; kfunc externs; the kernel's walk of a load through a BTF pointer.
 export { Btf, parseBtf } from './btf.ts';
 export { btfMapDefs, type BtfMapDef } from './maps.ts';
 export * from './types.ts';

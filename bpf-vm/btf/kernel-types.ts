@@ -590,6 +590,39 @@ export const KERNEL_DECLS: readonly KDecl[] = [
       m('rx_queue_index', '__u32'), m('egress_ifindex', '__u32'),
     ],
   },
+  // Packet headers (include/uapi/linux/if_ether.h, ip.h, ipv6.h, tcp.h, udp.h), as programs built
+  // on vmlinux.h alone parse packets with them. Bitfields in little-endian order (ihl before version).
+  { kind: 'struct', name: 'ethhdr', members: [m('h_dest', 'unsigned char[6]'), m('h_source', 'unsigned char[6]'), m('h_proto', '__be16')] },
+  {
+    kind: 'struct', name: 'iphdr', members: [
+      m('ihl', '__u8', 4), m('version', '__u8', 4), m('tos', '__u8'), m('tot_len', '__be16'), m('id', '__be16'),
+      m('frag_off', '__be16'), m('ttl', '__u8'), m('protocol', '__u8'), m('check', '__sum16'),
+      m('', union(m('', struct(m('saddr', '__be32'), m('daddr', '__be32'))), m('addrs', struct(m('saddr', '__be32'), m('daddr', '__be32'))))),
+    ],
+  },
+  {
+    kind: 'struct', name: 'ipv6hdr', members: [
+      m('priority', '__u8', 4), m('version', '__u8', 4), m('flow_lbl', '__u8[3]'), m('payload_len', '__be16'),
+      m('nexthdr', '__u8'), m('hop_limit', '__u8'),
+      m('', union(m('', struct(m('saddr', 'struct in6_addr'), m('daddr', 'struct in6_addr'))), m('addrs', struct(m('saddr', 'struct in6_addr'), m('daddr', 'struct in6_addr'))))),
+    ],
+  },
+  {
+    kind: 'struct', name: 'tcphdr', members: [
+      m('source', '__be16'), m('dest', '__be16'), m('seq', '__be32'), m('ack_seq', '__be32'),
+      m('res1', '__u16', 4), m('doff', '__u16', 4), m('fin', '__u16', 1), m('syn', '__u16', 1), m('rst', '__u16', 1),
+      m('psh', '__u16', 1), m('ack', '__u16', 1), m('urg', '__u16', 1), m('ece', '__u16', 1), m('cwr', '__u16', 1),
+      m('window', '__be16'), m('check', '__sum16'), m('urg_ptr', '__be16'),
+    ],
+  },
+  { kind: 'struct', name: 'udphdr', members: [m('source', '__be16'), m('dest', '__be16'), m('len', '__be16'), m('check', '__sum16')] },
+  { kind: 'enum', name: 'xdp_action', values: [['XDP_ABORTED', 0], ['XDP_DROP', 1], ['XDP_PASS', 2], ['XDP_TX', 3], ['XDP_REDIRECT', 4]] },
+  { kind: 'enum', name: 'sk_action', values: [['SK_DROP', 0], ['SK_PASS', 1]] },
+  // The uapi's anonymous flag enums (map update flags, the lookup helpers' netns argument).
+  { kind: 'enum', name: '', values: [['BPF_ANY', 0], ['BPF_NOEXIST', 1], ['BPF_EXIST', 2], ['BPF_F_LOCK', 4]] },
+  { kind: 'enum', name: '', values: [['BPF_F_CURRENT_NETNS', -1]] },
+  { kind: 'enum', name: '', values: [['BPF_F_INGRESS', 1]] },
+
   // include/net/tcp.h (not uapi): sockets.md section 5's layout, 20 bytes.
   {
     kind: 'struct', name: 'bpf_tcp_req_attrs', members: [

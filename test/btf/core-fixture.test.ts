@@ -102,7 +102,10 @@ test('every relocation resolves by name against vxo\'s kernel BTF (flavours stri
   }
 });
 
-const clang = spawnSync('clang', ['--version']).status === 0;
+const clangVersion = spawnSync('clang', ['--version'], { encoding: 'utf8' });
+const clang = clangVersion.status === 0;
+/** The clang the committed object was built with; another one compiles but may emit other bytes. */
+const SAME_CLANG = clang && clangVersion.stdout.includes('clang version 14.0.6');
 const CFLAGS = ['-O2', '-g', '-Wall', '-Werror', '-target', 'bpf'];
 
 test('clang rebuilds the committed object byte for byte from core_sk.c and vmlinux.h (skipped without clang)', (t) => {
@@ -113,7 +116,8 @@ test('clang rebuilds the committed object byte for byte from core_sk.c and vmlin
     // Same flags as the Makefile, run from the fixture directory so the prefix map gives the same DWARF.
     const r = spawnSync('clang', [...CFLAGS, `-fdebug-prefix-map=${dir.replace(/\/$/, '')}=.`, '-c', 'core_sk.c', '-o', out], { cwd: dir, encoding: 'utf8' });
     t.is(r.status, 0, r.stderr);
-    t.deepEqual(readFileSync(out), readFileSync(join(dir, 'core_sk.o')));
+    if (SAME_CLANG) t.deepEqual(readFileSync(out), readFileSync(join(dir, 'core_sk.o')));
+    else t.log('another clang than 14.0.6: compiled, bytes not compared');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -128,10 +132,19 @@ test('the vmlinux.h kfunc prototypes compile with bpf_helpers.h, as the program\
 #include <bpf/bpf_helpers.h>
 SEC("tc") int p(struct __sk_buff *skb)
 {
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *iph = (void *)(eth + 1);
+	struct tcphdr *th = (void *)(iph + 1);
 	struct bpf_tcp_req_attrs attrs = {};
 	struct bpf_sock_tuple tuple = {};
-	struct bpf_sock *sk = bpf_skc_lookup_tcp(skb, &tuple, sizeof(tuple.ipv4), -1, 0);
+	struct bpf_sock *sk;
 	int r;
+	if ((void *)(th + 1) > end || !th->syn || iph->version != 4)
+		return 0;
+	tuple.ipv4.saddr = iph->saddr;
+	tuple.ipv4.dport = th->dest;
+	sk = bpf_skc_lookup_tcp(skb, &tuple, sizeof(tuple.ipv4), BPF_F_CURRENT_NETNS, 0);
 	if (!sk) return 0;
 	r = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)sk, &attrs, sizeof(attrs));
 	bpf_sk_release(sk);

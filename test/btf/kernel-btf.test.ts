@@ -215,3 +215,21 @@ test('every btf_sock_ids struct and every bpf_skc_to_* target is a struct of vxo
   t.like(k.struct('tcp_timewait_sock')!.fields.find((f) => f.name === 'tw_rcv_nxt'), { model: 'tw_rcv_nxt' });
   t.like(k.struct('tcp_timewait_sock')!.fields.find((f) => f.name === 'skc_state'), { model: 'skc_state' });
 });
+
+test('packet headers as the uapi lays them out (programs on vmlinux.h alone parse packets with them)', (t) => {
+  t.is(k.struct('ethhdr')!.size, 14);
+  t.like(offsets('ethhdr'), { h_dest: 0, h_source: 6, h_proto: 12 });
+  t.is(k.struct('iphdr')!.size, 20);
+  t.like(offsets('iphdr'), { tos: 1, tot_len: 2, id: 4, frag_off: 6, ttl: 8, protocol: 9, check: 10, saddr: 12, daddr: 16 });
+  t.like(k.struct('iphdr')!.fields.find((f) => f.name === 'version'), { bitOffset: 4, bits: 4 });
+  t.is(k.struct('ipv6hdr')!.size, 40);
+  t.like(offsets('ipv6hdr'), { flow_lbl: 1, payload_len: 4, nexthdr: 6, hop_limit: 7 });
+  t.is(k.struct('ipv6hdr')!.fields.find((f) => f.path === 'daddr.in6_u.u6_addr32')!.offset, 24);
+  t.is(k.struct('tcphdr')!.size, 20);
+  t.like(offsets('tcphdr'), { source: 0, dest: 2, seq: 4, ack_seq: 8, window: 14, check: 16, urg_ptr: 18 });
+  t.like(k.struct('tcphdr')!.fields.find((f) => f.name === 'doff'), { bitOffset: 100, bits: 4 });
+  t.like(k.struct('tcphdr')!.fields.find((f) => f.name === 'syn'), { bitOffset: 105, bits: 1 });
+  t.is(k.struct('udphdr')!.size, 8);
+  const netns = k.btf.types.find((ty) => ty?.kind === 'enum' && ty.values.some((v) => v.name === 'BPF_F_CURRENT_NETNS'));
+  t.like(netns, { signed: true, values: [{ name: 'BPF_F_CURRENT_NETNS', value: -1n }] });
+});
