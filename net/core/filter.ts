@@ -21,7 +21,7 @@ import { In6Addr } from './in6-addr.ts';
 import type { Net } from './net-namespace.ts';
 import type { NetDevice } from './netdevice.ts';
 import { inet_reqsk } from './request-sock.ts';
-import { SkBuff, SkbSharedInfo, skb_cloned, skb_orphan } from './skbuff.ts';
+import { SkBuff, skb_orphan } from './skbuff.ts';
 import { AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, SOCK_TYPES } from './socket-constants.ts';
 import { sk_fullsock, type Sock } from './sock.ts';
 import { sk_unhashed, type SockCommon } from './sock-common.ts';
@@ -31,6 +31,8 @@ import { sock_pfree } from './skb-steal-sock.ts';
 import { BPF_SK_LOOKUP_FLAGS, type BpfSkLookupKern as NetSkLookupKern } from './sk-lookup.ts';
 import { TCP_CLOSE, TCP_LISTEN } from './tcp-states.ts';
 import { bpf_fib_lookup } from './bpf-fib-lookup.ts';
+import { bpf_tcp_check_syncookie, bpf_tcp_gen_syncookie } from './bpf-syncookie.ts';
+import { bpf_skb_change_tail, bpf_skb_ensure_writable, BPF_SKB_MAX_LEN } from './bpf-skb-helpers.ts';
 import { sock_map_update_elem } from './sock-map.ts';
 import type { BpfMap } from '../../bpf-vm/maps/map.ts';
 import { __inet_lookup } from '../ipv4/inet-hashtables.ts';
@@ -38,9 +40,6 @@ import { __udp4_lib_lookup } from '../ipv4/udp-lookup.ts';
 import { __inet6_lookup } from '../ipv6/inet6-hashtables.ts';
 import { __udp6_lib_lookup } from '../ipv6/udp6-lookup.ts';
 import { TcpSock } from '../ipv4/tcp-sock.ts';
-import { __cookie_v4_check, __cookie_v4_init_sequence, tcp_synq_no_recent_overflow, tcp_synq_overflow } from '../ipv4/syncookies.ts';
-import { __cookie_v6_check, __cookie_v6_init_sequence } from '../ipv6/syncookies.ts';
-import { tcp_get_syncookie_mss } from '../ipv4/tcp-cookie.ts';
 import { BPF_TCP_REQSK_MAX, bpf_sk_assign_tcp_reqsk } from './bpf-tcp-reqsk.ts';
 
 const { SOCK_STREAM, SOCK_DGRAM } = SOCK_TYPES;
@@ -55,17 +54,7 @@ const NO_QUEUE_MAPPING = -1;
 const RTT_MIN_NONE = 0xffffffff;
 /** Cookies come from a counter that stays exact in a JS number. */
 const MAX_COOKIE = BigInt(Number.MAX_SAFE_INTEGER);
-/** TCP_MSS_DEFAULT and IPV6_MIN_MTU - 60: tcp_request_sock_ipv{4,6}_ops.mss_clamp. */
-const TCP_MSS_DEFAULT = 536;
-const TCP_V6_MSS_CLAMP = 1280 - 60;
-/** BPF_SKB_MAX_LEN = SKB_MAX_ALLOC: 16 KiB less skb_shared_info (320 bytes on x86-64). */
-export const BPF_SKB_MAX_LEN = 16384 - 320;
-/** struct tcphdr, struct iphdr, struct ipv6hdr. */
-const TCPHDR_LEN = 20;
-const IPHDR_LEN = 20;
-const IPV6HDR_LEN = 40;
-/** tcphdr flag bits (byte 13). */
-const TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_ACK = 0x10;
+export { BPF_SKB_MAX_LEN };
 
 function be32(b: Uint8Array, off: number): number {
   return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
@@ -133,7 +122,6 @@ export class NetBpfHost implements BpfNetHost {
   netns_id = -1;
   private readonly sa6 = new In6Addr();
   private readonly da6 = new In6Addr();
-  private readonly mssp = { mss: 0 };
   /**
    * How many requests bpf_sk_assign_tcp_reqsk may have on skbs at once in this netns before it
    * refuses with -ENOMEM (bpf-tcp-reqsk.ts BPF_TCP_REQSK_MAX; a test may lower it).
@@ -347,77 +335,14 @@ export class NetBpfHost implements BpfNetHost {
     return sock_map_update_elem(map, key, keyOff, sk as SockCommon, flags);
   }
 
-  // --- SYN cookies ---
+  // --- SYN cookies (bpf-syncookie.ts) ---
 
-  /** bpf_tcp_check_syncookie: 0 if th (an ACK) carries a valid cookie for listener sk. */
   tcp_check_syncookie(sk: BpfSockRef, iph: Uint8Array, th: Uint8Array): number {
-    const s = sk as SockCommon;
-    if (th.length < TCPHDR_LEN) return -ERRNO.EINVAL;
-    if (!sk_fullsock(s) || s.sk_protocol !== IPPROTO_TCP || s.skc_state !== TCP_LISTEN) return -ERRNO.EINVAL;
-    const tp = s as TcpSock;
-    if (!s.skc_net.ipv4.sysctl_tcp_syncookies) return -ERRNO.EINVAL;
-    const fl = th[13]!;
-    if ((fl & TH_ACK) === 0 || (fl & (TH_RST | TH_SYN)) !== 0) return -ERRNO.ENOENT;
-    if (iph.length < IPHDR_LEN) return -ERRNO.EINVAL;
-    if (tcp_synq_no_recent_overflow(tp)) return -ERRNO.ENOENT;
-    const seq = (be32(th, 4) - 1) >>> 0;
-    const cookie = (be32(th, 8) - 1) >>> 0;
-    const sport = be16(th, 0), dport = be16(th, 2);
-    let mss: number;
-    switch (iph[0]! >>> 4) {
-      case 4:
-        if (s.skc_family === AF_INET6 && s.skc_ipv6only) return -ERRNO.EINVAL;
-        mss = __cookie_v4_check(s.skc_net, be32(iph, 12), be32(iph, 16), sport, dport, seq, cookie);
-        break;
-      case 6:
-        if (iph.length < IPV6HDR_LEN) return -ERRNO.EINVAL;
-        if (s.skc_family !== AF_INET6) return -ERRNO.EINVAL;
-        mss = __cookie_v6_check(s.skc_net, read6(iph, 8, this.sa6), read6(iph, 24, this.da6), sport, dport, seq, cookie);
-        break;
-      default:
-        return -ERRNO.EPROTONOSUPPORT;
-    }
-    return mss > 0 ? 0 : -ERRNO.ENOENT;
+    return bpf_tcp_check_syncookie(sk, iph, th);
   }
 
-  /** bpf_tcp_gen_syncookie: (mss << 32) | cookie for th (a SYN) to listener sk, or a negative errno. */
   tcp_gen_syncookie(sk: BpfSockRef, iph: Uint8Array, th: Uint8Array): bigint {
-    const s = sk as SockCommon;
-    if (th.length < TCPHDR_LEN || th.length !== (th[12]! >>> 4) * 4) return BigInt(-ERRNO.EINVAL);
-    if (!sk_fullsock(s) || s.sk_protocol !== IPPROTO_TCP || s.skc_state !== TCP_LISTEN) return BigInt(-ERRNO.EINVAL);
-    const tp = s as TcpSock;
-    if (!s.skc_net.ipv4.sysctl_tcp_syncookies) return BigInt(-ERRNO.ENOENT);
-    const fl = th[13]!;
-    if ((fl & TH_SYN) === 0 || (fl & (TH_ACK | TH_FIN | TH_RST)) !== 0) return BigInt(-ERRNO.EINVAL);
-    if (iph.length < IPHDR_LEN) return BigInt(-ERRNO.EINVAL);
-    const seq = be32(th, 4);
-    const sport = be16(th, 0), dport = be16(th, 2);
-    const mssp = this.mssp;
-    mssp.mss = 0;
-    let cookie = 0;
-    switch (iph[0]! >>> 4) {
-      case 4:
-        if (s.skc_family === AF_INET6 && s.skc_ipv6only) return BigInt(-ERRNO.EINVAL);
-        mssp.mss = tcp_get_syncookie_mss(tp, th, TCP_MSS_DEFAULT);
-        if (mssp.mss !== 0) {
-          cookie = __cookie_v4_init_sequence(s.skc_net, be32(iph, 12), be32(iph, 16), sport, dport, seq, mssp);
-          tcp_synq_overflow(tp);
-        }
-        break;
-      case 6:
-        if (iph.length < IPV6HDR_LEN) return BigInt(-ERRNO.EINVAL);
-        if (s.skc_family !== AF_INET6) return BigInt(-ERRNO.EINVAL);
-        mssp.mss = tcp_get_syncookie_mss(tp, th, TCP_V6_MSS_CLAMP);
-        if (mssp.mss !== 0) {
-          cookie = __cookie_v6_init_sequence(s.skc_net, read6(iph, 8, this.sa6), read6(iph, 24, this.da6), sport, dport, seq, mssp);
-          tcp_synq_overflow(tp);
-        }
-        break;
-      default:
-        return BigInt(-ERRNO.EPROTONOSUPPORT);
-    }
-    if (mssp.mss === 0) return BigInt(-ERRNO.ENOENT);
-    return BigInt(cookie >>> 0) | (BigInt(mssp.mss) << 32n);
+    return bpf_tcp_gen_syncookie(sk, iph, th);
   }
 
   // --- bpf_fib_lookup ---
@@ -427,65 +352,15 @@ export class NetBpfHost implements BpfNetHost {
     return bpf_fib_lookup(this.net, params, flags);
   }
 
-  // --- skb helpers that reallocate ---
+  // --- skb helpers that reallocate (bpf-skb-helpers.ts) ---
 
-  /**
-   * bpf_skb_change_tail: the packet becomes `len` bytes, new bytes zero. -EINVAL for flags, a
-   * length past BPF_SKB_MAX_LEN or one cutting into the headers the stack already parsed
-   * (__bpf_skb_min_len: the network header, the transport header once set).
-   */
   skb_change_tail(skb: BpfSkb, len: number, flags: bigint): number {
-    if (flags !== 0n || len > BPF_SKB_MAX_LEN || len < bpf_skb_min_len(skb)) return -ERRNO.EINVAL;
-    const err = this.skb_ensure_writable(skb, skb.len);
-    if (err !== 0) return err;
-    if (len > skb.len) {
-      const grow = len - skb.len;
-      if (skb.end - skb.tail < grow) {
-        if (!(skb instanceof SkBuff)) return -ERRNO.ENOMEM;
-        pskb_expand_tail(skb, grow - (skb.end - skb.tail));
-      }
-      skb.head.fill(0, skb.tail, skb.tail + grow);
-      skb.tail += grow;
-      skb.len = len;
-    } else if (len < skb.len) {
-      skb.tail -= skb.len - len;
-      skb.len = len;
-    }
-    return 0;
+    return bpf_skb_change_tail(skb, len, flags);
   }
 
-  /**
-   * skb_ensure_writable (bpf_skb_pull_data): `len` bytes must be there (-ENOMEM if the packet is
-   * shorter), and a clone's shared buffer is copied so writes stay this skb's.
-   */
   skb_ensure_writable(skb: BpfSkb, len: number): number {
-    if (len > skb.len) return -ERRNO.ENOMEM;
-    if (skb instanceof SkBuff && skb_cloned(skb)) pskb_expand_tail(skb, 0);
-    return 0;
+    return bpf_skb_ensure_writable(skb, len);
   }
-}
-
-/** __bpf_skb_min_len: the bytes from data the program may not cut: up to the transport header once set, else the network header. */
-function bpf_skb_min_len(skb: BpfSkb): number {
-  let min = skb.network_header >= 0 ? skb.network_header - skb.data : 0;
-  if (skb.transport_header >= 0) min = skb.transport_header - skb.data;
-  return Math.max(0, min);
-}
-
-/**
- * pskb_expand_head(skb, 0, ntail): this skb gets a buffer of its own, ntail bytes longer at the
- * tail, headroom and header offsets unchanged. A buffer still shared with clones stays theirs;
- * one no longer used is left to the collector (the pool makes a new one when it runs short).
- */
-function pskb_expand_tail(skb: SkBuff, ntail: number): void {
-  const sh = new SkbSharedInfo(new Uint8Array(skb.end + ntail));
-  sh.buf.set(skb.head.subarray(0, skb.tail), 0);
-  skb.shinfo.dataref--;
-  skb.shinfo = sh;
-  skb.head = sh.buf;
-  skb.view = sh.view;
-  skb.end = sh.buf.length;
-  skb.truesize += ntail;
 }
 
 const hosts = new WeakMap<Net, NetBpfHost>();
