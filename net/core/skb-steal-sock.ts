@@ -59,9 +59,10 @@ export function skb_prefetched(skb: object | null): boolean {
  * the skb; its rsk_listener is cleared, so a second steal gets null (the kernel's NULL sk).
  */
 export function skb_steal_prefetched(skb: object | null): SockCommon | null {
-  if (!(skb instanceof SkBuff)) return null;
+  // Every received datagram asks: one property test answers "no" without a type check.
+  if (skb === null || (skb as Partial<SkBuff>).destructor !== sock_pfree || !(skb instanceof SkBuff)) return null;
   const sk = skb.sk;
-  if (sk === null || skb.destructor !== sock_pfree) return null;
+  if (sk === null) return null;
   const req = skb_bpf_reqsk(sk);
   if (req !== null) {
     const listener = req.rsk_listener;

@@ -230,8 +230,9 @@ export class SkBuff {
   tc_classid = 0;
   /** The 48-byte control block (IPCB, TCP_SKB_CB). */
   readonly cb = new SkbCb();
-  /** qdisc_skb_cb's data[20]: what tc programs see as __sk_buff.cb[0..4]. */
-  readonly bpf_cb = new Uint8Array(20);
+  /** qdisc_skb_cb's data[20]: what tc programs see as __sk_buff.cb[0..4] (bytes over five words). */
+  readonly bpf_cb_words = new Int32Array(5);
+  readonly bpf_cb = new Uint8Array(this.bpf_cb_words.buffer);
   /** skb_metadata_len: bytes of XDP metadata just before data (tc's data_meta). */
   meta_len = 0;
   /** sk_buff_head links, while queued. */
@@ -315,7 +316,9 @@ function skb_reset_fields(skb: SkBuff): void {
   skb.csum = 0;
   skb.queue_mapping = skb.tc_index = skb.tc_classid = 0;
   skb.meta_len = 0;
-  skb.bpf_cb.fill(0);
+  // Zero as the kernel's alloc does; written only by tc programs, so a test saves the fill.
+  const w = skb.bpf_cb_words;
+  if ((w[0]! | w[1]! | w[2]! | w[3]! | w[4]!) !== 0) w.fill(0);
   skb.cb.clear();
   skb.next = skb.prev = null;
 }
