@@ -1,7 +1,11 @@
 // Disassembly in the C-like syntax of `llvm-objdump -d` on clang BPF objects, which the kernel's verifier
 // log shares: `r1 = *(u32 *)(r1 + 0)`, `if w1 != 5 goto -3`, `r0 = atomic_fetch_add((u64 *)(r1 + 0), r0)`.
 // Where llvm has nothing to say (relocated or pseudo operands, bpf-to-bpf calls, kfuncs) the kernel's
-// spelling is used instead: `call pc+5`, `call bpf_map_lookup_elem#1`, `r1 = map[fd:5]`.
+// spelling is used instead: `call pc+5`, `call bpf_map_lookup_elem#1`, `r1 = map[fd:5]`,
+// `call bpf_sk_assign_tcp_reqsk#<btf id>` (a kfunc). A call the loader poisoned stays a helper call
+// with libbpf's constant, printed as the kernel prints it: `call unknown#195896080` (CO-RE) or
+// `call unknown#2002000000` (+ extern index: an unresolved weak kfunc).
+import { kernelBtf } from '../btf/kernel-btf.ts';
 import { type Insn } from '../isa/insn.ts';
 import {
   BPF_ALU_OP, BPF_ATOMIC_OP, BPF_END_SRC, BPF_JMP_OP, BPF_PSEUDO_CALL_KIND, BPF_PSEUDO_LD, BPF_SIZE,
@@ -17,7 +21,14 @@ export interface DisasmOptions {
   funcName?: (pc: number) => string | undefined;
   /** Names helpers; when given, helper calls print as the kernel does: `call bpf_map_lookup_elem#1`. */
   helperName?: (id: number) => string | undefined;
+  /**
+   * Names kfuncs by the BTF id a BPF_PSEUDO_KFUNC_CALL carries: `call bpf_sk_assign_tcp_reqsk#<id>`,
+   * as the kernel's verifier log prints them. vxo's kernel BTF (whose ids the loader writes) by default.
+   */
+  kfuncName?: (btfId: number) => string | undefined;
 }
+
+const vxoKfuncName = (btfId: number): string | undefined => kernelBtf().kfuncById(btfId)?.spec.name;
 
 /** One printed instruction. An ld_imm64 prints one line at the pc of its first slot; its second slot has none. */
 export interface DisasmLine {
@@ -106,7 +117,8 @@ function call(ins: Insn, pc: number, opts: DisasmOptions): string {
     const name = opts.funcName?.(pc + 1 + ins.imm);
     return `call pc${rel(ins.imm)}${name === undefined ? '' : ` <${name}>`}`;
   }
-  if (ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_KFUNC_CALL) return `call kernel-function#${ins.imm}`;
+  // The kernel names a kfunc from its BTF; an id naming no kfunc keeps vxo's placeholder word.
+  if (ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_KFUNC_CALL) return `call ${(opts.kfuncName ?? vxoKfuncName)(ins.imm) ?? 'kernel-function'}#${ins.imm}`;
   if (opts.helperName === undefined) return `call ${ins.imm}`;
   return `call ${opts.helperName(ins.imm) ?? 'unknown'}#${ins.imm}`;
 }

@@ -1,6 +1,9 @@
 // parseElf: an object from `clang -O2 -g -target bpf -c` to a CollectionSpec (maps and programs
 // as plain data, nothing loaded), following libbpf's conventions for section names, legacy and
-// BTF-defined maps, global data and bpf-to-bpf calls.
+// BTF-defined maps, global data and bpf-to-bpf calls. What libbpf does at load against the running
+// kernel's BTF is done here against vxo's (ParseElfOptions.kernel): CO-RE relocations applied
+// (core-apply.ts) and kfunc externs resolved (externs.ts), so a spec's instructions are final; what
+// could not be resolved but need not fail the load is poisoned and listed in ProgramSpec.poisoned.
 import { coreReloCount, funcInfoBySection, lineInfoBySection, type BtfFuncInfo, type BtfLineInfo } from '../btf/ext.ts';
 import { ElfError } from '../errors.ts';
 import { Btf, parseBtf } from '../btf/btf.ts';
@@ -11,7 +14,10 @@ import { BPF_MAP_FLAG, BPF_MAP_TYPE, type MapSpec } from '../maps/map.ts';
 import { progTypeFromSection } from '../prog/types.ts';
 import { readElf, SHF, SHT, STB, STT, SYM_SIZE, type ElfFile, type ElfSection, type ElfSymbol } from './reader.ts';
 import { resolveRelocations, type ExecSection, type MapLookup } from './relocations.ts';
-import type { CollectionSpec, FuncInfo, LineInfo, MapReference, ProgramSpec } from './spec.ts';
+import type { CollectionSpec, FuncInfo, KfuncCallSite, LineInfo, MapReference, PoisonedInsn, ProgramSpec } from './spec.ts';
+import { applyCoreRelocations } from './core-apply.ts';
+import { resolveKsymCalls, type KsymCall } from './externs.ts';
+import { kernelBtf, type KernelBtf } from '../btf/kernel-btf.ts';
 
 /** struct bpf_map_def: type, key_size, value_size, max_entries, map_flags. */
 const LEGACY_MAP_DEF_SIZE = 20;
@@ -24,6 +30,7 @@ const LD_IMM64 = 0x18;
 const CALL = 0x85;
 const BPF_PSEUDO_CALL = 1;
 const BPF_PSEUDO_FUNC = 4;
+const BPF_PSEUDO_KFUNC_CALL = 2;
 
 /** A function: a FUNC symbol's range of instruction slots within its section. */
 interface Func {
@@ -35,10 +42,18 @@ interface Func {
   global: boolean;
 }
 
+export interface ParseElfOptions {
+  /**
+   * The kernel BTF that CO-RE relocations and kfunc externs resolve against (libbpf does this at
+   * load; vxo's specs carry the relocated instructions): vxo's kernel BTF unless given.
+   */
+  kernel?: KernelBtf;
+}
+
 /** Parses a BPF ELF object. `fileName` only decorates error messages. */
-export function parseElf(bytes: Uint8Array, fileName?: string): CollectionSpec {
+export function parseElf(bytes: Uint8Array, fileName?: string, opts: ParseElfOptions = {}): CollectionSpec {
   try {
-    return parse(bytes);
+    return parse(bytes, opts);
   } catch (e) {
     if (fileName !== undefined && e instanceof ElfError) {
       // Keep section and offset; name the file in the message (the constructor adds the prefix).
@@ -50,14 +65,10 @@ export function parseElf(bytes: Uint8Array, fileName?: string): CollectionSpec {
   }
 }
 
-function parse(bytes: Uint8Array): CollectionSpec {
+function parse(bytes: Uint8Array, opts: ParseElfOptions): CollectionSpec {
   const file = readElf(bytes);
   const license = readLicense(file);
   const ext = file.sections.find((s) => s.name === '.BTF.ext');
-  const core = ext ? coreReloCount(ext.data) : 0;
-  if (ext && core > 0) {
-    throw new ElfError('.BTF.ext', 0, `${core} CO-RE relocation(s) (bpf_core_read, bpf_core_type_exists, ...): vxo does not apply CO-RE relocations, and running the program unpatched would compute wrong values`);
-  }
   const symtabName = file.sections[file.symtabIndex]?.name ?? '.symtab';
 
   // --- maps ---
@@ -172,15 +183,38 @@ function parse(bytes: Uint8Array): CollectionSpec {
 
   const funcs = functionsBySection(file, execs, symtabName);
   const btfSec = file.sections.find((s) => s.name === '.BTF');
+  const objBtf = (): Btf | undefined => {
+    if (!btfSec) return undefined;
+    btf ??= parseBtf(btfSec.data, btfSec.name);
+    return btf;
+  };
+
+  // --- CO-RE and externs, against the kernel's BTF (libbpf: bpf_object__relocate_core, resolve_externs) ---
+  if (ext && coreReloCount(ext.data) > 0) {
+    const local = objBtf();
+    if (!local || !btfSec) throw new ElfError('.BTF.ext', 0, 'CO-RE relocations need the object\'s .BTF');
+    const kernel = opts.kernel ?? kernelBtf();
+    const poisoned = applyCoreRelocations(ext.data, btfSec.data, local, kernel.btf, execs, (shndx) => funcs.get(shndx) ?? []);
+    for (const [shndx, m] of poisoned) {
+      const exec = execs.get(shndx);
+      if (exec) exec.poisoned = m;
+    }
+  }
+  const externSyms = new Map<number, { call: boolean }>();
+  for (const exec of execs.values()) {
+    for (const r of exec.relocs.values()) if (r.kind === 'ksym') externSyms.set(r.sym, { call: r.call && (externSyms.get(r.sym)?.call ?? true) });
+  }
+  const ksyms = externSyms.size > 0 ? resolveKsymCalls(file, objBtf(), opts.kernel ?? kernelBtf(), externSyms) : new Map<number, KsymCall>();
+
   const lines = ext && btfSec ? lineInfoBySection(ext.data, btfSec.data) : new Map<string, BtfLineInfo[]>();
   const funcRecords = ext && btfSec ? funcInfoBySection(ext.data, btfSec.data) : new Map<string, BtfFuncInfo[]>();
-  const funcBtf = btfSec && funcRecords.size > 0 ? (btf ?? parseBtf(btfSec.data, btfSec.name)) : undefined;
+  const funcBtf = funcRecords.size > 0 ? objBtf() : undefined;
   const programs: ProgramSpec[] = [];
   for (const exec of execs.values()) {
     if (exec.section.name === '.text') continue; // .text holds subprograms, never entry points
     for (const f of funcs.get(exec.section.index) ?? []) {
       if (!f.global) continue;
-      const linked = link(f, funcs);
+      const linked = link(f, funcs, ksyms);
       const lineInfo = linkedLineInfo(linked.placed, lines);
       if (funcBtf) addFuncReturns(linked.funcs, linked.placed, funcRecords, funcBtf);
       programs.push({
@@ -192,6 +226,8 @@ function parse(bytes: Uint8Array): CollectionSpec {
         funcs: linked.funcs,
         ...(funcRecords.has(exec.section.name) ? {} : { noFuncInfo: true as const }),
         ...(lineInfo.length > 0 ? { lineInfo } : {}),
+        ...(linked.poisoned.length > 0 ? { poisoned: linked.poisoned } : {}),
+        ...(linked.kfuncCalls.length > 0 ? { kfuncCalls: linked.kfuncCalls } : {}),
         license,
       });
     }
@@ -323,13 +359,24 @@ function addFuncReturns(infos: FuncInfo[], placed: ReadonlyMap<Func, number>, re
   }
 }
 
-function link(entry: Func, funcs: ReadonlyMap<number, Func[]>): { insns: Insn[]; references: MapReference[]; funcs: FuncInfo[]; placed: ReadonlyMap<Func, number> } {
+interface Linked {
+  insns: Insn[];
+  references: MapReference[];
+  funcs: FuncInfo[];
+  placed: ReadonlyMap<Func, number>;
+  poisoned: PoisonedInsn[];
+  kfuncCalls: KfuncCallSite[];
+}
+
+function link(entry: Func, funcs: ReadonlyMap<number, Func[]>, ksyms: ReadonlyMap<number, KsymCall>): Linked {
   const base = new Map<Func, number>([[entry, 0]]);
   const order: Func[] = [entry];
   let total = entry.end - entry.start;
   const insns: Insn[] = [];
   const references: MapReference[] = [];
   const infos: FuncInfo[] = [{ name: entry.name, start: 0 }];
+  const poisoned: PoisonedInsn[] = [];
+  const kfuncCalls: KfuncCallSite[] = [];
   /** Where `callee` lands in the program, appending it on its first use. */
   const place = (callee: Func): number => {
     let at = base.get(callee);
@@ -352,6 +399,8 @@ function link(entry: Func, funcs: ReadonlyMap<number, Func[]>): { insns: Insn[];
       const ins = { ...sec.insns[i]! };
       const out = fBase + (i - f.start);
       const reloc = sec.relocs.get(i);
+      const p = sec.poisoned?.get(i);
+      if (p) poisoned.push({ ...p, insn: out });
       if (ins.code === LD_IMM64) {
         if (i + 1 >= f.end) throw fail(i, 'ld_imm64 is cut off by the end of the function');
         if (sec.relocs.has(i + 1)) throw fail(i + 1, 'relocation on the second slot of an ld_imm64');
@@ -366,12 +415,32 @@ function link(entry: Func, funcs: ReadonlyMap<number, Func[]>): { insns: Insn[];
           ins.src = BPF_PSEUDO_FUNC;
           ins.imm = calleeBase - (out + 1);
           hi.imm = 0;
-        } else if (reloc && reloc.kind !== 'call') {
+        } else if (reloc && (reloc.kind === 'map' || reloc.kind === 'value')) {
           references.push({ insn: out, map: reloc.map, kind: reloc.kind, offset: reloc.kind === 'value' ? reloc.offset : 0 });
         }
         // The second slot is data, never an instruction: copy it without looking at it.
         insns.push(ins, hi);
         i++;
+        continue;
+      }
+      if (ins.code === CALL && reloc?.kind === 'ksym') {
+        const k = ksyms.get(reloc.sym);
+        if (!k) throw fail(i, `call of extern '${reloc.name}' was not resolved`);
+        if (k.kind === 'kfunc') {
+          // libbpf's RELO_EXTERN_CALL: the kernel FUNC's BTF id, vmlinux (off 0).
+          ins.src = BPF_PSEUDO_KFUNC_CALL;
+          ins.imm = k.btfId;
+          ins.off = 0;
+          kfuncCalls.push({ insn: out, name: k.name, btfId: k.btfId });
+        } else {
+          // poison_kfunc_call: an invalid helper call naming the extern's index.
+          ins.src = 0;
+          ins.dst = 0;
+          ins.off = 0;
+          ins.imm = k.imm;
+          poisoned.push({ insn: out, reason: 'kfunc', func: f.name, funcInsn: i - f.start, name: k.name, message: `kfunc '${k.name}' is referenced but wasn't resolved` });
+        }
+        insns.push(ins);
         continue;
       }
       if (ins.code === CALL) {
@@ -397,5 +466,5 @@ function link(entry: Func, funcs: ReadonlyMap<number, Func[]>): { insns: Insn[];
       insns.push(ins);
     }
   }
-  return { insns, references, funcs: infos, placed: base };
+  return { insns, references, funcs: infos, placed: base, poisoned, kfuncCalls };
 }

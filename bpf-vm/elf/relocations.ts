@@ -4,6 +4,8 @@
 import { ElfError } from '../errors.ts';
 import { BPF_INSN_SIZE } from '../isa/opcodes.ts';
 import type { Insn } from '../isa/insn.ts';
+import type { PoisonInfo } from './core-apply.ts';
+import { symIsExtern } from './externs.ts';
 import { readRels, SHN_LORESERVE, SHN_UNDEF, STT, SYM_SIZE, type ElfFile, type ElfSection, type ElfSymbol } from './reader.ts';
 
 export const R_BPF = {
@@ -36,13 +38,17 @@ export type InsnReloc =
   | { kind: 'value'; map: string; offset: number }
   | { kind: 'call'; section: number; insn: number }
   /** An ld_imm64 of a function's address (a callback): becomes BPF_PSEUDO_FUNC. */
-  | { kind: 'func'; section: number; insn: number };
+  | { kind: 'func'; section: number; insn: number }
+  /** A call to an extern (a `__ksym` kfunc): `sym` is the undefined symbol's index (externs.ts resolves it). */
+  | { kind: 'ksym'; sym: number; name: string; call: boolean };
 
 /** An executable section decoded once, with its relocations keyed by instruction index. */
 export interface ExecSection {
   section: ElfSection;
   insns: Insn[];
   relocs: Map<number, InsnReloc>;
+  /** Instructions the CO-RE pass poisoned (core-apply.ts), by slot. */
+  poisoned?: Map<number, PoisonInfo>;
 }
 
 function symbolLabel(sym: ElfSymbol, file: ElfFile): string {
@@ -68,7 +74,19 @@ export function resolveRelocations(file: ElfFile, exec: ExecSection, rels: reado
       if (!ins || !sym) throw new ElfError(rel.name, r.at, 'relocation does not resolve'); // ruled out by the checks above
       if (exec.relocs.has(idx)) throw new ElfError(rel.name, r.at, `second relocation for ${sec.name}+0x${r.offset.toString(16)}`);
       const where = (message: string): ElfError => new ElfError(sec.name, r.offset, message);
-      if (sym.shndx === SHN_UNDEF) throw where(`refers to undefined symbol ${symbolLabel(sym, file)} (externs are not supported)`);
+      if (sym.shndx === SHN_UNDEF) {
+        // clang calls an extern function with src_reg 1 and imm -1, and loads an extern variable's
+        // address with an ld_imm64, each relocated against the symbol; externs.ts says what it is.
+        const call = r.type === R_BPF.R_BPF_64_32 && ins.code === CALL && ins.src === BPF_PSEUDO_CALL;
+        const data = r.type === R_BPF.R_BPF_64_64 && ins.code === LD_IMM64;
+        if ((call || data) && symIsExtern(sym)) {
+          exec.relocs.set(idx, { kind: 'ksym', sym: sym.index, name: sym.name, call });
+          continue;
+        }
+        throw where(symIsExtern(sym)
+          ? `extern ${symbolLabel(sym, file)} is referred to by relocation type ${r.type} on opcode 0x${ins.code.toString(16)}: only calls (R_BPF_64_32) and ld_imm64 (R_BPF_64_64) can use an extern`
+          : `refers to undefined symbol ${symbolLabel(sym, file)}, which is not an extern (a global symbol of no type)`);
+      }
       if (sym.shndx >= SHN_LORESERVE) throw where(`refers to ${symbolLabel(sym, file)}, which has no section (st_shndx 0x${sym.shndx.toString(16)})`);
       const target = file.sections[sym.shndx];
       if (!target) throw new ElfError(file.sections[file.symtabIndex]?.name ?? '.symtab', sym.index * SYM_SIZE + 6, `symbol ${sym.index} names a missing section`);

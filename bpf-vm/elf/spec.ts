@@ -1,5 +1,6 @@
 // The plain result of reading an object: nothing created, nothing loaded (as cilium/ebpf's specs).
 import type { Insn } from '../isa/insn.ts';
+import type { PoisonInfo } from './core-apply.ts';
 import type { MapSpec } from '../maps/map.ts';
 import type { ProgType } from '../prog/types.ts';
 
@@ -40,6 +41,19 @@ export interface LineInfo {
   lineCol: number;
 }
 
+/** An instruction the load poisoned (a call that fails verification only if reached), and why. */
+export interface PoisonedInsn extends PoisonInfo {
+  /** Slot in ProgramSpec.insns. */
+  insn: number;
+}
+
+/** A kfunc call as loaded: src_reg BPF_PSEUDO_KFUNC_CALL, imm `btfId` (vxo's kernel BTF), off 0. */
+export interface KfuncCallSite {
+  insn: number;
+  name: string;
+  btfId: number;
+}
+
 export interface ProgramSpec {
   /** The entry function's symbol name. */
   name: string;
@@ -57,6 +71,10 @@ export interface ProgramSpec {
   noFuncInfo?: true;
   /** The source lines (BTF line info) of the entry function and its subprograms, by slot; absent without .BTF.ext. */
   lineInfo?: LineInfo[];
+  /** Instructions poisoned by CO-RE (an unresolvable relocation) or an unresolved weak kfunc, by slot. */
+  poisoned?: PoisonedInsn[];
+  /** The resolved kfunc calls, by slot. */
+  kfuncCalls?: KfuncCallSite[];
   license: string;
 }
 

@@ -8,11 +8,17 @@
 // every bpfProgTestRun call) verifies in its constructor unless given `verify: false` or an
 // earlier VerifyResult, and refuses a rejected program with a VerifierError; verifyProgram runs
 // the verifier alone.
+//
+// CO-RE relocations and kfunc externs are settled by the ELF reader (parseElf, against vxo's kernel
+// BTF), so a program arrives with kfunc calls (src_reg BPF_PSEUDO_KFUNC_CALL, imm a BTF id) and
+// maybe poisoned calls; programLoadInfo lists both and explainPoisonedInsn says why a poisoned call
+// is there, for a verifier error that reaches one.
 import { readFileSync } from 'node:fs';
 import { BpfError, ElfError, InvalidProgramError } from '../errors.ts';
 import { parseElf } from '../elf/collection.ts';
-import type { CollectionSpec, ProgramSpec } from '../elf/spec.ts';
-import { BPF_PSEUDO_LD } from '../isa/opcodes.ts';
+import type { CollectionSpec, KfuncCallSite, PoisonedInsn, ProgramSpec } from '../elf/spec.ts';
+import type { Insn } from '../isa/insn.ts';
+import { BPF_PSEUDO_CALL_KIND, BPF_PSEUDO_LD } from '../isa/opcodes.ts';
 import { createMap } from '../maps/create.ts';
 import type { BpfMap } from '../maps/map.ts';
 import { ProgArrayMap } from '../maps/prog-array.ts';
@@ -65,7 +71,7 @@ function linkProgram(spec: ProgramSpec, fdOf: ReadonlyMap<string, number>, fds: 
     second.imm = ref.kind === 'map' ? 0 : ref.offset;
   }
   try {
-    validateProgram(insns);
+    validateProgram(withoutKfuncCalls(insns));
   } catch (e) {
     // Name the place in the object: the section and the instruction's byte offset in the program.
     if (e instanceof InvalidProgramError) throw new ElfError(spec.section, e.pc * 8, `program ${spec.name}: ${e.message}`, { cause: e });
@@ -74,7 +80,54 @@ function linkProgram(spec: ProgramSpec, fdOf: ReadonlyMap<string, number>, fds: 
   const prog: Program = {
     name: spec.name, section: spec.section, type: spec.type, insns, funcs: spec.funcs, license: spec.license, fds, ...(spec.noFuncInfo ? { noFuncInfo: true as const } : {}),
   };
-  return spec.lineInfo !== undefined && spec.lineInfo.length > 0 ? { ...prog, lineInfo: spec.lineInfo } : prog;
+  const out = spec.lineInfo !== undefined && spec.lineInfo.length > 0 ? { ...prog, lineInfo: spec.lineInfo } : prog;
+  if (spec.poisoned !== undefined || spec.kfuncCalls !== undefined) {
+    loadInfo.set(out, { poisoned: spec.poisoned ?? [], kfuncCalls: spec.kfuncCalls ?? [] });
+  }
+  return out;
+}
+
+/**
+ * A loaded program's instructions as validateProgram checks their structure. It refuses kfunc
+ * calls (src_reg BPF_PSEUDO_KFUNC_CALL) outright, which is the verifier's decision to make (today
+ * it refuses them with "kfunc calls are not supported"): the loader checks the call's own fields
+ * (dst_reg 0, off 0 for vmlinux), then lets the rest of the program be checked with it as a helper call.
+ */
+function withoutKfuncCalls(insns: readonly Insn[]): readonly Insn[] {
+  if (!insns.some(isKfuncCall)) return insns;
+  return insns.map((ins, pc) => {
+    if (!isKfuncCall(ins)) return ins;
+    if (ins.dst !== 0 || ins.off !== 0) throw new InvalidProgramError(pc, `kfunc call with reserved fields dst_reg=${ins.dst} off=${ins.off}`);
+    return { ...ins, src: 0 };
+  });
+}
+
+const isKfuncCall = (ins: Insn): boolean => ins.code === 0x85 && ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_KFUNC_CALL;
+
+/** What the load did to a program beyond its map references: poisoned instructions and kfunc calls. */
+export interface ProgramLoadInfo {
+  readonly poisoned: readonly PoisonedInsn[];
+  readonly kfuncCalls: readonly KfuncCallSite[];
+}
+
+// Program's shape belongs to program.ts; until it carries these, they hang off the object.
+const loadInfo = new WeakMap<Program, ProgramLoadInfo>();
+
+/** The instructions the load poisoned in `prog` (CO-RE relocations without a target, unresolved weak kfuncs), and its kfunc calls. */
+export function programLoadInfo(prog: Program): ProgramLoadInfo {
+  return loadInfo.get(prog) ?? { poisoned: [], kfuncCalls: [] };
+}
+
+/**
+ * libbpf's reading of a verifier error at a poisoned instruction (its log fixup): why the call at
+ * `pc` is there (`failed to resolve CO-RE relocation <byte_off> [12] struct s.f (0:1 @ offset 4)`,
+ * `kfunc 'x' is referenced but wasn't resolved`), naming the program; undefined for any other insn.
+ */
+export function explainPoisonedInsn(prog: Program, pc: number): string | undefined {
+  const p = programLoadInfo(prog).poisoned.find((x) => x.insn === pc);
+  if (p === undefined) return undefined;
+  const what = p.reason === 'core' ? '<invalid CO-RE relocation>' : '<invalid kfunc call>';
+  return `prog '${prog.name}': ${pc}: ${what} (in ${p.func}, insn #${p.funcInsn})\n${p.message}`;
 }
 
 /** Creates the spec's maps and links its programs; verifies nothing (see the top of this file). */
