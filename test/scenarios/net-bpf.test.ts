@@ -27,7 +27,7 @@ function slot(entries: { key: string; value: string }[] | undefined, i: number):
 }
 
 test.serial('socket filter (sf_drop.o) on the guest\'s UDP sink: every datagram dropped and counted, the socket reads nothing', async (t) => {
-  const r = await runFlood({ kind: 'udp4', duration: 0.3, warmup: 0.2, bpf: { engine: 'jit', guest: [{ kind: 'socket_filter', object: SK('sf_drop.o') }] } });
+  const r = await runFlood({ kind: 'udp4', duration: 0.2, warmup: 0.15, bpf: { engine: 'jit', guest: [{ kind: 'socket_filter', object: SK('sf_drop.o') }] } });
   t.is(r.counters['guest_app_rx_packets'] ?? -1, 0);
   const received = r.stack_accounting.received;
   t.true(received > 0);
@@ -38,7 +38,7 @@ test.serial('socket filter (sf_drop.o) on the guest\'s UDP sink: every datagram 
 
 test.serial('XDP socket firewall: native in the guest, it passes datagrams for the sink; offload is refused (the host cannot see the guest\'s sockets) and it falls back to native', async (t) => {
   const r = await runFlood({
-    kind: 'udp4', duration: 0.3, warmup: 0.2,
+    kind: 'udp4', duration: 0.2, warmup: 0.15,
     bpf: { engine: 'interp', guestXdp: { object: SK('xdp_sk_firewall.o'), mode: 'offload', fallbackNative: true } },
   });
   const x = r.bpf?.guest_xdp;
@@ -56,7 +56,7 @@ test.serial('XDP socket firewall: native in the guest, it passes datagrams for t
 test.serial('XDP socket firewall: with no socket on the port every datagram is dropped at XDP, before the stack', async (t) => {
   const b = { engine: 'jit' as const, guestXdp: { object: SK('xdp_sk_firewall.o') } };
   const r = await runMachines({
-    duration: 0.3, warmup: 0.2, template: floodTemplate('udp4'),
+    duration: 0.2, warmup: 0.15, template: floodTemplate('udp4'),
     guest: { ...guestFloodSetup('udp4'), role: 'none' },
     workerData: { guest: { xdp: { object: b.guestXdp.object, mode: 'native', engine: 'jit' } } },
   });
@@ -117,7 +117,7 @@ test.serial('sk_lookup benchmark program (200-entry LPM) on the guest: every UDP
     key[17] = 0xff; key[18] = 0xff; key[19] = 10; key[20] = i;
     maps.push({ map: 'bench_bindings', key: key.toString('hex'), value: '01000000' });
   }
-  const r = await runFlood({ kind: 'udp4', duration: 0.3, warmup: 0.2, bpf: { engine: 'jit', guest: [{ kind: 'sk_lookup', object: SK('sk_lookup_bench.o'), maps }] } });
+  const r = await runFlood({ kind: 'udp4', duration: 0.2, warmup: 0.15, bpf: { engine: 'jit', guest: [{ kind: 'sk_lookup', object: SK('sk_lookup_bench.o'), maps }] } });
   const rep = r.bpf!.guest!;
   t.is(rep.maps['bench_bindings']?.entries.length, 200);
   const c = rep.maps['bench_counters']?.entries;
@@ -130,7 +130,7 @@ test.serial('sk_lookup benchmark program (200-entry LPM) on the guest: every UDP
 
 test.serial('tc on the host\'s NIC (host/net\'s own device): a program dropping UDP to port 9 at ingress; the ledger counts the drops', async (t) => {
   const r = await runFlood({
-    kind: 'udp4', duration: 0.3, warmup: 0.2,
+    kind: 'udp4', duration: 0.2, warmup: 0.15,
     bpf: { engine: 'interp', hostTc: [{ dev: 'nic', direction: 'ingress', object: join(REPO_ROOT, 'test/host-net/tc-fixtures/host_tc.o'), section: 'drop_udp_port', maps: [{ map: 'drop_port', key: '00000000', value: '09000000' }] }] },
   });
   const tc = r.bpf?.host_tc;
