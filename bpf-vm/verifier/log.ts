@@ -2,6 +2,7 @@
 // states as `R2=pkt(off=14,r=14)` and `scalar(smin=smin32=0,smax=umax=...,var_off=(0x0; 0xff))`.
 // Level 1 keeps the path to the error (a finished path is cut back to where its branch was pushed),
 // level 2 keeps everything.
+import { kernelBtf } from '../btf/kernel-btf.ts';
 import type { Insn } from '../isa/insn.ts';
 import { OPCODE_TABLE } from '../isa/legality.ts';
 import {
@@ -316,6 +317,8 @@ export function fmtInsn(insns: readonly Insn[], pc: number, names: InsnNames): s
     }
     case 'call':
       if (ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_CALL) return `${c} call pc${signedOff(ins.imm)}`;
+      // A kfunc call names the function by its BTF id in (vxo's) kernel BTF, as the kernel prints it.
+      if (ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_KFUNC_CALL) return `${c} call ${kernelBtf().kfuncById(ins.imm)?.spec.name ?? 'unknown'}#${ins.imm}`;
       return `${c} call ${names.helperName(ins.imm) ?? 'unknown'}#${ins.imm}`;
     case 'exit': return `${c} exit`;
     case 'lddw': {
