@@ -11,8 +11,6 @@
 //   (tc and SK_LOOKUP), the sockmap lookup as an acquired socket, socket helpers at run time;
 // - H3: SOCKMAP (cookie level), LPM_TRIE.
 import test, { type ExecutionContext } from 'ava';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { ENGINES } from '../../bpf-vm/engines.ts';
 import { BPF_MAP_TYPE, type BpfMap } from '../../bpf-vm/maps/map.ts';
 import { asSockMap } from '../../bpf-vm/maps/sock-map-ops.ts';
@@ -31,30 +29,17 @@ import {
   IPPROTO_HOPOPTS, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_SYN, arpFrame, icmp4EchoFrame, parseIpv4,
   parseIpv6, tcp4Frame, tcp6Frame, truncate, udp4Frame, udp6Frame,
 } from '../support/packets.ts';
+import {
+  AF_INET, AF_INET6, B, FW, M, OBJ, SK_DROP, SK_PASS, T, TC_ACT_OK, TC_ACT_SHOT, XDP_DROP, XDP_PASS, binding, bindKey, u32le,
+} from '../support/sk-programs.ts';
 
-const SK_DIR = fileURLToPath(new URL('../../scenarios/sk/', import.meta.url));
-const OBJ = {
-  dispatch: join(SK_DIR, 'dispatch.o'),
-  bench: join(SK_DIR, 'sk_lookup_bench.o'),
-  firewall: join(SK_DIR, 'xdp_sk_firewall.o'),
-  tproxy: join(SK_DIR, 'tc_tproxy.o'),
-  sfDrop: join(SK_DIR, 'sf_drop.o'),
-} as const;
 
-const AF_INET = 2;
-const AF_INET6 = 10;
 const SOCK_STREAM = 1;
 const SOCK_DGRAM = 2;
 const BPF_TCP_ESTABLISHED = 1;
 const BPF_TCP_TIME_WAIT = 6;
 const BPF_TCP_CLOSE = 7;
 const BPF_TCP_LISTEN = 10;
-const SK_DROP = 0;
-const SK_PASS = 1;
-const XDP_DROP = 1;
-const XDP_PASS = 2;
-const TC_ACT_OK = 0;
-const TC_ACT_SHOT = 2;
 const BPF_F_NO_PREALLOC = 1;
 const BPF_SK_LOOKUP_F_REPLACE = 1n;
 const BPF_SK_LOOKUP_F_NO_REUSEPORT = 2n;
@@ -65,55 +50,12 @@ const ESOCKTNOSUPPORT = 94;
 const EAFNOSUPPORT = 97;
 const ENETUNREACH = 101;
 
-// Counter indices, as the enums in the C sources (README.md).
-const FW = {
-  PASS_NOT_IP: 0, PASS_OTHER: 1, PASS_FRAGMENT: 2, PASS_MULTICAST: 3, PASS_TCP_LISTENER: 4,
-  PASS_TCP_SOCKET: 5, PASS_UDP: 6, DROP_TCP: 7, DROP_UDP: 8, DROP_TRUNCATED: 9, NR: 10,
-} as const;
-const M = {
-  LOOKUPS: 0, NO_BINDING: 1, MISSING_SOCKET: 2, ASSIGNED: 3, ERR_EINVAL: 4, ERR_ESOCKTNOSUPPORT: 5,
-  ERR_EPROTOTYPE: 6, ERR_EAFNOSUPPORT: 7, ERR_EEXIST: 8, ERR_OTHER: 9, BAD_DESTINATION: 10, NR: 11,
-} as const;
-const T = {
-  NOT_SERVICE: 0, ESTABLISHED: 1, PROXY: 2, NO_PROXY: 3, ERR_EINVAL: 4, ERR_EOPNOTSUPP: 5,
-  ERR_ENETUNREACH: 6, ERR_ESOCKTNOSUPPORT: 7, ERR_ENOENT: 8, ERR_OTHER: 9, NR: 10,
-} as const;
-const B = { RUNS: 0, HITS: 1, MISSES: 2, NR: 3 } as const;
 
 // ---------------------------------------------------------------------------------------------
 // Keys and contexts, as README.md lays them out
 
-function u32le(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return b;
-}
 
-/** struct bind_key (23 bytes, packed): prefixlen u32 LE, protocol u8, port be16, address[16]. */
-function bindKey(protocol: number, port: number, addr: string, addrPrefix: number): Uint8Array {
-  const v4 = !addr.includes(':');
-  const k = new Uint8Array(23);
-  const dv = new DataView(k.buffer);
-  dv.setUint32(0, 8 + 16 + (v4 ? 96 : 0) + addrPrefix, true);
-  k[4] = protocol;
-  dv.setUint16(5, port, false);
-  if (v4) {
-    k[17] = 0xff;
-    k[18] = 0xff;
-    k.set(parseIpv4(addr), 19);
-  } else {
-    k.set(parseIpv6(addr), 7);
-  }
-  return k;
-}
 
-/** struct binding: id u32, prefixlen u32 (the key's). */
-function binding(id: number, key: Uint8Array): Uint8Array {
-  const v = new Uint8Array(8);
-  v.set(u32le(id), 0);
-  v.set(key.subarray(0, 4), 4);
-  return v;
-}
 
 function words6(addr: string): { w0: number; w1: number; w2: number; w3: number } {
   const dv = new DataView(parseIpv6(addr).buffer);
