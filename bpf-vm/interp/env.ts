@@ -91,6 +91,8 @@ export class ExecEnv {
   skb: BpfSkb | undefined = undefined;
   /** SK_LOOKUP runs: the lookup behind struct bpf_sk_lookup. */
   skLookup: BpfSkLookupKern | undefined = undefined;
+  /** skb_at_tc_ingress: the skb run is at tc's ingress hook (bpf_sk_assign and the kfunc need it). */
+  skbAtIngress = false;
   /** tc: BPF_F_INGRESS of the last bpf_redirect (the target device is redirect.ifindex). */
   redirectFlags = 0;
   /** Socket pointers handed to the program (interp/sock-slots.ts), regions after the key region. */

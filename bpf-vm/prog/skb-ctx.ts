@@ -7,7 +7,7 @@
 import type { CtxLoad, ExecEnv } from '../interp/env.ts';
 import { Region, REGION_ID, regionTag } from '../interp/regions.ts';
 import { SK_BUFF, SK_BUFF_CB_SIZE, SOCK_SLOT } from './bpf-sock.ts';
-import type { BpfSkb, BpfSockRef } from './sock-host.ts';
+import type { BpfSkb } from './sock-host.ts';
 
 const PACKET_HI = regionTag(REGION_ID.PACKET);
 const TWO32 = 4294967296;
@@ -36,36 +36,9 @@ export interface SkbShinfoFields {
 }
 export type SkbWithShinfo = BpfSkb & Partial<SkbShinfoFields>;
 
-/** Per-environment state of an skb run that the runner sets and the helpers read. */
-interface SkbRunState {
-  /** skb_at_tc_ingress: tc at ingress (bpf_sk_assign, the redirect flags depend on it). */
-  ingress: boolean;
-  /** skb->sk handed out this run (one slot however often the program loads it). */
-  sk: BpfSockRef | null;
-  skHi: number;
-}
-const STATE = new WeakMap<ExecEnv, SkbRunState>();
-
-function stateOf(env: ExecEnv): SkbRunState {
-  let s = STATE.get(env);
-  if (s === undefined) {
-    s = { ingress: false, sk: null, skHi: 0 };
-    STATE.set(env, s);
-  }
-  return s;
-}
-
-/** The runner, before each run: where the program runs; forgets the previous run's skb->sk slot. */
-export function beginSkbRun(env: ExecEnv, ingress: boolean): void {
-  const s = stateOf(env);
-  s.ingress = ingress;
-  s.sk = null;
-  s.skHi = 0;
-}
-
 /** skb_at_tc_ingress for the skb of this run (false outside tc's ingress hook). */
 export function skb_at_tc_ingress(env: ExecEnv): boolean {
-  return STATE.get(env)?.ingress ?? false;
+  return env.skbAtIngress;
 }
 
 /** Atomics on the packet are refused by the verifier; an unverified one faults (no aligned view). */
@@ -125,13 +98,9 @@ function loadSk(env: ExecEnv, skb: BpfSkb, d: number): void {
   const host = env.netHost;
   const sk = skb.sk;
   if (sk === null || host === undefined) { R[d] = 0; R[d + 1] = 0; return; }
-  const s = stateOf(env);
-  if (s.sk !== sk || env.socks.get(s.skHi) !== sk) {
-    s.skHi = env.socks.acquire(host, sk, false, env.pc);
-    s.sk = sk;
-  }
+  // One reference-less slot however often the program loads the field (SockSlots.view).
   R[d] = SOCK_SLOT.SOCK;
-  R[d + 1] = s.skHi;
+  R[d + 1] = env.socks.view(host, sk, env.pc);
 }
 
 function set64(env: ExecEnv, d: number, v: number): void {

@@ -9,7 +9,7 @@ import { Region, REGION_ID, regionTag } from '../interp/regions.ts';
 import type { VerifyResult } from '../verifier/api.ts';
 import type { PreparedProgram } from './prepare.ts';
 import type { Program } from './program.ts';
-import { beginSkbRun, bindSkbPacket, skbCtxLoad } from './skb-ctx.ts';
+import { bindSkbPacket, skbCtxLoad } from './skb-ctx.ts';
 import type { BpfSkb } from './sock-host.ts';
 import { setupRunner, startEngine, type RunnerOptions } from './runner-setup.ts';
 import { BPF_PROG_TYPE } from './types.ts';
@@ -88,7 +88,7 @@ export class SkbProgramRunner {
     if (this.directWrite && host !== undefined && host.skb_ensure_writable(skb, skb.len) !== 0) return TC_ACT_SHOT;
     env.skb = skb;
     bindSkbPacket(this.packet, skb);
-    beginSkbRun(env, ingress);
+    env.skbAtIngress = ingress;
     const R = env.R;
     R[2] = 0;
     R[3] = CTX_HI;

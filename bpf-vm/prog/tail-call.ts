@@ -12,7 +12,6 @@
 import { createEngine, type Engine, type EngineName } from '../engines.ts';
 import { BpfError, RuntimeFault } from '../errors.ts';
 import { ExecEnv, type TailCallRunner } from '../interp/env.ts';
-import { beginSkbRun, skb_at_tc_ingress } from './skb-ctx.ts';
 import { REGION_ID } from '../interp/regions.ts';
 import type { BpfMap } from '../maps/map.ts';
 import { ProgArrayMap } from '../maps/prog-array.ts';
@@ -102,7 +101,7 @@ export class TailCaller implements TailCallRunner {
     tenv.skLookup = env.skLookup;
     tenv.skb = env.skb;
     tenv.redirectFlags = env.redirectFlags;
-    if (env.skb !== undefined) beginSkbRun(tenv, skb_at_tc_ingress(env));
+    tenv.skbAtIngress = env.skbAtIngress;
     const R = tenv.R;
     R[2] = env.R[2]!;
     R[3] = env.R[3]!;

@@ -24,10 +24,9 @@ import type { Program } from '../../bpf-vm/prog/program.ts';
 import { BPF_PROG_TYPE, progTypeName } from '../../bpf-vm/prog/types.ts';
 import { bpf_prog_get_id, bpf_prog_tag } from '../../net/core/bpf-show.ts';
 import { bpf_redirect_info, XMIT_RECURSION_LIMIT } from '../../net/core/dev.ts';
-import { NETDEV_TX_BUSY, NetDevice as NetNetDevice, type TcHook } from '../../net/core/netdevice.ts';
-import type { SkBuff } from '../../net/core/skbuff.ts';
+import { NETDEV_TX_BUSY, NetDevice as NetNetDevice } from '../../net/core/netdevice.ts';
 import {
-  bpf_tc_attach, dev_clsact, tc_filter_del, tc_filter_list, type ClsBpfProg, type TcDirection, type TcFilterSelector,
+  bpf_tc_attach, dev_clsact, qdisc_create_clsact, tc_filter_del, tc_filter_list, type ClsactQdisc, type ClsBpfProg, type TcDirection, type TcFilterSelector,
 } from '../../net/sched/cls-bpf.ts';
 import { TC_ACT } from '../../net/sched/pkt-cls.ts';
 import { ETH_HLEN, META_STRIDE, PACKET_TYPE, SKB, SKB_HEAD_WORDS, skb_push, type PagePool } from '../../tun/index.ts';
@@ -38,10 +37,7 @@ import { PoolSkb, TcSkbState } from './tc-skb.ts';
 export type { TcDirection } from '../../net/sched/cls-bpf.ts';
 
 // Module constants: read once, not through the importing module's bindings on every packet.
-const { TC_ACT_OK, TC_ACT_QUEUED, TC_ACT_REDIRECT, TC_ACT_SHOT, TC_ACT_STOLEN, TC_ACT_TRAP, TC_ACT_UNSPEC } = TC_ACT;
-
-/** Not a TC_ACT_*: a classification that threw something other than a BpfError (cls_bpf catches those). */
-const TC_FAULT = -1000;
+const { TC_ACT_QUEUED, TC_ACT_REDIRECT, TC_ACT_SHOT, TC_ACT_STOLEN, TC_ACT_TRAP } = TC_ACT;
 
 /** One direction of a host device's clsact qdisc: what happened to the skbs it saw. */
 export class HostTcHookStats {
@@ -71,10 +67,14 @@ export class HostTcDev {
   readonly shadow: NetNetDevice;
   readonly ingress = new HostTcHookStats();
   readonly egress = new HostTcHookStats();
+  /** The shadow's clsact qdisc, made with it, so a packet reaches its hooks without a lookup. */
+  readonly clsact: ClsactQdisc;
 
   constructor(readonly tc: HostTc, readonly name: string, readonly ifindex: number, readonly mtu: number) {
     this.shadow = new NetNetDevice({ name, mtu, ops: { ndo_start_xmit: () => NETDEV_TX_BUSY } });
     this.shadow.ifindex = ifindex;
+    qdisc_create_clsact(this.shadow);
+    this.clsact = dev_clsact(this.shadow)!;
   }
 
   get ingressActive(): boolean {
@@ -162,14 +162,11 @@ export class HostTc {
   private readonly targets: (HostTcTarget | undefined)[] = [];
   /** dev_xmit_recursion: redirects nested in this one. */
   private depth = 0;
-  /** The adapter as the classifier's parameter type: cls_bpf reads only BpfSkb fields. */
-  private readonly asSkBuff: SkBuff;
 
   constructor(readonly pool: PagePool) {
     const fp = pool.pool;
     this.state = new TcSkbState(fp.frames + fp.scratch);
     this.skb = new PoolSkb(fp, this.state);
-    this.asSkBuff = this.skb as unknown as SkBuff;
   }
 
   /** A host device with hooks, by name and role ('nic' or 'tap'). */
@@ -242,7 +239,7 @@ export class HostTc {
   sch_handle(d: HostTcDev, h: number, ingress: boolean): boolean {
     const st = ingress ? d.ingress : d.egress;
     st.packets++;
-    const act = this.classify(ingress ? d.shadow.tc_ingress : d.shadow.tc_egress, h);
+    const act = this.classify(d, ingress, h);
     switch (act) {
       case TC_ACT_REDIRECT: {
         st.redirect++;
@@ -266,30 +263,20 @@ export class HostTc {
         this.stolen++;
         this.pool.free(h);
         return false;
-      case TC_FAULT:
-        st.faults++;
-        st.shot++;
-        this.shot++;
-        this.pool.free(h);
-        return false;
       default:
         return true;
     }
   }
 
-  /** The hooks on the skb the adapter is pointed at; the first verdict other than OK/UNSPEC decides. */
-  private classify(hooks: readonly TcHook[], h: number): number {
+  /**
+   * The device's clsact hook on the skb the adapter is pointed at. cls_bpf reads only BpfSkb fields
+   * and turns a program's fault into SHOT (counted in the filter's stats); anything else thrown is
+   * a bug and is not hidden.
+   */
+  private classify(d: HostTcDev, ingress: boolean, h: number): number {
     const skb = this.skb;
     skb.load(h);
-    let act: number = TC_ACT_UNSPEC;
-    try {
-      for (let i = 0; i < hooks.length; i++) {
-        act = hooks[i]!.run(this.asSkBuff);
-        if (act !== TC_ACT_OK && act !== TC_ACT_UNSPEC) break;
-      }
-    } catch {
-      act = TC_FAULT;
-    }
+    const act = (ingress ? d.clsact.ingress : d.clsact.egress).run(skb);
     skb.store();
     return act;
   }

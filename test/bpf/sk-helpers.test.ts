@@ -10,7 +10,6 @@ import { ExecEnv } from '../../bpf-vm/interp/env.ts';
 import { REGION_ID, regionTag } from '../../bpf-vm/interp/regions.ts';
 import { FdTable } from '../../bpf-vm/prog/fd-table.ts';
 import { prepareProgram } from '../../bpf-vm/prog/prepare.ts';
-import { beginSkbRun } from '../../bpf-vm/prog/skb-ctx.ts';
 import type { Program } from '../../bpf-vm/prog/program.ts';
 import type { BpfSkb } from '../../bpf-vm/prog/sock-host.ts';
 import { BPF_PROG_TYPE, type ProgType } from '../../bpf-vm/prog/types.ts';
@@ -81,7 +80,7 @@ function tcRun(src: string, host: FakeHost, skb: BpfSkb, engine: EngineName, ing
   const env = new ExecEnv(prepared.maps);
   env.netHost = host;
   env.skb = skb;
-  beginSkbRun(env, ingress);
+  env.skbAtIngress = ingress;
   const e = createEngine(engine, prepared, env, { facts: v.facts });
   env.R[2] = 0;
   env.R[3] = regionTag(REGION_ID.CTX);
