@@ -35,7 +35,7 @@ const VERBOSE = process.env.VXO_SOUNDNESS_VERBOSE === '1';
 const verifier: VerifyFn = verifyProgram;
 
 const acceptAll: VerifyFn = () => ({
-  log: '', facts: [], stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, stackDepth: [] },
+  log: '', facts: [], btfReads: [], stats: { processed: 0, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0, stackDepth: [] },
 });
 
 function describe(f: SoundnessFailure): string {

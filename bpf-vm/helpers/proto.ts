@@ -51,6 +51,8 @@ export const RET = {
   RET_PTR_TO_TCP_SOCK_OR_NULL: 'ptr_to_tcp_sock_or_null',
   /** A referenced ringbuf record of the constant size asked, or NULL (bpf_ringbuf_reserve). */
   RET_PTR_TO_RINGBUF_MEM_OR_NULL: 'ptr_to_ringbuf_mem_or_null',
+  /** PTR_TO_BTF_ID_OR_NULL of the struct named by HelperProto.retBtfStruct (the bpf_skc_to_* casts). */
+  RET_PTR_TO_BTF_ID_OR_NULL: 'ptr_to_btf_id_or_null',
 } as const;
 export type RetKind = (typeof RET)[keyof typeof RET];
 
@@ -71,6 +73,8 @@ export interface HelperProto {
    * of the argument's socket and carries the argument's reference (released through either).
    */
   readonly castsRef?: boolean;
+  /** RET_PTR_TO_BTF_ID_OR_NULL: the struct's name in vxo's kernel BTF (kernelBtf().struct(name)). */
+  readonly retBtfStruct?: string;
   /** Whether the helper may change packet data pointers (the verifier drops packet ranges). */
   readonly changesPktData?: boolean;
   /** Reads r1..r5 from env.R and writes r0 (env.R[0], env.R[1]). */

@@ -40,11 +40,19 @@ export interface VerifyOptions {
 }
 
 /** Where a load or store's base pointer points, proven on every path that reaches the instruction. */
-export type MemKind = 'ctx' | 'packet' | 'packet_meta' | 'stack' | 'map_value' | 'socket';
+export type MemKind = 'ctx' | 'packet' | 'packet_meta' | 'stack' | 'map_value' | 'socket'
+  /** PTR_TO_BTF_ID: a kernel struct of vxo's kernel BTF (the load is the kernel's BPF_PROBE_MEM: a NULL base reads 0). */
+  | 'btf';
 
 export interface InsnFacts {
   /** For LDX/ST/STX/atomic: what the base register points to, on every path reaching this pc. */
-  mem?: { kind: MemKind; /** index into the program's map table (PreparedProgram.maps) for map_value */ map?: number };
+  mem?: {
+    kind: MemKind;
+    /** index into the program's map table (PreparedProgram.maps) for map_value */
+    map?: number;
+    /** For 'btf': the struct's type id in kernelBtf() (the base register's type on every path). */
+    btfId?: number;
+  };
   /** Registers whose value is the same known constant on every path reaching this pc (before it runs). */
   consts?: ReadonlyMap<number, bigint>;
   /** Registers (0..10) proven to have a zero upper half before this pc runs, on every path. */
@@ -66,6 +74,18 @@ export interface VerifyResult {
   stats: VerifyStats;
   /** Per instruction slot; undefined for unreachable slots and ld_imm64 second halves. */
   facts: readonly (InsnFacts | undefined)[];
+  /**
+   * Every load through a PTR_TO_BTF_ID the program may execute, deduplicated: the run time fills
+   * these fields of vxo's objects (and only these) into a BTF-typed pointer's bytes.
+   */
+  btfReads: readonly BtfRead[];
+}
+
+/** A load through a PTR_TO_BTF_ID: `size` bytes at byte `off` (fixed offset + insn offset) of struct `structId` (kernelBtf()). */
+export interface BtfRead {
+  readonly structId: number;
+  readonly off: number;
+  readonly size: number;
 }
 
 /** A program the verifier rejected. `log` is what the kernel's log buffer would hold. */

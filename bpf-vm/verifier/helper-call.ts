@@ -128,6 +128,7 @@ function returnReg(env: Env, st: VState, proto: HelperProto, meta: Meta, pc: num
     case RET.RET_PTR_TO_SOCKET_OR_NULL: return sockResult(env, st, proto, meta, pc, 'sock_or_null');
     case RET.RET_PTR_TO_SOCK_COMMON_OR_NULL: return sockResult(env, st, proto, meta, pc, 'sock_common_or_null');
     case RET.RET_PTR_TO_TCP_SOCK_OR_NULL: return sockResult(env, st, proto, meta, pc, 'tcp_sock_or_null');
+    case RET.RET_PTR_TO_BTF_ID_OR_NULL: throw new Reject('ENOTSUPP', `unknown return type ${proto.ret} of func ${proto.name}#${proto.id}`);
     case RET.RET_PTR_TO_RINGBUF_MEM_OR_NULL: {
       // As for sockets: the nullable id first, then the reference, whose id the register keeps.
       env.newId();

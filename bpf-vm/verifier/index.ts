@@ -126,6 +126,7 @@ export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyRe
         stackDepth: [...env.stackDepth],
       },
       facts: env.facts.result(cfg.second),
+      btfReads: [],
     };
   } catch (e) {
     const log = env?.log ?? new VLog(level, logSize);
