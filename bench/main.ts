@@ -11,6 +11,7 @@ import { benchStartup } from './startup.ts';
 import { benchUdpRcv } from './net-udp-rcv.ts';
 import { benchFloods, benchTcpStream } from './net-scenarios.ts';
 import { benchLookupHelpers, benchSkLookupConfigs } from './net-sk-lookup.ts';
+import { benchSyncookieThread, benchSyncookieWorkers, syncookieLines } from './syncookie.ts';
 
 const PROGS = ['xdp1', 'xdp2'] as const;
 
@@ -80,3 +81,13 @@ for (const l of await benchFloods()) console.log(l);
 
 console.log('\nnetwork stacks: netperf TCP_STREAM host to guest (2 s)');
 for (const l of await benchTcpStream()) console.log(l);
+
+console.log('\nconnections/s, netperf TCP_CRR host to guest: the custom SYN cookie (tc program + bpf_sk_assign_tcp_reqsk) vs syncookies=2 vs the SYN queue');
+console.log('  over the four workers, IPv4 (median of 3 interleaved rounds of 2 s; one connection at a time, so bound by the workers\' round trips):');
+const scw = await benchSyncookieWorkers({ family: 4, rounds: 3 });
+if (scw.skipped !== undefined) console.log(`  custom cookie: n/a (${scw.skipped})`);
+for (const l of syncookieLines(scw.rows)) console.log(l);
+console.log('  on one thread, two stacks on veth, IPv4, per wall-clock second (median of 5 interleaved rounds): the CPU per connection');
+const sct = benchSyncookieThread({ family: 4, unverifiedFallback: true });
+if (sct.skipped !== undefined) console.log(`  custom cookie (tc program): n/a (${sct.skipped})`);
+for (const l of syncookieLines(sct.rows)) console.log(l);

@@ -57,7 +57,7 @@ test('jumps and calls must land on an instruction, never inside an ld_imm64', (t
   rejects(t, [insn(0x15, 1, 0, 1, 0), insn(0x18, 1, 0, 0, 1), insn(0), EXIT], /into the middle of ld_imm64/);
   rejects(t, [insn(0x06, 0, 0, 0, 3), EXIT], /jump out of range/);
   rejects(t, [insn(0x85, 0, 1, 0, 9), EXIT], /call out of range/);
-  rejects(t, [insn(0x85, 0, 2, 0, 9), EXIT], /kfunc calls are not supported/);
+  rejects(t, [insn(0x85, 0, 2, 1, 9), EXIT], /reserved field off=1/);
 });
 
 test('the last instruction must not fall off the end', (t) => {

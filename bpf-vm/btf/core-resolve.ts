@@ -1,16 +1,18 @@
 // CO-RE: what one relocation (core-relos.ts) resolves to against a target BTF (vxo's kernel BTF),
 // by libbpf's rules (src/relo_core.c): the local spec is parsed from the access string; candidates
-// are the target types of the same kind whose essential name (before `___`) equals the local one;
-// a field path is matched member by member by name, descending into anonymous members, with
-// compatible member types; the value is computed for the local spec (what clang wrote) and for the
-// target's. No match: the *_EXISTS kinds (and TYPE_ID_TARGET) give 0, every other kind poisons the
-// instruction (libbpf rewrites it into a call that fails verification only if reached).
+// are the target types of the same kind whose essential name (before the last `___`) equals the
+// local one; a field path is matched member by member by name, descending into anonymous members,
+// with compatible member types; type relocations use bpf_core_types_are_compat (TYPE_MATCHES the
+// stricter bpf_core_types_match). The value is computed for the local spec (what clang wrote) and
+// for the target's. No match: the *_EXISTS kinds and every type-based kind give 0, the other field
+// and enumerator kinds poison the instruction (libbpf rewrites it into a call that fails
+// verification only if reached).
 //
 // This computes values only; patching the instruction (ALU imm, LDX/ST/STX off and size, LD_IMM64)
 // is the loader's (libbpf's bpf_core_patch_insn), as is the error message naming program and insn.
 import type { Btf } from './btf.ts';
 import { BTF_INT } from './btf-encode.ts';
-import { BPF_CORE, type CoreRelo } from './core-relos.ts';
+import { BPF_CORE, BPF_CORE_KIND_STR, type CoreRelo } from './core-relos.ts';
 import type { BtfType } from './types.ts';
 
 /** libbpf's BPF_CORE_SPEC_MAX_LEN. */
@@ -40,12 +42,20 @@ export interface CoreReloResult {
   newVal: number;
   /** No candidate matched and the kind has no "does not exist" value. */
   poison: boolean;
-  /** Field loads/stores: the field's size in the program and in the target (the loader adjusts the access size). */
-  origSize?: number;
-  newSize?: number;
+  /**
+   * FIELD_BYTE_OFFSET of a non-bitfield: the field's size in the program and in the target (an
+   * array's element size), 0 otherwise; the loader adjusts a load/store whose sizes differ.
+   */
+  origSize: number;
+  newSize: number;
+  /** The sizes differ and the field is neither a pointer nor an unsigned integer on both sides: an LDX/ST/STX is poisoned. */
+  failMemszAdjust: boolean;
   /** The access with its target path, for logs: `struct tcp_sock.rx_opt.snd_wscale` style raw spec. */
   targetSpec?: CoreSpec;
-  /** Field relocations may be validated against the instruction (libbpf's `validate`): not for bitfields. */
+  /**
+   * libbpf's `validate`: the instruction must hold origVal. Off for bitfield field relocations
+   * (but signedness and the right shift) and for type ids, which linking may renumber.
+   */
   validate: boolean;
 }
 
@@ -63,10 +73,21 @@ const isEnumvalKind = (k: number): boolean => k === BPF_CORE.ENUMVAL_EXISTS || k
 const isComposite = (t: BtfType | undefined): t is Extract<BtfType, { kind: 'struct' | 'union' }> => t?.kind === 'struct' || t?.kind === 'union';
 const isAnyEnum = (t: BtfType | undefined): t is Extract<BtfType, { kind: 'enum' | 'enum64' }> => t?.kind === 'enum' || t?.kind === 'enum64';
 
-/** bpf_core_essential_name_len: `tcp_sock___local` is a flavour of `tcp_sock`. */
+/**
+ * bpf_core_essential_name_len: the name before the LAST `X___Y` separator (X and Y not underscores),
+ * so `tcp_sock___local` is a flavour of `tcp_sock`, `a___b___c` of `a___b`, and `a____b` of nothing.
+ */
 export function essentialName(name: string): string {
-  const i = name.indexOf('___');
-  return i < 0 ? name : name.slice(0, i);
+  for (let i = name.length - 5; i >= 0; i--) {
+    if (name[i] !== '_' && name[i + 1] === '_' && name[i + 2] === '_' && name[i + 3] === '_' && name[i + 4] !== '_') return name.slice(0, i + 1);
+  }
+  return name;
+}
+
+/** bpf_core_names_match: an empty target name matches only an empty local one. */
+function namesMatch(local: string, targ: string): boolean {
+  if (targ === '') return local === '';
+  return essentialName(local) === essentialName(targ);
 }
 
 function skip(btf: Btf, id: number): { id: number; t: BtfType | undefined } {
@@ -152,34 +173,112 @@ function fieldsAreCompat(lb: Btf, lid: number, tb: Btf, tid: number): boolean {
   return false;
 }
 
-/** bpf_core_types_are_compat: type-based relocations, and a kfunc extern's prototype against the kernel's. */
-export function bpf_core_types_are_compat(lb: Btf, lid: number, tb: Btf, tid: number): boolean {
-  return typesAreCompat(lb, lid, tb, tid);
+/** btf_kind_core_compat: the same kind, or enum and enum64 (either way). */
+function kindCoreCompat(l: BtfType, r: BtfType): boolean {
+  return l.kind === r.kind || (isAnyEnum(l) && isAnyEnum(r));
 }
 
-function typesAreCompat(lb: Btf, lid: number, tb: Btf, tid: number, depth = 0): boolean {
-  if (depth > 32) return false;
-  const l = skip(lb, lid), r = skip(tb, tid);
-  if (!l.t || !r.t) return !l.t && !r.t;
-  if (l.t.kind !== r.t.kind && !(isAnyEnum(l.t) && isAnyEnum(r.t))) return false;
-  switch (l.t.kind) {
-    case 'struct': case 'union': case 'enum': case 'enum64': case 'fwd':
-      return true;
-    case 'int':
-      return l.t.bitOffset === 0 && r.t.kind === 'int' && r.t.bitOffset === 0;
-    case 'ptr':
-      return r.t.kind === 'ptr' && typesAreCompat(lb, l.t.type, tb, r.t.type, depth + 1);
-    case 'array':
-      return r.t.kind === 'array' && typesAreCompat(lb, l.t.type, tb, r.t.type, depth + 1);
-    case 'func_proto': {
-      if (r.t.kind !== 'func_proto' || l.t.params.length !== r.t.params.length) return false;
-      const rp = r.t.params;
-      if (!l.t.params.every((p, i) => typesAreCompat(lb, p.type, tb, rp[i]!.type, depth + 1))) return false;
-      return typesAreCompat(lb, l.t.returnType, tb, r.t.returnType, depth + 1);
+/**
+ * bpf_core_types_are_compat: type-based relocations, and a kfunc extern's prototype against the
+ * kernel's. The roots are compared before typedefs are skipped (the caller matched their names).
+ */
+export function bpf_core_types_are_compat(lb: Btf, lid: number, tb: Btf, tid: number): boolean {
+  const l0 = lb.type(lid), r0 = tb.type(tid);
+  if (l0 && r0 && !kindCoreCompat(l0, r0)) return false;
+  return typesAreCompat(lb, lid, tb, tid, 32);
+}
+
+function typesAreCompat(lb: Btf, lid: number, tb: Btf, tid: number, level: number): boolean {
+  for (let depth = 32; depth > 0; depth--) {
+    const l = skip(lb, lid), r = skip(tb, tid);
+    // void (id 0) is BTF_KIND_UNKN in libbpf: compatible only with itself.
+    if (!l.t || !r.t) return !l.t && !r.t;
+    if (!kindCoreCompat(l.t, r.t)) return false;
+    switch (l.t.kind) {
+      case 'struct': case 'union': case 'enum': case 'enum64': case 'fwd':
+        return true;
+      case 'int':
+        // Only the deprecated bitfield-like integers are refused.
+        return l.t.bitOffset === 0 && r.t.kind === 'int' && r.t.bitOffset === 0;
+      case 'ptr':
+        if (r.t.kind !== 'ptr') return false;
+        lid = l.t.type;
+        tid = r.t.type;
+        continue;
+      case 'array':
+        if (r.t.kind !== 'array') return false;
+        lid = l.t.type;
+        tid = r.t.type;
+        continue;
+      case 'func_proto': {
+        if (r.t.kind !== 'func_proto' || l.t.params.length !== r.t.params.length) return false;
+        if (level <= 0) return false;
+        const rp = r.t.params;
+        if (!l.t.params.every((p, i) => typesAreCompat(lb, p.type, tb, rp[i]!.type, level - 1))) return false;
+        lid = l.t.returnType;
+        tid = r.t.returnType;
+        continue;
+      }
+      default:
+        return false;
     }
-    default:
-      return false;
   }
+  return false;
+}
+
+/**
+ * bpf_core_types_match (BPF_CORE_TYPE_MATCHES, bpf_core_type_matches()): stricter than compat —
+ * names match at every level, ints by size and signedness, arrays by length, every local member
+ * and enumerator found by name in the target; behind a pointer a struct matches a fwd of its kind.
+ */
+export function bpf_core_types_match(lb: Btf, lid: number, tb: Btf, tid: number): boolean {
+  return typesMatch(lb, lid, tb, tid, false, 32);
+}
+
+function typesMatch(lb: Btf, lid: number, tb: Btf, tid: number, behindPtr: boolean, level: number): boolean {
+  if (level <= 0) return false;
+  for (let depth = 32; depth > 0; depth--) {
+    const l = skip(lb, lid), r = skip(tb, tid);
+    if (!l.t || !r.t) return !l.t && !r.t;
+    if (!namesMatch(l.t.name, r.t.name)) return false;
+    const lt = l.t, rt = r.t;
+    switch (lt.kind) {
+      case 'fwd':
+        if (rt.kind === 'fwd') return lt.union === rt.union;
+        return behindPtr && ((rt.kind === 'struct' && !lt.union) || (rt.kind === 'union' && lt.union));
+      case 'enum': case 'enum64':
+        return isAnyEnum(rt) && lt.size === rt.size && lt.values.length <= rt.values.length &&
+          lt.values.every((v) => rt.values.some((w) => namesMatch(v.name, w.name)));
+      case 'struct': case 'union':
+        if (behindPtr) return lt.kind === rt.kind || (rt.kind === 'fwd' && rt.union === (lt.kind === 'union'));
+        if (lt.kind !== rt.kind || !isComposite(rt) || lt.members.length > rt.members.length) return false;
+        return lt.members.every((m) => rt.members.some((n) => namesMatch(m.name, n.name) && typesMatch(lb, m.type, tb, n.type, behindPtr, level - 1)));
+      case 'int':
+        return rt.kind === 'int' && lt.size === rt.size && (lt.encoding & BTF_INT.SIGNED) === (rt.encoding & BTF_INT.SIGNED);
+      case 'ptr':
+        if (rt.kind !== 'ptr') return false;
+        behindPtr = true;
+        lid = lt.type;
+        tid = rt.type;
+        continue;
+      case 'array':
+        if (rt.kind !== 'array' || lt.nelems !== rt.nelems) return false;
+        lid = lt.type;
+        tid = rt.type;
+        continue;
+      case 'func_proto': {
+        if (rt.kind !== 'func_proto' || lt.params.length !== rt.params.length) return false;
+        const rp = rt.params;
+        if (!lt.params.every((p, i) => typesMatch(lb, p.type, tb, rp[i]!.type, behindPtr, level - 1))) return false;
+        lid = lt.returnType;
+        tid = rt.returnType;
+        continue;
+      }
+      default:
+        return false;
+    }
+  }
+  return false;
 }
 
 /** bpf_core_match_member: finds `name` in target composite `targId`, through anonymous members. */
@@ -210,7 +309,10 @@ function matchMember(local: CoreSpec, lacc: Accessor, tb: Btf, targId: number, s
 /** bpf_core_spec_match: the target spec for candidate `targId`, or undefined. */
 export function bpf_core_spec_match(local: CoreSpec, kind: number, tb: Btf, targId: number): CoreSpec | undefined {
   const spec: CoreSpec = { btf: tb, rootTypeId: targId, spec: [], raw: [], bitOffset: 0 };
-  if (isTypeKind(kind)) return typesAreCompat(local.btf, local.rootTypeId, tb, targId) ? spec : undefined;
+  if (isTypeKind(kind)) {
+    const ok = kind === BPF_CORE.TYPE_MATCHES ? bpf_core_types_match(local.btf, local.rootTypeId, tb, targId) : bpf_core_types_are_compat(local.btf, local.rootTypeId, tb, targId);
+    return ok ? spec : undefined;
+  }
   if (isEnumvalKind(kind)) {
     const { id, t } = skip(tb, targId);
     if (!isAnyEnum(t)) return undefined;
@@ -244,127 +346,172 @@ export function bpf_core_spec_match(local: CoreSpec, kind: number, tb: Btf, targ
   return spec;
 }
 
-interface FieldValue { val: number; size?: number; validate: boolean }
+/** What one side (local or target spec) of a relocation computes: libbpf's val, field_sz, type_id, validate. */
+interface SideValue {
+  val: number;
+  /** BYTE_OFFSET of a non-bitfield field: the size a load/store of it has (arrays: the element's). */
+  size: number;
+  /** The field's type (for the memory-size adjustment check), 0 when size is 0. */
+  typeId: number;
+  validate: boolean;
+}
+
+const POISON = 'poison' as const;
+
+/** The element type under any number of array levels (libbpf's loop before btf__resolve_size). */
+function stripArrays(btf: Btf, id: number): number {
+  let s = skip(btf, id);
+  for (let n = 0; s.t?.kind === 'array' && n < 32; n++) s = skip(btf, s.t.type);
+  return s.id;
+}
 
 /** bpf_core_calc_field_relo. */
-function calcField(kind: number, spec: CoreSpec | undefined): FieldValue | undefined {
-  if (kind === BPF_CORE.FIELD_EXISTS) return { val: spec ? 1 : 0, validate: true };
-  if (!spec) return undefined;
+function calcField(kind: number, spec: CoreSpec | undefined): SideValue | typeof POISON {
+  if (kind === BPF_CORE.FIELD_EXISTS) return { val: spec ? 1 : 0, size: 0, typeId: 0, validate: true };
+  if (!spec) return POISON;
   const acc = spec.spec[spec.spec.length - 1]!;
+  const btf = spec.btf;
   if (acc.name === undefined) {
-    const sz = spec.btf.sizeOf(acc.typeId);
-    if (kind === BPF_CORE.FIELD_BYTE_OFFSET) return { val: spec.bitOffset / 8, size: sz, validate: true };
-    if (kind === BPF_CORE.FIELD_BYTE_SIZE) return { val: sz, validate: true };
-    throw new CoreReloError('relocation can\'t be applied to array access');
+    if (kind === BPF_CORE.FIELD_BYTE_OFFSET) return { val: spec.bitOffset / 8, size: btf.sizeOf(stripArrays(btf, acc.typeId)), typeId: acc.typeId, validate: true };
+    if (kind === BPF_CORE.FIELD_BYTE_SIZE) return { val: btf.sizeOf(acc.typeId), size: 0, typeId: 0, validate: true };
+    throw new CoreReloError(`relo ${kind} can't be applied to array access`);
   }
-  const t = spec.btf.type(acc.typeId);
+  const t = btf.type(acc.typeId);
   if (!isComposite(t)) throw new CoreReloError('field accessor on a non-composite type');
   const m = t.members[acc.idx]!;
-  const mt = skip(spec.btf, m.type);
+  const mt = skip(btf, m.type);
   const bitOff = spec.bitOffset;
   let bitSz = m.bitfieldSize;
   const bitfield = bitSz > 0;
   let byteSz: number, byteOff: number;
   if (bitfield) {
-    byteSz = spec.btf.sizeOf(mt.id);
+    byteSz = btf.sizeOf(mt.id);
     byteOff = Math.floor(bitOff / 8 / byteSz) * byteSz;
+    // The smallest load that holds the whole bitfield.
     while (bitOff + bitSz - byteOff * 8 > byteSz * 8) {
-      if (byteSz >= 8) throw new CoreReloError('bitfield can\'t be read with a 64-bit load');
+      if (byteSz >= 8) throw new CoreReloError(`relo ${kind} can't be satisfied for bitfield`);
       byteSz *= 2;
       byteOff = Math.floor(bitOff / 8 / byteSz) * byteSz;
     }
   } else {
-    byteSz = spec.btf.sizeOf(mt.id);
+    byteSz = btf.sizeOf(mt.id);
     byteOff = bitOff / 8;
     bitSz = byteSz * 8;
   }
+  // For a bitfield every relocatable aspect may legitimately differ from clang's: not validated,
+  // except signedness and the right shift, which are never ambiguous.
+  const validate = !bitfield;
   switch (kind) {
     case BPF_CORE.FIELD_BYTE_OFFSET:
-      return bitfield ? { val: byteOff, validate: false } : { val: byteOff, size: byteSz, validate: true };
+      return bitfield ? { val: byteOff, size: 0, typeId: 0, validate } : { val: byteOff, size: btf.sizeOf(stripArrays(btf, mt.id)), typeId: mt.id, validate };
     case BPF_CORE.FIELD_BYTE_SIZE:
-      return { val: byteSz, validate: !bitfield };
+      return { val: byteSz, size: 0, typeId: 0, validate };
     case BPF_CORE.FIELD_SIGNED: {
       const signed = (isAnyEnum(mt.t) && mt.t.signed) || (mt.t?.kind === 'int' && (mt.t.encoding & BTF_INT.SIGNED) !== 0);
-      return { val: signed ? 1 : 0, validate: true };
+      return { val: signed ? 1 : 0, size: 0, typeId: 0, validate: true };
     }
     case BPF_CORE.FIELD_LSHIFT_U64:
-      return { val: 64 - (bitOff + bitSz - byteOff * 8), validate: !bitfield };
+      return { val: 64 - (bitOff + bitSz - byteOff * 8), size: 0, typeId: 0, validate };
     case BPF_CORE.FIELD_RSHIFT_U64:
-      return { val: 64 - bitSz, validate: true };
+      return { val: 64 - bitSz, size: 0, typeId: 0, validate: true };
     default:
-      throw new CoreReloError(`unknown field relocation kind ${kind}`);
+      throw new CoreReloError(`unrecognized CO-RE relocation ${BPF_CORE_KIND_STR[kind] ?? kind} (${kind})`);
   }
 }
 
-function calcOther(kind: number, spec: CoreSpec | undefined, local: CoreSpec): number | undefined {
+/** bpf_core_calc_type_relo: a type that does not exist gives 0 (never a poison). */
+function calcType(kind: number, spec: CoreSpec | undefined): SideValue {
+  // The target type id may be renumbered by linking: pointless to check it against the instruction.
+  const validate = kind !== BPF_CORE.TYPE_ID_TARGET;
+  if (!spec) return { val: 0, size: 0, typeId: 0, validate };
   switch (kind) {
-    case BPF_CORE.TYPE_ID_LOCAL:
-      return local.rootTypeId;
     case BPF_CORE.TYPE_ID_TARGET:
-      return spec ? spec.rootTypeId : 0;
+      return { val: spec.rootTypeId, size: 0, typeId: 0, validate };
     case BPF_CORE.TYPE_EXISTS: case BPF_CORE.TYPE_MATCHES:
-      return spec ? 1 : 0;
+      return { val: 1, size: 0, typeId: 0, validate };
     case BPF_CORE.TYPE_SIZE:
-      return spec ? spec.btf.sizeOf(spec.rootTypeId) : undefined;
-    case BPF_CORE.ENUMVAL_EXISTS:
-      return spec ? 1 : 0;
-    case BPF_CORE.ENUMVAL_VALUE: {
-      if (!spec) return undefined;
-      const t = spec.btf.type(spec.spec[0]!.typeId);
-      return isAnyEnum(t) ? Number(t.values[spec.spec[0]!.idx]!.value) : undefined;
-    }
+      return { val: spec.btf.sizeOf(spec.rootTypeId), size: 0, typeId: 0, validate };
     default:
-      throw new CoreReloError(`unknown CO-RE relocation kind ${kind}`);
+      throw new CoreReloError(`unrecognized CO-RE relocation ${BPF_CORE_KIND_STR[kind] ?? kind} (${kind})`);
   }
+}
+
+/** bpf_core_calc_enumval_relo: a 32-bit enumerator's value is sign-extended (libbpf stores its s32). */
+function calcEnumval(kind: number, spec: CoreSpec | undefined): SideValue | typeof POISON {
+  if (kind === BPF_CORE.ENUMVAL_EXISTS) return { val: spec ? 1 : 0, size: 0, typeId: 0, validate: true };
+  if (!spec) return POISON;
+  const t = spec.btf.type(spec.spec[0]!.typeId);
+  if (!isAnyEnum(t)) throw new CoreReloError('enumerator relocation against a non-enum');
+  const v = t.values[spec.spec[0]!.idx]!.value;
+  return { val: Number(t.kind === 'enum' ? BigInt.asIntN(32, v) : BigInt.asUintN(64, v)), size: 0, typeId: 0, validate: true };
+}
+
+function calcSide(kind: number, spec: CoreSpec | undefined): SideValue | typeof POISON {
+  if (isFieldKind(kind)) return calcField(kind, spec);
+  if (isEnumvalKind(kind)) return calcEnumval(kind, spec);
+  return calcType(kind, spec);
+}
+
+/**
+ * bpf_core_calc_relo for one candidate (or none): the local side gives the original value and
+ * `validate`, the target side the new value. A load/store may change size only for pointers and
+ * unsigned integers (zero extension keeps the value): otherwise `failMemszAdjust`, which poisons
+ * an LDX/ST/STX (and is ignored by other instructions).
+ */
+function calcRelo(kind: number, local: CoreSpec, targ: CoreSpec | undefined): CoreReloResult {
+  const o = calcSide(kind, local);
+  if (o === POISON) throw new CoreReloError('the program\'s own BTF does not resolve its relocation');
+  const n = calcSide(kind, targ);
+  const r: CoreReloResult = { origVal: o.val, newVal: 0, poison: n === POISON, validate: o.validate, origSize: o.size, newSize: 0, failMemszAdjust: false };
+  if (targ) r.targetSpec = targ;
+  if (n === POISON) return r;
+  r.newVal = n.val;
+  r.newSize = n.size;
+  if (isFieldKind(kind) && o.size !== n.size) {
+    const ot = local.btf.type(o.typeId), nt = targ?.btf.type(n.typeId);
+    const unsignedInt = (x: BtfType | undefined): boolean => x?.kind === 'int' && x.encoding !== BTF_INT.SIGNED;
+    r.failMemszAdjust = !((ot?.kind === 'ptr' && nt?.kind === 'ptr') || (unsignedInt(ot) && unsignedInt(nt)));
+  }
+  return r;
 }
 
 /** bpf_core_find_cands: target types of the local root's kind (enum and enum64 mix) and essential name. */
 export function bpf_core_find_cands(local: Btf, localId: number, target: Btf): number[] {
   const lt = local.type(localId);
-  if (!lt || lt.name === '') throw new CoreReloError(`CO-RE relocation against an anonymous type [${localId}]`);
+  if (!lt || lt.name === '') throw new CoreReloError(`relocation doesn't support anonymous types ([${localId}])`);
   const want = essentialName(lt.name);
   const out: number[] = [];
   for (const t of target.types) {
     if (!t || t.name === '') continue;
-    const sameKind = t.kind === lt.kind || (isAnyEnum(t) && isAnyEnum(lt));
-    if (sameKind && essentialName(t.name) === want) out.push(t.id);
+    if (kindCoreCompat(t, lt) && essentialName(t.name) === want) out.push(t.id);
   }
   return out;
 }
 
 /**
- * bpf_core_calc_relo over every candidate: what relocation `relo` of a program whose BTF is `local`
- * resolves to in `target`. Candidates that match must agree (libbpf's "ambiguous" error otherwise).
+ * bpf_core_calc_relo_insn: what relocation `relo` of a program whose BTF is `local` resolves to
+ * in `target`. Every matching candidate must reach the same bit offset and the same decision and
+ * value (libbpf's "ambiguity" errors otherwise); no candidate: the kind's "does not exist" value
+ * (0 for the *_EXISTS and type-based kinds) or a poison (the other field and enumerator kinds).
  */
 export function bpf_core_calc_relo(local: Btf, relo: CoreRelo, target: Btf): CoreReloResult {
   const kind = relo.kind;
   const lspec = bpf_core_parse_spec(local, relo.typeId, relo.accessStr, kind);
-  if (kind === BPF_CORE.TYPE_ID_LOCAL) return { origVal: lspec.rootTypeId, newVal: lspec.rootTypeId, poison: false, validate: false };
-  const root = local.skipQualifiers(relo.typeId);
-  const matches: CoreSpec[] = [];
-  for (const cand of bpf_core_find_cands(local, root, target)) {
-    const s = bpf_core_spec_match(lspec, kind, target, cand);
-    if (s) matches.push(s);
-  }
-  const orig = isFieldKind(kind) ? calcField(kind, lspec) : undefined;
-  const origVal = isFieldKind(kind) ? orig!.val : (calcOther(kind, lspec, lspec) ?? 0);
+  // The local type id can change with linking: never validated, never searched for.
+  if (kind === BPF_CORE.TYPE_ID_LOCAL) return { origVal: lspec.rootTypeId, newVal: lspec.rootTypeId, poison: false, validate: false, origSize: 0, newSize: 0, failMemszAdjust: false };
   let chosen: CoreReloResult | undefined;
-  for (const s of matches) {
-    const r = result(kind, lspec, s, origVal, orig);
-    if (chosen && (chosen.newVal !== r.newVal || chosen.poison !== r.poison)) {
-      throw new CoreReloError(`relocation is ambiguous: ${target.nameOf(chosen.targetSpec!.rootTypeId)} gives ${chosen.newVal}, [${s.rootTypeId}] gives ${r.newVal}`);
+  for (const cand of bpf_core_find_cands(local, relo.typeId, target)) {
+    const s = bpf_core_spec_match(lspec, kind, target, cand);
+    if (!s) continue;
+    const r = calcRelo(kind, lspec, s);
+    if (!chosen) {
+      chosen = r;
+    } else if (s.bitOffset !== chosen.targetSpec!.bitOffset) {
+      throw new CoreReloError(`field offset ambiguity: ${s.bitOffset} != ${chosen.targetSpec!.bitOffset}`);
+    } else if (r.poison !== chosen.poison || r.newVal !== chosen.newVal) {
+      const d = (x: CoreReloResult): string => `${x.poison ? 'failure' : 'success'} ${x.newVal}`;
+      throw new CoreReloError(`relocation decision ambiguity: ${d(r)} != ${d(chosen)}`);
     }
-    chosen ??= r;
   }
-  return chosen ?? result(kind, lspec, undefined, origVal, orig);
-}
-
-function result(kind: number, lspec: CoreSpec, tspec: CoreSpec | undefined, origVal: number, orig: FieldValue | undefined): CoreReloResult {
-  const v = isFieldKind(kind) ? calcField(kind, tspec) : undefined;
-  const newVal = isFieldKind(kind) ? v?.val : calcOther(kind, tspec, lspec);
-  const r: CoreReloResult = { origVal, newVal: newVal ?? 0, poison: newVal === undefined, validate: orig?.validate ?? false };
-  if (orig?.size !== undefined) r.origSize = orig.size;
-  if (v?.size !== undefined) r.newSize = v.size;
-  if (tspec) r.targetSpec = tspec;
-  return r;
+  return chosen ?? calcRelo(kind, lspec, undefined);
 }

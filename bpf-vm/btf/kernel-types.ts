@@ -454,14 +454,15 @@ export const KERNEL_DECLS: readonly KDecl[] = [
       m('rcv_flowinfo', '__be32'),
     ],
   },
-  { kind: 'struct', name: 'tcp6_sock', vxo: 'TcpSock', members: [m('tcp', 'struct tcp_sock'), m('inet6', 'struct ipv6_pinfo')] },
+  // vxo's Sock is its own ipv6_pinfo (as inet_sock.pinet6 points at it): inet6's fields are the socket's properties.
+  { kind: 'struct', name: 'tcp6_sock', vxo: 'TcpSock', members: [m('tcp', 'struct tcp_sock'), { name: 'inet6', type: 'struct ipv6_pinfo', model: '' }] },
   {
     kind: 'struct', name: 'udp_sock', vxo: 'Sock', members: [
       m('inet', 'struct inet_sock'), m('udp_flags', 'long unsigned int'), m('pending', 'int'), m('encap_type', '__u8'),
       m('len', '__u16'), m('gso_size', '__u16'), m('pcslen', '__u16'), m('pcrlen', '__u16'),
     ],
   },
-  { kind: 'struct', name: 'udp6_sock', vxo: 'Sock', members: [m('udp', 'struct udp_sock'), m('inet6', 'struct ipv6_pinfo')] },
+  { kind: 'struct', name: 'udp6_sock', vxo: 'Sock', members: [m('udp', 'struct udp_sock'), { name: 'inet6', type: 'struct ipv6_pinfo', model: '' }] },
   // net/ipv4/inet-timewait-sock.ts (one vxo class for both levels).
   {
     kind: 'struct', name: 'inet_timewait_sock', vxo: 'InetTimewaitSock', members: [

@@ -5,8 +5,12 @@
 // src_reg = BPF_PSEUDO_KFUNC_CALL, imm = the kernel FUNC's BTF id (`funcId`), off = 0 (vmlinux).
 // A weak extern that does not resolve is not an error: libbpf leaves the call to fail verification
 // only if it is reachable.
+//
+// The name looked up is the extern's essential name (bpf_core_essential_name_len), so a program
+// may declare flavours of one kfunc with different prototypes (`bpf_x___v1`, `bpf_x___v2`, weak)
+// and call the one whose prototype the kernel has; messages name the extern as declared.
 import type { Btf } from './btf.ts';
-import { bpf_core_types_are_compat } from './core-resolve.ts';
+import { bpf_core_types_are_compat, essentialName } from './core-resolve.ts';
 import type { KernelBtf, KernelKfunc } from './kernel-btf.ts';
 
 export type KsymFuncResolution =
@@ -23,7 +27,7 @@ export function resolveKsymFunc(local: Btf, localFuncId: number, kernel: KernelB
   if (f?.kind !== 'func') return { ok: false, weak: false, message: `extern (func ksym) [${localFuncId}]: not a FUNC` };
   const name = f.name;
   if (f.linkage !== BTF_FUNC_EXTERN) return { ok: false, weak: false, message: `extern (func ksym) '${name}': FUNC is not extern` };
-  const k = kernel.kfunc(name);
+  const k = kernel.kfunc(essentialName(name));
   if (k === undefined) {
     const message = `extern (func ksym) '${name}': not found in kernel or module BTFs`;
     return weak ? { ok: false, weak: true, message } : { ok: false, weak: false, message };

@@ -7,13 +7,13 @@
 // of an LDX/ST/STX (and its size, where a field's size differs and the value survives a narrower
 // or wider load: pointers, unsigned integers), or the 64-bit constant of an ld_imm64. An
 // instruction that does not hold the value clang computed is refused as libbpf refuses it
-// ("unexpected insn"). A relocation with no target (a missing field, type or enumerator, for the
-// kinds that have no "does not exist" value) poisons the instruction: a helper call with imm
-// 0xbad2310 that fails verification only if reached, and the load goes on.
+// ("unexpected insn"). A relocation with no target (a missing field or enumerator, for the kinds
+// that have no "does not exist" value; a missing type gives 0, never a poison) poisons the
+// instruction: a helper call with imm 0xbad2310 that fails verification only if reached, and the
+// load goes on.
 import type { Btf } from '../btf/btf.ts';
 import { BPF_CORE, BPF_CORE_KIND_STR, coreRelosBySection, type CoreRelo } from '../btf/core-relos.ts';
 import { bpf_core_calc_relo, bpf_core_parse_spec, type CoreReloResult, type CoreSpec } from '../btf/core-resolve.ts';
-import { BTF_INT } from '../btf/btf-encode.ts';
 import { ElfError } from '../errors.ts';
 import type { Insn } from '../isa/insn.ts';
 import { BPF_CLASS, BPF_INSN_SIZE, BPF_SIZE, BPF_SRC, bpfClass, bpfMode, bpfSize, bpfSrc, sizeBytes } from '../isa/opcodes.ts';
@@ -87,31 +87,6 @@ export function formatCoreSpec(spec: CoreSpec, kind: number): { text: string; fi
   return { text: `${text}${path} (${spec.raw.join(':')} @ offset ${off})`, field: `${field}${path}` };
 }
 
-/** The type of the field a field spec ends at (a member's, or an array element's). */
-function fieldTypeId(spec: CoreSpec): number | undefined {
-  const acc = spec.spec[spec.spec.length - 1];
-  if (!acc) return undefined;
-  if (acc.name === undefined) return spec.btf.skipQualifiers(acc.typeId);
-  const t = spec.btf.type(acc.typeId);
-  if (t?.kind !== 'struct' && t?.kind !== 'union') return undefined;
-  const m = t.members[acc.idx];
-  return m ? spec.btf.skipQualifiers(m.type) : undefined;
-}
-
-/**
- * libbpf's fail_memsz_adjust: a load or store may change size only for a pointer (the BPF side is
- * always 64-bit) or an unsigned integer (zero extension keeps the value).
- */
-function memszAdjustFails(local: CoreSpec, res: CoreReloResult): boolean {
-  if (res.origSize === undefined || res.newSize === undefined || res.origSize === res.newSize || !res.targetSpec) return false;
-  const lid = fieldTypeId(local), tid = fieldTypeId(res.targetSpec);
-  const l = lid === undefined ? undefined : local.btf.type(lid);
-  const r = tid === undefined ? undefined : res.targetSpec.btf.type(tid);
-  if (l?.kind === 'ptr' && r?.kind === 'ptr') return false;
-  const unsigned = (t: typeof l): boolean => t?.kind === 'int' && (t.encoding & BTF_INT.SIGNED) === 0;
-  return !(unsigned(l) && unsigned(r));
-}
-
 const BYTES_TO_SIZE: Readonly<Record<number, number>> = { 1: BPF_SIZE.BPF_B, 2: BPF_SIZE.BPF_H, 4: BPF_SIZE.BPF_W, 8: BPF_SIZE.BPF_DW };
 
 /** bpf_core_poison_insn. */
@@ -130,7 +105,7 @@ const u64 = (v: number | bigint): bigint => BigInt.asUintN(64, BigInt(v));
  * Returns false when patched, true when poisoned (no target), or the reason for poisoning a
  * relocation that resolved. `fail` builds the error for a refused patch.
  */
-export function bpf_core_patch_insn(insns: Insn[], idx: number, res: CoreReloResult, local: CoreSpec, fail: (message: string) => Error): boolean | string {
+export function bpf_core_patch_insn(insns: Insn[], idx: number, res: CoreReloResult, fail: (message: string) => Error): boolean | string {
   const ins = insns[idx];
   if (!ins) throw fail('instruction outside its section');
   const cls = bpfClass(ins.code);
@@ -153,12 +128,12 @@ export function bpf_core_patch_insn(insns: Insn[], idx: number, res: CoreReloRes
     case BPF_CLASS.BPF_LDX: case BPF_CLASS.BPF_ST: case BPF_CLASS.BPF_STX: {
       if (res.validate && ins.off !== orig) throw fail(`unexpected insn (LDX/ST/STX) value: got ${ins.off & 0xffff}, exp ${orig} -> ${val}`);
       if (val > SHRT_MAX) throw fail(`insn (LDX/ST/STX) value too big: ${val}`);
-      if (memszAdjustFails(local, res)) {
+      if (res.failMemszAdjust) {
         doPoison();
         return 'insn (LDX/ST/STX) accesses field incorrectly. Make sure you are accessing pointers, unsigned integers, or fields of matching type and size.';
       }
       ins.off = val;
-      if (res.origSize !== undefined && res.newSize !== undefined && res.newSize !== res.origSize) {
+      if (res.newSize !== res.origSize) {
         const have = sizeBytes(bpfSize(ins.code));
         if (have !== res.origSize) throw fail(`insn (LDX/ST/STX) unexpected mem size: got ${have}, exp ${res.origSize}`);
         const sz = BYTES_TO_SIZE[res.newSize];
@@ -182,21 +157,6 @@ export function bpf_core_patch_insn(insns: Insn[], idx: number, res: CoreReloRes
     default:
       throw fail(`trying to relocate unrecognized insn, code:0x${ins.code.toString(16)}, src:0x${ins.src.toString(16)}, dst:0x${ins.dst.toString(16)}, off:0x${(ins.off & 0xffff).toString(16)}, imm:0x${(ins.imm >>> 0).toString(16)}`);
   }
-}
-
-/**
- * Two points where libbpf's bpf_core_calc_relo differs from what the resolver returns today (to be
- * fixed there; harmless once it is): a type-based relocation without a target is 0, not poisoned
- * (bpf_core_calc_type_relo: "type-based relos return zero when target type is not found"), and
- * type-based and enumerator relocations are validated against the instruction too, except the
- * type ids (which linking may renumber).
- */
-function asLibbpf(kind: number, res: CoreReloResult): CoreReloResult {
-  if (kind <= BPF_CORE.FIELD_RSHIFT_U64) return res;
-  const typeBased = kind === BPF_CORE.TYPE_EXISTS || kind === BPF_CORE.TYPE_SIZE || kind === BPF_CORE.TYPE_MATCHES || kind === BPF_CORE.TYPE_ID_TARGET || kind === BPF_CORE.TYPE_ID_LOCAL;
-  const validate = kind !== BPF_CORE.TYPE_ID_TARGET && kind !== BPF_CORE.TYPE_ID_LOCAL;
-  if (typeBased && res.poison) return { ...res, poison: false, newVal: 0, validate };
-  return { ...res, validate };
 }
 
 /**
@@ -232,8 +192,7 @@ export function applyCoreRelocations(
         // Whatever a malformed record makes the resolver trip on, the object is what is wrong.
         throw where(`${prog}: insn #${fi}: failed to relocate (kind ${r.kind}, type [${r.typeId}], access '${r.accessStr}'): ${(e as Error).message}`, e);
       }
-      res = asLibbpf(r.kind, res);
-      const poisoned = bpf_core_patch_insn(exec.insns, idx, res, lspec, (m) => where(`${prog}: insn #${fi}: ${m}`));
+      const poisoned = bpf_core_patch_insn(exec.insns, idx, res, (m) => where(`${prog}: insn #${fi}: ${m}`));
       if (poisoned === false) return;
       const { text, field } = formatCoreSpec(lspec, r.kind);
       const m = out.get(exec.section.index) ?? new Map<number, PoisonInfo>();

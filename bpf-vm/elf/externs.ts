@@ -17,7 +17,7 @@ export const POISON_CALL_KFUNC_BASE = 2002000000;
 
 /** What a call to an extern becomes in the loaded program. */
 export type KsymCall =
-  /** src_reg BPF_PSEUDO_KFUNC_CALL, imm = `btfId` (vxo's kernel BTF FUNC id), off 0. */
+  /** src_reg BPF_PSEUDO_KFUNC_CALL, imm = `btfId` (vxo's kernel BTF FUNC id), off 0; `name` the kernel's (a flavour's essential name). */
   | { kind: 'kfunc'; name: string; btfId: number }
   /** A weak kfunc the kernel lacks: a helper call with imm `imm` that fails verification if reached. */
   | { kind: 'poison'; name: string; imm: number; message: string };
@@ -61,7 +61,7 @@ export function externOrder(file: ElfFile): string[] {
  * Resolves the extern symbols `symbols` (indices in the symbol table, and whether every use is a
  * call rather than an ld_imm64 of the address) that instructions refer to. `btf`
  * is the object's .BTF (undefined when it has none). Throws: BpfError EOPNOTSUPP for an extern kind
- * vxo does not resolve, ENOENT for a strong kfunc the kernel lacks (libbpf's message), EINVAL for a
+ * vxo does not resolve, EINVAL for a strong kfunc the kernel lacks (libbpf's message and errno), or for a
  * prototype mismatch; ElfError for an extern without BTF.
  */
 export function resolveKsymCalls(file: ElfFile, btf: Btf | undefined, kernel: KernelBtf, symbols: ReadonlyMap<number, { call: boolean }>): Map<number, KsymCall> {
@@ -80,11 +80,13 @@ export function resolveKsymCalls(file: ElfFile, btf: Btf | undefined, kernel: Ke
     if (!use.call) throw new BpfError('EOPNOTSUPP', `extern (func ksym) '${name}': only calls of a kfunc are supported, not taking its address`);
     const r = resolveKsymFunc(btf, eb.id, kernel, weak);
     if (r.ok) {
-      out.set(idx, { kind: 'kfunc', name, btfId: r.kfunc.funcId });
+      out.set(idx, { kind: 'kfunc', name: r.kfunc.spec.name, btfId: r.kfunc.funcId });
     } else if (r.weak) {
       out.set(idx, { kind: 'poison', name, imm: POISON_CALL_KFUNC_BASE + order.indexOf(name), message: r.message });
     } else {
-      throw new BpfError(/not found/.test(r.message) ? 'ENOENT' : 'EINVAL', r.message);
+      // libbpf's bpf_object__resolve_externs turns every failed ksym resolution (find_ksym_btf_id's
+      // -ESRCH for a missing name included) into -EINVAL: what bpf_object__load returns.
+      throw new BpfError('EINVAL', r.message);
     }
   }
   return out;

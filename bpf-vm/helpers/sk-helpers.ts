@@ -16,6 +16,7 @@ import {
 import { skb_at_tc_ingress } from '../prog/skb-ctx.ts';
 import { BPF_FUNC } from './ids.ts';
 import { ARG, RET, type HelperProto } from './proto.ts';
+import { SKC_CASTS } from './skc-casts.ts';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -172,6 +173,9 @@ export const getListenerSock: HelperProto = {
   },
 };
 
+/** The bpf_skc_to_* casts live in skc-casts.ts; bpf_skc_to_tcp_sock is named here too, where the socket helpers are. */
+export { skcToTcpSock } from './skc-casts.ts';
+
 /** bpf_get_socket_cookie(skb): the cookie of skb->sk, 0 without one. */
 export const getSocketCookie: HelperProto = {
   id: BPF_FUNC.get_socket_cookie,
@@ -231,12 +235,31 @@ export const skLookupAssign: HelperProto = {
   },
 };
 
-/** The slot's struct bpf_sock says whether sk is a TCP listener (the syncookie helpers' first check). */
+// Scratch for a host answer bpf-vm only inspects (a BTF pointer's socket's struct bpf_sock): one
+// buffer, reused by every call.
+const SCRATCH = new Uint8Array(SOCK_SLOT.SIZE);
+const SCRATCH_DV = new DataView(SCRATCH.buffer);
+
+/**
+ * Whether sk is a TCP listener (the syncookie helpers' first check): a slot's struct bpf_sock says
+ * so; for a BTF pointer (ARG_PTR_TO_BTF_ID_SOCK_COMMON takes one) the host writes it afresh.
+ */
 function isTcpListener(env: ExecEnv, n: number): boolean {
-  const r = env.regions[env.R[2 * n + 1]! & 0xffff];
-  if (r === undefined) return false;
-  return r.dv.getUint32(SOCK_SLOT.SOCK + BPF_SOCK.protocol, true) === IPPROTO_TCP &&
-    r.dv.getUint32(SOCK_SLOT.SOCK + BPF_SOCK.state, true) === BPF_TCP_LISTEN;
+  const hi = env.R[2 * n + 1]!;
+  let dv: DataView, at = SOCK_SLOT.SOCK;
+  if (env.socks.views.owns(hi)) {
+    const sk = env.socks.get(hi), host = env.netHost;
+    if (sk === undefined || host === undefined) return false;
+    SCRATCH.fill(0);
+    host.fill_bpf_sock(sk, SCRATCH_DV, 0);
+    dv = SCRATCH_DV;
+    at = 0;
+  } else {
+    const r = env.regions[hi & 0xffff];
+    if (r === undefined) return false;
+    dv = r.dv;
+  }
+  return dv.getUint32(at + BPF_SOCK.protocol, true) === IPPROTO_TCP && dv.getUint32(at + BPF_SOCK.state, true) === BPF_TCP_LISTEN;
 }
 
 /** (sk, iph, iph_len, th, th_len). */
@@ -287,8 +310,13 @@ export const tcpGenSyncookie: HelperProto = {
 /** Every socket helper by id (the tc form of bpf_sk_assign; SK_LOOKUP gets skLookupAssign). */
 export const SK_HELPERS: readonly HelperProto[] = [
   skLookupTcp, skLookupUdp, skRelease, skcLookupTcp, skFullsock, tcpSock, getListenerSock, getSocketCookie, skAssign,
-  tcpCheckSyncookie, tcpGenSyncookie,
+  tcpCheckSyncookie, tcpGenSyncookie, ...SKC_CASTS,
 ];
+/**
+ * bpf_base_func_proto's socket helpers (CAP_PERFMON): the bpf_skc_to_* casts, which every program
+ * type gets.
+ */
+export const BASE_SK_HELPERS: readonly HelperProto[] = SKC_CASTS;
 /** xdp_func_proto's socket helpers. */
 export const XDP_SK_HELPERS: readonly HelperProto[] = [
   skLookupTcp, skLookupUdp, skRelease, skcLookupTcp, tcpCheckSyncookie, tcpGenSyncookie,

@@ -95,7 +95,10 @@ export class ExecEnv {
   skbAtIngress = false;
   /** tc: BPF_F_INGRESS of the last bpf_redirect (the target device is redirect.ifindex). */
   redirectFlags = 0;
-  /** Socket pointers handed to the program (interp/sock-slots.ts), regions after the key region. */
+  /**
+   * Socket pointers handed to the program (interp/sock-slots.ts), regions after the key region, and
+   * beside them the BTF-typed pointers (socks.views, interp/btf-views.ts).
+   */
   readonly socks: SockSlots;
 
   constructor(maps: readonly BpfMap[], seed = 0x2545f491) {

@@ -3,6 +3,7 @@
 import { RuntimeFault } from '../errors.ts';
 import { BPF_PSEUDO_LD, BPF_REG_FP, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../isa/opcodes.ts';
 import type { PreparedProgram } from '../prog/prepare.ts';
+import type { InsnFacts } from '../verifier/api.ts';
 import { atomic32, atomic64 } from './atomics.ts';
 import type { ExecEnv } from './env.ts';
 import {
@@ -28,6 +29,8 @@ const bswap32 = (x: number): number =>
 export interface InterpreterOptions {
   /** Instructions one run may execute (counted at backward jumps), default DEFAULT_INSN_BUDGET. */
   budget?: number;
+  /** The verifier's facts: loads through PTR_TO_BTF_ID (mem kind 'btf') are probe loads. */
+  facts?: readonly (InsnFacts | undefined)[];
 }
 
 export class Interpreter {
@@ -43,9 +46,17 @@ export class Interpreter {
   private readonly cbSaved = new Int32Array(MAX_CALL_FRAMES * 10);
   /** Instructions a function pointer may name: the targets of ld_imm64 BPF_PSEUDO_FUNC. */
   private readonly funcs = new Set<number>();
+  /**
+   * 1 at the kernel's BPF_PROBE_MEM loads (through a PTR_TO_BTF_ID, which may be NULL or gone): a
+   * load that would fault reads 0 instead, as the kernel's exception table makes it.
+   */
+  private readonly probe: Uint8Array;
 
   constructor(readonly prog: PreparedProgram, readonly env: ExecEnv, opts: InterpreterOptions = {}) {
     this.budget = opts.budget ?? DEFAULT_INSN_BUDGET;
+    this.probe = new Uint8Array(prog.len);
+    const facts = opts.facts;
+    if (facts !== undefined) for (let pc = 0; pc < prog.len; pc++) if (facts[pc]?.mem?.kind === 'btf') this.probe[pc] = 1;
     for (let pc = 0; pc < prog.len; pc++) {
       if (prog.code[pc] === 0x18 && prog.imm[pc + 1] === FUNC_PTR_TAG && prog.src[pc] === BPF_PSEUDO_LD.BPF_PSEUDO_FUNC) this.funcs.add(prog.imm[pc]!);
       if (prog.code[pc] === 0x18) pc++;
@@ -102,7 +113,7 @@ export class Interpreter {
     const env = this.env;
     const R = env.R;
     const RG = env.regions;
-    const saved = this.saved, retPc = this.retPc;
+    const saved = this.saved, retPc = this.retPc, probe = this.probe;
     const stack = RG[REGION_ID.STACK]!;
     let budget = this.left;
     let depth = base;
@@ -271,31 +282,31 @@ export class Interpreter {
         // ---- LDX ----
         case 0x61: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 4, d)) throw ctxFault(pc, a, 4); break; }
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 4, 'read', g);
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) { if (probe[pc] === 1) { R[d] = 0; R[d + 1] = 0; break; } throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 4, 'read', g); }
           R[d] = g.dv.getInt32(a, true); R[d + 1] = 0; break; }
         case 0x69: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 2, d)) throw ctxFault(pc, a, 2); break; }
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 2 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 2, 'read', g);
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 2 > g.hi) { if (probe[pc] === 1) { R[d] = 0; R[d + 1] = 0; break; } throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 2, 'read', g); }
           R[d] = g.dv.getUint16(a, true); R[d + 1] = 0; break; }
         case 0x71: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 1, d)) throw ctxFault(pc, a, 1); break; }
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 1 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 1, 'read', g);
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 1 > g.hi) { if (probe[pc] === 1) { R[d] = 0; R[d + 1] = 0; break; } throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 1, 'read', g); }
           R[d] = g.u8[a]!; R[d + 1] = 0; break; }
         case 0x79: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           if (hi === CTX_HI) { if (!env.ctxLoad(env, a, 8, d)) throw ctxFault(pc, a, 8); break; }
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 8 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 8, 'read', g);
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 8 > g.hi) { if (probe[pc] === 1) { R[d] = 0; R[d + 1] = 0; break; } throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 8, 'read', g); }
           R[d] = g.dv.getInt32(a, true); R[d + 1] = g.dv.getInt32(a + 4, true); break; }
         case 0x81: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           if (hi === CTX_HI && env.skb !== undefined) { if (!env.ctxLoad(env, a, 4, d)) throw ctxFault(pc, a, 4); const v = R[d]!; R[d] = v; R[d + 1] = v >> 31; break; }
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 4, 'read', g);
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) { if (probe[pc] === 1) { R[d] = 0; R[d + 1] = 0; break; } throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 4, 'read', g); }
           const v = g.dv.getInt32(a, true); R[d] = v; R[d + 1] = v >> 31; break; }
         case 0x89: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           if (hi === CTX_HI && env.skb !== undefined) { if (!env.ctxLoad(env, a, 2, d)) throw ctxFault(pc, a, 2); const v = (R[d]! << 16) >> 16; R[d] = v; R[d + 1] = v >> 31; break; }
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 2 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 2, 'read', g);
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 2 > g.hi) { if (probe[pc] === 1) { R[d] = 0; R[d + 1] = 0; break; } throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 2, 'read', g); }
           const v = g.dv.getInt16(a, true); R[d] = v; R[d + 1] = v >> 31; break; }
         case 0x91: { const s = (w >>> 16), hi = R[s + 1]!, a = (R[s]! >>> 0) + off[pc]!;
           if (hi === CTX_HI && env.skb !== undefined) { if (!env.ctxLoad(env, a, 1, d)) throw ctxFault(pc, a, 1); const v = (R[d]! << 24) >> 24; R[d] = v; R[d + 1] = v >> 31; break; }
-          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 1 > g.hi) throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 1, 'read', g);
+          const g = RG[hi & 0xffff]; if (g === undefined || (hi >>> 16) !== 0xffff || a < g.lo || a + 1 > g.hi) { if (probe[pc] === 1) { R[d] = 0; R[d + 1] = 0; break; } throw memFault(pc, s >> 1, off[pc]!, R[s]!, R[s + 1]!, 1, 'read', g); }
           const v = g.dv.getInt8(a); R[d] = v; R[d + 1] = v >> 31; break; }
 
         // ---- ST (immediate) ----

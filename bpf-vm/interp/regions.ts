@@ -21,7 +21,7 @@ export const REGION_ID = {
   FIRST_MAP: 3,
 } as const;
 
-export type RegionKind = 'ctx' | 'packet' | 'stack' | 'map_value' | 'map_key' | 'mem' | 'sock';
+export type RegionKind = 'ctx' | 'packet' | 'stack' | 'map_value' | 'map_key' | 'mem' | 'sock' | 'btf';
 
 /**
  * A block of memory a program may address. Only [lo, hi) is accessible: a packet region's buffer

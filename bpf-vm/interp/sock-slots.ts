@@ -5,9 +5,14 @@
 // loads on both engines. The slot remembers the socket (for bpf_sk_release, bpf_sk_assign, ...)
 // and whether it holds a reference. A released slot's region is emptied, so a use after release
 // faults even in an unverified run; every slot is released when the run ends.
+//
+// BTF-typed pointers to the same sockets (bpf_skc_to_tcp_sock's struct tcp_sock) are views
+// (interp/btf-views.ts) kept beside the slots: a socket helper takes either, a view made by a cast
+// shares its slot's reference, and releasing either releases the socket and empties both.
 import { RuntimeFault } from '../errors.ts';
 import { BPF_SOCK_SIZE, SOCK_SLOT } from '../prog/bpf-sock.ts';
 import type { BpfNetHost, BpfSockRef } from '../prog/sock-host.ts';
+import { BtfViews } from './btf-views.ts';
 import { Region, regionTag } from './regions.ts';
 
 /** Sockets one run may hold at once; a verified program releases what it looks up. */
@@ -19,12 +24,16 @@ export class SockSlots {
   private readonly refs: boolean[] = [];
   /** Slots in use (a stack of free indexes would be more general; programs hold few sockets). */
   private used = 0;
+  /** BTF-typed pointers (regions after the slots'). */
+  readonly views: BtfViews;
 
   constructor(
     /** The region table of the environment (ExecEnv.regions), where slot i is region firstId + i. */
     private readonly table: (Region | undefined)[],
     readonly firstId: number,
-  ) {}
+  ) {
+    this.views = new BtfViews(table, firstId + MAX_SOCK_SLOTS);
+  }
 
   /**
    * Hands `sk` to the program: fills a free slot's struct bpf_sock and returns the pointer's high
@@ -61,15 +70,25 @@ export class SockSlots {
     return this.acquire(host, sk, false, pc);
   }
 
-  /** The socket a pointer's high half names, or undefined (not a socket pointer, or released). */
+  /** The socket a pointer's high half names (a slot or a BTF view of a socket), or undefined (none, or released). */
   get(hi: number): BpfSockRef | undefined {
     const i = (hi & 0xffff) - this.firstId;
-    if ((hi >>> 16) !== 0xffff || i < 0 || i >= this.used) return undefined;
+    if ((hi >>> 16) !== 0xffff || i < 0) return undefined;
+    if (i >= MAX_SOCK_SLOTS) return this.views.sockOf(hi);
+    if (i >= this.used) return undefined;
     return this.socks[i] ?? undefined;
   }
 
+  /** The slot a pointer names, directly or through a BTF view tied to it; -1 otherwise. */
+  slotOf(hi: number): number {
+    const i = (hi & 0xffff) - this.firstId;
+    if ((hi >>> 16) !== 0xffff || i < 0) return -1;
+    if (i >= MAX_SOCK_SLOTS) return this.views.tieOf(hi);
+    return i < this.used && this.socks[i] !== null ? i : -1;
+  }
+
   /**
-   * Makes the slot's struct bpf_tcp_sock readable (bpf_tcp_sock, bpf_skc_to_tcp_sock): false when
+   * Makes the slot's struct bpf_tcp_sock readable (bpf_tcp_sock): false when
    * the host says the socket is not a full TCP socket.
    */
   exposeTcpSock(host: BpfNetHost, hi: number): boolean {
@@ -83,11 +102,19 @@ export class SockSlots {
     return true;
   }
 
-  /** bpf_sk_release: drops the slot, and its reference if it holds one. False if it was no socket. */
+  /**
+   * bpf_sk_release: drops the slot, and its reference if it holds one, with the BTF views tied to
+   * it (a view passed in releases its slot). False if it was no socket.
+   */
   release(host: BpfNetHost | undefined, hi: number): boolean {
     const sk = this.get(hi);
     if (sk === undefined) return false;
-    const i = (hi & 0xffff) - this.firstId;
+    let i = (hi & 0xffff) - this.firstId;
+    if (i >= MAX_SOCK_SLOTS) {
+      i = this.views.tieOf(hi);
+      // A view holding no reference (a pointer member's socket): only the view goes.
+      if (i < 0) return this.views.release(hi);
+    }
     if (this.refs[i] === true && host !== undefined) host.sk_release(sk);
     this.free(i);
     return true;
@@ -102,15 +129,18 @@ export class SockSlots {
       this.free(i);
     }
     this.used = 0;
+    this.views.reset();
   }
 
+  /** Slots and views in use: nonzero when a run left something to reset. */
   get inUse(): number {
-    return this.used;
+    return this.used + this.views.inUse;
   }
 
   private free(i: number): void {
     this.socks[i] = null;
     this.refs[i] = false;
+    this.views.dropTie(i);
     const r = this.regions[i];
     if (r !== undefined) { r.lo = 0; r.hi = 0; }
     while (this.used > 0 && this.socks[this.used - 1] === null) this.used--;

@@ -5,7 +5,7 @@ import { BPF_FUNC } from '../helpers/ids.ts';
 import { ARG } from '../helpers/proto.ts';
 import { OPCODE_TABLE } from '../isa/legality.ts';
 import { BPF_MAP_TYPE } from '../maps/map.ts';
-import { BPF_PSEUDO_LD, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../isa/opcodes.ts';
+import { BPF_PSEUDO_CALL_KIND, BPF_PSEUDO_LD, MAX_BPF_STACK, MAX_CALL_FRAMES } from '../isa/opcodes.ts';
 import type { PreparedProgram } from '../prog/prepare.ts';
 import { XOP } from '../prog/prepare.ts';
 import { ldImm64Seconds } from '../prog/validate.ts';
@@ -130,7 +130,9 @@ class Emitter {
 
   private helperCall(pc: number, flow: Flow): string {
     const h = this.p.helpers[pc]!;
-    const mapIdx = h.id === BPF_FUNC.map_lookup_elem ? this.constMapInR1(pc) : undefined;
+    // A kfunc's id is a BTF id, not a helper's: none of the helper special cases apply.
+    const kfunc = this.p.src[pc] === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_KFUNC_CALL;
+    const mapIdx = !kfunc && h.id === BPF_FUNC.map_lookup_elem ? this.constMapInR1(pc) : undefined;
     const map = mapIdx === undefined ? undefined : this.p.maps[mapIdx];
     if (mapIdx !== undefined && map !== undefined && map.spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY) {
       // ARRAY lookups inline: index < max_entries ? &values[index * elem] : NULL.
@@ -140,7 +142,7 @@ class Emitter {
         : `const h = r2h, a = r2l >>> 0, g = RG[h & 0xffff]; if (g === undefined || (h >>> 16) !== 0xffff || a < g.lo || a + 4 > g.hi) throw F.helperMemFault(${pc}, 'bpf_map_lookup_elem key', 4, r2l, r2h, g); const k = g.dv.getUint32(a, true);`;
       return `{ ${key} if (k < ${map.spec.maxEntries}) { r0l = (k * ${elem}) | 0; r0h = M${mapIdx}_HI; } else { r0l = 0; r0h = 0; } }`;
     }
-    if (h.id === BPF_FUNC.redirect_map) {
+    if (!kfunc && h.id === BPF_FUNC.redirect_map) {
       const di = this.constMapInR1(pc);
       if (di !== undefined && this.p.maps[di]?.spec.type === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP) {
         // A constant DEVMAP: straight to the redirect, with no argument spill and no map lookup by pointer.
@@ -157,7 +159,7 @@ class Emitter {
     const rebind = this.isSkb && h.changesPktData === true ? ' PKT = RG[1]; P_DV = PKT.dv; P_U8 = PKT.u8;' : '';
     const call = `${spill}${fp}env.pc = ${pc}; H${pc}.impl(env); r0l = R[0]; r0h = R[1];${rebind}`;
     // bpf_tail_call ran its target: this frame ends with the target's r0, as an exit would.
-    if (h.id === BPF_FUNC.tail_call) return `${call} if (env.tailCalled) { env.tailCalled = false; ${this.exit(flow)} }`;
+    if (!kfunc && h.id === BPF_FUNC.tail_call) return `${call} if (env.tailCalled) { env.tailCalled = false; ${this.exit(flow)} }`;
     return call;
   }
 

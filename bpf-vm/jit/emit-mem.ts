@@ -57,6 +57,12 @@ export function emitLoad(ctx: MemContext, d: number, b: number, off: number, siz
     const field = ctx.ctxField(off, size, d);
     if (field !== undefined) return field;
   }
+  if (f?.mem?.kind === 'btf') {
+    // BPF_PROBE_MEM: a BTF view's bytes are a plain region; a NULL or emptied base reads 0.
+    return `{ const h = r${b}h, a = (r${b}l >>> 0) + ${off}, g = RG[h & 0xffff]; ` +
+      `if (g === undefined || (h >>> 16) !== 0xffff || a < g.lo || a + ${size} > g.hi) { r${d}l = 0; r${d}h = 0; } ` +
+      `else { ${loadInto('g.dv', 'g.u8', 'a', size, d, signExtend)} } }`;
+  }
   const views = f ? ctx.viewsFor(f) : undefined;
   if (views) return loadInto(views.dv, views.u8, `(r${b}l + ${off})`, size, d, signExtend);
   // Unproven: a context pointer goes to the program type's loader, anything else is checked.

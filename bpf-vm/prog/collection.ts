@@ -17,8 +17,7 @@ import { readFileSync } from 'node:fs';
 import { BpfError, ElfError, InvalidProgramError } from '../errors.ts';
 import { parseElf } from '../elf/collection.ts';
 import type { CollectionSpec, KfuncCallSite, PoisonedInsn, ProgramSpec } from '../elf/spec.ts';
-import type { Insn } from '../isa/insn.ts';
-import { BPF_PSEUDO_CALL_KIND, BPF_PSEUDO_LD } from '../isa/opcodes.ts';
+import { BPF_PSEUDO_LD } from '../isa/opcodes.ts';
 import { createMap } from '../maps/create.ts';
 import type { BpfMap } from '../maps/map.ts';
 import { ProgArrayMap } from '../maps/prog-array.ts';
@@ -71,7 +70,7 @@ function linkProgram(spec: ProgramSpec, fdOf: ReadonlyMap<string, number>, fds: 
     second.imm = ref.kind === 'map' ? 0 : ref.offset;
   }
   try {
-    validateProgram(withoutKfuncCalls(insns));
+    validateProgram(insns);
   } catch (e) {
     // Name the place in the object: the section and the instruction's byte offset in the program.
     if (e instanceof InvalidProgramError) throw new ElfError(spec.section, e.pc * 8, `program ${spec.name}: ${e.message}`, { cause: e });
@@ -86,23 +85,6 @@ function linkProgram(spec: ProgramSpec, fdOf: ReadonlyMap<string, number>, fds: 
   }
   return out;
 }
-
-/**
- * A loaded program's instructions as validateProgram checks their structure. It refuses kfunc
- * calls (src_reg BPF_PSEUDO_KFUNC_CALL) outright, which is the verifier's decision to make (today
- * it refuses them with "kfunc calls are not supported"): the loader checks the call's own fields
- * (dst_reg 0, off 0 for vmlinux), then lets the rest of the program be checked with it as a helper call.
- */
-function withoutKfuncCalls(insns: readonly Insn[]): readonly Insn[] {
-  if (!insns.some(isKfuncCall)) return insns;
-  return insns.map((ins, pc) => {
-    if (!isKfuncCall(ins)) return ins;
-    if (ins.dst !== 0 || ins.off !== 0) throw new InvalidProgramError(pc, `kfunc call with reserved fields dst_reg=${ins.dst} off=${ins.off}`);
-    return { ...ins, src: 0 };
-  });
-}
-
-const isKfuncCall = (ins: Insn): boolean => ins.code === 0x85 && ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_KFUNC_CALL;
 
 /** What the load did to a program beyond its map references: poisoned instructions and kfunc calls. */
 export interface ProgramLoadInfo {

@@ -3,7 +3,9 @@
 // and variants that depend on `off` (signed div/mod, movsx, local calls) given codes of their own
 // so the engines dispatch on one byte.
 import { InvalidProgramError } from '../errors.ts';
+import { kernelBtf } from '../btf/kernel-btf.ts';
 import { helperRefusal } from '../helpers/availability.ts';
+import { kfuncProto } from '../helpers/kfuncs.ts';
 import { helpersFor } from '../helpers/table.ts';
 import type { HelperProto } from '../helpers/proto.ts';
 import { FUNC_PTR_TAG, mapPtrTag, REGION_ID, regionTag } from '../interp/regions.ts';
@@ -34,7 +36,7 @@ export interface PreparedProgram {
   readonly imm: Int32Array;
   /** code | (dst * 2) << 8 | (src * 2) << 16: one load gives the interpreter an instruction's registers. */
   readonly word: Int32Array;
-  /** The helper called at each call site (undefined elsewhere). */
+  /** The helper (or kfunc, helpers/kfuncs.ts) called at each call site (undefined elsewhere). */
   readonly helpers: readonly (HelperProto | undefined)[];
   /** The program's maps in index order: ld_imm64 map pointers carry these indices. */
   readonly maps: readonly BpfMap[];
@@ -65,6 +67,19 @@ function remap(ins: Insn): number {
   if (c === 0xbc && ins.off !== 0) return ins.off === 8 ? XOP.MOVSX32_8 : XOP.MOVSX32_16;
   if (c === 0x85 && ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_CALL) return XOP.CALL_LOCAL;
   return c;
+}
+
+/**
+ * A kfunc call's implementation: imm is the FUNC's id in vxo's kernel BTF (off 0: vmlinux; vxo has
+ * no module BTF). Refused as the kernel's add_kfunc_call refuses an id that is no function.
+ */
+function kfuncAt(pc: number, ins: Insn): HelperProto {
+  if (ins.off !== 0) throw new InvalidProgramError(pc, `kfunc call with off ${ins.off}: vxo has no module BTF`, 'EOPNOTSUPP');
+  const k = kfuncProto(ins.imm);
+  if (k !== undefined) return k;
+  const known = kernelBtf().kfuncById(ins.imm);
+  if (known === undefined) throw new InvalidProgramError(pc, `kernel btf_id ${ins.imm >>> 0} is not a function`);
+  throw new InvalidProgramError(pc, `kernel function ${known.spec.name} is not implemented by vxo`, 'EOPNOTSUPP');
 }
 
 export function prepareProgram(p: PrepareInput): PreparedProgram {
@@ -128,6 +143,8 @@ export function prepareProgram(p: PrepareInput): PreparedProgram {
         throw new InvalidProgramError(pc, why.message, why.code);
       }
       helpers[pc] = h;
+    } else if (ins.code === 0x85 && ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_KFUNC_CALL) {
+      helpers[pc] = kfuncAt(pc, ins);
     }
   }
   const word = new Int32Array(len);

@@ -57,6 +57,8 @@ export function setupRunner(program: Program, opts: RunnerOptions): RunnerSetup 
   }
   if (opts.trace) env.trace = opts.trace;
   env.netHost = opts.netHost;
+  // BTF pointers hold the fields the program's loads may read (all of them when unverified).
+  env.socks.views.setReads(verified?.btfReads);
   return { env, prepared, verified };
 }
 

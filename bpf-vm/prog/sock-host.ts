@@ -9,6 +9,11 @@
 // Sockets cross this boundary as opaque references (BpfSockRef): bpf-vm never reads a socket's
 // fields itself; it asks the host to write struct bpf_sock / struct bpf_tcp_sock into the bytes
 // the program reads (bpf-sock.ts has the layouts).
+//
+// The one exception is a BTF-typed pointer (struct tcp_sock from bpf_skc_to_tcp_sock, a pointer
+// member, bpf_cast_to_kern_ctx's struct sk_buff): its bytes are the kernel struct's, read from the
+// object's properties named by vxo's kernel BTF (KernelField.model; interp/btf-views.ts), the one
+// description of vxo's objects that both sides share.
 
 /** A socket of the host's stack (net's SockCommon: full socket, request or TIME_WAIT socket). */
 export type BpfSockRef = object;
@@ -105,6 +110,13 @@ export interface BpfNetHost {
 
   /** Writes struct bpf_tcp_sock (112 bytes) at dv[off..]; false when sk is not a full TCP socket. */
   fill_bpf_tcp_sock(sk: BpfSockRef, dv: DataView, off: number): boolean;
+
+  /**
+   * sk_fullsock(sk) && sk->sk_protocol == IPPROTO_TCP, of sk itself (a request socket is not its
+   * listener here): what bpf_skc_to_tcp_sock checks, per packet. Optional: without it the answer
+   * is fill_bpf_tcp_sock's.
+   */
+  sk_is_tcp_fullsock?(sk: BpfSockRef): boolean;
 
   /** sk_to_full_sk then sk_fullsock: the full socket of `sk` (a listener for a request socket), or null. */
   sk_fullsock(sk: BpfSockRef): BpfSockRef | null;

@@ -77,6 +77,7 @@ export class TailCaller implements TailCallRunner {
     if (t === undefined) {
       const r = ready(prog, env.pc, this.verify);
       const tenv = new ExecEnv(r.prepared.maps);
+      tenv.socks.views.setReads(r.verified?.btfReads);
       // The JIT binds the packet when it compiles: share it before. A calling environment keeps its
       // packet for life (one runner, one XdpBuff), so a cached target stays bound to the right one.
       tenv.xdp = env.xdp;

@@ -8,7 +8,7 @@ import { invalid, reject } from './env-types.ts';
 import { aluOpString } from './log.ts';
 import { MAX_VAR_OFF } from './mem-access.ts';
 import {
-  isPktPointer, isPointer, mayBeNull, scalarReg, typeName, UNKNOWN_SCALAR, type Reg,
+  isPktPointer, isPointer, mayBeNull, regTypeStr, scalarReg, UNKNOWN_SCALAR, type Reg,
 } from './reg-state.ts';
 import { scalarAlu, scalarEndian, scalarNeg, type AluOp } from './scalar-alu.ts';
 import {
@@ -157,10 +157,10 @@ function pointerArith(env: Env, ins: Insn, alu64: boolean, op: AluOp, d: Reg, s:
   }
   const ptr = isPointer(d) ? d : s;
   const off = isPointer(d) ? s : d;
-  const ptrName = typeName(ptr.type);
+  const ptrName = regTypeStr(ptr);
   if (mayBeNull(ptr.type)) reject(`R${dst} pointer arithmetic on ${ptrName} prohibited, null-check it first`);
   const arithOk = ptr.type === 'ctx' || ptr.type === 'map_value' || ptr.type === 'stack' || isPktPointer(ptr.type) ||
-    ptr.type === 'ringbuf_mem' || ptr.type === 'func' || ptr.type === 'map_key' ||
+    ptr.type === 'ringbuf_mem' || ptr.type === 'func' || ptr.type === 'map_key' || ptr.type === 'ptr_' || ptr.type === 'rdonly_untrusted_mem' ||
     (ptr.type === 'map_ptr' && op === 'add' && isConst(off.s) && off.s.t.value === 0n);
   if (!arithOk) reject(`R${dst} pointer arithmetic on ${ptrName} prohibited`);
   checkSaneOffset(off, ptrName);

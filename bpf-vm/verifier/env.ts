@@ -11,6 +11,7 @@ import type { Cfg } from './cfg.ts';
 import { Reject } from './env-types.ts';
 import type { Facts } from './facts.ts';
 import type { Precision } from './precision.ts';
+import type { BtfRead } from './api.ts';
 import { VLog, type InsnNames } from './log.ts';
 
 export interface EnvOptions {
@@ -50,6 +51,13 @@ export function resolveMaps(prog: Program): { maps: BpfMap[]; mapAt: Int32Array 
   return { maps, mapAt };
 }
 
+/** The licenses the kernel's license_is_gpl_compatible accepts. */
+const GPL_COMPATIBLE: ReadonlySet<string> = new Set([
+  'GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL',
+]);
+
+export const isGplCompatible = (license: string): boolean => GPL_COMPATIBLE.has(license);
+
 export class Env implements InsnNames {
   readonly log: VLog;
   readonly stackDepth: number[];
@@ -60,6 +68,8 @@ export class Env implements InsnNames {
   readonly scratchSlots = new Set<number>();
   /** A load the kernel accepts but cannot rewrite (convert_ctx_accesses fails after the walk). */
   ctxConvertFault = false;
+  /** Loads through PTR_TO_BTF_ID, by `${structId}:${off}:${size}` (VerifyResult.btfReads). */
+  readonly btfReads = new Map<string, BtfRead>();
 
   constructor(
     readonly prog: Program,
@@ -80,6 +90,16 @@ export class Env implements InsnNames {
 
   get progType(): number {
     return this.prog.type;
+  }
+
+  /** license_is_gpl_compatible: what kfuncs and kernel structs require of the program's license. */
+  get gplCompatible(): boolean {
+    return isGplCompatible(this.prog.license);
+  }
+
+  noteBtfRead(structId: number, off: number, size: number): void {
+    const k = `${structId}:${off}:${size}`;
+    if (!this.btfReads.has(k)) this.btfReads.set(k, { structId, off, size });
   }
 
   newId(): number {

@@ -8,7 +8,7 @@ import type { Reg } from './reg-state.ts';
 import { isConst, U32_MAX } from './scalar.ts';
 
 interface PcFacts {
-  mem?: { kind: MemKind; map?: number } | 'mixed';
+  mem?: { kind: MemKind; map?: number; btfId?: number } | 'mixed';
   consts?: Map<number, bigint>;
   upperZero: number;
   seen: boolean;
@@ -22,6 +22,7 @@ export function memKindOf(r: Reg): MemKind | undefined {
     case 'stack': return 'stack';
     case 'map_value': return 'map_value';
     case 'sock': case 'sock_common': case 'tcp_sock': return 'socket';
+    case 'ptr_': case 'rdonly_untrusted_mem': return 'btf';
     default: return undefined;
   }
 }
@@ -62,8 +63,12 @@ export class Facts {
     // A pointer the JIT has no direct access for (ringbuf records): checked at run time on every path.
     if (kind === undefined) { f.mem = 'mixed'; return; }
     const map = kind === 'map_value' ? base.map : undefined;
-    if (f.mem === undefined) { f.mem = map === undefined ? { kind } : { kind, map }; return; }
+    // A BTF load names its struct (none for untrusted memory: a pointer to a non-struct member).
+    const btfId = base.type === 'ptr_' ? base.btfId : undefined;
+    if (f.mem === undefined) { f.mem = map !== undefined ? { kind, map } : btfId !== undefined ? { kind, btfId } : { kind }; return; }
     if (f.mem === 'mixed') return;
+    // The run time builds one view per struct: a load that may see two structs is checked at run time.
+    if (f.mem.kind === 'btf' && kind === 'btf' && f.mem.btfId !== btfId) { f.mem = 'mixed'; return; }
     if (f.mem.kind !== kind) {
       // Context loads are rewritten per field, so one instruction cannot serve two kinds of pointer.
       if (f.mem.kind === 'ctx' || kind === 'ctx') reject('same insn cannot be used with different pointers');

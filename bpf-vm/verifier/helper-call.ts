@@ -16,8 +16,10 @@ import { MAX_VAR_OFF } from './mem-access.ts';
 import { acquireRef, releaseRef } from './refs.ts';
 import { checkTailCallMap, checkTailCallRefs } from './tail-call.ts';
 import {
-  isKnownZero, isPktPointer, isSkPointer, NOT_INIT, ptrReg, typeName, UNKNOWN_SCALAR, type Reg, type RegType,
+  BTF_FLAG, isKnownZero, isPktPointer, isSkPointer, NOT_INIT, ptrReg, regTypeStr, UNKNOWN_SCALAR, type Reg, type RegType,
 } from './reg-state.ts';
+import { kernelBtf } from '../btf/kernel-btf.ts';
+import { btfStructIdsMatch } from './btf-match.ts';
 import { BPF_PROG_TYPE } from '../prog/types.ts';
 import { byteIndex, SLOT_SPILL, SLOT_ZERO } from './stack.ts';
 import { FuncState, type VState } from './state.ts';
@@ -39,7 +41,7 @@ interface Meta {
   subprog: number;
 }
 
-const typeErr = (regno: number, r: Reg, expected: string): never => reject(`R${regno} type=${typeName(r.type)} expected=${expected}`);
+const typeErr = (regno: number, r: Reg, expected: string): never => reject(`R${regno} type=${regTypeStr(r)} expected=${expected}`);
 
 /**
  * Checks a helper call and applies it to `st`. For a helper that runs a callback, returns the state
@@ -128,7 +130,12 @@ function returnReg(env: Env, st: VState, proto: HelperProto, meta: Meta, pc: num
     case RET.RET_PTR_TO_SOCKET_OR_NULL: return sockResult(env, st, proto, meta, pc, 'sock_or_null');
     case RET.RET_PTR_TO_SOCK_COMMON_OR_NULL: return sockResult(env, st, proto, meta, pc, 'sock_common_or_null');
     case RET.RET_PTR_TO_TCP_SOCK_OR_NULL: return sockResult(env, st, proto, meta, pc, 'tcp_sock_or_null');
-    case RET.RET_PTR_TO_BTF_ID_OR_NULL: throw new Reject('ENOTSUPP', `unknown return type ${proto.ret} of func ${proto.name}#${proto.id}`);
+    case RET.RET_PTR_TO_BTF_ID_OR_NULL: {
+      const btfId = proto.retBtfStruct === undefined ? undefined : kernelBtf().typeId(proto.retBtfStruct, 'struct');
+      if (btfId === undefined) throw new Reject('EFAULT', `verifier bug: invalid return type ${proto.ret} of func bpf_${proto.name}#${proto.id}`);
+      // A cast (bpf_skc_to_tcp_sock) carries its argument's reference, as bpf_tcp_sock does.
+      return ptrReg('ptr_or_null_', { btfId, id: env.newId(), refId: proto.castsRef === true ? meta.refId : 0 });
+    }
     case RET.RET_PTR_TO_RINGBUF_MEM_OR_NULL: {
       // As for sockets: the nullable id first, then the reference, whose id the register keeps.
       env.newId();
@@ -157,6 +164,7 @@ export const isSockMap = (mapType: number): boolean =>
   mapType === BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP || mapType === BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH;
 
 const SOCK_COMMON_TYPES = 'sock_common, sock, tcp_sock, xdp_sock';
+const sockCommonId = (): number => kernelBtf().typeId('sock_common', 'struct') ?? 0;
 const BTF_ID_SOCK_COMMON_TYPES = `${SOCK_COMMON_TYPES}, ptr_, trusted_ptr_`;
 
 /**
@@ -267,7 +275,13 @@ function checkArg(env: Env, st: VState, proto: HelperProto, meta: Meta, kind: Ar
       noteRef(proto, meta, r, regno);
       return;
     case ARG.ARG_PTR_TO_BTF_ID_SOCK_COMMON:
-      if (!isSkPointer(r.type)) typeErr(regno, r, BTF_ID_SOCK_COMMON_TYPES);
+      if (r.type === 'ptr_' && (r.flags === 0 || r.flags === BTF_FLAG.PTR_TRUSTED)) {
+        // bpf_sk_release takes any socket struct (one that starts with a sock_common).
+        const strict = proto.releases === true && proto.id !== BPF_FUNC.sk_release;
+        if (!btfStructIdsMatch(r.btfId, r.off, sockCommonId(), strict)) {
+          reject(`R${regno} is of type ${kernelBtf().btf.type(r.btfId)?.name ?? ''} but sock_common is expected`);
+        }
+      } else if (!isSkPointer(r.type)) typeErr(regno, r, BTF_ID_SOCK_COMMON_TYPES);
       noteRef(proto, meta, r, regno);
       return;
   }

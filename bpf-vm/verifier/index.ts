@@ -14,10 +14,11 @@ import { computeLiveness } from './liveness.ts';
 import { computePrecision } from './precision.ts';
 import { DEFAULT_LOG_SIZE, VLog } from './log.ts';
 import { Checker } from './verifier.ts';
+import { addKfuncCalls } from './kfunc-call.ts';
 import { checkTailCallSubprogs, hasFuncInfo } from './tail-call.ts';
 
 export { VerifierError, isVerifierLogLevel } from './api.ts';
-export type { InsnFacts, MemKind, VerifyOptions, VerifyResult, VerifyStats, VerifierLogLevel } from './api.ts';
+export type { BtfRead, InsnFacts, MemKind, VerifyOptions, VerifyResult, VerifyStats, VerifierLogLevel } from './api.ts';
 
 const DEFAULT_LIMIT = 1_000_000;
 
@@ -91,6 +92,7 @@ export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyRe
     try {
       if (prog.insns.length > 0 && prog.insns.length <= BPF_MAXINSNS_PRIVILEGED) {
         checkStructure(prog.insns);
+        addKfuncCalls(prog);
         resolved = resolveMaps(prog);
         cfg = buildCfg(prog.insns);
       }
@@ -126,7 +128,7 @@ export function verifyProgram(prog: Program, opts: VerifyOptions = {}): VerifyRe
         stackDepth: [...env.stackDepth],
       },
       facts: env.facts.result(cfg.second),
-      btfReads: [],
+      btfReads: [...env.btfReads.values()],
     };
   } catch (e) {
     const log = env?.log ?? new VLog(level, logSize);

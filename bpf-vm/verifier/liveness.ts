@@ -3,7 +3,8 @@
 // registers: a dead register's value cannot influence anything that follows.
 import type { Insn } from '../isa/insn.ts';
 import { OPCODE_TABLE } from '../isa/legality.ts';
-import { bpfOp, bpfSrc, BPF_ALU_OP, BPF_ATOMIC_OP } from '../isa/opcodes.ts';
+import { bpfOp, bpfSrc, BPF_ALU_OP, BPF_ATOMIC_OP, BPF_PSEUDO_CALL_KIND } from '../isa/opcodes.ts';
+import { kfuncArgCount } from './kfunc-call.ts';
 import { isLocalCall, jumpTarget, type Cfg } from './cfg.ts';
 
 const bit = (r: number): number => 1 << r;
@@ -28,7 +29,7 @@ function useDef(insns: readonly Insn[], pc: number, helperArgs: (id: number) => 
     case 'jcond': return [d | (bpfSrc(ins.code) !== 0 ? s : 0), 0];
     case 'call': {
       if (isLocalCall(ins)) return [ARGS, CALLER_SAVED];
-      const n = helperArgs(ins.imm);
+      const n = ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_KFUNC_CALL ? kfuncArgCount(ins.imm) : helperArgs(ins.imm);
       return [(((1 << n) - 1) << 1) & ARGS, CALLER_SAVED];
     }
     case 'exit': return [bit(0), 0];

@@ -8,7 +8,7 @@ import { OPCODE_TABLE } from '../isa/legality.ts';
 import {
   BPF_ALU_OP, BPF_ATOMIC_OP, BPF_END_SRC, BPF_JMP_OP, BPF_PSEUDO_CALL_KIND, BPF_PSEUDO_LD, bpfOp, bpfSize, bpfSrc, sizeBytes,
 } from '../isa/opcodes.ts';
-import { isPktPointer, type Reg } from './reg-state.ts';
+import { isBtfPointer, isPktPointer, regTypeStr, type Reg } from './reg-state.ts';
 import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, isConst, type Scalar } from './scalar.ts';
 import { SLOT_INVALID, SLOT_MISC, SLOT_SPILL, SLOT_ZERO, SLOTS, type Stack } from './stack.ts';
 import type { FuncState, RefState } from './state.ts';
@@ -212,13 +212,14 @@ export function fmtReg(r: Reg, frameno: number, maps: MapNames): string {
   }
   if (r.off) parts.push(`off=${snum(BigInt(r.off))}`);
   if (isPktPointer(r.type)) parts.push(`r=${r.range}`);
-  if (r.type === 'ringbuf_mem' || r.type === 'ringbuf_mem_or_null') parts.push(`sz=${r.range}`);
+  if (r.type === 'ringbuf_mem' || r.type === 'ringbuf_mem_or_null' || r.type === 'rdonly_untrusted_mem') parts.push(`sz=${r.range}`);
   if (varConst) {
     if (r.s.t.value !== 0n) parts.push(`imm=${snum(BigInt.asIntN(64, r.s.t.value))}`);
   } else {
     parts.push(...scalarRanges(r.s));
   }
-  const name = r.type === 'stack' ? 'fp' : r.type;
+  // A BTF pointer prints its modifiers and its struct: trusted_ptr_sk_buff(), ptr_or_null_tcp_sock(id=3).
+  const name = r.type === 'stack' ? 'fp' : isBtfPointer(r.type) ? `${regTypeStr(r)}${kernelBtf().btf.type(r.btfId)?.name ?? ''}` : r.type;
   return `${name}(${parts.join(',')})`;
 }
 

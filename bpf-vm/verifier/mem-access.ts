@@ -4,9 +4,10 @@
 // aligned, written before read. Context: the program type's rules.
 import { ctxAccess, mayAccessPacket } from './ctx-access.ts';
 import { checkSockAccess, tcpSockConversionFails } from './sock-access.ts';
+import { checkPtrToBtfAccess, checkRdonlyUntrustedAccess } from './btf-access.ts';
 import type { Env } from './env.ts';
 import { reject } from './env-types.ts';
-import { isPointer, scalarReg, typeName, ZERO_SCALAR, type Reg } from './reg-state.ts';
+import { isPointer, regTypeStr, scalarReg, typeName, ZERO_SCALAR, type Reg } from './reg-state.ts';
 import { isConst, unknownOfSize, unknownSigned } from './scalar.ts';
 import { byteIndex } from './stack.ts';
 import type { VState } from './state.ts';
@@ -82,8 +83,16 @@ export function checkMemAccess(env: Env, st: VState, a: Access): Reg | undefined
       if (r.type === 'tcp_sock' && tcpSockConversionFails(r.off + a.off, a.size)) env.ctxConvertFault = true;
       return loaded(a.size, a.signed);
     }
+    case 'ptr_': {
+      const v = checkPtrToBtfAccess(env, r, a);
+      return a.write ? undefined : v;
+    }
+    case 'rdonly_untrusted_mem': {
+      const v = checkRdonlyUntrustedAccess(r, a);
+      return a.write ? undefined : v;
+    }
     case 'not_init': return reject(`R${a.regno} !read_ok`);
-    default: return reject(`R${a.regno} invalid mem access '${typeName(r.type)}'`);
+    default: return reject(`R${a.regno} invalid mem access '${regTypeStr(r)}'`);
   }
 }
 

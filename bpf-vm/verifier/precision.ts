@@ -16,8 +16,11 @@ import type { HelperProto } from '../helpers/proto.ts';
 import { BPF_FUNC } from '../helpers/ids.ts';
 import type { Insn } from '../isa/insn.ts';
 import { OPCODE_TABLE } from '../isa/legality.ts';
-import { BPF_ALU_OP, BPF_ATOMIC_OP, BPF_PSEUDO_LD, bpfOp, bpfSize, bpfSrc, sizeBytes } from '../isa/opcodes.ts';
+import { BPF_ALU_OP, BPF_ATOMIC_OP, BPF_PSEUDO_CALL_KIND, BPF_PSEUDO_LD, bpfOp, bpfSize, bpfSrc, sizeBytes } from '../isa/opcodes.ts';
 import { isLocalCall, jumpTarget, type Cfg } from './cfg.ts';
+import { kfuncArgCount, kfuncReturnsPointer } from './kfunc-call.ts';
+
+const isKfunc = (ins: Insn): boolean => ins.code === 0x85 && ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_KFUNC_CALL;
 
 /** Per-register static facts: may it hold a pointer, and where on the stack may it point. */
 interface Abs {
@@ -117,6 +120,7 @@ function forward(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => Helpe
         case 'lddw': r[ins.dst] = ins.src === BPF_PSEUDO_LD.NONE ? SCALAR : { ptr: true, stack: 'no' }; break;
         case 'call': {
           for (let i = 1; i <= 5; i++) r[i] = SCALAR;
+          if (isKfunc(ins)) { r[0] = { ptr: kfuncReturnsPointer(ins.imm), stack: 'no' }; break; }
           const h = isLocalCall(ins) ? undefined : helper(ins.imm);
           r[0] = isLocalCall(ins) ? ANY_PTR : { ptr: h !== undefined && h.ret !== RET.RET_INTEGER && h.ret !== RET.RET_VOID, stack: 'no' };
           break;
@@ -207,6 +211,11 @@ function transfer(ins: Insn, abs: Abs[], outR: number, outS: bigint, helper: (id
     case 'call': {
       r &= ~0b111111;
       if (isLocalCall(ins)) { r |= 0b111110; sl = ALL_SLOTS; break; }
+      // A kfunc's arguments all matter (pointers, the size of a memory argument, constants).
+      if (isKfunc(ins)) {
+        for (let i = 1; i <= kfuncArgCount(ins.imm); i++) r |= bit(i);
+        break;
+      }
       const h = helper(ins.imm);
       const args = h === undefined ? [] : h.id === BPF_FUNC.trace_printk ? h.args.slice(0, 2) : h.args;
       args.forEach((k, i) => { if (k !== ARG.ARG_ANYTHING && k !== ARG.ARG_DONTCARE) r |= bit(i + 1); });

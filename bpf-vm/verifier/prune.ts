@@ -63,7 +63,7 @@ class IdMap {
 /** regs_exact: the same register in every field, ids paired through the map. */
 function regsExact(old: Reg, cur: Reg, ids: IdMap): boolean {
   return old.type === cur.type && old.off === cur.off && old.range === cur.range && old.map === cur.map &&
-    old.frame === cur.frame && scalarEquals(old.s, cur.s) && ids.check(old.id, cur.id) && ids.check(old.refId, cur.refId);
+    old.frame === cur.frame && old.btfId === cur.btfId && old.flags === cur.flags && scalarEquals(old.s, cur.s) && ids.check(old.id, cur.id) && ids.check(old.refId, cur.refId);
 }
 
 /**
@@ -145,7 +145,7 @@ function stackSafe(old: Stack, cur: Stack, ids: IdMap, exact: boolean, allowUnin
  * a callback call's state against one still being explored: the callback's next visit must add nothing).
  */
 export function statesEqual(env: Env, old: VState, cur: VState, pc: number, exact: boolean, range = false): boolean {
-  if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
+  if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length || old.rcuLocks !== cur.rcuLocks) return false;
   const ids = new IdMap();
   // refsafe: the references held pair up in order, with the same map as the registers holding them.
   for (let i = 0; i < old.refs.length; i++) {
@@ -184,13 +184,13 @@ export function statesEqual(env: Env, old: VState, cur: VState, pc: number, exac
  * references, and the type and fixed offsets of the live registers of the current frame.
  */
 function shapeKey(env: Env, st: VState, pc: number, exact: boolean): string {
-  let k = `${pc}|${st.frames.map((f) => f.callsite).join(',')}|${st.refs.length}`;
+  let k = `${pc}|${st.frames.map((f) => f.callsite).join(',')}|${st.refs.length}|${st.rcuLocks}`;
   const live = env.live[pc]!;
   const regs = st.cur.regs;
   for (let r = 0; r < 10; r++) {
     if ((live & (1 << r)) === 0) continue;
     const x = regs[r]!;
-    k += x.type === 'scalar' ? '|s' : `|${x.type}:${x.off}:${x.map}:${x.frame}`;
+    k += x.type === 'scalar' ? '|s' : `|${x.type}:${x.off}:${x.map}:${x.frame}:${x.btfId}:${x.flags}`;
     if (exact) k += `:${x.s.smin}:${x.s.smax}:${x.s.umin}:${x.s.umax}:${x.s.t.value}:${x.s.t.mask}:${x.range}`;
   }
   return k;

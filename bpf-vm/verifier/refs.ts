@@ -27,6 +27,7 @@ export function releaseRef(st: VState, id: number, invalidate: boolean): void {
 export function checkResourceLeak(st: VState, what: string): void {
   const r = st.refs[0];
   if (r !== undefined) invalid(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, `${what} would lead to reference leak`);
+  if (st.rcuLocks > 0) invalid(`${what} cannot be used inside bpf_rcu_read_lock-ed region`);
 }
 
 /** At the main program's exit. */

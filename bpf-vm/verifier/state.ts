@@ -45,6 +45,8 @@ export interface RefState {
 export class VState {
   /** The last checkpoint recorded on this state's path (pruning bookkeeping, not part of the state). */
   checkpoint: Checkpoint | undefined = undefined;
+  /** bpf_rcu_read_lock sections open on this path (the kernel's active_rcu_locks). */
+  rcuLocks = 0;
 
   constructor(
     public frames: FuncState[],
@@ -62,6 +64,7 @@ export class VState {
   clone(): VState {
     const s = new VState(this.frames.map((f) => f.clone()), this.refs.slice());
     s.checkpoint = this.checkpoint;
+    s.rcuLocks = this.rcuLocks;
     return s;
   }
 

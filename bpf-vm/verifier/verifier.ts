@@ -17,6 +17,7 @@ import { invalid, reject, Reject } from './env-types.ts';
 import { fmtFrame, fmtInsn, stateColumnPad } from './log.ts';
 import { checkMemAccess } from './mem-access.ts';
 import { checkHelperCall } from './helper-call.ts';
+import { checkKfuncCall } from './kfunc-call.ts';
 import { Explored, widenAfterCallback } from './prune.ts';
 import { checkNoRefs, checkResourceLeak } from './refs.ts';
 import { constReg, isPointer, NOT_INIT, ptrReg, scalarReg } from './reg-state.ts';
@@ -167,7 +168,10 @@ export class Checker {
       }
       case 'call':
         if (ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_CALL) return { next: enterCall(env, st, pc, ins.imm) };
-        if (ins.src !== BPF_PSEUDO_CALL_KIND.HELPER) invalid('kfunc calls are not supported');
+        if (ins.src === BPF_PSEUDO_CALL_KIND.BPF_PSEUDO_KFUNC_CALL) {
+          checkKfuncCall(env, st, ins.imm);
+          return { next: pc + 1 };
+        }
         {
           const cb = checkHelperCall(env, st, pc, ins.imm);
           if (cb !== undefined) return { fall: st, taken: cb, target: env.cfg.subprogs[cb.cur.subprog]!.start, cbCall: true };

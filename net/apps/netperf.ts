@@ -8,6 +8,11 @@
 //               connect()ed socket (netserver's is not connected); a lost datagram stalls the
 //               test until its end, as in netperf. Transactions per second.
 //   TCP_RR      the same over one TCP connection.
+//   TCP_CRR     a connection per transaction (send_tcp_conn_rr): socket, bind to the next client
+//               port (5000..65535, skipping netserver's; EADDRINUSE moves on), connect, the
+//               request, the response, shutdown(SHUT_WR), read until netserver's close (EOF,
+//               so the TIME_WAIT is netserver's), close. Transactions per second = connections
+//               per second.
 //
 // Pacing: a machine's clock does not move while its packets do (on the virtual clock, not at
 // all until the test harness advances it), so an unbounded send loop would never let the test
@@ -16,14 +21,20 @@
 // bounded by per_jiffy * HZ; what a test measures is the stack's delivery against that offer.
 import type { Net } from '../core/net-namespace.ts';
 import type { ReadonlyIn6Addr } from '../core/in6-addr.ts';
-import { AF_INET, SOCK_DGRAM, type InetFamily } from '../core/socket-constants.ts';
+import { in6addr_any } from '../core/in6-addr.ts';
+import type { Sockaddr } from '../core/msghdr.ts';
+import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, type InetFamily } from '../core/socket-constants.ts';
 import { SO, SOL_SOCKET } from '../core/socket-options.ts';
 import { NSEC_PER_SEC, TimerList } from '../core/clock.ts';
 import { E } from '../core/sock-opts.ts';
 import { Socket } from '../socket.ts';
 import { check } from './echo.ts';
-import { TcpConn } from './tcp-conn.ts';
-import { NetServer, type DataEndpoint, type NetperfTest } from './netserver.ts';
+import { TcpConn, type TcpConnHandlers } from './tcp-conn.ts';
+import { NetServer, netperf_rr, type DataEndpoint, type NetperfTest } from './netserver.ts';
+
+/** netperf's client_port_min / client_port_max (-p's local range): TCP_CRR's local ports. */
+export const CLIENT_PORT_MIN = 5000;
+export const CLIENT_PORT_MAX = 65535;
 
 export interface NetperfOptions {
   test: NetperfTest;
@@ -65,6 +76,8 @@ export interface NetperfResult {
   response_size?: number;
   transactions?: number;
   trans_per_sec?: number;
+  /** TCP_CRR: connections that failed (the transaction not counted). */
+  conn_errors?: number;
   /** The report as netperf prints it. */
   text: string;
 }
@@ -97,6 +110,21 @@ export class Netperf {
   private transactions = 0;
   private outstanding = false;
   private rsp_pending = 0;
+  // TCP_CRR
+  private readonly peer: Sockaddr;
+  private readonly local: Sockaddr;
+  private myport = CLIENT_PORT_MIN;
+  private sndbuf = 0;
+  private conn_errors = 0;
+  /** The response is in; netperf's shutdown waits for the process to run again. */
+  private crr_rsp_done = false;
+  /** One handler set for every TCP_CRR connection (the callbacks get the connection). */
+  private readonly crr: TcpConnHandlers = {
+    onconnect: (c) => c.write(this.payload),
+    ondata: (c, d) => this.crr_data(c, d.length),
+    onend: (c) => this.crr_end(c),
+    onerror: (c, err) => this.crr_error(c, err),
+  };
 
   constructor(net: Net, o: NetperfOptions) {
     this.net = net;
@@ -104,14 +132,19 @@ export class Netperf {
     this.test = o.test;
     this.per_jiffy = o.per_jiffy ?? 10;
     const family = o.family ?? AF_INET;
-    const rr = o.test === 'UDP_RR' || o.test === 'TCP_RR';
+    const rr = netperf_rr(o.test);
     const size = rr ? (o.request_size ?? 1) : (o.message_size ?? (o.test === 'UDP_STREAM' ? 1472 : 16384));
     this.payload = new Uint8Array(size);
     for (let i = 0; i < size; i++) this.payload[i] = i & 0xff;
     this.ep = o.server.open(o.test, { request_size: o.request_size, response_size: o.response_size, recv_socket_size: o.recv_socket_size });
     this.timer = new TimerList(() => this.tick());
     const peer = NetServer.data_addr(family, o.host, this.ep.port);
-    if (o.test === 'UDP_STREAM' || o.test === 'UDP_RR') {
+    this.peer = peer;
+    this.local = family === AF_INET6 ? { family: AF_INET6, addr: in6addr_any, port: 0 } : { family: AF_INET, addr: 0, port: 0 };
+    if (o.test === 'TCP_CRR') {
+      // The clock starts before the first connect, as send_tcp_conn_rr's timer does.
+      this.begin();
+    } else if (o.test === 'UDP_STREAM' || o.test === 'UDP_RR') {
       const s = Socket.create(net, family, SOCK_DGRAM);
       if (typeof s === 'number') throw new Error(`socket: ${s}`);
       this.sock = s;
@@ -162,6 +195,10 @@ export class Netperf {
   }
 
   private tick(): void {
+    if (this.crr_rsp_done) {
+      this.crr_rsp_done = false;
+      this.conn?.end();
+    }
     if (!this.running) return;
     if (this.clock.ktime_get_ns() >= this.end_ns) return this.stop();
     this.clock.mod_timer(this.timer, this.clock.get_jiffies_64() + 1);
@@ -202,6 +239,10 @@ export class Netperf {
     if (!this.running || this.outstanding || !this.budget()) return;
     this.outstanding = true;
     this.rsp_pending = this.o.response_size ?? 1;
+    if (this.test === 'TCP_CRR') {
+      this.crr_connect();
+      return;
+    }
     if (this.test === 'TCP_RR') {
       this.conn!.write(this.payload);
       return;
@@ -238,6 +279,77 @@ export class Netperf {
     if (this.rsp_pending <= 0) this.complete();
   }
 
+  /** send_tcp_conn_rr's newport: a socket bound to the next client port, connecting to netserver. */
+  private crr_connect(): void {
+    const family = this.o.family ?? AF_INET;
+    for (let tries = 0; tries < CLIENT_PORT_MAX - CLIENT_PORT_MIN; tries++) {
+      if (++this.myport >= CLIENT_PORT_MAX) this.myport = CLIENT_PORT_MIN;
+      if (this.myport === this.peer.port) this.myport++;
+      const s = Socket.create(this.net, family, SOCK_STREAM);
+      if (typeof s === 'number') return this.fail(s);
+      // create_data_socket's SO_REUSEADDR: a port whose last connection is still closing binds.
+      s.setsockopt(SOL_SOCKET, SO.SO_REUSEADDR, 1);
+      if (this.o.send_socket_size !== undefined) s.setsockopt(SOL_SOCKET, SO.SO_SNDBUF, this.o.send_socket_size);
+      this.local.port = this.myport;
+      const r = s.bind(this.local);
+      if (r === -E.EADDRINUSE) {
+        s.close();
+        continue;
+      }
+      if (r < 0) {
+        s.close();
+        return this.fail(r);
+      }
+      this.sock = s;
+      this.sndbuf = s.getsockopt(SOL_SOCKET, SO.SO_SNDBUF).value as number;
+      this.conn = new TcpConn(s, this.crr, false);
+      this.conn.connect(this.peer);
+      return;
+    }
+    this.fail(-E.EADDRINUSE);
+  }
+
+  private crr_data(c: TcpConn, n: number): void {
+    if (c !== this.conn || !this.outstanding) return;
+    this.rsp_pending -= n;
+    // The whole response: netperf's shutdown(SHUT_WR) and its read of netserver's close come when
+    // the process next runs, which is not inside this wake-up: by then the delivery that woke it
+    // has usually brought netserver's FIN too (sent right behind the response), and netperf's
+    // FIN answers it. So the process goes on at the next wake-up (the FIN: crr_end) or the next
+    // tick, whichever is first.
+    if (this.rsp_pending <= 0) this.crr_rsp_done = true;
+  }
+
+  private crr_end(c: TcpConn): void {
+    this.crr_rsp_done = false;
+    c.close();
+    if (c !== this.conn) return;
+    this.conn = null;
+    if (this.rsp_pending > 0) {
+      // netserver closed before answering in full: not a transaction.
+      this.conn_errors++;
+      this.outstanding = false;
+      if (this.running) this.request();
+      return;
+    }
+    this.complete();
+  }
+
+  private crr_error(c: TcpConn, err: number): void {
+    this.crr_rsp_done = false;
+    c.sock.close();
+    if (c !== this.conn) return;
+    this.conn = null;
+    this.outstanding = false;
+    // connect()'s EADDRINUSE / EADDRNOTAVAIL: the 4-tuple is taken; netperf goes to the next port.
+    if (err === -E.EADDRINUSE || err === -E.EADDRNOTAVAIL) {
+      if (this.running) this.request();
+      return;
+    }
+    this.conn_errors++;
+    if (this.running) this.request();
+  }
+
   private tcp_end(): void {
     if (this.test === 'TCP_STREAM' && this.result === null) this.finish(this.clock.ktime_get_ns());
   }
@@ -264,7 +376,7 @@ export class Netperf {
 
   private finish(now: number): void {
     const secs = (now - this.start_ns) / NSEC_PER_SEC;
-    const sndbuf = this.sock!.getsockopt(SOL_SOCKET, SO.SO_SNDBUF).value as number;
+    const sndbuf = this.test === 'TCP_CRR' ? this.sndbuf : this.sock!.getsockopt(SOL_SOCKET, SO.SO_SNDBUF).value as number;
     const rcvbuf = this.ep.recv_socket_size;
     const r: NetperfResult = { test: this.test, elapsed_s: secs, send_socket_size: sndbuf, recv_socket_size: rcvbuf, text: '' };
     const ep = this.ep;
@@ -311,6 +423,7 @@ export class Netperf {
         r.transactions = this.transactions;
         r.trans_per_sec = secs > 0 ? this.transactions / secs : 0;
         r.send_errors = this.send_errors;
+        if (this.test === 'TCP_CRR') r.conn_errors = this.conn_errors;
         r.text = [
           'Local /Remote',
           'Socket Size   Request  Resp.   Elapsed  Trans.',
@@ -322,7 +435,11 @@ export class Netperf {
       }
     }
     this.result = r;
-    if (this.test !== 'TCP_STREAM') this.sock!.close();
+    if (this.test === 'TCP_CRR') {
+      // A transaction under way when the time ran out is abandoned, as netperf's alarm does.
+      this.conn?.sock.close();
+      this.conn = null;
+    } else if (this.test !== 'TCP_STREAM') this.sock!.close();
     else this.conn!.close();
     this.o.ondone?.(r);
   }

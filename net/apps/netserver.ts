@@ -1,7 +1,10 @@
 // netserver, netperf's receiving side (HewlettPackard/netperf, doc/netperf.texi; sockets.md §8):
 // for each test it opens a data endpoint and serves it: UDP_STREAM and TCP_STREAM receive and
 // count (a sink), UDP_RR answers each request with a response of the agreed size by
-// recvfrom/sendto (its socket is not connected), TCP_RR answers each request on the connection.
+// recvfrom/sendto (its socket is not connected), TCP_RR answers each request on the connection,
+// TCP_CRR (recv_tcp_conn_rr) accepts a connection per transaction, reads the request, writes the
+// response and closes at once: netserver closes first, so the TIME_WAIT is the server's and
+// netperf's ports can be reused as it cycles through them.
 //
 // netperf sets a test up over a TCP control connection to port 12865. Both programs here run in
 // one process, so the control exchange is a method call (`open`); the data path is real sockets.
@@ -18,7 +21,15 @@ import { TcpConn } from './tcp-conn.ts';
 /** netserver's control port. */
 export const NETSERVER_PORT = 12865;
 
-export type NetperfTest = 'UDP_STREAM' | 'TCP_STREAM' | 'UDP_RR' | 'TCP_RR';
+export type NetperfTest = 'UDP_STREAM' | 'TCP_STREAM' | 'UDP_RR' | 'TCP_RR' | 'TCP_CRR';
+
+/** The tests over TCP (a listening data socket on netserver's side). */
+export const netperf_tcp = (t: NetperfTest): boolean => t === 'TCP_STREAM' || t === 'TCP_RR' || t === 'TCP_CRR';
+/** The request/response tests (transactions per second). */
+export const netperf_rr = (t: NetperfTest): boolean => t === 'UDP_RR' || t === 'TCP_RR' || t === 'TCP_CRR';
+
+/** recv_tcp_conn_rr's listen(2) backlog. */
+const CRR_BACKLOG = 128;
 
 export interface NetServerOptions {
   family?: InetFamily;
@@ -48,7 +59,11 @@ export class DataEndpoint {
   errors = 0;
   /** TCP: the connection reached EOF (the sender's FIN). */
   finished = false;
+  /** TCP_CRR: connections accepted. */
+  accepted = 0;
   readonly conns: TcpConn[] = [];
+  /** TCP_CRR's accepted sockets until each closes (a long run keeps none). */
+  private readonly crr_open = new Set<Socket>();
   private readonly buf = new Uint8Array(65536);
   private readonly msg: MsgHdr = { msg_flags: 0 };
   private readonly rsp: Uint8Array;
@@ -58,13 +73,13 @@ export class DataEndpoint {
     this.test = test;
     this.req_size = o.request_size ?? 1;
     this.rsp = new Uint8Array(o.response_size ?? 1);
-    const stream = test === 'TCP_STREAM' || test === 'TCP_RR';
+    const stream = netperf_tcp(test);
     this.sock = open_server_socket(net, { family, addr, port: o.port ?? 0 }, stream ? SOCK_STREAM : SOCK_DGRAM);
     if (o.recv_socket_size !== undefined) this.sock.setsockopt(SOL_SOCKET, SO.SO_RCVBUF, o.recv_socket_size);
     if (o.send_socket_size !== undefined) this.sock.setsockopt(SOL_SOCKET, SO.SO_SNDBUF, o.send_socket_size);
     this.port = this.sock.getsockname().port;
     if (stream) {
-      check(this.sock.listen(16), 'listen');
+      check(this.sock.listen(test === 'TCP_CRR' ? CRR_BACKLOG : 16), 'listen');
       this.sock.onready = () => this.accept();
     } else {
       this.sock.onready = test === 'UDP_RR' ? () => this.udp_rr() : () => this.udp_stream();
@@ -112,6 +127,10 @@ export class DataEndpoint {
     for (;;) {
       const c = this.sock.accept();
       if (typeof c === 'number') return;
+      if (this.test === 'TCP_CRR') {
+        this.accept_crr(c);
+        continue;
+      }
       let pending = 0;
       const conn = new TcpConn(c, {
         ondata: (cn, d) => {
@@ -139,8 +158,53 @@ export class DataEndpoint {
     }
   }
 
+  /**
+   * One TCP_CRR transaction on an accepted socket: read the request, send the response, close.
+   * Driven by the socket's wake-ups directly rather than a TcpConn: the close comes in the middle
+   * of a read loop, which must stop there.
+   */
+  private accept_crr(c: Socket): void {
+    this.accepted++;
+    this.crr_open.add(c);
+    let pending = this.req_size;
+    let sent = 0;
+    const done = (): void => {
+      c.close();
+      this.crr_open.delete(c);
+    };
+    const step = (): void => {
+      while (pending > 0) {
+        const n = c.recv(this.buf);
+        if (n === -E.EAGAIN) return;
+        if (n <= 0) {
+          // netperf's FIN or an error before the whole request: nothing to answer.
+          if (n < 0) this.errors++;
+          return done();
+        }
+        this.messages++;
+        this.bytes += n;
+        pending -= n;
+      }
+      while (sent < this.rsp.length) {
+        const n = c.send(sent === 0 ? this.rsp : this.rsp.subarray(sent));
+        if (n === -E.EAGAIN) return;
+        if (n < 0) {
+          this.errors++;
+          return done();
+        }
+        sent += n;
+      }
+      this.responses++;
+      done();
+    };
+    c.onready = step;
+    step();
+  }
+
   close(): void {
     for (const c of this.conns) if (c.error === 0 && !c.ended) c.sock.close();
+    for (const c of this.crr_open) c.close();
+    this.crr_open.clear();
     this.sock.close();
   }
 }

@@ -10,6 +10,7 @@
 // (attrs, attrs__sz) memory pair) is bpf-vm's, which reaches this through
 // BpfNetHost.sk_assign_tcp_reqsk (NetBpfHost in filter.ts).
 import { ERRNO } from '../../bpf-vm/errno.ts';
+import { tcp_clock_ts } from '../ipv4/tcp-defs.ts';
 import type { BpfSkb } from '../../bpf-vm/prog/sock-host.ts';
 import type { Net } from './net-namespace.ts';
 import type { NetDevice } from './netdevice.ts';
@@ -95,14 +96,8 @@ function u32le(b: Uint8Array, off: number): number {
   return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
 }
 
-/**
- * tcp_ns_to_ts(usec_ts, tcp_clock_ns()): the TS clock a connection's TSvals come from, ms or us.
- * (vxo's TCP sends millisecond TSvals; a request with req_usec_ts keeps the kernel's offset.)
- */
-function now_ts(net: Net, usec_ts: boolean): number {
-  const ns = net.boot.clock.ktime_get_ns();
-  return (usec_ts ? Math.floor(ns / 1e3) : Math.floor(ns / 1e6)) >>> 0;
-}
+/** tcp_ns_to_ts(usec_ts, tcp_clock_ns()): the TS clock the connection's TSvals will come from, ms or us. */
+const now_ts = (net: Net, usec_ts: boolean): number => tcp_clock_ts(usec_ts, net.boot.clock.ktime_get_ns());
 
 /**
  * bpf_sk_assign_tcp_reqsk(skb, sk, attrs, attrs__sz): 0 or a negative errno, the kernel's checks

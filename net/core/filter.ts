@@ -260,6 +260,11 @@ export class NetBpfHost implements BpfNetHost {
     return true;
   }
 
+  /** bpf_skc_to_tcp_sock's check: a full TCP socket itself. */
+  sk_is_tcp_fullsock(sk: BpfSockRef): boolean {
+    return sk instanceof TcpSock && sk_fullsock(sk) && sk.sk_protocol === IPPROTO_TCP;
+  }
+
   /** sk_to_full_sk then sk_fullsock (the contract's; bpf_sk_fullsock itself gives NULL for a request socket). */
   sk_fullsock(sk: BpfSockRef): BpfSockRef | null {
     const full = sk_to_full_sk(sk as SockCommon);

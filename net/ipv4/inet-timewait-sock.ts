@@ -36,6 +36,8 @@ export class InetTimewaitSock extends SockCommon {
   tw_ts_recent_stamp = 0;
   tw_ts_offset = 0;
   tw_tstamp_ok = false;
+  /** The connection's TSvals counted microseconds (tcp_usec_ts): so do the TIME_WAIT ACKs'. */
+  tw_usec_ts = false;
   /** The last time an out-of-window ACK was sent (tw_last_oow_ack_time, jiffies). */
   tw_last_oow_ack_time = 0;
   /** It holds a reference on its death row (tw_refcount) from scheduling until it is killed. */

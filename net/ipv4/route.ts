@@ -28,6 +28,9 @@ export const RT_TABLE = { RT_TABLE_MAIN: 254, RT_TABLE_LOCAL: 255 } as const;
 /** RTCF_* (include/uapi/linux/in_route.h): what kind of destination a route reaches. */
 export const RTCF = { RTCF_MULTICAST: 0x20000000, RTCF_BROADCAST: 0x10000000, RTCF_LOCAL: 0x80000000 } as const;
 
+/** RTAX_FEATURE_* (include/uapi/linux/rtnetlink.h): `ip route add ... features tcp_usec_ts`. */
+export const RTAX_FEATURE = { RTAX_FEATURE_ECN: 1 << 0, RTAX_FEATURE_SACK: 1 << 1, RTAX_FEATURE_TIMESTAMP: 1 << 2, RTAX_FEATURE_ALLFRAG: 1 << 3, RTAX_FEATURE_TCP_USEC_TS: 1 << 4 } as const;
+
 export const INADDR_BROADCAST = 0xffffffff;
 export const INADDR_LOOPBACK = 0x7f000001;
 
@@ -63,6 +66,8 @@ export class Rtable {
   rt_flags = 0;
   /** The netns genid when made; a cached route with an older one is stale (__sk_dst_check). */
   rt_genid = 0;
+  /** The RTAX_FEATURES metric of the entry it was made from (dst_feature). */
+  dst_features = 0;
   constructor(dev: NetDevice) {
     this.dst_dev = dev;
   }
@@ -77,6 +82,11 @@ export function rt_mtu(rt: Rtable): number {
     if (net !== null && net.boot.clock.get_jiffies_64() >= rt.rt_pmtu_expires) return mtu;
   }
   return rt.rt_pmtu;
+}
+
+/** dst_tcp_usec_ts: connections over this route send microsecond TSvals (Linux 6.7). */
+export function dst_tcp_usec_ts(rt: Rtable): boolean {
+  return (rt.dst_features & RTAX_FEATURE.RTAX_FEATURE_TCP_USEC_TS) !== 0;
 }
 
 /** The next hop a route sends to (rt_nexthop). */
@@ -95,9 +105,11 @@ export class FibAlias {
   readonly dev: NetDevice;
   readonly gw: number;
   readonly prefsrc: number;
+  /** fib_metrics' RTAX_FEATURES (RTAX_FEATURE_*), what its routes' dst_feature reads. */
+  readonly features: number;
   /** nh_rth_output: the output route made from this entry, until the genid moves. */
   rth_output: Rtable | null = null;
-  constructor(o: { dst: number; prefixlen: number; type: number; scope: number; table: number; dev: NetDevice; gw: number; prefsrc: number }) {
+  constructor(o: { dst: number; prefixlen: number; type: number; scope: number; table: number; dev: NetDevice; gw: number; prefsrc: number; features?: number }) {
     this.prefixlen = o.prefixlen;
     this.mask = inet_make_mask(o.prefixlen);
     this.dst = (o.dst & this.mask) >>> 0;
@@ -107,6 +119,7 @@ export class FibAlias {
     this.dev = o.dev;
     this.gw = o.gw >>> 0;
     this.prefsrc = o.prefsrc >>> 0;
+    this.features = o.features ?? 0;
   }
 }
 
@@ -160,7 +173,7 @@ function fib_insert(list: FibAlias[], fa: FibAlias): number {
 }
 
 /** fib_table_insert: adds a route (table local for LOCAL/BROADCAST types, else main). */
-export function fib_table_insert(net: Net, o: { dst: number; prefixlen: number; type: number; scope: number; dev: NetDevice; gw?: number; prefsrc?: number }): number {
+export function fib_table_insert(net: Net, o: { dst: number; prefixlen: number; type: number; scope: number; dev: NetDevice; gw?: number; prefsrc?: number; features?: number }): number {
   if (!(o.prefixlen >= 0 && o.prefixlen <= 32)) return -IP_ERRNO.EINVAL;
   const table = o.type === RTN_LOCAL || o.type === RTN_BROADCAST ? RT_TABLE.RT_TABLE_LOCAL : RT_TABLE.RT_TABLE_MAIN;
   const fa = new FibAlias({ ...o, table, gw: o.gw ?? 0, prefsrc: o.prefsrc ?? 0 });
@@ -185,18 +198,19 @@ export function rt_cache_flush(net: Net): void {
 }
 
 /**
- * `ip route add DST/PREFIXLEN [via GW] dev DEV [src SRC]`: a unicast route in the main table,
- * scope link when on link, universe through a gateway. The gateway must be on link (a connected
- * route reaches it), as fib_check_nh requires: -ENETUNREACH otherwise.
+ * `ip route add DST/PREFIXLEN [via GW] dev DEV [src SRC] [features F]`: a unicast route in the
+ * main table, scope link when on link, universe through a gateway. The gateway must be on link (a
+ * connected route reaches it), as fib_check_nh requires: -ENETUNREACH otherwise. `features` are
+ * RTAX_FEATURE_* bits (tcp_usec_ts).
  */
-export function ip_route_add(net: Net, dst: number, prefixlen: number, dev: NetDevice, gw?: number, src?: number): number {
+export function ip_route_add(net: Net, dst: number, prefixlen: number, dev: NetDevice, gw?: number, src?: number, features = 0): number {
   const g = (gw ?? 0) >>> 0;
   if (g !== 0) {
     const fa = fib_lookup_list(net.ipv4.fib.main, g, dev.ifindex);
     if (fa === undefined || fa.gw !== 0) return -ENETUNREACH;
   }
   return fib_table_insert(net, {
-    dst, prefixlen, type: RTN_UNICAST, scope: g !== 0 ? RT_SCOPE.RT_SCOPE_UNIVERSE : RT_SCOPE.RT_SCOPE_LINK, dev, gw: g, prefsrc: src ?? 0,
+    dst, prefixlen, type: RTN_UNICAST, scope: g !== 0 ? RT_SCOPE.RT_SCOPE_UNIVERSE : RT_SCOPE.RT_SCOPE_LINK, dev, gw: g, prefsrc: src ?? 0, features,
   });
 }
 
@@ -295,6 +309,7 @@ function fib_nh_exception_route(net: Net, fa: FibAlias, base: Rtable, daddr: num
   let rt = ex.rth;
   if (rt === null || rt.rt_genid !== fib.genid || rt.dst_dev !== fa.dev) {
     rt = mkroute(net, base.dst_dev, base.rt_type, base.rt_gw4, base.rt_src);
+    rt.dst_features = base.dst_features;
     ex.rth = rt;
   }
   rt.rt_pmtu = ex.pmtu;
@@ -346,7 +361,9 @@ function fib_make_output_route(net: Net, fa: FibAlias, daddr: number): Rtable | 
   }
   if (fa.type !== RTN_UNICAST) return -EHOSTUNREACH;
   const src = fa.prefsrc !== 0 ? fa.prefsrc : inet_select_addr_scope(fa.dev, fa.gw !== 0 ? fa.gw : daddr, fa.scope);
-  return mkroute(net, fa.dev, ipv4_is_multicast(daddr) ? RTN_MULTICAST : RTN_UNICAST, fa.gw, src);
+  const rt = mkroute(net, fa.dev, ipv4_is_multicast(daddr) ? RTN_MULTICAST : RTN_UNICAST, fa.gw, src);
+  rt.dst_features = fa.features;
+  return rt;
 }
 
 /** __sk_dst_check for a route a socket cached: still valid under the current genid. */

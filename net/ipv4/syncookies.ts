@@ -146,8 +146,9 @@ export interface CookieTsOptions {
 /**
  * cookie_init_timestamp: the TSval (ms, u32) for a cookie SYN-ACK sent at now_ms: the time with
  * its low 6 bits replaced by the options, stepped back 64 ms if that would be in the future, so
- * later timestamps of the connection never go backwards. (Current kernels return it in ns for
- * their usec-timestamp support; this returns the TSval itself.)
+ * later timestamps of the connection never go backwards. Milliseconds even for a request with
+ * req_usec_ts: the kernel reads tcp_ns_to_ts(false, now) and scales the result by the request's
+ * unit only for tcp_skb_timestamp_ts to scale it back. (It returns ns; this returns the TSval.)
  */
 export function cookie_init_timestamp(_net: Net, opts: CookieTsOptions, now_ms: number): number {
   let options = opts.wscale_ok ? opts.snd_wscale & TS_OPT_WSCALE_MASK : TS_OPT_WSCALE_MASK;

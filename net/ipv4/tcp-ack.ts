@@ -5,7 +5,7 @@
 import { consume_skb, __skb_unlink, SKB_DROP_REASONS, type SkBuff } from '../core/skbuff.ts';
 import { TCP_CA, after, before, between, tcp_packets_in_flight, type TcpSock } from './tcp-sock.ts';
 import { FLAG, FLAG_ACKED, FLAG_CA_ALERT, FLAG_FORWARD_PROGRESS, FLAG_NOT_DUP, TCPCB, TCPHDR_SYN } from './tcp-defs.ts';
-import { tcp_fast_path_check, tcp_is_sack, tcp_jiffies32, tcp_send_head, tcp_time_stamp_ms, tcp_wnd_end } from './tcp-util.ts';
+import { tcp_fast_path_check, tcp_is_sack, tcp_jiffies32, tcp_send_head, tcp_time_stamp_ts, tcp_wnd_end } from './tcp-util.ts';
 import { inet_csk_clear_xmit_timer, tcp_rearm_rto, tcp_set_rto } from './tcp-timer.ts';
 import { tcp_probe0_when, tcp_sync_mss, tcp_xmit_retransmit_queue } from './tcp-output.ts';
 import { inet_csk_reset_xmit_timer } from './tcp-timer.ts';
@@ -49,6 +49,27 @@ export function tcp_rtt_estimator(tp: TcpSock, mrtt_us: number): void {
   tp.srtt_us = Math.max(1, srtt);
 }
 
+/** USEC_PER_SEC / TCP_TS_HZ: microseconds per millisecond TS tick. */
+const USEC_PER_TS_TICK = 1000;
+/** The largest tick count whose us value fits an s32 (INT_MAX / (USEC_PER_SEC / TCP_TS_HZ)). */
+const TS_TICKS_MAX = Math.floor(0x7fffffff / USEC_PER_TS_TICK);
+
+/**
+ * tcp_rtt_tsopt_us: the RTT the echoed TSecr (stored less tsoffset) gives, in us, or -1. A usec_ts
+ * connection's TS clock is already in us (a "negative" u32 difference is refused by the caller); a
+ * millisecond one counts at least min_delta ticks and refuses differences whose us value would
+ * overflow an s32.
+ */
+export function tcp_rtt_tsopt_us(tp: TcpSock, min_delta: number): number {
+  let delta = (tcp_time_stamp_ts(tp) - tp.rx_opt.rcv_tsecr) >>> 0;
+  if (tp.tcp_usec_ts) return delta | 0;
+  if (delta < TS_TICKS_MAX) {
+    if (delta === 0) delta = min_delta;
+    return delta * USEC_PER_TS_TICK;
+  }
+  return -1;
+}
+
 /**
  * tcp_ack_update_rtt: one RTT sample per ACK: from the newest segment sent once that it
  * acknowledges (seq_rtt_us), else from the echoed timestamp. The RTO follows and the backoff resets.
@@ -56,10 +77,7 @@ export function tcp_rtt_estimator(tp: TcpSock, mrtt_us: number): void {
 export function tcp_ack_update_rtt(tp: TcpSock, flag: number, seq_rtt_us0: number): boolean {
   let seq_rtt_us = seq_rtt_us0;
   const rx = tp.rx_opt;
-  if (seq_rtt_us < 0 && rx.saw_tstamp && rx.rcv_tsecr !== 0 && flag & FLAG_ACKED) {
-    const delta_ms = (tcp_time_stamp_ms(tp) - ((rx.rcv_tsecr - tp.tsoffset) >>> 0)) | 0;
-    if (delta_ms >= 0) seq_rtt_us = Math.max(delta_ms, 1) * 1000;
-  }
+  if (seq_rtt_us < 0 && rx.saw_tstamp && rx.rcv_tsecr !== 0 && flag & FLAG_ACKED) seq_rtt_us = tcp_rtt_tsopt_us(tp, 1);
   if (seq_rtt_us < 0) return false;
   tcp_rtt_estimator(tp, seq_rtt_us);
   tcp_set_rto(tp);

@@ -58,8 +58,12 @@ export const TCP_TIMES = {
   TCP_RESOURCE_PROBE_INTERVAL: HZ / 2,
   /** Validity of a SYN cookie counter step (TCP_SYNCOOKIE_VALID: 2 minutes). */
   TCP_SYNCOOKIE_VALID: 2 * 60 * HZ,
-  /** TCP_PAWS_24DAYS, TCP_PAWS_MSL (seconds), TCP_PAWS_WINDOW (ticks of TSval). */
-  TCP_PAWS_24DAYS: 60 * 60 * 24 * 24,
+  /**
+   * TCP_PAWS_WRAP, TCP_PAWS_MSL (seconds), TCP_PAWS_WINDOW (ticks of TSval). TCP_PAWS_WRAP
+   * (INT_MAX / USEC_PER_SEC, Linux 6.7) replaced TCP_PAWS_24DAYS for every flow: a peer may
+   * count microseconds (tcp_usec_ts), whose TSvals wrap after 2^31 us, not 24 days.
+   */
+  TCP_PAWS_WRAP: Math.floor(0x7fffffff / 1e6),
   TCP_PAWS_MSL: 60,
   TCP_PAWS_WINDOW: 1,
 } as const;
@@ -195,4 +199,9 @@ export function tcp_clock_ms(ns: number): number {
 /** tcp_clock_us. */
 export function tcp_clock_us(ns: number): number {
   return Math.floor(ns / 1e3);
+}
+
+/** tcp_clock_ts: the TS clock (u32), microseconds for a usec_ts connection, else milliseconds. */
+export function tcp_clock_ts(usec_ts: boolean, ns: number): number {
+  return usec_ts ? tcp_clock_us(ns) >>> 0 : tcp_clock_ms(ns);
 }

@@ -14,7 +14,7 @@ import {
   FLAG, ICSK_ACK, TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_ATO_MIN, TCP_HDR_LEN, TCP_MAX_QUICKACKS, TCP_SIZES,
   TCP_TIMES, TCPOLEN,
 } from './tcp-defs.ts';
-import { tcp_fast_parse_options, tcp_paws_check, type ParsedSack } from './tcp-options.ts';
+import { tcp_fast_parse_options, tcp_paws_check, tcp_tsecr_unoffset, type ParsedSack } from './tcp-options.ts';
 import {
   tcp_is_sack, tcp_jiffies32, tcp_mstamp_refresh, tcp_receive_window, tcp_space, tcp_win_from_space, tcp_fast_path_check,
 } from './tcp-util.ts';
@@ -449,6 +449,7 @@ export function tcp_rcv_established(tp: TcpSock, skb: SkBuff): void {
         tp.rx_opt.saw_tstamp = true;
         tp.rx_opt.rcv_tsval = v.getUint32(th + 24);
         tp.rx_opt.rcv_tsecr = v.getUint32(th + 28);
+        tcp_tsecr_unoffset(tp);
         if (((tp.rx_opt.rcv_tsval - tp.rx_opt.ts_recent) | 0) < 0) ok = false;
       }
     }

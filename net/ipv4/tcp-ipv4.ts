@@ -20,7 +20,7 @@ import { inet_add_protocol } from './protocol.ts';
 import { __inet_lookup_established, __inet_lookup_listener, __inet_lookup_skb } from './inet-hashtables.ts';
 import { inet_twsk, inet_twsk_deschedule_put } from './inet-timewait-sock.ts';
 import { ip_build_and_send_pkt, ip_queue_xmit } from './ip-output.ts';
-import { Rtable, ip_route_output_key, ip_rt_update_pmtu, rt_mtu, RTCF } from './route.ts';
+import { Rtable, dst_tcp_usec_ts, ip_route_output_key, ip_rt_update_pmtu, rt_mtu, RTCF } from './route.ts';
 import { IP_PMTUDISC } from './af-inet.ts';
 import { skb_rt_type } from './ip-input.ts';
 import { RTN } from './route.ts';
@@ -123,7 +123,10 @@ function tcp_v4_send_synack(sk: TcpSock, req: RequestSock, synack_type: number):
   return ip_build_and_send_pkt(skb, sk.skc_net, sk, req.skc_rcv_saddr, req.skc_daddr, IPPROTO_TCP, { df: true, oif: sk.skc_bound_dev_if });
 }
 
-/** tcp_v4_init_req + route_req: the request's addresses are the SYN's, swapped. */
+/**
+ * tcp_v4_init_req + route_req: the request's addresses are the SYN's, swapped. With timestamps,
+ * the route decides the TS unit (tcp_conn_request's `req_usec_ts = dst_tcp_usec_ts(dst)`).
+ */
 function tcp_v4_init_req(req: RequestSock, _sk: TcpSock, skb: SkBuff): number {
   sk_rcv_saddr_set(req, ip_daddr(skb));
   sk_daddr_set(req, ip_saddr(skb));
@@ -132,7 +135,9 @@ function tcp_v4_init_req(req: RequestSock, _sk: TcpSock, skb: SkBuff): number {
   fl4.saddr = req.skc_rcv_saddr;
   fl4.daddr = req.skc_daddr;
   const rt = ip_route_output_key(req.skc_net, fl4);
-  return typeof rt === 'number' ? rt : 0;
+  if (typeof rt === 'number') return rt;
+  req.req_usec_ts = req.tstamp_ok && dst_tcp_usec_ts(rt);
+  return 0;
 }
 
 function tcp_v4_req_mtu(req: RequestSock): number {
@@ -490,6 +495,7 @@ export function tcp_v4_connect(sk: TcpSock, addr: Sockaddr): number {
     sk.rx_opt.ts_recent_stamp = 0;
     sk.write_seq = 0;
   }
+  sk.tcp_usec_ts = dst_tcp_usec_ts(rt);
   sk.skc_dport = addr.port;
   sk_daddr_set(sk, daddr);
   sk.rx_opt.mss_clamp = 536;

@@ -9,8 +9,8 @@ import type { RequestSock } from '../core/request-sock.ts';
 import { HZ } from '../core/clock.ts';
 import { inet_twsk_alloc, inet_twsk_hashdance_schedule, inet_twsk_reschedule, inet_twsk_deschedule_put, TCP_TIMEWAIT_LEN, type InetTimewaitSock } from './inet-timewait-sock.ts';
 import { TcpOptionsReceived, TcpSock, after, before } from './tcp-sock.ts';
-import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_HDR_LEN, TCP_RTO_MAX, TCP_TW, TCPOLEN, TCP_SIZES } from './tcp-defs.ts';
-import { tcp_parse_options } from './tcp-options.ts';
+import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_HDR_LEN, TCP_RTO_MAX, TCP_TIMES, TCP_TW, TCPOLEN, TCP_SIZES } from './tcp-defs.ts';
+import { tcp_parse_options, tcp_paws_check } from './tcp-options.ts';
 import { tcp_jiffies32, tcp_receive_window, tcp_init_wl, tcp_mstamp_refresh } from './tcp-util.ts';
 import { tcp_done } from './tcp-done.ts';
 import { tcp_oow_rate_limited } from './tcp-challenge.ts';
@@ -48,6 +48,7 @@ export function tcp_time_wait(tp: TcpSock, state: TcpState, timeo0: number): voi
   tw.tw_ts_recent = tp.rx_opt.ts_recent;
   tw.tw_ts_recent_stamp = tp.rx_opt.ts_recent_stamp;
   tw.tw_ts_offset = tp.tsoffset;
+  tw.tw_usec_ts = tp.tcp_usec_ts;
   tw.tw_tstamp_ok = tp.rx_opt.tstamp_ok;
   tw.tw_last_oow_ack_time = 0;
   const rto = (tp.icsk_rto << 2) - (tp.icsk_rto >> 1);
@@ -61,11 +62,9 @@ const tmp_opt = new TcpOptionsReceived();
 
 /** tcp_paws_reject: PAWS for a mini socket (a RST gets the leeway of a quiet peer). */
 function tcp_paws_reject(rx: TcpOptionsReceived, rst: boolean, now_sec: number): boolean {
-  if (((rx.ts_recent - rx.rcv_tsval) | 0) <= 0) return false;
-  if (now_sec >= rx.ts_recent_stamp + 24 * 24 * 3600) return false;
-  if (rx.ts_recent === 0) return false;
+  if (tcp_paws_check(rx, 0, now_sec)) return false;
   // RST with a stale timestamp after the peer was quiet for TCP_PAWS_MSL: accept.
-  if (rst && now_sec >= rx.ts_recent_stamp + 60) return false;
+  if (rst && now_sec >= rx.ts_recent_stamp + TCP_TIMES.TCP_PAWS_MSL) return false;
   return true;
 }
 
@@ -239,16 +238,19 @@ export function tcp_create_openreq_child(listener: TcpSock, req: RequestSock, sk
   newtp.snd_wnd = skb.view.getUint16(skb.transport_header + 14) * (1 << newtp.rx_opt.snd_wscale);
   newtp.max_window = newtp.snd_wnd;
   if (newtp.rx_opt.tstamp_ok) {
+    newtp.tcp_usec_ts = req.req_usec_ts;
     newtp.rx_opt.ts_recent = req.ts_recent;
     newtp.rx_opt.ts_recent_stamp = Math.floor(net.boot.clock.ktime_get_ns() / 1e9);
     newtp.tcp_header_len = TCP_HDR_LEN + TCPOLEN.TCPOLEN_TSTAMP_ALIGNED;
   } else {
+    newtp.tcp_usec_ts = false;
     newtp.rx_opt.ts_recent_stamp = 0;
     newtp.tcp_header_len = TCP_HDR_LEN;
   }
   if (req.num_timeout !== 0) {
     newtp.undo_marker = req.snt_isn;
-    newtp.retrans_stamp = Math.floor(req.snt_synack / 1000) >>> 0;
+    // snt_synack is in us: the child's retrans_stamp is in its TS unit.
+    newtp.retrans_stamp = newtp.tcp_usec_ts ? req.snt_synack >>> 0 : Math.floor(req.snt_synack / 1000) >>> 0;
   }
   newtp.tsoffset = req.ts_off;
   if (skb.len >= TCP_SIZES.TCP_MSS_DEFAULT + newtp.tcp_header_len) newtp.icsk_ack_last_seg_size = skb.len - newtp.tcp_header_len;

@@ -115,8 +115,17 @@ export function tcp_parse_options(
 }
 
 /**
+ * tcp_parse_aligned_timestamp's last step: the TSecr a full socket keeps is its own TS clock,
+ * less the connection's offset (0 stays 0: "no echo").
+ */
+export function tcp_tsecr_unoffset(tp: TcpSock): void {
+  if (tp.rx_opt.rcv_tsecr !== 0) tp.rx_opt.rcv_tsecr = (tp.rx_opt.rcv_tsecr - tp.tsoffset) >>> 0;
+}
+
+/**
  * tcp_fast_parse_options: the established-state parse. A header of exactly 32 bytes with the
  * aligned NOP,NOP,TS layout is read directly (tcp_parse_aligned_timestamp); anything else parses.
+ * A TSecr seen is stored less tsoffset, as the kernel keeps it.
  */
 export function tcp_fast_parse_options(tp: TcpSock, v: DataView, th: number, doff: number, sack: ParsedSack): void {
   if (doff === 5) {
@@ -129,6 +138,7 @@ export function tcp_fast_parse_options(tp: TcpSock, v: DataView, th: number, dof
     tp.rx_opt.saw_tstamp = true;
     tp.rx_opt.rcv_tsval = v.getUint32(th + 24);
     tp.rx_opt.rcv_tsecr = v.getUint32(th + 28);
+    tcp_tsecr_unoffset(tp);
     tp.rx_opt.num_sacks = 0;
     sack.n = sack.off = 0;
     return;
@@ -139,6 +149,7 @@ export function tcp_fast_parse_options(tp: TcpSock, v: DataView, th: number, dof
     tcp_sack: n.sysctl_tcp_sack,
     tcp_window_scaling: n.sysctl_tcp_window_scaling,
   });
+  if (tp.rx_opt.saw_tstamp) tcp_tsecr_unoffset(tp);
 }
 
 /** The bytes the options take on the wire (a multiple of 4). */
@@ -219,7 +230,7 @@ export function tcp_flags_syn(flags: number): boolean {
 /** tcp_paws_check: is the segment's TSval acceptable against ts_recent (RFC 7323 5.3)? */
 export function tcp_paws_check(rx_opt: TcpOptionsReceived, paws_win: number, now_sec: number): boolean {
   if (((rx_opt.ts_recent - rx_opt.rcv_tsval) | 0) <= paws_win) return true;
-  if (now_sec >= rx_opt.ts_recent_stamp + TCP_TIMES.TCP_PAWS_24DAYS) return true;
+  if (((now_sec - (rx_opt.ts_recent_stamp + TCP_TIMES.TCP_PAWS_WRAP)) | 0) >= 0) return true;
   // Nothing recorded yet (a zero TSval is what some stacks send first).
   if (rx_opt.ts_recent === 0) return true;
   return false;

@@ -21,7 +21,7 @@ import {
 } from './tcp-defs.ts';
 import { OPTION, TcpOutOptions, tcp_options_size, tcp_options_write, tcp_syn_options } from './tcp-options.ts';
 import {
-  tcp_full_space, tcp_jiffies32, tcp_mstamp_refresh, tcp_receive_window, tcp_send_head, tcp_space, tcp_tsval, tcp_time_stamp_ms,
+  tcp_full_space, tcp_jiffies32, tcp_mstamp_refresh, tcp_receive_window, tcp_send_head, tcp_space, tcp_tsval, tcp_time_stamp_ts,
   tcp_wnd_end, tcp_rtx_queue_head,
 } from './tcp-util.ts';
 import { inet_csk_reset_xmit_timer, tcp_rearm_rto } from './tcp-timer.ts';
@@ -356,7 +356,8 @@ export function tcp_connect(tp: TcpSock): number {
   const buff = tcp_stream_alloc_skb(0);
   tcp_init_nondata_skb(buff, tp.write_seq, TCPHDR_SYN);
   tp.write_seq = (tp.write_seq + 1) >>> 0;
-  tp.retrans_stamp = tcp_time_stamp_ms(tp) || 1;
+  tcp_mstamp_refresh(tp);
+  tp.retrans_stamp = tcp_time_stamp_ts(tp) || 1;
   tcp_connect_queue_skb(tp, buff);
   tcp_ca_event(tp, CA_EVENT.CA_EVENT_TX_START);
   const err = tcp_transmit_skb(tp, buff, true);
@@ -537,7 +538,7 @@ export function tcp_retransmit_skb(tp: TcpSock, skb: SkBuff): number {
     tp.bytes_retrans += skb.len;
     if (!(skb.cb.sacked & TCPCB.TCPCB_SACKED_RETRANS)) tp.retrans_out++;
     skb.cb.sacked |= TCPCB.TCPCB_SACKED_RETRANS | TCPCB.TCPCB_EVER_RETRANS;
-    if (tp.retrans_stamp === 0) tp.retrans_stamp = tcp_time_stamp_ms(tp) || 1;
+    if (tp.retrans_stamp === 0) tp.retrans_stamp = tcp_time_stamp_ts(tp) || 1;
     if (tp.undo_retrans < 0) tp.undo_retrans = 0;
     tp.undo_retrans += 1;
   } else {

@@ -16,9 +16,9 @@ import { inet_twsk_deschedule_put, type InetTimewaitSock } from './inet-timewait
 import { __inet_inherit_port } from './inet-bind-bucket.ts';
 import { inet_ehash_nolisten } from './inet-hash.ts';
 import type { TcpSock } from './tcp-sock.ts';
-import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_SYN, TCP_HDR_LEN, TCP_TW, TCP_SYNACK, TCPOLEN, tcp_clock_ms } from './tcp-defs.ts';
+import { TCPHDR_ACK, TCPHDR_FIN, TCPHDR_SYN, TCP_HDR_LEN, TCP_TW, TCP_SYNACK, TCPOLEN, tcp_clock_ms, tcp_clock_ts } from './tcp-defs.ts';
 import { OPTION, TcpOutOptions, tcp_options_size, tcp_options_write } from './tcp-options.ts';
-import { tcp_mstamp_refresh, tcp_time_stamp_ms } from './tcp-util.ts';
+import { tcp_mstamp_refresh } from './tcp-util.ts';
 import { tcp_connect, tcp_stream_alloc_skb } from './tcp-output.ts';
 import { tcp_connect_init } from './tcp-connect.ts';
 import { inet_hash_connect } from './tcp-hash-connect.ts';
@@ -122,7 +122,8 @@ function tcp_rcv_child(ops: TcpRcvOps, parent: TcpSock, child: TcpSock, skb: SkB
 
 /** tcp_v{4,6}_timewait_ack: the TIME_WAIT socket's ACK (a retransmitted FIN, an out-of-window segment). */
 export function tcp_timewait_ack(ops: TcpRcvOps, tw: InetTimewaitSock, skb: SkBuff): void {
-  const ts = tw.tw_ts_recent_stamp !== 0 ? { tsval: (tcp_clock_ms(tw.skc_net.boot.clock.ktime_get_ns()) + tw.tw_ts_offset) >>> 0, tsecr: tw.tw_ts_recent } : null;
+  // tcp_tw_tsval: the TIME_WAIT socket keeps the connection's TS unit.
+  const ts = tw.tw_ts_recent_stamp !== 0 ? { tsval: (tcp_clock_ts(tw.tw_usec_ts, tw.skc_net.boot.clock.ktime_get_ns()) + tw.tw_ts_offset) >>> 0, tsecr: tw.tw_ts_recent } : null;
   ops.send_ack(tw.skc_net, skb, tw.tw_snd_nxt, tw.tw_rcv_nxt, Math.floor(tw.tw_rcv_wnd / (1 << tw.tw_rcv_wscale)), ts);
 }
 
@@ -142,7 +143,8 @@ export function tcp_rcv_timewait_reply(ops: TcpRcvOps, tw: InetTimewaitSock, skb
 
 /** tcp_v{4,6}_reqsk_send_ack: a request socket's ACK for an out-of-window segment. */
 export function tcp_reqsk_send_ack(ops: TcpRcvOps, sk: TcpSock, skb: SkBuff, req: RequestSock): void {
-  const ts = req.tstamp_ok ? { tsval: (tcp_time_stamp_ms(sk) + req.ts_off) >>> 0, tsecr: req.ts_recent } : null;
+  // tcp_rsk_tsval: the request's TS unit (req_usec_ts).
+  const ts = req.tstamp_ok ? { tsval: (tcp_clock_ts(req.req_usec_ts, sk.skc_net.boot.clock.ktime_get_ns()) + req.ts_off) >>> 0, tsecr: req.ts_recent } : null;
   ops.send_ack(sk.skc_net, skb, (req.snt_isn + 1) >>> 0, req.rcv_nxt, Math.floor(req.rsk_rcv_wnd / (1 << req.rcv_wscale)), ts);
 }
 
@@ -217,13 +219,19 @@ export function tcp_build_reset(skb: SkBuff, rst: number): SkBuff {
   return tcp_build_reply(skb, 0, end_seq, 0, null, rst | TCPHDR_ACK);
 }
 
-/** The SYN-ACK's TSval before the offset: a cookie SYN-ACK's carries the SYN's options. */
+/**
+ * The SYN-ACK's TSval before the offset, in the request's TS unit (us with req_usec_ts, as
+ * tcp_synack_options' tcp_skb_timestamp_ts). A cookie SYN-ACK's carries the SYN's options and
+ * counts milliseconds whatever req_usec_ts says: cookie_init_timestamp reads the ms clock
+ * (tcp_ns_to_ts(false, now)) and returns it scaled by the request's unit, which the SYN-ACK's
+ * TSval scales back (Linux 6.18 sends ms there, measured); the classic cookie's child is ms too.
+ */
 export function tcp_synack_tsval(sk: TcpSock, req: RequestSock, synack_type: number): number {
-  const now_ms = tcp_time_stamp_ms(sk);
+  const ns = sk.skc_net.boot.clock.ktime_get_ns();
   if (synack_type === TCP_SYNACK.TCP_SYNACK_COOKIE && req.tstamp_ok) {
-    return cookie_init_timestamp(sk.skc_net, { wscale_ok: req.wscale_ok, snd_wscale: req.snd_wscale, sack_ok: req.sack_ok, ecn_ok: req.ecn_ok }, now_ms);
+    return cookie_init_timestamp(sk.skc_net, { wscale_ok: req.wscale_ok, snd_wscale: req.snd_wscale, sack_ok: req.sack_ok, ecn_ok: req.ecn_ok }, tcp_clock_ms(ns));
   }
-  return now_ms;
+  return tcp_clock_ts(req.req_usec_ts, ns);
 }
 
 /** The start of tcp_v{4,6}_syn_recv_sock: a full accept queue refuses the child (ListenOverflows, ListenDrops). */

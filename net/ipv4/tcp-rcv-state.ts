@@ -8,8 +8,8 @@ import { sock_flag, SOCK_FLAGS } from '../core/sock.ts';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN } from '../core/socket-options.ts';
 import { after, before, between, type TcpSock } from './tcp-sock.ts';
 import { FLAG, ICSK_TIME, TCPHDR_ACK, TCPHDR_FIN, TCPHDR_RST, TCPHDR_SYN, TCP_DELACK_MAX, TCP_HDR_LEN, TCP_MAX_QUICKACKS, TCP_RTO_MAX, TCP_SIZES, TCP_TIMES, TCPOLEN } from './tcp-defs.ts';
-import { tcp_parse_options } from './tcp-options.ts';
-import { tcp_full_space, tcp_init_wl, tcp_jiffies32, tcp_mstamp_refresh, tcp_time_stamp_ms } from './tcp-util.ts';
+import { tcp_parse_options, tcp_tsecr_unoffset } from './tcp-options.ts';
+import { tcp_full_space, tcp_init_wl, tcp_jiffies32, tcp_mstamp_refresh, tcp_time_stamp_ts } from './tcp-util.ts';
 import { tcp_ack, tcp_ack_update_rtt, tcp_store_ts_recent } from './tcp-ack.ts';
 import { tcp_initialize_rcv_mss, tcp_send_ack, tcp_sync_mss, tcp_transmit_skb } from './tcp-output.ts';
 import { inet_csk_reset_keepalive_timer, inet_csk_reset_xmit_timer, keepalive_time_when } from './tcp-timer.ts';
@@ -84,7 +84,7 @@ function tcp_rcv_synsent_state_process(tp: TcpSock, skb: SkBuff): number {
     tcp_sack: net.ipv4.sysctl_tcp_sack,
     tcp_window_scaling: net.ipv4.sysctl_tcp_window_scaling,
   });
-  if (tp.rx_opt.saw_tstamp && tp.rx_opt.rcv_tsecr !== 0) tp.rx_opt.rcv_tsecr = (tp.rx_opt.rcv_tsecr - tp.tsoffset) >>> 0;
+  if (tp.rx_opt.saw_tstamp) tcp_tsecr_unoffset(tp);
   if (flags & TCPHDR_ACK) {
     if (!after(cb.ack_seq, tp.snd_una) || after(cb.ack_seq, tp.snd_nxt)) {
       // An old FIN/ACK or RST/ACK may have been ignored: retransmit the SYN soon.
@@ -96,7 +96,7 @@ function tcp_rcv_synsent_state_process(tp: TcpSock, skb: SkBuff): number {
     if (
       tp.rx_opt.saw_tstamp &&
       tp.rx_opt.rcv_tsecr !== 0 &&
-      !between(tp.rx_opt.rcv_tsecr, tp.retrans_stamp, tcp_time_stamp_ms(tp))
+      !between(tp.rx_opt.rcv_tsecr, tp.retrans_stamp, tcp_time_stamp_ts(tp))
     ) {
       net.mib.net.PAWSActive++;
       tcp_clear_options(tp);

@@ -134,6 +134,8 @@ export class TcpSock extends Sock {
   icsk_ca_priv: unknown = null;
   /** tcp_mstamp: the time of the current event, us (tcp_clock_us()). */
   tcp_mstamp = 0;
+  /** tcp_usec_ts: our TSvals count microseconds (the route's RTAX_FEATURE_TCP_USEC_TS, or the request's req_usec_ts). */
+  tcp_usec_ts = false;
 
   // --- timers (inet_connection_sock) ---
   /** Current RTO, jiffies. */
@@ -215,7 +217,7 @@ export class TcpSock extends Sock {
   /** Time of the last received ACK (rcv_tstamp) and last sent data (lsndtime), jiffies. */
   rcv_tstamp = 0;
   lsndtime = 0;
-  /** When the first unacknowledged retransmission went out (retrans_stamp), ms of tcp_time_stamp; 0 when none. */
+  /** When the first unacknowledged retransmission went out (retrans_stamp), in tcp_time_stamp_ts units (us with tcp_usec_ts); 0 when none. */
   retrans_stamp = 0;
   /** tsoffset: added to our TSval (secure_tcp_ts_off). */
   tsoffset = 0;

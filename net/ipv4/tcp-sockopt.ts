@@ -8,12 +8,15 @@ import { sock_flag, SOCK_FLAGS, type Sock } from '../core/sock.ts';
 import type { SockoptValue } from '../core/proto.ts';
 import { HZ } from '../core/clock.ts';
 import type { TcpSock } from './tcp-sock.ts';
-import { ICSK_ACK, TCP_NAGLE, TCP_RTO_MAX, TCP_SIZES, TCP_TIMEOUT_INIT } from './tcp-defs.ts';
+import { ICSK_ACK, TCP_NAGLE, TCP_RTO_MAX, TCP_SIZES, TCP_TIMEOUT_INIT, tcp_clock_ts } from './tcp-defs.ts';
 import { tcp_set_congestion_control } from './tcp-cong.ts';
 import { __tcp_push_pending_frames, tcp_current_mss, tcp_push_pending_frames } from './tcp-output.ts';
 import { tcp_jiffies32, tcp_send_head } from './tcp-util.ts';
 import { inet_csk_reset_keepalive_timer, keepalive_time_when } from './tcp-timer.ts';
 import { tcp_cleanup_rbuf } from './tcp.ts';
+
+/** linux/tcp.h's TCP_TIMESTAMP (not in net/core's TCP_OPTS: only this file answers it). */
+export const TCP_TIMESTAMP = 24;
 
 /** secs_to_retrans: TCP_DEFER_ACCEPT's seconds as SYN-ACK retransmissions (1 s doubling, up to TCP_RTO_MAX). */
 function secs_to_retrans(seconds: number, timeout: number, rto_max: number): number {
@@ -54,6 +57,8 @@ export function tcp_setsockopt(sk: Sock, level: number, optname: number, value: 
   }
   const val = sockopt_int(value);
   if (val === undefined) return -ERRNO.EINVAL;
+  // Setting the TS clock (and the usec bit) is for TCP_REPAIR, which vxo does not have.
+  if (optname === TCP_TIMESTAMP) return -ERRNO.EPERM;
   switch (optname) {
     case TCP_OPTS.TCP_NODELAY:
       if (val) {
@@ -182,7 +187,7 @@ export interface TcpInfo {
 }
 
 /** TCPI_OPT_* */
-export const TCPI_OPT = { TCPI_OPT_TIMESTAMPS: 1, TCPI_OPT_SACK: 2, TCPI_OPT_WSCALE: 4, TCPI_OPT_ECN: 8 } as const;
+export const TCPI_OPT = { TCPI_OPT_TIMESTAMPS: 1, TCPI_OPT_SACK: 2, TCPI_OPT_WSCALE: 4, TCPI_OPT_ECN: 8, TCPI_OPT_USEC_TS: 64 } as const;
 
 /** tcp_get_info. */
 export function tcp_get_info(tp: TcpSock): TcpInfo {
@@ -190,6 +195,7 @@ export function tcp_get_info(tp: TcpSock): TcpInfo {
   if (tp.rx_opt.tstamp_ok) options |= TCPI_OPT.TCPI_OPT_TIMESTAMPS;
   if (tp.rx_opt.sack_ok) options |= TCPI_OPT.TCPI_OPT_SACK;
   if (tp.rx_opt.wscale_ok) options |= TCPI_OPT.TCPI_OPT_WSCALE;
+  if (tp.tcp_usec_ts) options |= TCPI_OPT.TCPI_OPT_USEC_TS;
   return {
     tcpi_state: tp.skc_state,
     tcpi_ca_state: tp.icsk_ca_state,
@@ -308,6 +314,13 @@ export function tcp_getsockopt(sk: Sock, level: number, optname: number): Sockop
       return tp.window_clamp;
     case TCP_OPTS.TCP_INFO:
       return tcp_info_bytes(tcp_get_info(tp));
+    case TCP_TIMESTAMP: {
+      // The TSval the socket would send now; the low bit says whether it counts microseconds.
+      // The kernel's int may be negative; a negative number here would read as an errno, so the
+      // same 32 bits are returned unsigned.
+      const val = tcp_clock_ts(tp.tcp_usec_ts, tp.skc_net.boot.clock.ktime_get_ns()) + tp.tsoffset;
+      return (tp.tcp_usec_ts ? val | 1 : val & ~1) >>> 0;
+    }
     default:
       return -ERRNO.ENOPROTOOPT;
   }

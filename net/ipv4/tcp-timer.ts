@@ -4,12 +4,13 @@
 // jiffies (HZ 1000). RFC 6298's RTO is srtt + 4 * rttvar, at least TCP_RTO_MIN (200 ms), at most
 // TCP_RTO_MAX (120 s), doubled on each timeout (exponential backoff).
 import { E as ERRNO } from '../core/sock-opts.ts';
+import { HZ } from '../core/clock.ts';
 import { TCP_STATES, TCPF_STATES } from '../core/tcp-states.ts';
 import { sock_flag, SOCK_FLAGS } from '../core/sock.ts';
 import { TCP_TIMEWAIT_LEN } from './inet-timewait-sock.ts';
 import { tcp_timer_dispatch, TCP_CA, type TcpSock } from './tcp-sock.ts';
 import { ICSK_ACK, ICSK_TIME, TCP_ATO_MIN, TCP_RTO_MAX, TCP_RTO_MIN, TCP_TIMEOUT_INIT, TCP_TIMES } from './tcp-defs.ts';
-import { tcp_jiffies32, tcp_mstamp_refresh, tcp_rtx_queue_head, tcp_send_head, tcp_time_stamp_ms, tcp_is_sack } from './tcp-util.ts';
+import { tcp_jiffies32, tcp_mstamp_refresh, tcp_rtx_queue_head, tcp_send_head, tcp_time_stamp_ts, tcp_is_sack } from './tcp-util.ts';
 import { tcp_retransmit_skb, tcp_send_ack, tcp_send_active_reset, tcp_send_probe0, tcp_write_wakeup } from './tcp-output.ts';
 import { tcp_enter_loss } from './tcp-recovery.ts';
 import { tcp_done, tcp_write_queue_purge } from './tcp-done.ts';
@@ -71,7 +72,8 @@ export function tcp_set_rto(tp: TcpSock): void {
 function tcp_clamp_rto_to_user_timeout(tp: TcpSock): number {
   const user_timeout = tp.icsk_user_timeout;
   if (user_timeout === 0 || tp.retrans_stamp === 0) return tp.icsk_rto;
-  const elapsed = (tcp_time_stamp_ms(tp) - tp.retrans_stamp) >>> 0;
+  let elapsed = (tcp_time_stamp_ts(tp) - tp.retrans_stamp) >>> 0;
+  if (tp.tcp_usec_ts) elapsed = Math.floor(elapsed / 1000);
   const remaining = user_timeout - elapsed;
   if (remaining <= 0) return 1;
   return Math.min(tp.icsk_rto, remaining);
@@ -92,7 +94,12 @@ function retransmits_timed_out(tp: TcpSock, boundary: number, timeout0: number):
     const rto_base = (1 << tp.skc_state) & (TCPF_STATES.TCPF_SYN_SENT | TCPF_STATES.TCPF_SYN_RECV) ? TCP_TIMEOUT_INIT : TCP_RTO_MIN;
     timeout = tcp_model_timeout(boundary, rto_base);
   }
-  return ((tcp_time_stamp_ms(tp) - tp.retrans_stamp - timeout) | 0) >= 0;
+  if (tp.tcp_usec_ts) {
+    // retrans_stamp is in us; the delta may be off by up to a jiffy (timer granularity).
+    const delta = (tp.tcp_mstamp - tp.retrans_stamp + 1e6 / HZ) >>> 0;
+    return ((delta - timeout * 1000) | 0) >= 0;
+  }
+  return ((tcp_time_stamp_ts(tp) - tp.retrans_stamp - timeout) | 0) >= 0;
 }
 
 /** tcp_orphan_retries: how long an orphan keeps retrying (sysctl tcp_orphan_retries, 8 when 0). */

@@ -20,9 +20,18 @@ export function tcp_mstamp_refresh(tp: TcpSock): void {
   tp.tcp_mstamp = tcp_clock_us(tp.skc_net.boot.clock.ktime_get_ns());
 }
 
-/** TSval for an outgoing segment: the ms clock plus the connection's offset. */
+/**
+ * tcp_time_stamp_ts: the connection's TS clock at the current event (u32): tcp_mstamp in
+ * microseconds when its TSvals count them (tcp_usec_ts), else milliseconds. retrans_stamp
+ * and the echoed TSecr are in this unit.
+ */
+export function tcp_time_stamp_ts(tp: TcpSock): number {
+  return tp.tcp_usec_ts ? tp.tcp_mstamp >>> 0 : tcp_time_stamp_ms(tp);
+}
+
+/** TSval for an outgoing segment (tcp_skb_timestamp_ts + tsoffset; tcp_mstamp is the send time). */
 export function tcp_tsval(tp: TcpSock): number {
-  return (tcp_time_stamp_ms(tp) + tp.tsoffset) >>> 0;
+  return (tcp_time_stamp_ts(tp) + tp.tsoffset) >>> 0;
 }
 
 /** tcp_wnd_end: the right edge of the send window. */

@@ -57,7 +57,20 @@ export interface RunFlags extends CommonFlags {
   prog: string; section?: string; mode: string; replay?: string; json?: boolean; showOffload?: boolean; trace?: boolean;
   pcap?: string; pcapAt?: string; pcapCount: string;
   kind?: string; test?: string; size?: string; direction?: string; family?: string;
-  attach?: string[]; map?: string[]; bind?: string[]; target?: string;
+  attach?: string[]; map?: string[]; bind?: string[]; target?: string; sysctl?: string[];
+}
+
+/** --sysctl MACHINE:NAME=VALUE, repeatable: syntax only (the runner checks the name and the value). */
+export function parseSysctls(specs: readonly string[]): Partial<Record<'host' | 'guest', Record<string, number>>> | undefined {
+  if (specs.length === 0) return undefined;
+  const out: Partial<Record<'host' | 'guest', Record<string, number>>> = {};
+  for (const spec of specs) {
+    const m = /^(host|guest):([A-Za-z0-9_.]+)=(.*)$/.exec(spec);
+    if (m === null) throw new UsageError(`--sysctl ${spec}: MACHINE:NAME=VALUE, MACHINE host or guest, e.g. guest:tcp_syncookies=2`);
+    const machine = m[1] as 'host' | 'guest';
+    (out[machine] ??= {})[m[2]!] = num('sysctl', m[3]!);
+  }
+  return out;
 }
 
 export async function runCommand(scenario: string, f: RunFlags): Promise<void> {
@@ -144,21 +157,26 @@ async function runNetCommand(scenario: 'flood' | 'netperf', f: RunFlags): Promis
   const bpf = scenarioBpf(f, f.engine);
   const t = { duration: num('duration', f.duration), warmup: num('warmup', f.warmup), vhostPollUs: num('vhost-poll-us', f.vhostPollUs), ...pcap, ...(bpf !== undefined ? { bpf } : {}) };
   const report = await import('../report/net-run.ts');
+  const sysctls = parseSysctls(f.sysctl ?? []);
   if (scenario === 'flood') {
     if (f.target !== undefined) throw new UsageError('--target is for netperf (the flood\'s destination is the guest\'s sink or listener)');
+    if (sysctls !== undefined) throw new UsageError('--sysctl is for netperf (the flood sets its own: tcp_syncookies=2 for syn4 and syn6)');
     const { runFlood } = await import('../run/run-flood.ts');
     const r = await runFlood({ kind: (f.kind ?? '') as FloodKind, ...t });
     process.stdout.write((f.json === true ? JSON.stringify(report.floodJson(r)) : report.formatFlood(r)) + '\n');
     if (!r.accounting.balanced || !r.stack_accounting.balanced) process.exitCode = 1;
     return;
   }
-  const { runNetperf } = await import('../run/run-netperf.ts');
+  const { runNetperf, listenerText } = await import('../run/run-netperf.ts');
   const r = await runNetperf({
     test: (f.test ?? 'TCP_STREAM') as NetperfTest, direction: (f.direction ?? 'host-to-guest') as NetperfDirection,
     family: num('family', f.family ?? '4') as 4 | 6,
     ...(f.size !== undefined ? { size: num('size', f.size) } : {}), ...t,
     ...(f.target !== undefined ? { target: netperfTarget(f.target)! } : {}),
+    ...(sysctls !== undefined ? { sysctls } : {}),
   });
-  process.stdout.write((f.json === true ? JSON.stringify(report.netperfJson(r)) : report.formatNetperf(r)) + '\n');
+  // The listener's handshake counters (TCP tests) after the report: which path the connections took.
+  const listener = listenerText(r);
+  process.stdout.write((f.json === true ? JSON.stringify(report.netperfJson(r)) : [report.formatNetperf(r), ...(listener.length > 0 ? ['', ...listener] : [])].join('\n')) + '\n');
   if (!r.accounting.balanced) process.exitCode = 1;
 }

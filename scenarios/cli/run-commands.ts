@@ -32,13 +32,14 @@ export function registerRunCommands(program: Command): void {
     .option('--pcap-at <point>', 'capture point: nic, tap or guest (case1/case2, default tap); also guest-stack or host-stack, the stacks\' eth0 and br0 both ways (flood/netperf, default guest-stack)')
     .option('--pcap-count <n>', 'frames to capture, 1 to 100000', '1000')
     .option('--kind <k>', 'flood: syn4, syn6 (SYNs at a listener, syncookies=2), udp4 or udp6 (0-length UDP into one socket)')
-    .option('--test <t>', 'netperf: UDP_STREAM, TCP_STREAM, UDP_RR or TCP_RR', 'TCP_STREAM')
+    .option('--test <t>', 'netperf: UDP_STREAM, TCP_STREAM, UDP_RR, TCP_RR or TCP_CRR (a connection per transaction: connections/s)', 'TCP_STREAM')
     .option('--size <n>', 'netperf: send size (STREAM, -m) or request/response size (RR, -r N,N); default 1472, 16384, 1, 1')
     .option('--direction <d>', 'netperf: host-to-guest or guest-to-host (the sending side)', 'host-to-guest')
     .option('--family <f>', 'netperf: 4 (10.0.0.1 and 10.0.0.2) or 6 (fd00::1 and fd00::2)', '4')
     .option('--attach <spec>', 'flood/netperf: attach a BPF program, MACHINE[/DEV]:HOOK:OBJECT[:SECTION]; MACHINE guest (eth0) or host (br0; host/nic and host/tap are the host\'s NIC and tap, tc only), HOOK tc-ingress, tc-egress, sk-lookup, socket-filter (the application\'s socket), xdp or xdp-offload (guest; offload falls back to native when refused); repeatable', collect, [])
     .option('--map <spec>', 'flood/netperf: write a map entry of the last program attached to MACHINE before traffic starts, MACHINE:MAP:KEYHEX:VALUEHEX; repeatable', collect, [])
     .option('--bind <binding>', "flood/netperf: a dispatcher binding on the guest to its application's socket, 'PROTO PREFIX PORT' (port 0: every port), e.g. 'tcp 192.0.2.0/24 80'; the guest owns the prefixes, the host routes them to it; repeatable", collect, [])
+    .option('--sysctl <spec>', 'netperf: set a net.ipv4 sysctl on a machine before the applications start, MACHINE:NAME=VALUE, e.g. guest:tcp_syncookies=2 (the classic SYN cookie path); repeatable', collect, [])
     .option('--target <addr:port>', 'netperf: connect here instead of netserver\'s address and port (a service a BPF program steers), e.g. 192.0.2.7:80 or :8080')
     .action(async (scenario: string, f: RunFlags) => { await (await actions()).runCommand(scenario, f); });
 

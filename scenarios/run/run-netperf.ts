@@ -1,11 +1,16 @@
-// `vxo run netperf --test UDP_STREAM|TCP_STREAM|UDP_RR|TCP_RR`: netperf and netserver on the two
+// `vxo run netperf --test UDP_STREAM|TCP_STREAM|UDP_RR|TCP_RR|TCP_CRR`: netperf and netserver on the two
 // machines' stacks (the host's br0 at 10.0.0.1, the guest's eth0 at 10.0.0.2), the sender on the
 // side --direction names, over Case 2's path both ways. The two machines are separate workers, so
 // the control connection's job (agreeing on the data port) is done by the runner: both sides get
 // the data port in their setup data, netserver listens on it, netperf connects to it. The result
 // is assembled from both machines' counters over the measured window, as netperf reports it
-// (sockets.md §8): STREAM in 10^6 bits/s at the receiver, RR in transactions per second.
-import type { NetperfTest } from '../../net/apps/netserver.ts';
+// (sockets.md §8): STREAM in 10^6 bits/s at the receiver, RR in transactions per second
+// (TCP_CRR: a connection per transaction, so connections per second). net.ipv4 sysctls can be set
+// on either machine (`--sysctl guest:tcp_syncookies=2` forces the classic SYN cookie path), and
+// the TCP tests report the listening machine's handshake counters, which tell which path the
+// connections took (the SYN queue, syncookies, or a tc program's own cookie the listener never saw).
+import { netperf_rr, netperf_tcp, type NetperfTest } from '../../net/apps/netserver.ts';
+import { NetnsIpv4 } from '../../net/core/net-namespace.ts';
 import { NET_ADDRS, NET_PORTS, type StackReport, type StackSetupData } from '../stack/setup-data.ts';
 import { checkLimit } from './limits.ts';
 import { RunError } from './run-error.ts';
@@ -15,7 +20,7 @@ import { bpfReport, checkScenarioBpf, withBpf, workerDataWith, type ScenarioBpf,
 import type { Accounting } from './accounting.ts';
 import type { RunExplain } from './explain.ts';
 
-export const NETPERF_TESTS = ['UDP_STREAM', 'TCP_STREAM', 'UDP_RR', 'TCP_RR'] as const satisfies readonly NetperfTest[];
+export const NETPERF_TESTS = ['UDP_STREAM', 'TCP_STREAM', 'UDP_RR', 'TCP_RR', 'TCP_CRR'] as const satisfies readonly NetperfTest[];
 export const NETPERF_DIRECTIONS = ['host-to-guest', 'guest-to-host'] as const;
 export type NetperfDirection = (typeof NETPERF_DIRECTIONS)[number];
 
@@ -25,6 +30,7 @@ export const NETPERF_SIZE = {
   TCP_STREAM: { min: 1, max: 1 << 20, default: 16384 },
   UDP_RR: { min: 1, max: 1472, default: 1 },
   TCP_RR: { min: 1, max: 65536, default: 1 },
+  TCP_CRR: { min: 1, max: 65536, default: 1 },
 } as const satisfies Record<NetperfTest, { min: number; max: number; default: number }>;
 
 /** The RFC's figures (sockets.md §8, "After"), for the report's side-by-side. */
@@ -53,6 +59,30 @@ export interface NetperfRunOptions {
    * a BPF program on the server's machine steers to netserver (tc bpf_sk_assign, the dispatcher).
    */
   target?: { addr?: string; port?: number };
+  /**
+   * net.ipv4.* sysctls per machine, by proc name with or without the prefix (tcp_syncookies or
+   * net.ipv4.tcp_syncookies), integers; applied before the applications start.
+   */
+  sysctls?: Partial<Record<'host' | 'guest', Record<string, number>>>;
+}
+
+/**
+ * The listening machine's handshake counters over the whole run (nstat names, 0 when absent):
+ * which way the connections came in. The SYN queue: PassiveOpens only. syncookies=2: every SYN
+ * answered by a cookie (TcpExtSyncookiesSent) and every ACK checked (TcpExtSyncookiesRecv). A tc
+ * program's own cookie (bpf_sk_assign_tcp_reqsk): PassiveOpens with all the SYN counters at 0,
+ * the listener never saw a SYN.
+ */
+export const LISTENER_COUNTERS = [
+  'TcpPassiveOpens', 'TcpExtSyncookiesSent', 'TcpExtSyncookiesRecv', 'TcpExtSyncookiesFailed',
+  'TcpExtTCPReqQFullDoCookies', 'TcpExtTCPReqQFullDrop', 'TcpExtListenOverflows', 'TcpExtListenDrops',
+  'TcpAttemptFails', 'TcpEstabResets', 'TcpOutRsts', 'TcpExtTW',
+] as const;
+
+export interface NetperfListener {
+  /** netserver's machine. */
+  machine: 'host' | 'guest';
+  counters: Record<(typeof LISTENER_COUNTERS)[number], number>;
 }
 
 export interface NetperfSide {
@@ -95,6 +125,40 @@ export interface NetperfRunResult {
   pcap?: { file: string; frames: number };
   /** With BPF attached: what each machine attached and the maps at the end. */
   bpf?: ScenarioBpfReport;
+  /** The sysctls set, per machine (net.ipv4 names without the prefix). */
+  sysctls?: Partial<Record<'host' | 'guest', Record<string, number>>>;
+  /** TCP tests: netserver's machine's handshake counters. */
+  listener?: NetperfListener;
+}
+
+/** The net.ipv4 sysctls a run may set: the numeric fields of netns_ipv4 (vxo's names: sysctl_NAME). */
+let ipv4Defaults: Record<string, unknown> | undefined;
+
+/** `tcp_syncookies` from `net.ipv4.tcp_syncookies` or `tcp_syncookies`; RunError when vxo has no such numeric sysctl. */
+export function sysctlName(name: string): string {
+  const k = name.startsWith('net.ipv4.') ? name.slice('net.ipv4.'.length) : name;
+  ipv4Defaults ??= new NetnsIpv4() as unknown as Record<string, unknown>;
+  if (!/^[a-z0-9_]+$/.test(k) || typeof ipv4Defaults[`sysctl_${k}`] !== 'number') {
+    throw new RunError('EINVAL', `sysctl ${name}: not a net.ipv4 sysctl vxo can set on a machine (a number, e.g. tcp_syncookies, tcp_timestamps, tcp_sack)`);
+  }
+  return k;
+}
+
+function checkSysctls(s: NetperfRunOptions['sysctls']): void {
+  for (const [m, set] of Object.entries(s ?? {})) {
+    if (m !== 'host' && m !== 'guest') throw new RunError('EINVAL', `sysctls: the machine is host or guest, not ${JSON.stringify(m)}`);
+    for (const [k, v] of Object.entries(set ?? {})) {
+      sysctlName(k);
+      if (!Number.isSafeInteger(v)) throw new RunError('EINVAL', `sysctl ${k}=${String(v)}: an integer`);
+    }
+  }
+}
+
+function normSysctls(set: Record<string, number> | undefined): Record<string, number> | undefined {
+  if (set === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(set)) out[sysctlName(k)] = v;
+  return out;
 }
 
 export function checkNetperf(o: NetperfRunOptions): void {
@@ -119,6 +183,7 @@ export function checkNetperf(o: NetperfRunOptions): void {
   if (o.queueSize !== undefined && (o.queueSize & (o.queueSize - 1)) !== 0) throw new RunError('EINVAL', `queueSize ${o.queueSize}: a power of two`);
   checkNetPcap(o.pcap, true);
   checkScenarioBpf(o.bpf);
+  checkSysctls(o.sysctls);
   if (o.target?.port !== undefined && !(Number.isInteger(o.target.port) && o.target.port > 0 && o.target.port < 65536)) {
     throw new RunError('EINVAL', `target port ${o.target.port}: 1..65535`);
   }
@@ -129,13 +194,14 @@ const NEIGH = [
   { family: 4, addr: NET_ADDRS.guest4, mac: NET_ADDRS.guestMac }, { family: 6, addr: NET_ADDRS.guest6, mac: NET_ADDRS.guestMac },
 ] as const;
 
-function side(machine: 'host' | 'guest', role: 'netperf' | 'netserver', test: NetperfTest, size: number, family: 4 | 6): Omit<StackSetupData, 'report'> {
+function side(machine: 'host' | 'guest', role: 'netperf' | 'netserver', test: NetperfTest, size: number, family: 4 | 6, sysctls: Record<string, number> | undefined): Omit<StackSetupData, 'report'> {
   const own = machine === 'host' ? { addr4: NET_ADDRS.host4, addr6: NET_ADDRS.host6 } : { addr4: NET_ADDRS.guest4, addr6: NET_ADDRS.guest6 };
   const peer = family === 6 ? (machine === 'host' ? NET_ADDRS.guest6 : NET_ADDRS.host6) : (machine === 'host' ? NET_ADDRS.guest4 : NET_ADDRS.host4);
   return {
     role, family, ...own, neigh: NEIGH.filter((n) => n.addr !== own.addr4 && n.addr !== own.addr6).map((n) => ({ ...n })),
     port: NET_PORTS.netperfData, backlog: 16,
-    netperf: { test, size, responseSize: test.endsWith('_RR') ? size : 1, peer },
+    netperf: { test, size, responseSize: netperf_rr(test) ? size : 1, peer },
+    ...(sysctls !== undefined ? { sysctls } : {}),
   };
 }
 
@@ -186,12 +252,14 @@ export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult
   const family = o.family ?? 4;
   const size = o.size ?? (family === 6 && o.test === 'UDP_STREAM' ? 1452 : NETPERF_SIZE[o.test].default);
   const sender = direction === 'host-to-guest' ? 'host' : 'guest';
+  const server = sender === 'host' ? 'guest' : 'host';
+  const sysctls = { host: normSysctls(o.sysctls?.host), guest: normSysctls(o.sysctls?.guest) };
   const cap = netCapture(o.pcap);
   // workerData: the captures' extra worker data (run-machines.ts spreads it into each worker's).
   const mo: MachinesRunOptions & { workerData?: NetCaptureWorkerData } = {
     duration: o.duration, warmup: o.warmup ?? 0.5, queueSize: o.queueSize, vhostPollUs: o.vhostPollUs,
-    host: withBpf(withTarget(side('host', sender === 'host' ? 'netperf' : 'netserver', o.test, size, family), sender === 'host', o.target), 'host', o.bpf),
-    guest: withBpf(withTarget(side('guest', sender === 'guest' ? 'netperf' : 'netserver', o.test, size, family), sender === 'guest', o.target), 'guest', o.bpf),
+    host: withBpf(withTarget(side('host', sender === 'host' ? 'netperf' : 'netserver', o.test, size, family, sysctls.host), sender === 'host', o.target), 'host', o.bpf),
+    guest: withBpf(withTarget(side('guest', sender === 'guest' ? 'netperf' : 'netserver', o.test, size, family, sysctls.guest), sender === 'guest', o.target), 'guest', o.bpf),
     ...workerDataWith(cap?.workerData, o.bpf),
   };
   const r = await runMachines(mo);
@@ -206,7 +274,7 @@ export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult
     messages_received: w(rcv('app_np_rx_messages')), bytes_received: w(rcv('app_np_rx_bytes')), responses: w(rcv('app_np_responses')),
   };
   const secs = r.seconds;
-  const rr = o.test.endsWith('_RR');
+  const rr = netperf_rr(o.test);
   const figures = rr
     ? { tps: ws.transactions / secs }
     : { mbps: (ws.bytes_received * 8) / secs / 1e6, send_mbps: (ws.bytes_sent * 8) / secs / 1e6 };
@@ -215,14 +283,48 @@ export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult
   // netperf prints its data sockets' buffer sizes, as each side had them at the end.
   const sndbuf = r.counters[s('app_np_sndbuf')] ?? 0;
   const rcvbuf = r.counters[rcv('app_np_rcvbuf')] ?? 0;
+  const stacks = { host: stackOf(r.counters, 'host_nstat_', r.stacks.host), guest: stackOf(r.counters, 'guest_nstat_', r.stacks.guest) };
+  const set = Object.fromEntries(Object.entries(sysctls).filter(([, v]) => v !== undefined && Object.keys(v).length > 0));
   return {
     scenario: 'netperf', direction, family, ...base, ...(rfc !== undefined ? { rfc } : {}),
     text: netperfText(base, sndbuf, rcvbuf),
     counters: r.counters, window: r.window, accounting: r.accounting, explain: r.explain,
-    stacks: { host: stackOf(r.counters, 'host_nstat_', r.stacks.host), guest: stackOf(r.counters, 'guest_nstat_', r.stacks.guest) },
+    stacks,
     ...(pcap !== undefined ? { pcap } : {}),
     ...bpfReport(o.bpf, r),
+    ...(Object.keys(set).length > 0 ? { sysctls: set } : {}),
+    ...(netperf_tcp(o.test) ? { listener: listenerOf(server, stacks[server].nstat) } : {}),
   };
+}
+
+function listenerOf(machine: 'host' | 'guest', nstat: Record<string, number>): NetperfListener {
+  const counters = {} as NetperfListener['counters'];
+  for (const k of LISTENER_COUNTERS) counters[k] = nstat[k] ?? 0;
+  return { machine, counters };
+}
+
+/**
+ * The listener's lines of the report: its handshake counters (zeros shown: a 0 is the point when
+ * a tc program answered every SYN), and which path that says the connections took.
+ */
+export function listenerText(r: Pick<NetperfRunResult, 'listener' | 'sysctls'>): string[] {
+  const l = r.listener;
+  if (l === undefined) return [];
+  const c = l.counters;
+  const path = c.TcpPassiveOpens === 0
+    ? 'no connection accepted'
+    : c.TcpExtSyncookiesRecv >= c.TcpPassiveOpens
+      ? 'every connection through a SYN cookie (the listener answered each SYN: TcpExtSyncookiesSent)'
+      : c.TcpExtSyncookiesSent === 0 && c.TcpExtSyncookiesRecv === 0
+        ? 'no SYN cookie of the stack: the SYN queue, or a tc program\'s own cookie (then the listener never saw a SYN; see the program\'s counters)'
+        : 'partly through SYN cookies';
+  const out = [`listener (netserver on the ${l.machine}), over the whole run: ${path}`];
+  const width = Math.max(...LISTENER_COUNTERS.map((k) => k.length));
+  for (const k of LISTENER_COUNTERS) out.push(`  ${k.padEnd(width)}  ${c[k]}`);
+  for (const [m, set] of Object.entries(r.sysctls ?? {})) {
+    out.push(`  sysctls on the ${m}: ${Object.entries(set).map(([k, v]) => `net.ipv4.${k}=${v}`).join(' ')}`);
+  }
+  return out;
 }
 
 /** netperf's side connects to `target` (a service address or port a BPF program steers) instead of netserver's. */

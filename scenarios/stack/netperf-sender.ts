@@ -12,15 +12,32 @@
 // batch, as a process's time slice ends: a UDP send that the driver drops still "succeeds"
 // (udp_send_skb hides ENOBUFS without IP_RECVERR), so a UDP sender that looped until refused
 // could loop for ever; UDP_STREAM therefore sends from the poll only.
+//
+// TCP_CRR (send_tcp_conn_rr) makes a connection per transaction: a socket bound to the next
+// client port (netperf's 5000..65535, skipping the server's port, the next one on EADDRINUSE),
+// connect, the request, the response, shutdown(SHUT_WR), then a read until netserver's close
+// (EOF), close; the next connection starts in the same step, as netperf's loop goes round at
+// once. It runs from the loop's poll only, not in wake-ups: a process reading the response is
+// scheduled after the softirq that delivered it, which by then has also delivered netserver's
+// FIN (sent right behind the response), so netperf's shutdown answers that FIN and netserver
+// keeps the TIME_WAIT, as on Linux. Run from the wake-up of the response, the two FINs would
+// cross and both sides would keep one.
 import type { Net } from '../../net/core/net-namespace.ts';
 import type { Sockaddr } from '../../net/core/msghdr.ts';
-import { SOCK_DGRAM, SOCK_STREAM, type InetFamily } from '../../net/core/socket-constants.ts';
+import { AF_INET6, SOCK_DGRAM, SOCK_STREAM, type InetFamily } from '../../net/core/socket-constants.ts';
+import { in6addr_any } from '../../net/core/in6-addr.ts';
 import { E } from '../../net/core/sock-opts.ts';
+import { SHUT, SO, SOL_SOCKET } from '../../net/core/socket-options.ts';
 import { Socket } from '../../net/socket.ts';
-import type { NetperfTest } from '../../net/apps/netserver.ts';
+import { netperf_tcp, type NetperfTest } from '../../net/apps/netserver.ts';
+import { CLIENT_PORT_MAX, CLIENT_PORT_MIN } from '../../net/apps/netperf.ts';
 
 /** Sends (or receive attempts) per loop round at most: a time slice. */
 const BATCH = 64;
+
+/** TCP_CRR's connection: none yet, connecting, waiting for the response, waiting for netserver's close. */
+const CRR = { IDLE: 0, CONNECTING: 1, RESPONSE: 2, EOF: 3 } as const;
+type CrrState = (typeof CRR)[keyof typeof CRR];
 
 export interface NetperfSenderOptions {
   test: NetperfTest;
@@ -34,13 +51,19 @@ export interface NetperfSenderOptions {
 
 export class NetperfSender {
   readonly o: NetperfSenderOptions;
-  readonly sock: Socket;
+  /** The data socket (TCP_CRR: the current connection's, or the last one's). */
+  sock: Socket;
   /** Messages (sends) and bytes the socket took; sends refused with an error other than EAGAIN. */
   sent = 0;
   bytes_sent = 0;
   send_errors = 0;
-  /** RR: completed transactions. */
+  /** RR: completed transactions (TCP_CRR: connections that did the whole exchange). */
   transactions = 0;
+  /** TCP_CRR: connections made (connect() called) and those that failed (reset, refused, timed out, short response). */
+  connects = 0;
+  conn_errors = 0;
+  /** TCP_CRR: the errno of the last failed connection (negative), or 0. */
+  last_error = 0;
   connected = false;
   /** The connect failed (errno, negative), or 0. */
   error = 0;
@@ -53,15 +76,23 @@ export class NetperfSender {
   private readonly tcp: boolean;
   /** Inside a step: a wake-up from our own send or recv is folded into it. */
   private busy = false;
+  private readonly net: Net;
+  // TCP_CRR
+  private crr: CrrState = CRR.IDLE;
+  private myport = CLIENT_PORT_MIN;
+  private readonly local: Sockaddr;
 
   constructor(net: Net, o: NetperfSenderOptions) {
     this.o = o;
-    this.tcp = o.test === 'TCP_STREAM' || o.test === 'TCP_RR';
+    this.net = net;
+    this.tcp = netperf_tcp(o.test);
     this.stream = o.test === 'TCP_STREAM' || o.test === 'UDP_STREAM';
+    this.local = o.family === AF_INET6 ? { family: AF_INET6, addr: in6addr_any, port: 0 } : { family: o.family, addr: 0, port: 0 };
     const s = Socket.create(net, o.family, this.tcp ? SOCK_STREAM : SOCK_DGRAM);
     if (typeof s === 'number') throw new Error(`netperf: socket: errno ${-s}`);
+    // TCP_CRR: a socket that stays unconnected, for SO_SNDBUF's report until the first connection.
     this.sock = s;
-    if (o.test !== 'UDP_STREAM') s.onready = () => { if (!this.busy) this.poll(); };
+    if (o.test !== 'UDP_STREAM' && o.test !== 'TCP_CRR') s.onready = () => { if (!this.busy) this.poll(); };
     this.payload = new Uint8Array(o.size);
     for (let i = 0; i < o.size; i++) this.payload[i] = i & 0xff;
   }
@@ -71,7 +102,7 @@ export class NetperfSender {
     if (this.error !== 0 || this.busy) return 0;
     this.busy = true;
     try {
-      return this.step();
+      return this.o.test === 'TCP_CRR' ? this.crr_step() : this.step();
     } finally {
       this.busy = false;
     }
@@ -143,6 +174,119 @@ export class NetperfSender {
       } else if (r !== -E.EAGAIN) this.send_errors++;
     }
     return work;
+  }
+
+  /**
+   * TCP_CRR: moves the current connection as far as it can go; a finished one is closed and the
+   * next one started, at most BATCH connections a step (a time slice).
+   */
+  private crr_step(): number {
+    let work = 0;
+    for (let conns = 0; conns < BATCH; ) {
+      switch (this.crr) {
+        case CRR.IDLE:
+          if (!this.crr_open()) return work;
+          conns++;
+          work++;
+          continue;
+        case CRR.CONNECTING: {
+          const r = this.sock.connect(this.o.peer);
+          if (r === -E.EALREADY || r === -E.EINPROGRESS) return work;
+          if (r !== 0 && r !== -E.EISCONN) {
+            this.crr_fail(r);
+            continue;
+          }
+          this.connected = true;
+          const n = this.sock.send(this.payload);
+          if (n === -E.EAGAIN) return work;
+          if (n < 0) {
+            this.crr_fail(n);
+            continue;
+          }
+          this.sent++;
+          this.bytes_sent += n;
+          this.rsp_pending = this.o.responseSize;
+          this.crr = CRR.RESPONSE;
+          work++;
+          continue;
+        }
+        case CRR.RESPONSE: {
+          const r = this.sock.recv(this.rbuf);
+          if (r === -E.EAGAIN) return work;
+          if (r <= 0) {
+            // netserver closed (or reset) before the whole response: not a transaction.
+            this.crr_fail(r === 0 ? -E.ECONNRESET : r);
+            continue;
+          }
+          work++;
+          this.rsp_pending -= r;
+          if (this.rsp_pending > 0) continue;
+          this.sock.shutdown(SHUT.SHUT_WR);
+          this.crr = CRR.EOF;
+          continue;
+        }
+        case CRR.EOF: {
+          const r = this.sock.recv(this.rbuf);
+          if (r === -E.EAGAIN) return work;
+          if (r > 0) continue;
+          if (r < 0) {
+            this.crr_fail(r);
+            continue;
+          }
+          this.transactions++;
+          this.sock.close();
+          this.crr = CRR.IDLE;
+          work++;
+          continue;
+        }
+      }
+    }
+    return work;
+  }
+
+  /** send_tcp_conn_rr's newport: a socket bound to the next client port, connect started. False when none could be made. */
+  private crr_open(): boolean {
+    const o = this.o;
+    for (let tries = 0; tries < CLIENT_PORT_MAX - CLIENT_PORT_MIN; tries++) {
+      if (++this.myport >= CLIENT_PORT_MAX) this.myport = CLIENT_PORT_MIN;
+      if (this.myport === o.peer.port) this.myport++;
+      const s = Socket.create(this.net, o.family, SOCK_STREAM);
+      if (typeof s === 'number') {
+        this.error = s;
+        return false;
+      }
+      // create_data_socket's SO_REUSEADDR.
+      s.setsockopt(SOL_SOCKET, SO.SO_REUSEADDR, 1);
+      this.local.port = this.myport;
+      let r = s.bind(this.local);
+      if (r === 0) r = s.connect(o.peer);
+      // The port (bind) or the 4-tuple (connect) is taken: the next port.
+      if (r === -E.EADDRINUSE || r === -E.EADDRNOTAVAIL) {
+        s.close();
+        continue;
+      }
+      // The first connection replaces the placeholder socket.
+      if (this.connects === 0) this.sock.close();
+      this.sock = s;
+      this.connects++;
+      if (r !== 0 && r !== -E.EINPROGRESS) {
+        this.crr_fail(r);
+        return true;
+      }
+      this.crr = CRR.CONNECTING;
+      return true;
+    }
+    this.error = -E.EADDRINUSE;
+    return false;
+  }
+
+  private crr_fail(err: number): void {
+    // netperf exits on any of these; here the run goes on and counts them (app_np_send_errors).
+    this.conn_errors++;
+    this.send_errors++;
+    this.last_error = err;
+    this.sock.close();
+    this.crr = CRR.IDLE;
   }
 
   close(): void {

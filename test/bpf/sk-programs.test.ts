@@ -30,7 +30,7 @@ import {
   parseIpv6, tcp4Frame, tcp6Frame, truncate, udp4Frame, udp6Frame,
 } from '../support/packets.ts';
 import {
-  AF_INET, AF_INET6, B, FW, M, OBJ, SK_DROP, SK_PASS, T, TC_ACT_OK, TC_ACT_SHOT, XDP_DROP, XDP_PASS, binding, bindKey, u32le,
+  AF_INET, AF_INET6, B, FW, M, OBJ, SC, SK_DROP, SK_PASS, T, TC_ACT_OK, TC_ACT_SHOT, XDP_DROP, XDP_PASS, binding, bindKey, u32le,
 } from '../support/sk-programs.ts';
 
 
@@ -320,7 +320,7 @@ interface MapShape {
   flags?: number;
 }
 
-const SHAPES: Record<keyof typeof OBJ, { program: string; section: string; type: number; maps: Record<string, MapShape> }> = {
+const SHAPES: Record<keyof typeof OBJ, { program: string; section: string; type: number; license?: string; maps: Record<string, MapShape> }> = {
   dispatch: {
     program: 'dispatch', section: 'sk_lookup', type: BPF_PROG_TYPE.BPF_PROG_TYPE_SK_LOOKUP,
     maps: {
@@ -349,6 +349,15 @@ const SHAPES: Record<keyof typeof OBJ, { program: string; section: string; type:
     },
   },
   sfDrop: { program: 'sf_drop', section: 'socket', type: BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, maps: {} },
+  syncookie: {
+    program: 'tcp_custom_syncookie', section: 'tc', type: BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS, license: 'GPL',
+    maps: {
+      // The MSS tables (two u16[4]), read-only (BPF_F_RDONLY_PROG).
+      '.rodata': { type: BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 16, maxEntries: 1, flags: 128 },
+      syncookie_keys: { type: BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 16, maxEntries: 2 },
+      syncookie_stats: { type: BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: SC.NR },
+    },
+  },
 };
 
 // DEPENDS ON: H3 for dispatch's SOCKMAP (creation).
@@ -356,7 +365,7 @@ for (const [name, shape] of Object.entries(SHAPES) as [keyof typeof OBJ, (typeof
   test(`${shape.program}.o loads with its documented program type and maps`, (t) => {
     const coll = loadObjectFile(OBJ[name]);
     const p = coll.program();
-    t.deepEqual([p.name, p.section, p.type, p.license], [shape.program, shape.section, shape.type, 'Dual MIT/GPL']);
+    t.deepEqual([p.name, p.section, p.type, p.license], [shape.program, shape.section, shape.type, shape.license ?? 'Dual MIT/GPL']);
     t.deepEqual([...coll.maps.keys()].sort(), Object.keys(shape.maps).sort());
     for (const [m, s] of Object.entries(shape.maps)) {
       const spec = coll.maps.get(m)?.spec;
