@@ -26,8 +26,8 @@ export const ARG = {
   /** Any socket pointer: sock_common, sock, tcp_sock (bpf_sk_fullsock, bpf_tcp_sock). */
   ARG_PTR_TO_SOCK_COMMON: 'ptr_to_sock_common',
   /**
-   * Any socket pointer, or a BTF-typed one (ARG_PTR_TO_BTF_ID_SOCK_COMMON: bpf_sk_release,
-   * bpf_sk_assign at tc, the syncookie helpers); vxo has no BTF-typed pointers, so socket pointers only.
+   * Any socket pointer, or a BTF-typed pointer to a struct that begins with sock_common (bpf_sk_release,
+   * bpf_sk_assign at tc, the syncookie helpers, the bpf_skc_to_* casts).
    */
   ARG_PTR_TO_BTF_ID_SOCK_COMMON: 'ptr_to_btf_id_sock_common',
   /** A known constant size of memory the helper allocates (bpf_ringbuf_reserve's size). */

@@ -16,6 +16,7 @@ import type { InsnFacts } from '../verifier/api.ts';
 import { emitAlu32, emitAlu64, emitMovsx, immOperand, jumpCondition, regOperand } from './emit-alu.ts';
 import { emitAtomic, emitLoad, emitStore, type MemContext, type RegionViews } from './emit-mem.ts';
 import { jumpTarget, planStructure, type Construct } from './structure.ts';
+import { chunkedDispatchProgram } from './chunked-dispatch.ts';
 
 export interface CodegenInput {
   prog: PreparedProgram;
@@ -34,9 +35,17 @@ export interface GeneratedCode {
 const PARAMS = [...Array.from({ length: 10 }, (_, i) => `r${i}l, r${i}h`), 'r10l'].join(', ');
 const ARGS = (r10: string): string => [...Array.from({ length: 10 }, (_, i) => `r${i}l, r${i}h`), r10].join(', ');
 
-type Flow = 'structured' | 'dispatch';
+/** 'chunked': dispatch code split over several functions (chunked-dispatch.ts); a frame's exit leaves r0 in RS. */
+export type Flow = 'structured' | 'dispatch' | 'chunked';
 
-class Emitter {
+/**
+ * The longest generated function kept whole, in source characters: at up to 0.75 bytes of bytecode
+ * per character (and more once block temporaries pass 128 registers), longer ones come near
+ * V8's --max-optimized-bytecode-size (60 KiB), past which a function is never optimised.
+ */
+const MAX_FUNCTION_CHARS = 60_000;
+
+export class Emitter {
   readonly p: PreparedProgram;
   readonly facts: readonly (InsnFacts | undefined)[];
   readonly leaders = new Set<number>();
@@ -166,7 +175,7 @@ class Emitter {
   private jump(pc: number, t: number, flow: Flow): string {
     const back = t <= pc;
     const budget = back ? `if ((budget -= ${pc + 1 - t}) < 0) throw F.budgetFault(${pc}, BUDGET); ` : '';
-    if (flow === 'dispatch') return `{ ${budget}pc = ${t}; continue; }`;
+    if (flow !== 'structured') return `{ ${budget}pc = ${t}; continue; }`;
     return back ? `{ ${budget}continue L${t}; }` : `break B${t};`;
   }
 
@@ -185,7 +194,9 @@ class Emitter {
   private exit(flow: Flow): string {
     if (flow === 'structured') return 'RET_HI = r0h; return r0l;';
     const restore = Array.from({ length: 9 }, (_, i) => `r${i + 1}l = SV[b + ${2 * i}]; r${i + 1}h = SV[b + ${2 * i + 1}];`).join(' ');
-    return `{ if (depth === ${this.reentrant ? 'base' : '0'}) { RET_HI = r0h; return r0l; } depth--; S.lo += ${MAX_BPF_STACK}; const b = depth * 19; ${restore} r10l = SV[b + 18]; pc = RP[depth]; continue; }`;
+    // A chunk returns the next pc to its driver: the outermost frame's r0 goes back through RS, -1 says so.
+    const ret = flow === 'chunked' ? 'RET_HI = r0h; RS[0] = r0l; return -1;' : 'RET_HI = r0h; return r0l;';
+    return `{ if (depth === ${this.reentrant || flow === 'chunked' ? 'base' : '0'}) { ${ret} } depth--; S.lo += ${MAX_BPF_STACK}; const b = depth * 19; ${restore} r10l = SV[b + 18]; pc = RP[depth]; continue; }`;
   }
 
   /** One instruction's statement(s). */
@@ -302,6 +313,11 @@ export function generate(input: CodegenInput): GeneratedCode {
     funcs.push(structuredFunction(e, first, last, plan.constructs));
   }
   if (mode === 'dispatch') funcs.splice(0, funcs.length, dispatchProgram(e));
+  // A function too long for V8 to optimise (chunked-dispatch.ts): the program in chunks, whatever its flow.
+  if (funcs.some((f) => f.length > MAX_FUNCTION_CHARS)) {
+    mode = 'dispatch';
+    funcs.splice(0, funcs.length, chunkedDispatchProgram(e));
+  }
 
   const maps = p.maps.map((_, i) => `const M${i} = MR[${i}], M${i}_DV = M${i}.dv, M${i}_U8 = M${i}.u8, M${i}_HI = MHI[${i}];`);
   const helpers = p.helpers.flatMap((h, pc) => (h ? [`const H${pc} = HP[${pc}];`] : []));

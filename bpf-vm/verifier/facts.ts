@@ -67,8 +67,8 @@ export class Facts {
     const btfId = base.type === 'ptr_' ? base.btfId : undefined;
     if (f.mem === undefined) { f.mem = map !== undefined ? { kind, map } : btfId !== undefined ? { kind, btfId } : { kind }; return; }
     if (f.mem === 'mixed') return;
-    // The run time builds one view per struct: a load that may see two structs is checked at run time.
-    if (f.mem.kind === 'btf' && kind === 'btf' && f.mem.btfId !== btfId) { f.mem = 'mixed'; return; }
+    // A load that may see two structs (or untrusted memory) is still a PROBE_MEM load: no struct named.
+    if (f.mem.kind === 'btf' && kind === 'btf' && f.mem.btfId !== btfId) { f.mem = { kind }; return; }
     if (f.mem.kind !== kind) {
       // Context loads are rewritten per field, so one instruction cannot serve two kinds of pointer.
       if (f.mem.kind === 'ctx' || kind === 'ctx') reject('same insn cannot be used with different pointers');

@@ -135,10 +135,9 @@ function checkMemSize(env: Env, st: VState, memRegno: number, sizeRegno: number,
   if (sz.s.smin < 0n) reject(`R${sizeRegno} min value is negative, either use unsigned or 'var &= const'`, pair);
   if (sz.s.umax >= BigInt(MAX_VAR_OFF)) reject(`R${sizeRegno} unbounded memory access, use 'var &= const' or 'if (var < const)'`, pair);
   const size = Number(sz.s.umax);
-  const bare = mayBeNull(mem.type) ? { ...mem, type: mem.type === 'ptr_or_null_' ? 'ptr_' as const : mem.type } : mem;
   try {
-    helperMemAccess(env, st, memRegno, bare, size, false, true);
-    helperMemAccess(env, st, memRegno, bare, size, true, true);
+    helperMemAccess(env, st, memRegno, mem, size, false, true);
+    helperMemAccess(env, st, memRegno, mem, size, true, true);
   } catch (e) {
     if (!(e instanceof Reject)) throw e;
     throw new Reject('EINVAL', e.message, [...e.extra, pair]);

@@ -1,15 +1,19 @@
 // scenarios/sk/tcp_custom_syncookie.o against the live kernel (6.9+: bpf_sk_assign_tcp_reqsk):
-// - its verifier accepts the object (CO-RE against the kernel's BTF, the kfunc extern resolved);
+// - its verifier accepts the object (CO-RE against the kernel's BTF, the kfunc extern resolved),
+//   and refuses it without CAP_PERFMON; vxo's accepts it too;
 // - BPF_PROG_TEST_RUN on crafted SYNs (IPv4 and IPv6, with and without timestamps, SACK, window
 //   scale, ECN) returns TC_ACT_REDIRECT with a SYN-ACK equal byte for byte to vxo's on both
 //   engines, apart from the random upper 24 bits of the TSval, and to the SYN-ACK README.md
-//   defines (the cookie recomputed here);
-// - ACKs under test run, in a fresh netns with a listener: a valid cookie reaches the kfunc, which
-//   refuses with EINVAL because a test run is not at tc ingress (sockets.md 5, check 2); a forged
-//   one is dropped before it; the previous key still validates; no listener, no verdict;
-// - a real handshake: two network namespaces joined by a veth pair, the program at the server's
-//   tc ingress: IPv4 and IPv6 connections are made, carry data both ways, the kernel's own SYN
-//   cookie counters stay at zero and the server's socket has the options the cookie encodes.
+//   defines (the cookie recomputed here); frames the program leaves alone and a SYN with a bad
+//   IPv4 checksum get the same verdicts, bytes and counters in both;
+// - ACKs under test run, in a fresh netns with a listener (and in vxo with the same listener in a
+//   stack of its own, same verdicts and counters): a valid cookie reaches the kfunc, which refuses
+//   with EINVAL because a test run is not at tc ingress (sockets.md 5, check 2); a forged one is
+//   dropped before it; the previous key still validates; no listener, no verdict;
+// - real handshakes: two network namespaces joined by a veth pair, the program at the server's tc
+//   ingress: IPv4 and IPv6 connections are made and carry data both ways, the kernel's own SYN
+//   cookie counters stay at zero and the server's socket has the options the cookie encodes (all
+//   of them with ECN, none of them, or an MSS capped by the listener's TCP_MAXSEG).
 // On machines without a usable kernel each test logs why and passes.
 import type { ExecutionContext } from 'ava';
 import { spawn, spawnSync } from 'node:child_process';

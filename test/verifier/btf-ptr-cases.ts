@@ -75,17 +75,14 @@ export interface BtfCase {
   ours?: boolean;
 }
 
-export const SCHED_CLS = 3, XDP = 6;
+export const SCHED_CLS = 3, XDP = 6, SK_LOOKUP = 30;
 
 // sock_common's fields are at the same places in every kernel's layout, the rest differ.
 const SKC_STATE = (L: Layout): number => L.off('sock_common', 'skc_state');
 const SKC_NUM = (L: Layout): number => L.off('sock_common', 'skc_num');
 
-/**
- * r6 = ctx; r7 = bpf_skc_lookup_tcp (acquired at insn 10) or exit 0; then (insn 15) r0 =
- * bpf_skc_to_tcp_sock(r7) (`nullcheck`: exit through the release at `out` when NULL). 17 insns.
- */
-const lookupCast = (): string => `mov %r6, %r1
+/** r6 = ctx; r7 = the socket lookup `helper` (acquired at insn 10: id 2) or exit 0. */
+const lookup = (helper = 99): string => `mov %r6, %r1
 mov %r2, 0
 stxdw [%r10-16], %r2
 stxw [%r10-8], %r2
@@ -95,24 +92,25 @@ mov %r3, 12
 mov %r4, -1
 mov %r5, 0
 mov %r1, %r6
-call 99
+call ${helper}
 jne %r0, 0, +2
 mov %r0, 0
 exit
 mov %r7, %r0
-mov %r1, %r7
-call 137
 `;
+/** The lookup, then (insn 16) r0 = helper `cast` of r7 (bpf_skc_to_tcp_sock), not yet NULL-checked. */
+const lookupCast = (cast = 137): string => `${lookup()}mov %r1, %r7\ncall ${cast}\n`;
+/** The cast, NULL-checked (NULL: release and exit at `out`), in r8. */
 const castChecked = (): string => `${lookupCast()}jeq %r0, 0, out\nmov %r8, %r0\n`;
 const out = 'out:\nmov %r1, %r7\ncall 86\nmov %r0, 0\nexit';
 
-/** A zeroed struct bpf_tcp_req_attrs (20 bytes) at fp-40, r3 = its address, r4 = `size`. */
-const attrs = (size = 20, init = 20): string => {
+/** A zeroed struct bpf_tcp_req_attrs (20 bytes, `init` of them written) at fp-40, r3 = its address, r4 = `size` (null: r4 left alone). */
+const attrs = (size: number | null = 20, init = 20): string => {
   let s = 'mov %r1, 0\n';
   if (init >= 8) s += 'stxdw [%r10-40], %r1\n';
   if (init >= 16) s += 'stxdw [%r10-32], %r1\n';
   if (init >= 20) s += 'stxw [%r10-24], %r1\n';
-  return `${s}mov %r3, %r10\nadd %r3, -40\nmov %r4, ${size}\n`;
+  return `${s}mov %r3, %r10\nadd %r3, -40\n${size === null ? '' : `mov %r4, ${size}\n`}`;
 };
 /** bpf_sk_assign_tcp_reqsk(ctx, r2, attrs, size) */
 const assign = (L: Layout, r2 = '%r8', size = 20, init = 20): string =>
@@ -127,7 +125,7 @@ call 137
 jeq %r0, 0, done
 mov %r8, %r0
 `;
-const done = 'done:\nmov %r0, 0\nexit';
+const done = (ret = 0): string => `done:\nmov %r0, ${ret}\nexit`;
 
 export const BTF_ACCEPT: readonly BtfCase[] = [
   { name: 'skc_to_tcp_sock: sock_common, tcp_sock and bitfield-free scalars of every width read, released through the lookup',
@@ -142,16 +140,25 @@ export const BTF_ACCEPT: readonly BtfCase[] = [
   { name: 'constant pointer arithmetic on a BTF pointer: the offset adds up',
     src: (L) => `${castChecked()}mov %r2, %r8\nadd %r2, ${L.off('tcp_sock', 'snd_cwnd') - 4}\nldxw %r1, [%r2+4]\n${out}` },
   { name: 'skc_to_tcp_sock of ctx->sk (no reference): fields read, nothing to release',
-    src: (L) => `${ctxSkCast()}ldxw %r1, [%r8+${L.off('tcp_sock', 'snd_cwnd')}]\n${done}` },
+    src: (L) => `${ctxSkCast()}ldxw %r1, [%r8+${L.off('tcp_sock', 'snd_cwnd')}]\n${done()}` },
   { name: 'bpf_sk_assign_tcp_reqsk with a referenced tcp_sock and a 20-byte attrs on the stack',
     src: (L) => `${castChecked()}${assign(L)}mov %r1, %r7\ncall 86\nmov %r0, 0\nexit\n${out}` },
   { name: 'bpf_sk_assign_tcp_reqsk takes the looked-up socket itself when it is a full sock (sk_lookup_tcp)',
-    src: (L) => `${lookupCast().replace('call 99', 'call 84').replace(/mov %r1, %r7\ncall 137\n$/, '')}${assign(L, '%r7')}mov %r1, %r7\ncall 86\nmov %r0, 0\nexit` },
+    src: (L) => `${lookup(84)}${assign(L, '%r7')}mov %r1, %r7\ncall 86\nmov %r0, 0\nexit` },
+  { name: 'a socket pointer without reference is trusted for the kfunc (reg2btf_ids): bpf_sk_fullsock(ctx->sk)',
+    src: (L) => `mov %r6, %r1\nldxdw %r1, [%r1+168]\njeq %r1, 0, done\ncall 95\njeq %r0, 0, done\nmov %r8, %r0\n${assign(L)}${done()}` },
   { name: 'bpf_cast_to_kern_ctx: a trusted sk_buff; skb->sk is an RCU pointer, read after its NULL check',
-    src: (L) => `mov %r6, %r1\n${kernCtx(L)}ldxdw %r2, [%r9+${L.off('sk_buff', 'sk')}]\njeq %r2, 0, done\nldxh %r1, [%r2+${L.off('sock_common', 'skc_family')}]\n${done}` },
+    src: (L) => `mov %r6, %r1\n${kernCtx(L)}ldxdw %r2, [%r9+${L.off('sk_buff', 'sk')}]\njeq %r2, 0, done\nldxh %r1, [%r2+${L.off('sock_common', 'skc_family')}]\n${done()}` },
   { name: 'bpf_rdonly_cast: any pointer read as an untrusted struct; to void, as untrusted memory',
     src: (L) => `mov %r6, %r1\nmov %r2, ${L.struct('tcp_sock')}\ncall runtime ${L.kfunc('bpf_rdonly_cast')}\nldxw %r1, [%r0+${L.off('tcp_sock', 'snd_cwnd')}]\n` +
       `mov %r1, %r6\nmov %r2, 0\ncall runtime ${L.kfunc('bpf_rdonly_cast')}\nldxb %r1, [%r0+3]\nmov %r0, 0\nexit` },
+  { name: 'SK_LOOKUP: bpf_skc_to_tcp_sock of ctx->sk, a field read', type: SK_LOOKUP,
+    src: (L) => `ldxdw %r1, [%r1+0]\njeq %r1, 0, done\ncall 137\njeq %r0, 0, done\nldxw %r1, [%r0+${L.off('tcp_sock', 'snd_cwnd')}]\n${done(1)}` },
+  { name: 'the other casts: tcp6_sock, tcp_request_sock, tcp_timewait_sock, udp6_sock views of one lookup',
+    src: (L) => `${castChecked()}mov %r1, %r7\ncall 136\njeq %r0, 0, +1\nldxw %r1, [%r0+${L.off('tcp6_sock', 'inet6')}]\n` +
+      `mov %r1, %r7\ncall 139\njeq %r0, 0, +1\nldxw %r1, [%r0+${L.off('tcp_request_sock', 'snt_isn')}]\n` +
+      `mov %r1, %r7\ncall 138\njeq %r0, 0, +1\nldxw %r1, [%r0+${L.off('tcp_timewait_sock', 'tw_rcv_wnd')}]\n` +
+      `mov %r1, %r7\ncall 140\njeq %r0, 0, +1\nldxb %r1, [%r0+${L.off('sock_common', 'skc_state')}]\n${out}` },
   { name: 'bpf_sk_assign (the helper) takes the referenced tcp_sock view',
     src: () => `${castChecked()}mov %r1, %r6\nmov %r2, %r8\nmov %r3, 0\ncall 124\n${out}` },
   { name: 'bpf_skc_to_tcp_sock of a BTF pointer: the second view shares the reference too',
@@ -185,17 +192,24 @@ export const BTF_REJECT: readonly BtfCase[] = [
     msg: () => "R8 invalid mem access 'scalar'" },
   { name: 'an untrusted pointer member passed to bpf_sk_release', src: (L) => `${castChecked()}ldxdw %r1, [%r8+${L.off('inet_sock', 'pinet6')}]\ncall 86\n${out}`,
     msg: () => 'R1 type=untrusted_ptr_ expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_' },
-  { name: 'bpf_sk_release of a cast that holds no reference', src: () => `${ctxSkCast()}mov %r1, %r8\ncall 86\n${done}`,
+  { name: 'bpf_sk_release of a cast that holds no reference', src: () => `${ctxSkCast()}mov %r1, %r8\ncall 86\n${done()}`,
     msg: () => 'R1 must be referenced when passed to release function', code: 'EINVAL' },
   { name: 'the cast is a view: not releasing the lookup leaks it', src: () => `${castChecked()}mov %r0, 0\nexit\n${out}`,
     msg: () => 'Unreleased reference id=2 alloc_insn=10', code: 'EINVAL' },
   { name: 'bpf_skc_to_tcp_sock of an RCU pointer (skb->sk)',
-    src: (L) => `mov %r6, %r1\n${kernCtx(L)}ldxdw %r1, [%r9+${L.off('sk_buff', 'sk')}]\njeq %r1, 0, done\ncall 137\n${done}`,
+    src: (L) => `mov %r6, %r1\n${kernCtx(L)}ldxdw %r1, [%r9+${L.off('sk_buff', 'sk')}]\njeq %r1, 0, done\ncall 137\n${done()}`,
     msg: () => 'R1 type=rcu_ptr_ expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_' },
+  { name: 'bpf_tcp_sock (ARG_PTR_TO_SOCK_COMMON) takes socket pointers only, not BTF ones', src: () => `${castChecked()}mov %r1, %r8\ncall 96\n${out}`,
+    msg: () => 'R1 type=ptr_ expected=sock_common, sock, tcp_sock, xdp_sock' },
+  { name: 'a request socket is no struct sock for the kfunc', src: (L) => `${lookupCast(139)}jeq %r0, 0, out\nmov %r8, %r0\n${assign(L)}${out}`,
+    msg: () => 'kernel function bpf_sk_assign_tcp_reqsk args#1 expected pointer to STRUCT sock but R2 has a pointer to STRUCT tcp_request_sock', code: 'EINVAL' },
+  { name: 'bpf_skc_to_tcp_sock of the trusted sk_buff: a BTF pointer, but no socket',
+    src: (L) => `mov %r6, %r1\n${kernCtx(L)}mov %r1, %r9\ncall 137\n${done()}`,
+    msg: () => 'R1 is of type sk_buff but sock_common is expected' },
   { name: 'the kfunc from XDP', type: XDP, src: (L) => `${castChecked()}${assign(L)}${out}`,
     msg: () => 'calling kernel function bpf_sk_assign_tcp_reqsk is not allowed' },
   { name: 'a kfunc call whose id is no function', src: () => 'call runtime 1\nmov %r0, 0\nexit', msg: () => 'kernel btf_id 1 is not a function', code: 'EINVAL' },
-  { name: 'the kfunc with a tcp_sock that holds no reference', src: (L) => `${ctxSkCast()}${assign(L)}${done}`,
+  { name: 'the kfunc with a tcp_sock that holds no reference', src: (L) => `${ctxSkCast()}${assign(L)}${done()}`,
     msg: () => 'R2 must be referenced or trusted', code: 'EINVAL' },
   { name: 'the kfunc with the sock_common of the lookup (not a struct sock)', src: (L) => `${lookupCast()}${assign(L, '%r7')}${out}`,
     msg: () => 'kernel function bpf_sk_assign_tcp_reqsk args#1 expected pointer to STRUCT sock but R2 has a pointer to STRUCT sock_common', code: 'EINVAL' },
@@ -211,7 +225,7 @@ export const BTF_REJECT: readonly BtfCase[] = [
     msg: () => "R4 unbounded memory access, use 'var &= const' or 'if (var < const)'", extra: 'arg#2 arg#3 memory, len pair leads to invalid memory access' },
   { name: 'the kfunc with the stack where the context goes', src: (L) => `${castChecked()}${attrs()}mov %r2, %r8\nmov %r1, %r10\ncall runtime ${L.kfunc('bpf_sk_assign_tcp_reqsk')}\n${out}`,
     msg: () => 'arg#0 expected pointer to ctx, but got fp', code: 'EINVAL' },
-  { name: 'the kfunc with an RCU pointer (skb->sk)', src: (L) => `mov %r6, %r1\n${kernCtx(L)}ldxdw %r8, [%r9+${L.off('sk_buff', 'sk')}]\njeq %r8, 0, done\n${assign(L)}${done}`,
+  { name: 'the kfunc with an RCU pointer (skb->sk)', src: (L) => `mov %r6, %r1\n${kernCtx(L)}ldxdw %r8, [%r9+${L.off('sk_buff', 'sk')}]\njeq %r8, 0, done\n${assign(L)}${done()}`,
     msg: () => 'R2 must be referenced or trusted', code: 'EINVAL' },
   { name: 'bpf_rdonly_cast with a type id that is not a constant', src: (L) => `ldxw %r2, [%r1+0]\ncall runtime ${L.kfunc('bpf_rdonly_cast')}\nmov %r0, 0\nexit`,
     msg: () => 'R2 must be a known constant', code: 'EINVAL' },
@@ -223,7 +237,7 @@ export const BTF_REJECT: readonly BtfCase[] = [
   { name: 'the kfunc with the context moved off its start', src: (L) => `${castChecked()}${attrs()}mov %r2, %r8\nmov %r1, %r6\nadd %r1, 8\ncall runtime ${L.kfunc('bpf_sk_assign_tcp_reqsk')}\n${out}`,
     msg: () => 'dereference of modified ctx ptr R1 off=8 disallowed' },
   { name: 'the kfunc without its size argument: attrs is read as a whole struct, then R4 is no scalar',
-    src: (L) => `${castChecked()}${attrs().replace('mov %r4, 20\n', '')}mov %r2, %r8\nmov %r1, %r6\ncall runtime ${L.kfunc('bpf_sk_assign_tcp_reqsk')}\n${out}`,
+    src: (L) => `${castChecked()}${attrs(null)}mov %r2, %r8\nmov %r1, %r6\ncall runtime ${L.kfunc('bpf_sk_assign_tcp_reqsk')}\n${out}`,
     msg: () => 'R4 is not a scalar', code: 'EINVAL' },
   { name: 'bpf_cast_to_kern_ctx of the stack', src: (L) => `mov %r1, %r10\ncall runtime ${L.kfunc('bpf_cast_to_kern_ctx')}\nmov %r0, 0\nexit`,
     msg: () => 'arg#0 expected pointer to ctx, but got fp', code: 'EINVAL' },

@@ -135,3 +135,32 @@ test('core_sk.o (C against vxo\'s vmlinux.h: CO-RE reads through bpf_skc_to_tcp_
   t.true(r.btfReads.every((x) => x.structId === tcpSock.id));
   t.deepEqual(r.btfReads.find((x) => x.off === L.off('sock_common', 'skc_state')), { structId: tcpSock.id, off: L.off('sock_common', 'skc_state'), size: 1 });
 });
+
+test('a load reached with pointers to two structs is a btf (PROBE_MEM) load naming no struct', (t) => {
+  const src = `mov %r6, %r1
+call runtime ${L.kfunc('bpf_cast_to_kern_ctx')}
+mov %r9, %r0
+ldxw %r1, [%r6+0]
+jne %r1, 0, rcu
+ldxdw %r1, [%r6+168]
+jeq %r1, 0, done
+call 137
+jeq %r0, 0, done
+mov %r2, %r0
+ja join
+rcu:
+ldxdw %r2, [%r9+${L.off('sk_buff', 'sk')}]
+jeq %r2, 0, done
+join:
+ldxh %r1, [%r2+${L.off('sock_common', 'skc_family')}]
+done:
+mov %r0, 0
+exit`;
+  const p = prog(src);
+  const r = verifyProgram(p);
+  const pc = p.insns.findIndex((ins) => ins.code === 0x69 && ins.src === 2);
+  t.deepEqual(r.facts[pc]?.mem, { kind: 'btf' });
+  const sock = kernelBtf().struct('sock')!.id;
+  t.true(r.btfReads.some((x) => x.structId === sock && x.off === L.off('sock_common', 'skc_family')));
+  t.true(r.btfReads.some((x) => x.structId === tcpSock.id && x.off === L.off('sock_common', 'skc_family')));
+});
