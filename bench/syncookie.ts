@@ -20,14 +20,13 @@ import { runNetperf, type NetperfRunResult } from '../scenarios/run/run-netperf.
 import type { ScenarioBpf } from '../scenarios/run/bpf-options.ts';
 import { BpfAttachments, type MapInit } from '../scenarios/stack/bpf-attach.ts';
 import { loadObjectFile } from '../bpf-vm/prog/collection.ts';
-import { mapUpdateHex } from '../bpf-vm/maps/update-hex.ts';
-import { qdisc_create_clsact, tc_filter_add } from '../net/sched/cls-bpf.ts';
 import type { EngineName } from '../bpf-vm/engines.ts';
 import { PACKAGE_ROOT } from '../scenarios/package-root.ts';
 import { tcp_init } from '../net/ipv4/tcp.ts';
 import { udp_init } from '../net/ipv4/udp.ts';
 import { AF_INET, AF_INET6 } from '../net/core/socket-constants.ts';
 import { NetServer } from '../net/apps/netserver.ts';
+import { NSEC_PER_SEC } from '../net/core/clock.ts';
 import { netperf, type NetperfResult } from '../net/apps/netperf.ts';
 import { twoHosts, type TwoHosts } from '../test/net/support/topology.ts';
 import { CookieHook } from '../test/net/tcp-reqsk-hook.ts';
@@ -54,7 +53,7 @@ export function syncookieUnavailable(object = SYNCOOKIE_OBJECT): string | undefi
   if (!existsSync(object)) why = `${object} is not built`;
   else {
     try {
-      const h = rig(4);
+      const h = rig();
       new BpfAttachments(h.b, 'interp').attach({ kind: 'tc', direction: 'ingress', object, maps: syncookieMapInits(object) }, h.devb, undefined);
     } catch (e) {
       why = (e as Error).message;
@@ -79,20 +78,24 @@ export interface SyncookieRow {
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
-/** A u64 slot of an ARRAY map as the run's report dumps it (keys u32 LE). */
-function slot(r: NetperfRunResult, map: string, i: number): number | undefined {
+/** A u64 slot of an ARRAY map as a BpfAttachReport dumps it (keys u32 LE), or undefined. */
+function slotOf(entries: readonly { key: string; value: string }[] | undefined, i: number): number | undefined {
   const k = Buffer.alloc(4);
   k.writeUInt32LE(i);
-  const e = r.bpf?.guest?.maps[map]?.entries.find((x) => x.key === k.toString('hex'));
+  const e = entries?.find((x) => x.key === k.toString('hex'));
   return e === undefined ? undefined : Number(Buffer.from(e.value, 'hex').readBigUInt64LE(0));
+}
+
+function slot(r: NetperfRunResult, map: string, i: number): number | undefined {
+  return slotOf(r.bpf?.guest?.maps[map]?.entries, i);
 }
 
 /**
  * Whether a worker run's counters say the connections took `path`: the SYN queue has no cookie
  * counter moving; syncookies=2 checks a cookie for every connection; the custom cookie leaves the
- * stack's cookie counters at zero while the program answered every SYN it took and assigned
- * connections, refusing no cookie. (The program's maps are dumped when the window closes, the
- * stacks' counters at the end of the run: the two are not compared count for count.)
+ * stack's cookie counters at zero while the program answered every SYN it took and assigned every
+ * connection the listener accepted (its maps and the listener's counters are read in the same
+ * instant, as the window closed), refusing no cookie.
  */
 export function pathTaken(path: SyncookiePath, r: NetperfRunResult): { ok: boolean; evidence: string } {
   const c = r.listener?.counters;
@@ -108,7 +111,7 @@ export function pathTaken(path: SyncookiePath, r: NetperfRunResult): { ok: boole
       const syn = slot(r, 'syncookie_stats', SC.SYN) ?? 0, synack = slot(r, 'syncookie_stats', SC.SYNACK_SENT) ?? 0;
       const invalid = slot(r, 'syncookie_stats', SC.ACK_INVALID) ?? 0, assigned = slot(r, 'syncookie_stats', SC.ASSIGNED) ?? 0;
       const prog = `program: SYNs ${syn}, SYN-ACKs ${synack}, assigned ${assigned}, invalid ACKs ${invalid}`;
-      const ok = opens > 0 && sent === 0 && recv === 0 && c.TcpExtTCPReqQFullDoCookies === 0 && syn > 0 && synack === syn && assigned > 0 && invalid === 0;
+      const ok = opens > 0 && sent === 0 && recv === 0 && c.TcpExtTCPReqQFullDoCookies === 0 && synack === syn && assigned === opens && invalid === 0;
       return { ok, evidence: `${base}; ${prog}` };
     }
   }
@@ -172,40 +175,31 @@ export async function benchSyncookieWorkers(o: SyncookieBenchOptions = {}): Prom
 }
 
 /** Two stacks on veth (a: 10.0.0.1 / fd00::1, the client; b: 10.0.0.2 / fd00::2, the server). */
-function rig(_family: 4 | 6): TwoHosts {
+function rig(): TwoHosts {
   return twoHosts({ staticNeigh: true, init: (net) => { udp_init(net); tcp_init(net); } });
 }
 
 interface ThreadConfig {
   config: string;
   path: SyncookiePath;
-  setup: (h: TwoHosts) => () => string;
+  /** Configures the rig; returns what tells the path was taken (checked after the run, beside the stack's counters). */
+  setup: (h: TwoHosts) => () => { ok: boolean; text: string };
 }
 
-/**
- * The program at b's tc ingress without the verifier (its run time reads every field of a BTF view
- * instead of the verified ones): a stand-in for the figure while vxo's verifier refuses the object.
- */
-function attachUnverified(h: TwoHosts, engine: EngineName): void {
-  const coll = loadObjectFile(SYNCOOKIE_OBJECT);
-  for (const m of syncookieMapInits()) mapUpdateHex(coll.maps.get(m.map)!, m.key, m.value);
-  const r = qdisc_create_clsact(h.devb);
-  if (r < 0) throw new Error(`clsact: errno ${-r}`);
-  const f = tc_filter_add(h.devb, 'ingress', coll.program(), { verify: false, engine });
-  if (typeof f === 'number') throw new Error(`tc filter add: errno ${-f}`);
-}
-
-function threadConfigs(engines: readonly EngineName[], custom: 'verified' | 'unverified' | 'none'): ThreadConfig[] {
+function threadConfigs(engines: readonly EngineName[], custom: boolean): ThreadConfig[] {
   const out: ThreadConfig[] = [];
-  if (custom !== 'none') {
+  if (custom) {
     const maps = syncookieMapInits();
     for (const engine of engines) {
       out.push({
-        config: `custom cookie (tc program, ${engine}${custom === 'unverified' ? ', unverified' : ''})`, path: 'custom-cookie',
+        config: `custom cookie (tc program, ${engine})`, path: 'custom-cookie',
         setup: (h) => {
-          if (custom === 'unverified') attachUnverified(h, engine);
-          else new BpfAttachments(h.b, engine).attach({ kind: 'tc', direction: 'ingress', object: SYNCOOKIE_OBJECT, maps }, h.devb, undefined);
-          return () => `SyncookiesSent ${h.b.mib.net.SyncookiesSent}`;
+          const bpf = new BpfAttachments(h.b, engine);
+          bpf.attach({ kind: 'tc', direction: 'ingress', object: SYNCOOKIE_OBJECT, maps }, h.devb, undefined);
+          return () => {
+            const assigned = slotOf(bpf.report().maps['syncookie_stats']?.entries, SC.ASSIGNED) ?? 0;
+            return { ok: assigned === h.b.mib.tcp.PassiveOpens, text: `program assigned ${assigned}, SyncookiesSent ${h.b.mib.net.SyncookiesSent}` };
+          };
         },
       });
     }
@@ -215,30 +209,40 @@ function threadConfigs(engines: readonly EngineName[], custom: 'verified' | 'unv
     setup: (h) => {
       const hook = new CookieHook(h.devb);
       h.devb.tc_ingress.push(hook);
-      return () => `hook assigned ${hook.assigned}, SyncookiesSent ${h.b.mib.net.SyncookiesSent}`;
+      return () => ({ ok: hook.assigned === h.b.mib.tcp.PassiveOpens, text: `hook assigned ${hook.assigned}, SyncookiesSent ${h.b.mib.net.SyncookiesSent}` });
     },
   });
   out.push({
     config: 'syncookies=2 (classic cookies)', path: 'syncookies=2',
     setup: (h) => {
       h.b.ipv4.sysctl_tcp_syncookies = 2;
-      return () => `SyncookiesRecv ${h.b.mib.net.SyncookiesRecv}`;
+      return () => ({ ok: true, text: `SyncookiesRecv ${h.b.mib.net.SyncookiesRecv}` });
     },
   });
   out.push({
     config: 'no cookies (SYN queue)', path: 'syn-queue',
     setup: (h) => {
       h.b.ipv4.sysctl_tcp_syncookies = 0;
-      return () => `SyncookiesSent ${h.b.mib.net.SyncookiesSent}`;
+      return () => ({ ok: true, text: `SyncookiesSent ${h.b.mib.net.SyncookiesSent}` });
     },
   });
   return out;
 }
 
-/** One netperf TCP_CRR on a fresh rig: connections per wall-clock second, and whether the path was the one meant. */
-function threadRun(c: ThreadConfig, family: 4 | 6, ms: number, perJiffy: number): { connPerSec: number; ok: boolean; evidence: string } {
-  const h = rig(family);
-  const evidence = c.setup(h);
+/** A configuration's two stacks, kept across its rounds (a program attached once, as in a long-running host). */
+interface ThreadRig {
+  h: TwoHosts;
+  evidence: () => { ok: boolean; text: string };
+}
+
+/** TIME_WAIT lasts 60 s (TCP_TIMEWAIT_LEN): a round starts after the last one's have gone. */
+const TIME_WAIT_NS = 61 * NSEC_PER_SEC;
+
+/** One netperf TCP_CRR on a configuration's rig: connections per wall-clock second, and whether the path was the one meant. */
+function threadRun(c: ThreadConfig, stacks: ThreadRig, family: 4 | 6, ms: number, perJiffy: number): { connPerSec: number; ok: boolean; evidence: string } {
+  const { h } = stacks;
+  const b = h.b.mib;
+  const opens0 = b.tcp.PassiveOpens;
   const server = new NetServer(h.b, { family: family === 6 ? AF_INET6 : AF_INET });
   let result: NetperfResult | null = null;
   const t0 = process.hrtime.bigint();
@@ -248,35 +252,38 @@ function threadRun(c: ThreadConfig, family: 4 | 6, ms: number, perJiffy: number)
   });
   for (let i = 0; i < ms + 10 && result === null; i++) h.advance(1);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  server.close();
+  h.clock.advance(TIME_WAIT_NS);
+  h.pump();
   const r = result as NetperfResult | null;
   const n = r?.transactions ?? 0;
-  const b = h.b.mib;
-  const ok = n > 0 && b.tcp.PassiveOpens >= n && (c.path === 'syncookies=2'
+  const own = stacks.evidence();
+  const ok = own.ok && n > 0 && b.tcp.PassiveOpens - opens0 >= n && (c.path === 'syncookies=2'
     ? b.net.SyncookiesRecv === b.tcp.PassiveOpens
     : b.net.SyncookiesSent === 0 && b.net.SyncookiesRecv === 0);
-  return { connPerSec: n / secs, ok, evidence: `${n} connections; ${evidence()}` };
+  return { connPerSec: n / secs, ok, evidence: `${n} connections; ${own.text}` };
 }
 
 /**
  * On one thread: netperf TCP_CRR between two stacks on veth, `perJiffy` connections started per
- * virtual millisecond for `ms` virtual milliseconds, timed by the wall clock. Interleaved rounds,
- * median per configuration.
+ * virtual millisecond for `ms` virtual milliseconds, timed by the wall clock. Each configuration
+ * keeps its stacks (and its attached program, so the JIT's code stays warm) across rounds; the
+ * virtual clock moves past TIME_WAIT between rounds. Interleaved rounds, median per configuration.
  */
-export function benchSyncookieThread(o: {
-  family?: 4 | 6; ms?: number; perJiffy?: number; rounds?: number; engines?: readonly EngineName[];
-  /** When vxo's verifier refuses the object: measure it unverified (rows marked so) rather than not at all. */
-  unverifiedFallback?: boolean;
-} = {}): { rows: SyncookieRow[]; skipped?: string } {
+export function benchSyncookieThread(o: { family?: 4 | 6; ms?: number; perJiffy?: number; rounds?: number; engines?: readonly EngineName[] } = {}): { rows: SyncookieRow[]; skipped?: string } {
   const family = o.family ?? 4;
   const skipped = syncookieUnavailable();
-  const custom = skipped === undefined ? 'verified' : o.unverifiedFallback === true && existsSync(SYNCOOKIE_OBJECT) ? 'unverified' : 'none';
-  const configs = threadConfigs(o.engines ?? ['jit', 'interp'], custom);
+  const configs = threadConfigs(o.engines ?? ['jit', 'interp'], skipped === undefined);
+  const rigs = configs.map((c): ThreadRig => {
+    const h = rig();
+    return { h, evidence: c.setup(h) };
+  });
   const ms = o.ms ?? 200, perJiffy = o.perJiffy ?? 20;
   // Two passes to warm V8 (and the BPF JIT's generated code) on every path, not counted.
-  for (let i = 0; i < 2; i++) for (const c of configs) threadRun(c, family, ms / 2, perJiffy);
+  for (let i = 0; i < 2; i++) for (const [k, c] of configs.entries()) threadRun(c, rigs[k]!, family, ms / 2, perJiffy);
   const res = configs.map(() => [] as { connPerSec: number; ok: boolean; evidence: string }[]);
   for (let round = 0; round < (o.rounds ?? 5); round++) {
-    for (const [i, c] of configs.entries()) res[i]!.push(threadRun(c, family, ms, perJiffy));
+    for (const [k, c] of configs.entries()) res[k]!.push(threadRun(c, rigs[k]!, family, ms, perJiffy));
   }
   const rows = configs.map((c, i) => {
     const rs = res[i]!;

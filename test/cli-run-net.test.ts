@@ -1,12 +1,13 @@
-// `vxo run flood` and `vxo run netperf` as a user runs them (from the sources, under tsx): bad
-// options refused with exit code 2 before any worker starts (the runs: cli-run-net-json.test.ts).
+// `vxo run flood` and `vxo run netperf` as a user runs them (bin/vxo.js: the build, which `npm test`
+// makes first; under tsx each spawn spent about 1 s of CPU compiling the CLI): bad options refused
+// with exit code 2 before any worker starts (the runs: cli-run-net-json.test.ts).
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './support/vm.ts';
 
 function vxo(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scenarios/cli/main.ts'), ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 90_000 });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/vxo.js'), ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 90_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

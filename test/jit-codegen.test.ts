@@ -60,3 +60,11 @@ test('bpf_redirect_map on a constant DEVMAP is a direct call, no argument spill;
   const g = jitSource(prepareProgram({ type: BPF_PROG_TYPE.BPF_PROG_TYPE_XDP, insns: generic }));
   t.false(g.includes('RTM('));
 });
+
+test('a program too long for V8 to optimise as one function (tcp_custom_syncookie) is split into chunks', (t) => {
+  const prog = loadObjectFile(`${REPO_ROOT}scenarios/sk/tcp_custom_syncookie.o`).program('tcp_custom_syncookie');
+  const source = jitSource(prepareProgram({ type: prog.type, insns: prog.insns, fds: prog.fds }));
+  t.regex(source, /^\/\/ vxo JIT: \d+ insns, dispatch control flow in \d+ functions/);
+  t.regex(source, /^function c1\(pc, base\) \{$/m);
+  for (const f of source.split(/^function /m).slice(1)) t.true(f.length < 96_000);
+});

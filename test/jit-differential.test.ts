@@ -3,6 +3,7 @@
 // JIT with the same inputs; r0 or the fault, the memory and the stack must be identical.
 import test from 'ava';
 import { createEngine, type EngineName } from '../bpf-vm/engines.ts';
+import { JitEngine } from '../bpf-vm/jit/jit.ts';
 import { BpfError } from '../bpf-vm/errors.ts';
 import { ExecEnv } from '../bpf-vm/interp/env.ts';
 import { Region, REGION_ID, regionTag } from '../bpf-vm/interp/regions.ts';
@@ -96,7 +97,8 @@ function fixJumps(out: Insn[], next: () => number): Insn[] {
 
 interface Outcome { result: string; mem: string; stack: string }
 
-function runOn(engine: EngineName, insns: Insn[], input: Uint8Array): Outcome {
+/** `maxFunctionChars`: the JIT splits its dispatch code into functions this long (chunk transitions everywhere). */
+function runOn(engine: EngineName, insns: Insn[], input: Uint8Array, maxFunctionChars?: number): Outcome {
   const prog = prepareProgram({ type: BPF_PROG_TYPE.BPF_PROG_TYPE_UNSPEC, insns, helpers: CONFORMANCE_HELPERS });
   const env = new ExecEnv([]);
   const mem = input.slice();
@@ -104,7 +106,10 @@ function runOn(engine: EngineName, insns: Insn[], input: Uint8Array): Outcome {
   env.R[2] = 0; env.R[3] = regionTag(REGION_ID.PACKET); env.R[4] = mem.length;
   let result: string;
   try {
-    createEngine(engine, prog, env, { budget: 5000 }).run();
+    const e = engine === 'jit' && maxFunctionChars !== undefined
+      ? new JitEngine(prog, env, { budget: 5000, maxFunctionChars })
+      : createEngine(engine, prog, env, { budget: 5000 });
+    e.run();
     result = `r0=${(env.R[1]! >>> 0).toString(16)}:${(env.R[0]! >>> 0).toString(16)}`;
   } catch (e) {
     if (!(e instanceof BpfError)) throw e;
@@ -136,4 +141,20 @@ test(`interpreter and JIT agree on ${PROGRAMS} random programs`, (t) => {
   t.log(`${compared} programs compared (${faults} ended in a fault), ${skipped} structurally invalid skipped`);
   t.log([...kinds].sort((x, y) => y[1] - x[1]).slice(0, 8).map(([k, v]) => `${v} ${k}`).join("\n"));
   t.true(compared > PROGRAMS / 2);
+});
+
+test('interpreter and the JIT split into chunks (a few instructions each) agree on 500 random programs', (t) => {
+  const next = rng(0xc4a2c5);
+  let compared = 0;
+  for (let n = 0; n < 500; n++) {
+    const insns = generate(next);
+    try { validateProgram(insns); } catch { continue; }
+    const input = Uint8Array.from({ length: 24 }, () => next() & 0xff);
+    const a = runOn('interp', insns, input);
+    const b = runOn('jit', insns, input, 150);
+    t.deepEqual(b, a, `program #${n}: ${JSON.stringify(insns)}`);
+    if (JSON.stringify(a) !== JSON.stringify(b)) return;
+    compared++;
+  }
+  t.true(compared > 250);
 });

@@ -5,7 +5,8 @@ export type TunErrorCode =
   | 'EINVAL' // a bad argument or a shared descriptor that does not describe what it claims
   | 'EBUSY' // a single-owner role (page pool owner, recycle ring producer) already taken
   | 'EOVERFLOW' // more frames returned than exist: a frame freed twice
-  | 'ENOMEM'; // shared memory could not be allocated
+  | 'ENOMEM' // shared memory could not be allocated
+  | 'EOPNOTSUPP'; // an operation the configured path lacks (an offloaded program on the path before the RFC)
 
 export class TunError extends Error {
   readonly code: TunErrorCode;

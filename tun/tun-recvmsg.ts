@@ -51,6 +51,7 @@ export interface TunRecvStats {
   xdp_generic_copied_bytes: number;
   consumed: number;
   batches: number;
+  read_ptr: number;
   batch_hist: number[];
 }
 
@@ -83,6 +84,8 @@ export class TunRecv {
   /** Frames taken from tx_ring, and recvmsg calls that took any. */
   consumed = 0;
   batches = 0;
+  /** Frames vhost took from tx_ring itself and handed back through tun_do_read_ptr (the path before the RFC). */
+  read_ptr = 0;
   readonly batch_hist = new Float64Array(BATCH_HIST_BUCKETS);
 
   constructor(opts: TunRecvOptions) {
@@ -170,7 +173,22 @@ export class TunRecv {
     return passed;
   }
 
-  /** Consumer-side check for published frames (one Atomics.load only when the cache says empty). */
+  /**
+   * tun_do_read with a pointer (msg_control), the path before the RFC: vhost_net took `h` from
+   * tx_ring itself (vhost_net_buf_produce) and hands it back one at a time; the tap puts it to user
+   * (the caller copies `length` bytes from the frame into the guest's buffers, then frees it) and
+   * counts it. No program runs here: before the RFC the tap's Tx path had none. Returns the length.
+   */
+  tun_do_read_ptr(h: number): number {
+    const m = META_STRIDE * h;
+    const len = this.pool.meta[m + 1]!;
+    if (this.capture) this.capture(this.pool.u8, h * this.pool.frameSize + this.pool.meta[m]!, len);
+    this.tx_packets++;
+    this.tx_bytes += len;
+    this.read_ptr++;
+    return len;
+  }
+
   /** A capture point on the tap (`vxo run --pcap-at tap`): frames as the tap's queue hands them over, before any program. */
   capture: ((u8: Uint8Array, off: number, len: number) => void) | undefined = undefined;
 
@@ -182,6 +200,7 @@ export class TunRecv {
     }
   }
 
+  /** Consumer-side check for published frames (one Atomics.load only when the cache says empty). */
   hasData(): boolean {
     return !this.ring.empty();
   }
@@ -196,7 +215,7 @@ export class TunRecv {
       tx_packets: this.tx_packets, tx_bytes: this.tx_bytes, tx_dropped: this.tx_dropped, xdp_pass: this.xdp_pass,
       xdp_drop: this.xdp_drop, xdp_aborted: this.xdp_aborted, xdp_tx: this.xdp_tx, xdp_redirect: this.xdp_redirect,
       xdp_unknown: this.xdp_unknown, xdp_generic: this.xdp_generic, xdp_generic_expand: this.xdp_generic_expand,
-      xdp_generic_copied_bytes: this.xdp_generic_copied_bytes, consumed: this.consumed, batches: this.batches, batch_hist: Array.from(this.batch_hist),
+      xdp_generic_copied_bytes: this.xdp_generic_copied_bytes, consumed: this.consumed, batches: this.batches, read_ptr: this.read_ptr, batch_hist: Array.from(this.batch_hist),
     };
   }
 

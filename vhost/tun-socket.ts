@@ -2,7 +2,7 @@
 // recvmsg with the offloaded program (TunRecv), its sendmsg into the Rx path (TunRx), and the
 // shared frame pool the tx_ring's pointers point into.
 import { type FramePool, type PagePoolRemote, type TunRecv, type TunRx } from '../tun/index.ts';
-import type { TapSocket } from './tap-socket.ts';
+import type { PtrRingConsumer, RxIovIter, TapSocket } from './tap-socket.ts';
 
 export class TunSocket implements TapSocket {
   readonly frameU8: Uint8Array;
@@ -21,6 +21,21 @@ export class TunSocket implements TapSocket {
 
   recvmsg(out: Uint32Array): number {
     return this.recv.tun_recvmsg(out);
+  }
+
+  txRing(): PtrRingConsumer {
+    return this.recv.ring;
+  }
+
+  peekLen(h: number): number {
+    return this.meta.length(h);
+  }
+
+  recvmsgPtr(h: number, to: RxIovIter): number {
+    const len = this.recv.tun_do_read_ptr(h);
+    const written = to.writeFrame(this.meta.dataOffset(h), len);
+    this.remote.free(h);
+    return written;
   }
 
   hasPending(): boolean {

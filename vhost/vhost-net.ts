@@ -6,7 +6,8 @@ import {
   DeviceQueue, FeatureSet, VIRTIO_F, VIRTIO_NET_HDR_F, VIRTIO_NET_HDR_V1_SIZE, VQ_EMPTY,
   type GuestMemory, type RingError, type SplitRingLayout, SplitRing,
 } from '../virtio/index.ts';
-import type { TapSocket } from './tap-socket.ts';
+import type { PtrRingConsumer, RxIovIter, TapSocket } from './tap-socket.ts';
+import { VHOST_RX_PATH_CODE, VHOST_RX_PATH_DEFAULT, type VhostRxPath } from './rx-path.ts';
 
 /** Packets and bytes after which a handler yields to the other (VHOST_NET_PKT_WEIGHT / VHOST_NET_WEIGHT). */
 export const VHOST_NET_PKT_WEIGHT = 256;
@@ -24,6 +25,12 @@ export interface VhostNetQueues {
 
 export interface VhostNetStats {
   rx_packets: number; rx_bytes: number; rx_batches: number;
+  /** Calls of the tap's recvmsg that returned frames (one per batch after the RFC, one per frame before it). */
+  rx_recvmsg: number;
+  /** Looks into an empty tap (vhost_net_buf_produce finding nothing: a ring read before the RFC, a recvmsg call after). */
+  rx_empty_polls: number;
+  /** VHOST_RX_PATH_CODE of the path handle_rx takes (0 until a queue pair is started). */
+  rx_path: number;
   rx_no_buffer: number; rx_too_big: number;
   tx_packets: number; tx_bytes: number; tx_bad_chain: number; tx_bad_hdr: number;
   guest_interrupts: number; guest_interrupts_suppressed: number;
@@ -37,12 +44,17 @@ const RX_HDR = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0);
 
 export function emptyVhostNetStats(): VhostNetStats {
   return {
-    rx_packets: 0, rx_bytes: 0, rx_batches: 0, rx_no_buffer: 0, rx_too_big: 0,
+    rx_packets: 0, rx_bytes: 0, rx_batches: 0, rx_recvmsg: 0, rx_empty_polls: 0, rx_path: 0, rx_no_buffer: 0, rx_too_big: 0,
     tx_packets: 0, tx_bytes: 0, tx_bad_chain: 0, tx_bad_hdr: 0, guest_interrupts: 0, guest_interrupts_suppressed: 0,
   };
 }
 
-export class VhostNet {
+export interface VhostNetOptions {
+  /** How handle_rx reads the tap (vhost/rx-path.ts); default the RFC's tap recvmsg. */
+  rxPath?: VhostRxPath;
+}
+
+export class VhostNet implements RxIovIter {
   readonly rxq: DeviceQueue;
   readonly txq: DeviceQueue;
   readonly hdrLen = VIRTIO_NET_HDR_V1_SIZE;
@@ -59,9 +71,15 @@ export class VhostNet {
   private readonly rxbuf = new Uint32Array(VHOST_NET_BATCH);
   private rxHead = 0;
   private rxTail = 0;
+  readonly rxPath: VhostRxPath;
+  /** Before the RFC: the tap's tx_ring, held by vhost since VHOST_NET_SET_BACKEND (get_tap_ptr_ring). */
+  private readonly txRing: PtrRingConsumer | undefined;
 
-  constructor(mem: GuestMemory, queues: VhostNetQueues, readonly tap: TapSocket, private readonly signalGuest: () => void) {
+  constructor(mem: GuestMemory, queues: VhostNetQueues, readonly tap: TapSocket, private readonly signalGuest: () => void, opts: VhostNetOptions = {}) {
     this.mem = mem;
+    this.rxPath = opts.rxPath ?? VHOST_RX_PATH_DEFAULT;
+    this.stats.rx_path = VHOST_RX_PATH_CODE[this.rxPath];
+    this.txRing = this.rxPath === 'ptr_ring' ? tap.txRing() : undefined;
     const f = FeatureSet.fromHalves(queues.features.lo, queues.features.hi);
     const eventIdx = f.has(VIRTIO_F.VIRTIO_RING_F_EVENT_IDX);
     const indirect = f.has(VIRTIO_F.VIRTIO_RING_F_INDIRECT_DESC);
@@ -84,6 +102,7 @@ export class VhostNet {
    */
   handleRx(): number {
     if (this.broken) return 0;
+    if (this.txRing !== undefined) return this.handleRxPtrRing(this.txRing);
     const rxq = this.rxq;
     const tap = this.tap;
     rxq.disableNotify();
@@ -93,7 +112,8 @@ export class VhostNet {
       if (this.rxHead === this.rxTail) {
         this.rxHead = 0;
         this.rxTail = tap.recvmsg(this.rxbuf);
-        if (this.rxTail === 0) break;
+        if (this.rxTail === 0) { this.stats.rx_empty_polls++; break; }
+        this.stats.rx_recvmsg++;
         this.stats.rx_batches++;
       }
       const h = this.rxbuf[this.rxHead]!;
@@ -125,6 +145,59 @@ export class VhostNet {
     this.stats.rx_packets += pkts;
     this.stats.rx_bytes += bytes;
     return pkts;
+  }
+
+  /**
+   * handle_rx before the RFC: vhost_net_rx_peek_head_len refills vhost's buffer straight from the
+   * tap's ring when it is empty (vhost_net_buf_produce) and peeks the head's length; a guest
+   * buffer is taken for it; then the head itself goes to the tap's recvmsg as msg_control
+   * (vhost_net_buf_consume), which copies it into that buffer and frees it. Same weights, same
+   * out-of-buffers handling, same order as the RFC's path: only who reads the ring differs.
+   */
+  private handleRxPtrRing(ring: PtrRingConsumer): number {
+    const rxq = this.rxq;
+    const tap = this.tap;
+    const rxbuf = this.rxbuf;
+    rxq.disableNotify();
+    let pkts = 0;
+    let bytes = 0;
+    while (pkts < VHOST_NET_PKT_WEIGHT && bytes < VHOST_NET_WEIGHT) {
+      if (this.rxHead === this.rxTail) {
+        this.rxHead = 0;
+        this.rxTail = ring.consumeBatched(rxbuf, VHOST_NET_BATCH);
+        if (this.rxTail === 0) { this.stats.rx_empty_polls++; break; }
+        this.stats.rx_batches++;
+      }
+      const len = tap.peekLen(rxbuf[this.rxHead]!);
+      const head = rxq.pop();
+      if (head === VQ_EMPTY) {
+        if (rxq.enableNotify()) { rxq.disableNotify(); continue; }
+        this.rxWaitingForBuffers = true;
+        this.stats.rx_no_buffer++;
+        break;
+      }
+      if (typeof head !== 'number') { this.broken ??= head; break; }
+      this.rxWaitingForBuffers = false;
+      const h = rxbuf[this.rxHead++]!;
+      const written = tap.recvmsgPtr(h, this);
+      this.stats.rx_recvmsg++;
+      rxq.push(head, written);
+      if (written === 0) { this.stats.rx_too_big++; continue; }
+      pkts++;
+      bytes += len;
+    }
+    if (pkts > 0 || this.rxHead > 0) {
+      tap.flushFrees();
+      this.signal(rxq);
+    }
+    this.stats.rx_packets += pkts;
+    this.stats.rx_bytes += bytes;
+    return pkts;
+  }
+
+  /** RxIovIter: tun_put_user's copy into the chain popped for the frame. */
+  writeFrame(src: number, len: number): number {
+    return this.copyToGuest(src, len);
   }
 
   /**

@@ -3,7 +3,7 @@
 // control messages QEMU sends (vhost_net_start/stop, TUNSETOFFLOADEDXDP).
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
-  FramePool, PagePoolRemote, PtrRing, SockWait, SoftnetBacklog, TunRecv, TunRx, tapXdpFromObject, tapXdpOffloaded,
+  FramePool, PagePoolRemote, PtrRing, SockWait, SoftnetBacklog, TunError, TunRecv, TunRx, tapXdpFromObject, tapXdpOffloaded,
   type EngineName, type SharedHostBacklog, type OffloadedProgramTransfer, type SharedFramePool, type SharedPtrRing, type SharedSockWait, type TapXdpObject,
 } from '../tun/index.ts';
 import { Doorbell, FrameCapture, GuestMemory, ShmCounters, threadSelfId, type SharedDoorbell, type SharedFrameCapture, type SharedGuestMemory } from '../virtio/index.ts';
@@ -12,6 +12,7 @@ import { TunSocket } from './tun-socket.ts';
 import { VhostNet, type VhostNetQueues } from './vhost-net.ts';
 import { VhostWorker } from './vhost-worker.ts';
 import { tapCounters } from './tap-counters.ts';
+import { isVhostRxPath, VHOST_RX_PATH_DEFAULT, VHOST_RX_PATHS, type VhostRxPath } from './rx-path.ts';
 
 export interface VhostWorkerData {
   mem: SharedGuestMemory;
@@ -35,6 +36,11 @@ export interface VhostWorkerData {
    * ends at the tap, counted (the XDP benchmarks).
    */
   backlog?: SharedHostBacklog;
+  /**
+   * How handle_rx reads the tap (vhost/rx-path.ts): 'ptr_ring' as before the offload RFC, or the
+   * RFC's 'tap_recvmsg' (default). The RFC's netperf table compares the two.
+   */
+  rxPath?: VhostRxPath;
 }
 
 export type VhostControl =
@@ -51,6 +57,8 @@ function traced<T extends { env: { trace: (line: string) => void } }>(runner: T)
   if (trace) runner.env.trace = trace.sink;
   return runner;
 }
+if (d.rxPath !== undefined && !isVhostRxPath(d.rxPath)) throw new TunError('EINVAL', `vhost rxPath ${String(d.rxPath)}: ${VHOST_RX_PATHS.join(' or ')}`);
+const rxPath: VhostRxPath = d.rxPath ?? VHOST_RX_PATH_DEFAULT;
 const mem = new GuestMemory(d.mem);
 const wait = new SockWait(d.wait);
 const irq = new Doorbell(d.irq);
@@ -74,9 +82,12 @@ const worker = new VhostWorker(undefined, wait, d.ctl, {
 let net: VhostNet | undefined;
 function control(m: VhostControl): void {
   switch (m.type) {
-    case 'start': net = new VhostNet(mem, m.queues, sock, () => irq.ring()); worker.setNet(net); break;
+    case 'start': net = new VhostNet(mem, m.queues, sock, () => irq.ring(), { rxPath }); worker.setNet(net); break;
     case 'stop': net = undefined; worker.setNet(undefined); break;
-    case 'attach': recv.attachOffloaded(traced(tapXdpOffloaded(m.prog, d.engine))); break;
+    case 'attach':
+      // Before the RFC vhost reads the ring itself: there is no recvmsg batch for a Tx-path program to run in (no TUNSETOFFLOADEDXDP).
+      if (rxPath === 'ptr_ring') throw new TunError('EOPNOTSUPP', 'TUNSETOFFLOADEDXDP: vhost reads the tap\'s ptr_ring directly (rxPath ptr_ring, before the offload RFC): the tap has no Tx-path program');
+      recv.attachOffloaded(traced(tapXdpOffloaded(m.prog, d.engine))); break;
     case 'detach': recv.attachOffloaded(undefined); break;
   }
 }

@@ -12,8 +12,9 @@
 import type { Emitter } from './codegen.ts';
 
 /**
- * JavaScript source characters per chunk. V8's bytecode runs to 0.6-0.75 bytes per character of
- * this code (checked accesses the most), so a chunk stays near 35 KiB, well below the limit.
+ * Characters of instruction code per chunk (case labels, indentation and pc comments aside). V8's
+ * bytecode runs to 0.6-0.85 bytes per character of it (checked accesses the most): a chunk stays
+ * near 30-40 KiB of bytecode, well below the limit.
  */
 export const CHUNK_CHARS = 48_000;
 
@@ -27,15 +28,15 @@ const TEMPS = 'let t = 0, a = 0, h = 0, b = 0, v = 0, k, g, c;';
 const TEMP_DECL = /([{;] )const ([tahbvkgc]) = /g;
 
 /** [first, end) ranges of about CHUNK_CHARS of code each, ending where control already enters (a leader) when one is near. */
-export function chunkRanges(e: Emitter, code: readonly string[]): [number, number][] {
+export function chunkRanges(e: Emitter, code: readonly string[], chunkChars = CHUNK_CHARS): [number, number][] {
   const len = e.p.len;
   const out: [number, number][] = [];
   let first = 0;
   while (first < len) {
     let end = first, size = 0, lastLeader = -1;
-    for (; end < len && (end === first || size < CHUNK_CHARS); end++) {
+    for (; end < len && (end === first || size < chunkChars); end++) {
       // A leader in the last eighth: a cut there costs no fall-through across chunks.
-      if (e.leaders.has(end) && size > CHUNK_CHARS - (CHUNK_CHARS >> 3)) lastLeader = end;
+      if (e.leaders.has(end) && size > chunkChars - (chunkChars >> 3)) lastLeader = end;
       size += code[end]?.length ?? 0;
     }
     if (end < len && lastLeader > first) end = lastLeader;
@@ -61,7 +62,8 @@ function chunk(e: Emitter, code: readonly string[], index: number, first: number
   }
   out.push(
     `      pc = ${end};`,
-    `    default: if (pc < 0 || pc >= ${e.p.len}) throw F.fellOff(pc); ${spill} return pc;`,
+    // A pc of this chunk with no case is no instruction's start: fault rather than come back forever.
+    `    default: if (pc < 0 || pc >= ${e.p.len} || (pc >= ${first} && pc < ${end})) throw F.fellOff(pc); ${spill} return pc;`,
     '  }',
     '}',
   );
@@ -69,16 +71,16 @@ function chunk(e: Emitter, code: readonly string[], index: number, first: number
 }
 
 /** The chunks and f0, their driver (with f0's usual parameters: callbacks enter it too, at pc0). */
-export function chunkedDispatchProgram(e: Emitter): string {
+export function chunkedDispatchProgram(e: Emitter, chunkChars = CHUNK_CHARS): { source: string; chunks: number } {
   const code: string[] = [];
   for (let pc = 0; pc < e.p.len; pc++) {
     code[pc] = e.insn(pc, 'chunked').replace(TEMP_DECL, '$1$2 = ');
     if (e.p.insns[pc]!.code === 0x18) pc++;
   }
-  const ranges = chunkRanges(e, code);
+  const ranges = chunkRanges(e, code, chunkChars);
   const params = REGS.join(', ');
   const pick = ranges.map(([, end], i) => `${i === 0 ? '    ' : '    else '}if (pc < ${end}) pc = c${i}(pc, base);`);
-  return [
+  const source = [
     `const RS = new Int32Array(${REGS.length});`,
     ...ranges.map(([first, end], i) => chunk(e, code, i, first, end)),
     `function f0(${params}, pc0) {`,
@@ -92,4 +94,5 @@ export function chunkedDispatchProgram(e: Emitter): string {
     '  }',
     '}',
   ].join('\n');
+  return { source, chunks: ranges.length };
 }

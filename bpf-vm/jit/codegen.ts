@@ -16,19 +16,23 @@ import type { InsnFacts } from '../verifier/api.ts';
 import { emitAlu32, emitAlu64, emitMovsx, immOperand, jumpCondition, regOperand } from './emit-alu.ts';
 import { emitAtomic, emitLoad, emitStore, type MemContext, type RegionViews } from './emit-mem.ts';
 import { jumpTarget, planStructure, type Construct } from './structure.ts';
-import { chunkedDispatchProgram } from './chunked-dispatch.ts';
+import { CHUNK_CHARS, chunkedDispatchProgram } from './chunked-dispatch.ts';
 
 export interface CodegenInput {
   prog: PreparedProgram;
   /** The verifier's per-instruction facts; without them every access keeps its run-time check. */
   facts?: readonly (InsnFacts | undefined)[];
   budget: number;
+  /** Source characters past which a function is split into chunks (default MAX_FUNCTION_CHARS; tests lower it). */
+  maxFunctionChars?: number;
 }
 
 export interface GeneratedCode {
   source: string;
   /** 'structured' when every function compiled to blocks and loops, else 'dispatch'. */
   mode: 'structured' | 'dispatch';
+  /** Functions the dispatch code is split into when one would be too long to optimise (chunked-dispatch.ts). */
+  chunks?: number;
 }
 
 /** Registers passed to a bpf function: the caller's r0-r9 (so unwritten registers read alike) and r10. */
@@ -39,9 +43,9 @@ const ARGS = (r10: string): string => [...Array.from({ length: 10 }, (_, i) => `
 export type Flow = 'structured' | 'dispatch' | 'chunked';
 
 /**
- * The longest generated function kept whole, in source characters: at up to 0.75 bytes of bytecode
- * per character (and more once block temporaries pass 128 registers), longer ones come near
- * V8's --max-optimized-bytecode-size (60 KiB), past which a function is never optimised.
+ * The longest generated function kept whole, in source characters: at 0.6-0.85 bytes of bytecode
+ * per character (more once block temporaries pass 128 registers), longer ones come near V8's
+ * --max-optimized-bytecode-size (60 KiB), past which a function is never optimised.
  */
 const MAX_FUNCTION_CHARS = 60_000;
 
@@ -314,9 +318,13 @@ export function generate(input: CodegenInput): GeneratedCode {
   }
   if (mode === 'dispatch') funcs.splice(0, funcs.length, dispatchProgram(e));
   // A function too long for V8 to optimise (chunked-dispatch.ts): the program in chunks, whatever its flow.
-  if (funcs.some((f) => f.length > MAX_FUNCTION_CHARS)) {
+  const maxChars = input.maxFunctionChars ?? MAX_FUNCTION_CHARS;
+  let chunks: number | undefined;
+  if (funcs.some((f) => f.length > maxChars)) {
     mode = 'dispatch';
-    funcs.splice(0, funcs.length, chunkedDispatchProgram(e));
+    const c = chunkedDispatchProgram(e, Math.min(CHUNK_CHARS, maxChars));
+    chunks = c.chunks;
+    funcs.splice(0, funcs.length, c.source);
   }
 
   const maps = p.maps.map((_, i) => `const M${i} = MR[${i}], M${i}_DV = M${i}.dv, M${i}_U8 = M${i}.u8, M${i}_HI = MHI[${i}];`);
@@ -356,7 +364,7 @@ export function generate(input: CodegenInput): GeneratedCode {
     '  R[1] = RET_HI;',
     '};',
   ].join('\n');
-  return { source, mode };
+  return chunks === undefined ? { source, mode } : { source, mode, chunks };
 }
 
 /**

@@ -6,5 +6,5 @@ import { DEFAULT_INSN_BUDGET } from '../interp/interpreter.ts';
 
 export function jitSource(prog: PreparedProgram, facts?: readonly (InsnFacts | undefined)[]): string {
   const g = generate({ prog, facts, budget: DEFAULT_INSN_BUDGET });
-  return `// vxo JIT: ${prog.len} insns, ${g.mode} control flow${facts ? ', verified' : ', unverified (every access checked)'}\n${g.source}\n`;
+  return `// vxo JIT: ${prog.len} insns, ${g.mode} control flow${g.chunks === undefined ? '' : ` in ${g.chunks} functions`}${facts ? ', verified' : ', unverified (every access checked)'}\n${g.source}\n`;
 }

@@ -18,6 +18,8 @@ import { generate, type GeneratedCode } from './codegen.ts';
 export interface JitOptions {
   budget?: number;
   facts?: readonly (InsnFacts | undefined)[];
+  /** Generated functions longer than this (source characters) are split into chunks; tests lower it. */
+  maxFunctionChars?: number;
 }
 
 /** What generated code may call: fault constructors and the rare out-of-line operations. */
@@ -37,7 +39,7 @@ export class JitEngine implements Engine {
   readonly run: () => void;
 
   constructor(readonly prog: PreparedProgram, readonly env: ExecEnv, opts: JitOptions & { budget: number }) {
-    this.code = generate({ prog, facts: opts.facts, budget: opts.budget });
+    this.code = generate({ prog, facts: opts.facts, budget: opts.budget, maxFunctionChars: opts.maxFunctionChars });
     const mapRegions = prog.maps.map((_, i) => env.regions[REGION_ID.FIRST_MAP + i] as Region);
     const factory = new Function(...FACTORY_PARAMS, this.code.source) as (...args: unknown[]) => () => void;
     this.run = factory(

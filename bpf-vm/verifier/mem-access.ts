@@ -167,7 +167,9 @@ function stackAccess(env: Env, st: VState, r: Reg, a: Access): Reg | undefined {
       }
       const val = v;
       const spill = val !== undefined && (isPointer(val) || val.type === 'scalar');
-      frame.stack.write(off, a.size, val, spill && !(val.type === 'scalar' && isConst(val.s) && val.s.t.value === 0n));
+      // A zero is spilled like any scalar (6.18's save_register_state): a later narrow store into the
+      // slot turns all of it into unknown bytes, as it does for the kernel.
+      frame.stack.write(off, a.size, val, spill);
       return undefined;
     }
     const res = frame.stack.read(off, a.size, a.signed ?? false, env.opts.allowUninitStack);

@@ -25,8 +25,11 @@ const isKfunc = (ins: Insn): boolean => ins.code === 0x85 && ins.src === BPF_PSE
 /** Per-register static facts: may it hold a pointer, and where on the stack may it point. */
 interface Abs {
   ptr: boolean;
-  /** 'no': never a stack pointer; a number: this frame's fp + k; 'any': possibly a stack pointer. */
-  stack: 'no' | 'any' | number;
+  /**
+   * 'no': never a stack pointer; a number: this frame's fp + k; 'own': possibly a pointer into this
+   * function's own frame, never into another's; 'any': possibly a pointer into any stack.
+   */
+  stack: 'no' | 'own' | 'any' | number;
 }
 const SCALAR: Abs = { ptr: false, stack: 'no' };
 const ANY_PTR: Abs = { ptr: true, stack: 'any' };
@@ -39,10 +42,10 @@ export interface Precision {
 }
 
 const ALL_SLOTS = (1n << 64n) - 1n;
-const joinAbs = (a: Abs, b: Abs): Abs => ({
-  ptr: a.ptr || b.ptr,
-  stack: a.stack === b.stack ? a.stack : a.stack === 'no' && b.stack === 'no' ? 'no' : 'any',
-});
+/** Where a value derived from both (a join, or pointer arithmetic) may point. */
+const mixStack = (a: Abs['stack'], b: Abs['stack']): Abs['stack'] =>
+  a === 'any' || b === 'any' ? 'any' : a === 'no' && b === 'no' ? 'no' : 'own';
+const joinAbs = (a: Abs, b: Abs): Abs => ({ ptr: a.ptr || b.ptr, stack: a.stack === b.stack ? a.stack : mixStack(a.stack, b.stack) });
 const sameAbs = (a: Abs, b: Abs): boolean => a.ptr === b.ptr && a.stack === b.stack;
 
 /** Slots covering frame bytes [off, off + size). */
@@ -66,13 +69,36 @@ function successors(insns: readonly Insn[], pc: number): number[] {
   return out;
 }
 
-/** Forward: what each register may hold before each instruction. */
+/** Entries 0..10 of a forward state are r0..r10; entry FRAME_SLOT + i is slot i of the function's own frame. */
+const FRAME_SLOT = 11;
+const STATE_LEN = FRAME_SLOT + 64;
+
+/**
+ * The frame slot an access at r + off of `size` bytes covers whole, when r is a known offset from this
+ * frame's fp and the access is an aligned 8 bytes: a pointer can be spilled or filled only so.
+ */
+function wholeSlot(base: Abs, off: number, size: number): number {
+  if (typeof base.stack !== 'number' || size !== 8) return -1;
+  const o = base.stack + off;
+  return o >= -512 && o < 0 && (o & 7) === 0 ? (512 + o) >> 3 : -1;
+}
+
+/**
+ * Forward: what each register, and each slot of the function's own stack, may hold before each
+ * instruction. A value loaded from a slot of the frame is what was spilled there, so a scalar kept
+ * on the stack is no possible pointer (a helper's or a narrow store's bytes are data: keeping the
+ * slot's earlier contents over-approximates them). Unless an 8-byte store of a possible pointer goes
+ * through a pointer that may reach some stack at an unknown offset (a caller's through an argument,
+ * a callback's context): then every 8-byte stack load may be a pointer.
+ */
 function forward(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => HelperProto | undefined): (Abs[] | undefined)[] {
   const n = insns.length;
-  let escapes = false;
+  let escapes = false, heapEscapes = false;
+  let blind = false;
   for (;;) {
     const at: (Abs[] | undefined)[] = new Array<Abs[] | undefined>(n).fill(undefined);
-    let escaped = false;
+    let escaped = false, heapEscaped = false;
+    let blinded = false;
     const work: number[] = [];
     const merge = (pc: number, regs: Abs[]): void => {
       const cur = at[pc];
@@ -82,13 +108,16 @@ function forward(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => Helpe
       if (changed) { at[pc] = j; work.push(pc); }
     };
     cfg.subprogs.forEach((sp, i) => {
-      const regs = new Array<Abs>(11).fill(SCALAR);
+      const regs = new Array<Abs>(STATE_LEN).fill(SCALAR);
       if (i === 0) regs[1] = { ptr: true, stack: 'no' };
       else for (let r = 1; r <= 5; r++) regs[r] = ANY_PTR;
       regs[10] = { ptr: true, stack: 0 };
       merge(sp.start, regs);
     });
+    // A stack pointer read from memory was stored there: from a non-stack pointer (context, packet,
+    // map value), only if one was stored through something that may not be a stack pointer.
     const loaded: Abs = { ptr: true, stack: escapes ? 'any' : 'no' };
+    const heapLoaded: Abs = { ptr: true, stack: heapEscapes ? 'any' : 'no' };
     while (work.length > 0) {
       const pc = work.pop()!;
       const r = at[pc]!.slice();
@@ -105,18 +134,43 @@ function forward(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => Helpe
           else if (op === BPF_ALU_OP.BPF_ADD || op === BPF_ALU_OP.BPF_SUB) {
             const delta = op === BPF_ALU_OP.BPF_ADD ? ins.imm : -ins.imm;
             const stack: Abs['stack'] = typeof d.stack === 'number' && !x ? d.stack + delta
-              : d.stack !== 'no' || (op === BPF_ALU_OP.BPF_ADD && s.stack !== 'no') ? 'any' : 'no';
+              : mixStack(d.stack, op === BPF_ALU_OP.BPF_ADD ? s.stack : 'no');
             r[ins.dst] = { ptr: d.ptr || s.ptr, stack };
           } else r[ins.dst] = SCALAR;
           break;
         }
         case 'neg': case 'end': case 'bswap': case 'ldxsx': r[ins.dst] = SCALAR; break;
-        case 'ldx': r[ins.dst] = r[ins.src]!.ptr ? loaded : SCALAR; break;
-        case 'stx': if (r[ins.src]!.stack !== 'no') escaped = true; break;
-        case 'atomic':
-          if (r[ins.src]!.stack !== 'no') escaped = true;
-          if ((ins.imm & BPF_ATOMIC_OP.BPF_FETCH) !== 0) r[ins.imm === BPF_ATOMIC_OP.BPF_CMPXCHG ? 0 : ins.src] = loaded;
+        case 'ldx': {
+          const base = r[ins.src]!;
+          const size = sizeBytes(bpfSize(ins.code));
+          const slot = blind ? -1 : wholeSlot(base, ins.off, size);
+          // A narrow load from the stack cannot fill a pointer (invalid size of register fill).
+          r[ins.dst] = slot >= 0 ? r[FRAME_SLOT + slot]! : typeof base.stack === 'number' && !blind ? SCALAR
+            : !base.ptr ? SCALAR : base.stack === 'no' ? heapLoaded : loaded;
           break;
+        }
+        case 'st': case 'stx': {
+          const base = r[ins.dst]!;
+          const size = sizeBytes(bpfSize(ins.code));
+          const v = rule.kind === 'st' ? SCALAR : r[ins.src]!;
+          if (v.stack !== 'no') { escaped = true; if (typeof base.stack !== 'number') heapEscaped = true; }
+          if (v.ptr && size === 8 && base.stack === 'any') blinded = true;
+          storeSlots(r, base, ins.off, size, v);
+          break;
+        }
+        case 'atomic': {
+          const base = r[ins.dst]!;
+          const size = rule.wide ? 8 : 4;
+          const v = r[ins.src]!;
+          if (v.stack !== 'no') { escaped = true; if (typeof base.stack !== 'number') heapEscaped = true; }
+          if (v.ptr && size === 8 && base.stack === 'any') blinded = true;
+          // What the slot held before is what a fetch returns; the slot may then hold either.
+          const slot = blind ? -1 : wholeSlot(base, ins.off, size);
+          const old = slot >= 0 ? r[FRAME_SLOT + slot]! : loaded;
+          storeSlots(r, base, ins.off, size, joinAbs(old, v));
+          if ((ins.imm & BPF_ATOMIC_OP.BPF_FETCH) !== 0) r[ins.imm === BPF_ATOMIC_OP.BPF_CMPXCHG ? 0 : ins.src] = old;
+          break;
+        }
         case 'lddw': r[ins.dst] = ins.src === BPF_PSEUDO_LD.NONE ? SCALAR : { ptr: true, stack: 'no' }; break;
         case 'call': {
           for (let i = 1; i <= 5; i++) r[i] = SCALAR;
@@ -130,8 +184,23 @@ function forward(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => Helpe
       }
       for (const t of successors(insns, pc)) merge(t, r);
     }
-    if (escaped === escapes) return at;
+    if (escaped === escapes && heapEscaped === heapEscapes && blinded === blind) return at;
     escapes = escaped;
+    heapEscapes = heapEscaped;
+    blind = blinded;
+  }
+}
+
+/** A store of `v` at base + off: a whole slot takes it, other slots it may touch may hold it too. */
+function storeSlots(r: Abs[], base: Abs, off: number, size: number, v: Abs): void {
+  if (typeof base.stack !== 'number') {
+    if (base.stack !== 'no') for (let i = 0; i < 64; i++) r[FRAME_SLOT + i] = joinAbs(r[FRAME_SLOT + i]!, v);
+    return;
+  }
+  const slot = wholeSlot(base, off, size);
+  if (slot >= 0) { r[FRAME_SLOT + slot] = v; return; }
+  for (let o = base.stack + off; o < base.stack + off + size; o++) {
+    if (o >= -512 && o < 0) { const i = FRAME_SLOT + ((512 + o) >> 3); r[i] = joinAbs(r[i]!, v); }
   }
 }
 
@@ -165,7 +234,7 @@ function transfer(ins: Insn, abs: Abs[], outR: number, outS: bigint, helper: (id
   const d = ins.dst, s = ins.src;
   const x = bpfSrc(ins.code) !== 0;
   const memSlots = (base: Abs, off: number, size: number): bigint =>
-    typeof base.stack === 'number' ? slotMask(base.stack + off, size) : base.stack === 'any' ? ALL_SLOTS : 0n;
+    typeof base.stack === 'number' ? slotMask(base.stack + off, size) : base.stack === 'no' ? 0n : ALL_SLOTS;
   let r = outR, sl = outS;
   switch (rule.kind) {
     case 'alu': {
@@ -219,7 +288,11 @@ function transfer(ins: Insn, abs: Abs[], outR: number, outS: bigint, helper: (id
       const h = helper(ins.imm);
       const args = h === undefined ? [] : h.id === BPF_FUNC.trace_printk ? h.args.slice(0, 2) : h.args;
       args.forEach((k, i) => { if (k !== ARG.ARG_ANYTHING && k !== ARG.ARG_DONTCARE) r |= bit(i + 1); });
-      if (h?.id === BPF_FUNC.map_lookup_elem) sl |= abs[2]!.stack !== 'no' ? ALL_SLOTS : 0n;
+      // The key lies between its start and the frame's end.
+      if (h?.id === BPF_FUNC.map_lookup_elem) {
+        const k = abs[2]!.stack;
+        sl |= typeof k === 'number' ? slotMask(k, -k) : k !== 'no' ? ALL_SLOTS : 0n;
+      }
       // nr_loops bounds the callback's visits (the kernel marks R1 precise); the callback may read the
       // caller's whole stack through its context, as a bpf-to-bpf callee may.
       if (callback) { r |= 0b11110; sl = ALL_SLOTS; }

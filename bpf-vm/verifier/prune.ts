@@ -155,8 +155,10 @@ export function statesEqual(env: Env, old: VState, cur: VState, pc: number, exac
   for (let f = 0; f < n; f++) {
     const of = old.frames[f]!, cf = cur.frames[f]!;
     if (of.callsite !== cf.callsite || of.inCallback !== cf.inCallback) return false;
-    // A state that walked the callback more times than cur may have stopped scheduling it sooner.
-    if (of.callbackDepth > cf.callbackDepth) return false;
+    // A state that walked the callback more times than cur may have stopped scheduling it sooner; an
+    // equal state one callback visit earlier is the next visit, not an infinite loop (the kernel
+    // compares callback_unroll_depth before calling a loop infinite).
+    if (exact ? of.callbackDepth !== cf.callbackDepth : of.callbackDepth > cf.callbackDepth) return false;
     // The current frame needs what is live here; a caller what is live at its return site (r6-r9).
     const top = f === n - 1;
     const ret = top ? pc : cur.frames[f + 1]!.callsite + 1;
@@ -203,6 +205,8 @@ export class Explored {
   private readonly byExact = new Map<string, Checkpoint[]>();
   /** Recorded states per instruction whose exploration is not finished. */
   private readonly inProgress = new Map<number, number>();
+  /** Those of them at callback calls: the candidates for a callback visit that converged. */
+  private readonly activeAt = new Map<number, Checkpoint[]>();
   private readonly perInsn = new Map<number, number>();
   totalStates = 0;
   maxStatesPerInsn = 0;
@@ -214,12 +218,15 @@ export class Explored {
    * Records `cur` as a new checkpoint when enough work happened since the last one.
    */
   visit(env: Env, cur: VState, pc: number, jmps: number, insns: number): boolean {
-    // A callback call is a loop head whose iterations the helper bounds: a state an ancestor at the
-    // same call contains is cut (the callback's visits converged), and every state there is recorded.
+    // A callback call is a loop head whose iterations the helper bounds: a state that one still being
+    // explored at the same call contains, every scalar by range, is cut (the callback's visits
+    // converged), and every state there is recorded. Not only ancestors: each exit of a callback
+    // comes back to the call, and the first to arrive covers the others (is_state_visited compares
+    // every state of the instruction with branches left, for calls_callback instructions).
     const cbSite = env.cfg.cbCall[pc] === 1;
     if (cbSite) {
-      for (let cp = cur.checkpoint; cp !== undefined; cp = cp.parent) {
-        if (cp.pc === pc && cp.branches > 0 && statesEqual(env, cp.state, cur, pc, false, true)) { cp.hits++; return true; }
+      for (const cp of this.activeAt.get(pc) ?? []) {
+        if (cp.branches > 0 && statesEqual(env, cp.state, cur, pc, false, true)) { cp.hits++; return true; }
       }
     }
     let addNew = cbSite || (jmps - this.prevJmps >= 2 && insns - this.prevInsns >= 8);
@@ -250,6 +257,7 @@ export class Explored {
     const cp: Checkpoint = { state: cur.clone(), pc, branches: 1, parent: cur.checkpoint, hits: 0, misses: 0, shape, exactKey };
     cur.checkpoint = cp;
     push(this.byExact, exactKey, cp);
+    if (cbSite) push(this.activeAt, pc, cp);
     this.inProgress.set(pc, (this.inProgress.get(pc) ?? 0) + 1);
     const n = (this.perInsn.get(pc) ?? 0) + 1;
     this.perInsn.set(pc, n);
@@ -271,6 +279,11 @@ export class Explored {
         const i = ex.indexOf(cp);
         if (i >= 0) ex.splice(i, 1);
         if (ex.length === 0) this.byExact.delete(cp.exactKey);
+      }
+      const act = this.activeAt.get(cp.pc);
+      if (act !== undefined) {
+        const i = act.indexOf(cp);
+        if (i >= 0) act.splice(i, 1);
       }
       push(this.byShape, cp.shape, cp);
       cp = cp.parent;
@@ -324,9 +337,10 @@ function widenSpills(os_: Stack, cs_: Stack, widen: (o: Reg, c: Reg) => Reg | un
     // arithmetic on it counts as pointer arithmetic): every changed scalar spill is widened. A
     // callback that needs its context's counter exact where the kernel's precision keeps it is refused.
     if (cs === undefined) continue;
-    // Zero bytes stand for the zero the kernel would have spilled there.
+    // Both spilled, whatever their sizes (the kernel compares the spilled registers only); zero bytes
+    // stand for the zero the kernel would have spilled there.
     const b = slot * 8 + cs.start;
-    const old = os !== undefined && os.start === cs.start && os.size === cs.size ? os.reg
+    const old = os !== undefined ? os.reg
       : os_.types.slice(b, b + cs.size).every((t) => t === SLOT_ZERO) ? ZERO_SCALAR : undefined;
     if (old === undefined) continue;
     const w = widen(old, cs.reg);

@@ -2,9 +2,8 @@
 // scalar bytes, known zero bytes, part of a spilled register) and, per 8-byte slot, the register
 // spilled there. Stack accesses are aligned to their size, so a fixed-offset access stays in one slot.
 import { MAX_BPF_STACK } from '../isa/opcodes.ts';
-import { isConst, scalarConst, signExtend, truncate, unknownOfSize, type Scalar } from './scalar.ts';
+import { isConst, scalarConst, signExtend, truncate, unknownOfSize } from './scalar.ts';
 import { isPointer, scalarReg, type Reg } from './reg-state.ts';
-import { scalarAlu } from './scalar-alu.ts';
 
 export const SLOT_INVALID = 0;
 export const SLOT_MISC = 1;
@@ -71,13 +70,25 @@ export class Stack {
       this.types.fill(SLOT_SPILL, b, e);
       return;
     }
+    // Data written into a slot holding a spill destroys the spill, and every byte of the slot written
+    // so far becomes unknown data, zero bytes included (check_stack_write_fixed_off's scrub of a
+    // "special" slot): `*(u32 *)(fp-8) = 7; *(u8 *)(fp-4) = 0` leaves fp-8=mmm0mmmm.
+    this.scrubSlot(b >> 3);
     const zero = value !== undefined && value.type === 'scalar' && isConst(value.s) && (value.s.t.value & mask(size)) === 0n;
     this.types.fill(zero ? SLOT_ZERO : SLOT_MISC, b, e);
   }
 
+  /** Drops the slot's spill, if any: its written bytes (spilled, zero or misc) become misc. */
+  private scrubSlot(slot: number): void {
+    if (this.spills[slot] === undefined) return;
+    this.spills[slot] = undefined;
+    for (let i = slot * 8; i < slot * 8 + 8; i++) if (this.types[i] !== SLOT_INVALID) this.types[i] = SLOT_MISC;
+  }
+
   /** Marks bytes [b, e) (byte indices) as unknown scalar data, e.g. written by a helper or a variable-offset store. */
   markMisc(b: number, e: number, keepZero = false): void {
-    this.scrub(b, e);
+    // A helper's write is the kernel's byte-by-byte write of unknown data: each slot it touches loses its spill.
+    for (let slot = b >> 3; slot <= (e - 1) >> 3; slot++) this.scrubSlot(slot);
     for (let i = b; i < e; i++) {
       if (keepZero && this.types[i] === SLOT_ZERO) continue;
       this.types[i] = SLOT_MISC;
@@ -127,9 +138,14 @@ export class Stack {
         // A narrower fill from the start of the spill of a value that fits is the same value: it
         // keeps the link (the kernel breaks it only on a narrowing fill).
         if (b === s0 && size < sp.size && !signed && sp.reg.s.umax < 1n << BigInt(8 * size)) return { ok: true, reg: sp.reg };
-        let v: Scalar = sp.reg.s;
-        if (b > s0) v = scalarAlu('rsh', v, scalarConst(BigInt(8 * (b - s0))), true);
-        v = truncate(v, size);
+        // A fill elsewhere than at the spill's start is not a fill (bpf_stack_narrow_access_ok): the
+        // kernel reads zero from a spilled zero, unknown bytes from anything else.
+        if (b !== s0) {
+          if (isConst(sp.reg.s) && sp.reg.s.t.value === 0n) return { ok: true, reg: scalarReg(scalarConst(0n)) };
+          const u = unknownOfSize(size);
+          return { ok: true, reg: scalarReg(signed && size < 8 ? signExtend(u, (size * 8) as 8 | 16 | 32) : u) };
+        }
+        const v = truncate(sp.reg.s, size);
         return { ok: true, reg: scalarReg(signed ? signExtend(v, (size * 8) as 8 | 16 | 32) : v) };
       }
     }

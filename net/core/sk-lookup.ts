@@ -10,6 +10,12 @@
 // program returning SK_PASS with a socket selected is remembered (the last such wins, with its
 // no_reuseport flag); SK_DROP notes "not all passed". The result: the remembered socket if any;
 // else ERR_PTR(-ECONNREFUSED) if any program dropped; else no socket (go on to the tables).
+//
+// A netns can also be a kernel without the series (5.6.3, the cover letters' baseline): its
+// lookups have no SK_LOOKUP step at all, not even the test of the run array (sk_lookup_hook_set).
+// The lookups test `hooked` first, which all three configurations pay alike (a field of the run
+// array they load anyway), so what the hook itself costs (the run array's length, the programs)
+// is exactly what separates them.
 import { ERR_ECONNREFUSED, type ErrPtr } from './err-ptr.ts';
 import { ERRNO } from '../../bpf-vm/errno.ts';
 import { in6addr_any, type ReadonlyIn6Addr } from './in6-addr.ts';
@@ -60,6 +66,11 @@ export class SkLookupRunArray {
   private readonly ctx = new BpfSkLookupKern();
   /** The no_reuseport flag that came with the last run's socket. */
   no_reuseport = false;
+  /**
+   * The netns's lookups have the SK_LOOKUP step (a kernel with the series, the default); false:
+   * a kernel without it, whose lookups skip it entirely and which refuses the attach type.
+   */
+  hooked = true;
 
   get length(): number {
     return this.items.length;
@@ -69,8 +80,9 @@ export class SkLookupRunArray {
     return this.items;
   }
 
-  /** Appends a program: 0, or -E2BIG past NETNS_BPF_MAX_PROGS. */
+  /** Appends a program: 0, -EINVAL without the hook (no such attach type), or -E2BIG past NETNS_BPF_MAX_PROGS. */
   attach(prog: SkLookupProg): number {
+    if (!this.hooked) return -ERRNO.EINVAL;
     if (this.items.length >= NETNS_BPF_MAX_PROGS) return -ERRNO.E2BIG;
     this.items = [...this.items, prog];
     return 0;
@@ -154,6 +166,19 @@ export class SkLookupRunArray {
     if (selected !== null) return selected;
     return all_pass ? undefined : ERR_ECONNREFUSED;
   }
+}
+
+/**
+ * Makes `net` a kernel with (true) or without (false) the SK_LOOKUP series: without it the TCP
+ * listener and UDP lookups go straight to their hash tables and BPF_LINK_CREATE with
+ * BPF_SK_LOOKUP fails with -EINVAL, as on 5.6.3 (enum bpf_attach_type had no such value). 0, or
+ * -EBUSY when removing the hook while programs are attached (set it before attaching anything).
+ */
+export function sk_lookup_hook_set(net: Net, hooked: boolean): number {
+  const run = net.sk_lookup;
+  if (!hooked && run.length !== 0) return -ERRNO.EBUSY;
+  run.hooked = hooked;
+  return 0;
 }
 
 // --- Attaching: the netns BPF link (kernel/bpf/net_namespace.c) ---

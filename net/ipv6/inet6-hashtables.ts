@@ -126,7 +126,9 @@ export function inet6_lookup_listener(
   sdif: number,
 ): Sock | undefined {
   let result: Sock | ErrPtr | undefined;
-  if (net.sk_lookup.length !== 0) {
+  // SK_LOOKUP: absent from a kernel without the series (hooked false), skipped when no program is attached.
+  const skl = net.sk_lookup;
+  if (skl.hooked && skl.length !== 0) {
     result = inet6_lookup_run_sk_lookup(net, IPPROTO_TCP, skb, doff, saddr, sport, daddr, hnum, dif, inet6_ehashfn);
     if (result !== undefined) return inet_lookup_done(result);
   }

@@ -106,7 +106,9 @@ export function __udp6_lib_lookup(
   const mask = t.mask;
   let result = udp6_lib_lookup2(net, saddr, sport, daddr, dport, dif, sdif, t.hash2[ipv6_portaddr_hash(net, daddr, dport) & mask]!, skb);
   if (result !== undefined && !IS_ERR(result) && result.skc_state === TCP_ESTABLISHED) return result;
-  if (net.sk_lookup.length !== 0) {
+  // SK_LOOKUP: absent from a kernel without the series (hooked false), skipped when no program is attached.
+  const skl = net.sk_lookup;
+  if (skl.hooked && skl.length !== 0) {
     const sk = inet6_lookup_run_sk_lookup(net, IPPROTO_UDP, skb, UDP_HLEN, saddr, sport, daddr, dport, dif, udp6_ehashfn);
     if (sk !== undefined) return inet_lookup_done(sk);
   }

@@ -36,6 +36,8 @@ export interface FloodOptions {
   pcap?: NetPcapOptions;
   /** BPF attached to the machines (bpf-options.ts). */
   bpf?: ScenarioBpf;
+  /** false: the guest's kernel has no SK_LOOKUP hook (the cover letters' 5.6.3 baseline; default: it has one). */
+  skLookupHook?: boolean;
 }
 
 export interface FloodResult {
@@ -47,6 +49,11 @@ export interface FloodResult {
   metric: string;
   packets: number;
   seconds: number;
+  /**
+   * Frames eth0 received per second over the window: virtio_net's rx_packets (guest_rx_packets),
+   * the device counter /proc/net/dev shows and `ifpps -d eth0` counts, as the cover letters measured.
+   */
+  rx_pps: number;
   /** The baseline beside the figure (Cloudflare's, Mpps). */
   goal_mpps: number;
   counters: Record<string, number>;
@@ -119,6 +126,9 @@ export function checkFlood(o: FloodOptions): void {
   // The flood gives only the guest a stack.
   checkNetPcap(o.pcap, false);
   checkScenarioBpf(o.bpf);
+  if (o.skLookupHook === false && o.bpf?.guest?.some((s) => s.kind === 'sk_lookup' || s.kind === 'dispatcher')) {
+    throw new RunError('EINVAL', 'a guest without the SK_LOOKUP hook cannot attach SK_LOOKUP programs');
+  }
   if (o.bpf?.host !== undefined) throw new RunError('EINVAL', 'the flood gives only the guest a stack: no host attachments');
 }
 
@@ -158,7 +168,8 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
   // workerData: the captures' extra worker data (run-machines.ts spreads it into each worker's).
   const mo: MachinesRunOptions & { workerData?: NetCaptureWorkerData } = {
     duration: o.duration, warmup: o.warmup ?? 0.5, queueSize: o.queueSize, vhostPollUs: o.vhostPollUs,
-    template: floodTemplate(o.kind), guest: withBpf(guestFloodSetup(o.kind), 'guest', o.bpf),
+    template: floodTemplate(o.kind),
+    guest: withBpf({ ...guestFloodSetup(o.kind), ...(o.skLookupHook === false ? { skLookupHook: false } : {}) }, 'guest', o.bpf),
     ...workerDataWith(cap?.workerData, o.bpf),
   };
   const r = await runMachines(mo);
@@ -170,6 +181,7 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
   const rep = r.stacks.guest;
   return {
     scenario: 'flood', kind: o.kind, mpps: packets / r.seconds / 1e6, metric, packets, seconds: r.seconds,
+    rx_pps: (r.window['guest_rx_packets'] ?? 0) / r.seconds,
     goal_mpps: FLOOD_BASELINE_PPS[o.kind] / 1e6,
     counters: r.counters, window: r.window, accounting: r.accounting, explain: r.explain,
     stack_accounting: stackAccounting(o.kind, r.counters),

@@ -67,7 +67,7 @@ export interface NetperfRunOptions {
 }
 
 /**
- * The listening machine's handshake counters over the whole run (nstat names, 0 when absent):
+ * The listening machine's handshake counters from the start to the window's close (nstat names, 0 when absent):
  * which way the connections came in. The SYN queue: PassiveOpens only. syncookies=2: every SYN
  * answered by a cookie (TcpExtSyncookiesSent) and every ACK checked (TcpExtSyncookiesRecv). A tc
  * program's own cookie (bpf_sk_assign_tcp_reqsk): PassiveOpens with all the SYN counters at 0,
@@ -119,7 +119,7 @@ export interface NetperfRunResult {
   window: Record<string, number>;
   accounting: Accounting;
   explain: RunExplain;
-  /** Both stacks: counters by nstat name (at the end) and sockets (as the window closed). */
+  /** Both stacks: counters by nstat name (at the end) and sockets (as the window closed; in `ss`, more than 20 TIME-WAIT sockets are counted in one line, `sockets` has them all). */
   stacks: Record<'host' | 'guest', { nstat: Record<string, number>; sockets: StackReport['sockets']; ss: string }>;
   /** With --pcap: frames written to the file. */
   pcap?: { file: string; frames: number };
@@ -240,10 +240,22 @@ export function netperfText(r: Pick<NetperfRunResult, 'test' | 'size' | 'seconds
   }
 }
 
+/** TIME-WAIT lines an `ss` text keeps; past that they are counted in one line (TCP_CRR leaves one per connection). */
+const SS_TIME_WAIT_LINES = 20;
+
+const TIME_WAIT_LINE = /^\S+\s+TIME-WAIT\s/;
+
+function ssText(ss: string): string {
+  const lines = ss.split('\n');
+  const tw = lines.filter((l) => TIME_WAIT_LINE.test(l)).length;
+  if (tw <= SS_TIME_WAIT_LINES) return ss;
+  return [...lines.filter((l) => !TIME_WAIT_LINE.test(l)), `(${tw} sockets in TIME-WAIT not listed: ss -tan state time-wait)`].join('\n');
+}
+
 function stackOf(counters: Record<string, number>, prefix: string, rep: StackReport | undefined): { nstat: Record<string, number>; sockets: StackReport['sockets']; ss: string } {
   const nstat: Record<string, number> = {};
   for (const [k, v] of Object.entries(counters)) if (k.startsWith(prefix)) nstat[k.slice(prefix.length)] = v;
-  return { nstat: Object.keys(nstat).length > 0 ? nstat : (rep?.nstat ?? {}), sockets: rep?.sockets ?? [], ss: rep?.ss ?? '' };
+  return { nstat: Object.keys(nstat).length > 0 ? nstat : (rep?.nstat ?? {}), sockets: rep?.sockets ?? [], ss: ssText(rep?.ss ?? '') };
 }
 
 export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult> {
@@ -293,7 +305,9 @@ export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult
     ...(pcap !== undefined ? { pcap } : {}),
     ...bpfReport(o.bpf, r),
     ...(Object.keys(set).length > 0 ? { sysctls: set } : {}),
-    ...(netperf_tcp(o.test) ? { listener: listenerOf(server, stacks[server].nstat) } : {}),
+    // The report's counters, posted with the maps and the sockets as the window closed: the same
+    // instant as a program's counters (the end-of-run nstat also has what came after the window).
+    ...(netperf_tcp(o.test) ? { listener: listenerOf(server, r.stacks[server]?.nstat ?? stacks[server].nstat) } : {}),
   };
 }
 
@@ -318,7 +332,7 @@ export function listenerText(r: Pick<NetperfRunResult, 'listener' | 'sysctls'>):
       : c.TcpExtSyncookiesSent === 0 && c.TcpExtSyncookiesRecv === 0
         ? 'no SYN cookie of the stack: the SYN queue, or a tc program\'s own cookie (then the listener never saw a SYN; see the program\'s counters)'
         : 'partly through SYN cookies';
-  const out = [`listener (netserver on the ${l.machine}), over the whole run: ${path}`];
+  const out = [`listener (netserver on the ${l.machine}), from the start to the window's close: ${path}`];
   const width = Math.max(...LISTENER_COUNTERS.map((k) => k.length));
   for (const k of LISTENER_COUNTERS) out.push(`  ${k.padEnd(width)}  ${c[k]}`);
   for (const [m, set] of Object.entries(r.sysctls ?? {})) {

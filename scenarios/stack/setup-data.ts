@@ -73,6 +73,11 @@ export interface StackSetupData {
    * dispatcher's host owns its service prefixes), `via` prefixes reached through a gateway.
    */
   routes?: { local?: string[]; via?: { prefix: string; gw: string }[] };
+  /**
+   * false: this machine's kernel has no SK_LOOKUP hook at all (the sk_lookup cover letters'
+   * 5.6.3 baseline, net/core/sk-lookup.ts sk_lookup_hook_set); absent or true: it has the hook.
+   */
+  skLookupHook?: boolean;
   /** Shared cell: REPORT.* (an Int32Array over a SharedArrayBuffer). */
   report?: Int32Array;
   /**
@@ -103,4 +108,6 @@ export const APP_COUNTER_NAMES = [
   'app_np_responses', 'app_np_connected',
   /** The data socket's SO_SNDBUF (netperf's side) and SO_RCVBUF (netserver's), as netperf reports them. */
   'app_np_sndbuf', 'app_np_rcvbuf',
+  /** netperf's side: connect() calls and the ones that failed (TCP_CRR: one per transaction); 0 until the role sets them. */
+  'app_np_connects', 'app_np_conn_errors',
 ] as const;

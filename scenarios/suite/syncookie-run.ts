@@ -1,0 +1,278 @@
+// One run of the syncookie suite: netperf TCP_CRR from the host's stack (br0, 10.0.0.1) to
+// netserver on the guest (eth0, 10.0.0.2), optionally under pktgen's SYN flood from the wire
+// (10.0.0.3, 10,000 source ports) at the same listener, with the listener defended one of three
+// ways (sockets.md §5, §6):
+//   - syn-proxy: a stateless SYN proxy on the host (scenarios/sk/syn_proxy.o at tc egress toward the
+//     guest) answers every SYN to the guest's service with its own cookie; the guest's
+//     tcp_custom_syncookie.o at eth0's tc ingress checks the forwarded ACK under the same secret
+//     (the syncookie_keys map, written alike on both machines) and makes the connection with the
+//     kfunc bpf_sk_assign_tcp_reqsk. The guest's listener never sees a SYN.
+//   - syncookies=2: the listener answers every SYN with a classic cookie (cookie_v4_init_sequence),
+//     checks the ACK (cookie_v4_check): no request sockets, the guest pays for every flood SYN.
+//   - syncookies=0: no cookies: each SYN takes a request socket until the SYN queue is full, then
+//     SYNs are dropped (ListenOverflows, ListenDrops, TCPReqQFullDrop), the client's among them.
+//
+// Where the proxy sits: at the egress of the tap (the bridge's port toward the guest) for the
+// wire's clients, and at br0's egress for the host's own client. host/net's tc hands a
+// BPF_F_INGRESS redirect to the target's receive path at once, where Linux queues it (netif_rx):
+// the SYN-ACK for the host's own SYN would reach its socket while tcp_connect() is still sending
+// that SYN, and be refused. br0's hooks are net's tc, whose ingress redirect is netif_rx, as Linux.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.ts';
+import { runMachines, type MachinesRun } from '../run/run-machines.ts';
+import { bpfReport, withBpf, workerDataWith, type ScenarioBpf, type ScenarioBpfReport } from '../run/bpf-options.ts';
+import { floodTemplate } from '../run/run-flood.ts';
+import { RunError } from '../run/run-error.ts';
+import type { BpfAttachReport } from '../stack/bpf-attach.ts';
+import { NET_ADDRS, NET_PORTS, type NeighSpec, type StackSetupData } from '../stack/setup-data.ts';
+import type { SuiteRun } from './types.ts';
+
+export const SYN_PROXY_OBJECT = join(PACKAGE_ROOT, 'scenarios', 'sk', 'syn_proxy.o');
+export const CUSTOM_SYNCOOKIE_OBJECT = join(PACKAGE_ROOT, 'scenarios', 'sk', 'tcp_custom_syncookie.o');
+
+/** The listener's three defences: the suite's columns. */
+export const SYNCOOKIE_DEFENCES = ['syn-proxy', 'syncookies=2', 'syncookies=0'] as const;
+export type SyncookieDefence = (typeof SYNCOOKIE_DEFENCES)[number];
+
+/** syn_proxy.o's counters (syn_proxy_stats; README.md "syn_proxy"). */
+export const PROXY_STAT = { SYN: 0, SYNACK_SENT: 1, SYN_DROPPED: 2, FORWARDED: 3, NOT_SERVICE: 4, NOT_TCP: 5, NR: 6 } as const;
+/** tcp_custom_syncookie.o's counters (syncookie_stats). */
+export const SC_STAT = {
+  SYN: 0, SYNACK_SENT: 1, SYN_DROPPED: 2, ACK: 3, ACK_VALID: 4, ACK_PREVIOUS_KEY: 5, ACK_INVALID: 6,
+  ASSIGNED: 7, KFUNC_EINVAL: 8, KFUNC_ENETUNREACH: 9, KFUNC_ENOMEM: 10, KFUNC_EOPNOTSUPP: 11, KFUNC_OTHER: 12, NOT_TCP_SOCK: 13,
+} as const;
+
+/** netserver's listen(2) backlog, as `vxo run netperf` gives it: the SYN queue the flood fills without cookies. */
+export const NETSERVER_BACKLOG = 16;
+
+/** The guest listener's counters the suite reports (nstat names), over the whole run. */
+export const LISTENER_STATE = [
+  'TcpPassiveOpens', 'TcpExtSyncookiesSent', 'TcpExtSyncookiesRecv', 'TcpExtSyncookiesFailed',
+  'TcpExtListenOverflows', 'TcpExtListenDrops', 'TcpExtTCPReqQFullDrop', 'TcpExtTCPReqQFullDoCookies',
+] as const;
+
+export interface SyncookieRunOptions {
+  defence: SyncookieDefence;
+  /** pktgen's SYN flood at the listener during the run. */
+  flood: boolean;
+  duration: number;
+  warmup: number;
+  engine: 'jit' | 'interp';
+}
+
+const u32le = (i: number): string => Buffer.from(new Uint32Array([i]).buffer).toString('hex');
+
+/** proxy_services' key for the guest's service: family 4, pad, port BE, the address in addr[0]. */
+export function proxyServiceKey(addr4: string, port: number): string {
+  const b = Buffer.alloc(20);
+  b[0] = 4;
+  b.writeUInt16BE(port, 2);
+  Buffer.from(addr4.split('.').map(Number)).copy(b, 4);
+  return b.toString('hex');
+}
+
+/**
+ * The BPF of the syn-proxy column: the proxy on the host's two egress hooks toward the guest and
+ * the cookie's ACK half in the guest, one secret in both key maps (slot 0 the current key, slot 1
+ * the previous one: a fresh pair per run, as a rolling secret would be).
+ */
+export function synProxyBpf(engine: 'jit' | 'interp'): ScenarioBpf {
+  const current = randomBytes(16).toString('hex'), previous = randomBytes(16).toString('hex');
+  const keys = [{ map: 'syncookie_keys', key: u32le(0), value: current }, { map: 'syncookie_keys', key: u32le(1), value: previous }];
+  const service = { map: 'proxy_services', key: proxyServiceKey(NET_ADDRS.guest4, NET_PORTS.netperfData), value: u32le(1) };
+  return {
+    engine,
+    guest: [{ kind: 'tc', direction: 'ingress', object: CUSTOM_SYNCOOKIE_OBJECT, maps: keys }],
+    hostTc: (['br0', 'tap'] as const).map((dev) => ({ dev, direction: 'egress' as const, object: SYN_PROXY_OBJECT, maps: [...keys, service] })),
+  };
+}
+
+const NEIGH_HOST: NeighSpec = { family: 4, addr: NET_ADDRS.host4, mac: NET_ADDRS.hostMac };
+const NEIGH_GUEST: NeighSpec = { family: 4, addr: NET_ADDRS.guest4, mac: NET_ADDRS.guestMac };
+const NEIGH_FLOOD: NeighSpec = { family: 4, addr: NET_ADDRS.flood4, mac: NET_ADDRS.floodMac };
+
+/** The two machines' setup: netperf TCP_CRR (1-byte request and response) on the host, netserver on the guest. */
+export function syncookieMachines(defence: SyncookieDefence): { guest: Omit<StackSetupData, 'report'>; host: Omit<StackSetupData, 'report'> } {
+  const np = { test: 'TCP_CRR' as const, size: 1, responseSize: 1 };
+  // The kfunc's connections need tcp_syncookies on (cookie_v4_check), not forced: 1, the default.
+  const syncookies = defence === 'syncookies=2' ? 2 : defence === 'syncookies=0' ? 0 : 1;
+  return {
+    guest: {
+      role: 'netserver', family: 4, addr4: NET_ADDRS.guest4, addr6: NET_ADDRS.guest6, neigh: [NEIGH_HOST, NEIGH_FLOOD],
+      port: NET_PORTS.netperfData, backlog: NETSERVER_BACKLOG, netperf: { ...np, peer: NET_ADDRS.host4 }, sysctls: { tcp_syncookies: syncookies },
+    },
+    host: {
+      role: 'netperf', family: 4, addr4: NET_ADDRS.host4, addr6: NET_ADDRS.host6, neigh: [NEIGH_GUEST],
+      port: NET_PORTS.netperfData, netperf: { ...np, peer: NET_ADDRS.guest4 },
+    },
+  };
+}
+
+/** The u64 slots of an ARRAY map as a report dumps it (keys u32 LE), by index; 0 where absent. */
+function slots(m: BpfAttachReport['maps'][string] | undefined, n: number): number[] {
+  const out = new Array<number>(n).fill(0);
+  for (const e of m?.entries ?? []) {
+    const i = Buffer.from(e.key, 'hex').readUInt32LE(0);
+    if (i < n) out[i] = Number(Buffer.from(e.value, 'hex').readBigUInt64LE(0));
+  }
+  return out;
+}
+
+/** Sums syn_proxy_stats over every hook the proxy is on (each attachment has its own maps). */
+function proxyStats(b: ScenarioBpfReport | undefined): number[] {
+  const sum = new Array<number>(PROXY_STAT.NR).fill(0);
+  for (const [name, m] of Object.entries(b?.host_tc?.maps ?? {})) {
+    if (name !== 'syn_proxy_stats' && !name.endsWith(':syn_proxy_stats')) continue;
+    slots(m, PROXY_STAT.NR).forEach((v, i) => { sum[i]! += v; });
+  }
+  return sum;
+}
+
+/**
+ * The run's counters. conn_* are over the measured window (the applications' live counters);
+ * everything else from the start of the run: listener_* and guest_prog_* as the window closed (the
+ * guest's report: nstat, sockets and maps from one poll), client_*, proxy_*, flood_generated and
+ * wire_tx at the end (the final counters; the host's tc maps when it stopped).
+ */
+export function syncookieCounters(r: MachinesRun, b: ScenarioBpfReport | undefined): Record<string, number> {
+  const c = r.counters, w = r.window;
+  const out: Record<string, number> = {
+    conn_completed: w['host_app_np_transactions'] ?? 0,
+    conn_failed: w['host_app_np_send_errors'] ?? 0,
+    // The client over the whole run: connections attempted (tcp_connect), completed, failed.
+    client_active_opens: c['host_nstat_TcpActiveOpens'] ?? 0,
+    client_completed: c['host_app_np_transactions'] ?? 0,
+    client_failed: c['host_app_np_send_errors'] ?? 0,
+    client_attempt_fails: c['host_nstat_TcpAttemptFails'] ?? 0,
+    client_in_rsts: c['host_nstat_TcpEstabResets'] ?? 0,
+    client_out_rsts: c['host_nstat_TcpOutRsts'] ?? 0,
+    client_syn_retrans: c['host_nstat_TcpExtTCPSynRetrans'] ?? 0,
+    flood_generated: c['pktgen_generated'] ?? 0,
+    wire_tx: c['nic_tx_packets'] ?? 0,
+  };
+  // The listener's counters from the guest's report, which the same poll took with the program's
+  // maps and the sockets (as the window closed): the three compare count for count.
+  const nstat = r.stacks.guest?.nstat;
+  for (const k of LISTENER_STATE) out[`listener_${k}`] = nstat !== undefined ? nstat[k] ?? 0 : c[`guest_nstat_${k}`] ?? 0;
+  // ... and at the end of the run (the flood goes on until the workers stop).
+  for (const k of LISTENER_STATE) out[`listener_end_${k}`] = c[`guest_nstat_${k}`] ?? 0;
+  const socks = r.stacks.guest?.sockets ?? [];
+  // Request sockets (SYN-RECV) of the listener as the window closed, and its accept queue.
+  out['listener_request_socks'] = socks.filter((s) => s.state === 'SYN-RECV').length;
+  out['listener_accept_queue'] = socks.find((s) => s.state === 'LISTEN')?.recv_q ?? 0;
+  if (b?.host_tc !== undefined) {
+    const p = proxyStats(b);
+    for (const [k, i] of Object.entries(PROXY_STAT)) if (k !== 'NR') out[`proxy_${k.toLowerCase()}`] = p[i]!;
+    out['proxy_redirect_err'] = b.host_tc.hooks.reduce((a, h) => a + h.redirect_err, 0);
+  }
+  const g = b?.guest?.maps['syncookie_stats'];
+  if (g !== undefined) {
+    const s = slots(g, 14);
+    for (const [k, i] of Object.entries(SC_STAT)) out[`guest_prog_${k.toLowerCase()}`] = s[i]!;
+  }
+  return out;
+}
+
+/**
+ * Conservation, from the counters: every frame both ways (the workers' accounting); every
+ * connection the client attempted completed, failed, or is the one in flight (netperf runs one
+ * connection at a time); every SYN the proxy took answered or dropped; every ACK the guest's
+ * program checked valid or invalid, every valid one a connection or a kfunc error.
+ */
+export function syncookieBalance(r: MachinesRun, k: Record<string, number>): { balanced: boolean; terms: string[] } {
+  const terms: string[] = [];
+  if (!r.accounting.balanced) terms.push('frames: the workers\' accounting does not balance');
+  const inFlight = k['client_active_opens']! - k['client_completed']! - k['client_failed']!;
+  if (inFlight < 0 || inFlight > 1) {
+    terms.push(`connections: ActiveOpens ${k['client_active_opens']} != completed ${k['client_completed']} + failed ${k['client_failed']} + in flight (0 or 1)`);
+  }
+  if (k['proxy_syn'] !== undefined && k['proxy_syn'] !== k['proxy_synack_sent']! + k['proxy_syn_dropped']!) {
+    terms.push(`proxy: SYNs ${k['proxy_syn']} != SYN-ACKs ${k['proxy_synack_sent']} + dropped ${k['proxy_syn_dropped']}`);
+  }
+  if (k['guest_prog_ack'] !== undefined) {
+    if (k['guest_prog_ack'] !== k['guest_prog_ack_valid']! + k['guest_prog_ack_invalid']!) {
+      terms.push(`guest program: ACKs ${k['guest_prog_ack']} != valid ${k['guest_prog_ack_valid']} + invalid ${k['guest_prog_ack_invalid']}`);
+    }
+    const kfuncErrors = k['guest_prog_kfunc_einval']! + k['guest_prog_kfunc_enetunreach']! + k['guest_prog_kfunc_enomem']! + k['guest_prog_kfunc_eopnotsupp']! + k['guest_prog_kfunc_other']!;
+    if (k['guest_prog_ack_valid'] !== k['guest_prog_assigned']! + kfuncErrors) {
+      terms.push(`guest program: valid ACKs ${k['guest_prog_ack_valid']} != assigned ${k['guest_prog_assigned']} + kfunc errors ${kfuncErrors}`);
+    }
+  }
+  return { balanced: terms.length === 0, terms };
+}
+
+/** What explains the figure: CPU per thread, the flood's rate, where its SYNs were answered. */
+function syncookieExplain(r: MachinesRun, k: Record<string, number>): Record<string, number> {
+  const e = r.explain as unknown as Record<string, number | null>;
+  const num = (x: number | null | undefined): number => (typeof x === 'number' ? x : NaN);
+  const secs = r.seconds;
+  const opens = k['listener_TcpPassiveOpens']!;
+  return {
+    conn_per_sec: k['conn_completed']! / secs,
+    conn_failed_per_sec: k['conn_failed']! / secs,
+    flood_syns_per_sec: (r.window['pktgen_generated'] ?? NaN) / secs,
+    cpu_guest: num(e['cpu_guest']), cpu_host: num(e['cpu_host']), cpu_vhost: num(e['cpu_vhost']),
+    cpu_other: num(e['cpu_other']),
+    // SYNs the listener answered with a cookie per connection it made (classic path; the proxy's: 0).
+    listener_cookies_per_conn: opens > 0 ? k['listener_TcpExtSyncookiesSent']! / opens : NaN,
+    proxy_synacks_per_conn: k['proxy_synack_sent'] !== undefined && opens > 0 ? k['proxy_synack_sent'] / opens : NaN,
+    request_socks: k['listener_request_socks']!,
+  };
+}
+
+function cpuOf(r: MachinesRun): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, v] of Object.entries(r.explain as unknown as Record<string, unknown>)) {
+    if (!key.startsWith('cpu_') || typeof v !== 'number') continue;
+    const t = key.slice(4);
+    if (t === 'all' || t === 'other' || t === 'steal' || t === 'probe_ms') continue;
+    out[t] = v;
+  }
+  return out;
+}
+
+/**
+ * Whether the counters show the path the column names; a fact for the cell's notes when they do
+ * not (the figure would then be another path's).
+ */
+export function pathNotes(defence: SyncookieDefence, k: Record<string, number>): string[] {
+  const opens = k['listener_TcpPassiveOpens']!, sent = k['listener_TcpExtSyncookiesSent']!, recv = k['listener_TcpExtSyncookiesRecv']!;
+  const out: string[] = [];
+  switch (defence) {
+    case 'syn-proxy':
+      if (sent !== 0 || recv !== 0) out.push(`path: the listener made cookies itself (SyncookiesSent ${sent}, SyncookiesRecv ${recv}): some SYN passed the proxy`);
+      if ((k['guest_prog_syn'] ?? 0) !== 0) out.push(`path: ${k['guest_prog_syn']} SYNs reached the guest's program past the proxy`);
+      if ((k['guest_prog_assigned'] ?? 0) < opens) out.push(`path: ${opens} connections accepted but the kfunc made ${k['guest_prog_assigned'] ?? 0}`);
+      break;
+    case 'syncookies=2':
+      if (recv < opens) out.push(`path: ${opens} connections accepted, ${recv} through a cookie (SyncookiesRecv)`);
+      break;
+    case 'syncookies=0':
+      if (sent !== 0 || recv !== 0) out.push(`path: cookies with tcp_syncookies=0 (SyncookiesSent ${sent}, SyncookiesRecv ${recv})`);
+      break;
+  }
+  return out;
+}
+
+/** One run of one cell; RunError on bad options, the workers' own error when a run fails. */
+export async function runSyncookie(o: SyncookieRunOptions): Promise<SuiteRun & { notes: string[] }> {
+  if (!(SYNCOOKIE_DEFENCES as readonly string[]).includes(o.defence)) throw new RunError('EINVAL', `syncookie: defence ${String(o.defence)}: ${SYNCOOKIE_DEFENCES.join(', ')}`);
+  if (o.engine !== 'jit' && o.engine !== 'interp') throw new RunError('EINVAL', `syncookie: engine ${String(o.engine)}: jit or interp`);
+  const bpf = o.defence === 'syn-proxy' ? synProxyBpf(o.engine) : undefined;
+  const m = syncookieMachines(o.defence);
+  const r = await runMachines({
+    duration: o.duration, warmup: o.warmup,
+    // The flood aims at netserver's listener (the data port), from the wire behind the NIC.
+    ...(o.flood ? { template: { ...floodTemplate('syn4'), dstPort: NET_PORTS.netperfData } } : {}),
+    guest: withBpf(m.guest, 'guest', bpf), host: withBpf(m.host, 'host', bpf),
+    ...workerDataWith(undefined, bpf),
+  });
+  const b = bpfReport(bpf, r).bpf;
+  const counters = syncookieCounters(r, b);
+  const { balanced, terms } = syncookieBalance(r, counters);
+  return {
+    value: counters['conn_completed']! / r.seconds, seconds: r.seconds, balanced, counters,
+    explain: syncookieExplain(r, counters), cpu: cpuOf(r), notes: [...terms.map((t) => `unbalanced: ${t}`), ...pathNotes(o.defence, counters)],
+  };
+}

@@ -1,0 +1,122 @@
+// The syncookie suite (`vxo table --suite syncookie`): connections per second a legitimate client
+// (netperf TCP_CRR, host -> guest) gets from the guest's listener, without and under pktgen's SYN
+// flood, with the listener defended three ways: a stateless SYN proxy on the host whose cookies the
+// guest's tc program checks and turns into connections with bpf_sk_assign_tcp_reqsk (the AWS
+// design the kfunc's cover letter gives as its motivation, sockets.md §5), the listener's own
+// classic cookies (tcp_syncookies=2, §6), and no cookies (tcp_syncookies=0). Beside the rate, the
+// listener's state: request sockets, SYN queue overflows and drops, cookies it made. No document
+// publishes figures for this experiment, so the table has ours only; the findings compare the
+// columns from the counters. How one run goes: syncookie-run.ts.
+import { SYNCOOKIE_DEFENCES, NETSERVER_BACKLOG, runSyncookie, type SyncookieDefence } from './syncookie-run.ts';
+import { RunError } from '../run/run-error.ts';
+import type { Suite, SuiteCell, SuiteCellSpec, SuiteOptions, SuiteRun } from './types.ts';
+
+export const SYNCOOKIE_ROWS = ['TCP_CRR', 'TCP_CRR+syn4'] as const;
+export type SyncookieRow = (typeof SYNCOOKIE_ROWS)[number];
+
+/** The row's flood: none, or pktgen's syn4 at the listener. */
+const FLOOD: Record<SyncookieRow, boolean> = { 'TCP_CRR': false, 'TCP_CRR+syn4': true };
+
+const BASELINE: SyncookieDefence = 'syncookies=2';
+
+function cellSpecs(): SuiteCellSpec[] {
+  return SYNCOOKIE_ROWS.flatMap((row) => SYNCOOKIE_DEFENCES.map((column) => ({
+    id: `${row}/${column}`, row, column, metric: 'connections', unit: 'conn/s', published: [],
+  })));
+}
+
+function isRow(r: string): r is SyncookieRow {
+  return (SYNCOOKIE_ROWS as readonly string[]).includes(r);
+}
+
+/** The cell's median run (the one whose value is the median; the first when none is). */
+function medianRun(c: SuiteCell): SuiteRun | undefined {
+  return c.runs.find((r) => r.value === c.median) ?? c.runs[0];
+}
+
+const f0 = (x: number): string => (Number.isFinite(x) ? x.toFixed(0) : 'n/a');
+const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+
+/** One line per cell: the rate, the listener's state, who answered the SYNs. */
+function cellLine(c: SuiteCell): string {
+  const r = medianRun(c);
+  if (r === undefined) return `${c.id}: no run`;
+  const k = r.counters;
+  const g = (n: string): number => k[n] ?? 0;
+  const who = c.column === 'syn-proxy'
+    ? `the host's proxy answered ${g('proxy_synack_sent')} SYNs, the guest's program checked ${g('guest_prog_ack')} ACKs (${g('guest_prog_ack_invalid')} invalid) and made ${g('guest_prog_assigned')} connections with the kfunc`
+    : `the listener answered ${g('listener_end_TcpExtSyncookiesSent')} SYNs with cookies and took ${g('listener_end_TcpExtSyncookiesRecv')} cookie ACKs`;
+  return `${c.id}: ${f0(c.median)} conn/s (${g('conn_completed')} completed, ${g('conn_failed')} failed in the window); `
+    + `listener: ${g('listener_request_socks')} request sockets at the window's close; over the run ListenOverflows ${g('listener_end_TcpExtListenOverflows')}, `
+    + `ListenDrops ${g('listener_end_TcpExtListenDrops')}, TCPReqQFullDrop ${g('listener_end_TcpExtTCPReqQFullDrop')}; ${who}; `
+    + `CPU guest ${f2(r.explain['cpu_guest'] ?? NaN)}, host ${f2(r.explain['cpu_host'] ?? NaN)} of a core`;
+}
+
+/** The findings: the columns compared from their counters, and why the table looks as it does. */
+export function syncookieFindings(cells: readonly SuiteCell[]): string[] {
+  const out: string[] = [];
+  const at = (row: SyncookieRow, col: SyncookieDefence): SuiteCell | undefined => cells.find((c) => c.row === row && c.column === col);
+  for (const c of cells) out.push(cellLine(c));
+  const k = (c: SuiteCell | undefined, n: string): number => (c === undefined ? NaN : medianRun(c)?.counters[n] ?? NaN);
+  const e = (c: SuiteCell | undefined, n: string): number => (c === undefined ? NaN : c.explain[n] ?? NaN);
+
+  const proxy = at('TCP_CRR+syn4', 'syn-proxy'), classic = at('TCP_CRR+syn4', 'syncookies=2'), none = at('TCP_CRR+syn4', 'syncookies=0');
+  if (proxy !== undefined && classic !== undefined) {
+    out.push(
+      `Under the flood the proxy keeps the listener free of SYNs: over the run, with syncookies=2 the guest answered ${f0(k(classic, 'listener_end_TcpExtSyncookiesSent'))} SYNs `
+      + `itself (CPU guest ${f2(e(classic, 'cpu_guest'))}), with the proxy ${f0(k(proxy, 'listener_end_TcpExtSyncookiesSent'))} (its program saw `
+      + `${f0(k(proxy, 'guest_prog_syn'))} SYNs; CPU guest ${f2(e(proxy, 'cpu_guest'))}), the host's proxy answered ${f0(k(proxy, 'proxy_synack_sent'))} `
+      + `(CPU host ${f2(e(proxy, 'cpu_host'))}). The legitimate client got ${f0(proxy.median)} conn/s with the proxy against ${f0(classic.median)} `
+      + `with the listener's cookies (×${f2(proxy.median / classic.median)}). Neither kept request sockets `
+      + `(${f0(k(proxy, 'listener_request_socks'))} and ${f0(k(classic, 'listener_request_socks'))}) or overflowed its queue.`,
+    );
+  }
+  if (none !== undefined) {
+    const reqs = k(none, 'listener_request_socks');
+    out.push(
+      `Without cookies the flood fills the SYN queue: ${f0(reqs)} request sockets at the window's close (netserver's backlog ${NETSERVER_BACKLOG}), `
+      + `over the run ListenOverflows ${f0(k(none, 'listener_end_TcpExtListenOverflows'))}, ListenDrops ${f0(k(none, 'listener_end_TcpExtListenDrops'))}, `
+      + `TCPReqQFullDrop ${f0(k(none, 'listener_end_TcpExtTCPReqQFullDrop'))}: the client's SYNs are dropped with the flood's `
+      + `(${f0(k(none, 'client_syn_retrans'))} SYN retransmissions, each after the 1 s initial RTO), so it completed ${f0(k(none, 'conn_completed'))} `
+      + `connections in the window (${f0(none.median)} conn/s).`,
+    );
+  }
+  const idleProxy = at('TCP_CRR', 'syn-proxy'), idleClassic = at('TCP_CRR', 'syncookies=2');
+  if (idleProxy !== undefined && idleClassic !== undefined) {
+    out.push(
+      `Without a flood the proxy costs what its extra hooks cost: ${f0(idleProxy.median)} conn/s against ${f0(idleClassic.median)} with the listener's `
+      + `own cookies (×${f2(idleProxy.median / idleClassic.median)}); one connection at a time, so the figure follows the round trips between the workers.`,
+    );
+  }
+  out.push(
+    'Where the proxy sits: at the egress of the tap (the bridge\'s port toward the guest) for the wire\'s clients, and at br0\'s egress for the '
+    + 'host\'s own client. vxo\'s host/net hands a BPF_F_INGRESS redirect to the receive path at once where Linux queues it (netif_rx), so a '
+    + 'SYN-ACK sent back from the tap would reach the host\'s socket while tcp_connect() is still sending its SYN; br0\'s hooks are net\'s, '
+    + 'whose ingress redirect is netif_rx.',
+    'The secret: one fresh pair of SipHash keys per run (slot 0 current, slot 1 previous) written into the proxy\'s and the guest program\'s '
+    + 'syncookie_keys alike, as the cover letter\'s rolling salt shared by every node.',
+    'No published figures: sockets.md §5 records the kfunc and its motivation (AWS\'s stateless SYN proxy, LPC 2023) but no table to compare with.',
+  );
+  return out;
+}
+
+export const syncookieSuite: Suite = {
+  id: 'syncookie',
+  title: 'SYN cookies under a SYN flood: a stateless SYN proxy on the host, the listener\'s own cookies, none',
+  source: 'sockets.md §5 (bpf_sk_assign_tcp_reqsk, Linux 6.9; the AWS stateless SYN proxy of its cover letter) and §6 (classic SYN cookies)',
+  rows: SYNCOOKIE_ROWS,
+  columns: SYNCOOKIE_DEFENCES,
+  baseline: BASELINE,
+  cells: cellSpecs,
+  async run(cell: SuiteCellSpec, o: SuiteOptions): Promise<SuiteRun> {
+    const row = cell.row;
+    if (!isRow(row) || !(SYNCOOKIE_DEFENCES as readonly string[]).includes(cell.column)) {
+      throw new RunError('EINVAL', `syncookie: no cell ${cell.id}`);
+    }
+    return runSyncookie({
+      defence: cell.column as SyncookieDefence, flood: FLOOD[row], duration: o.duration, warmup: o.warmup,
+      engine: o.engine as 'jit' | 'interp',
+    });
+  },
+  findings: syncookieFindings,
+};

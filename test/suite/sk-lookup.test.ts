@@ -1,0 +1,149 @@
+// The sk-lookup suite (scenarios/suite/sk-lookup.ts): its layout beside both published tables, the
+// kernel without the SK_LOOKUP series (sk_lookup_hook_set: the four lookups skip the hook entirely,
+// the attach type is refused), one flood cell through the four workers (short window: counters and
+// conservation, no throughput asserted), and every dispatch cell (each binding's traffic reaches its
+// one socket; misses by reason; the ledgers close).
+import test from 'ava';
+import { inet_pton6 as ip6 } from '../../net/core/inet-addr.ts';
+import { netns_bpf_link_create, sk_lookup_hook_set, SK_PASS, type BpfSkLookupKern, type SkLookupProg } from '../../net/core/sk-lookup.ts';
+import { AF_INET6, IPPROTO_TCP } from '../../net/core/socket-constants.ts';
+import { __inet_lookup } from '../../net/ipv4/inet-hashtables.ts';
+import { __udp4_lib_lookup } from '../../net/ipv4/udp-lookup.ts';
+import { __inet6_lookup } from '../../net/ipv6/inet6-hashtables.ts';
+import { __udp6_lib_lookup } from '../../net/ipv6/udp6-lookup.ts';
+import { checkFlood } from '../../scenarios/run/run-flood.ts';
+import { benchMapInits, skLookupSuite, SK_LOOKUP_BENCH_OBJECT } from '../../scenarios/suite/sk-lookup.ts';
+import { runDispatchCell } from '../../scenarios/suite/sk-lookup-dispatch.ts';
+import type { SuiteCell, SuiteOptions, SuiteRun } from '../../scenarios/suite/types.ts';
+import { CLIENT4 as C, SERVER4 as S, listener, stack, udpBound } from '../net/helpers.ts';
+
+const O: SuiteOptions = { duration: 0.05, warmup: 0, repeat: 1, engine: 'jit' };
+
+function counting(): SkLookupProg & { runs: number } {
+  const p = { runs: 0, run(_ctx: BpfSkLookupKern): number { p.runs++; return SK_PASS; } };
+  return p;
+}
+
+test('layout: 4 floods x 3 kernels beside v1 and v5 (value, spread, delta), 4 dispatch cells', (t) => {
+  const s = skLookupSuite;
+  t.is(s.id, 'sk-lookup');
+  t.is(s.baseline, 'no-hook');
+  const cells = s.cells();
+  t.is(cells.length, 16);
+  t.deepEqual(cells.slice(0, 3).map((c) => c.id), ['tcp4/no-hook', 'tcp4/no-prog', 'tcp4/lpm200']);
+  const udp6 = cells.find((c) => c.id === 'udp6/lpm200')!;
+  t.deepEqual(udp6.published, [
+    { source: 'v1 (5.6.3)', value: 2_520_474, spread: 0.007, delta: -0.121 },
+    { source: 'v5 re-run (5.8-rc7)', value: 2_418_737, spread: 0.013, delta: -0.035 },
+  ]);
+  t.is(cells.find((c) => c.id === 'tcp4/no-hook')!.published[0]!.value, 939_616);
+  for (const c of cells) {
+    t.true(s.rows.includes(c.row) && s.columns.includes(c.column), c.id);
+    t.is(c.published.length, c.column === 'dispatcher' ? 0 : 2);
+  }
+  const inits = benchMapInits();
+  t.is(inits.length, 200);
+  t.is(inits[0]!.key.slice(0, 8), '88000000', 'prefixlen 24 + 96 + 16 = 136, LE');
+  t.is(new Set(inits.map((i) => i.key)).size, 200);
+});
+
+test('a kernel without the series: the four lookups never reach the run array, and SK_LOOKUP links are refused', (t) => {
+  const s = stack();
+  const l4 = listener(s, '0.0.0.0', 80);
+  const l6 = listener(s, '::', 81, { family: AF_INET6 });
+  const u4 = udpBound(s, '0.0.0.0', 53);
+  const u6 = udpBound(s, '::', 54, { family: AF_INET6, v6only: true });
+  const p = counting();
+  t.is(s.net.sk_lookup.attach(p), 0);
+  const all = (): unknown[] => [
+    __inet_lookup(s.net, s.tcp, null, 20, C, 1000, S, 80, 1, 0),
+    __inet6_lookup(s.net, s.tcp, null, 20, ip6('2001:db8::2'), 1000, ip6('2001:db8::1'), 81, 1, 0),
+    __udp4_lib_lookup(s.net, s.udp, C, 1000, S, 53, 1, 0, null),
+    __udp6_lib_lookup(s.net, s.udp, ip6('2001:db8::2'), 1000, ip6('2001:db8::1'), 54, 1, 0, null),
+  ];
+  t.deepEqual(all(), [l4, l6, u4, u6]);
+  t.is(p.runs, 4, 'with the hook: one run per lookup');
+  t.is(sk_lookup_hook_set(s.net, false), -16, 'EBUSY while a program is attached');
+  // The hook's own test is what goes: even with a program left in the array, nothing runs it.
+  s.net.sk_lookup.hooked = false;
+  t.deepEqual(all(), [l4, l6, u4, u6]);
+  t.is(p.runs, 4, 'without the hook: no run');
+  t.is(s.net.sk_lookup.detach(p), 0);
+  t.is(sk_lookup_hook_set(s.net, false), 0);
+  t.is(netns_bpf_link_create(s.net, counting()), -22, 'BPF_SK_LOOKUP is no attach type on 5.6.3: EINVAL');
+  t.is(sk_lookup_hook_set(s.net, true), 0);
+  t.true(typeof netns_bpf_link_create(s.net, counting()) === 'object');
+  t.is(IPPROTO_TCP, 6);
+  t.throws(() => checkFlood({ kind: 'udp4', duration: 0.1, skLookupHook: false, bpf: { guest: [{ kind: 'sk_lookup', object: SK_LOOKUP_BENCH_OBJECT }] } }), { message: /without the SK_LOOKUP hook/ });
+});
+
+test.serial('flood udp6/lpm200 through the four workers: the filter drops every datagram, the 200-entry program runs on every lookup and passes, every frame accounted for', async (t) => {
+  const spec = skLookupSuite.cells().find((c) => c.id === 'udp6/lpm200')!;
+  const r = await skLookupSuite.run(spec, O);
+  const k = r.counters;
+  t.true(r.balanced, JSON.stringify(k));
+  t.true(Number.isFinite(r.value) && r.value >= 0);
+  t.true((k['total_received'] ?? 0) > 0);
+  t.is(k['total_stack_drop_SOCKET_FILTER'], k['total_received'], 'the socket filter dropped what the stack received');
+  t.is(k['total_generated'], (k['total_delivered'] ?? 0) + (k['total_dropped'] ?? 0) + (k['total_queued'] ?? 0));
+  t.true((k['prog_runs'] ?? 0) > 0);
+  t.is(k['prog_hits'], 0, 'no binding is on the flood\'s port');
+  t.is(k['prog_runs'], (k['prog_hits'] ?? 0) + (k['prog_misses'] ?? 0));
+  t.is(typeof r.cpu?.['guest'], 'number');
+});
+
+function dispatchChecks(t: import('ava').ExecutionContext, r: SuiteRun, covered: number): void {
+  const k = r.counters;
+  t.true(r.balanced, JSON.stringify(k));
+  t.is(r.value, 1, 'every covered destination reached the one socket');
+  t.is(k['covered'], covered);
+  t.is(k['reached'], covered);
+  t.is(k['dispatch_assigned'], covered);
+  t.is(k['dispatch_no_binding'], 16);
+  t.is(k['dispatch_missing_socket'], 16);
+  t.is(k['refused'], 32, 'the misses were refused (port unreachable or RST), not delivered elsewhere');
+  t.is(r.explain['sockets_used'], 1);
+}
+
+test('dispatch udp /24 and tcp /24: 256 addresses, one socket each; misses by reason', async (t) => {
+  for (const row of ['dispatch udp /24', 'dispatch tcp /24']) {
+    const spec = skLookupSuite.cells().find((c) => c.row === row)!;
+    const r = await skLookupSuite.run(spec, O);
+    dispatchChecks(t, r, 256);
+    t.is(r.explain['sockets_bind_needs'], 256);
+  }
+});
+
+test('dispatch udp ports (every 16th port here; the suite sends to all 65,535): each read from the one socket', (t) => {
+  const r = runDispatchCell('dispatch udp ports', 'jit', { stride: 16 });
+  dispatchChecks(t, r, 4096);
+  t.is(r.explain['sockets_bind_needs'], 65_535);
+  t.is(r.counters['UdpInDatagrams'], 4096);
+});
+
+test('dispatch tcp ports (every 256th port here; the suite connects to all 65,535): each accepted by the one listener', (t) => {
+  const r = runDispatchCell('dispatch tcp ports', 'interp', { stride: 256 });
+  dispatchChecks(t, r, 256);
+  t.is(r.counters['TcpPassiveOpens'], 256);
+  t.is(r.explain['sockets_bind_needs'], 65_535);
+});
+
+test('findings: the bind() comparison and the deltas come from the cells', (t) => {
+  const run = (value: number, extra: Record<string, number> = {}): SuiteRun => ({ value, seconds: 0.1, balanced: true, counters: extra, explain: {} });
+  const cell = (id: string, value: number, delta?: number, counters: Record<string, number> = {}): SuiteCell => {
+    const [row, column] = id.split('/') as [string, string];
+    const spec = skLookupSuite.cells().find((c) => c.id === id)!;
+    return {
+      id, row, column, metric: spec.metric, unit: spec.unit, median: value, min: value * 0.99, max: value * 1.01,
+      runs: [run(value, counters)], published: spec.published, explain: { guest_us_per_frame: 10, ledger_drop_share: 0.9, sockets_bind_needs: 65_535, errors: 0 },
+      notes: [], ...(delta !== undefined ? { delta } : {}),
+    };
+  };
+  const f = skLookupSuite.findings([
+    cell('udp4/no-hook', 100_000), cell('udp4/no-prog', 99_900, -0.001), cell('udp4/lpm200', 95_000, -0.05, { prog_runs: 10, prog_misses: 10 }),
+    cell('dispatch tcp ports/dispatcher', 1, undefined, { reached: 65_535, covered: 65_535, dispatch_no_binding: 16, dispatch_missing_socket: 16 }),
+  ]);
+  t.true(f.some((l) => l.startsWith('udp4: no-prog -0.1%, lpm200 -5.0%') && l.includes('v1 -5.9% / -7.6%')), f.join('\n'));
+  t.true(f.some((l) => l.includes('inside our noise')));
+  t.true(f.some((l) => l.includes('65,535 sockets')));
+});
