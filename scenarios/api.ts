@@ -115,6 +115,8 @@ export interface NetperfOptions {
   bpf?: ScenarioBpf;
   /** Where netperf connects when a program steers a service address or port to netserver. */
   target?: { addr?: string; port?: number };
+  /** net.ipv4 sysctls per machine before the applications start, e.g. `{ guest: { tcp_syncookies: 2 } }`. */
+  sysctls?: Partial<Record<'host' | 'guest', Record<string, number>>>;
 }
 
 /** pktgen floods the guest's stack over Case 2's path; resolves to what `vxo run flood --json` prints (`mpps`, the stack's counters). */
@@ -129,6 +131,7 @@ export async function runNetperf(o: NetperfOptions): Promise<NetperfJson> {
   return netperfJson(await run({
     test: o.test, size: o.size, direction: o.direction, duration: o.duration ?? 2, warmup: o.warmup, vhostPollUs: o.vhostPollUs,
     ...(o.family ? { family: o.family } : {}), ...(o.bpf ? { bpf: o.bpf } : {}), ...(o.target ? { target: o.target } : {}),
+    ...(o.sysctls ? { sysctls: o.sysctls } : {}),
   }));
 }
 

@@ -232,8 +232,8 @@ function fmtSlot(st: Stack, slot: number, frameno: number, maps: MapNames): stri
   if (!any) return undefined;
   const sp = st.spills[slot];
   if (sp !== undefined && sp.size === 8) return fmtReg(sp.reg, frameno, maps);
-  // A narrow spill prints as the kernel's: a constant after the other bytes, anything else as 'm's.
-  const showReg = sp !== undefined && isConst(sp.reg.s) && sp.reg.type === 'scalar';
+  // A narrow spill prints as the kernel's: the other bytes, then the register (fp-88=0000scalar(...)).
+  const showReg = sp !== undefined && sp.reg.type === 'scalar';
   let chars = '';
   for (let i = b + 7; i >= b; i--) {
     const t = st.types[i]!;

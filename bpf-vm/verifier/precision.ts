@@ -93,11 +93,11 @@ function wholeSlot(base: Abs, off: number, size: number): number {
  */
 function forward(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => HelperProto | undefined): (Abs[] | undefined)[] {
   const n = insns.length;
-  let escapes = false, heapEscapes = false;
+  let escapes = false;
   let blind = false;
   for (;;) {
     const at: (Abs[] | undefined)[] = new Array<Abs[] | undefined>(n).fill(undefined);
-    let escaped = false, heapEscaped = false;
+    let escaped = false;
     let blinded = false;
     const work: number[] = [];
     const merge = (pc: number, regs: Abs[]): void => {
@@ -114,10 +114,10 @@ function forward(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => Helpe
       regs[10] = { ptr: true, stack: 0 };
       merge(sp.start, regs);
     });
-    // A stack pointer read from memory was stored there: from a non-stack pointer (context, packet,
-    // map value), only if one was stored through something that may not be a stack pointer.
+    // Memory other than the stack gives back no stack pointer (a context load is a packet or socket
+    // pointer, a map value load a scalar); the stack only one spilled there whole, in 8 bytes.
     const loaded: Abs = { ptr: true, stack: escapes ? 'any' : 'no' };
-    const heapLoaded: Abs = { ptr: true, stack: heapEscapes ? 'any' : 'no' };
+    const heapLoaded: Abs = { ptr: true, stack: 'no' };
     while (work.length > 0) {
       const pc = work.pop()!;
       const r = at[pc]!.slice();
@@ -146,14 +146,14 @@ function forward(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => Helpe
           const slot = blind ? -1 : wholeSlot(base, ins.off, size);
           // A narrow load from the stack cannot fill a pointer (invalid size of register fill).
           r[ins.dst] = slot >= 0 ? r[FRAME_SLOT + slot]! : typeof base.stack === 'number' && !blind ? SCALAR
-            : !base.ptr ? SCALAR : base.stack === 'no' ? heapLoaded : loaded;
+            : !base.ptr ? SCALAR : base.stack === 'no' || size < 8 ? heapLoaded : loaded;
           break;
         }
         case 'st': case 'stx': {
           const base = r[ins.dst]!;
           const size = sizeBytes(bpfSize(ins.code));
           const v = rule.kind === 'st' ? SCALAR : r[ins.src]!;
-          if (v.stack !== 'no') { escaped = true; if (typeof base.stack !== 'number') heapEscaped = true; }
+          if (v.stack !== 'no' && size === 8) escaped = true;
           if (v.ptr && size === 8 && base.stack === 'any') blinded = true;
           storeSlots(r, base, ins.off, size, v);
           break;
@@ -162,7 +162,7 @@ function forward(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => Helpe
           const base = r[ins.dst]!;
           const size = rule.wide ? 8 : 4;
           const v = r[ins.src]!;
-          if (v.stack !== 'no') { escaped = true; if (typeof base.stack !== 'number') heapEscaped = true; }
+          if (v.stack !== 'no' && size === 8) escaped = true;
           if (v.ptr && size === 8 && base.stack === 'any') blinded = true;
           // What the slot held before is what a fetch returns; the slot may then hold either.
           const slot = blind ? -1 : wholeSlot(base, ins.off, size);
@@ -184,9 +184,8 @@ function forward(insns: readonly Insn[], cfg: Cfg, helper: (id: number) => Helpe
       }
       for (const t of successors(insns, pc)) merge(t, r);
     }
-    if (escaped === escapes && heapEscaped === heapEscapes && blinded === blind) return at;
+    if (escaped === escapes && blinded === blind) return at;
     escapes = escaped;
-    heapEscapes = heapEscaped;
     blind = blinded;
   }
 }

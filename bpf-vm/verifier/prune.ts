@@ -338,7 +338,7 @@ function widenSpills(os_: Stack, cs_: Stack, widen: (o: Reg, c: Reg) => Reg | un
     // callback that needs its context's counter exact where the kernel's precision keeps it is refused.
     if (cs === undefined) continue;
     // Both spilled, whatever their sizes (the kernel compares the spilled registers only); zero bytes
-    // stand for the zero the kernel would have spilled there.
+    // (a narrow store of zero) count as a spilled zero, which widens more than the kernel does.
     const b = slot * 8 + cs.start;
     const old = os !== undefined ? os.reg
       : os_.types.slice(b, b + cs.size).every((t) => t === SLOT_ZERO) ? ZERO_SCALAR : undefined;

@@ -63,9 +63,10 @@ export class Stack {
       const prev = this.spills[slot];
       if (prev !== undefined) this.scrub(slot * 8 + prev.start, slot * 8 + prev.start + prev.size);
       // A narrow spill of a value that fits keeps the register (and its link to copies) as it is;
-      // one that does not is truncated, unlinked (the kernel's "break the relation on a narrowing spill").
+      // one that does not is kept whole but unlinked (the kernel's "break the relation on a narrowing
+      // spill"; a fill truncates it).
       const fits = size === 8 || value.s.umax < 1n << BigInt(8 * size);
-      const stored = fits || isPointer(value) ? value : scalarReg(truncate(value.s, size));
+      const stored = fits || isPointer(value) ? value : scalarReg(value.s);
       this.spills[slot] = { reg: stored, start: b & 7, size };
       this.types.fill(SLOT_SPILL, b, e);
       return;
@@ -134,10 +135,9 @@ export class Stack {
         return { ok: true, reg: sp.reg };
       }
       if (b >= s0 && e <= s0 + sp.size && sp.reg.type === 'scalar') {
-        if (b === s0 && size === sp.size && !signed) return { ok: true, reg: sp.reg };
-        // A narrower fill from the start of the spill of a value that fits is the same value: it
-        // keeps the link (the kernel breaks it only on a narrowing fill).
-        if (b === s0 && size < sp.size && !signed && sp.reg.s.umax < 1n << BigInt(8 * size)) return { ok: true, reg: sp.reg };
+        // A fill from the start of the spill of a value that fits is the same value: it keeps the
+        // link (the kernel breaks it only on a narrowing fill).
+        if (b === s0 && !signed && (size === 8 || sp.reg.s.umax < 1n << BigInt(8 * size))) return { ok: true, reg: sp.reg };
         // A fill elsewhere than at the spill's start is not a fill (bpf_stack_narrow_access_ok): the
         // kernel reads zero from a spilled zero, unknown bytes from anything else.
         if (b !== s0) {

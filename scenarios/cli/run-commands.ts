@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import type { RunFlags, TableFlags } from './run-actions.ts';
 import { collect } from './bpf-flags.ts';
+import { UsageError } from './errors.ts';
 
 const actions = (): Promise<typeof import('./run-actions.ts')> => import('./run-actions.ts');
 
@@ -50,6 +51,18 @@ export function registerRunCommands(program: Command): void {
     .option('--section <name>', 'with --prog: the program in the object, by function or section name')
     .option('--json <file>', 'write the results as JSON')
     .option('--html <file>', 'write a self-contained HTML report with charts')
-    .option('--cells <list>', 'only these cells, e.g. 1/xdp1/offload,2/xdp2/native (1/user/native with --prog)')
-    .action(async (f: TableFlags) => { await (await actions()).runTableCommand(f); });
+    .option('--cells <list>', "only these cells, e.g. 1/xdp1/offload,2/xdp2/native (1/user/native with --prog); with --suite, that suite's cell ids")
+    .option('--suite <id>', "an experiments suite: offload (the RFC's table, the default), sk-lookup, xdp-sk, syncookie, netperf, or all (offload first, then each); --json/--html then hold that suite (all: one JSON { offload, suites: [...] } and one HTML page)")
+    .action(async (f: TableFlags & { suite?: string }) => {
+      if (f.suite !== undefined && f.suite !== 'offload') {
+        if (f.prog !== undefined || f.section !== undefined) throw new UsageError('--prog/--section: only with the offload table (no --suite, or --suite offload)');
+        const { runSuiteCommand } = await import('./suite-actions.ts');
+        await runSuiteCommand({
+          suite: f.suite, repeat: f.repeat, duration: f.duration, warmup: f.warmup, engine: f.engine,
+          ...(f.json !== undefined ? { json: f.json } : {}), ...(f.html !== undefined ? { html: f.html } : {}), ...(f.cells !== undefined ? { cells: f.cells } : {}),
+        });
+        return;
+      }
+      await (await actions()).runTableCommand(f);
+    });
 }

@@ -79,7 +79,7 @@ export function formatNetperf(r: NetperfRunResult): string {
   const [host, guest] = r.family === 6 ? ['fd00::1', 'fd00::2'] : ['10.0.0.1', '10.0.0.2'];
   const [src, dst] = r.direction === 'host-to-guest' ? [host, guest] : [guest, host];
   const af = r.family === 6 ? 'AF_INET6' : 'AF_INET';
-  const kind = r.test.replace('_', ' ').replace('STREAM', 'STREAM TEST').replace(/RR$/, 'REQUEST/RESPONSE TEST');
+  const kind = r.test === 'TCP_CRR' ? 'TCP Connect/Request/Response TEST' : r.test.replace('_', ' ').replace('STREAM', 'STREAM TEST').replace(/RR$/, 'REQUEST/RESPONSE TEST');
   const figure = r.tps !== undefined ? `${r.tps.toFixed(2)} transactions/s` : `${(r.mbps ?? 0).toFixed(2)} 10^6bits/s`;
   const rfc = r.rfc !== undefined ? `; the RFC's table: ${r.rfc} (its host, no units given)` : '';
   const lines = [

@@ -38,6 +38,8 @@ export interface MachinesRunOptions {
   vhostPollUs?: number;
   /** pktgen floods the wire with this template; none: the wire is silent. */
   template?: PktgenTemplateSpec;
+  /** pktgen's rate, packets per second (PktgenOptions.rate); 0 or absent: as fast as the host loop polls. */
+  pktgenRate?: number;
   /** The guest's stack (always) and the host's (when given). */
   guest: Omit<StackSetupData, 'report'>;
   host?: Omit<StackSetupData, 'report'>;
@@ -96,7 +98,7 @@ export async function runMachines(o: MachinesRunOptions): Promise<MachinesRun> {
       host: {
         ...o.workerData?.host,
         case: 'bridge', wire: o.template !== undefined,
-        pktgen: o.template !== undefined ? { template: o.template } : {},
+        pktgen: o.template !== undefined ? { template: o.template, ...(o.pktgenRate !== undefined ? { rate: o.pktgenRate } : {}) } : {},
         ...(o.host !== undefined ? { net: { seed: (o.seed ?? 1) + 1, setup: moduleHref(SETUP.host), setupData: { ...o.host, report: report.host, live: appLive.host } } } : {}),
       },
       guest: { net: { seed: o.seed ?? 1, setup: moduleHref(SETUP.guest), setupData: { ...o.guest, report: report.guest, live: appLive.guest } }, ...o.workerData?.guest },

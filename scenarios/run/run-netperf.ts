@@ -14,6 +14,7 @@ import { NetnsIpv4 } from '../../net/core/net-namespace.ts';
 import { NET_ADDRS, NET_PORTS, type StackReport, type StackSetupData } from '../stack/setup-data.ts';
 import { checkLimit } from './limits.ts';
 import { RunError } from './run-error.ts';
+import { isVhostRxPath, VHOST_RX_PATHS, type VhostRxPath } from '../../vhost/rx-path.ts';
 import { runMachines, type MachinesRunOptions } from './run-machines.ts';
 import { checkNetPcap, netCapture, type NetCaptureWorkerData, type NetPcapOptions } from './net-capture.ts';
 import { bpfReport, checkScenarioBpf, withBpf, workerDataWith, type ScenarioBpf, type ScenarioBpfReport } from './bpf-options.ts';
@@ -64,6 +65,8 @@ export interface NetperfRunOptions {
    * net.ipv4.tcp_syncookies), integers; applied before the applications start.
    */
   sysctls?: Partial<Record<'host' | 'guest', Record<string, number>>>;
+  /** How vhost's handle_rx reads the tap (vhost/rx-path.ts): 'ptr_ring' as before the offload RFC, 'tap_recvmsg' after it (default). */
+  vhostRx?: VhostRxPath;
 }
 
 /**
@@ -184,6 +187,7 @@ export function checkNetperf(o: NetperfRunOptions): void {
   checkNetPcap(o.pcap, true);
   checkScenarioBpf(o.bpf);
   checkSysctls(o.sysctls);
+  if (o.vhostRx !== undefined && !isVhostRxPath(o.vhostRx)) throw new RunError('EINVAL', `vhostRx ${String(o.vhostRx)}: ${VHOST_RX_PATHS.join(' or ')}`);
   if (o.target?.port !== undefined && !(Number.isInteger(o.target.port) && o.target.port > 0 && o.target.port < 65536)) {
     throw new RunError('EINVAL', `target port ${o.target.port}: 1..65535`);
   }
@@ -272,7 +276,7 @@ export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult
     duration: o.duration, warmup: o.warmup ?? 0.5, queueSize: o.queueSize, vhostPollUs: o.vhostPollUs,
     host: withBpf(withTarget(side('host', sender === 'host' ? 'netperf' : 'netserver', o.test, size, family, sysctls.host), sender === 'host', o.target), 'host', o.bpf),
     guest: withBpf(withTarget(side('guest', sender === 'guest' ? 'netperf' : 'netserver', o.test, size, family, sysctls.guest), sender === 'guest', o.target), 'guest', o.bpf),
-    ...workerDataWith(cap?.workerData, o.bpf),
+    ...withVhostRx(workerDataWith(cap?.workerData, o.bpf), o.vhostRx),
   };
   const r = await runMachines(mo);
   const pcap = cap !== undefined ? { file: cap.o.file, frames: cap.write() } : undefined;
@@ -345,4 +349,11 @@ export function listenerText(r: Pick<NetperfRunResult, 'listener' | 'sysctls'>):
 function withTarget(d: Omit<StackSetupData, 'report'>, isSender: boolean, t: NetperfRunOptions['target']): Omit<StackSetupData, 'report'> {
   if (!isSender || t === undefined || d.netperf === undefined) return d;
   return { ...d, ...(t.port !== undefined ? { peerPort: t.port } : {}), netperf: { ...d.netperf, ...(t.addr !== undefined ? { peer: t.addr } : {}) } };
+}
+
+/** The vhost worker's rx path (VhostWorkerData.rxPath), beside whatever else it is given (a capture). */
+function withVhostRx<T extends object>(wd: { workerData?: T }, path: VhostRxPath | undefined): { workerData?: T & { vhost?: Record<string, unknown> } } {
+  if (path === undefined) return wd;
+  const w = (wd.workerData ?? {}) as T & { vhost?: Record<string, unknown> };
+  return { workerData: { ...w, vhost: { ...w.vhost, rxPath: path } } };
 }

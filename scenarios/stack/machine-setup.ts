@@ -136,6 +136,8 @@ export function setupMachine(ctx: MachineSetupContext): MachineApp {
       c['app_np_bytes_sent'] = sender.bytes_sent;
       c['app_np_send_errors'] = sender.send_errors;
       c['app_np_transactions'] = sender.transactions;
+      c['app_np_connects'] = sender.connects;
+      c['app_np_conn_errors'] = sender.conn_errors;
       c['app_np_connected'] = sender.connected ? 1 : 0;
       c['app_np_sndbuf'] = sender.sock.sk.sk_sndbuf;
       c['app_rx_errors'] = sender.error === 0 ? 0 : -sender.error;

@@ -229,8 +229,8 @@ export function netperfFindings(cells: readonly SuiteCell[]): string[] {
       + (ppsRatio > 0.8 && ppsRatio < 1.25
         ? 'about the same frame rate: a per-frame cost, not the bytes, bounds both rows, so the ratio follows the payloads'
         : `frame rates ${f2(ppsRatio)}x apart: not one per-frame bound in these runs (each run got its own share of a loaded machine's CPU: see the CPU table)`)
-      + `; the guest received ${f2((s18.explain['delivered_share'] ?? Number.NaN) * 100)}% and ${f2((s1472.explain['delivered_share'] ?? Number.NaN) * 100)}% of the bytes netperf sent in the window `
-      + '(UDP has no flow control; what did not arrive is in the ledger, dropped by reason or queued).');
+      + `; netserver read ${f2((s18.explain['delivered_share'] ?? Number.NaN) * 100)}% and ${f2((s1472.explain['delivered_share'] ?? Number.NaN) * 100)}% of the bytes netperf sent in the window `
+      + '(over 100%: datagrams sent before the window was opened were read in it; UDP has no flow control, and what never arrived is in the ledger, dropped by reason or queued).');
   }
   const unbalanced = cells.filter((c) => c.runs.some((r) => !r.balanced)).map((c) => c.id);
   if (unbalanced.length > 0) out.push(`Not balanced (a frame unaccounted for): ${unbalanced.join(', ')}.`);

@@ -53,7 +53,9 @@ export function suiteValueChartSpec(r: SuiteReport): TopLevelSpec {
     data: { values },
     facet: { field: 'panel', type: 'nominal', sort: panels, header: { labelAnchor: 'start', labelPadding: 8 } },
     columns: 2,
-    resolve: { scale: { y: 'independent', x: 'independent' } },
+    // x shared: every panel shows every column (an empty slot where a row has no such cell); an
+    // independent x with xOffset draws hairline bars.
+    resolve: { scale: { y: 'independent' } },
     spacing: 36,
     spec: {
       width: 400,
@@ -83,13 +85,13 @@ export function suiteDeltaChartSpec(r: SuiteReport): TopLevelSpec | undefined {
   return {
     config: CONFIG,
     title: `delta against the baseline column${r.baseline !== undefined ? ` (${r.baseline})` : ''}, %`,
-    width: Math.max(360, 70 * cells.length),
+    width: Math.max(360, 110 * cells.length),
     height: 220,
     layer: [
       {
         data: { values },
         encoding: {
-          x: { field: 'x', type: 'nominal', sort: cells.map((c) => c.id), title: null, axis: { labelAngle: -30, labelLimit: 200 } },
+          x: { field: 'x', type: 'nominal', sort: cells.map((c) => c.id), title: null, axis: { labelAngle: 0, labelExpr: "split(datum.label, '/')", labelLineHeight: 14, labelLimit: 160 } },
           xOffset: { field: 'source', type: 'nominal', sort: scale.domain },
         },
         layer: [

@@ -45,13 +45,16 @@ export function orderedSuiteCells(r: Pick<SuiteReport, 'cells' | 'rows' | 'colum
 }
 
 function gridTable(r: SuiteReport, o: SuiteTextOptions): string {
+  // Only the rows and columns that hold a cell (--cells may have picked a few).
+  const rowNames = r.rows.filter((row) => r.cells.some((c) => c.row === row));
+  const colNames = r.columns.filter((col) => r.cells.some((c) => c.column === col));
   const columns: BoxColumn[] = [
     { title: 'row', align: 'left' },
     { title: 'unit', align: 'left' },
-    ...r.columns.map((c): BoxColumn => ({ title: c === r.baseline ? `${c} (baseline)` : c, align: 'right', group: 'ours: median (delta vs baseline)' })),
+    ...colNames.map((c): BoxColumn => ({ title: c === r.baseline ? `${c} (baseline)` : c, align: 'right', group: 'ours: median (delta vs baseline)' })),
   ];
-  const rows: BoxCell[][] = r.rows.map((row) => {
-    const cells = r.columns.map((col) => findCell(r, row, col));
+  const rows: BoxCell[][] = rowNames.map((row) => {
+    const cells = colNames.map((col) => findCell(r, row, col));
     const unit = cells.find((c) => c !== undefined)?.unit ?? '';
     return [
       row, unit,

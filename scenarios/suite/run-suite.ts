@@ -65,12 +65,12 @@ export function withDeltas(cells: readonly Omit<SuiteCell, 'delta'>[], baseline:
   return cells.map((c) => {
     if (baseline === undefined || c.column === baseline) return c;
     const base = cells.find((b) => b.row === c.row && b.column === baseline);
-    if (base === undefined || !(base.median !== 0) || !Number.isFinite(base.median)) return c;
+    if (base === undefined || base.median === 0 || !Number.isFinite(base.median)) return c;
     return { ...c, delta: c.median / base.median - 1 };
   });
 }
 
-/** The median run's index of a finished cell (the run its explain came from). */
+/** A finished cell's median run (the run its explain came from). */
 export function witnessRun(cell: SuiteCell): SuiteRun | undefined {
   if (cell.runs.length === 0) return undefined;
   return cell.runs[medianRunIndex(cell.runs.map((r) => ({ mpps: r.value })))];

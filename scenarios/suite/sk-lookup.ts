@@ -19,6 +19,8 @@
 // cookie / dropped by the filter, or dropped by reason), and with the program its own counters
 // (runs = hits + misses, one run per lookup).
 //
+// Lookup cost (rows 'lookup tcp4' ...): the same three kernels' lookup alone, ns per lookup on one
+// thread, interleaved (sk-lookup-cost.ts): the mechanism's deltas where the floods' are noise.
 // Dispatch (rows 'dispatch ...', column 'dispatcher'): sk-lookup-dispatch.ts.
 import { join } from 'node:path';
 import { isEngineName, type EngineName } from '../../bpf-vm/engines.ts';
@@ -27,6 +29,7 @@ import { RunError } from '../run/run-error.ts';
 import type { BpfAttachSpec, MapInit } from '../stack/bpf-attach.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { DISPATCH_ROWS, dispatchPlan, runDispatchCell, type DispatchRow } from './sk-lookup-dispatch.ts';
+import { runLookupCostIsolated } from './sk-lookup-cost.ts';
 import {
   SK_LOOKUP_CONFIGS, SK_LOOKUP_CYCLES, SK_LOOKUP_FLOODS, skLookupPublished, type SkLookupConfig, type SkLookupFlood,
 } from './sk-lookup-published.ts';
@@ -47,6 +50,8 @@ export const SF_DROP_OBJECT = join(SK_DIR, 'sf_drop.o');
 
 /** The benchmark trie's size (sk_lookup_bench.c BENCH_ENTRIES, the letters' 200-entry LPM_TRIE). */
 export const BENCH_ENTRIES = 200;
+/** The lookup-cost rows (sk-lookup-cost.ts): one per flood, ns per lookup under the three kernels. */
+export const COST_ROWS = SK_LOOKUP_FLOODS.map((f) => `lookup ${f}`);
 /** The dispatch cells' column. */
 export const DISPATCH_COLUMN = 'dispatcher';
 
@@ -172,6 +177,16 @@ function floodSpecs(): SuiteCellSpec[] {
   return out;
 }
 
+function costSpecs(): SuiteCellSpec[] {
+  const out: SuiteCellSpec[] = [];
+  for (const flood of SK_LOOKUP_FLOODS) {
+    for (const config of SK_LOOKUP_CONFIGS) {
+      out.push({ id: `lookup ${flood}/${config}`, row: `lookup ${flood}`, column: config, metric: 'ns per lookup', unit: 'ns', published: [] });
+    }
+  }
+  return out;
+}
+
 function dispatchSpecs(): SuiteCellSpec[] {
   return DISPATCH_ROWS.map((row) => ({
     id: `${row}/${DISPATCH_COLUMN}`, row, column: DISPATCH_COLUMN,
@@ -180,10 +195,12 @@ function dispatchSpecs(): SuiteCellSpec[] {
   }));
 }
 
-function parseCell(cell: SuiteCellSpec): { flood: SkLookupFlood; config: SkLookupConfig } | { dispatch: DispatchRow } {
+function parseCell(cell: SuiteCellSpec): { flood: SkLookupFlood; config: SkLookupConfig; cost: boolean } | { dispatch: DispatchRow } {
+  const cost = cell.row.startsWith('lookup ');
+  const row = cost ? cell.row.slice('lookup '.length) : cell.row;
   if ((DISPATCH_ROWS as readonly string[]).includes(cell.row) && cell.column === DISPATCH_COLUMN) return { dispatch: cell.row as DispatchRow };
-  if ((SK_LOOKUP_FLOODS as readonly string[]).includes(cell.row) && (SK_LOOKUP_CONFIGS as readonly string[]).includes(cell.column)) {
-    return { flood: cell.row as SkLookupFlood, config: cell.column as SkLookupConfig };
+  if ((SK_LOOKUP_FLOODS as readonly string[]).includes(row) && (SK_LOOKUP_CONFIGS as readonly string[]).includes(cell.column)) {
+    return { flood: row as SkLookupFlood, config: cell.column as SkLookupConfig, cost };
   }
   throw new RunError('ENOENT', `sk-lookup: no cell ${cell.id}`);
 }
@@ -209,6 +226,15 @@ export function skLookupFindings(cells: readonly SuiteCell[]): string[] {
       `Published: v1 ${pct(none.published[0]?.delta ?? NaN)} / ${pct(lpm.published[0]?.delta ?? NaN)}, v5 ${pct(none.published[1]?.delta ?? NaN)} / ${pct(lpm.published[1]?.delta ?? NaN)};`,
       `the lookup's cycle share there ${cyc.v1.join(' / ')}% (v1), ${cyc.v5.join(' / ')}% (v5).`,
     ];
+    const cb = by.get(`lookup ${flood}/no-hook`), cn = by.get(`lookup ${flood}/no-prog`), cl = by.get(`lookup ${flood}/lpm200`);
+    if (cb !== undefined && cn !== undefined && cl !== undefined) {
+      const perFrame = us(base) * 1e3;
+      const expect = (c: SuiteCell): string => (Number.isFinite(perFrame) && perFrame > 0 ? pct(-(c.median - cb.median) / perFrame) : 'n/a');
+      line.push(
+        `Per lookup, one thread: ${cb.median.toFixed(0)} / ${cn.median.toFixed(0)} / ${cl.median.toFixed(0)} ns (hook +${(cn.median - cb.median).toFixed(0)} ns, program +${(cl.median - cb.median).toFixed(0)} ns);`
+        + ` against the guest's ${us(base).toFixed(2)} µs per frame that predicts ${expect(cn)} and ${expect(cl)} in rx pps; the floods' deltas can show that only where their spread is smaller.`,
+      );
+    }
     if (Math.abs(d1) <= spread) {
       line.push('The hook without a program is inside our noise: it is one test of the run array\'s length per lookup, as v5\'s static key made it nearly free (v1 paid a pointer load and branch, and its restructured UDP lookup).');
     }
@@ -242,15 +268,16 @@ export const skLookupSuite: Suite = {
   id: 'sk-lookup',
   title: 'SK_LOOKUP: the cover letters\' floods (rx pps) and the dispatcher',
   source: 'sockets.md §7.1 (v1 cover, 5.6.3) and §7.2 (v5 re-run, 5.8-rc7); dispatch: §9.1 (tubular)',
-  rows: [...SK_LOOKUP_FLOODS, ...DISPATCH_ROWS],
+  rows: [...SK_LOOKUP_FLOODS, ...COST_ROWS, ...DISPATCH_ROWS],
   columns: [...SK_LOOKUP_CONFIGS, DISPATCH_COLUMN],
   baseline: 'no-hook',
   cells(): readonly SuiteCellSpec[] {
-    return [...floodSpecs(), ...dispatchSpecs()];
+    return [...floodSpecs(), ...costSpecs(), ...dispatchSpecs()];
   },
   async run(cell: SuiteCellSpec, o: SuiteOptions): Promise<SuiteRun> {
     const p = parseCell(cell);
     if ('dispatch' in p) return runDispatchCell(p.dispatch, engineOf(o));
+    if (p.cost) return runLookupCostIsolated({ flood: p.flood, config: p.config, engine: engineOf(o), object: SK_LOOKUP_BENCH_OBJECT, inits: benchMapInits() });
     return runFloodCell(p.flood, p.config, o);
   },
   findings(cells: readonly SuiteCell[]): string[] {

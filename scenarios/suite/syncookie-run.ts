@@ -11,6 +11,8 @@
 //     checks the ACK (cookie_v4_check): no request sockets, the guest pays for every flood SYN.
 //   - syncookies=0: no cookies: each SYN takes a request socket until the SYN queue is full, then
 //     SYNs are dropped (ListenOverflows, ListenDrops, TCPReqQFullDrop), the client's among them.
+//   - syn-proxy, key rotated: the proxy while the secret rotates: the guest already has the next
+//     key and accepts the proxy's cookies under its previous one.
 //
 // Where the proxy sits: at the egress of the tap (the bridge's port toward the guest) for the
 // wire's clients, and at br0's egress for the host's own client. host/net's tc hands a
@@ -31,9 +33,15 @@ import type { SuiteRun } from './types.ts';
 export const SYN_PROXY_OBJECT = join(PACKAGE_ROOT, 'scenarios', 'sk', 'syn_proxy.o');
 export const CUSTOM_SYNCOOKIE_OBJECT = join(PACKAGE_ROOT, 'scenarios', 'sk', 'tcp_custom_syncookie.o');
 
-/** The listener's three defences: the suite's columns. */
-export const SYNCOOKIE_DEFENCES = ['syn-proxy', 'syncookies=2', 'syncookies=0'] as const;
+/**
+ * The listener's defences: the suite's columns. 'syn-proxy, key rotated' is the proxy caught in the
+ * middle of a rotation: the guest has the new key already (slot 0) and the proxy's current one as
+ * its previous (slot 1), as the rotation order goes (the servers first, then the proxy).
+ */
+export const SYNCOOKIE_DEFENCES = ['syn-proxy', 'syn-proxy, key rotated', 'syncookies=2', 'syncookies=0'] as const;
 export type SyncookieDefence = (typeof SYNCOOKIE_DEFENCES)[number];
+
+const isProxy = (d: SyncookieDefence): boolean => d === 'syn-proxy' || d === 'syn-proxy, key rotated';
 
 /** syn_proxy.o's counters (syn_proxy_stats; README.md "syn_proxy"). */
 export const PROXY_STAT = { SYN: 0, SYNACK_SENT: 1, SYN_DROPPED: 2, FORWARDED: 3, NOT_SERVICE: 4, NOT_TCP: 5, NR: 6 } as const;
@@ -42,9 +50,6 @@ export const SC_STAT = {
   SYN: 0, SYNACK_SENT: 1, SYN_DROPPED: 2, ACK: 3, ACK_VALID: 4, ACK_PREVIOUS_KEY: 5, ACK_INVALID: 6,
   ASSIGNED: 7, KFUNC_EINVAL: 8, KFUNC_ENETUNREACH: 9, KFUNC_ENOMEM: 10, KFUNC_EOPNOTSUPP: 11, KFUNC_OTHER: 12, NOT_TCP_SOCK: 13,
 } as const;
-
-/** netserver's listen(2) backlog, as `vxo run netperf` gives it: the SYN queue the flood fills without cookies. */
-export const NETSERVER_BACKLOG = 16;
 
 /** The guest listener's counters the suite reports (nstat names), over the whole run. */
 export const LISTENER_STATE = [
@@ -73,18 +78,21 @@ export function proxyServiceKey(addr4: string, port: number): string {
 }
 
 /**
- * The BPF of the syn-proxy column: the proxy on the host's two egress hooks toward the guest and
+ * The BPF of the syn-proxy columns: the proxy on the host's two egress hooks toward the guest and
  * the cookie's ACK half in the guest, one secret in both key maps (slot 0 the current key, slot 1
- * the previous one: a fresh pair per run, as a rolling secret would be).
+ * the previous one: fresh keys per run, as a rolling secret would be). `rotated`: the guest is one
+ * rotation ahead (slot 0 a newer key, slot 1 the proxy's current one).
  */
-export function synProxyBpf(engine: 'jit' | 'interp'): ScenarioBpf {
-  const current = randomBytes(16).toString('hex'), previous = randomBytes(16).toString('hex');
-  const keys = [{ map: 'syncookie_keys', key: u32le(0), value: current }, { map: 'syncookie_keys', key: u32le(1), value: previous }];
+export function synProxyBpf(engine: 'jit' | 'interp', rotated = false): ScenarioBpf {
+  const [previous, current, next] = [0, 1, 2].map(() => randomBytes(16).toString('hex')) as [string, string, string];
+  const keys = (k0: string, k1: string): { map: string; key: string; value: string }[] => [
+    { map: 'syncookie_keys', key: u32le(0), value: k0 }, { map: 'syncookie_keys', key: u32le(1), value: k1 },
+  ];
   const service = { map: 'proxy_services', key: proxyServiceKey(NET_ADDRS.guest4, NET_PORTS.netperfData), value: u32le(1) };
   return {
     engine,
-    guest: [{ kind: 'tc', direction: 'ingress', object: CUSTOM_SYNCOOKIE_OBJECT, maps: keys }],
-    hostTc: (['br0', 'tap'] as const).map((dev) => ({ dev, direction: 'egress' as const, object: SYN_PROXY_OBJECT, maps: [...keys, service] })),
+    guest: [{ kind: 'tc', direction: 'ingress', object: CUSTOM_SYNCOOKIE_OBJECT, maps: rotated ? keys(next, current) : keys(current, previous) }],
+    hostTc: (['br0', 'tap'] as const).map((dev) => ({ dev, direction: 'egress' as const, object: SYN_PROXY_OBJECT, maps: [...keys(current, previous), service] })),
   };
 }
 
@@ -100,7 +108,7 @@ export function syncookieMachines(defence: SyncookieDefence): { guest: Omit<Stac
   return {
     guest: {
       role: 'netserver', family: 4, addr4: NET_ADDRS.guest4, addr6: NET_ADDRS.guest6, neigh: [NEIGH_HOST, NEIGH_FLOOD],
-      port: NET_PORTS.netperfData, backlog: NETSERVER_BACKLOG, netperf: { ...np, peer: NET_ADDRS.host4 }, sysctls: { tcp_syncookies: syncookies },
+      port: NET_PORTS.netperfData, netperf: { ...np, peer: NET_ADDRS.host4 }, sysctls: { tcp_syncookies: syncookies },
     },
     host: {
       role: 'netperf', family: 4, addr4: NET_ADDRS.host4, addr6: NET_ADDRS.host6, neigh: [NEIGH_GUEST],
@@ -148,9 +156,21 @@ export function syncookieCounters(r: MachinesRun, b: ScenarioBpfReport | undefin
     client_in_rsts: c['host_nstat_TcpEstabResets'] ?? 0,
     client_out_rsts: c['host_nstat_TcpOutRsts'] ?? 0,
     client_syn_retrans: c['host_nstat_TcpExtTCPSynRetrans'] ?? 0,
+    // netperf's own count of connect()s and of failed connections (0 where the machine's setup does not publish them).
+    client_connects: c['host_app_np_connects'] ?? 0,
+    client_conn_errors: c['host_app_np_conn_errors'] ?? 0,
     flood_generated: c['pktgen_generated'] ?? 0,
     wire_tx: c['nic_tx_packets'] ?? 0,
+    // Segments each stack took, and how often each worker's loop went to sleep (each sleep is a
+    // wake-up later: the round trips a connection costs between the workers).
+    guest_tcp_in_segs: c['guest_nstat_TcpInSegs'] ?? 0,
+    host_tcp_in_segs: c['host_nstat_TcpInSegs'] ?? 0,
+    host_idle_sleeps: c['host_idle_sleeps'] ?? 0,
+    guest_loop_sleeps: c['guest_loop_sleeps'] ?? 0,
+    vhost_sleeps: c['vhost_sleeps'] ?? 0,
   };
+  // Where frames were dropped, by the workers' ledger (the tap's full ring, the guest's ...).
+  for (const [name, v] of Object.entries(r.accounting.dropped)) if (v !== 0) out[`drop_${name}`] = v;
   // The listener's counters from the guest's report, which the same poll took with the program's
   // maps and the sockets (as the window closed): the three compare count for count.
   const nstat = r.stacks.guest?.nstat;
@@ -160,7 +180,10 @@ export function syncookieCounters(r: MachinesRun, b: ScenarioBpfReport | undefin
   const socks = r.stacks.guest?.sockets ?? [];
   // Request sockets (SYN-RECV) of the listener as the window closed, and its accept queue.
   out['listener_request_socks'] = socks.filter((s) => s.state === 'SYN-RECV').length;
-  out['listener_accept_queue'] = socks.find((s) => s.state === 'LISTEN')?.recv_q ?? 0;
+  const listener = socks.find((s) => s.state === 'LISTEN');
+  out['listener_accept_queue'] = listener?.recv_q ?? 0;
+  // ss's Send-Q of a listener: its backlog (sk_max_ack_backlog).
+  out['listener_backlog'] = listener?.send_q ?? 0;
   if (b?.host_tc !== undefined) {
     const p = proxyStats(b);
     for (const [k, i] of Object.entries(PROXY_STAT)) if (k !== 'NR') out[`proxy_${k.toLowerCase()}`] = p[i]!;
@@ -176,16 +199,20 @@ export function syncookieCounters(r: MachinesRun, b: ScenarioBpfReport | undefin
 
 /**
  * Conservation, from the counters: every frame both ways (the workers' accounting); every
- * connection the client attempted completed, failed, or is the one in flight (netperf runs one
- * connection at a time); every SYN the proxy took answered or dropped; every ACK the guest's
- * program checked valid or invalid, every valid one a connection or a kfunc error.
+ * connection the client attempted (netperf's connect count, or TcpActiveOpens where the setup does
+ * not publish it) completed, failed, or is the one in flight (netperf runs one connection at a
+ * time); every SYN the proxy took answered or dropped; every ACK the guest's program checked valid
+ * or invalid, every valid one a connection or a kfunc error.
  */
 export function syncookieBalance(r: MachinesRun, k: Record<string, number>): { balanced: boolean; terms: string[] } {
   const terms: string[] = [];
   if (!r.accounting.balanced) terms.push('frames: the workers\' accounting does not balance');
-  const inFlight = k['client_active_opens']! - k['client_completed']! - k['client_failed']!;
+  // netperf's connect() count when the setup publishes it, else the stack's tcp_connect count (TcpActiveOpens).
+  const [attempts, what] = k['client_connects']! > 0 ? [k['client_connects']!, 'connects'] : [k['client_active_opens']!, 'ActiveOpens'];
+  const failed = k['client_connects']! > 0 ? k['client_conn_errors']! : k['client_failed']!;
+  const inFlight = attempts - k['client_completed']! - failed;
   if (inFlight < 0 || inFlight > 1) {
-    terms.push(`connections: ActiveOpens ${k['client_active_opens']} != completed ${k['client_completed']} + failed ${k['client_failed']} + in flight (0 or 1)`);
+    terms.push(`connections: ${what} ${attempts} != completed ${k['client_completed']} + failed ${failed} + in flight (0 or 1)`);
   }
   if (k['proxy_syn'] !== undefined && k['proxy_syn'] !== k['proxy_synack_sent']! + k['proxy_syn_dropped']!) {
     terms.push(`proxy: SYNs ${k['proxy_syn']} != SYN-ACKs ${k['proxy_synack_sent']} + dropped ${k['proxy_syn_dropped']}`);
@@ -202,7 +229,7 @@ export function syncookieBalance(r: MachinesRun, k: Record<string, number>): { b
   return { balanced: terms.length === 0, terms };
 }
 
-/** What explains the figure: CPU per thread, the flood's rate, where its SYNs were answered. */
+/** What explains the figure: CPU per thread, where the SYNs were answered, what a connection cost in segments and wake-ups. */
 function syncookieExplain(r: MachinesRun, k: Record<string, number>): Record<string, number> {
   const e = r.explain as unknown as Record<string, number | null>;
   const num = (x: number | null | undefined): number => (typeof x === 'number' ? x : NaN);
@@ -211,13 +238,15 @@ function syncookieExplain(r: MachinesRun, k: Record<string, number>): Record<str
   return {
     conn_per_sec: k['conn_completed']! / secs,
     conn_failed_per_sec: k['conn_failed']! / secs,
-    flood_syns_per_sec: (r.window['pktgen_generated'] ?? NaN) / secs,
     cpu_guest: num(e['cpu_guest']), cpu_host: num(e['cpu_host']), cpu_vhost: num(e['cpu_vhost']),
     cpu_other: num(e['cpu_other']),
     // SYNs the listener answered with a cookie per connection it made (classic path; the proxy's: 0).
     listener_cookies_per_conn: opens > 0 ? k['listener_TcpExtSyncookiesSent']! / opens : NaN,
     proxy_synacks_per_conn: k['proxy_synack_sent'] !== undefined && opens > 0 ? k['proxy_synack_sent'] / opens : NaN,
     request_socks: k['listener_request_socks']!,
+    // Per connection the client completed over the run: segments into the guest, loop sleeps.
+    guest_segs_per_conn: k['client_completed']! > 0 ? k['guest_tcp_in_segs']! / k['client_completed']! : NaN,
+    sleeps_per_conn: k['client_completed']! > 0 ? (k['host_idle_sleeps']! + k['guest_loop_sleeps']! + k['vhost_sleeps']!) / k['client_completed']! : NaN,
   };
 }
 
@@ -241,10 +270,15 @@ export function pathNotes(defence: SyncookieDefence, k: Record<string, number>):
   const out: string[] = [];
   switch (defence) {
     case 'syn-proxy':
+    case 'syn-proxy, key rotated': {
+      // Mid-rotation every valid ACK is valid under the guest's previous key; otherwise under its current one.
+      const prev = k['guest_prog_ack_previous_key'] ?? 0, valid = k['guest_prog_ack_valid'] ?? 0;
+      if (defence === 'syn-proxy' ? prev !== 0 : prev !== valid) out.push(`path: ${prev} of ${valid} valid ACKs under the guest's previous key`);
       if (sent !== 0 || recv !== 0) out.push(`path: the listener made cookies itself (SyncookiesSent ${sent}, SyncookiesRecv ${recv}): some SYN passed the proxy`);
       if ((k['guest_prog_syn'] ?? 0) !== 0) out.push(`path: ${k['guest_prog_syn']} SYNs reached the guest's program past the proxy`);
       if ((k['guest_prog_assigned'] ?? 0) < opens) out.push(`path: ${opens} connections accepted but the kfunc made ${k['guest_prog_assigned'] ?? 0}`);
       break;
+    }
     case 'syncookies=2':
       if (recv < opens) out.push(`path: ${opens} connections accepted, ${recv} through a cookie (SyncookiesRecv)`);
       break;
@@ -259,7 +293,7 @@ export function pathNotes(defence: SyncookieDefence, k: Record<string, number>):
 export async function runSyncookie(o: SyncookieRunOptions): Promise<SuiteRun & { notes: string[] }> {
   if (!(SYNCOOKIE_DEFENCES as readonly string[]).includes(o.defence)) throw new RunError('EINVAL', `syncookie: defence ${String(o.defence)}: ${SYNCOOKIE_DEFENCES.join(', ')}`);
   if (o.engine !== 'jit' && o.engine !== 'interp') throw new RunError('EINVAL', `syncookie: engine ${String(o.engine)}: jit or interp`);
-  const bpf = o.defence === 'syn-proxy' ? synProxyBpf(o.engine) : undefined;
+  const bpf = isProxy(o.defence) ? synProxyBpf(o.engine, o.defence === 'syn-proxy, key rotated') : undefined;
   const m = syncookieMachines(o.defence);
   const r = await runMachines({
     duration: o.duration, warmup: o.warmup,

@@ -3,12 +3,14 @@
 // flood, with the listener defended three ways: a stateless SYN proxy on the host whose cookies the
 // guest's tc program checks and turns into connections with bpf_sk_assign_tcp_reqsk (the AWS
 // design the kfunc's cover letter gives as its motivation, sockets.md §5), the listener's own
-// classic cookies (tcp_syncookies=2, §6), and no cookies (tcp_syncookies=0). Beside the rate, the
+// classic cookies (tcp_syncookies=2, §6), and no cookies (tcp_syncookies=0); without the flood also
+// the proxy in the middle of a key rotation (the shared secret rolls). Beside the rate, the
 // listener's state: request sockets, SYN queue overflows and drops, cookies it made. No document
 // publishes figures for this experiment, so the table has ours only; the findings compare the
 // columns from the counters. How one run goes: syncookie-run.ts.
-import { SYNCOOKIE_DEFENCES, NETSERVER_BACKLOG, runSyncookie, type SyncookieDefence } from './syncookie-run.ts';
+import { SYNCOOKIE_DEFENCES, runSyncookie, type SyncookieDefence } from './syncookie-run.ts';
 import { RunError } from '../run/run-error.ts';
+import { witnessRun } from './run-suite.ts';
 import type { Suite, SuiteCell, SuiteCellSpec, SuiteOptions, SuiteRun } from './types.ts';
 
 export const SYNCOOKIE_ROWS = ['TCP_CRR', 'TCP_CRR+syn4'] as const;
@@ -19,8 +21,11 @@ const FLOOD: Record<SyncookieRow, boolean> = { 'TCP_CRR': false, 'TCP_CRR+syn4':
 
 const BASELINE: SyncookieDefence = 'syncookies=2';
 
+/** The rotation column only without the flood: it shows the keys, not a defence. */
+const ROTATED: SyncookieDefence = 'syn-proxy, key rotated';
+
 function cellSpecs(): SuiteCellSpec[] {
-  return SYNCOOKIE_ROWS.flatMap((row) => SYNCOOKIE_DEFENCES.map((column) => ({
+  return SYNCOOKIE_ROWS.flatMap((row) => SYNCOOKIE_DEFENCES.filter((d) => !(FLOOD[row] && d === ROTATED)).map((column) => ({
     id: `${row}/${column}`, row, column, metric: 'connections', unit: 'conn/s', published: [],
   })));
 }
@@ -29,10 +34,8 @@ function isRow(r: string): r is SyncookieRow {
   return (SYNCOOKIE_ROWS as readonly string[]).includes(r);
 }
 
-/** The cell's median run (the one whose value is the median; the first when none is). */
-function medianRun(c: SuiteCell): SuiteRun | undefined {
-  return c.runs.find((r) => r.value === c.median) ?? c.runs[0];
-}
+/** The cell's median run, whose counters explain its figure (the runner's witness). */
+const medianRun = (c: SuiteCell): SuiteRun | undefined => witnessRun(c);
 
 const f0 = (x: number): string => (Number.isFinite(x) ? x.toFixed(0) : 'n/a');
 const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
@@ -43,7 +46,7 @@ function cellLine(c: SuiteCell): string {
   if (r === undefined) return `${c.id}: no run`;
   const k = r.counters;
   const g = (n: string): number => k[n] ?? 0;
-  const who = c.column === 'syn-proxy'
+  const who = c.column === 'syn-proxy' || c.column === ROTATED
     ? `the host's proxy answered ${g('proxy_synack_sent')} SYNs, the guest's program checked ${g('guest_prog_ack')} ACKs (${g('guest_prog_ack_invalid')} invalid) and made ${g('guest_prog_assigned')} connections with the kfunc`
     : `the listener answered ${g('listener_end_TcpExtSyncookiesSent')} SYNs with cookies and took ${g('listener_end_TcpExtSyncookiesRecv')} cookie ACKs`;
   return `${c.id}: ${f0(c.median)} conn/s (${g('conn_completed')} completed, ${g('conn_failed')} failed in the window); `
@@ -57,35 +60,73 @@ export function syncookieFindings(cells: readonly SuiteCell[]): string[] {
   const out: string[] = [];
   const at = (row: SyncookieRow, col: SyncookieDefence): SuiteCell | undefined => cells.find((c) => c.row === row && c.column === col);
   for (const c of cells) out.push(cellLine(c));
-  const k = (c: SuiteCell | undefined, n: string): number => (c === undefined ? NaN : medianRun(c)?.counters[n] ?? NaN);
+  // A drop_ counter is written only when non-zero.
+  const k = (c: SuiteCell | undefined, n: string): number => (c === undefined ? NaN : medianRun(c)?.counters[n] ?? (n.startsWith('drop_') ? 0 : NaN));
   const e = (c: SuiteCell | undefined, n: string): number => (c === undefined ? NaN : c.explain[n] ?? NaN);
 
   const proxy = at('TCP_CRR+syn4', 'syn-proxy'), classic = at('TCP_CRR+syn4', 'syncookies=2'), none = at('TCP_CRR+syn4', 'syncookies=0');
   if (proxy !== undefined && classic !== undefined) {
     out.push(
-      `Under the flood the proxy keeps the listener free of SYNs: over the run, with syncookies=2 the guest answered ${f0(k(classic, 'listener_end_TcpExtSyncookiesSent'))} SYNs `
+      `Under the flood ${k(proxy, 'listener_end_TcpExtSyncookiesSent') === 0 && k(proxy, 'guest_prog_syn') === 0 ? 'the proxy kept the listener free of SYNs' : 'SYNs got past the proxy'}: over the run, with syncookies=2 the guest answered ${f0(k(classic, 'listener_end_TcpExtSyncookiesSent'))} SYNs `
       + `itself (CPU guest ${f2(e(classic, 'cpu_guest'))}), with the proxy ${f0(k(proxy, 'listener_end_TcpExtSyncookiesSent'))} (its program saw `
       + `${f0(k(proxy, 'guest_prog_syn'))} SYNs; CPU guest ${f2(e(proxy, 'cpu_guest'))}), the host's proxy answered ${f0(k(proxy, 'proxy_synack_sent'))} `
       + `(CPU host ${f2(e(proxy, 'cpu_host'))}). The legitimate client got ${f0(proxy.median)} conn/s with the proxy against ${f0(classic.median)} `
-      + `with the listener's cookies (×${f2(proxy.median / classic.median)}). Neither kept request sockets `
-      + `(${f0(k(proxy, 'listener_request_socks'))} and ${f0(k(classic, 'listener_request_socks'))}) or overflowed its queue.`,
+      + `with the listener's cookies (×${f2(proxy.median / classic.median)}). Not the same flood, though: pktgen and the proxy share the `
+      + `host worker's thread, so the proxy's work per SYN (the bpf_loop option walk, SipHash, two bpf_skb_change_tail, the checksums) `
+      + `paced pktgen to ${f0(k(proxy, 'flood_generated'))} SYNs over the run against ${f0(k(classic, 'flood_generated'))} in the `
+      + `syncookies=2 column, same window and warm-up (a real attacker is another machine). Request sockets at the window's close: `
+      + `${f0(k(proxy, 'listener_request_socks'))} and ${f0(k(classic, 'listener_request_socks'))}; ListenOverflows + ListenDrops over the run: `
+      + `${f0(k(proxy, 'listener_end_TcpExtListenOverflows') + k(proxy, 'listener_end_TcpExtListenDrops'))} and `
+      + `${f0(k(classic, 'listener_end_TcpExtListenOverflows') + k(classic, 'listener_end_TcpExtListenDrops'))}.`,
     );
   }
   if (none !== undefined) {
     const reqs = k(none, 'listener_request_socks');
     out.push(
-      `Without cookies the flood fills the SYN queue: ${f0(reqs)} request sockets at the window's close (netserver's backlog ${NETSERVER_BACKLOG}), `
+      `Without cookies the flood fills the SYN queue: ${f0(reqs)} request sockets at the window's close (the listener's backlog `
+      + `${f0(k(none, 'listener_backlog'))}; without cookies tcp_conn_request also drops a SYN once fewer than a quarter of `
+      + `net.ipv4.tcp_max_syn_backlog remain), `
       + `over the run ListenOverflows ${f0(k(none, 'listener_end_TcpExtListenOverflows'))}, ListenDrops ${f0(k(none, 'listener_end_TcpExtListenDrops'))}, `
-      + `TCPReqQFullDrop ${f0(k(none, 'listener_end_TcpExtTCPReqQFullDrop'))}: the client's SYNs are dropped with the flood's `
-      + `(${f0(k(none, 'client_syn_retrans'))} SYN retransmissions, each after the 1 s initial RTO), so it completed ${f0(k(none, 'conn_completed'))} `
-      + `connections in the window (${f0(none.median)} conn/s).`,
+      + `TCPReqQFullDrop ${f0(k(none, 'listener_end_TcpExtTCPReqQFullDrop'))}. The client completed ${f0(k(none, 'client_completed'))} `
+      + `connections over the run (${f0(none.median)} conn/s in the window): a SYN of its lost with the flood's, at the tap's full ring `
+      + `(${f0(k(none, 'drop_host_tap_dropped'))} frames dropped there) or at the listener, waits for the 1 s initial RTO `
+      + `(${f0(k(none, 'client_syn_retrans'))} SYN retransmissions by the end).`,
     );
   }
   const idleProxy = at('TCP_CRR', 'syn-proxy'), idleClassic = at('TCP_CRR', 'syncookies=2');
   if (idleProxy !== undefined && idleClassic !== undefined) {
     out.push(
-      `Without a flood the proxy costs what its extra hooks cost: ${f0(idleProxy.median)} conn/s against ${f0(idleClassic.median)} with the listener's `
-      + `own cookies (×${f2(idleProxy.median / idleClassic.median)}); one connection at a time, so the figure follows the round trips between the workers.`,
+      `Without a flood: ${f0(idleProxy.median)} conn/s with the proxy against ${f0(idleClassic.median)} with the listener's own cookies `
+      + `(×${f2(idleProxy.median / idleClassic.median)}). netperf makes one connection at a time, so the rate follows the round trips between `
+      + `the workers, not the work: per connection the guest took ${f2(e(idleProxy, 'guest_segs_per_conn'))} segments with the proxy (no SYN) `
+      + `against ${f2(e(idleClassic, 'guest_segs_per_conn'))}, and the workers' loops slept ${f2(e(idleProxy, 'sleeps_per_conn'))} against `
+      + `${f2(e(idleClassic, 'sleeps_per_conn'))} times (each sleep a wake-up later, which a loaded machine makes slow); the three big `
+      + `programs of the proxy column (two proxies, the guest's ACK half) also start cold in every run.`,
+    );
+  }
+  if (proxy !== undefined && classic !== undefined) {
+    const drops = (c: SuiteCell): string => {
+      const r = medianRun(c);
+      const d = Object.entries(r?.counters ?? {}).filter(([n]) => n.startsWith('drop_')).map(([n, v]) => `${n.slice(5)} ${v}`);
+      return d.length > 0 ? d.join(', ') : 'none';
+    };
+    const atListener = k(classic, 'listener_request_socks') + k(classic, 'listener_end_TcpExtListenDrops') + k(classic, 'listener_end_TcpExtListenOverflows');
+    const tapDrops = k(classic, 'drop_host_tap_dropped');
+    const classicLine = `With syncookies=2 the listener ${atListener === 0 ? 'kept up with what reached it (no request sockets, no drops there)' : `had ${f0(atListener)} request sockets, drops and overflows`} `
+      + `and the client completed ${f0(k(classic, 'client_completed'))} connections over the run`
+      + (tapDrops > 0 ? `: ${f0(tapDrops)} frames were dropped at the tap's full ring, where the client's frames queue with the flood's.` : '.');
+    out.push(
+      `Where frames were lost under the flood (the workers' ledger): with the proxy ${drops(proxy)}; with syncookies=2 ${drops(classic)}; `
+      + `with syncookies=0 ${none !== undefined ? drops(none) : 'n/a'}. The proxy answers the flood at the tap's egress hook, before the tap's `
+      + `ring toward the guest, so the client's frames do not queue behind the flood's there. ${classicLine}`,
+    );
+  }
+  const rotated = at('TCP_CRR', ROTATED);
+  if (rotated !== undefined) {
+    out.push(
+      `Key rotation in flight (the guest one key ahead of the proxy): the guest's program accepted ${f0(k(rotated, 'guest_prog_ack_previous_key'))} `
+      + `of ${f0(k(rotated, 'guest_prog_ack_valid'))} valid ACKs under its previous key and refused ${f0(k(rotated, 'guest_prog_ack_invalid'))}; `
+      + `${f0(rotated.median)} conn/s: a rotation done servers first, then the proxy, breaks no handshake.`,
     );
   }
   out.push(
@@ -93,7 +134,7 @@ export function syncookieFindings(cells: readonly SuiteCell[]): string[] {
     + 'host\'s own client. vxo\'s host/net hands a BPF_F_INGRESS redirect to the receive path at once where Linux queues it (netif_rx), so a '
     + 'SYN-ACK sent back from the tap would reach the host\'s socket while tcp_connect() is still sending its SYN; br0\'s hooks are net\'s, '
     + 'whose ingress redirect is netif_rx.',
-    'The secret: one fresh pair of SipHash keys per run (slot 0 current, slot 1 previous) written into the proxy\'s and the guest program\'s '
+    'The secret: fresh SipHash keys per run (slot 0 current, slot 1 previous) written into the proxy\'s and the guest program\'s '
     + 'syncookie_keys alike, as the cover letter\'s rolling salt shared by every node.',
     'No published figures: sockets.md §5 records the kfunc and its motivation (AWS\'s stateless SYN proxy, LPC 2023) but no table to compare with.',
   );
@@ -110,7 +151,7 @@ export const syncookieSuite: Suite = {
   cells: cellSpecs,
   async run(cell: SuiteCellSpec, o: SuiteOptions): Promise<SuiteRun> {
     const row = cell.row;
-    if (!isRow(row) || !(SYNCOOKIE_DEFENCES as readonly string[]).includes(cell.column)) {
+    if (!isRow(row) || !(SYNCOOKIE_DEFENCES as readonly string[]).includes(cell.column) || (FLOOD[row] && cell.column === ROTATED)) {
       throw new RunError('EINVAL', `syncookie: no cell ${cell.id}`);
     }
     return runSyncookie({

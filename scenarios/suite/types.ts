@@ -32,6 +32,8 @@ export interface SuiteRun {
   readonly explain: Readonly<Record<string, number>>;
   /** CPU use per thread over the window (host, vhost, guest ...), 0..1 of a core. */
   readonly cpu?: Readonly<Record<string, number>>;
+  /** Facts about the cell this run found (an offload refused, the path taken); the runner gathers them into SuiteCell.notes, each once. */
+  readonly notes?: readonly string[];
 }
 
 export interface SuiteCell {

@@ -268,7 +268,7 @@ function findings(cells: readonly SuiteCell[]): string[] {
     const refused = off.notes.find((n) => n.startsWith('offload refused'));
     out.push(refused !== undefined
       ? `offload: ${refused}. The design consequence: a socket-aware XDP program must run where the sockets are, in the guest; only packet-only programs (xdp1, xdp2) can move to the host's tap, so offload and socket awareness exclude each other unless the host learns the guest's sockets (a map the guest fills, which the program would then consult instead of the helpers).`
-      : 'offload: the device did NOT refuse the firewall: this contradicts the offload allow list (sockets.md §4.4).');
+      : 'offload: the device did NOT refuse the firewall: a program calling socket lookup helpers ran on the host\'s tap, which cannot see the guest\'s sockets.');
   }
   out.push('No published table: LPC 2018 proposed the design without figures; the cells stand alone (pps as virtnet rx_frames over the window, CPU per frame from the guest thread\'s schedstat).');
   return out;

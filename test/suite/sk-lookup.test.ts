@@ -24,12 +24,13 @@ function counting(): SkLookupProg & { runs: number } {
   return p;
 }
 
-test('layout: 4 floods x 3 kernels beside v1 and v5 (value, spread, delta), 4 dispatch cells', (t) => {
+test('layout: 4 floods x 3 kernels beside v1 and v5 (value, spread, delta), the same kernels\' lookup cost, 4 dispatch cells', (t) => {
   const s = skLookupSuite;
   t.is(s.id, 'sk-lookup');
   t.is(s.baseline, 'no-hook');
   const cells = s.cells();
-  t.is(cells.length, 16);
+  t.is(cells.length, 28);
+  t.deepEqual(cells.filter((c) => c.row === 'lookup udp6').map((c) => c.id), ['lookup udp6/no-hook', 'lookup udp6/no-prog', 'lookup udp6/lpm200']);
   t.deepEqual(cells.slice(0, 3).map((c) => c.id), ['tcp4/no-hook', 'tcp4/no-prog', 'tcp4/lpm200']);
   const udp6 = cells.find((c) => c.id === 'udp6/lpm200')!;
   t.deepEqual(udp6.published, [
@@ -39,7 +40,7 @@ test('layout: 4 floods x 3 kernels beside v1 and v5 (value, spread, delta), 4 di
   t.is(cells.find((c) => c.id === 'tcp4/no-hook')!.published[0]!.value, 939_616);
   for (const c of cells) {
     t.true(s.rows.includes(c.row) && s.columns.includes(c.column), c.id);
-    t.is(c.published.length, c.column === 'dispatcher' ? 0 : 2);
+    t.is(c.published.length, c.column === 'dispatcher' || c.row.startsWith('lookup ') ? 0 : 2);
   }
   const inits = benchMapInits();
   t.is(inits.length, 200);
@@ -90,6 +91,17 @@ test.serial('flood udp6/lpm200 through the four workers: the filter drops every 
   t.is(k['prog_hits'], 0, 'no binding is on the flood\'s port');
   t.is(k['prog_runs'], (k['prog_hits'] ?? 0) + (k['prog_misses'] ?? 0));
   t.is(typeof r.cpu?.['guest'], 'number');
+});
+
+test('lookup cost: the three kernels measured interleaved on one thread; every lookup found the flood\'s socket, the program ran once per lookup', async (t) => {
+  const spec = skLookupSuite.cells().find((c) => c.id === 'lookup tcp6/lpm200')!;
+  const r = await skLookupSuite.run(spec, O);
+  const k = r.counters;
+  t.true(r.balanced, JSON.stringify(k));
+  t.is(k['found'], k['lookups']);
+  t.is(k['prog_runs'], k['lookups']);
+  t.is(r.value, k['ns_lpm200'] ?? -1);
+  for (const c of ['no-hook', 'no-prog', 'lpm200']) t.true((k[`ns_${c}`] ?? 0) > 0, c);
 });
 
 function dispatchChecks(t: import('ava').ExecutionContext, r: SuiteRun, covered: number): void {

@@ -6,7 +6,8 @@
 // No throughput is asserted: the runs are short and the machine is shared.
 import test from 'ava';
 import { syncookieSuite, syncookieFindings, SYNCOOKIE_ROWS } from '../../scenarios/suite/syncookie.ts';
-import { NETSERVER_BACKLOG, SYNCOOKIE_DEFENCES, proxyServiceKey, pathNotes, syncookieMachines, synProxyBpf } from '../../scenarios/suite/syncookie-run.ts';
+import { SYNCOOKIE_DEFENCES, proxyServiceKey, pathNotes, syncookieBalance, syncookieMachines, synProxyBpf } from '../../scenarios/suite/syncookie-run.ts';
+import type { MachinesRun } from '../../scenarios/run/run-machines.ts';
 import { buildSuiteCell, withDeltas } from '../../scenarios/suite/run-suite.ts';
 import type { SuiteCell, SuiteOptions, SuiteRun } from '../../scenarios/suite/types.ts';
 import { RunError } from '../../scenarios/run/run-error.ts';
@@ -14,10 +15,15 @@ import { RunError } from '../../scenarios/run/run-error.ts';
 test('the table: TCP_CRR without and under the SYN flood, by defence, deltas against syncookies=2, no published figures', (t) => {
   t.is(syncookieSuite.id, 'syncookie');
   t.deepEqual(syncookieSuite.rows, ['TCP_CRR', 'TCP_CRR+syn4']);
-  t.deepEqual(syncookieSuite.columns, ['syn-proxy', 'syncookies=2', 'syncookies=0']);
+  t.deepEqual(syncookieSuite.columns, ['syn-proxy', 'syn-proxy, key rotated', 'syncookies=2', 'syncookies=0']);
   t.is(syncookieSuite.baseline, 'syncookies=2');
   const cells = syncookieSuite.cells();
-  t.deepEqual(cells.map((c) => c.id), SYNCOOKIE_ROWS.flatMap((r) => SYNCOOKIE_DEFENCES.map((d) => `${r}/${d}`)));
+  // The rotation column only without the flood.
+  t.deepEqual(cells.map((c) => c.id), [
+    ...SYNCOOKIE_DEFENCES.map((d) => `TCP_CRR/${d}`),
+    ...SYNCOOKIE_DEFENCES.filter((d) => d !== 'syn-proxy, key rotated').map((d) => `TCP_CRR+syn4/${d}`),
+  ]);
+  t.deepEqual(SYNCOOKIE_ROWS, ['TCP_CRR', 'TCP_CRR+syn4']);
   for (const c of cells) {
     t.is(c.metric, 'connections');
     t.is(c.unit, 'conn/s');
@@ -36,18 +42,55 @@ test('the proxy\'s service key, the shared secret, the listener\'s sysctl per co
     t.is(h.maps!.filter((m) => m.map === 'proxy_services').length, 1);
   }
   t.deepEqual(b.hostTc!.map((h) => h.dev), ['br0', 'tap']);
+  // Mid-rotation: the guest's previous key is the proxy's current one, its current a newer one.
+  const rot = synProxyBpf('interp', true);
+  const gk = rot.guest![0]!.kind === 'tc' ? rot.guest![0]!.maps! : [];
+  const pk = rot.hostTc![0]!.maps!;
+  t.is(gk[1]!.value, pk[0]!.value);
+  t.not(gk[0]!.value, pk[0]!.value);
+  t.not(gk[0]!.value, pk[1]!.value);
+  t.deepEqual(pathNotes('syn-proxy, key rotated', {
+    listener_TcpPassiveOpens: 2, listener_TcpExtSyncookiesSent: 0, listener_TcpExtSyncookiesRecv: 0, guest_prog_syn: 0, guest_prog_assigned: 2,
+    guest_prog_ack_valid: 2, guest_prog_ack_previous_key: 2,
+  }), []);
+  t.regex(pathNotes('syn-proxy', {
+    listener_TcpPassiveOpens: 2, listener_TcpExtSyncookiesSent: 0, listener_TcpExtSyncookiesRecv: 0, guest_prog_syn: 0, guest_prog_assigned: 2,
+    guest_prog_ack_valid: 2, guest_prog_ack_previous_key: 1,
+  }).join(), /1 of 2 valid ACKs under the guest's previous key/);
   t.not(synProxyBpf('interp').hostTc![0]!.maps![0]!.value, b.hostTc![0]!.maps![0]!.value, 'a fresh secret per run');
   t.is(syncookieMachines('syncookies=0').guest.sysctls?.['tcp_syncookies'], 0);
   t.is(syncookieMachines('syncookies=2').guest.sysctls?.['tcp_syncookies'], 2);
   t.is(syncookieMachines('syn-proxy').guest.sysctls?.['tcp_syncookies'], 1);
-  t.is(syncookieMachines('syn-proxy').guest.backlog, NETSERVER_BACKLOG);
   t.deepEqual(pathNotes('syncookies=2', { listener_TcpPassiveOpens: 3, listener_TcpExtSyncookiesSent: 3, listener_TcpExtSyncookiesRecv: 3 }), []);
   t.regex(pathNotes('syn-proxy', { listener_TcpPassiveOpens: 3, listener_TcpExtSyncookiesSent: 1, listener_TcpExtSyncookiesRecv: 0, guest_prog_syn: 0, guest_prog_assigned: 3 })[0] ?? '', /made cookies itself/);
+});
+
+test('conservation terms: frames, connections (one in flight at most), the proxy\'s SYNs, the guest program\'s ACKs', (t) => {
+  const run = (balanced: boolean): MachinesRun => ({ accounting: { balanced } }) as unknown as MachinesRun;
+  const ok: Record<string, number> = {
+    client_active_opens: 11, client_completed: 9, client_failed: 1, client_connects: 0, client_conn_errors: 0,
+    proxy_syn: 20, proxy_synack_sent: 19, proxy_syn_dropped: 1,
+    guest_prog_ack: 10, guest_prog_ack_valid: 9, guest_prog_ack_invalid: 1, guest_prog_assigned: 8,
+    guest_prog_kfunc_einval: 1, guest_prog_kfunc_enetunreach: 0, guest_prog_kfunc_enomem: 0, guest_prog_kfunc_eopnotsupp: 0, guest_prog_kfunc_other: 0,
+  };
+  t.deepEqual(syncookieBalance(run(true), ok), { balanced: true, terms: [] });
+  t.regex(syncookieBalance(run(false), ok).terms.join(), /frames/);
+  t.regex(syncookieBalance(run(true), { ...ok, client_active_opens: 12 }).terms.join(), /ActiveOpens 12/);
+  // netperf's own counts win once published.
+  t.true(syncookieBalance(run(true), { ...ok, client_active_opens: 99, client_connects: 10, client_conn_errors: 1 }).balanced);
+  t.regex(syncookieBalance(run(true), { ...ok, client_connects: 13, client_conn_errors: 1 }).terms.join(), /connects 13/);
+  t.regex(syncookieBalance(run(true), { ...ok, proxy_syn_dropped: 0 }).terms.join(), /proxy: SYNs 20/);
+  t.regex(syncookieBalance(run(true), { ...ok, guest_prog_ack_invalid: 0 }).terms.join(), /ACKs 10/);
+  t.regex(syncookieBalance(run(true), { ...ok, guest_prog_assigned: 9 }).terms.join(), /valid ACKs 9/);
+  // Without the proxy's programs, only frames and connections.
+  t.true(syncookieBalance(run(true), { client_active_opens: 3, client_completed: 3, client_failed: 0, client_connects: 0, client_conn_errors: 0 }).balanced);
 });
 
 test('a cell that is not the suite\'s is refused before any worker starts', async (t) => {
   await t.throwsAsync(syncookieSuite.run({ id: 'UDP_RR/syn-proxy', row: 'UDP_RR', column: 'syn-proxy', metric: 'connections', unit: 'conn/s', published: [] },
     { duration: 0.1, warmup: 0, repeat: 1, engine: 'jit' }), { instanceOf: RunError, message: /no cell UDP_RR\/syn-proxy/ });
+  await t.throwsAsync(syncookieSuite.run({ id: 'TCP_CRR+syn4/syn-proxy, key rotated', row: 'TCP_CRR+syn4', column: 'syn-proxy, key rotated', metric: 'connections', unit: 'conn/s', published: [] },
+    { duration: 0.1, warmup: 0, repeat: 1, engine: 'jit' }), { instanceOf: RunError });
   await t.throwsAsync(syncookieSuite.run(syncookieSuite.cells()[0]!, { duration: 0.1, warmup: 0, repeat: 1, engine: 'wasm' }), { instanceOf: RunError, message: /engine wasm/ });
 });
 
@@ -66,12 +109,17 @@ for (const spec of syncookieSuite.cells()) {
     const flood = spec.row === 'TCP_CRR+syn4';
     if (flood) t.true(g('flood_generated') > 0, 'the flood ran');
     else t.is(g('flood_generated'), 0);
-    // The client's connections: attempted = completed + failed + the one in flight.
-    const inFlight = g('client_active_opens') - g('client_completed') - g('client_failed');
+    // The client's connections: attempted = completed + failed + the one in flight (netperf's own
+    // counts once the setup publishes them, the stack's TcpActiveOpens until then).
+    const wired = g('client_connects') > 0;
+    const inFlight = (wired ? g('client_connects') : g('client_active_opens')) - g('client_completed') - (wired ? g('client_conn_errors') : g('client_failed'));
     t.true(inFlight === 0 || inFlight === 1, `in flight ${inFlight}`);
     switch (spec.column) {
       case 'syn-proxy':
+      case 'syn-proxy, key rotated':
         t.true(g('proxy_synack_sent') > 0, 'the proxy answered SYNs');
+        // Valid under the guest's current key, or (mid-rotation) its previous one.
+        t.is(g('guest_prog_ack_previous_key'), spec.column === 'syn-proxy' ? 0 : g('guest_prog_ack_valid'));
         t.is(g('proxy_syn_dropped'), 0);
         t.is(g('proxy_redirect_err'), 0);
         t.is(g('guest_prog_syn'), 0, 'no SYN reached the guest');
@@ -109,8 +157,9 @@ test.serial('the findings, from the runs\' counters', (t) => {
   const f = syncookieFindings(withDeltas(done, 'syncookies=2'));
   const text = f.join('\n');
   t.regex(text, /TCP_CRR\+syn4\/syn-proxy: \d+ conn\/s/);
-  t.regex(text, /Under the flood the proxy keeps the listener free of SYNs/);
+  t.regex(text, /Under the flood the proxy kept the listener free of SYNs/);
   t.regex(text, /Without cookies the flood fills the SYN queue/);
   t.regex(text, /netif_rx/);
   t.regex(text, /No published figures/);
+  t.regex(text, /Key rotation in flight/);
 });
