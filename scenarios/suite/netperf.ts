@@ -157,10 +157,13 @@ export function netperfSuiteRun(row: NetperfSuiteRow, column: NetperfSuiteColumn
     guest_cpu: e['cpu_guest'] ?? Number.NaN,
     vhost_us_per_frame: ratio((e['cpu_vhost'] ?? Number.NaN) * r.seconds * 1e6, w('vhost_rx_packets') + w('vhost_tx_packets')),
   };
+  // Per thread, as the suite renderers' CPU table reads them (cpu_<thread>, runq_wait_<thread>); the machine-wide
+  // shares (all, other processes, steal) go with the explain, where the renderers look for a crowded machine.
   const cpu: Record<string, number> = {};
-  for (const t of ['host', 'vhost', 'guest', 'qemu', 'main'] as const) {
-    const v = e[`cpu_${t}`];
-    if (v !== undefined && Number.isFinite(v)) cpu[t] = v;
+  for (const [k, v] of Object.entries(e)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    if (k === 'cpu_all' || k === 'cpu_other' || k === 'cpu_steal') explain[k] = v;
+    else if ((k.startsWith('cpu_') && k !== 'cpu_probe_ms') || k.startsWith('runq_wait_')) cpu[k] = v;
   }
   const notes = [
     NETPERF_SUITE_DIRECTION[row],

@@ -11,7 +11,7 @@
 //     checks the ACK (cookie_v4_check): no request sockets, the guest pays for every flood SYN.
 //   - syncookies=0: no cookies: each SYN takes a request socket until the SYN queue is full, then
 //     SYNs are dropped (ListenOverflows, ListenDrops, TCPReqQFullDrop), the client's among them.
-//   - syn-proxy, key rotated: the proxy while the secret rotates: the guest already has the next
+//   - syn-proxy (key rotated): the proxy while the secret rotates: the guest already has the next
 //     key and accepts the proxy's cookies under its previous one.
 //
 // Where the proxy sits: at the egress of the tap (the bridge's port toward the guest) for the
@@ -34,14 +34,14 @@ export const SYN_PROXY_OBJECT = join(PACKAGE_ROOT, 'scenarios', 'sk', 'syn_proxy
 export const CUSTOM_SYNCOOKIE_OBJECT = join(PACKAGE_ROOT, 'scenarios', 'sk', 'tcp_custom_syncookie.o');
 
 /**
- * The listener's defences: the suite's columns. 'syn-proxy, key rotated' is the proxy caught in the
+ * The listener's defences: the suite's columns. 'syn-proxy (key rotated)' is the proxy caught in the
  * middle of a rotation: the guest has the new key already (slot 0) and the proxy's current one as
  * its previous (slot 1), as the rotation order goes (the servers first, then the proxy).
  */
-export const SYNCOOKIE_DEFENCES = ['syn-proxy', 'syn-proxy, key rotated', 'syncookies=2', 'syncookies=0'] as const;
+export const SYNCOOKIE_DEFENCES = ['syn-proxy', 'syn-proxy (key rotated)', 'syncookies=2', 'syncookies=0'] as const;
 export type SyncookieDefence = (typeof SYNCOOKIE_DEFENCES)[number];
 
-const isProxy = (d: SyncookieDefence): boolean => d === 'syn-proxy' || d === 'syn-proxy, key rotated';
+const isProxy = (d: SyncookieDefence): boolean => d === 'syn-proxy' || d === 'syn-proxy (key rotated)';
 
 /** syn_proxy.o's counters (syn_proxy_stats; README.md "syn_proxy"). */
 export const PROXY_STAT = { SYN: 0, SYNACK_SENT: 1, SYN_DROPPED: 2, FORWARDED: 3, NOT_SERVICE: 4, NOT_TCP: 5, NR: 6 } as const;
@@ -61,6 +61,8 @@ export interface SyncookieRunOptions {
   defence: SyncookieDefence;
   /** pktgen's SYN flood at the listener during the run. */
   flood: boolean;
+  /** Its rate, SYNs per second; none: as fast as the host worker generates them. */
+  floodPps?: number;
   duration: number;
   warmup: number;
   engine: 'jit' | 'interp';
@@ -206,7 +208,11 @@ export function syncookieCounters(r: MachinesRun, b: ScenarioBpfReport | undefin
  */
 export function syncookieBalance(r: MachinesRun, k: Record<string, number>): { balanced: boolean; terms: string[] } {
   const terms: string[] = [];
-  if (!r.accounting.balanced) terms.push('frames: the workers\' accounting does not balance');
+  const a = r.accounting;
+  if (!a.balanced) {
+    const nz = (o: Record<string, number> | undefined): string => Object.entries(o ?? {}).filter(([, v]) => v !== 0).map(([n, v]) => `${n} ${v}`).join(', ') || 'none';
+    terms.push(`frames: the workers' accounting does not balance (generated ${a.generated}, accounted ${a.accounted}; delivered ${nz(a.delivered)}; queued ${nz(a.queued)}; dropped ${nz(a.dropped)})`);
+  }
   // netperf's connect() count when the setup publishes it, else the stack's tcp_connect count (TcpActiveOpens).
   const [attempts, what] = k['client_connects']! > 0 ? [k['client_connects']!, 'connects'] : [k['client_active_opens']!, 'ActiveOpens'];
   const failed = k['client_connects']! > 0 ? k['client_conn_errors']! : k['client_failed']!;
@@ -270,7 +276,7 @@ export function pathNotes(defence: SyncookieDefence, k: Record<string, number>):
   const out: string[] = [];
   switch (defence) {
     case 'syn-proxy':
-    case 'syn-proxy, key rotated': {
+    case 'syn-proxy (key rotated)': {
       // Mid-rotation every valid ACK is valid under the guest's previous key; otherwise under its current one.
       const prev = k['guest_prog_ack_previous_key'] ?? 0, valid = k['guest_prog_ack_valid'] ?? 0;
       if (defence === 'syn-proxy' ? prev !== 0 : prev !== valid) out.push(`path: ${prev} of ${valid} valid ACKs under the guest's previous key`);
@@ -293,12 +299,13 @@ export function pathNotes(defence: SyncookieDefence, k: Record<string, number>):
 export async function runSyncookie(o: SyncookieRunOptions): Promise<SuiteRun & { notes: string[] }> {
   if (!(SYNCOOKIE_DEFENCES as readonly string[]).includes(o.defence)) throw new RunError('EINVAL', `syncookie: defence ${String(o.defence)}: ${SYNCOOKIE_DEFENCES.join(', ')}`);
   if (o.engine !== 'jit' && o.engine !== 'interp') throw new RunError('EINVAL', `syncookie: engine ${String(o.engine)}: jit or interp`);
-  const bpf = isProxy(o.defence) ? synProxyBpf(o.engine, o.defence === 'syn-proxy, key rotated') : undefined;
+  const bpf = isProxy(o.defence) ? synProxyBpf(o.engine, o.defence === 'syn-proxy (key rotated)') : undefined;
   const m = syncookieMachines(o.defence);
   const r = await runMachines({
     duration: o.duration, warmup: o.warmup,
     // The flood aims at netserver's listener (the data port), from the wire behind the NIC.
     ...(o.flood ? { template: { ...floodTemplate('syn4'), dstPort: NET_PORTS.netperfData } } : {}),
+    ...(o.flood && o.floodPps !== undefined ? { pktgenRate: o.floodPps } : {}),
     guest: withBpf(m.guest, 'guest', bpf), host: withBpf(m.host, 'host', bpf),
     ...workerDataWith(undefined, bpf),
   });

@@ -1,29 +1,32 @@
-// The syncookie suite: its table's layout, the proxy's map encoding, and one short run of every
-// cell over the four workers (netperf TCP_CRR host -> guest, with and without pktgen's SYN flood):
-// each run's conservation, and the counters that say which path the connections took — the proxy
-// on the host answering every SYN (the guest's listener never sees one, its program makes the
-// connections with the kfunc), the listener's classic cookies, or the SYN queue the flood fills.
+// The syncookie suite: its table's layout, the proxy's map encoding, the conservation terms and the
+// findings on made-up counters, and one short run of its most telling cell over the four workers
+// (the proxy under pktgen's SYN flood). Every cell's run: test/suite-cells/syncookie.test.ts.
 // No throughput is asserted: the runs are short and the machine is shared.
 import test from 'ava';
-import { syncookieSuite, syncookieFindings, SYNCOOKIE_ROWS } from '../../scenarios/suite/syncookie.ts';
+import { syncookieSuite, syncookieFindings, SYNCOOKIE_ROWS, FLOOD_PPS } from '../../scenarios/suite/syncookie.ts';
 import { SYNCOOKIE_DEFENCES, proxyServiceKey, pathNotes, syncookieBalance, syncookieMachines, synProxyBpf } from '../../scenarios/suite/syncookie-run.ts';
 import type { MachinesRun } from '../../scenarios/run/run-machines.ts';
 import { buildSuiteCell, withDeltas } from '../../scenarios/suite/run-suite.ts';
-import type { SuiteCell, SuiteOptions, SuiteRun } from '../../scenarios/suite/types.ts';
+import type { SuiteRun } from '../../scenarios/suite/types.ts';
+import { checkSyncookieRun } from './syncookie-checks.ts';
 import { RunError } from '../../scenarios/run/run-error.ts';
 
 test('the table: TCP_CRR without and under the SYN flood, by defence, deltas against syncookies=2, no published figures', (t) => {
   t.is(syncookieSuite.id, 'syncookie');
-  t.deepEqual(syncookieSuite.rows, ['TCP_CRR', 'TCP_CRR+syn4']);
-  t.deepEqual(syncookieSuite.columns, ['syn-proxy', 'syn-proxy, key rotated', 'syncookies=2', 'syncookies=0']);
+  t.deepEqual(syncookieSuite.columns, ['syn-proxy', 'syn-proxy (key rotated)', 'syncookies=2', 'syncookies=0']);
   t.is(syncookieSuite.baseline, 'syncookies=2');
   const cells = syncookieSuite.cells();
   // The rotation column only without the flood.
   t.deepEqual(cells.map((c) => c.id), [
     ...SYNCOOKIE_DEFENCES.map((d) => `TCP_CRR/${d}`),
-    ...SYNCOOKIE_DEFENCES.filter((d) => d !== 'syn-proxy, key rotated').map((d) => `TCP_CRR+syn4/${d}`),
+    ...SYNCOOKIE_DEFENCES.filter((d) => d !== 'syn-proxy (key rotated)').map((d) => `TCP_CRR+syn4 10kpps/${d}`),
+    ...SYNCOOKIE_DEFENCES.filter((d) => d !== 'syn-proxy (key rotated)').map((d) => `TCP_CRR+syn4/${d}`),
   ]);
-  t.deepEqual(SYNCOOKIE_ROWS, ['TCP_CRR', 'TCP_CRR+syn4']);
+  t.deepEqual(SYNCOOKIE_ROWS, ['TCP_CRR', 'TCP_CRR+syn4 10kpps', 'TCP_CRR+syn4']);
+  t.deepEqual(syncookieSuite.rows, SYNCOOKIE_ROWS);
+  t.is(FLOOD_PPS, 10_000);
+  // `--cells` separates ids with commas.
+  for (const c of cells) t.false(c.id.includes(','), c.id);
   for (const c of cells) {
     t.is(c.metric, 'connections');
     t.is(c.unit, 'conn/s');
@@ -49,7 +52,7 @@ test('the proxy\'s service key, the shared secret, the listener\'s sysctl per co
   t.is(gk[1]!.value, pk[0]!.value);
   t.not(gk[0]!.value, pk[0]!.value);
   t.not(gk[0]!.value, pk[1]!.value);
-  t.deepEqual(pathNotes('syn-proxy, key rotated', {
+  t.deepEqual(pathNotes('syn-proxy (key rotated)', {
     listener_TcpPassiveOpens: 2, listener_TcpExtSyncookiesSent: 0, listener_TcpExtSyncookiesRecv: 0, guest_prog_syn: 0, guest_prog_assigned: 2,
     guest_prog_ack_valid: 2, guest_prog_ack_previous_key: 2,
   }), []);
@@ -66,7 +69,9 @@ test('the proxy\'s service key, the shared secret, the listener\'s sysctl per co
 });
 
 test('conservation terms: frames, connections (one in flight at most), the proxy\'s SYNs, the guest program\'s ACKs', (t) => {
-  const run = (balanced: boolean): MachinesRun => ({ accounting: { balanced } }) as unknown as MachinesRun;
+  const run = (balanced: boolean): MachinesRun => ({
+    accounting: { balanced, generated: 10, accounted: balanced ? 10 : 9, delivered: { guest_stack: 9 }, queued: {}, dropped: {} },
+  }) as unknown as MachinesRun;
   const ok: Record<string, number> = {
     client_active_opens: 11, client_completed: 9, client_failed: 1, client_connects: 0, client_conn_errors: 0,
     proxy_syn: 20, proxy_synack_sent: 19, proxy_syn_dropped: 1,
@@ -74,7 +79,7 @@ test('conservation terms: frames, connections (one in flight at most), the proxy
     guest_prog_kfunc_einval: 1, guest_prog_kfunc_enetunreach: 0, guest_prog_kfunc_enomem: 0, guest_prog_kfunc_eopnotsupp: 0, guest_prog_kfunc_other: 0,
   };
   t.deepEqual(syncookieBalance(run(true), ok), { balanced: true, terms: [] });
-  t.regex(syncookieBalance(run(false), ok).terms.join(), /frames/);
+  t.regex(syncookieBalance(run(false), ok).terms.join(), /frames: .*generated 10, accounted 9; delivered guest_stack 9; queued none/);
   t.regex(syncookieBalance(run(true), { ...ok, client_active_opens: 12 }).terms.join(), /ActiveOpens 12/);
   // netperf's own counts win once published.
   t.true(syncookieBalance(run(true), { ...ok, client_active_opens: 99, client_connects: 10, client_conn_errors: 1 }).balanced);
@@ -89,77 +94,47 @@ test('conservation terms: frames, connections (one in flight at most), the proxy
 test('a cell that is not the suite\'s is refused before any worker starts', async (t) => {
   await t.throwsAsync(syncookieSuite.run({ id: 'UDP_RR/syn-proxy', row: 'UDP_RR', column: 'syn-proxy', metric: 'connections', unit: 'conn/s', published: [] },
     { duration: 0.1, warmup: 0, repeat: 1, engine: 'jit' }), { instanceOf: RunError, message: /no cell UDP_RR\/syn-proxy/ });
-  await t.throwsAsync(syncookieSuite.run({ id: 'TCP_CRR+syn4/syn-proxy, key rotated', row: 'TCP_CRR+syn4', column: 'syn-proxy, key rotated', metric: 'connections', unit: 'conn/s', published: [] },
+  await t.throwsAsync(syncookieSuite.run({ id: 'TCP_CRR+syn4/syn-proxy (key rotated)', row: 'TCP_CRR+syn4', column: 'syn-proxy (key rotated)', metric: 'connections', unit: 'conn/s', published: [] },
     { duration: 0.1, warmup: 0, repeat: 1, engine: 'jit' }), { instanceOf: RunError });
   await t.throwsAsync(syncookieSuite.run(syncookieSuite.cells()[0]!, { duration: 0.1, warmup: 0, repeat: 1, engine: 'wasm' }), { instanceOf: RunError, message: /engine wasm/ });
 });
 
-const O: SuiteOptions = { duration: 0.05, warmup: 0.05, repeat: 1, engine: 'jit' };
-const done: SuiteCell[] = [];
+// The most telling cell through the four workers: the proxy under the flood. Every cell's run is in
+// test/suite-cells/syncookie.test.ts (`npm run test:suites`).
+test.serial('one short run of TCP_CRR+syn4/syn-proxy: balanced, every SYN answered on the host, none at the guest', async (t) => {
+  const spec = syncookieSuite.cells().find((c) => c.id === 'TCP_CRR+syn4/syn-proxy')!;
+  const r = await syncookieSuite.run(spec, { duration: 0.05, warmup: 0.05, repeat: 1, engine: 'jit' });
+  checkSyncookieRun(t, spec, r);
+});
 
-for (const spec of syncookieSuite.cells()) {
-  test.serial(`one short run of ${spec.id}: balanced, and its counters show its path`, async (t) => {
-    const r = (await syncookieSuite.run(spec, O)) as SuiteRun & { notes?: string[] };
-    const k = r.counters;
-    const g = (n: string): number => k[n] ?? NaN;
-    t.true(r.balanced, JSON.stringify(r.notes));
-    t.deepEqual(r.notes ?? [], [], 'the path the column names');
-    t.true(r.seconds > 0);
-    t.is(r.value, g('conn_completed') / r.seconds);
-    const flood = spec.row === 'TCP_CRR+syn4';
-    if (flood) t.true(g('flood_generated') > 0, 'the flood ran');
-    else t.is(g('flood_generated'), 0);
-    // The client's connections: attempted = completed + failed + the one in flight (netperf's own
-    // counts once the setup publishes them, the stack's TcpActiveOpens until then).
-    const wired = g('client_connects') > 0;
-    const inFlight = (wired ? g('client_connects') : g('client_active_opens')) - g('client_completed') - (wired ? g('client_conn_errors') : g('client_failed'));
-    t.true(inFlight === 0 || inFlight === 1, `in flight ${inFlight}`);
-    switch (spec.column) {
-      case 'syn-proxy':
-      case 'syn-proxy, key rotated':
-        t.true(g('proxy_synack_sent') > 0, 'the proxy answered SYNs');
-        // Valid under the guest's current key, or (mid-rotation) its previous one.
-        t.is(g('guest_prog_ack_previous_key'), spec.column === 'syn-proxy' ? 0 : g('guest_prog_ack_valid'));
-        t.is(g('proxy_syn_dropped'), 0);
-        t.is(g('proxy_redirect_err'), 0);
-        t.is(g('guest_prog_syn'), 0, 'no SYN reached the guest');
-        t.is(g('guest_prog_ack_invalid'), 0);
-        t.is(g('listener_end_TcpExtSyncookiesSent'), 0);
-        t.is(g('listener_end_TcpExtListenDrops'), 0);
-        t.is(g('listener_request_socks'), 0);
-        t.true(g('guest_prog_assigned') >= g('listener_TcpPassiveOpens'));
-        // The flood's SYNs were answered on the host: more SYN-ACKs than the client's connections.
-        if (flood) t.true(g('proxy_synack_sent') > g('client_active_opens'));
-        break;
-      case 'syncookies=2':
-        t.is(g('listener_TcpExtSyncookiesRecv'), g('listener_TcpPassiveOpens'));
-        t.is(g('listener_request_socks'), 0);
-        t.is(g('listener_end_TcpExtListenDrops'), 0);
-        if (flood) t.true(g('listener_end_TcpExtSyncookiesSent') > g('client_active_opens'), 'the listener answered the flood');
-        break;
-      case 'syncookies=0':
-        t.is(g('listener_end_TcpExtSyncookiesSent'), 0);
-        if (flood) {
-          t.true(g('listener_end_TcpExtListenDrops') > 0, 'the SYN queue overflowed');
-          t.true(g('listener_request_socks') > 0);
-        }
-        break;
-    }
-    done.push(buildSuiteCell(spec, [r]));
-  });
+/** A run whose counters are made up, for the findings' logic. */
+function fake(value: number, counters: Record<string, number>): SuiteRun {
+  return { value, seconds: 1, balanced: true, counters, explain: { cpu_guest: 0.5, cpu_host: 0.25, guest_segs_per_conn: 4, sleeps_per_conn: 10 } };
 }
 
-test.serial('the findings, from the runs\' counters', (t) => {
-  if (done.length !== syncookieSuite.cells().length) {
-    t.pass('some runs failed: their tests say why');
-    return;
-  }
-  const f = syncookieFindings(withDeltas(done, 'syncookies=2'));
-  const text = f.join('\n');
-  t.regex(text, /TCP_CRR\+syn4\/syn-proxy: \d+ conn\/s/);
-  t.regex(text, /Under the flood the proxy kept the listener free of SYNs/);
-  t.regex(text, /Without cookies the flood fills the SYN queue/);
-  t.regex(text, /netif_rx/);
+test('the findings on made-up cells: who answered the SYNs, the SYN queue without cookies, the rotation, the paced flood', (t) => {
+  const spec = (id: string) => syncookieSuite.cells().find((c) => c.id === id)!;
+  const proxy = { proxy_synack_sent: 5000, guest_prog_syn: 0, guest_prog_ack: 40, guest_prog_ack_valid: 40, guest_prog_ack_invalid: 0, guest_prog_assigned: 40, listener_end_TcpExtSyncookiesSent: 0, flood_generated: 5000 };
+  const cells = withDeltas([
+    buildSuiteCell(spec('TCP_CRR/syn-proxy'), [fake(100, { ...proxy, client_completed: 100, flood_generated: 0 })]),
+    buildSuiteCell(spec('TCP_CRR/syn-proxy (key rotated)'), [fake(90, { ...proxy, guest_prog_ack_previous_key: 40 })]),
+    buildSuiteCell(spec('TCP_CRR/syncookies=2'), [fake(120, { listener_end_TcpExtSyncookiesSent: 120, client_completed: 120 })]),
+    buildSuiteCell(spec('TCP_CRR+syn4 10kpps/syn-proxy'), [fake(40, proxy)]),
+    buildSuiteCell(spec('TCP_CRR+syn4 10kpps/syncookies=2'), [fake(30, { listener_end_TcpExtSyncookiesSent: 5030, flood_generated: 5000 })]),
+    buildSuiteCell(spec('TCP_CRR+syn4/syn-proxy'), [fake(20, proxy)]),
+    buildSuiteCell(spec('TCP_CRR+syn4/syncookies=2'), [fake(1, { listener_end_TcpExtSyncookiesSent: 9000, flood_generated: 400000, drop_host_tap_dropped: 390000, client_completed: 1 })]),
+    buildSuiteCell(spec('TCP_CRR+syn4/syncookies=0'), [fake(1, { listener_request_socks: 97, listener_backlog: 128, listener_end_TcpExtListenDrops: 6000, drop_host_tap_dropped: 200000, client_completed: 1, flood_generated: 300000 })]),
+  ], 'syncookies=2');
+  const text = syncookieFindings(cells).join('\n');
+  t.regex(text, /TCP_CRR\+syn4 10kpps: the proxy kept the listener free of SYNs: over the run, with syncookies=2 the guest answered 5030 SYNs/);
+  t.regex(text, /pktgen paced at 10000 SYNs\/s generated 5000, 5000 SYNs over the run/);
+  t.regex(text, /TCP_CRR\+syn4: the proxy kept the listener free of SYNs[^\n]*Not the same flood[^\n]*5000, 400000 SYNs/);
+  t.regex(text, /got 20 conn\/s with the proxy against 1 with the listener's cookies \(×20\.00\)/);
+  t.regex(text, /97 request sockets at the window's close \(the listener's backlog 128/);
+  t.regex(text, /with syncookies=2 host_tap_dropped 390000/);
+  t.regex(text, /accepted 40 of 40 valid ACKs under its previous key and refused 0/);
   t.regex(text, /No published figures/);
-  t.regex(text, /Key rotation in flight/);
+  // A proxy that let SYNs through says so.
+  const leaky = withDeltas([buildSuiteCell(spec('TCP_CRR+syn4/syn-proxy'), [fake(20, { ...proxy, guest_prog_syn: 3 })]), buildSuiteCell(spec('TCP_CRR+syn4/syncookies=2'), [fake(1, {})])], 'syncookies=2');
+  t.regex(syncookieFindings(leaky).join('\n'), /SYNs got past the proxy/);
 });
