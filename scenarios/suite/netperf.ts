@@ -235,6 +235,17 @@ export function netperfFindings(cells: readonly SuiteCell[]): string[] {
       + `; netserver read ${f2((s18.explain['delivered_share'] ?? Number.NaN) * 100)}% and ${f2((s1472.explain['delivered_share'] ?? Number.NaN) * 100)}% of the bytes netperf sent in the window `
       + '(over 100%: datagrams sent before the window was opened were read in it; UDP has no flow control, and what never arrived is in the ledger, dropped by reason or queued).');
   }
+  // How crowded the machine was: the threads' time waiting for a core (schedstat's run_delay) over the window.
+  let wait = 0, waitAt = '';
+  for (const c of cells) {
+    for (const r of c.runs) {
+      for (const [k, v] of Object.entries(r.cpu ?? {})) if (k.startsWith('runq_wait_') && v > wait) { wait = v; waitAt = `${c.id}, ${k.slice('runq_wait_'.length)}`; }
+    }
+  }
+  if (wait >= 0.1) {
+    out.push(`The machine was crowded: a thread waited for a core up to ${(wait * 100).toFixed(0)}% of a window (${waitAt}; the CPU table's "waiting for a core"). `
+      + 'Run-to-run spreads of tens of percent follow from that, and no difference between the columns smaller than the spread says anything about the path.');
+  }
   const unbalanced = cells.filter((c) => c.runs.some((r) => !r.balanced)).map((c) => c.id);
   if (unbalanced.length > 0) out.push(`Not balanced (a frame unaccounted for): ${unbalanced.join(', ')}.`);
   return out;

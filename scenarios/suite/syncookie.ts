@@ -80,9 +80,15 @@ export function syncookieFindings(cells: readonly SuiteCell[]): string[] {
     if (p === undefined || c === undefined) continue;
     const gen = [p, c, n].filter((x): x is SuiteCell => x !== undefined).map((x) => f0(k(x, 'flood_generated'))).join(', ');
     const pps = FLOOD[row].pps;
+    // Paced: the same flood wherever the host kept the pace, i.e. generated about as many as the best
+    // column. The count is over the whole run, whose start and stop vary by a few hundred ms around
+    // the same window: within a quarter of the best counts as the pace.
+    const counts = [p, c, n].filter((x): x is SuiteCell => x !== undefined).map((x) => ({ col: x.column, n: k(x, 'flood_generated') }));
+    const most = Math.max(...counts.map((x) => x.n));
+    const behind = counts.filter((x) => x.n < 0.75 * most).map((x) => `${x.col} (${f0(x.n)} of ${f0(most)})`);
     const same = pps !== undefined
       ? `pktgen paced at ${pps} SYNs/s generated ${gen} SYNs over the run (syn-proxy, syncookies=2${n !== undefined ? ', syncookies=0' : ''}): `
-        + 'the same flood where the host kept the pace.'
+        + (behind.length === 0 ? 'the same flood in every column.' : `the host's thread fell behind the pace in ${behind.join(', ')}.`)
       : 'Not the same flood, though: pktgen and the proxy share the host worker\'s thread, so the proxy\'s work per SYN (the bpf_loop '
         + `option walk, SipHash, two bpf_skb_change_tail, the checksums) paced pktgen: ${gen} SYNs over the run (syn-proxy, syncookies=2`
         + `${n !== undefined ? ', syncookies=0' : ''}), same window and warm-up (a real attacker is another machine).`;

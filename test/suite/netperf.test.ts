@@ -1,8 +1,8 @@
 // The netperf suite (scenarios/suite/netperf.ts): its table is the RFC's, exactly; each column
 // runs the handle_rx path it names (the run's counters say so, or the run is refused); the
-// findings come from the cells' counters. Two short runs through the four workers (one per
-// column, a STREAM and an RR test, UDP and TCP) check the counters and the ledger; the paths
-// themselves are checked frame by frame in test/vhost/rx-path.test.ts.
+// findings come from the cells' counters. One short run through the four workers checks the
+// counters and the ledger (every cell: test/suite-cells/netperf.test.ts, `npm run test:suites`);
+// the paths themselves are checked frame by frame in test/vhost/rx-path.test.ts.
 import test from 'ava';
 import { RunError } from '../../scenarios/run/run-error.ts';
 import type { NetperfRunResult } from '../../scenarios/run/run-netperf.ts';
@@ -12,6 +12,7 @@ import {
 } from '../../scenarios/suite/netperf.ts';
 import type { SuiteCell, SuiteOptions, SuiteRun } from '../../scenarios/suite/types.ts';
 import { VHOST_RX_PATH_CODE } from '../../vhost/rx-path.ts';
+import { checkNetperfRun } from './netperf-checks.ts';
 
 const SHORT: SuiteOptions = { duration: 0.05, warmup: 0, repeat: 1, engine: 'jit' };
 
@@ -65,6 +66,7 @@ test('a run whose counters show the other path (or none) is refused, never a cel
   t.true(ok.balanced);
   t.is(ok.counters['vhost_rx_path'], 1);
   t.is(ok.explain['recvmsg_per_frame'], 1);
+  t.deepEqual(ok.cpu, { cpu_vhost: 0.2 }, 'per thread, as the renderers\' CPU table reads them');
   t.true(ok.notes.some((n) => n.startsWith('request host -> guest')));
   const e = t.throws(() => netperfSuiteRun('UDP_RR', 'before', fakeRun({ vhost_rx_path: VHOST_RX_PATH_CODE.tap_recvmsg }, w)), { instanceOf: RunError });
   t.is(e?.code, 'EINVAL');
@@ -73,7 +75,7 @@ test('a run whose counters show the other path (or none) is refused, never a cel
 });
 
 function cell(row: NetperfSuiteRow, column: NetperfSuiteColumn, values: number[], explain: Record<string, number>): SuiteCell {
-  const runs: SuiteRun[] = values.map((value) => ({ value, seconds: 1, balanced: true, counters: {}, explain }));
+  const runs: SuiteRun[] = values.map((value) => ({ value, seconds: 1, balanced: true, counters: {}, explain, cpu: { cpu_vhost: 0.3, runq_wait_vhost: row === 'TCP_RR' ? 0.4 : 0.05 } }));
   const sorted = [...values].sort((a, b) => a - b);
   return {
     id: netperfCellId(row, column), row, column, metric: 'rate', unit: 'trans/s',
@@ -102,38 +104,13 @@ test('findings: direction, each row\'s delta beside the RFC\'s with the verdict 
   t.regex(line('UDP_RR'), /before: 1\.00 recvmsg per frame, 1\.00 frames per ring batch; after: 0\.05 recvmsg per frame/);
   t.false(f.some((s) => s.startsWith('TCP_STREAM:')), 'a row without both cells has no line');
   t.true(f.some((s) => /^UDP_STREAM 1472 vs 18 bytes: 40\.00x here, 77\.43x in the RFC .* 12\.00 vs 40\.00 kpps .* frame rates 0\.30x apart/.test(s)), f.join('\n'));
+  t.true(f.some((s) => s.startsWith('The machine was crowded: a thread waited for a core up to 40% of a window (TCP_RR/before, vhost;')));
   t.false(f.some((s) => s.startsWith('Not balanced')));
 });
 
-// Through the four workers, one short run per column. Which cells: the two ends of the path
-// (bulk datagrams on the path before, a TCP round trip after); the other cells differ only in
-// netperf's options, which run-netperf's own tests cover.
-for (const id of ['UDP_STREAM_18byte/before', 'TCP_RR/after'] as const) {
-  test(`${id}: one short run through the workers: the asked path ran, the ledger balances, the counters explain the figure`, async (t) => {
-    const spec = netperfSuite.cells().find((c) => c.id === id)!;
-    // TCP_RR: the handshake before the window (a loaded machine may need a while for it).
-    const r = await netperfSuite.run(spec, spec.row === 'TCP_RR' ? { ...SHORT, warmup: 0.2 } : SHORT);
-    t.true(r.balanced, JSON.stringify(r.counters));
-    t.is(r.counters['ledger_generated'], r.counters['ledger_accounted']);
-    t.true(r.counters['ledger_generated']! > 0);
-    const before = spec.column === 'before';
-    t.is(r.counters['vhost_rx_path'], before ? VHOST_RX_PATH_CODE.ptr_ring : VHOST_RX_PATH_CODE.tap_recvmsg);
-    const c = r.counters;
-    t.true(c['vhost_rx_packets']! > 0, 'frames crossed handle_rx in the window');
-    if (before) {
-      // Counted frame by frame inside handle_rx, published between its calls: equal exactly.
-      t.is(c['tap_tx_packets'], c['vhost_rx_packets'], 'what the tap put to user is what vhost delivered');
-      t.is(c['tap_read_ptr'], c['vhost_rx_packets'], 'one tun_do_read per frame, the pointer handed back');
-      t.is(c['vhost_rx_recvmsg'], c['vhost_rx_packets']);
-      t.is(c['tap_consumed'], 0, 'vhost read the ring, not the tap\'s batch recvmsg');
-      t.is(r.value, (c['netserver_bytes_received']! * 8) / r.seconds / 1e6, 'Mbit/s on the receive line');
-    } else {
-      t.is(c['tap_read_ptr'], 0);
-      // The tap counts a batch as recvmsg returns it, vhost each frame as it copies it: at a window's edge a batch may be half copied.
-      t.true(Math.abs(c['tap_consumed']! - c['vhost_rx_packets']!) <= 64, JSON.stringify(c));
-      t.true(c['vhost_rx_recvmsg']! <= c['vhost_rx_packets']!, 'one recvmsg per batch');
-      t.is(r.value, c['netperf_transactions']! / r.seconds, 'transactions per second');
-    }
-    t.true(Number.isFinite(r.explain['recvmsg_per_frame']));
-  });
-}
+// Through the four workers, the suite's most telling cell: the path before the RFC (the one this
+// suite added), on bulk datagrams, so frames come in ring batches. Every cell: test/suite-cells/netperf.test.ts.
+test('UDP_STREAM_18byte/before: one short run through the workers: the asked path ran, the ledger balances, the counters explain the figure', async (t) => {
+  const spec = netperfSuite.cells().find((c) => c.id === 'UDP_STREAM_18byte/before')!;
+  checkNetperfRun(t, spec, await netperfSuite.run(spec, SHORT));
+});

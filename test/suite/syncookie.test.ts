@@ -127,14 +127,19 @@ test('the findings on made-up cells: who answered the SYNs, the SYN queue withou
   ], 'syncookies=2');
   const text = syncookieFindings(cells).join('\n');
   t.regex(text, /TCP_CRR\+syn4 10kpps: the proxy kept the listener free of SYNs: over the run, with syncookies=2 the guest answered 5030 SYNs/);
-  t.regex(text, /pktgen paced at 10000 SYNs\/s generated 5000, 5000 SYNs over the run/);
-  t.regex(text, /TCP_CRR\+syn4: the proxy kept the listener free of SYNs[^\n]*Not the same flood[^\n]*5000, 400000 SYNs/);
+  t.regex(text, /pktgen paced at 10000 SYNs\/s generated 5000, 5000 SYNs over the run \(syn-proxy, syncookies=2\): the same flood in every column/);
+  t.regex(text, /TCP_CRR\+syn4: the proxy kept the listener free of SYNs[^\n]*Not the same flood[^\n]*5000, 400000, 300000 SYNs over the run \(syn-proxy, syncookies=2, syncookies=0\)/);
   t.regex(text, /got 20 conn\/s with the proxy against 1 with the listener's cookies \(×20\.00\)/);
   t.regex(text, /97 request sockets at the window's close \(the listener's backlog 128/);
   t.regex(text, /with syncookies=2 host_tap_dropped 390000/);
   t.regex(text, /accepted 40 of 40 valid ACKs under its previous key and refused 0/);
   t.regex(text, /No published figures/);
-  // A proxy that let SYNs through says so.
+  // A paced flood the proxy's host could not keep up with, and a proxy that let SYNs through, say so.
+  const behind = withDeltas([
+    buildSuiteCell(spec('TCP_CRR+syn4 10kpps/syn-proxy'), [fake(5, { ...proxy, flood_generated: 2000 })]),
+    buildSuiteCell(spec('TCP_CRR+syn4 10kpps/syncookies=2'), [fake(1, { flood_generated: 13000 })]),
+  ], 'syncookies=2');
+  t.regex(syncookieFindings(behind).join('\n'), /fell behind the pace in syn-proxy \(2000 of 13000\)/);
   const leaky = withDeltas([buildSuiteCell(spec('TCP_CRR+syn4/syn-proxy'), [fake(20, { ...proxy, guest_prog_syn: 3 })]), buildSuiteCell(spec('TCP_CRR+syn4/syncookies=2'), [fake(1, {})])], 'syncookies=2');
   t.regex(syncookieFindings(leaky).join('\n'), /SYNs got past the proxy/);
 });

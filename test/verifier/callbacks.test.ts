@@ -53,8 +53,8 @@ for (const c of CALLBACK_REFUSED) {
 test('level 2 log: the callback frame as the kernel prints it', (t) => {
   const log = verifyProgram(loadObjectFile(`${DIR}loop_sum.o`).program('loop_sum'), { logLevel: 2 }).log;
   for (const line of LOOP_SUM_LOG_LINES) t.true(log.split('\n').includes(line), line);
-  // The caller's state after the call, full, on its own line (6.18 spills the zeros: fp-8=????0 fp-16=0).
-  t.true(log.split('\n').includes('14: R0=scalar() R10=fp0 fp-8=????0000 fp-16=00000000 fp-24=pkt_end() fp-32=pkt(r=0)'));
+  // The caller's state after the call, full, on its own line, as 6.18 prints it (the zeros spilled: fp-8=????0 fp-16=0).
+  t.true(log.split('\n').includes('14: R0=scalar() R10=fp0 fp-8=????0 fp-16=0 fp-24=pkt_end() fp-32=pkt(r=0)'));
 });
 
 /** Raw programs: no BTF function info (refused as the kernel refuses them), or function info given by hand. */

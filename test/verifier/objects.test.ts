@@ -33,15 +33,6 @@ for (const path of objects) {
   });
 }
 
-test('xdp1 and xdp2 verify in milliseconds', (t) => {
-  for (const name of ['xdp1', 'xdp2']) {
-    const prog = loadObjectFile(join(REPO_ROOT, `scenarios/xdp/${name}.o`)).program();
-    verifyProgram(prog); // warm-up
-    const t0 = performance.now();
-    const n = 20;
-    for (let i = 0; i < n; i++) verifyProgram(prog);
-    const ms = (performance.now() - t0) / n;
-    t.log(`${name}: ${ms.toFixed(2)} ms per verification`);
-    t.true(ms < 50, `${name} took ${ms} ms`);
-  }
-});
+// How long xdp1 and xdp2 take to verify is a benchmark's question (bench/verifier.ts, npm run bench):
+// a timed assertion fails on a loaded machine. What they cost the verifier is pinned by
+// test/verifier/prune-parity.test.ts (processed instructions and states against the kernel's).
