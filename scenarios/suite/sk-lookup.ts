@@ -239,7 +239,10 @@ export function skLookupFindings(cells: readonly SuiteCell[]): string[] {
       line.push('The hook without a program is inside our noise: it is one test of the run array\'s length per lookup, as v5\'s static key made it nearly free (v1 paid a pointer load and branch, and its restructured UDP lookup).');
     }
     if (Number.isFinite(d2) && Math.abs(d2) <= spread) {
-      line.push('The program\'s cost is inside our noise too: per frame the rest of vxo\'s path (virtio ring, skb, IP, the protocol, the filter or the cookie SYN-ACK) costs far more than on the letters\' 24-core receiver, where the lookup was 1-8% of cycles.');
+      const progShare = cb !== undefined && cl !== undefined && us(base) > 0 ? (cl.median - cb.median) / (us(base) * 1e3) : NaN;
+      line.push(Number.isFinite(progShare)
+        ? `The program's flood delta is inside the runs' spread; its cost per lookup is ${(progShare * 100).toFixed(1)}% of the guest's time per frame (the letters' lookup was 1-8% of cycles, the program adding 1.3-4.6 points): ${progShare > 0.05 ? 'more than the letters\' share, the JIT\'d program and its two trie lookups against a lean TypeScript lookup' : 'less than the letters\' share: the rest of vxo\'s path per frame (virtio ring, skb, IP, the protocol, the filter or the cookie SYN-ACK) dwarfs it'}.`
+        : 'The program\'s flood delta is inside the runs\' spread.');
     }
     out.push(line.join(' '));
   }
