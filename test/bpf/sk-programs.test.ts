@@ -358,6 +358,16 @@ const SHAPES: Record<keyof typeof OBJ, { program: string; section: string; type:
       syncookie_stats: { type: BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: SC.NR },
     },
   },
+  synProxy: {
+    program: 'syn_proxy', section: 'tc', type: BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS, license: 'GPL',
+    maps: {
+      '.rodata': { type: BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 16, maxEntries: 1, flags: 128 },
+      syncookie_keys: { type: BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 16, maxEntries: 2 },
+      // (family, address, port) of the services it answers for; the README has the layout.
+      proxy_services: { type: BPF_MAP_TYPE.BPF_MAP_TYPE_HASH, keySize: 20, valueSize: 4, maxEntries: 64 },
+      syn_proxy_stats: { type: BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 6 },
+    },
+  },
 };
 
 // DEPENDS ON: H3 for dispatch's SOCKMAP (creation).

@@ -441,7 +441,7 @@ for (const obj of Object.values(OBJ)) {
 // and the firewall and the proxy step over the IPv4 header by its ihl: they need CAP_PERFMON or
 // root (README.md). The SK_LOOKUP programs and the socket filter do not.
 const NEEDS_PERFMON: Readonly<Record<string, boolean>> = {
-  'dispatch.o': false, 'sk_lookup_bench.o': false, 'xdp_sk_firewall.o': true, 'tc_tproxy.o': true, 'sf_drop.o': false, 'tcp_custom_syncookie.o': true,
+  'dispatch.o': false, 'sk_lookup_bench.o': false, 'xdp_sk_firewall.o': true, 'tc_tproxy.o': true, 'sf_drop.o': false, 'tcp_custom_syncookie.o': true, 'syn_proxy.o': true,
 };
 
 kernelTest('kernel verifier without CAP_PERFMON: only the packet parsers need it', (t) => {

@@ -17,6 +17,7 @@ export const OBJ = {
   tproxy: join(SK_DIR, 'tc_tproxy.o'),
   sfDrop: join(SK_DIR, 'sf_drop.o'),
   syncookie: join(SK_DIR, 'tcp_custom_syncookie.o'),
+  synProxy: join(SK_DIR, 'syn_proxy.o'),
 } as const;
 
 export const AF_INET = 2;
