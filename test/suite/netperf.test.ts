@@ -108,9 +108,3 @@ test('findings: direction, each row\'s delta beside the RFC\'s with the verdict 
   t.false(f.some((s) => s.startsWith('Not balanced')));
 });
 
-// Through the four workers, the suite's most telling cell: the path before the RFC (the one this
-// suite added), on bulk datagrams, so frames come in ring batches. Every cell: test/suite-cells/netperf.test.ts.
-test('UDP_STREAM_18byte/before: one short run through the workers: the asked path ran, the ledger balances, the counters explain the figure', async (t) => {
-  const spec = netperfSuite.cells().find((c) => c.id === 'UDP_STREAM_18byte/before')!;
-  checkNetperfRun(t, spec, await netperfSuite.run(spec, SHORT));
-});

@@ -99,13 +99,6 @@ test('a cell that is not the suite\'s is refused before any worker starts', asyn
   await t.throwsAsync(syncookieSuite.run(syncookieSuite.cells()[0]!, { duration: 0.1, warmup: 0, repeat: 1, engine: 'wasm' }), { instanceOf: RunError, message: /engine wasm/ });
 });
 
-// The most telling cell through the four workers: the proxy under the flood. Every cell's run is in
-// test/suite-cells/syncookie.test.ts (`npm run test:suites`).
-test.serial('one short run of TCP_CRR+syn4/syn-proxy: balanced, every SYN answered on the host, none at the guest', async (t) => {
-  const spec = syncookieSuite.cells().find((c) => c.id === 'TCP_CRR+syn4/syn-proxy')!;
-  const r = await syncookieSuite.run(spec, { duration: 0.05, warmup: 0.05, repeat: 1, engine: 'jit' });
-  checkSyncookieRun(t, spec, r);
-});
 
 /** A run whose counters are made up, for the findings' logic. */
 function fake(value: number, counters: Record<string, number>): SuiteRun {

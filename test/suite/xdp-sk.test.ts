@@ -1,6 +1,6 @@
-// The xdp-sk suite in `npm test`: its layout, the one-thread cells (the program alone, no workers)
-// and one run through the four workers, the offload attempt (refused; the guest runs the firewall
-// natively). Every cell's run and the findings: test/suite-cells/xdp-sk.test.ts.
+// The xdp-sk suite in `npm test`: its layout, the one-thread cells (the program alone, no workers).
+// Every cell's run through the four workers (the offload attempt: refused, the guest runs the
+// firewall natively) and the findings: test/suite-cells/xdp-sk.test.ts (`npm run test:suites`).
 import test from 'ava';
 import { xdpSkSuite } from '../../scenarios/suite/xdp-sk.ts';
 import { checkXdpSkRun, XDP_SK_TEST_OPTIONS, xdpSkTestEngine } from '../support/xdp-sk-cells.ts';
@@ -17,7 +17,8 @@ test('layout: rows and columns as the suite names them, the stack the baseline, 
   t.true(cells.filter((c) => c.row.startsWith('one thread')).every((c) => c.unit === 'ns/packet'));
 });
 
-const FAST = (id: string): boolean => id.startsWith('one thread') || id === 'udp4 no socket/offload';
+// The runs through the four workers (the offload refusal among them) are in test/suite-cells/xdp-sk.test.ts.
+const FAST = (id: string): boolean => id.startsWith('one thread');
 
 for (const spec of xdpSkSuite.cells().filter((s) => FAST(s.id))) {
   test.serial(`cell ${spec.id}: one short run, its counters agree and it balances`, async (t) => {
