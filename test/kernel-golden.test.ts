@@ -6,10 +6,20 @@ import { BpfError } from '../bpf-vm/errors.ts';
 import { fromHex, toHex } from '../bpf-vm/hex.ts';
 import { loadObjectFile } from '../bpf-vm/prog/collection.ts';
 import { bpfProgTestRun } from '../bpf-vm/prog/test-run.ts';
+import { verifyProgram, type VerifyResult } from '../bpf-vm/verifier/index.ts';
 import { isRefusal, loadGolden } from './corpus/c/golden.ts';
 import { goldenMaps, REPO_ROOT } from './support/vm.ts';
 
 const golden = loadGolden();
+
+// One verification per program: each case loads the object afresh (its maps are the case's), and
+// the program's verdict and facts do not depend on the packet. Refusals verify every time.
+const verified = new Map<string, VerifyResult>();
+function verifiedOnce(key: string, prog: Parameters<typeof verifyProgram>[0]): VerifyResult {
+  let v = verified.get(key);
+  if (v === undefined) verified.set(key, (v = verifyProgram(prog)));
+  return v;
+}
 
 test('the golden file covers every scenario object and the C corpus', (t) => {
   const objects = new Set(golden.cases.map((c) => c.object));
@@ -27,7 +37,8 @@ for (const engine of ENGINES) {
         if (map === undefined) return t.fail(`no map ${name}`);
         for (const e of entries) t.is(map.update(fromHex(e.key), fromHex(e.value)), 0);
       }
-      const run = () => bpfProgTestRun(coll.program(c.program), { dataIn: fromHex(c.dataInHex), engine });
+      const prog = coll.program(c.program);
+      const run = () => bpfProgTestRun(prog, { dataIn: fromHex(c.dataInHex), engine, ...(isRefusal(c) ? {} : { verify: verifiedOnce(`${c.object}:${c.program}`, prog) }) });
       if (isRefusal(c)) {
         const e = t.throws(run, { instanceOf: BpfError });
         t.is(e?.code as string | undefined, c.error);
