@@ -11,9 +11,10 @@ import type { Cell } from './types.ts';
 
 export const OURS_COLOR = '#2563eb';
 export const RFC_COLOR = '#a3aab6';
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+/** The reports' font stack and Vega-Lite config, shared by the offload table's charts and the suites'. */
+export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 
-const CONFIG = {
+export const CHART_CONFIG = {
   font: FONT,
   background: 'white',
   view: { stroke: null },
@@ -69,7 +70,7 @@ export function mppsChartSpec(cells: readonly Cell[]): TopLevelSpec {
   const order = [...new Set(rows.map((r) => r.prog))].flatMap((p) => [`${p} native`, `${p} offload`]);
   const x = { field: 'x', type: 'nominal', sort: order, title: null, axis: { labelAngle: 0, labelPadding: 6 } } as const;
   return {
-    config: CONFIG,
+    config: CHART_CONFIG,
     data: { values },
     facet: { column: { field: 'panel', type: 'nominal', sort: [CASE_PANEL(1), CASE_PANEL(2)], header: { labelAnchor: 'start', labelPadding: 8 } } },
     resolve: { scale: { y: 'independent' } },
@@ -111,7 +112,7 @@ export function ratioChartSpec(cells: readonly Cell[]): TopLevelSpec {
     ];
   });
   return {
-    config: CONFIG,
+    config: CHART_CONFIG,
     title: 'offload / native',
     width: 430,
     height: 240,
@@ -162,7 +163,7 @@ export function spreadChartSpec(cells: readonly Cell[]): TopLevelSpec {
   const limit = Math.ceil(reach * 1.1);
   const y = { field: 'cell', type: 'nominal', sort: names, title: null } as const;
   return {
-    config: CONFIG,
+    config: CHART_CONFIG,
     title: 'runs around the median (%)',
     width: 400,
     height: { step: 26 },

@@ -4,7 +4,7 @@
 // may count different things), our deltas beside the published ones, then the table, the notes,
 // the findings, the CPU and every run. `--suite all` puts the offload table's charts first.
 import type { TopLevelSpec } from 'vega-lite';
-import { mppsChartSpec, OURS_COLOR, ratioChartSpec, renderSvg, RFC_COLOR } from '../report/charts.ts';
+import { CHART_CONFIG, FONT, mppsChartSpec, OURS_COLOR, ratioChartSpec, renderSvg, RFC_COLOR } from '../report/charts.ts';
 import { escapeHtml } from '../report/html.ts';
 import { formatPct, formatSpreadPct } from '../report/fmt.ts';
 import { renderTextTable } from '../report/text-table.ts';
@@ -13,16 +13,6 @@ import { cellSpread, formatDelta, formatValue, orderedSuiteCells, sharedSuiteCel
 import { witnessRun } from './run-suite.ts';
 import type { SuiteReport } from './types.ts';
 
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
-const CONFIG = {
-  font: FONT,
-  background: 'white',
-  view: { stroke: null },
-  axis: { labelFontSize: 12, titleFontSize: 12, titleFontWeight: 600, labelColor: '#374151', titleColor: '#374151', gridColor: '#e5e7eb', domainColor: '#9ca3af', tickColor: '#9ca3af' },
-  legend: { labelFontSize: 12, titleFontSize: 12, orient: 'top', title: null },
-  header: { labelFontSize: 13, labelFontWeight: 600, labelColor: '#111827', title: null },
-  title: { fontSize: 14, fontWeight: 600, anchor: 'start', color: '#111827', offset: 12 },
-} as const;
 /** Published tables after ours: greys from the offload report's RFC grey, darker for later sources. */
 const PUBLISHED_COLORS = [RFC_COLOR, '#6b7280', '#d1d5db', '#374151'];
 
@@ -49,7 +39,7 @@ export function suiteValueChartSpec(r: SuiteReport): TopLevelSpec {
   const panels = [...new Set(cells.map((c) => `${c.row} (${c.unit})`))];
   const scale = sourceScale(r);
   return {
-    config: CONFIG,
+    config: CHART_CONFIG,
     data: { values },
     facet: { field: 'panel', type: 'nominal', sort: panels, header: { labelAnchor: 'start', labelPadding: 8 } },
     columns: 2,
@@ -83,7 +73,7 @@ export function suiteDeltaChartSpec(r: SuiteReport): TopLevelSpec | undefined {
   ]);
   const scale = sourceScale(r);
   return {
-    config: CONFIG,
+    config: CHART_CONFIG,
     title: `delta against the baseline column${r.baseline !== undefined ? ` (${r.baseline})` : ''}, %`,
     width: Math.max(360, 110 * cells.length),
     height: 220,
