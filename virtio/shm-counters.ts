@@ -1,8 +1,12 @@
 // Counters a worker keeps in shared memory so another thread (the scenario runner) can read them
 // while the run goes on, without a message: one Float64 slot per named counter, written with
 // plain stores by the one owning thread (a 64-bit store is not torn on the hosts Node supports),
-// read whenever the reader likes. Exact at the end of a run, a moment old during it. The slots sit
-// a cache line into their buffer, with a line after them, so they share no line with other cells.
+// read whenever the reader likes. Exact at the end of a run, a moment old during it. A sequence
+// cell (a seqlock: odd while a publication is being written) lets snapshot() take one whole
+// publication: a run's window subtracts counters that must agree (the tap's frames put to user and
+// vhost's delivered ones), which half of one publication and half of the next would not. The
+// slots sit a cache line into their buffer, with a line after them, so they share no line with
+// other cells; the sequence cell is the first word of the line before them.
 import { CACHE_LINE } from './shared-cells.ts';
 
 export interface SharedCounters {
@@ -13,6 +17,8 @@ export interface SharedCounters {
 export class ShmCounters {
   readonly names: readonly string[];
   readonly values: Float64Array;
+  /** [0]: the publication sequence, odd while one is being written. */
+  private readonly seq: Int32Array;
   private readonly index: Map<string, number>;
   /** Least time between two publications that due() allows (ms). */
   intervalMs = 2;
@@ -24,6 +30,7 @@ export class ShmCounters {
     }
     this.names = shared.names;
     this.values = new Float64Array(shared.buffer, CACHE_LINE, shared.names.length);
+    this.seq = new Int32Array(shared.buffer, 0, 1);
     this.index = new Map(shared.names.map((n, i) => [n, i]));
   }
 
@@ -60,16 +67,26 @@ export class ShmCounters {
 
   /** Copies a flat record of numbers into the slots of the same names (others are ignored). */
   publish(record: Readonly<Record<string, number>>): void {
+    Atomics.add(this.seq, 0, 1);
     for (let i = 0; i < this.names.length; i++) {
       const v = record[this.names[i]!];
       if (v !== undefined) this.values[i] = v;
     }
+    Atomics.add(this.seq, 0, 1);
   }
 
-  snapshot(): Record<string, number> {
+  /**
+   * One whole publication. The writer publishes every few milliseconds and writes a few hundred
+   * slots, so a retry is rare; after `maxTries` torn reads (a writer publishing without pause)
+   * the last read is returned rather than waiting on another thread.
+   */
+  snapshot(maxTries = 1000): Record<string, number> {
     const out: Record<string, number> = {};
-    for (let i = 0; i < this.names.length; i++) out[this.names[i]!] = this.values[i]!;
-    return out;
+    for (let tries = 0; ; tries++) {
+      const s0 = Atomics.load(this.seq, 0);
+      for (let i = 0; i < this.names.length; i++) out[this.names[i]!] = this.values[i]!;
+      if (((s0 & 1) === 0 && Atomics.load(this.seq, 0) === s0) || tries >= maxTries) return out;
+    }
   }
 }
 
