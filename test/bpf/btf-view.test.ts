@@ -12,7 +12,6 @@
 //   test/fixtures/btf/core_sk.o).
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
-import { assemble } from '../../bpf-vm/asm/assembler.ts';
 import { kernelBtf } from '../../bpf-vm/btf/kernel-btf.ts';
 import { ENGINES, createEngine, type EngineName } from '../../bpf-vm/engines.ts';
 import { ExecEnv } from '../../bpf-vm/interp/env.ts';
@@ -20,7 +19,6 @@ import { REGION_ID, regionTag } from '../../bpf-vm/interp/regions.ts';
 import { createMap } from '../../bpf-vm/maps/create.ts';
 import { BPF_MAP_TYPE, type BpfMap } from '../../bpf-vm/maps/map.ts';
 import { loadObjectFile } from '../../bpf-vm/prog/collection.ts';
-import { FdTable } from '../../bpf-vm/prog/fd-table.ts';
 import { prepareProgram } from '../../bpf-vm/prog/prepare.ts';
 import type { Program } from '../../bpf-vm/prog/program.ts';
 import { SkbProgramRunner } from '../../bpf-vm/prog/skb-runner.ts';
@@ -41,6 +39,7 @@ import type { Socket } from '../../net/socket.ts';
 import { ANY6, sa4, sa6, sock, MSG_DONTWAIT } from '../net/support/frames.ts';
 import { twoHosts, type TwoHosts } from '../net/support/topology.ts';
 import * as P from '../support/packets.ts';
+import { asmTcProgram, btfFieldOffset, mapSlot0Asm, SKC_LOOKUP_ASM, sockTupleAsm, tcpFrameCheckAsm } from '../support/tc-asm.ts';
 import {
   FakeHost, fakeSkb, fakeSock, IPPROTO_TCP, IPPROTO_UDP, TCP_CLOSE, TCP_ESTABLISHED, type FakeSock,
 } from './sk-fake-host.ts';
@@ -48,12 +47,8 @@ import {
 const KB = kernelBtf();
 const TCP_SOCK = KB.typeId('tcp_sock', 'struct')!;
 
-/** The byte offset of a struct tcp_sock field by its C path (what a CO-RE read compiles to). */
-function off(path: string, struct = 'tcp_sock'): number {
-  const f = KB.struct(struct)!.fields.find((x) => x.path === path);
-  if (f === undefined) throw new Error(`no ${struct}.${path}`);
-  return f.offset;
-}
+/** The byte offset of a struct tcp_sock field (or another struct's) by its C path. */
+const off = (path: string, struct = 'tcp_sock'): number => btfFieldOffset(struct, path);
 
 const SK = 'inet_conn.icsk_inet.sk.__sk_common.';
 
@@ -211,48 +206,14 @@ const LDX = { 1: 'ldxb', 2: 'ldxh', 4: 'ldxw', 8: 'ldxdw' } as const;
  */
 function readerAsm(family: number): string {
   const v4 = family === AF_INET;
-  const hdrEnd = v4 ? 14 + 20 + 20 : 14 + 40 + 20;
-  const tuple = v4
-    ? `ldxdw %r5, [%r2+26]
-stxdw [%r10-16], %r5
-ldxw %r5, [%r2+34]
-stxw [%r10-8], %r5
-mov %r2, %r10
-add %r2, -16
-mov %r3, 12`
-    : `ldxdw %r5, [%r2+22]
-stxdw [%r10-40], %r5
-ldxdw %r5, [%r2+30]
-stxdw [%r10-32], %r5
-ldxdw %r5, [%r2+38]
-stxdw [%r10-24], %r5
-ldxdw %r5, [%r2+46]
-stxdw [%r10-16], %r5
-ldxw %r5, [%r2+54]
-stxw [%r10-8], %r5
-mov %r2, %r10
-add %r2, -40
-mov %r3, 36`;
   const reads = READS.map(([slot, path, size], i) => {
     // Two 8-byte halves of an address: the second one 8 bytes further.
     const extra = i > 0 && READS[i - 1]![1] === path ? 8 : 0;
     return `${LDX[size]} %r1, [%r8+${off(path) + extra}]\nstxdw [%r9+${8 * slot}], %r1`;
   }).join('\n');
-  return `mov %r6, %r1
-ldxw %r2, [%r6+76]
-ldxw %r3, [%r6+80]
-mov %r4, %r2
-add %r4, ${hdrEnd}
-jgt %r4, %r3, ok
-ldxb %r5, [%r2+${v4 ? 23 : 20}]
-jne %r5, 6, ok
-${tuple}
-mov %r1, %r6
-mov %r4, -1
-mov %r5, 0
-call 99
-jeq %r0, 0, ok
-mov %r7, %r0
+  return `${tcpFrameCheckAsm(family)}
+${sockTupleAsm(family)}
+${SKC_LOOKUP_ASM}
 mov %r1, %r7
 call 137
 jeq %r0, 0, release
@@ -287,11 +248,7 @@ function outMap(): BpfMap {
 }
 
 function tcProgram(src: string, maps: Record<string, BpfMap>): Program {
-  const fds = new FdTable();
-  const ids: Record<string, number> = {};
-  for (const [n, m] of Object.entries(maps)) ids[n] = fds.add(m);
-  const insns = assemble(src, { mapId: (n) => ids[n] });
-  return { name: 'btf_view', section: 'tc', type: BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS as ProgType, insns, funcs: [], license: 'GPL', fds };
+  return asmTcProgram('btf_view', src, maps);
 }
 
 function area(m: BpfMap, i: number): bigint[] {
@@ -552,41 +509,16 @@ for (const engine of ENGINES) {
 const TRS = (path: string): number => off(path, 'tcp_request_sock');
 
 function requestAsm(listener: boolean): string {
-  return `mov %r6, %r1
-ldxw %r2, [%r6+76]
-ldxw %r3, [%r6+80]
-mov %r4, %r2
-add %r4, 54
-jgt %r4, %r3, ok
-ldxb %r5, [%r2+23]
-jne %r5, 6, ok
-ldxdw %r5, [%r2+26]
-stxdw [%r10-16], %r5
-ldxw %r5, [%r2+34]
-stxw [%r10-8], %r5
-mov %r2, %r10
-add %r2, -16
-mov %r3, 12
-mov %r1, %r6
-mov %r4, -1
-mov %r5, 0
-call 99
-jeq %r0, 0, ok
-mov %r7, %r0
+  return `${tcpFrameCheckAsm(AF_INET)}
+${sockTupleAsm(AF_INET)}
+${SKC_LOOKUP_ASM}
 ldxw %r1, [%r7+72]
 jne %r1, ${TCP_STATES.TCP_NEW_SYN_RECV}, release
 mov %r1, %r7
 call 139
 jeq %r0, 0, release
 mov %r8, %r0
-mov %r1, 0
-stxw [%r10-48], %r1
-lddw %r1, map_by_fd(out)
-mov %r2, %r10
-add %r2, -48
-call 1
-jeq %r0, 0, release
-mov %r9, %r0
+${mapSlot0Asm('out', '%r9', 'release')}
 ldxw %r1, [%r8+${TRS('snt_isn')}]
 stxdw [%r9+0], %r1
 ldxh %r1, [%r8+${TRS('req.req.mss')}]

@@ -18,7 +18,6 @@ import { ENGINES, type EngineName } from '../../bpf-vm/engines.ts';
 import { ERRNO } from '../../bpf-vm/errno.ts';
 import { createMap } from '../../bpf-vm/maps/create.ts';
 import { BPF_MAP_TYPE, type BpfMap } from '../../bpf-vm/maps/map.ts';
-import { FdTable } from '../../bpf-vm/prog/fd-table.ts';
 import { prepareProgram } from '../../bpf-vm/prog/prepare.ts';
 import type { Program } from '../../bpf-vm/prog/program.ts';
 import { SkbProgramRunner } from '../../bpf-vm/prog/skb-runner.ts';
@@ -38,13 +37,14 @@ import { qdisc_create_clsact, tc_filter_add } from '../../net/sched/cls-bpf.ts';
 import { TC_ACT_OK } from '../../net/sched/pkt-cls.ts';
 import type { Socket } from '../../net/socket.ts';
 import { CookieHook, MSSTAB4, MSSTAB6 } from '../net/tcp-reqsk-hook.ts';
+import { asmTcProgram, btfFieldOffset, mapSlot0Asm, SKC_LOOKUP_ASM, sockTupleAsm, tcpFrameCheckAsm } from '../support/tc-asm.ts';
 import { ANY6, MSG_DONTWAIT, sa4, sa6, sock } from '../net/support/frames.ts';
 import { twoHosts, type TwoHosts } from '../net/support/topology.ts';
 import { FakeHost, fakeSkb, fakeSock, IPPROTO_TCP, TCP_LISTEN } from './sk-fake-host.ts';
 
 const KB = kernelBtf();
 const KFUNC = KB.kfunc('bpf_sk_assign_tcp_reqsk')!.funcId;
-const SK_STATE = KB.struct('tcp_sock')!.fields.find((f) => f.path === 'inet_conn.icsk_inet.sk.__sk_common.skc_state')!.offset;
+const SK_STATE = btfFieldOffset('tcp_sock', 'inet_conn.icsk_inet.sk.__sk_common.skc_state');
 
 /** out map slots (u64): the listener's state read through the tcp_sock, the kfunc's return, calls. */
 const OUT = { STATE: 0, RET: 1, CALLS: 2 } as const;
@@ -55,57 +55,16 @@ const OUT = { STATE: 0, RET: 1, CALLS: 2 } as const;
  * release on every path; TC_ACT_SHOT when the kfunc fails.
  */
 function ackAsm(family: number, sz: number): string {
-  const v4 = family === AF_INET;
-  const tuple = v4
-    ? `ldxdw %r5, [%r2+26]
-stxdw [%r10-16], %r5
-ldxw %r5, [%r2+34]
-stxw [%r10-8], %r5
-mov %r2, %r10
-add %r2, -16
-mov %r3, 12`
-    : `ldxdw %r5, [%r2+22]
-stxdw [%r10-40], %r5
-ldxdw %r5, [%r2+30]
-stxdw [%r10-32], %r5
-ldxdw %r5, [%r2+38]
-stxdw [%r10-24], %r5
-ldxdw %r5, [%r2+46]
-stxdw [%r10-16], %r5
-ldxw %r5, [%r2+54]
-stxw [%r10-8], %r5
-mov %r2, %r10
-add %r2, -40
-mov %r3, 36`;
-  return `mov %r6, %r1
-ldxw %r2, [%r6+76]
-ldxw %r3, [%r6+80]
-mov %r4, %r2
-add %r4, ${v4 ? 54 : 74}
-jgt %r4, %r3, ok
-ldxb %r5, [%r2+${v4 ? 23 : 20}]
-jne %r5, 6, ok
-${tuple}
-mov %r1, %r6
-mov %r4, -1
-mov %r5, 0
-call 99
-jeq %r0, 0, ok
-mov %r7, %r0
+  return `${tcpFrameCheckAsm(family)}
+${sockTupleAsm(family)}
+${SKC_LOOKUP_ASM}
 ldxw %r1, [%r7+72]
 jne %r1, ${TCP_STATES.TCP_LISTEN}, release_ok
 mov %r1, %r7
 call 137
 jeq %r0, 0, release_shot
 mov %r8, %r0
-mov %r1, 0
-stxw [%r10-48], %r1
-lddw %r1, map_by_fd(out)
-mov %r2, %r10
-add %r2, -48
-call 1
-jeq %r0, 0, release_shot
-mov %r9, %r0
+${mapSlot0Asm('out', '%r9', 'release_shot')}
 ldxb %r1, [%r8+${SK_STATE}]
 stxdw [%r9+${8 * OUT.STATE}], %r1
 ldxdw %r1, [%r9+${8 * OUT.CALLS}]
@@ -143,10 +102,7 @@ exit`;
 }
 
 function program(src: string, maps: Record<string, BpfMap>): Program {
-  const fds = new FdTable();
-  const ids: Record<string, number> = {};
-  for (const [n, m] of Object.entries(maps)) ids[n] = fds.add(m);
-  return { name: 'ack', section: 'tc', type: BPF_PROG_TYPE.BPF_PROG_TYPE_SCHED_CLS as ProgType, insns: assemble(src, { mapId: (n) => ids[n] }), funcs: [], license: 'GPL', fds };
+  return asmTcProgram('ack', src, maps);
 }
 
 const key0 = new Uint8Array(4);
@@ -280,7 +236,7 @@ function runOn(engine: EngineName, src: string, host: FakeHost, ms: Record<strin
 const RCU = KB.kfunc('bpf_rcu_read_lock')!.funcId;
 const RCU_UNLOCK = KB.kfunc('bpf_rcu_read_unlock')!.funcId;
 const CAST = KB.kfunc('bpf_cast_to_kern_ctx')!.funcId;
-const SKB_LEN = KB.struct('sk_buff')!.fields.find((f) => f.path === 'len')!.offset;
+const SKB_LEN = btfFieldOffset('sk_buff', 'len');
 
 for (const engine of ENGINES) {
   test(`${engine}: a host without the kfunc: -EOPNOTSUPP`, (tc) => {
@@ -364,10 +320,10 @@ exit`);
 // ARG_PTR_TO_BTF_ID_SOCK_COMMON does not take: `R1 type=rcu_ptr_ expected=...`), so this runs
 // unverified: what is checked is the run time's view chain.
 
-const SKB_SK = KB.struct('sk_buff')!.fields.find((f) => f.path === 'sk')!.offset;
-const TP = (path: string): number => KB.struct('tcp_sock')!.fields.find((f) => f.path === path)!.offset;
+const SKB_SK = btfFieldOffset('sk_buff', 'sk');
+const TP = (path: string): number => btfFieldOffset('tcp_sock', path);
 
-const SOCK_F = (path: string): number => KB.struct('sock')!.fields.find((f) => f.path === path)!.offset;
+const SOCK_F = (path: string): number => btfFieldOffset('sock', path);
 
 /**
  * cast(ctx)->sk, then the fields: through bpf_skc_to_tcp_sock (`cast`, unverified), or straight
