@@ -40,7 +40,7 @@ export { VirtnetError } from './guest/virtio-net/errors.ts';
 export { HostNetError, PcapError } from './host/net/errors.ts';
 export { OffloadError } from './host/offload/errors.ts';
 export { ReportError } from './scenarios/report/errors.ts';
-export { RunError } from './scenarios/run/run-error.ts';
+export { RunError, RUN_ERROR_CODES, isRunFailure, type RunErrorCode } from './scenarios/run/run-error.ts';
 export { WorkerFailed } from './scenarios/run/worker-failed.ts';
 
 // The scenarios: the same objects as `vxo run --json` and `vxo table --json`.

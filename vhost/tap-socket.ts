@@ -32,11 +32,10 @@ export interface TapSocket {
   recvmsgPtr(handle: number, to: RxIovIter): number;
   /** True when the tap's ring has entries (vhost_net_rx_peek_head_len, for the re-check). */
   hasPending(): boolean;
-  /** Frame memory: the pool's bytes and words; a handle's data lies at dataOffset, dataLen long. */
+  /** Frame memory: the pool's bytes and words; a handle's data lies at dataOffset, peekLen long. */
   readonly frameU8: Uint8Array;
   readonly frameI32: Int32Array;
   dataOffset(handle: number): number;
-  dataLen(handle: number): number;
   /** A frame vhost has copied to the guest goes back to its pool. */
   free(handle: number): void;
   /** Publishes batched frees (once per batch). */

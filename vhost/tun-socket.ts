@@ -46,10 +46,6 @@ export class TunSocket implements TapSocket {
     return this.meta.dataOffset(h);
   }
 
-  dataLen(h: number): number {
-    return this.meta.length(h);
-  }
-
   free(h: number): void {
     this.remote.free(h);
   }

@@ -98,25 +98,25 @@ export class VhostNet implements RxIovIter {
 
   /**
    * handle_rx: until the tap is empty, the guest is out of buffers or the weight is spent.
-   * Returns the packets delivered (0: nothing to do).
+   * Returns the packets delivered (0: nothing to do). One loop for both of rx-path.ts' paths: vhost
+   * refills its buffer (vhost_net_buf_produce) from the ring itself before the RFC or from the
+   * tap's recvmsg after it, peeks the head's length, takes a guest buffer for it, and the frame is
+   * copied: by the tap's recvmsg with the head as msg_control before the RFC (tun_put_user), by
+   * vhost after it. Same weights, same out-of-buffers handling, same order on both.
    */
   handleRx(): number {
     if (this.broken) return 0;
-    if (this.txRing !== undefined) return this.handleRxPtrRing(this.txRing);
     const rxq = this.rxq;
     const tap = this.tap;
+    const rxbuf = this.rxbuf;
+    const ring = this.txRing;
     rxq.disableNotify();
     let pkts = 0;
     let bytes = 0;
     while (pkts < VHOST_NET_PKT_WEIGHT && bytes < VHOST_NET_WEIGHT) {
-      if (this.rxHead === this.rxTail) {
-        this.rxHead = 0;
-        this.rxTail = tap.recvmsg(this.rxbuf);
-        if (this.rxTail === 0) { this.stats.rx_empty_polls++; break; }
-        this.stats.rx_recvmsg++;
-        this.stats.rx_batches++;
-      }
-      const h = this.rxbuf[this.rxHead]!;
+      if (this.rxHead === this.rxTail && !this.rxBufProduce(ring)) break;
+      const h = rxbuf[this.rxHead]!;
+      const len = tap.peekLen(h);
       const head = rxq.pop();
       if (head === VQ_EMPTY) {
         // Out of guest buffers: ask for a kick, and re-check in case buffers came meanwhile.
@@ -127,19 +127,26 @@ export class VhostNet implements RxIovIter {
       }
       if (typeof head !== 'number') { this.broken ??= head; break; }
       this.rxWaitingForBuffers = false;
-      const len = tap.dataLen(h);
-      const written = this.copyToGuest(tap.dataOffset(h), len);
-      rxq.push(head, written);
-      tap.free(h);
       this.rxHead++;
+      let written: number;
+      if (ring !== undefined) {
+        // vhost_net_buf_consume: the head goes back to the tap's recvmsg, which copies and frees it.
+        written = tap.recvmsgPtr(h, this);
+        this.stats.rx_recvmsg++;
+      } else {
+        written = this.copyToGuest(tap.dataOffset(h), len);
+        tap.free(h);
+      }
+      rxq.push(head, written);
       if (written === 0) { this.stats.rx_too_big++; continue; }
       pkts++;
       bytes += len;
     }
     if (pkts > 0 || this.rxHead > 0) {
       tap.flushFrees();
-      // Frames the offloaded program bounced (XDP_TX) may have gone to the host's backlog.
-      tap.flushTx?.();
+      // Frames the offloaded program bounced (XDP_TX) may have gone to the host's backlog (the
+      // RFC's path only: before it the tap runs no Tx-path program).
+      if (ring === undefined) tap.flushTx?.();
       this.signal(rxq);
     }
     this.stats.rx_packets += pkts;
@@ -148,51 +155,17 @@ export class VhostNet implements RxIovIter {
   }
 
   /**
-   * handle_rx before the RFC: vhost_net_rx_peek_head_len refills vhost's buffer straight from the
-   * tap's ring when it is empty (vhost_net_buf_produce) and peeks the head's length; a guest
-   * buffer is taken for it; then the head itself goes to the tap's recvmsg as msg_control
-   * (vhost_net_buf_consume), which copies it into that buffer and frees it. Same weights, same
-   * out-of-buffers handling, same order as the RFC's path: only who reads the ring differs.
+   * vhost_net_buf_produce: an empty buffer refilled, up to VHOST_NET_BATCH frames: from the tap's
+   * ring itself before the RFC (ptr_ring_consume_batched), from the tap's recvmsg after it (where
+   * the offloaded program runs). False: the tap had nothing.
    */
-  private handleRxPtrRing(ring: PtrRingConsumer): number {
-    const rxq = this.rxq;
-    const tap = this.tap;
-    const rxbuf = this.rxbuf;
-    rxq.disableNotify();
-    let pkts = 0;
-    let bytes = 0;
-    while (pkts < VHOST_NET_PKT_WEIGHT && bytes < VHOST_NET_WEIGHT) {
-      if (this.rxHead === this.rxTail) {
-        this.rxHead = 0;
-        this.rxTail = ring.consumeBatched(rxbuf, VHOST_NET_BATCH);
-        if (this.rxTail === 0) { this.stats.rx_empty_polls++; break; }
-        this.stats.rx_batches++;
-      }
-      const len = tap.peekLen(rxbuf[this.rxHead]!);
-      const head = rxq.pop();
-      if (head === VQ_EMPTY) {
-        if (rxq.enableNotify()) { rxq.disableNotify(); continue; }
-        this.rxWaitingForBuffers = true;
-        this.stats.rx_no_buffer++;
-        break;
-      }
-      if (typeof head !== 'number') { this.broken ??= head; break; }
-      this.rxWaitingForBuffers = false;
-      const h = rxbuf[this.rxHead++]!;
-      const written = tap.recvmsgPtr(h, this);
-      this.stats.rx_recvmsg++;
-      rxq.push(head, written);
-      if (written === 0) { this.stats.rx_too_big++; continue; }
-      pkts++;
-      bytes += len;
-    }
-    if (pkts > 0 || this.rxHead > 0) {
-      tap.flushFrees();
-      this.signal(rxq);
-    }
-    this.stats.rx_packets += pkts;
-    this.stats.rx_bytes += bytes;
-    return pkts;
+  private rxBufProduce(ring: PtrRingConsumer | undefined): boolean {
+    this.rxHead = 0;
+    this.rxTail = ring !== undefined ? ring.consumeBatched(this.rxbuf, VHOST_NET_BATCH) : this.tap.recvmsg(this.rxbuf);
+    if (this.rxTail === 0) { this.stats.rx_empty_polls++; return false; }
+    this.stats.rx_batches++;
+    if (ring === undefined) this.stats.rx_recvmsg++;
+    return true;
   }
 
   /** RxIovIter: tun_put_user's copy into the chain popped for the frame. */

@@ -85,7 +85,9 @@ function control(m: VhostControl): void {
     case 'start': net = new VhostNet(mem, m.queues, sock, () => irq.ring(), { rxPath }); worker.setNet(net); break;
     case 'stop': net = undefined; worker.setNet(undefined); break;
     case 'attach':
-      // Before the RFC vhost reads the ring itself: there is no recvmsg batch for a Tx-path program to run in (no TUNSETOFFLOADEDXDP).
+      // Before the RFC vhost reads the ring itself: there is no recvmsg batch for a Tx-path program
+      // to run in (no TUNSETOFFLOADEDXDP). QEMU, told so (QemuWorkerData.tun), refuses the guest's
+      // SET_OFFLOAD and never sends this; getting here is a run wired with two different host kernels.
       if (rxPath === 'ptr_ring') throw new TunError('EOPNOTSUPP', 'TUNSETOFFLOADEDXDP: vhost reads the tap\'s ptr_ring directly (rxPath ptr_ring, before the offload RFC): the tap has no Tx-path program');
       recv.attachOffloaded(traced(tapXdpOffloaded(m.prog, d.engine))); break;
     case 'detach': recv.attachOffloaded(undefined); break;

@@ -19,6 +19,8 @@ export class QemuLoop {
     private readonly kick: Doorbell,
     private readonly guestIrq: Doorbell,
     private readonly ctl: Int32Array,
+    /** More counters to publish with the loop's (the tap probe's refusals), flat and already prefixed. */
+    private readonly extraCounters?: () => Record<string, number>,
   ) {
     this.trap = new MmioTrapServer(trap);
   }
@@ -46,6 +48,7 @@ export class QemuLoop {
     const out: Record<string, number> = {};
     for (const [k, v] of Object.entries(this.stats)) out[`qemu_${k}`] = v;
     for (const [k, v] of Object.entries(this.dev.stats)) out[`qemu_${k}`] = v;
+    if (this.extraCounters) for (const [k, v] of Object.entries(this.extraCounters())) out[`qemu_${k}`] = v;
     return out;
   }
 

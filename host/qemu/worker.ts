@@ -5,6 +5,7 @@ import { Doorbell, GuestMemory, ShmCounters, threadSelfId, type SharedDoorbell, 
 import { QemuLoop } from './qemu-loop.ts';
 import { VirtioNet, type VirtioNetOptions } from './virtio-net.ts';
 import { VhostChannel } from './vhost-channel.ts';
+import { EbpfOverTap, type TunProbe } from './tap-offload.ts';
 import { VIRTIO_NET_CTRL_EBPF, VIRTIO_NET_F_VXO, VirtioNetEbpf, type VirtioNetEbpfOptions } from '../offload/index.ts';
 
 export interface QemuWorkerData {
@@ -19,6 +20,11 @@ export interface QemuWorkerData {
   device: VirtioNetOptions;
   /** The offload RFC's control class; undefined: the device does not offer offload. */
   offload?: Omit<VirtioNetEbpfOptions, 'listener' | 'hostFds'>;
+  /**
+   * What the host's tun can do (tap-offload.ts). Default: the offload RFC's tun, with
+   * TUNSETOFFLOADEDXDP. A host whose vhost reads the tap's ptr_ring itself has not (false).
+   */
+  tun?: TunProbe;
 }
 
 const d = workerData as QemuWorkerData;
@@ -34,15 +40,19 @@ const ebpf = d.offload ? new VirtioNetEbpf({
     onDetach: () => vhost.send({ type: 'detach' }),
   },
 }) : undefined;
-if (ebpf) dev.setCtrlHandler(VIRTIO_NET_CTRL_EBPF, ebpf);
+const overTap = ebpf ? new EbpfOverTap(ebpf, d.tun ?? { offloadedXdp: true }) : undefined;
+if (overTap) dev.setCtrlHandler(VIRTIO_NET_CTRL_EBPF, overTap);
 dev.onStart = (q) => vhost.send({ type: 'start', queues: q });
 dev.onStop = () => vhost.send({ type: 'stop' });
-const loop = new QemuLoop(dev, d.trap, new Doorbell(d.kick), new Doorbell(d.irq), d.ctl);
+const loop = new QemuLoop(dev, d.trap, new Doorbell(d.kick), new Doorbell(d.irq), d.ctl, () => prefixed('tun_', overTap?.stats));
 const counters = ShmCounters.create(Object.keys(loop.counters()));
 loop.shm = counters;
 parentPort!.postMessage({ type: 'ready', counters: counters.share(), tid: threadSelfId() });
 loop.run();
-parentPort!.postMessage({ type: 'done', counters: { ...loop.counters(), ...prefixed('ebpf_', ebpf?.stats) }, offload: ebpf?.show({ dump: true }) });
+parentPort!.postMessage({
+  type: 'done', counters: { ...loop.counters(), ...prefixed('ebpf_', ebpf?.stats) }, offload: ebpf?.show({ dump: true }),
+  ...(overTap?.lastRefusal !== undefined ? { offloadRefused: overTap.lastRefusal } : {}),
+});
 
 function prefixed(p: string, rec: object | undefined): Record<string, number> {
   const out: Record<string, number> = {};

@@ -4,8 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { BpfError, RuntimeFault } from '../../bpf-vm/errors.ts';
 import { packageVersion } from '../package-root.ts';
-import { RunError } from '../run/run-error.ts';
-import { WorkerFailed } from '../run/worker-failed.ts';
+import { isRunFailure, RunError } from '../run/run-error.ts';
 import { registerBtfCommands } from './btf-commands.ts';
 import { registerConformancePlugin } from './conformance-plugin.ts';
 import { ProgramRejected, UsageError } from './errors.ts';
@@ -29,7 +28,8 @@ export function buildCli(): Command {
 }
 
 export function exitCodeFor(e: unknown): number {
-  if (e instanceof RuntimeFault || e instanceof ProgramRejected || e instanceof WorkerFailed) return 1;
+  // A run that started and failed (RunError EIO, a worker that died) is the run's failure, not the command line's.
+  if (e instanceof RuntimeFault || e instanceof ProgramRejected || isRunFailure(e)) return 1;
   if (e instanceof UsageError || e instanceof BpfError || e instanceof RunError) return 2;
   return 1;
 }

@@ -4,7 +4,7 @@
 // before the first). Loaded only when the command runs: it brings in the runners and the reports.
 import { writeFileSync } from 'node:fs';
 import { checkOutputPath } from '../run/output-path.ts';
-import { RunError } from '../run/run-error.ts';
+import { isRunFailure, RunError } from '../run/run-error.ts';
 import { runTable } from '../run/table.ts';
 import { renderTextTable, shouldColor, toHtml, toJsonText } from '../report/index.ts';
 import type { TableReport } from '../report/types.ts';
@@ -75,7 +75,7 @@ export async function runSuiteCommand(f: SuiteFlags): Promise<SuiteCommandResult
       if (!r.balanced) process.exitCode = 1;
     } catch (e) {
       // One suite failing (or not written yet) does not lose the others' results under `all`.
-      if (f.suite !== 'all' || !(e instanceof RunError)) throw e;
+      if (f.suite !== 'all' || !(e instanceof RunError || isRunFailure(e))) throw e;
       failed = true;
       process.stderr.write(`vxo table --suite all: ${id}: ${e.message} (${e.code})\n`);
     }

@@ -24,6 +24,8 @@ export interface FinalState {
 /** Host-side terms that are not a packet's end: they continue into the tap. */
 const HOST_CONTINUES = new Set(['tap_enqueued']);
 const HOST_DELIVERED = new Set(['nic_stack_delivered', 'nic_wire_tx']);
+/** Host-side terms that are queue occupancies read at the end: in flight, not a packet's end. */
+const HOST_QUEUED = new Set(['nic_bulk_queued', 'tc_backlog_queued']);
 
 const GUEST_DROPS = ['guest_rx_drops', 'guest_rx_length_errors', 'guest_rx_xdp_drops', 'guest_rx_xdp_aborted', 'guest_rx_xdp_redirects', 'guest_tx_xdp_tx_drops'];
 const TAP_DROPS = ['tap_tx_dropped', 'vhost_rx_too_big', 'vhost_tx_bad_chain', 'taprx_oversized', 'taprx_rx_dropped'];
@@ -50,13 +52,13 @@ export function balanceTerms(
 ): Accounting {
   const dropped: Record<string, number> = {};
   const delivered: Record<string, number> = {};
+  const queued = { ...s.queued };
   for (const [k, v] of Object.entries(s.hostTerms)) {
     if (HOST_CONTINUES.has(k)) continue;
-    (hostDelivered.has(k) ? delivered : dropped)[`host_${k}`] = v;
+    (HOST_QUEUED.has(k) ? queued : hostDelivered.has(k) ? delivered : dropped)[`host_${k}`] = v;
   }
   for (const k of drops) dropped[k] = s.counters[k] ?? 0;
   Object.assign(delivered, stacks);
-  const queued = { ...s.queued };
   const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
   const accounted = sum(dropped) + sum(delivered) + sum(queued);
   return { generated, accounted, balanced: generated === accounted, dropped, delivered, queued };

@@ -14,7 +14,7 @@ import { NetnsIpv4 } from '../../net/core/net-namespace.ts';
 import { NET_ADDRS, NET_PORTS, type StackReport, type StackSetupData } from '../stack/setup-data.ts';
 import { checkLimit } from './limits.ts';
 import { RunError } from './run-error.ts';
-import { isVhostRxPath, VHOST_RX_PATHS, type VhostRxPath } from '../../vhost/rx-path.ts';
+import { isVhostRxPath, VHOST_RX_PATH_DEFAULT, VHOST_RX_PATHS, vhostRxPathOf, type VhostRxPath } from '../../vhost/rx-path.ts';
 import { runMachines, type MachinesRunOptions } from './run-machines.ts';
 import { checkNetPcap, netCapture, type NetCaptureWorkerData, type NetPcapOptions } from './net-capture.ts';
 import { bpfReport, checkScenarioBpf, withBpf, workerDataWith, type ScenarioBpf, type ScenarioBpfReport } from './bpf-options.ts';
@@ -132,7 +132,18 @@ export interface NetperfRunResult {
   sysctls?: Partial<Record<'host' | 'guest', Record<string, number>>>;
   /** TCP tests: netserver's machine's handshake counters. */
   listener?: NetperfListener;
+  /**
+   * How vhost's handle_rx read the tap, from the vhost worker's counter vhost_rx_path (the path it
+   * took, not the one asked). runNetperf always sets it (optional for results made elsewhere).
+   */
+  vhost_rx?: VhostRxPath;
 }
+
+/** What each path is, in the words the report and the errors use. */
+export const VHOST_RX_PATH_TEXT = {
+  ptr_ring: "before the offload RFC: vhost consumes the tap's ptr_ring itself, in batches",
+  tap_recvmsg: "the RFC's patches 5-6: the tap's recvmsg hands vhost a batch, where an offloaded program runs",
+} as const satisfies Record<VhostRxPath, string>;
 
 /** The net.ipv4 sysctls a run may set: the numeric fields of netns_ipv4 (vxo's names: sysctl_NAME). */
 let ipv4Defaults: Record<string, unknown> | undefined;
@@ -187,7 +198,9 @@ export function checkNetperf(o: NetperfRunOptions): void {
   checkNetPcap(o.pcap, true);
   checkScenarioBpf(o.bpf);
   checkSysctls(o.sysctls);
-  if (o.vhostRx !== undefined && !isVhostRxPath(o.vhostRx)) throw new RunError('EINVAL', `vhostRx ${String(o.vhostRx)}: ${VHOST_RX_PATHS.join(' or ')}`);
+  if (o.vhostRx !== undefined && !isVhostRxPath(o.vhostRx)) {
+    throw new RunError('EINVAL', `--vhost-rx ${JSON.stringify(o.vhostRx)}: ${VHOST_RX_PATHS.map((p) => `${p} (${VHOST_RX_PATH_TEXT[p]})`).join(' or ')}`);
+  }
   if (o.target?.port !== undefined && !(Number.isInteger(o.target.port) && o.target.port > 0 && o.target.port < 65536)) {
     throw new RunError('EINVAL', `target port ${o.target.port}: 1..65535`);
   }
@@ -279,6 +292,11 @@ export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult
     ...withVhostRx(workerDataWith(cap?.workerData, o.bpf), o.vhostRx),
   };
   const r = await runMachines(mo);
+  const want = o.vhostRx ?? VHOST_RX_PATH_DEFAULT;
+  const took = vhostRxPathOf(r.counters['vhost_rx_path']);
+  if (took !== want) {
+    throw new RunError('EIO', `netperf: vhost's handle_rx took ${took ?? `no known path (vhost_rx_path ${String(r.counters['vhost_rx_path'])})`}, not ${want}: the vhost worker did not get the path`);
+  }
   const pcap = cap !== undefined ? { file: cap.o.file, frames: cap.write() } : undefined;
   // The host's stack counters carry host_, the guest's guest_.
   const s = (k: string): string => (sender === 'host' ? `host_${k}` : `guest_${k}`);
@@ -302,7 +320,7 @@ export async function runNetperf(o: NetperfRunOptions): Promise<NetperfRunResult
   const stacks = { host: stackOf(r.counters, 'host_nstat_', r.stacks.host), guest: stackOf(r.counters, 'guest_nstat_', r.stacks.guest) };
   const set = Object.fromEntries(Object.entries(sysctls).filter(([, v]) => v !== undefined && Object.keys(v).length > 0));
   return {
-    scenario: 'netperf', direction, family, ...base, ...(rfc !== undefined ? { rfc } : {}),
+    scenario: 'netperf', direction, family, ...base, ...(rfc !== undefined ? { rfc } : {}), vhost_rx: took,
     text: netperfText(base, sndbuf, rcvbuf),
     counters: r.counters, window: r.window, accounting: r.accounting, explain: r.explain,
     stacks,
@@ -351,9 +369,37 @@ function withTarget(d: Omit<StackSetupData, 'report'>, isSender: boolean, t: Net
   return { ...d, ...(t.port !== undefined ? { peerPort: t.port } : {}), netperf: { ...d.netperf, ...(t.addr !== undefined ? { peer: t.addr } : {}) } };
 }
 
-/** The vhost worker's rx path (VhostWorkerData.rxPath), beside whatever else it is given (a capture). */
-function withVhostRx<T extends object>(wd: { workerData?: T }, path: VhostRxPath | undefined): { workerData?: T & { vhost?: Record<string, unknown> } } {
+type WithVhostRx<T> = T & { vhost?: Record<string, unknown>; qemu?: Record<string, unknown> };
+
+/**
+ * The vhost worker's rx path (VhostWorkerData.rxPath), beside whatever else it is given (a
+ * capture); and QEMU's probe of the tap (QemuWorkerData.tun): one host kernel has both the RFC's
+ * recvmsg path and its TUNSETOFFLOADEDXDP, or neither.
+ */
+function withVhostRx<T extends object>(wd: { workerData?: T }, path: VhostRxPath | undefined): { workerData?: WithVhostRx<T> } {
   if (path === undefined) return wd;
-  const w = (wd.workerData ?? {}) as T & { vhost?: Record<string, unknown> };
-  return { workerData: { ...w, vhost: { ...w.vhost, rxPath: path } } };
+  const w = (wd.workerData ?? {}) as WithVhostRx<T>;
+  return { workerData: { ...w, vhost: { ...w.vhost, rxPath: path }, qemu: { ...w.qemu, tun: { offloadedXdp: path === 'tap_recvmsg' } } } };
+}
+
+/**
+ * The report's line on vhost's rx path (the counter's, not the option's), with the counters that
+ * show it: on ptr_ring, vhost's own ring reads and one tap recvmsg per frame; on tap_recvmsg, one
+ * recvmsg per batch.
+ */
+export function vhostRxText(r: Pick<NetperfRunResult, 'vhost_rx' | 'window' | 'counters' | 'bpf'>): string[] {
+  if (r.vhost_rx === undefined) return [];
+  const w = (k: string): number => r.window[k] ?? 0;
+  const batches = w('vhost_rx_batches');
+  const per = batches > 0 ? (w('vhost_rx_packets') / batches).toFixed(1) : '0';
+  const how = r.vhost_rx === 'ptr_ring'
+    ? `${batches} batches from the ring (${per} frames each), ${w('vhost_rx_recvmsg')} tap recvmsg calls (one per frame)`
+    : `${w('vhost_rx_recvmsg')} tap recvmsg calls (${per} frames each)`;
+  const out = [`vhost handle_rx: ${r.vhost_rx} (${VHOST_RX_PATH_TEXT[r.vhost_rx]}): ${how}, ${w('vhost_rx_empty_polls')} looks into an empty tap`];
+  // The reason itself is in the guest xdp lines (the driver's error, QEMU's words in it).
+  const refused = r.counters['qemu_tun_set_offload_refused'] ?? 0;
+  if (refused > 0) {
+    out.push(`  QEMU refused ${refused} xdp offload${refused === 1 ? '' : 's'} (no TUNSETOFFLOADEDXDP on this host's tun)${r.bpf?.guest_xdp?.offload_refused !== undefined ? ': the guest runs the program in its driver' : ''}`);
+  }
+  return out;
 }

@@ -126,7 +126,7 @@ export function netperfSuiteRun(row: NetperfSuiteRow, column: NetperfSuiteColumn
   const code = r.counters['vhost_rx_path'];
   const took = vhostRxPathOf(code);
   if (took !== want) {
-    throw new RunError('EINVAL', `netperf suite ${netperfCellId(row, column)}: vhost's handle_rx took ${took ?? `no known path (vhost_rx_path ${String(code)})`}, not ${want}: the run did not pass the path to the vhost worker (NetperfRunOptions.vhostRx)`);
+    throw new RunError('EIO', `netperf suite ${netperfCellId(row, column)}: vhost's handle_rx took ${took ?? `no known path (vhost_rx_path ${String(code)})`}, not ${want}: the run did not pass the path to the vhost worker (NetperfRunOptions.vhostRx)`);
   }
   const w = (k: string): number => r.window[k] ?? 0;
   const counters: Record<string, number> = {};

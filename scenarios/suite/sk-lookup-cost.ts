@@ -50,14 +50,14 @@ export function runLookupCostIsolated(job: LookupCostJob): Promise<SuiteRunWithN
     w.once('message', (m: { ok: true; run: SuiteRunWithNotes } | { ok: false; message: string }) => {
       settled = true;
       if (m.ok) resolve(m.run);
-      else reject(new RunError('EINVAL', `lookup cost ${job.flood}/${job.config}: ${m.message}`));
+      else reject(new RunError('EIO', `lookup cost ${job.flood}/${job.config}: ${m.message}`));
       void w.terminate();
     });
     w.once('error', (e) => {
-      if (!settled) reject(new RunError('EINVAL', `lookup cost ${job.flood}/${job.config}: worker failed: ${e.message}`, { cause: e }));
+      if (!settled) reject(new RunError('EIO', `lookup cost ${job.flood}/${job.config}: worker failed: ${e.message}`, { cause: e }));
     });
     w.once('exit', (code) => {
-      if (!settled) reject(new RunError('EINVAL', `lookup cost ${job.flood}/${job.config}: worker exited (${code}) without a result`));
+      if (!settled) reject(new RunError('EIO', `lookup cost ${job.flood}/${job.config}: worker exited (${code}) without a result`));
     });
   });
 }
@@ -89,7 +89,7 @@ function rig(flood: SkLookupFlood, config: SkLookupConfig, engine: EngineName, o
   configureMachine(net, dev, { ...guestFloodSetup(tcp ? (v6 ? 'syn6' : 'syn4') : v6 ? 'udp6' : 'udp4') });
   if (config === 'no-hook') check(sk_lookup_hook_set(net, false), 'sk_lookup_hook_set');
   const s = Socket.create(net, v6 ? AF_INET6 : AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM);
-  if (typeof s === 'number') throw new RunError('EINVAL', `lookup cost: socket: errno ${-s}`);
+  if (typeof s === 'number') throw new RunError('EIO', `lookup cost: socket: errno ${-s}`);
   const port = tcp ? NET_PORTS.synListener : NET_PORTS.udpSink;
   check(s.bind(v6 ? { family: AF_INET6, addr: inet_pton6('::'), port } : { family: AF_INET, addr: 0, port }), 'bind');
   if (tcp) check(s.listen(1024), 'listen');
@@ -99,7 +99,7 @@ function rig(flood: SkLookupFlood, config: SkLookupConfig, engine: EngineName, o
     for (const i of inits) mapUpdateHex(coll.maps.get(i.map)!, i.key, i.value);
     const counters = coll.maps.get('bench_counters')!;
     const link = netns_bpf_link_create(net, new SkLookupProgramRunner(coll.program(), { netHost: net_bpf_host(net), engine }));
-    if (typeof link === 'number') throw new RunError('EINVAL', `lookup cost: sk_lookup link: errno ${-link}`);
+    if (typeof link === 'number') throw new RunError('EIO', `lookup cost: sk_lookup link: errno ${-link}`);
     runs = () => {
       const v = counters.lookup(new Uint8Array(4));
       return v === undefined ? 0 : Number(new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true));

@@ -69,7 +69,7 @@ test('a run whose counters show the other path (or none) is refused, never a cel
   t.deepEqual(ok.cpu, { cpu_vhost: 0.2 }, 'per thread, as the renderers\' CPU table reads them');
   t.true(ok.notes.some((n) => n.startsWith('request host -> guest')));
   const e = t.throws(() => netperfSuiteRun('UDP_RR', 'before', fakeRun({ vhost_rx_path: VHOST_RX_PATH_CODE.tap_recvmsg }, w)), { instanceOf: RunError });
-  t.is(e?.code, 'EINVAL');
+  t.is(e?.code, 'EIO');
   t.regex(e?.message ?? '', /took tap_recvmsg, not ptr_ring/);
   t.throws(() => netperfSuiteRun('UDP_RR', 'after', fakeRun({}, w)), { instanceOf: RunError, message: /no known path/ });
 });
