@@ -123,7 +123,8 @@ export async function runMachines(o: MachinesRunOptions): Promise<MachinesRun> {
     const asked: ('guest' | 'host')[] = o.host !== undefined ? ['guest', 'host'] : ['guest'];
     for (const m of asked) Atomics.store(report[m], 0, REPORT.ASK);
     wakeHostBacklog(bl); shm.irq.ring();
-    const until = performance.now() + 2000;
+    // Generous: a guest starved of CPU on a loaded machine may take seconds to reach its next round; the wait ends when the reports come.
+    const until = performance.now() + 10_000;
     while (asked.some((m) => stacks[m] === undefined) && performance.now() < until) await Promise.race([sleep(5), set.failed]);
 
     const done = await stopMachineWorkersInOrder(set, shm);
