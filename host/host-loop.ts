@@ -101,11 +101,11 @@ export class HostLoop {
       // Before sleeping, as GuestLoop does: a mostly idle host would otherwise show stale counters.
       if (this.shm?.due()) this.publish();
       if (wait === undefined) {
-        Atomics.wait(ctl, HOST_CTL.STOP, 0, timeout);
+        if (!net.rxPending()) Atomics.wait(ctl, HOST_CTL.STOP, 0, timeout);
         continue;
       }
       const armed = wait.arm();
-      if (net.backlog?.hasData() || Atomics.load(ctl, HOST_CTL.STOP) !== 0) continue;
+      if (net.rxPending() || Atomics.load(ctl, HOST_CTL.STOP) !== 0) continue;
       wait.wait(armed, timeout);
     }
     this.publish();

@@ -100,8 +100,9 @@ export interface TapRxStats {
  * generated (+ bridge clones) = every way a frame ended on the host side, term by term. With a
  * backlog or a host stack, frames also enter from the tap (`from_tap`) and from the host stack
  * (`from_stack`), and end in the tap_rx_* and host_stack_delivered terms as well as the bridge's.
- * With tc, skbs also end in tc: tc_shot (SHOT, faults), tc_stolen (STOLEN, QUEUED, TRAP) and
- * tc_redirect_err (a redirect with nowhere to go).
+ * With tc, skbs also end in tc: tc_shot (SHOT, faults), tc_stolen (STOLEN, QUEUED, TRAP),
+ * tc_redirect_err (a redirect with nowhere to go) and tc_backlog_dropped (a BPF_F_INGRESS redirect
+ * a full backlog refused), or wait in its backlog (tc_backlog_queued).
  */
 export interface HostNetConservation {
   generated: number;
@@ -225,20 +226,39 @@ export class HostNet {
     }
   }
 
-  /** One NAPI poll of the NIC; returns the frames that came off the wire. */
+  /**
+   * One NAPI poll of the NIC, then, with tc, one poll of the backlog its BPF_F_INGRESS redirects
+   * fill (net_rx_action polls the backlog's instance after the NIC's that scheduled it); without a
+   * wire only the backlog's, which the host stack's transmits may have filled. Returns the frames
+   * that came off the wire and out of the backlog.
+   */
   poll(): number {
-    return this.wire ? this.nic.napi_poll() : 0;
+    const n = this.wire ? this.nic.napi_poll() : 0;
+    const tc = this.tc;
+    return tc === undefined || tc.backlog.queued === 0 ? n : n + tc.process_backlog();
   }
 
   /**
    * process_backlog: up to `budget` frames the guest sent (through vhost and the tap's Rx path)
    * into the host: each is copied into a pool frame and becomes an skb on the tap (build_skb,
    * eth_type_trans) that enters the bridge on the tap's port; without a bridge (Case 1) the host
-   * stack behind the tap takes it. Returns how many.
+   * stack behind the tap takes it. Then, with tc, one poll of the backlog the tap's redirects
+   * may have filled. Returns how many frames both took.
    */
   process_backlog(budget: number = HOST_NET_DEFAULTS.backlogWeight): number {
     const b = this.backlog;
-    return b === undefined ? 0 : b.process_backlog(budget, this.receiveTapFrame);
+    const n = b === undefined ? 0 : b.process_backlog(budget, this.receiveTapFrame);
+    const tc = this.tc;
+    return tc === undefined || tc.backlog.queued === 0 ? n : n + tc.process_backlog();
+  }
+
+  /**
+   * Whether a receive poll has work waiting (NET_RX_SOFTIRQ pending): the guest's frames on the
+   * tap's backlog, or skbs tc's redirects queued (the host stack's transmits can queue some
+   * between polls). A loop checks it after arming its wake-up, before it sleeps.
+   */
+  rxPending(): boolean {
+    return (this.backlog?.hasData() ?? false) || (this.tc !== undefined && this.tc.backlog.queued !== 0);
   }
 
   private tun_rx_frame(src: Uint8Array, off: number, len: number): void {
@@ -339,6 +359,9 @@ export class HostNet {
       terms['tc_shot'] = tc.shot;
       terms['tc_stolen'] = tc.stolen;
       terms['tc_redirect_err'] = tc.redirect_err;
+      // BPF_F_INGRESS redirects: refused by a full backlog, or waiting in it for process_backlog.
+      terms['tc_backlog_dropped'] = tc.backlog.dropped;
+      terms['tc_backlog_queued'] = tc.backlog.queued;
     }
     const hp = this.hostPort;
     if (hp !== undefined) {

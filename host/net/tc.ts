@@ -12,10 +12,13 @@
 // port (HostNet.tap_receive_skb); egress of either in its dev_queue_xmit, before the queue is
 // picked and the driver transmits (devQueueXmit). Verdicts: OK, UNSPEC, PIPE, RECLASSIFY go on;
 // SHOT frees (tc_shot); STOLEN, QUEUED, TRAP consume (tc_stolen); REDIRECT hands the skb, link
-// header pushed back, to another host device by ifindex: its transmit path (dev_queue_xmit, its
-// egress hook included) or with BPF_F_INGRESS its receive path (its ingress hook, then the
-// bridge or the host stack). No such device, no such path, a frame over the target's MTU, or
-// more than XMIT_RECURSION_LIMIT nested redirects drop it (tc_redirect_err). Nothing a program
+// header pushed back, to another host device by ifindex: its transmit path at once
+// (__bpf_tx_skb -> dev_queue_xmit, its egress hook included), or with BPF_F_INGRESS its receive
+// path later (__bpf_rx_skb -> netif_rx): the skb waits on the worker's backlog (netif-rx.ts)
+// until HostNet polls it after the NAPI poll that queued it (process_backlog), then enters the
+// target's ingress hook and the bridge or the host stack. A full backlog drops it
+// (tc_backlog_dropped); no such device, no such path, a frame over the target's MTU, or more than
+// XMIT_RECURSION_LIMIT nested transmit redirects drop it (tc_redirect_err). Nothing a program
 // does throws out of the data path: a fault drops the skb and is counted.
 import { ERRNO } from '../../bpf-vm/errno.ts';
 import { BPF_F_INGRESS } from '../../bpf-vm/helpers/skb-helpers.ts';
@@ -31,6 +34,7 @@ import {
 import { TC_ACT } from '../../net/sched/pkt-cls.ts';
 import { ETH_HLEN, META_STRIDE, PACKET_TYPE, SKB, SKB_HEAD_WORDS, skb_push, type PagePool } from '../../tun/index.ts';
 import { HostNetError } from './errors.ts';
+import { HostSoftnetBacklog, SOFTNET_DEFAULTS } from './netif-rx.ts';
 import { HostTcNetHost } from './tc-net-host.ts';
 import { PoolSkb, TcSkbState } from './tc-skb.ts';
 
@@ -55,7 +59,7 @@ export class HostTcHookStats {
 export interface HostTcTarget {
   name: string;
   mtu: number;
-  /** netif_rx / netif_receive_skb on the device (eth_type_trans included), or none. */
+  /** __netif_receive_skb on the device (eth_type_trans included), or none: where the backlog hands the skb. */
   receive?: (h: number) => void;
   /** dev_queue_xmit on the device (its egress hook included). */
   transmit?: (h: number) => void;
@@ -147,10 +151,17 @@ const ROLE_NAMES: Readonly<Record<string, 'nic' | 'tap' | 'br0'>> = {
   'nic': 'nic', 'br-port-nic': 'nic', 'tap': 'tap', 'br-port-tap': 'tap', 'br0': 'br0', 'br-port-br0': 'br0',
 };
 
+export interface HostTcOptions {
+  /** net.core.netdev_max_backlog of the worker's backlog (default 1000). */
+  netdev_max_backlog?: number;
+}
+
 export class HostTc {
   readonly state: TcSkbState;
   readonly skb: PoolSkb;
   readonly netHost = new HostTcNetHost();
+  /** The worker's netif_rx backlog: BPF_F_INGRESS redirects wait here for process_backlog. */
+  readonly backlog: HostSoftnetBacklog;
   /** Ledger terms: skbs tc ended. */
   shot = 0;
   stolen = 0;
@@ -160,13 +171,15 @@ export class HostTc {
   /** br0, net's device (its filters run in net). */
   private br0: NetNetDevice | undefined = undefined;
   private readonly targets: (HostTcTarget | undefined)[] = [];
-  /** dev_xmit_recursion: redirects nested in this one. */
+  /** dev_xmit_recursion: transmit redirects nested in this one. */
   private depth = 0;
+  private readonly backlogReceive = (h: number, ifindex: number): void => this.targets[ifindex]!.receive!(h);
 
-  constructor(readonly pool: PagePool) {
+  constructor(readonly pool: PagePool, o: HostTcOptions = {}) {
     const fp = pool.pool;
     this.state = new TcSkbState(fp.frames + fp.scratch);
     this.skb = new PoolSkb(fp, this.state);
+    this.backlog = new HostSoftnetBacklog(o.netdev_max_backlog ?? SOFTNET_DEFAULTS.netdev_max_backlog);
   }
 
   /** A host device with hooks, by name and role ('nic' or 'tap'). */
@@ -282,27 +295,40 @@ export class HostTc {
   }
 
   /**
-   * skb_do_redirect for skb h (data at its MAC header): true if handed on; false when dropped
-   * (counted as tc_redirect_err).
+   * process_backlog, the backlog's NAPI poll: up to `quota` skbs that BPF_F_INGRESS redirects
+   * queued, oldest first, each into its device's receive path (which may queue more, taken
+   * later). HostNet runs it after each NAPI poll, as net_rx_action polls the backlog's instance
+   * after the one that scheduled it. Returns how many it took.
+   */
+  process_backlog(quota: number = SOFTNET_DEFAULTS.dev_rx_weight): number {
+    return this.backlog.process_backlog(quota, this.backlogReceive);
+  }
+
+  /**
+   * skb_do_redirect for skb h (data at its MAC header): true if handed on or queued; false when
+   * dropped (tc_redirect_err, or tc_backlog_dropped for a full backlog).
    */
   private skb_do_redirect(h: number, ifindex: number, flags: number): boolean {
     const fp = this.pool.pool, b = h * SKB_HEAD_WORDS;
     const t = this.targets[ifindex];
-    const path = t === undefined ? undefined : (flags & BPF_F_INGRESS) !== 0 ? t.receive : t.transmit;
+    const ingress = (flags & BPF_F_INGRESS) !== 0;
+    const path = t === undefined ? undefined : ingress ? t.receive : t.transmit;
     const mac = fp.skb[b + SKB.MAC_HEADER]!;
-    // __bpf_redirect_common: a link header to hand on; dev_xmit_recursion: not too deep.
-    if (path === undefined || t === undefined || mac === 0 || fp.meta[META_STRIDE * h + 1] === 0 || this.depth >= XMIT_RECURSION_LIMIT) {
-      return this.redirectDrop(h);
-    }
-    if ((flags & BPF_F_INGRESS) !== 0) {
+    // __bpf_redirect_common: a link header to hand on.
+    if (path === undefined || t === undefined || mac === 0 || fp.meta[META_STRIDE * h + 1] === 0) return this.redirectDrop(h);
+    fp.skb[b + SKB.DEV] = ifindex;
+    if (ingress) {
       // ____dev_forward_skb: is_skb_forwardable, then skb_scrub_packet within the netns (the mark stays).
       if (fp.meta[META_STRIDE * h + 1]! > t.mtu + ETH_HLEN) return this.redirectDrop(h);
       fp.skb[b + SKB.PKT_TYPE] = PACKET_TYPE.PACKET_HOST;
       fp.skb[b + SKB.SKB_IIF] = 0;
       this.state.priority[h] = 0;
-    } else {
-      fp.skb[b + SKB.DEV] = ifindex;
+      // netif_rx: received later, from the backlog; NET_RX_DROP when it is full (not a redirect error).
+      if (!this.backlog.enqueue_to_backlog(h, ifindex)) this.pool.free(h);
+      return true;
     }
+    // dev_xmit_recursion: a transmit redirect runs inside its caller, so nesting is bounded.
+    if (this.depth >= XMIT_RECURSION_LIMIT) return this.redirectDrop(h);
     this.depth++;
     try {
       path(h);
@@ -349,9 +375,10 @@ export class HostTc {
     return out;
   }
 
-  /** Counters for the host's shared counters: tc_<dev>_<dir>_<what>, and the ledger's terms. */
+  /** Counters for the host's shared counters: tc_<dev>_<dir>_<what>, the ledger's terms, and the backlog's (backlog_<what>). */
   counters(): Record<string, number> {
     const out: Record<string, number> = { shot: this.shot, stolen: this.stolen, redirect_err: this.redirect_err };
+    for (const [k, v] of Object.entries(this.backlog.counters())) out[`backlog_${k}`] = v;
     for (const d of this.devs.values()) {
       for (const [dir, st] of [['ingress', d.ingress], ['egress', d.egress]] as const) {
         for (const [k, v] of Object.entries(st)) out[`${d.name}_${dir}_${k}`] = v as number;
