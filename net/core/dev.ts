@@ -276,7 +276,8 @@ export function netif_rx(skb: SkBuff): number {
     return NET_RX_DROP;
   }
   const q = net.dev_base.backlog;
-  if (q.qlen >= net.core.sysctl_netdev_max_backlog) {
+  // enqueue_to_backlog takes a packet while qlen <= netdev_max_backlog: the queue holds one more.
+  if (q.qlen > net.core.sysctl_netdev_max_backlog) {
     dev.stats.rx_dropped++;
     kfree_skb_reason(skb, SKB_DROP_REASONS.SKB_DROP_REASON_CPU_BACKLOG);
     return NET_RX_DROP;

@@ -13,7 +13,8 @@ import {
 import { tc_filter_show_text, tc_qdisc_show_text, bpf_net_show, bpf_net_show_text, bpf_prog_get_id, bpf_prog_tag } from '../../net/core/bpf-show.ts';
 import { BPF_PROG_TYPE } from '../../bpf-vm/prog/types.ts';
 import { E } from '../../net/core/sock-opts.ts';
-import { ETH_P_IP, ETH_P_IPV6 } from '../../net/core/skbuff.ts';
+import { alloc_skb, ETH_P_IP, ETH_P_IPV6 } from '../../net/core/skbuff.ts';
+import { netif_rx, NET_RX_DROP, NET_RX_SUCCESS } from '../../net/core/dev.ts';
 import { TC_ACT } from '../../net/sched/pkt-cls.ts';
 import { csum_partial, csum_tcpudp_magic } from '../../net/core/checksum.ts';
 import type { SockaddrIn } from '../../net/core/msghdr.ts';
@@ -322,4 +323,24 @@ test('tc filter show and bpftool net: the filters of each device in order, with 
   );
   const s = bpf_net_show(h.a, { dev: 'veth1' });
   t.deepEqual(s.tc.map((e) => [e.devname, e.kind, e.prio, e.handle, e.direct_action]), [['veth1', 'clsact/egress', 1, 1, true]]);
+});
+
+test('netif_rx: the backlog takes netdev_max_backlog + 1 packets (enqueue_to_backlog tests qlen <= max), then drops as CPU_BACKLOG', (t) => {
+  const drops = recordDrops();
+  try {
+    const h = threeHosts();
+    h.a.core.sysctl_netdev_max_backlog = 2;
+    const rets: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const skb = alloc_skb(64);
+      skb.dev = h.deva;
+      rets.push(netif_rx(skb));
+    }
+    t.deepEqual(rets, [NET_RX_SUCCESS, NET_RX_SUCCESS, NET_RX_SUCCESS, NET_RX_DROP, NET_RX_DROP]);
+    t.is(h.a.dev_base.backlog.qlen, 3);
+    t.deepEqual(drops.drops, ['CPU_BACKLOG', 'CPU_BACKLOG']);
+    t.is(h.deva.stats.rx_dropped, 2);
+  } finally {
+    drops.stop();
+  }
 });
