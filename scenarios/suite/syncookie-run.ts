@@ -1,9 +1,9 @@
-// One run of the syncookie suite: netperf TCP_CRR from the host's stack (br0, 10.0.0.1) to
-// netserver on the guest (eth0, 10.0.0.2), optionally under pktgen's SYN flood from the wire
-// (10.0.0.3, 10,000 source ports) at the same listener, with the listener defended one of three
-// ways (sockets.md §5, §6):
-//   - syn-proxy: a stateless SYN proxy on the host (scenarios/sk/syn_proxy.o at tc egress toward the
-//     guest) answers every SYN to the guest's service with its own cookie; the guest's
+// One run of the syncookie suite: netperf TCP_CRR from the host's stack (br0, 10.0.0.1 or fd00::1)
+// to netserver on the guest (eth0, 10.0.0.2 or fd00::2), over IPv4 or IPv6 (netperf -6), optionally
+// under pktgen's SYN flood from the wire (10.0.0.3 or fd00::3, 10,000 source ports) at the same
+// listener, with the listener defended one of three ways (sockets.md §5, §6):
+//   - syn-proxy: a stateless SYN proxy on the host (scenarios/sk/syn_proxy.o at the tap's tc egress)
+//     answers every SYN to the guest's service with its own cookie; the guest's
 //     tcp_custom_syncookie.o at eth0's tc ingress checks the forwarded ACK under the same secret
 //     (the syncookie_keys map, written alike on both machines) and makes the connection with the
 //     kfunc bpf_sk_assign_tcp_reqsk. The guest's listener never sees a SYN.
@@ -14,11 +14,10 @@
 //   - syn-proxy (key rotated): the proxy while the secret rotates: the guest already has the next
 //     key and accepts the proxy's cookies under its previous one.
 //
-// Where the proxy sits: at the egress of the tap (the bridge's port toward the guest) for the
-// wire's clients, and at br0's egress for the host's own client. host/net's tc hands a
-// BPF_F_INGRESS redirect to the target's receive path at once, where Linux queues it (netif_rx):
-// the SYN-ACK for the host's own SYN would reach its socket while tcp_connect() is still sending
-// that SYN, and be refused. br0's hooks are net's tc, whose ingress redirect is netif_rx, as Linux.
+// Where the proxy sits: at the egress of the tap (the bridge's port toward the guest), for the
+// wire's clients and the host's own alike. Its SYN-ACK goes back into the tap's receive path
+// through the host worker's netif_rx backlog (host/net/netif-rx.ts), so the host's own SYN-ACK
+// reaches its socket after tcp_connect() has sent the SYN, as in Linux.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.ts';
@@ -28,6 +27,7 @@ import { floodTemplate } from '../run/run-flood.ts';
 import { RunError } from '../run/run-error.ts';
 import type { BpfAttachReport } from '../stack/bpf-attach.ts';
 import { NET_ADDRS, NET_PORTS, type NeighSpec, type StackSetupData } from '../stack/setup-data.ts';
+import { inet_pton4, inet_pton6 } from '../../net/core/inet-addr.ts';
 import type { SuiteRun } from './types.ts';
 
 export const SYN_PROXY_OBJECT = join(PACKAGE_ROOT, 'scenarios', 'sk', 'syn_proxy.o');
@@ -57,8 +57,12 @@ export const LISTENER_STATE = [
   'TcpExtListenOverflows', 'TcpExtListenDrops', 'TcpExtTCPReqQFullDrop', 'TcpExtTCPReqQFullDoCookies',
 ] as const;
 
+/** The client's and the listener's address family: netperf's -4 or -6, the flood's syn4 or syn6. */
+export type SyncookieFamily = 4 | 6;
+
 export interface SyncookieRunOptions {
   defence: SyncookieDefence;
+  family: SyncookieFamily;
   /** pktgen's SYN flood at the listener during the run. */
   flood: boolean;
   /** Its rate, SYNs per second; none: as fast as the host worker generates them. */
@@ -70,51 +74,61 @@ export interface SyncookieRunOptions {
 
 const u32le = (i: number): string => Buffer.from(new Uint32Array([i]).buffer).toString('hex');
 
-/** proxy_services' key for the guest's service: family 4, pad, port BE, the address in addr[0]. */
-export function proxyServiceKey(addr4: string, port: number): string {
+/**
+ * proxy_services' key for the guest's service (struct proxy_service): the family (4 or 6), a pad
+ * byte, the port big-endian, then the address in network order, an IPv4 one in addr[0] and zeros.
+ */
+export function proxyServiceKey(family: SyncookieFamily, addr: string, port: number): string {
   const b = Buffer.alloc(20);
-  b[0] = 4;
+  b[0] = family;
   b.writeUInt16BE(port, 2);
-  Buffer.from(addr4.split('.').map(Number)).copy(b, 4);
+  if (family === 4) b.writeUInt32BE(inet_pton4(addr), 4);
+  else {
+    const a = inet_pton6(addr);
+    [a.w0, a.w1, a.w2, a.w3].forEach((w, i) => b.writeUInt32BE(w, 4 + 4 * i));
+  }
   return b.toString('hex');
 }
 
 /**
- * The BPF of the syn-proxy columns: the proxy on the host's two egress hooks toward the guest and
- * the cookie's ACK half in the guest, one secret in both key maps (slot 0 the current key, slot 1
- * the previous one: fresh keys per run, as a rolling secret would be). `rotated`: the guest is one
- * rotation ahead (slot 0 a newer key, slot 1 the proxy's current one).
+ * The BPF of the syn-proxy columns: the proxy at the tap's egress, answering for the guest's
+ * service in the run's family, and the cookie's ACK half in the guest, one secret in both key maps
+ * (slot 0 the current key, slot 1 the previous one: fresh keys per run, as a rolling secret would
+ * be). `rotated`: the guest is one rotation ahead (slot 0 a newer key, slot 1 the proxy's current one).
  */
-export function synProxyBpf(engine: 'jit' | 'interp', rotated = false): ScenarioBpf {
+export function synProxyBpf(engine: 'jit' | 'interp', rotated = false, family: SyncookieFamily = 4): ScenarioBpf {
   const [previous, current, next] = [0, 1, 2].map(() => randomBytes(16).toString('hex')) as [string, string, string];
   const keys = (k0: string, k1: string): { map: string; key: string; value: string }[] => [
     { map: 'syncookie_keys', key: u32le(0), value: k0 }, { map: 'syncookie_keys', key: u32le(1), value: k1 },
   ];
-  const service = { map: 'proxy_services', key: proxyServiceKey(NET_ADDRS.guest4, NET_PORTS.netperfData), value: u32le(1) };
+  const service = { map: 'proxy_services', key: proxyServiceKey(family, family === 4 ? NET_ADDRS.guest4 : NET_ADDRS.guest6, NET_PORTS.netperfData), value: u32le(1) };
   return {
     engine,
     guest: [{ kind: 'tc', direction: 'ingress', object: CUSTOM_SYNCOOKIE_OBJECT, maps: rotated ? keys(next, current) : keys(current, previous) }],
-    hostTc: (['br0', 'tap'] as const).map((dev) => ({ dev, direction: 'egress' as const, object: SYN_PROXY_OBJECT, maps: [...keys(current, previous), service] })),
+    hostTc: [{ dev: 'tap', direction: 'egress' as const, object: SYN_PROXY_OBJECT, maps: [...keys(current, previous), service] }],
   };
 }
 
-const NEIGH_HOST: NeighSpec = { family: 4, addr: NET_ADDRS.host4, mac: NET_ADDRS.hostMac };
-const NEIGH_GUEST: NeighSpec = { family: 4, addr: NET_ADDRS.guest4, mac: NET_ADDRS.guestMac };
-const NEIGH_FLOOD: NeighSpec = { family: 4, addr: NET_ADDRS.flood4, mac: NET_ADDRS.floodMac };
+// Both families' entries on both machines: no ARP or ND in a run, whichever family it uses.
+const NEIGH_HOST: NeighSpec[] = [{ family: 4, addr: NET_ADDRS.host4, mac: NET_ADDRS.hostMac }, { family: 6, addr: NET_ADDRS.host6, mac: NET_ADDRS.hostMac }];
+const NEIGH_GUEST: NeighSpec[] = [{ family: 4, addr: NET_ADDRS.guest4, mac: NET_ADDRS.guestMac }, { family: 6, addr: NET_ADDRS.guest6, mac: NET_ADDRS.guestMac }];
+const NEIGH_FLOOD: NeighSpec[] = [{ family: 4, addr: NET_ADDRS.flood4, mac: NET_ADDRS.floodMac }, { family: 6, addr: NET_ADDRS.flood6, mac: NET_ADDRS.floodMac }];
 
 /** The two machines' setup: netperf TCP_CRR (1-byte request and response) on the host, netserver on the guest. */
-export function syncookieMachines(defence: SyncookieDefence): { guest: Omit<StackSetupData, 'report'>; host: Omit<StackSetupData, 'report'> } {
+export function syncookieMachines(defence: SyncookieDefence, family: SyncookieFamily = 4): { guest: Omit<StackSetupData, 'report'>; host: Omit<StackSetupData, 'report'> } {
   const np = { test: 'TCP_CRR' as const, size: 1, responseSize: 1 };
-  // The kfunc's connections need tcp_syncookies on (cookie_v4_check), not forced: 1, the default.
+  const [host, guest] = family === 4 ? [NET_ADDRS.host4, NET_ADDRS.guest4] : [NET_ADDRS.host6, NET_ADDRS.guest6];
+  // The kfunc's connections need tcp_syncookies on (cookie_v4_check, cookie_v6_check), not forced:
+  // 1, the default. net.ipv4.tcp_syncookies governs IPv6 listeners too, as in Linux.
   const syncookies = defence === 'syncookies=2' ? 2 : defence === 'syncookies=0' ? 0 : 1;
   return {
     guest: {
-      role: 'netserver', family: 4, addr4: NET_ADDRS.guest4, addr6: NET_ADDRS.guest6, neigh: [NEIGH_HOST, NEIGH_FLOOD],
-      port: NET_PORTS.netperfData, netperf: { ...np, peer: NET_ADDRS.host4 }, sysctls: { tcp_syncookies: syncookies },
+      role: 'netserver', family, addr4: NET_ADDRS.guest4, addr6: NET_ADDRS.guest6, neigh: [...NEIGH_HOST, ...NEIGH_FLOOD],
+      port: NET_PORTS.netperfData, netperf: { ...np, peer: host }, sysctls: { tcp_syncookies: syncookies },
     },
     host: {
-      role: 'netperf', family: 4, addr4: NET_ADDRS.host4, addr6: NET_ADDRS.host6, neigh: [NEIGH_GUEST],
-      port: NET_PORTS.netperfData, netperf: { ...np, peer: NET_ADDRS.guest4 },
+      role: 'netperf', family, addr4: NET_ADDRS.host4, addr6: NET_ADDRS.host6, neigh: NEIGH_GUEST,
+      port: NET_PORTS.netperfData, netperf: { ...np, peer: guest },
     },
   };
 }
@@ -299,12 +313,13 @@ export function pathNotes(defence: SyncookieDefence, k: Record<string, number>):
 export async function runSyncookie(o: SyncookieRunOptions): Promise<SuiteRun & { notes: string[] }> {
   if (!(SYNCOOKIE_DEFENCES as readonly string[]).includes(o.defence)) throw new RunError('EINVAL', `syncookie: defence ${String(o.defence)}: ${SYNCOOKIE_DEFENCES.join(', ')}`);
   if (o.engine !== 'jit' && o.engine !== 'interp') throw new RunError('EINVAL', `syncookie: engine ${String(o.engine)}: jit or interp`);
-  const bpf = isProxy(o.defence) ? synProxyBpf(o.engine, o.defence === 'syn-proxy (key rotated)') : undefined;
-  const m = syncookieMachines(o.defence);
+  if (o.family !== 4 && o.family !== 6) throw new RunError('EINVAL', `syncookie: family ${String(o.family)}: 4 or 6`);
+  const bpf = isProxy(o.defence) ? synProxyBpf(o.engine, o.defence === 'syn-proxy (key rotated)', o.family) : undefined;
+  const m = syncookieMachines(o.defence, o.family);
   const r = await runMachines({
     duration: o.duration, warmup: o.warmup,
     // The flood aims at netserver's listener (the data port), from the wire behind the NIC.
-    ...(o.flood ? { template: { ...floodTemplate('syn4'), dstPort: NET_PORTS.netperfData } } : {}),
+    ...(o.flood ? { template: { ...floodTemplate(o.family === 4 ? 'syn4' : 'syn6'), dstPort: NET_PORTS.netperfData } } : {}),
     ...(o.flood && o.floodPps !== undefined ? { pktgenRate: o.floodPps } : {}),
     guest: withBpf(m.guest, 'guest', bpf), host: withBpf(m.host, 'host', bpf),
     ...workerDataWith(undefined, bpf),

@@ -138,6 +138,21 @@ test('scenarios/sk/vmlinux.h is what vxo btf dump --format c writes now (make -C
   t.is(readFileSync(join(SK_DIR, 'vmlinux.h'), 'utf8'), dumpBtfC(kernelBtf().btf));
 });
 
+test('the SYN cookie has one source: syncookie.h, which tcp_custom_syncookie.c and syn_proxy.c include', (t) => {
+  const defined = (src: string, fn: string): boolean => new RegExp(`^static[^;(]*\\b${fn}\\(`, 'm').test(src);
+  const header = readFileSync(join(SK_DIR, 'syncookie.h'), 'utf8');
+  // The server checks the proxy's cookies as its own only while both hash, walk options and build
+  // the SYN-ACK with the same code.
+  const shared = ['sip_round', 'sip_final', 'parse_option', 'load_headers', 'cookie_hash', 'csum_fold', 'syncookie_handle_syn'];
+  for (const fn of shared) t.true(defined(header, fn), `syncookie.h defines ${fn}`);
+  for (const file of ['tcp_custom_syncookie.c', 'syn_proxy.c']) {
+    const src = readFileSync(join(SK_DIR, file), 'utf8');
+    t.regex(src, /^#include "syncookie\.h"$/m, file);
+    for (const fn of shared) t.false(defined(src, fn), `${file} has no copy of ${fn}`);
+    t.notRegex(src, /^struct syncookie_key \{/m, `${file}: the key's layout is the header's`);
+  }
+});
+
 for (const engine of ENGINES) {
   test(`${engine}: test runs of SYNs of every shape give the SYN-ACKs README.md defines`, (tc) => {
     const { col, v } = load();

@@ -10,6 +10,8 @@
 //   stack of its own, same verdicts and counters): a valid cookie reaches the kfunc, which refuses
 //   with EINVAL because a test run is not at tc ingress (sockets.md 5, check 2); a forged one is
 //   dropped before it; the previous key still validates; no listener, no verdict;
+// - scenarios/sk/syn_proxy.o, built from the same source for the SYN half (syncookie.h), answers
+//   the same SYNs to a service in proxy_services with the same SYN-ACKs, in the kernel and in vxo;
 // - real handshakes: two network namespaces joined by a veth pair, the program at the server's tc
 //   ingress: IPv4 and IPv6 connections are made and carry data both ways, the kernel's own SYN
 //   cookie counters stay at zero and the server's socket has the options the cookie encodes (all
@@ -34,6 +36,7 @@ import { udp_init } from '../../net/ipv4/udp.ts';
 import { ANY6, sa6, sock } from '../net/support/frames.ts';
 import { twoHosts } from '../net/support/topology.ts';
 import { kernelTestRun, kernelVerify } from '../support/kernel.ts';
+import { proxyServiceKey } from '../../scenarios/suite/syncookie-run.ts';
 import { kernelTest } from '../support/kernel-test.ts';
 import { parseIpv4, parseIpv6, tcp4Frame, tcp6Frame, TCP_ACK } from '../support/packets.ts';
 import {
@@ -97,6 +100,36 @@ for (const c of SYNCOOKIE_SYNS) {
     }
   });
 }
+
+// syn_proxy.o's SYN half is tcp_custom_syncookie.o's, from one source (scenarios/sk/syncookie.h):
+// for a service in proxy_services (keys as the syncookie suite writes them), every SYN above gets
+// the backend's SYN-ACK, sent into the device's receive path instead of back out.
+let proxyVerified: VerifyResult | undefined;
+const P_SYN = 0, P_SYNACK_SENT = 1, P_SYN_DROPPED = 2;
+
+kernelTest('syn_proxy.o answers every SYN with tcp_custom_syncookie.o\'s SYN-ACK (one source: syncookie.h), kernel and vxo', (t) => {
+  const services = [
+    { key: proxyServiceKey(4, SC_SERVER4, SC_SPORT), value: toHex(u32le(1)) },
+    { key: proxyServiceKey(6, SC_SERVER6, SC_SPORT), value: toHex(u32le(1)) },
+  ];
+  for (const c of SYNCOOKIE_SYNS) {
+    const syn = synFrame(c);
+    const k = kernelTestRun(OBJ.synProxy, { dataIn: syn, mapUpdates: { syncookie_keys: keyEntries(KEY), proxy_services: services } });
+    t.is(k.retval, TC_ACT_REDIRECT, c.name);
+    t.is(toHex(k.dataOut), toHex(expectedSynAck(c, KEY, synAckTsval(k.dataOut)).frame), `${c.name}: the kernel's proxy SYN-ACK is the backend's`);
+    const ks = statsOf(k.maps.syn_proxy_stats ?? []);
+    t.deepEqual([ks[P_SYN], ks[P_SYNACK_SENT], ks[P_SYN_DROPPED]], [1n, 1n, 0n], c.name);
+    for (const engine of ENGINES) {
+      const col = loadObjectFile(OBJ.synProxy);
+      col.maps.get('syncookie_keys')!.update(u32le(0), syncookieKeyBytes(KEY));
+      for (const e of services) col.maps.get('proxy_services')!.update(Buffer.from(e.key, 'hex'), Buffer.from(e.value, 'hex'));
+      proxyVerified ??= verifyProgram(col.program('syn_proxy'));
+      const v = bpfProgTestRunSkb(col.program('syn_proxy'), { dataIn: syn, engine, verify: proxyVerified });
+      t.is(v.retval, k.retval, `${engine}: ${c.name}`);
+      t.is(maskTsval(v.dataOut), maskTsval(k.dataOut), `${engine}: ${c.name}: equal to the kernel's (TSval's random bits masked)`);
+    }
+  }
+});
 
 kernelTest('frames left to the stack, and a SYN with a bad IPv4 checksum, kernel and vxo', (t) => {
   const cases = [...syncookiePassFrames(), { name: 'SYN with a bad IPv4 checksum', frame: syncookieBadChecksumSyn() }];

@@ -40,7 +40,7 @@ test.before(() => {
 test('the tarball holds the build, the XDP objects and their sources, README and LICENSE, not the tests', (t) => {
   for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/bpf-vm/index.js', 'dist/bpf-vm/index.d.ts', 'dist/net/index.js',
     'dist/scenarios/cli/main.js', 'bin/vxo.js', 'scenarios/xdp/xdp1.o', 'scenarios/xdp/xdp1.c', 'scenarios/xdp/proto_parse.h',
-    'scenarios/xdp/Makefile', 'scenarios/sk/dispatch.o', 'scenarios/sk/dispatch.c', 'scenarios/sk/sk_common.h', 'scenarios/sk/Makefile',
+    'scenarios/xdp/Makefile', 'scenarios/sk/dispatch.o', 'scenarios/sk/dispatch.c', 'scenarios/sk/sk_common.h', 'scenarios/sk/syncookie.h', 'scenarios/sk/vmlinux.h', 'scenarios/sk/Makefile',
     'README.md', 'LICENSE', 'package.json']) t.true(files.includes(f), f);
   t.deepEqual(files.filter((f) => f.startsWith('test/') || f.startsWith('bench/')), []);
   t.deepEqual(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), [], 'no TypeScript sources');

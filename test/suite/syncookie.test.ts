@@ -1,28 +1,27 @@
-// The syncookie suite: its table's layout, the proxy's map encoding, the conservation terms and the
-// findings on made-up counters, and one short run of its most telling cell over the four workers
-// (the proxy under pktgen's SYN flood). Every cell's run: test/suite-cells/syncookie.test.ts.
-// No throughput is asserted: the runs are short and the machine is shared.
+// The syncookie suite: its table's layout (IPv4 and IPv6 rows), the proxy's map encoding, the
+// conservation terms and the findings on made-up counters. Every cell's run through the four
+// workers: test/suite-cells/syncookie.test.ts. No throughput is asserted.
 import test from 'ava';
 import { syncookieSuite, syncookieFindings, SYNCOOKIE_ROWS, FLOOD_PPS } from '../../scenarios/suite/syncookie.ts';
-import { SYNCOOKIE_DEFENCES, proxyServiceKey, pathNotes, syncookieBalance, syncookieMachines, synProxyBpf } from '../../scenarios/suite/syncookie-run.ts';
+import { SYNCOOKIE_DEFENCES, proxyServiceKey, pathNotes, syncookieBalance, syncookieMachines, synProxyBpf, runSyncookie } from '../../scenarios/suite/syncookie-run.ts';
 import type { MachinesRun } from '../../scenarios/run/run-machines.ts';
 import { buildSuiteCell, withDeltas } from '../../scenarios/suite/run-suite.ts';
 import type { SuiteRun } from '../../scenarios/suite/types.ts';
-import { checkSyncookieRun } from './syncookie-checks.ts';
 import { RunError } from '../../scenarios/run/run-error.ts';
 
-test('the table: TCP_CRR without and under the SYN flood, by defence, deltas against syncookies=2, no published figures', (t) => {
+test('the table: TCP_CRR over IPv4 and IPv6 without and under the SYN flood, by defence, deltas against syncookies=2, no published figures', (t) => {
   t.is(syncookieSuite.id, 'syncookie');
   t.deepEqual(syncookieSuite.columns, ['syn-proxy', 'syn-proxy (key rotated)', 'syncookies=2', 'syncookies=0']);
   t.is(syncookieSuite.baseline, 'syncookies=2');
   const cells = syncookieSuite.cells();
   // The rotation column only without the flood.
-  t.deepEqual(cells.map((c) => c.id), [
-    ...SYNCOOKIE_DEFENCES.map((d) => `TCP_CRR/${d}`),
-    ...SYNCOOKIE_DEFENCES.filter((d) => d !== 'syn-proxy (key rotated)').map((d) => `TCP_CRR+syn4 10kpps/${d}`),
-    ...SYNCOOKIE_DEFENCES.filter((d) => d !== 'syn-proxy (key rotated)').map((d) => `TCP_CRR+syn4/${d}`),
-  ]);
-  t.deepEqual(SYNCOOKIE_ROWS, ['TCP_CRR', 'TCP_CRR+syn4 10kpps', 'TCP_CRR+syn4']);
+  const family = (crr: string, syn: string): string[] => [
+    ...SYNCOOKIE_DEFENCES.map((d) => `${crr}/${d}`),
+    ...SYNCOOKIE_DEFENCES.filter((d) => d !== 'syn-proxy (key rotated)').map((d) => `${crr}+${syn} 10kpps/${d}`),
+    ...SYNCOOKIE_DEFENCES.filter((d) => d !== 'syn-proxy (key rotated)').map((d) => `${crr}+${syn}/${d}`),
+  ];
+  t.deepEqual(cells.map((c) => c.id), [...family('TCP_CRR', 'syn4'), ...family('TCP_CRR6', 'syn6')]);
+  t.deepEqual(SYNCOOKIE_ROWS, ['TCP_CRR', 'TCP_CRR+syn4 10kpps', 'TCP_CRR+syn4', 'TCP_CRR6', 'TCP_CRR6+syn6 10kpps', 'TCP_CRR6+syn6']);
   t.deepEqual(syncookieSuite.rows, SYNCOOKIE_ROWS);
   t.is(FLOOD_PPS, 10_000);
   // `--cells` separates ids with commas.
@@ -34,8 +33,17 @@ test('the table: TCP_CRR without and under the SYN flood, by defence, deltas aga
   }
 });
 
-test('the proxy\'s service key, the shared secret, the listener\'s sysctl per column', (t) => {
-  t.is(proxyServiceKey('10.0.0.2', 12866), `0400${(12866).toString(16)}0a000002${'00'.repeat(12)}`);
+test('the proxy\'s service key, the shared secret, the listener\'s sysctl per column, the family\'s addresses', (t) => {
+  // struct proxy_service: family, pad, port BE, the address in network order (IPv4 in addr[0]).
+  t.is(proxyServiceKey(4, '10.0.0.2', 12866), `0400${(12866).toString(16)}0a000002${'00'.repeat(12)}`);
+  t.is(proxyServiceKey(6, 'fd00::2', 12866), `0600${(12866).toString(16)}fd00${'00'.repeat(13)}02`);
+  const svc6 = synProxyBpf('interp', false, 6).hostTc!.map((h) => h.maps!.find((m) => m.map === 'proxy_services')!.key);
+  t.deepEqual(svc6, [proxyServiceKey(6, 'fd00::2', 12866)]);
+  const m6 = syncookieMachines('syn-proxy', 6);
+  t.deepEqual([m6.guest.family, m6.host.family, m6.guest.netperf?.peer, m6.host.netperf?.peer], [6, 6, 'fd00::1', 'fd00::2']);
+  t.deepEqual([syncookieMachines('syn-proxy').host.netperf?.peer, syncookieMachines('syn-proxy').guest.family], ['10.0.0.2', 4]);
+  // Both families' neighbours on both sides: the flood's source too, for the listener's SYN-ACKs.
+  t.deepEqual(m6.guest.neigh.map((n) => n.addr), ['10.0.0.1', 'fd00::1', '10.0.0.3', 'fd00::3']);
   const b = synProxyBpf('interp');
   const guestKeys = b.guest![0]!.kind === 'tc' ? b.guest![0]!.maps : undefined;
   for (const h of b.hostTc!) {
@@ -44,7 +52,7 @@ test('the proxy\'s service key, the shared secret, the listener\'s sysctl per co
     t.deepEqual(h.maps!.filter((m) => m.map === 'syncookie_keys'), guestKeys);
     t.is(h.maps!.filter((m) => m.map === 'proxy_services').length, 1);
   }
-  t.deepEqual(b.hostTc!.map((h) => h.dev), ['br0', 'tap']);
+  t.deepEqual(b.hostTc!.map((h) => h.dev), ['tap']);
   // Mid-rotation: the guest's previous key is the proxy's current one, its current a newer one.
   const rot = synProxyBpf('interp', true);
   const gk = rot.guest![0]!.kind === 'tc' ? rot.guest![0]!.maps! : [];
@@ -97,6 +105,7 @@ test('a cell that is not the suite\'s is refused before any worker starts', asyn
   await t.throwsAsync(syncookieSuite.run({ id: 'TCP_CRR+syn4/syn-proxy (key rotated)', row: 'TCP_CRR+syn4', column: 'syn-proxy (key rotated)', metric: 'connections', unit: 'conn/s', published: [] },
     { duration: 0.1, warmup: 0, repeat: 1, engine: 'jit' }), { instanceOf: RunError });
   await t.throwsAsync(syncookieSuite.run(syncookieSuite.cells()[0]!, { duration: 0.1, warmup: 0, repeat: 1, engine: 'wasm' }), { instanceOf: RunError, message: /engine wasm/ });
+  await t.throwsAsync(runSyncookie({ defence: 'syn-proxy', family: 5 as 4, flood: false, duration: 0.1, warmup: 0, engine: 'jit' }), { instanceOf: RunError, message: /family 5/ });
 });
 
 
@@ -135,4 +144,18 @@ test('the findings on made-up cells: who answered the SYNs, the SYN queue withou
   t.regex(syncookieFindings(behind).join('\n'), /fell behind the pace in syn-proxy \(2000 of 13000\)/);
   const leaky = withDeltas([buildSuiteCell(spec('TCP_CRR+syn4/syn-proxy'), [fake(20, { ...proxy, guest_prog_syn: 3 })]), buildSuiteCell(spec('TCP_CRR+syn4/syncookies=2'), [fake(1, {})])], 'syncookies=2');
   t.regex(syncookieFindings(leaky).join('\n'), /SYNs got past the proxy/);
+  // The IPv6 rows: the same comparisons under their own row, and each column against its IPv4 figure
+  // with the guest's CPU per connection (cpu_guest 0.5 of a core: 5000 µs at 100 conn/s).
+  const both = withDeltas([
+    buildSuiteCell(spec('TCP_CRR/syn-proxy'), [fake(100, { ...proxy, flood_generated: 0 })]),
+    buildSuiteCell(spec('TCP_CRR6/syn-proxy'), [fake(80, { ...proxy, flood_generated: 0 })]),
+    buildSuiteCell(spec('TCP_CRR6/syncookies=2'), [fake(90, { listener_end_TcpExtSyncookiesSent: 90 })]),
+    buildSuiteCell(spec('TCP_CRR6+syn6/syncookies=0'), [fake(1, { listener_request_socks: 64, listener_backlog: 128, client_completed: 1 })]),
+    buildSuiteCell(spec('TCP_CRR+syn4/syncookies=0'), [fake(2, { client_completed: 2 })]),
+  ], 'syncookies=2');
+  const six = syncookieFindings(both).join('\n');
+  t.regex(six, /TCP_CRR6 against TCP_CRR: syn-proxy 80 against 100 conn\/s \(×0\.80; guest CPU per connection 6250 against 5000 µs\)\./);
+  t.regex(six, /TCP_CRR6, without a flood: 80 conn\/s with the proxy against 90 with the listener's own cookies/);
+  t.regex(six, /TCP_CRR6\+syn6: without cookies the flood fills the SYN queue: 64 request sockets/);
+  t.regex(six, /TCP_CRR6\+syn6 against TCP_CRR\+syn4: syncookies=0 1 against 2 conn\/s \(×0\.50; CPU guest 0\.50 against 0\.50, host 0\.25 against 0\.25 of a core\)\./);
 });
