@@ -11,10 +11,13 @@ export interface ReadonlyIn6Addr {
 }
 
 export class In6Addr implements ReadonlyIn6Addr {
-  w0: number;
-  w1: number;
-  w2: number;
-  w3: number;
+  // Initialised here, not only in the constructor: a field declared bare is defined as undefined
+  // first (ES2022 class fields), V8 then keeps it tagged and every word >= 2^31 (fd00::/8, fe80::/10)
+  // would be a heap number allocated per store.
+  w0 = 0;
+  w1 = 0;
+  w2 = 0;
+  w3 = 0;
 
   constructor(w0 = 0, w1 = 0, w2 = 0, w3 = 0) {
     this.w0 = w0 >>> 0;

@@ -18,8 +18,15 @@ export class RequestSock extends SockCommon {
   /** SYN-ACK retransmissions so far (num_retrans) and timeouts (num_timeout). */
   num_retrans = 0;
   num_timeout = 0;
-  /** The SYN-ACK retransmit timer (reqsk_timer_handler); its callback is set by TCP. */
-  readonly rsk_timer: TimerList;
+  /**
+   * The SYN-ACK retransmit timer (reqsk_timer_handler; its callback is set by TCP), made on first
+   * use: a cookie SYN's request is freed without ever arming it, and a flood makes one per SYN.
+   */
+  get rsk_timer(): TimerList {
+    return (this._rsk_timer ??= new TimerList(() => reqsk_timer_dispatch.handler(this)));
+  }
+  /** The timer if it was ever made (nothing to delete otherwise). */
+  _rsk_timer: TimerList | null = null;
   /** Jiffies the timer fires (for tests and ss). */
   rsk_timer_expires = 0;
   /** The peer's ISN and ours (tcp_rsk(req)->rcv_isn / snt_isn), u32. */
@@ -82,7 +89,6 @@ export class RequestSock extends SockCommon {
     this.rsk_listener = listener;
     this.skc_num = listener.skc_num;
     this.skc_bound_dev_if = listener.skc_bound_dev_if;
-    this.rsk_timer = new TimerList(() => reqsk_timer_dispatch.handler(this));
   }
 }
 

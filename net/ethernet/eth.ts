@@ -35,7 +35,8 @@ export function eth_header(skb: SkBuff, dev: NetDevice, type: number, daddr: Uin
   const h = skb_push(skb, ETH_HLEN);
   const b = skb.head;
   if (daddr === null) b.fill(0xff, h, h + 6);
-  else b.set(daddr.subarray(0, 6), h);
+  // A loop, not set(subarray()): no typed-array view allocated per frame for six bytes.
+  else for (let i = 0; i < ETH_ALEN; i++) b[h + i] = daddr[i]!;
   b.set(dev.dev_addr, h + 6);
   b[h + 12] = type >>> 8;
   b[h + 13] = type & 0xff;

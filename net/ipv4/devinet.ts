@@ -50,7 +50,8 @@ export class InDevice {
 
 /** __in_dev_get_rcu. */
 export function __in_dev_get(dev: NetDevice): InDevice | null {
-  return dev.ip_ptr instanceof InDevice ? dev.ip_ptr : null;
+  // Only inetdev_init writes ip_ptr (typed unknown in netdevice.ts to keep net/core below ipv4).
+  return dev.ip_ptr as InDevice | null;
 }
 
 /** inetdev_init: the device's in_device, made on first use. */

@@ -49,7 +49,7 @@ export function inet_csk_reqsk_queue_drop(sk: TcpSock, req: RequestSock): boolea
     if (req.num_timeout === 0) sk.syn_queue_young--;
   }
   req.rsk_dead = true;
-  sk.skc_net.boot.clock.del_timer(req.rsk_timer);
+  if (req._rsk_timer !== null) sk.skc_net.boot.clock.del_timer(req._rsk_timer);
   return unlinked;
 }
 
@@ -133,6 +133,10 @@ function tcp_syn_flood_action(sk: TcpSock): boolean {
 }
 
 const tmp_opt = new TcpOptionsReceived();
+// Reused per SYN (tcp_conn_request is not re-entered between filling and reading them): one SYN in
+// a flood should allocate no more than the request it makes.
+const parse_sysctls = { tcp_timestamps: 0, tcp_sack: 0, tcp_window_scaling: 0 };
+const mssp = { mss: 0 };
 
 /** tcp_openreq_init_rwin: the window and scale the SYN-ACK offers. */
 export function tcp_openreq_init_rwin(req: RequestSock, sk: TcpSock, mss: number): void {
@@ -181,11 +185,10 @@ export function tcp_conn_request(sk: TcpSock, skb: SkBuff, isn0: number): number
   tmp_opt.snd_wscale = 0;
   tmp_opt.mss_clamp = 536;
   tmp_opt.user_mss = sk.rx_opt.user_mss;
-  tcp_parse_options(skb.view, skb.transport_header, skb.cb.doff >> 2, true, tmp_opt, null, {
-    tcp_timestamps: net.ipv4.sysctl_tcp_timestamps,
-    tcp_sack: net.ipv4.sysctl_tcp_sack,
-    tcp_window_scaling: net.ipv4.sysctl_tcp_window_scaling,
-  });
+  parse_sysctls.tcp_timestamps = net.ipv4.sysctl_tcp_timestamps;
+  parse_sysctls.tcp_sack = net.ipv4.sysctl_tcp_sack;
+  parse_sysctls.tcp_window_scaling = net.ipv4.sysctl_tcp_window_scaling;
+  tcp_parse_options(skb.view, skb.transport_header, skb.cb.doff >> 2, true, tmp_opt, null, parse_sysctls);
   // Without timestamps a cookie cannot carry SACK and window scaling.
   if (want_cookie && !tmp_opt.saw_tstamp) {
     tmp_opt.sack_ok = tmp_opt.wscale_ok = false;
@@ -224,7 +227,7 @@ export function tcp_conn_request(sk: TcpSock, skb: SkBuff, isn0: number): number
   if (want_cookie) {
     tcp_synq_overflow(sk);
     net.mib.net.SyncookiesSent++;
-    const mssp = { mss: req.mss };
+    mssp.mss = req.mss;
     isn = af.cookie_init_seq(skb, mssp);
     req.mss = mssp.mss;
     req.cookie_ts = req.tstamp_ok;

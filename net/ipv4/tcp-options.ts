@@ -122,6 +122,9 @@ export function tcp_tsecr_unoffset(tp: TcpSock): void {
   if (tp.rx_opt.rcv_tsecr !== 0) tp.rx_opt.rcv_tsecr = (tp.rx_opt.rcv_tsecr - tp.tsoffset) >>> 0;
 }
 
+/** Reused per segment (filled just before each tcp_parse_options call): no object per segment. */
+const parse_sysctls = { tcp_timestamps: 0, tcp_sack: 0, tcp_window_scaling: 0 };
+
 /**
  * tcp_fast_parse_options: the established-state parse. A header of exactly 32 bytes with the
  * aligned NOP,NOP,TS layout is read directly (tcp_parse_aligned_timestamp); anything else parses.
@@ -144,11 +147,10 @@ export function tcp_fast_parse_options(tp: TcpSock, v: DataView, th: number, dof
     return;
   }
   const n = tp.skc_net.ipv4;
-  tcp_parse_options(v, th, doff, false, tp.rx_opt, sack, {
-    tcp_timestamps: n.sysctl_tcp_timestamps,
-    tcp_sack: n.sysctl_tcp_sack,
-    tcp_window_scaling: n.sysctl_tcp_window_scaling,
-  });
+  parse_sysctls.tcp_timestamps = n.sysctl_tcp_timestamps;
+  parse_sysctls.tcp_sack = n.sysctl_tcp_sack;
+  parse_sysctls.tcp_window_scaling = n.sysctl_tcp_window_scaling;
+  tcp_parse_options(v, th, doff, false, tp.rx_opt, sack, parse_sysctls);
   if (tp.rx_opt.saw_tstamp) tcp_tsecr_unoffset(tp);
 }
 

@@ -51,7 +51,8 @@ export class Inet6Dev {
 }
 
 export function __in6_dev_get(dev: NetDevice): Inet6Dev | null {
-  return dev.ip6_ptr instanceof Inet6Dev ? dev.ip6_ptr : null;
+  // Only ipv6_add_dev writes ip6_ptr.
+  return dev.ip6_ptr as Inet6Dev | null;
 }
 
 /** ipv6_add_dev: the device's inet6_dev, made on first use. */
