@@ -1,17 +1,23 @@
 // pktgen's flood templates: TCP SYNs and UDP datagrams over IPv4 or IPv6, from a range of source
 // addresses and a range of source ports, as the sk_lookup benchmarks sent them (a SYN flood from
-// many ports against one listener; a 0-length UDP flood against one socket). Every frame is valid:
-// IPv4 header, TCP and UDP checksums are right for its addresses, ports and sequence number.
+// many ports against one listener; a 0-length UDP flood against one socket), to a range of
+// destination addresses and ports (pktgen's dst_min..dst_max and udp_dst_min..udp_dst_max: every
+// address of a prefix, every port of an address, as a dispatcher's bindings cover them). Every
+// frame is valid: IPv4 header, TCP and UDP checksums are right for its addresses, ports and
+// sequence number.
 //
 // A SYN looks like Linux's: MSS, SACK permitted, timestamps and window scale in tcp_options_write's
 // order and packing ("mss 1460,sackOK,TS val .. ecr 0,nop,wscale 7"), the window the MSS rounds
 // 65535 down to, DF set. Over IPv4 the ID is 0 and DF set (what Linux sends on a socket without
 // inet_id; a receiver reads neither), no flow label over IPv6.
 //
-// Ranges advance per frame each on its own, as pktgen's sequential mode does (src_min..src_max and
-// udp_src_min..udp_src_max): frame i comes from address base + i mod count and port base + i mod
-// count, so with coprime counts every pair occurs. Or, with `random`, each is drawn uniformly
-// (xorshift32, seeded) as pktgen's IPSRC_RND / UDPSRC_RND do. The TCP sequence number is seq + i, so SYNs of
+// Ranges advance per frame each on its own, as pktgen's sequential mode does (src_min..src_max,
+// udp_src_min..udp_src_max, and the same for the destination): frame i comes from address base +
+// i mod count and port base + i mod count and goes to address base + i mod count and port base +
+// i mod count, so with pairwise coprime counts every combination occurs. Or, with `random`, each
+// is drawn uniformly (xorshift32, seeded) as pktgen's IPSRC_RND / UDPSRC_RND / IPDST_RND /
+// UDPDST_RND do (a destination range of one draws nothing, so a source-only spec's frames do not
+// change with the destination ranges' existence). The TCP sequence number is seq + i, so SYNs of
 // one 4-tuple are not retransmissions of each other.
 //
 // Per frame: a word copy of the template, then the varying fields and the checksums written as
@@ -33,12 +39,17 @@ export interface PktgenTemplateSpec {
   srcIp?: string;
   /** Source addresses in the range (default 1). */
   srcIpCount?: number;
+  /** Destination address, the first of the range (IPv6: the low 32 bits vary, without carry). */
   dstIp?: string;
+  /** Destination addresses in the range (default 1): 256 from a /24's first address is the whole /24. */
+  dstIpCount?: number;
   /** Source port, the first of the range. */
   srcPort?: number;
   /** Source ports in the range (default 1; base + count - 1 must stay at or below 65535). */
   srcPortCount?: number;
   dstPort?: number;
+  /** Destination ports in the range (default 1; base + count - 1 must stay at or below 65535). */
+  dstPortCount?: number;
   /** UDP payload bytes (default 0, the 0-length flood), zeros. */
   payload?: number;
   /** UDP checksum over IPv4 (default true). Over IPv6 it is mandatory and always set. */
@@ -58,9 +69,9 @@ export interface PktgenTemplateSpec {
   /** TTL / hop limit (default 64). */
   ttl?: number;
   /**
-   * Pick the source address and port of each frame at random within their ranges (pktgen's
-   * IPSRC_RND and UDPSRC_RND flags) instead of cycling. Seeded (`seed`, default 1): the same
-   * frames every run.
+   * Pick the addresses and ports of each frame at random within their ranges (pktgen's
+   * IPSRC_RND, UDPSRC_RND, IPDST_RND and UDPDST_RND flags) instead of cycling. Seeded (`seed`,
+   * default 1): the same frames every run.
    */
   random?: boolean;
   seed?: number;
@@ -97,6 +108,8 @@ export interface PktgenTemplateLayout {
   l4: number;
   /** The varying 32 bits of the source address (IPv4: all of it; IPv6: its last word). */
   srcVar: number;
+  /** The same of the destination address. */
+  dstVar: number;
   /** The IPv4 header checksum, -1 over IPv6. */
   ipCsum: number;
   /** The L4 checksum. */
@@ -178,6 +191,8 @@ export function buildTemplate(spec: PktgenTemplateSpec): { frame: Uint8Array; la
   checkInt('destination port', dport, 0, 0xffff);
   checkInt('source port count', spec.srcPortCount ?? 1, 1, 0x10000 - sport);
   checkInt('source address count', spec.srcIpCount ?? 1, 1, 2 ** 32);
+  checkInt('destination port count', spec.dstPortCount ?? 1, 1, 0x10000 - dport);
+  checkInt('destination address count', spec.dstIpCount ?? 1, 1, 2 ** 32);
   const ttl = spec.ttl ?? D.ttl;
   checkInt('ttl', ttl, 1, 255);
 
@@ -225,6 +240,7 @@ export function buildTemplate(spec: PktgenTemplateSpec): { frame: Uint8Array; la
   b.set(srcMac, 6);
   const proto = spec.proto === 'tcp-syn' ? IPPROTO_TCP : IPPROTO_UDP;
   let srcVar: number;
+  let dstVar: number;
   let ipCsum = -1;
   if (fam === 4) {
     put16(b, 12, ETH_P_IP);
@@ -236,6 +252,7 @@ export function buildTemplate(spec: PktgenTemplateSpec): { frame: Uint8Array; la
     b.set(src, l3 + 12);
     b.set(dst, l3 + 16);
     srcVar = l3 + 12;
+    dstVar = l3 + 16;
     ipCsum = l3 + 10;
   } else {
     put16(b, 12, ETH_P_IPV6);
@@ -246,9 +263,10 @@ export function buildTemplate(spec: PktgenTemplateSpec): { frame: Uint8Array; la
     b.set(src, l3 + 8);
     b.set(dst, l3 + 24);
     srcVar = l3 + 8 + 12;
+    dstVar = l3 + 24 + 12;
   }
   b.set(l4hdr, l4);
-  return { frame: b, layout: { len, l3, l4, srcVar, ipCsum, l4Csum: l4 + l4CsumRel, seq: seqOff } };
+  return { frame: b, layout: { len, l3, l4, srcVar, dstVar, ipCsum, l4Csum: l4 + l4CsumRel, seq: seqOff } };
 }
 
 /**
@@ -260,17 +278,25 @@ export class PktgenTemplate {
   readonly layout: PktgenTemplateLayout;
   readonly srcIpCount: number;
   readonly srcPortCount: number;
+  readonly dstIpCount: number;
+  readonly dstPortCount: number;
   private readonly tpl: Int32Array;
   private readonly words: number;
   private readonly srcBase: number;
   private readonly portBase: number;
+  private readonly dstBase: number;
+  private readonly dportBase: number;
   private readonly seqBase: number;
   private readonly udpNoCsum: boolean;
+  /** A destination range of more than one: the floods' one destination stays in the template, unwritten. */
+  private readonly dstVaries: boolean;
   /** Sums of the IPv4 header and of the L4 checksum's coverage (pseudo-header included) without the varying fields. */
   private readonly ipSum: number;
   private readonly l4Sum: number;
   private addrIdx = 0;
   private portIdx = 0;
+  private dstIdx = 0;
+  private dportIdx = 0;
   private n = 0;
   private readonly random: boolean;
   private rnd: number;
@@ -281,6 +307,9 @@ export class PktgenTemplate {
     this.len = layout.len;
     this.srcIpCount = spec.srcIpCount ?? 1;
     this.srcPortCount = spec.srcPortCount ?? 1;
+    this.dstIpCount = spec.dstIpCount ?? 1;
+    this.dstPortCount = spec.dstPortCount ?? 1;
+    this.dstVaries = this.dstIpCount > 1 || this.dstPortCount > 1;
     this.random = spec.random === true;
     const seed = spec.seed ?? 1;
     if (!Number.isInteger(seed)) throw new HostNetError('EINVAL', `pktgen template: seed ${seed}`);
@@ -290,6 +319,8 @@ export class PktgenTemplate {
     const get32 = (o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
     this.srcBase = get32(L.srcVar);
     this.portBase = (b[L.l4]! << 8) | b[L.l4 + 1]!;
+    this.dstBase = get32(L.dstVar);
+    this.dportBase = (b[L.l4 + 2]! << 8) | b[L.l4 + 3]!;
     this.seqBase = L.seq >= 0 ? get32(L.seq) : 0;
     const fam = b[L.l3]! >>> 4;
     this.udpNoCsum = spec.proto === 'udp' && fam === 4 && spec.udpChecksum === false;
@@ -298,13 +329,17 @@ export class PktgenTemplate {
     const z = b.slice();
     z.fill(0, L.srcVar, L.srcVar + 4);
     z.fill(0, L.l4, L.l4 + 2);
+    if (this.dstVaries) {
+      z.fill(0, L.dstVar, L.dstVar + 4);
+      z.fill(0, L.l4 + 2, L.l4 + 4);
+    }
     if (L.seq >= 0) z.fill(0, L.seq, L.seq + 4);
     z.fill(0, L.l4Csum, L.l4Csum + 2);
     if (L.ipCsum >= 0) z.fill(0, L.ipCsum, L.ipCsum + 2);
     this.ipSum = fam === 4 ? sum16(z, L.l3, 20) : 0;
     const l4len = fam === 4 ? ((b[L.l3 + 2]! << 8) | b[L.l3 + 3]!) - 20 : (b[L.l3 + 4]! << 8) | b[L.l3 + 5]!;
     const proto = fam === 4 ? b[L.l3 + 9]! : b[L.l3 + 6]!;
-    // Pseudo-header: the addresses (the varying source word zeroed in z), the length, the protocol.
+    // Pseudo-header: the addresses (their varying words zeroed in z), the length, the protocol.
     const addrs = fam === 4 ? sum16(z, L.l3 + 12, 8) : sum16(z, L.l3 + 8, 32);
     this.l4Sum = addrs + l4len + proto + sum16(z, L.l4, l4len);
 
@@ -322,12 +357,24 @@ export class PktgenTemplate {
     const L = this.layout;
     const addr = (this.srcBase + this.addrIdx) >>> 0;
     const port = this.portBase + this.portIdx;
-    const vsum = (addr >>> 16) + (addr & 0xffff);
+    // The addresses are in the IPv4 header's sum and in the pseudo-header's.
+    let vsum = (addr >>> 16) + (addr & 0xffff);
     let o = offset + L.srcVar;
     u8[o] = addr >>> 24; u8[o + 1] = addr >>> 16; u8[o + 2] = addr >>> 8; u8[o + 3] = addr;
     o = offset + L.l4;
     u8[o] = port >>> 8; u8[o + 1] = port;
-    let l4 = this.l4Sum + vsum + port;
+    let l4 = this.l4Sum + port;
+    if (this.dstVaries) {
+      const daddr = (this.dstBase + this.dstIdx) >>> 0;
+      const dport = this.dportBase + this.dportIdx;
+      vsum += (daddr >>> 16) + (daddr & 0xffff);
+      o = offset + L.dstVar;
+      u8[o] = daddr >>> 24; u8[o + 1] = daddr >>> 16; u8[o + 2] = daddr >>> 8; u8[o + 3] = daddr;
+      o = offset + L.l4 + 2;
+      u8[o] = dport >>> 8; u8[o + 1] = dport;
+      l4 += dport;
+    }
+    l4 += vsum;
     if (L.seq >= 0) {
       const seq = (this.seqBase + this.n) >>> 0;
       o = offset + L.seq;
@@ -361,12 +408,17 @@ export class PktgenTemplate {
     }
     if (++this.addrIdx === this.srcIpCount) this.addrIdx = 0;
     if (++this.portIdx === this.srcPortCount) this.portIdx = 0;
+    if (!this.dstVaries) return;
+    if (++this.dstIdx === this.dstIpCount) this.dstIdx = 0;
+    if (++this.dportIdx === this.dstPortCount) this.dportIdx = 0;
   }
 
   /** Random indices into the ranges for the next frame. */
   private draw(): void {
     this.addrIdx = Math.floor((this.xorshift() * this.srcIpCount) / 4294967296);
     this.portIdx = Math.floor((this.xorshift() * this.srcPortCount) / 4294967296);
+    if (this.dstIpCount > 1) this.dstIdx = Math.floor((this.xorshift() * this.dstIpCount) / 4294967296);
+    if (this.dstPortCount > 1) this.dportIdx = Math.floor((this.xorshift() * this.dstPortCount) / 4294967296);
   }
 
   /** xorshift32: the next u32. */

@@ -2,7 +2,8 @@
 // over IPv4 with pktgen's header (magic, sequence number, timestamp) in the payload, the UDP
 // checksum left 0 as pktgen does without UDPCSUM, a valid IPv4 header checksum. Or the frames of a
 // capture file, replayed in a loop. Or a flood template (pktgen-templates.ts): TCP SYNs or UDP,
-// IPv4 or IPv6, from ranges of source addresses and ports, every checksum valid.
+// IPv4 or IPv6, from ranges of source addresses and ports to ranges of destination addresses and
+// ports, every checksum valid.
 //
 // Sizes follow pktgen's pkt_size: the frame without the 4-byte FCS the NIC adds on the wire, so the
 // benchmark's 64-byte frames are 60 bytes here (ETH_ZLEN), 1514 the largest untagged frame.
@@ -89,7 +90,8 @@ export interface PktgenOptions {
   replay?: readonly PcapPacket[];
   /**
    * Send a flood template instead (pktgen-templates.ts): TCP SYNs or UDP over IPv4/IPv6 from
-   * address and port ranges. Its frame length follows from it (`size` and `flows` are not used).
+   * source address and port ranges to destination ranges. Its frame length follows from it
+   * (`size` and `flows` are not used).
    */
   template?: PktgenTemplateSpec;
 }

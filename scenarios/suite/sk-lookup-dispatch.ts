@@ -9,8 +9,11 @@
 // Two vxo stacks on a veth pair in one thread, on one virtual clock (as net/'s tests join them),
 // configured by the network scenarios' own configureMachine (addresses, neighbours, `ip route add
 // local` for the service prefixes on the guest, a route via the guest on the host): each datagram
-// and each handshake is real stack traffic, and the run is deterministic. The four workers' path
-// (pktgen -> NIC -> tap -> vhost -> virtio_net) has no template that varies the destination yet.
+// and each handshake is real stack traffic, every destination is sent exactly once, and the run
+// is deterministic: the suite's 'one-thread' column. It is the only one with TCP accepts (an
+// accept needs a client completing the handshake; pktgen's SYNs through the four workers never do)
+// and with misses by reason (pktgen has one template, and it covers the binding); the 'workers'
+// column (sk-lookup-dispatch-workers.ts) floods the same destinations through the four workers.
 import { BootState } from '../../net/core/boot-state.ts';
 import { net_tx_action, register_netdevice } from '../../net/core/dev.ts';
 import { inet_pton4 } from '../../net/core/inet-addr.ts';
@@ -127,12 +130,12 @@ class Pair {
 
 function sock(net: Net, type: number): Socket {
   const s = Socket.create(net, AF_INET, type);
-  if (typeof s === 'number') throw new RunError('EINVAL', `dispatch: socket: errno ${-s}`);
+  if (typeof s === 'number') throw new RunError('EIO', `dispatch: socket: errno ${-s}`);
   return s;
 }
 
 function ok(r: number, what: string): void {
-  if (r < 0) throw new RunError('EINVAL', `dispatch: ${what}: errno ${-r}`);
+  if (r < 0) throw new RunError('EIO', `dispatch: ${what}: errno ${-r}`);
 }
 
 const sa = (addr: string, port: number): Sockaddr => ({ family: AF_INET, addr: inet_pton4(addr), port });
@@ -251,7 +254,7 @@ export function runDispatchCell(row: DispatchRow, engine: EngineName, o: { strid
       const x = dests[i]!;
       const s = sock(m.host, SOCK_STREAM);
       const r = s.connect(x.to);
-      if (r < 0 && r !== -E.EINPROGRESS) throw new RunError('EINVAL', `dispatch: connect: errno ${-r}`);
+      if (r < 0 && r !== -E.EINPROGRESS) throw new RunError('EIO', `dispatch: connect: errno ${-r}`);
       tally(x.kind);
       open.push({ s, kind: x.kind });
       if (open.length === 256) settle();
@@ -297,7 +300,9 @@ export function runDispatchCell(row: DispatchRow, engine: EngineName, o: { strid
       us_per_destination: (seconds * 1e6) / c.sent,
     },
     notes: [
-      'host and guest stacks on a veth pair in one thread, virtual clock (not the four workers: no pktgen template varies the destination)',
+      proto === 'tcp'
+        ? 'host and guest stacks on a veth pair in one thread, virtual clock: an accept needs a client\'s handshake, which pktgen\'s SYNs through the four workers never complete'
+        : 'host and guest stacks on a veth pair in one thread, virtual clock: every destination once, and the miss probes (the workers column floods the same destinations through the four workers)',
       p.shape === 'prefix'
         ? `binding ${proto} ${DISPATCH_SERVICES.prefix} port ${DISPATCH_SERVICES.prefixPort[proto]} -> one socket on 127.0.0.1:${DISPATCH_SERVICES.socketPort[proto]}`
         : `binding ${proto} ${DISPATCH_SERVICES.address}/32 every port -> one socket on 127.0.0.1:${DISPATCH_SERVICES.socketPort[proto]}`,

@@ -21,7 +21,11 @@
 //
 // Lookup cost (rows 'lookup tcp4' ...): the same three kernels' lookup alone, ns per lookup on one
 // thread, interleaved (sk-lookup-cost.ts): the mechanism's deltas where the floods' are noise.
-// Dispatch (rows 'dispatch ...', column 'dispatcher'): sk-lookup-dispatch.ts.
+// Dispatch (rows 'dispatch ...'), two columns: 'workers', pktgen cycling the binding's destinations
+// through the four workers into the guest's dispatcher (sk-lookup-dispatch-workers.ts: datagrams
+// read, SYNs answered); 'one-thread', two stacks on a veth pair sending each destination once plus
+// the miss probes (sk-lookup-dispatch.ts): the only way to show TCP accepts (a client's handshake)
+// and misses by reason.
 import { join } from 'node:path';
 import { isEngineName, type EngineName } from '../../bpf-vm/engines.ts';
 import { runFlood, type FloodKind, type FloodResult } from '../run/run-flood.ts';
@@ -29,6 +33,7 @@ import { RunError } from '../run/run-error.ts';
 import type { BpfAttachSpec, MapInit } from '../stack/bpf-attach.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { DISPATCH_ROWS, dispatchPlan, runDispatchCell, type DispatchRow } from './sk-lookup-dispatch.ts';
+import { runDispatchWorkerCell } from './sk-lookup-dispatch-workers.ts';
 import { runLookupCostIsolated } from './sk-lookup-cost.ts';
 import {
   SK_LOOKUP_CONFIGS, SK_LOOKUP_CYCLES, SK_LOOKUP_FLOODS, skLookupPublished, type SkLookupConfig, type SkLookupFlood,
@@ -52,8 +57,14 @@ export const SF_DROP_OBJECT = join(SK_DIR, 'sf_drop.o');
 export const BENCH_ENTRIES = 200;
 /** The lookup-cost rows (sk-lookup-cost.ts): one per flood, ns per lookup under the three kernels. */
 export const COST_ROWS = SK_LOOKUP_FLOODS.map((f) => `lookup ${f}`);
-/** The dispatch cells' column. */
-export const DISPATCH_COLUMN = 'dispatcher';
+/** The dispatch cells' columns: through the four workers, and two stacks in one thread. */
+export const DISPATCH_COLUMNS = ['workers', 'one-thread'] as const;
+export type DispatchColumn = (typeof DISPATCH_COLUMNS)[number];
+
+const DISPATCH_METRIC: Record<DispatchColumn, Record<'udp' | 'tcp', string>> = {
+  workers: { udp: 'datagrams read per datagram looked up', tcp: 'cookie SYN-ACKs per SYN looked up' },
+  'one-thread': { udp: 'datagrams read per destination', tcp: 'connections accepted per destination' },
+};
 
 const FLOOD_KIND: Record<SkLookupFlood, FloodKind> = { tcp4: 'syn4', tcp6: 'syn6', udp4: 'udp4', udp6: 'udp6' };
 
@@ -188,21 +199,30 @@ function costSpecs(): SuiteCellSpec[] {
 }
 
 function dispatchSpecs(): SuiteCellSpec[] {
-  return DISPATCH_ROWS.map((row) => ({
-    id: `${row}/${DISPATCH_COLUMN}`, row, column: DISPATCH_COLUMN,
-    metric: dispatchPlan(row).protocol === 'udp' ? 'datagrams read per destination' : 'connections accepted per destination',
-    unit: 'share', published: [],
-  }));
+  return DISPATCH_ROWS.flatMap((row) => DISPATCH_COLUMNS.map((column) => ({
+    id: `${row}/${column}`, row, column, metric: DISPATCH_METRIC[column][dispatchPlan(row).protocol], unit: 'share', published: [],
+  })));
 }
 
-function parseCell(cell: SuiteCellSpec): { flood: SkLookupFlood; config: SkLookupConfig; cost: boolean } | { dispatch: DispatchRow } {
+function parseCell(cell: SuiteCellSpec): { flood: SkLookupFlood; config: SkLookupConfig; cost: boolean } | { dispatch: DispatchRow; column: DispatchColumn } {
   const cost = cell.row.startsWith('lookup ');
   const row = cost ? cell.row.slice('lookup '.length) : cell.row;
-  if ((DISPATCH_ROWS as readonly string[]).includes(cell.row) && cell.column === DISPATCH_COLUMN) return { dispatch: cell.row as DispatchRow };
+  if ((DISPATCH_ROWS as readonly string[]).includes(cell.row) && (DISPATCH_COLUMNS as readonly string[]).includes(cell.column)) {
+    return { dispatch: cell.row as DispatchRow, column: cell.column as DispatchColumn };
+  }
   if ((SK_LOOKUP_FLOODS as readonly string[]).includes(row) && (SK_LOOKUP_CONFIGS as readonly string[]).includes(cell.column)) {
     return { flood: row as SkLookupFlood, config: cell.column as SkLookupConfig, cost };
   }
   throw new RunError('ENOENT', `sk-lookup: no cell ${cell.id}`);
+}
+
+/** The four-worker dispatch cells' packet tap: which of the frames the guest took it kept. */
+function tapText(k: Readonly<Record<string, number>>): string {
+  const kept = k['tap_frames_in'] ?? 0, all = k['total_received'] ?? 0;
+  const n = (x: number): string => x.toLocaleString('en-US');
+  return kept < all
+    ? `first ${n(kept)} of the ${n(all)} frames the guest's stack took (a packet tap on eth0 keeps two ranges' worth)`
+    : `${n(kept)} frames the guest's stack took in the run (a packet tap on eth0 kept them all)`;
 }
 
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
@@ -251,18 +271,42 @@ export function skLookupFindings(cells: readonly SuiteCell[]): string[] {
     out.push(`Absolute rates: the guest thread sets them (${(Math.min(...tapShare) * 100).toFixed(0)}-${(Math.max(...tapShare) * 100).toFixed(0)}% of the generated frames were dropped before the guest in the baselines, at the tap's full queue): one emulated vCPU in TypeScript against 4 RX queues on a 24-core Skylake; the ratios to the published figures say that, not the deltas.`);
   }
   for (const row of DISPATCH_ROWS) {
-    const c = by.get(`${row}/${DISPATCH_COLUMN}`);
-    if (c === undefined) continue;
-    const r = c.runs[0];
-    const k = r?.counters ?? {};
     const plan = dispatchPlan(row);
-    const what = plan.shape === 'prefix' ? `every address of 192.0.2.0/24 on port ${plan.protocol === 'udp' ? 53 : 80}` : 'every port (1-65535) of 198.51.100.1';
-    out.push(
-      `${row}: ${k['reached'] ?? 0} of ${k['covered'] ?? 0} ${plan.protocol === 'udp' ? 'datagrams' : 'connections'} to ${what} reached the binding's one socket`
-      + ` (bound to 127.0.0.1); misses by reason: no binding ${k['dispatch_no_binding'] ?? 0}, binding without a socket ${k['dispatch_missing_socket'] ?? 0},`
-      + ` assign errors ${c.explain['errors'] ?? 0}. A bind()-based setup would need ${plan.targets.toLocaleString('en-US')} sockets for the same traffic`
-      + `${plan.shape === 'prefix' ? ' (one per address: bind() takes one address or the wildcard, and the wildcard takes every address the host owns)' : ' (one per port: bind() takes one port, and 65,535 sockets cannot also leave the other services their ports)'}; here 1.`,
-    );
+    const udp = plan.protocol === 'udp';
+    const what = plan.shape === 'prefix' ? `every address of 192.0.2.0/24 on port ${udp ? 53 : 80}` : 'every port (1-65535) of 198.51.100.1';
+    const bindNeeds = `A bind()-based setup would need ${plan.targets.toLocaleString('en-US')} sockets for the same traffic`
+      + `${plan.shape === 'prefix' ? ' (one per address: bind() takes one address or the wildcard, and the wildcard takes every address the host owns)' : ' (one per port: bind() takes one port, and 65,535 sockets cannot also leave the other services their ports)'}; here 1.`;
+    const misses = (k: Readonly<Record<string, number>>, errors: number): string =>
+      `misses by reason: no binding ${k['dispatch_no_binding'] ?? 0}, binding without a socket ${k['dispatch_missing_socket'] ?? 0}, assign errors ${errors}`;
+    const wk = by.get(`${row}/workers`);
+    if (wk !== undefined) {
+      const k = wk.runs[0]?.counters ?? {};
+      const e = wk.explain;
+      const drops = Object.entries(k).filter(([n, v]) => n.startsWith('total_stack_drop_') && v > 0).map(([n, v]) => `${n.slice('total_stack_drop_'.length)} ${v}`);
+      const seen = k['destinations_seen'] ?? 0;
+      out.push(
+        `${row} (four workers): pktgen sent ${udp ? 'datagrams' : 'SYNs'} to ${what}, going through the range ${(e['range_passes'] ?? NaN).toFixed(1)} times in the first run`
+        + ` and the guest's stack taking ${(e['guest_range_passes'] ?? NaN).toFixed(2)} ranges' worth; ${seen.toLocaleString('en-US')} of the ${plan.targets.toLocaleString('en-US')} destinations were among the ${tapText(k)}`
+        + `${seen < plan.targets ? ` (${(k['tap_frames_in'] ?? 0) < (k['total_received'] ?? 0)
+          ? 'frames reach the guest in bursts between the tap queue\'s drops, so the first two ranges\' worth of them do not cover every destination'
+          : `the rest did not reach the guest in this run: at its rate here, ${Math.round(e['reached_pps'] ?? NaN)}/s, a longer --duration covers them`})` : ''};`
+        + ` of the ${k['covered'] ?? 0} the guest looked up by the window's close, the dispatcher assigned ${k['dispatch_assigned'] ?? 0} to the binding's one socket`
+        + (udp
+          ? ` (the sink on *:10053), which read ${k['reached'] ?? 0} (${k['queued'] ?? 0} queued, ${k['socket_drops'] ?? 0} dropped at the socket);`
+          : ` (a listener on *:10080, tcp_syncookies = 2), which answered ${k['reached'] ?? 0} with a cookie SYN-ACK (${k['socket_drops'] ?? 0} listen drops; no accepts: pktgen never completes a handshake);`)
+        + ` ${misses(k, e['errors'] ?? 0)}; the guest stack's drops by reason: ${drops.length > 0 ? drops.join(', ') : 'none'};`
+        + ` ${(100 * (e['ledger_drop_share'] ?? NaN)).toFixed(0)}% of the generated frames were dropped before the guest (the tap's full queue). ${bindNeeds}`,
+      );
+    }
+    const one = by.get(`${row}/one-thread`);
+    if (one !== undefined) {
+      const k = one.runs[0]?.counters ?? {};
+      out.push(
+        `${row} (two stacks, one thread, each destination once${udp ? '' : ': an accept needs a client\'s handshake, which pktgen\'s SYNs never complete'}): ${k['reached'] ?? 0} of ${k['covered'] ?? 0} ${udp ? 'datagrams' : 'connections'} to ${what}`
+        + ` ${udp ? 'were read from' : 'were accepted on'} the binding's one socket (bound to 127.0.0.1); ${misses(k, one.explain['errors'] ?? 0)}, each refused (${udp ? 'ICMP port unreachable' : 'RST'}): ${k['refused'] ?? 0}.`
+        + `${wk === undefined ? ` ${bindNeeds}` : ''}`,
+      );
+    }
   }
   return out;
 }
@@ -272,14 +316,17 @@ export const skLookupSuite: Suite = {
   title: 'SK_LOOKUP: the cover letters\' floods (rx pps) and the dispatcher',
   source: 'sockets.md §7.1 (v1 cover, 5.6.3) and §7.2 (v5 re-run, 5.8-rc7); dispatch: §9.1 (tubular)',
   rows: [...SK_LOOKUP_FLOODS, ...COST_ROWS, ...DISPATCH_ROWS],
-  columns: [...SK_LOOKUP_CONFIGS, DISPATCH_COLUMN],
+  columns: [...SK_LOOKUP_CONFIGS, ...DISPATCH_COLUMNS],
   baseline: 'no-hook',
   cells(): readonly SuiteCellSpec[] {
     return [...floodSpecs(), ...costSpecs(), ...dispatchSpecs()];
   },
   async run(cell: SuiteCellSpec, o: SuiteOptions): Promise<SuiteRun> {
     const p = parseCell(cell);
-    if ('dispatch' in p) return runDispatchCell(p.dispatch, engineOf(o));
+    if ('dispatch' in p) {
+      if (p.column === 'workers') return runDispatchWorkerCell(p.dispatch, engineOf(o), { duration: o.duration, warmup: o.warmup });
+      return runDispatchCell(p.dispatch, engineOf(o));
+    }
     if (p.cost) return runLookupCostIsolated({ flood: p.flood, config: p.config, engine: engineOf(o), object: SK_LOOKUP_BENCH_OBJECT, inits: benchMapInits() });
     return runFloodCell(p.flood, p.config, o);
   },

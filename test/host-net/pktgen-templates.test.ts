@@ -1,6 +1,7 @@
 // pktgen's flood templates (host/net/pktgen-templates.ts): TCP SYNs shaped like Linux's and UDP
-// datagrams of any length, over IPv4 and IPv6, from address and port ranges. Every frame is parsed
-// and compared with the reference builders of test/support/packets.ts, and every checksum verified.
+// datagrams of any length, over IPv4 and IPv6, from address and port ranges to address and port
+// ranges. Every frame is parsed and compared with the reference builders of test/support/packets.ts,
+// and every checksum verified.
 import test from 'ava';
 import { Pktgen } from '../../host/net/pktgen.ts';
 import { PktgenTemplate, type PktgenTemplateSpec } from '../../host/net/pktgen-templates.ts';
@@ -24,7 +25,7 @@ const u16 = (f: Uint8Array, o: number): number => (f[o]! << 8) | f[o + 1]!;
 const u32 = (f: Uint8Array, o: number): number => ((f[o]! << 24) | (f[o + 1]! << 16) | (f[o + 2]! << 8) | f[o + 3]!) >>> 0;
 
 /** Verifies the IP and L4 checksums the way a receiver does; returns the parsed essentials. */
-function parse(f: Uint8Array): { fam: 4 | 6; proto: number; src: string; sport: number; dport: number; l4: number; l4len: number } {
+function parse(f: Uint8Array): { fam: 4 | 6; proto: number; src: string; dst: string; sport: number; dport: number; l4: number; l4len: number } {
   const type = u16(f, 12);
   if (type === 0x0800) {
     if (internetChecksum(f.subarray(14, 34)) !== 0) throw new Error('bad IPv4 header checksum');
@@ -39,7 +40,7 @@ function parse(f: Uint8Array): { fam: 4 | 6; proto: number; src: string; sport: 
     const seg = f.subarray(34, 34 + l4len);
     const csum = u16(seg, proto === 6 ? 16 : 6);
     if (!(proto === 17 && csum === 0) && internetChecksum(new Uint8Array([...pseudo, ...seg])) !== 0) throw new Error('bad L4 checksum');
-    return { fam: 4, proto, src: [...f.subarray(26, 30)].join('.'), sport: u16(f, 34), dport: u16(f, 36), l4: 34, l4len };
+    return { fam: 4, proto, src: [...f.subarray(26, 30)].join('.'), dst: [...f.subarray(30, 34)].join('.'), sport: u16(f, 34), dport: u16(f, 36), l4: 34, l4len };
   }
   if (type !== 0x86dd) throw new Error('not IP');
   const l4len = u16(f, 18);
@@ -53,7 +54,7 @@ function parse(f: Uint8Array): { fam: 4 | 6; proto: number; src: string; sport: 
   if (internetChecksum(new Uint8Array([...pseudo, ...seg])) !== 0) throw new Error('bad L4 checksum');
   if (u16(seg, proto === 6 ? 16 : 6) === 0) throw new Error('IPv6 UDP without checksum');
   const w = (o: number): string => u16(f, o).toString(16);
-  return { fam: 6, proto, src: [w(22), w(24), w(26), w(28), w(30), w(32), w(34), w(36)].join(':'), sport: u16(f, 54), dport: u16(f, 56), l4: 54, l4len };
+  return { fam: 6, proto, src: [w(22), w(24), w(26), w(28), w(30), w(32), w(34), w(36)].join(':'), dst: [w(38), w(40), w(42), w(44), w(46), w(48), w(50), w(52)].join(':'), sport: u16(f, 54), dport: u16(f, 56), l4: 54, l4len };
 }
 
 /** Linux's SYN options: mss, sackOK, TS val/ecr 0, nop, wscale. */
@@ -241,4 +242,110 @@ test('through Pktgen: template frames, skip advances the ranges, counts and byte
   t.throws(() => new Pktgen({ template: { proto: 'udp' }, replay: [{ data: new Uint8Array(60) }] as never }), { code: 'EINVAL' });
   t.throws(() => new Pktgen({ template: { proto: 'udp', srcPort: 65535, srcPortCount: 2 } }), { code: 'EINVAL' });
   t.throws(() => new Pktgen({ template: { proto: 'tcp-syn', family: 6, srcIp: '10.0.0.1' } }), { code: 'EINVAL' });
+});
+
+test('destination ranges, IPv4 UDP: every address of a /24 on three ports (and five source ports), byte-exact, every checksum right', (t) => {
+  // 256, 3 and 5 pairwise coprime: every (address, port, source port) combination in 3840 frames.
+  const spec: PktgenTemplateSpec = { proto: 'udp', srcIp: '10.0.0.3', srcPort: 1024, srcPortCount: 5, dstIp: '192.0.2.0', dstIpCount: 256, dstPort: 53, dstPortCount: 3 };
+  const fs = frames(spec, 3840);
+  const mismatched: number[] = [];
+  const seen = new Set<string>();
+  const pairs = new Set<string>();
+  fs.forEach((f, i) => {
+    const p = parse(f);
+    t.is(p.dst, `192.0.2.${i % 256}`);
+    t.is(p.dport, 53 + (i % 3));
+    t.is(p.sport, 1024 + (i % 5));
+    seen.add(`${p.dst}:${p.dport}:${p.sport}`);
+    pairs.add(`${p.dst}:${p.dport}`);
+    const ref = udp4Frame({ eth: { ...MACS, padTo: 60 }, ip: { src: '10.0.0.3', dst: p.dst, ttl: 64, fragOff: 0x4000 }, udp: { srcPort: p.sport, dstPort: p.dport } });
+    // Compared as buffers (ava's deepEqual per frame would cost more than the rest of the file).
+    if (!Buffer.from(f).equals(ref)) mismatched.push(i);
+  });
+  t.deepEqual(mismatched, [], 'every frame byte-exact');
+  t.is(pairs.size, 768, 'every address on every port');
+  t.is(seen.size, 3840, 'and from every source port');
+  // A range crossing an octet carries into the next as pktgen's dst_min..dst_max does.
+  const cross = frames({ proto: 'udp', dstIp: '198.51.100.255', dstIpCount: 2 }, 2).map((f) => parse(f).dst);
+  t.deepEqual(cross, ['198.51.100.255', '198.51.101.0']);
+});
+
+test('destination ranges: every port 1..65535 of one address, each once, checksums right, a computed 0 sent as 0xffff', (t) => {
+  const g = new PktgenTemplate({ proto: 'udp', srcIp: '10.0.0.3', srcPort: 40000, dstIp: '198.51.100.1', dstPort: 1, dstPortCount: 65535 });
+  t.is(g.dstPortCount, 65535);
+  const i32 = new Int32Array(16);
+  const u8 = new Uint8Array(i32.buffer);
+  const seen = new Uint8Array(65536);
+  let bad = 0;
+  let ffff = 0;
+  for (let i = 0; i < 65535; i++) {
+    g.fill(u8, i32, 0);
+    const dport = u16(u8, 36);
+    seen[dport]!++;
+    if (u16(u8, 40) === 0xffff) ffff++;
+    if (i % 257 === 0) {
+      try { parse(u8.subarray(0, 60)); } catch { bad++; }
+    } else if (internetChecksum(Uint8Array.of(...u8.subarray(26, 34), 0, 17, 0, 8, ...u8.subarray(34, 42))) !== 0 || internetChecksum(u8.subarray(14, 34)) !== 0) {
+      bad++;
+    }
+  }
+  t.is(bad, 0);
+  t.is(seen[0], 0);
+  t.true(seen.subarray(1).every((n) => n === 1), 'every port once');
+  t.is(ffff, 1, 'exactly one port sums to 0');
+  g.fill(u8, i32, 0);
+  t.is(u16(u8, 36), 1, 'then the range starts over');
+});
+
+test('destination ranges, IPv6 UDP and IPv4/IPv6 SYNs: the last address word varies without carry; byte-exact', (t) => {
+  const u6 = frames({ proto: 'udp', family: 6, srcIp: 'fd00::3', dstIp: '2001:db8::ffff:fffe', dstIpCount: 4, dstPort: 443, dstPortCount: 3 }, 12);
+  const dsts = ['2001:db8::ffff:fffe', '2001:db8::ffff:ffff', '2001:db8::', '2001:db8::1'];
+  u6.forEach((f, i) => {
+    const p = parse(f);
+    t.is(p.dport, 443 + (i % 3));
+    t.deepEqual(f, udp6Frame({ eth: MACS, ip: { src: 'fd00::3', dst: dsts[i % 4]!, hopLimit: 64 }, udp: { srcPort: 1024, dstPort: p.dport } }), `udp6 frame ${i}`);
+  });
+  const s4 = frames({ proto: 'tcp-syn', srcIp: '10.0.0.3', srcPort: 50000, srcPortCount: 7, dstIp: '192.0.2.250', dstIpCount: 9, dstPort: 8080, dstPortCount: 2 }, 126);
+  s4.forEach((f, i) => {
+    const p = parse(f);
+    t.is(p.dst, i % 9 < 6 ? `192.0.2.${250 + (i % 9)}` : `192.0.3.${(i % 9) - 6}`);
+    const ref = tcp4Frame({
+      eth: MACS,
+      ip: { src: '10.0.0.3', dst: p.dst, ttl: 64, fragOff: 0x4000 },
+      tcp: { srcPort: 50000 + (i % 7), dstPort: 8080 + (i % 2), seq: 0x10000000 + i, flags: 0x02, window: 64240, options: LINUX_SYN_OPTS(1460, 1, 7) },
+    });
+    t.deepEqual(f, ref, `syn4 frame ${i}`);
+  });
+  t.is(new Set(s4.map((f) => { const p = parse(f); return `${p.dst}:${p.dport}:${p.sport}`; })).size, 126, '7, 9, 2 pairwise coprime: every combination');
+  const s6 = frames({ proto: 'tcp-syn', family: 6, srcIp: 'fd00::3', dstIp: 'fd00::100', dstIpCount: 2, dstPort: 22, dstPortCount: 3 }, 6);
+  s6.forEach((f, i) => {
+    const ref = tcp6Frame({
+      eth: MACS,
+      ip: { src: 'fd00::3', dst: i % 2 === 0 ? 'fd00::100' : 'fd00::101', hopLimit: 64 },
+      tcp: { srcPort: 1024, dstPort: 22 + (i % 3), seq: 0x10000000 + i, flags: 0x02, window: 64800, options: LINUX_SYN_OPTS(1440, 1, 7) },
+    });
+    t.deepEqual(f, ref, `syn6 frame ${i}`);
+  });
+});
+
+test('random destinations (IPDST_RND / UDPDST_RND): within the ranges, reproducible; a range of one draws nothing', (t) => {
+  const spec: PktgenTemplateSpec = { proto: 'udp', srcPort: 1024, srcPortCount: 100, dstIp: '192.0.2.0', dstIpCount: 256, dstPort: 1, dstPortCount: 65535, random: true, seed: 7 };
+  const fs = frames(spec, 3000);
+  const addrs = new Set<string>();
+  for (const f of fs) {
+    const p = parse(f);
+    t.true(p.dst.startsWith('192.0.2.') && p.dport >= 1 && p.sport >= 1024 && p.sport < 1124);
+    addrs.add(p.dst);
+  }
+  t.is(addrs.size, 256);
+  t.deepEqual(frames(spec, 4), fs.slice(0, 4));
+  const src: PktgenTemplateSpec = { proto: 'udp', srcIp: '10.9.0.0', srcIpCount: 256, srcPort: 1024, srcPortCount: 999, random: true, seed: 3 };
+  t.deepEqual(frames({ ...src, dstIpCount: 1, dstPortCount: 1 }, 50), frames(src, 50), 'a source-only flood is the same frames as before destination ranges existed');
+});
+
+test('destination ranges are checked: the port range stays in 0..65535, counts are at least 1', (t) => {
+  t.throws(() => new PktgenTemplate({ proto: 'udp', dstPort: 65535, dstPortCount: 2 }), { instanceOf: HostNetError, code: 'EINVAL', message: /destination port count/ });
+  t.throws(() => new PktgenTemplate({ proto: 'udp', dstIpCount: 0 }), { code: 'EINVAL', message: /destination address count/ });
+  t.throws(() => new PktgenTemplate({ proto: 'tcp-syn', dstPortCount: 1.5 }), { code: 'EINVAL' });
+  t.notThrows(() => new PktgenTemplate({ proto: 'udp', dstPort: 0, dstPortCount: 65536 }));
 });
