@@ -59,7 +59,7 @@ export interface RunFlags extends CommonFlags {
   pcap?: string; pcapAt?: string; pcapCount: string;
   kind?: string; test?: string; size?: string; direction?: string; family?: string;
   attach?: string[]; map?: string[]; bind?: string[]; target?: string; sysctl?: string[];
-  vhostRx?: string;
+  vhostRx?: string; dst?: string;
 }
 
 /** --sysctl MACHINE:NAME=VALUE, repeatable: syntax only (the runner checks the name and the value). */
@@ -80,6 +80,7 @@ export async function runCommand(scenario: string, f: RunFlags): Promise<void> {
     await runNetCommand(scenario, f);
     return;
   }
+  if (f.dst !== undefined) throw new UsageError('--dst is for flood (case1 and case2 send to the guest\'s MAC through the NIC as the RFC did)');
   if (f.vhostRx !== undefined && f.vhostRx !== VHOST_RX_PATH_DEFAULT) throw new UsageError(`--vhost-rx ${f.vhostRx}: netperf only (case1 and case2 run the RFC's path, the offload needs it)`);
   const m = /^case([12])$/.exec(scenario);
   if (!m) throw new UsageError(`scenario ${scenario}: case1, case2, flood or netperf`);
@@ -165,12 +166,13 @@ async function runNetCommand(scenario: 'flood' | 'netperf', f: RunFlags): Promis
     if (f.target !== undefined) throw new UsageError('--target is for netperf (the flood\'s destination is the guest\'s sink or listener)');
     if (sysctls !== undefined) throw new UsageError('--sysctl is for netperf (the flood sets its own: tcp_syncookies=2 for syn4 and syn6)');
     if (f.vhostRx !== undefined && f.vhostRx !== VHOST_RX_PATH_DEFAULT) throw new UsageError(`--vhost-rx ${f.vhostRx}: netperf only (the flood runs the RFC's path)`);
-    const { runFlood } = await import('../run/run-flood.ts');
-    const r = await runFlood({ kind: (f.kind ?? '') as FloodKind, ...t });
+    const { runFlood, parseFloodDst } = await import('../run/run-flood.ts');
+    const r = await runFlood({ kind: (f.kind ?? '') as FloodKind, ...t, ...(f.dst !== undefined ? { dst: parseFloodDst(f.dst) } : {}) });
     process.stdout.write((f.json === true ? JSON.stringify(report.floodJson(r)) : report.formatFlood(r)) + '\n');
     if (!r.accounting.balanced || !r.stack_accounting.balanced) process.exitCode = 1;
     return;
   }
+  if (f.dst !== undefined) throw new UsageError('--dst is for flood (netperf\'s destination is --target)');
   const { runNetperf, listenerText, vhostRxText } = await import('../run/run-netperf.ts');
   const r = await runNetperf({
     test: (f.test ?? 'TCP_STREAM') as NetperfTest, direction: (f.direction ?? 'host-to-guest') as NetperfDirection,

@@ -42,6 +42,7 @@ export function registerRunCommands(program: Command): void {
     .option('--bind <binding>', "flood/netperf: a dispatcher binding on the guest to its application's socket, 'PROTO PREFIX PORT' (port 0: every port), e.g. 'tcp 192.0.2.0/24 80'; the guest owns the prefixes, the host routes them to it; repeatable", collect, [])
     .option('--sysctl <spec>', 'netperf: set a net.ipv4 sysctl on a machine before the applications start, MACHINE:NAME=VALUE, e.g. guest:tcp_syncookies=2 (the classic SYN cookie path); repeatable', collect, [])
     .option('--target <addr:port>', 'netperf: connect here instead of netserver\'s address and port (a service a BPF program steers), e.g. 192.0.2.7:80 or :8080')
+    .option('--dst <spec>', "flood: pktgen's destinations, ADDR[+N][:PORT[+N]] (IPv6 in brackets), e.g. 192.0.2.0+256:53 for every address of a /24 on port 53 (with --bind 'udp 192.0.2.0/24 53' one socket takes them all)")
     .option('--vhost-rx <path>', "netperf: how vhost's handle_rx reads the tap: ptr_ring (before the offload RFC: vhost consumes the tap's ptr_ring itself, in batches; the host cannot take an offloaded program, so xdp-offload is refused and falls back to native) or tap_recvmsg (the RFC's patches 5-6: the tap's recvmsg, where an offloaded program runs)", 'tap_recvmsg')
     .action(async (scenario: string, f: RunFlags) => { await (await actions()).runCommand(scenario, f); });
 

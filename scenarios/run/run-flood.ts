@@ -5,7 +5,7 @@
 // socket per second. syn: SYNs at one listener that never accepts, with tcp_syncookies = 2; the
 // figure is SYN-ACKs sent per second (TcpExtSyncookiesSent), which leave through the guest's tx
 // path (virtio tx queue, vhost handle_tx, the tap, the bridge) and end at the NIC's wire.
-import type { PktgenTemplateSpec } from '../../host/net/pktgen-templates.ts';
+import { PktgenTemplate, type PktgenTemplateSpec } from '../../host/net/pktgen-templates.ts';
 import { NET_ADDRS, NET_PORTS, type StackReport, type StackSetupData } from '../stack/setup-data.ts';
 import { checkLimit } from './limits.ts';
 import { RunError } from './run-error.ts';
@@ -38,6 +38,29 @@ export interface FloodOptions {
   bpf?: ScenarioBpf;
   /** false: the guest's kernel has no SK_LOOKUP hook (the cover letters' 5.6.3 baseline; default: it has one). */
   skLookupHook?: boolean;
+  /**
+   * pktgen's destinations: the first address and port and how many of each, advancing per frame
+   * (the guest's address and the kind's port by default). With a dispatcher binding (`bpf`) the
+   * guest owns a prefix and one socket takes a whole range.
+   */
+  dst?: FloodDst;
+}
+
+export interface FloodDst { ip?: string; ipCount?: number; port?: number; portCount?: number }
+
+/**
+ * `--dst ADDR[+N][:PORT[+N]]` (IPv6 in brackets: `[fd00::2]+4:53`; `:PORT[+N]` alone keeps the
+ * guest's address), e.g. `192.0.2.0+256:53` is every address of 192.0.2.0/24 on port 53.
+ */
+export function parseFloodDst(spec: string): FloodDst {
+  const m = /^(?:(\[[0-9A-Fa-f:.]+\]|[0-9.]+)(?:\+(\d+))?)?(?::(\d+)(?:\+(\d+))?)?$/.exec(spec);
+  if (m === null || spec === '') throw new RunError('EINVAL', `--dst ${spec}: ADDR[+N][:PORT[+N]], IPv6 in brackets ([fd00::2]+4:53)`);
+  const out: FloodDst = {};
+  if (m[1] !== undefined) out.ip = m[1].replace(/^\[|\]$/g, '');
+  if (m[2] !== undefined) out.ipCount = Number(m[2]);
+  if (m[3] !== undefined) out.port = Number(m[3]);
+  if (m[4] !== undefined) out.portCount = Number(m[4]);
+  return out;
 }
 
 export interface FloodResult {
@@ -130,10 +153,18 @@ export function checkFlood(o: FloodOptions): void {
     throw new RunError('EINVAL', 'a guest without the SK_LOOKUP hook cannot attach SK_LOOKUP programs');
   }
   if (o.bpf?.host !== undefined) throw new RunError('EINVAL', 'the flood gives only the guest a stack: no host attachments');
+  if (o.dst !== undefined) {
+    // pktgen's own checks (address family, ranges within 2^32 and 65,535), as a usage error.
+    try {
+      new PktgenTemplate(floodTemplate(o.kind, o.dst));
+    } catch (e) {
+      throw new RunError('EINVAL', `--dst: ${(e as Error).message}`, { cause: e });
+    }
+  }
 }
 
-/** pktgen's template for a kind: one source address behind the NIC, 10k source ports, one destination. */
-export function floodTemplate(kind: FloodKind): PktgenTemplateSpec {
+/** pktgen's template for a kind: one source address behind the NIC, 10k source ports, one destination (or `dst`'s ranges). */
+export function floodTemplate(kind: FloodKind, dst?: FloodDst): PktgenTemplateSpec {
   const v6 = kind.endsWith('6');
   const syn = kind.startsWith('syn');
   return {
@@ -143,6 +174,8 @@ export function floodTemplate(kind: FloodKind): PktgenTemplateSpec {
     srcPort: 1024, srcPortCount: FLOOD_SOURCE_PORTS,
     dstPort: syn ? NET_PORTS.synListener : NET_PORTS.udpSink,
     ...(syn ? {} : { payload: 0 }),
+    ...(dst?.ip !== undefined ? { dstIp: dst.ip } : {}), ...(dst?.ipCount !== undefined ? { dstIpCount: dst.ipCount } : {}),
+    ...(dst?.port !== undefined ? { dstPort: dst.port } : {}), ...(dst?.portCount !== undefined ? { dstPortCount: dst.portCount } : {}),
   };
 }
 
@@ -168,7 +201,7 @@ export async function runFlood(o: FloodOptions): Promise<FloodResult> {
   // workerData: the captures' extra worker data (run-machines.ts spreads it into each worker's).
   const mo: MachinesRunOptions & { workerData?: NetCaptureWorkerData } = {
     duration: o.duration, warmup: o.warmup ?? 0.5, queueSize: o.queueSize, vhostPollUs: o.vhostPollUs,
-    template: floodTemplate(o.kind),
+    template: floodTemplate(o.kind, o.dst),
     guest: withBpf({ ...guestFloodSetup(o.kind), ...(o.skLookupHook === false ? { skLookupHook: false } : {}) }, 'guest', o.bpf),
     ...workerDataWith(cap?.workerData, o.bpf),
   };

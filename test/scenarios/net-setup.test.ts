@@ -10,7 +10,7 @@ import { VethDevice, veth_pair, veth_poll } from '../../net/core/veth.ts';
 import { register_netdevice } from '../../net/core/dev.ts';
 import { NSEC_PER_MSEC } from '../../net/core/clock.ts';
 import { RunError } from '../../scenarios/run/run-error.ts';
-import { checkFlood, runFlood, stackAccounting } from '../../scenarios/run/run-flood.ts';
+import { checkFlood, floodTemplate, parseFloodDst, runFlood, stackAccounting } from '../../scenarios/run/run-flood.ts';
 import { checkNetperf, runNetperf, type NetperfRunOptions } from '../../scenarios/run/run-netperf.ts';
 import { setupMachine, type MachineApp } from '../../scenarios/stack/machine-setup.ts';
 import { NET_ADDRS, NET_PORTS, type StackSetupData } from '../../scenarios/stack/setup-data.ts';
@@ -31,6 +31,23 @@ test('bad flood options are refused with RunError EINVAL before any worker start
     t.is(e?.code, 'EINVAL');
   }
   t.regex(t.throws(() => checkFlood({ kind: 'tcp4' as FloodKind, duration: 1 }))!.message, /syn4, syn6, udp4, udp6/);
+});
+
+test('--dst: destination ranges for pktgen, parsed and checked before any worker starts', (t) => {
+  t.deepEqual(parseFloodDst('192.0.2.0+256:53'), { ip: '192.0.2.0', ipCount: 256, port: 53 });
+  t.deepEqual(parseFloodDst('[fd00::2]+4:1+65535'), { ip: 'fd00::2', ipCount: 4, port: 1, portCount: 65535 });
+  t.deepEqual(parseFloodDst(':80+10'), { port: 80, portCount: 10 });
+  t.deepEqual(parseFloodDst('10.0.0.2'), { ip: '10.0.0.2' });
+  for (const bad of ['', 'x', '192.0.2.0+:53', 'fd00::2:53', '1.2.3.4:53+']) {
+    t.is(t.throws(() => parseFloodDst(bad), { instanceOf: RunError })?.code, 'EINVAL', bad);
+  }
+  const tpl = floodTemplate('udp4', parseFloodDst('192.0.2.0+256:53'));
+  t.like(tpl, { dstIp: '192.0.2.0', dstIpCount: 256, dstPort: 53, srcPortCount: 10_000 });
+  t.notThrows(() => checkFlood({ kind: 'udp4', duration: 1, dst: parseFloodDst('192.0.2.0+256:53') }));
+  // pktgen's own limits, as usage errors: the family, a port range past 65,535.
+  for (const dst of [parseFloodDst('[fd00::2]:53'), parseFloodDst(':65535+2')]) {
+    t.is(t.throws(() => checkFlood({ kind: 'udp4', duration: 1, dst }), { instanceOf: RunError })?.code, 'EINVAL', JSON.stringify(dst));
+  }
 });
 
 test('bad netperf options are refused with RunError EINVAL before any worker starts, sizes by test', async (t) => {
