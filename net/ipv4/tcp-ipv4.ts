@@ -19,8 +19,8 @@ import { secure_tcp_seq, secure_tcp_ts_off } from '../core/secure-seq.ts';
 import { inet_add_protocol } from './protocol.ts';
 import { __inet_lookup_established, __inet_lookup_listener, __inet_lookup_skb } from './inet-hashtables.ts';
 import { inet_twsk, inet_twsk_deschedule_put } from './inet-timewait-sock.ts';
-import { ip_build_and_send_pkt, ip_queue_xmit } from './ip-output.ts';
-import { Rtable, dst_tcp_usec_ts, ip_route_output_key, ip_rt_update_pmtu, rt_mtu, RTCF } from './route.ts';
+import { ip_build_and_send_pkt, ip_queue_xmit, type IpXmitOpts } from './ip-output.ts';
+import { Rtable, dst_tcp_usec_ts, ip_route_output_key, ip_rt_update_pmtu, rt_mtu, rt_valid, RTCF } from './route.ts';
 import { IP_PMTUDISC } from './af-inet.ts';
 import { skb_rt_type } from './ip-input.ts';
 import { RTN } from './route.ts';
@@ -117,11 +117,22 @@ function tcp_v4_reqsk_send_ack(sk: TcpSock, skb: SkBuff, req: RequestSock): void
 /** tcp_v4_send_synack: the SYN-ACK for req (timestamps carry the cookie's options for a cookie SYN-ACK). */
 function tcp_v4_send_synack(sk: TcpSock, req: RequestSock, synack_type: number): number {
   const tsval = tcp_synack_tsval(sk, req, synack_type);
-  const skb = tcp_make_synack(req, (tsval + req.ts_off) >>> 0, tcp_req_advmss(sk, req));
+  const advmss = tcp_req_advmss(sk, req);
+  req_dst_req = null;
+  req_dst = null;
+  const skb = tcp_make_synack(req, (tsval + req.ts_off) >>> 0, advmss);
   __tcp_v4_send_check(skb, req.skc_rcv_saddr, req.skc_daddr);
   sk.skc_net.mib.tcp.OutSegs++;
-  return ip_build_and_send_pkt(skb, sk.skc_net, sk, req.skc_rcv_saddr, req.skc_daddr, IPPROTO_TCP, { df: true, oif: sk.skc_bound_dev_if });
+  synack_opts.oif = sk.skc_bound_dev_if;
+  return ip_build_and_send_pkt(skb, sk.skc_net, sk, req.skc_rcv_saddr, req.skc_daddr, IPPROTO_TCP, synack_opts);
 }
+
+/**
+ * The SYN-ACK's IP options, refilled per SYN-ACK rather than a literal per SYN of a flood:
+ * ip_build_and_send_pkt reads them all before it transmits, so a SYN-ACK sent from inside that
+ * transmit (over lo) refilling them changes nothing for the outer one.
+ */
+const synack_opts: IpXmitOpts = { df: true, oif: 0 };
 
 /**
  * tcp_v4_init_req + route_req: the request's addresses are the SYN's, swapped. With timestamps,
@@ -130,22 +141,35 @@ function tcp_v4_send_synack(sk: TcpSock, req: RequestSock, synack_type: number):
 function tcp_v4_init_req(req: RequestSock, _sk: TcpSock, skb: SkBuff): number {
   sk_rcv_saddr_set(req, ip_daddr(skb));
   sk_daddr_set(req, ip_saddr(skb));
-  fl4.flowi4_oif = 0;
-  fl4.flowi4_proto = IPPROTO_TCP;
-  fl4.saddr = req.skc_rcv_saddr;
-  fl4.daddr = req.skc_daddr;
-  const rt = ip_route_output_key(req.skc_net, fl4);
+  const rt = tcp_v4_route_req(req);
   if (typeof rt === 'number') return rt;
   req.req_usec_ts = req.tstamp_ok && dst_tcp_usec_ts(rt);
+  req_dst_req = req;
+  req_dst = rt;
   return 0;
 }
 
-function tcp_v4_req_mtu(req: RequestSock): number {
+function tcp_v4_route_req(req: RequestSock): Rtable | number {
   fl4.flowi4_oif = 0;
   fl4.flowi4_proto = IPPROTO_TCP;
   fl4.saddr = req.skc_rcv_saddr;
   fl4.daddr = req.skc_daddr;
-  const rt = ip_route_output_key(req.skc_net, fl4);
+  return ip_route_output_key(req.skc_net, fl4);
+}
+
+/**
+ * The route tcp_v4_init_req found for the request being answered: tcp_conn_request keeps
+ * route_req's dst for the advertised MSS and hands it to send_synack, so one route lookup serves
+ * a SYN, as in the kernel. Let go when the SYN-ACK is built; a route no longer valid (the netns
+ * genid moved, its device went down: __sk_dst_check) is looked up again.
+ */
+let req_dst_req: RequestSock | null = null;
+let req_dst: Rtable | null = null;
+
+function tcp_v4_req_mtu(req: RequestSock): number {
+  let rt: Rtable | number;
+  if (req === req_dst_req && req_dst !== null && rt_valid(req.skc_net, req_dst)) rt = req_dst;
+  else rt = tcp_v4_route_req(req);
   return typeof rt === 'number' ? 1500 : rt_mtu(rt);
 }
 

@@ -15,6 +15,7 @@ import { ip_cmsg_recv_offset } from './ip-sockglue.ts';
 import { UDP_HDR_LEN, udp4_csum_bad } from './udp-rcv.ts';
 import { udp6_csum_bad } from '../ipv6/udp-csum.ts';
 import { ip6_datagram_recv_common_ctl, ip6_datagram_recv_specific_ctl } from '../ipv6/datagram.ts';
+import { ipv6_hdr_addr } from '../ipv6/ipv6-hdr-addr.ts';
 
 /** Was this datagram carried by IPv4 (the version nibble of its network header)? */
 export function udp_skb_is_v4(skb: SkBuff): boolean {
@@ -65,7 +66,7 @@ function udp_fill_name(msg: MsgHdr, sk: Sock, skb: SkBuff, is_v4: boolean): void
     ipv6_addr_set_v4mapped(v.getUint32(nh + 12), a);
     name.scope_id = 0;
   } else {
-    a.read(skb.head, nh + 8);
+    ipv6_hdr_addr(skb.head, nh + 8, a);
     name.scope_id = ipv6_addr_type(a) & IPV6_ADDR_TYPES.IPV6_ADDR_LINKLOCAL ? skb.skb_iif : 0;
   }
   name.flowinfo = 0;

@@ -18,6 +18,7 @@ import {
 import { RTF, fib6_lookup } from './route.ts';
 import { NEXTHDR, ipv6_destopt_rcv, ipv6_frag_rcv, ipv6_parse_hopopts, ipv6_rthdr_rcv } from './exthdrs.ts';
 import { ICMPV6, icmpv6_send } from './icmp.ts';
+import { ipv6_hdr_addr } from './ipv6-hdr-addr.ts';
 
 const R = SKB_DROP_REASONS;
 const saddr_tmp = new In6Addr();
@@ -29,11 +30,6 @@ export function ipv6_rcv(skb: SkBuff, dev: NetDevice): number {
   const nhoff = ip6_rcv_core(skb, dev, net);
   if (nhoff < 0) return NET_RX_DROP;
   return ip6_rcv_finish(net, skb, dev, nhoff);
-}
-
-function read_addr(skb: SkBuff, off: number, out: In6Addr): In6Addr {
-  const v = skb.view;
-  return out.set(v.getUint32(off), v.getUint32(off + 4), v.getUint32(off + 8), v.getUint32(off + 12));
 }
 
 /**
@@ -60,8 +56,8 @@ function ip6_rcv_core(skb: SkBuff, dev: NetDevice, net: Net): number {
   skb.network_header = h;
   if (!pskb_may_pull(skb, 40)) return hdr_err(skb, net, R.SKB_DROP_REASON_NOT_SPECIFIED);
   if (skb.head[h]! >>> 4 !== 6) return hdr_err(skb, net, R.SKB_DROP_REASON_UNHANDLED_PROTO);
-  const saddr = read_addr(skb, h + 8, saddr_tmp);
-  const daddr = read_addr(skb, h + 24, daddr_tmp);
+  const saddr = ipv6_hdr_addr(skb.head, h + 8, saddr_tmp);
+  const daddr = ipv6_hdr_addr(skb.head, h + 24, daddr_tmp);
   const loop = (dev.flags & IFF.IFF_LOOPBACK) !== 0;
   // RFC 4291 2.5.3: ::1 never arrives on a wire. 2.7: multicast scope 0 is reserved, scope 1
   // (interface-local) never leaves the node, and a multicast source is impossible.
@@ -103,7 +99,7 @@ function hdr_err(skb: SkBuff, net: Net, reason: number): number {
  * with no route gets destination unreachable (ip6_pkt_drop).
  */
 function ip6_rcv_finish(net: Net, skb: SkBuff, dev: NetDevice, nhoff: number): number {
-  const daddr = read_addr(skb, skb.network_header + 24, daddr_tmp);
+  const daddr = ipv6_hdr_addr(skb.head, skb.network_header + 24, daddr_tmp);
   if (ipv6_addr_is_multicast(daddr)) {
     if ((dev.flags & IFF.IFF_LOOPBACK) === 0 && !ipv6_chk_mcast_addr(dev, daddr)) {
       kfree_skb_reason(skb, R.SKB_DROP_REASON_NOT_SPECIFIED);

@@ -22,6 +22,7 @@ import { udp_sk_bound_dev_eq } from '../ipv4/udp-lookup.ts';
 import { UDP_HDR_LEN, __udp_enqueue_schedule_skb, udp_rcv_pull } from '../ipv4/udp-rcv.ts';
 import { udp_report_error } from '../ipv4/udp-err.ts';
 import { udp6_csum_bad } from './udp-csum.ts';
+import { ipv6_hdr_addr } from './ipv6-hdr-addr.ts';
 import { icmpv6_send, ICMPV6 } from './icmp.ts';
 import { sk_filter, sk_filter_trim_cap } from '../core/sk-filter.ts';
 
@@ -120,8 +121,8 @@ export function __udp6_lib_rcv(skb: SkBuff): number {
   const v = skb.view;
   const th = skb.transport_header;
   const nh = skb.network_header;
-  saddr.read(skb.head, nh + 8);
-  daddr.read(skb.head, nh + 24);
+  ipv6_hdr_addr(skb.head, nh + 8, saddr);
+  ipv6_hdr_addr(skb.head, nh + 24, daddr);
   const sport = v.getUint16(th);
   const dport = v.getUint16(th + 2);
   const zero_csum = v.getUint16(th + 6) === 0;
