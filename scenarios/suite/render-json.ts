@@ -22,7 +22,8 @@
 //                  "counters": { name: number|null },  // the window's increases
 //                  "explain": { name: number|null },
 //                  "cpu"?: { thread: share of a core },
-//                  "notes"?: [string] }]
+//                  "notes"?: [string] }]        // a run that threw: value null, seconds 0,
+//                                                 // balanced false, notes ["run failed: <message> (<code>)"]
 //     }],
 //     "findings": ["..."], "balanced": true,
 //     "machine": { "cpu", "cores", "node", "platform", "kernel" },

@@ -1,7 +1,8 @@
 // `vxo table --suite ID`: any suite's cells, each run `repeat` times, sequentially (two runs at once
 // would share the same two cores and measure each other), with progress on stderr as `vxo table`
 // shows it. A cell's figure is the median of its runs, min and max its spread, its delta against
-// the row's baseline cell; the report is balanced only when every run's ledger was.
+// the row's baseline cell; the report is balanced only when every run's ledger was. A run that
+// throws is recorded as a failed run (its error in the cell's notes) and the suite goes on.
 import { packageVersion } from '../package-root.ts';
 import { createProgress, machineInfo, medianRunIndex, summarize } from '../report/index.ts';
 import type { ProgressStream } from '../report/index.ts';
@@ -70,15 +71,49 @@ export function withDeltas(cells: readonly Omit<SuiteCell, 'delta'>[], baseline:
   });
 }
 
+/** The note a failed run carries: the runner keeps the cell and goes on (scenarios/suite/types.ts has no error field). */
+export const RUN_FAILED_NOTE = 'run failed: ';
+
+/**
+ * A run that threw, as a run: no figure (NaN, left out of the median), not balanced (its ledger was
+ * never checked), its error in the notes with its code, so the report shows it beside the cells
+ * that did run instead of losing them.
+ */
+export function failedRun(e: unknown): SuiteRunWithNotes {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const code = (err as { code?: unknown }).code;
+  const what = `${err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}${typeof code === 'string' ? ` (${code})` : ''}`;
+  return { value: NaN, seconds: 0, balanced: false, counters: {}, explain: {}, notes: [`${RUN_FAILED_NOTE}${what}`] };
+}
+
+export function isFailedRun(r: SuiteRun): boolean {
+  return r.notes?.some((n) => n.startsWith(RUN_FAILED_NOTE)) ?? false;
+}
+
+/** Cells with at least one failed run, in table order of the report's cells. */
+export function failedCells(r: Pick<SuiteReport, 'cells'>): SuiteCell[] {
+  return r.cells.filter((c) => c.runs.some(isFailedRun));
+}
+
 /** A finished cell's median run (the run its explain came from). */
 export function witnessRun(cell: SuiteCell): SuiteRun | undefined {
   if (cell.runs.length === 0) return undefined;
   return cell.runs[medianRunIndex(cell.runs.map((r) => ({ mpps: r.value })))];
 }
 
+/** The suite's findings; a suite whose findings code throws on a failed cell's NaNs still gets its report. */
+function suiteFindings(suite: Suite, cells: readonly SuiteCell[]): string[] {
+  try {
+    return suite.findings(cells);
+  } catch (e) {
+    return [`the findings could not be drawn: ${e instanceof Error ? e.message : String(e)}`];
+  }
+}
+
 export async function runSuite(suite: Suite, o: SuiteRunOptions): Promise<SuiteReport> {
   const specs = checkSuiteOptions(suite, o);
   const started = new Date().toISOString();
+  const stream = o.stream ?? process.stderr;
   const progress = createProgress({
     cells: specs.length, repeat: o.repeat, enabled: o.progress !== false, plain: o.progress === true,
     ...(o.stream !== undefined ? { stream: o.stream } : {}),
@@ -92,7 +127,18 @@ export async function runSuite(suite: Suite, o: SuiteRunOptions): Promise<SuiteR
       const runs: SuiteRunWithNotes[] = [];
       for (let r = 0; r < o.repeat; r++) {
         progress.start(i, r, `${suite.id} ${spec.id}`);
-        const run: SuiteRunWithNotes = await suite.run(spec, options);
+        let run: SuiteRunWithNotes;
+        try {
+          run = await suite.run(spec, options);
+        } catch (e) {
+          // One cell's failure (a worker dying, a socket call refused) must not lose the cells
+          // already measured nor stop the ones after it: it is recorded and shown.
+          run = failedRun(e);
+          // Said as it happens, where the progress goes: the report comes only when every cell has run.
+          if (o.progress === true || (o.progress === undefined && stream.isTTY === true)) {
+            stream.write(`${stream.isTTY === true ? '\n' : ''}vxo table: ${suite.id} ${spec.id} run ${r + 1}/${o.repeat} failed: ${(run.notes?.[0] ?? '').slice(RUN_FAILED_NOTE.length)}\n`);
+          }
+        }
         runs.push(run);
         // The bar's figure is labelled Mpps: only packet rates go there.
         progress.done(spec.unit === 'pps' ? run.value / 1e6 : undefined);
@@ -106,7 +152,7 @@ export async function runSuite(suite: Suite, o: SuiteRunOptions): Promise<SuiteR
   return {
     suite: suite.id, title: suite.title, source: suite.source,
     rows: [...suite.rows], columns: [...suite.columns], ...(suite.baseline !== undefined ? { baseline: suite.baseline } : {}),
-    cells, findings: suite.findings(cells),
+    cells, findings: suiteFindings(suite, cells),
     balanced: cells.every((c) => c.runs.every((r) => r.balanced)),
     machine: machineInfo(), options, started, vxo_version: packageVersion(),
   };

@@ -2,10 +2,12 @@
 // round trip (NaN written as null, read back as NaN), the HTML page with its charts' SVG.
 import test from 'ava';
 import { parseSuiteJson, suiteJson, suiteJsonText, suitesJsonText, checkSuiteJson } from '../../scenarios/suite/render-json.ts';
-import { formatDelta, renderSuiteText } from '../../scenarios/suite/render-text.ts';
-import { suiteHtml, suitesHtml } from '../../scenarios/suite/render-html.ts';
-import { buildSuiteCell, withDeltas } from '../../scenarios/suite/run-suite.ts';
-import type { SuiteCellSpec, SuiteReport, SuiteRun } from '../../scenarios/suite/types.ts';
+import { describeCells, formatDelta, formatPubRatio, groupedNotes, renderSuiteText, sharedSummary, splitFindings } from '../../scenarios/suite/render-text.ts';
+import { suiteDeltaChartSpec, suiteHtml, suitesHtml, suiteValueChartSpec, wantsLogScale } from '../../scenarios/suite/render-html.ts';
+import { buildSuiteCell, isFailedRun, runSuite, withDeltas } from '../../scenarios/suite/run-suite.ts';
+import type { Suite, SuiteCellSpec, SuiteReport, SuiteRun } from '../../scenarios/suite/types.ts';
+import { mppsChartSpec, spansOrders } from '../../scenarios/report/charts.ts';
+import { syntheticCells } from '../report/synthetic.ts';
 
 const run = (value: number, balanced = true): SuiteRun => ({
   value, seconds: 1, balanced, counters: { pktgen_generated: value * 2, guest_rx_frames: value },
@@ -94,4 +96,91 @@ test('HTML: one self-contained page with the charts\' SVG, the table and the fin
   t.notRegex(html, /<script|https?:\/\/(?!www\.w3\.org)/);
   const all = await suitesHtml(undefined, [report()]);
   t.regex(all, /id="xdp-sk"/);
+  t.regex(all, /<nav class="toc">Suites: <a href="#xdp-sk">xdp-sk<\/a> <span class="bad">\(not balanced\)<\/span><\/nav>/);
+  t.is((html.match(/synthetic suite/g) ?? []).length, 2, 'a one-suite page says its title once as a heading (and in <title>)');
+});
+
+test('a run that throws is recorded and the suite goes on: the other cells keep their figures, the report says which failed and why', async (t) => {
+  const specs = [spec('udp4', 'base'), spec('udp4', 'prog'), spec('syn4', 'base')];
+  const suite: Suite = {
+    id: 'xdp-sk', title: 'failing suite', source: 'a test', rows: ['udp4', 'syn4'], columns: ['base', 'prog'], baseline: 'base',
+    cells: () => specs,
+    run: async (c) => {
+      if (c.id === 'udp4/prog') throw Object.assign(new Error('worker guest exited with code 1'), { code: 'EIO' });
+      return run(c.row === 'udp4' ? 1e6 : 5e5);
+    },
+    findings: (cells) => cells.map((c) => `${c.id}: median ${c.median.toFixed(0)}`),
+  };
+  const lines: string[] = [];
+  const r = await runSuite(suite, { duration: 0.1, warmup: 0, repeat: 2, engine: 'jit', progress: true, stream: { isTTY: false, write: (x) => lines.push(x) > 0 } });
+  t.true(lines.includes('vxo table: xdp-sk udp4/prog run 2/2 failed: worker guest exited with code 1 (EIO)\n'), 'said on the progress stream as it happens');
+  t.is(r.cells.length, 3, 'every cell is in the report');
+  t.is(r.cells[0]!.median, 1e6);
+  t.is(r.cells[2]!.median, 5e5, 'the cell after the failure still ran');
+  const failed = r.cells[1]!;
+  t.is(failed.runs.length, 2);
+  t.true(failed.runs.every(isFailedRun));
+  t.true(Number.isNaN(failed.median));
+  t.deepEqual(failed.notes, ['run failed: worker guest exited with code 1 (EIO)'], 'one note for the two identical failures');
+  t.false(r.balanced);
+  const text = renderSuiteText(r, { charset: 'ascii' });
+  t.regex(text, /failed runs \(no figure; the other cells ran\)\n {2}udp4\/prog \(2 of 2 runs failed\): worker guest exited with code 1 \(EIO\)/);
+  t.regex(text, /udp4\s*\|\s*pps\s*\|\s*1\.00M\s*\|\s*failed/);
+  t.regex(text, /FAILED 2\/2/);
+  t.regex(text, /FAILED: udp4\/prog \(a run threw/);
+  t.notRegex(text, /NOT BALANCED/, 'the failed cell is not reported as an unbalanced ledger');
+  t.notRegex(text, /^\s+udp4\/prog: run failed/m, 'the failure is not repeated among the notes');
+  const back = parseSuiteJson(suiteJsonText(r));
+  t.true(isFailedRun(back.cells[1]!.runs[0]!), 'a saved report keeps the failure');
+});
+
+test('text: ratios far below 1 keep two significant digits; notes shared by a column print once; shared-machine warning summarised; no published columns when no cell has one', (t) => {
+  t.is(formatPubRatio(16.9 / 9403), '0.0018x');
+  t.is(formatPubRatio(0.366), '0.37x');
+  t.is(formatPubRatio(NaN), 'n/a');
+  const r = report();
+  const noted: SuiteReport = { ...r, cells: r.cells.map((c) => ({ ...c, notes: c.column === 'base' ? ['vhost reads the ring'] : c.notes })) };
+  t.deepEqual(groupedNotes(noted).map((n) => n.cells), ['base column', 'udp4/prog']);
+  t.is(describeCells(noted, ['udp4/base', 'udp4/prog']), 'udp4');
+  t.regex(renderSuiteText(noted), /\n {2}base column: vhost reads the ring\n/);
+  const loaded: SuiteReport = { ...r, cells: r.cells.map((c, i) => ({ ...c, explain: { ...c.explain, cpu_other: 0.5 + i * 0.25 } })) };
+  t.is(sharedSummary(loaded), 'other processes took 50%-100% of a core in every cell (3): those figures measure that load as well as vxo');
+  t.is(sharedSummary(r), undefined);
+  const bare: SuiteReport = { ...r, cells: r.cells.map((c) => ({ ...c, published: [] })) };
+  const text = renderSuiteText(bare, { charset: 'ascii' });
+  t.notRegex(text, /\| published|ours\/pub/);
+  t.regex(text, /delta: against the row's base cell; the source published no figures\./);
+  const split = splitFindings({ cells: r.cells, findings: ['udp4/base: its counters', 'a conclusion'] });
+  t.deepEqual(split, { general: ['a conclusion'], perCell: ['udp4/base: its counters'] });
+});
+
+test('HTML charts: a log scale when a row\'s figures are orders apart, bars side by side without gaps, deltas as horizontal bars', (t) => {
+  t.true(wantsLogScale([1.61, 89.4]));
+  t.false(wantsLogScale([1e6, 2.7e6]));
+  t.false(wantsLogScale([0, 0]));
+  const r = report();
+  // udp4: ours 1.0M beside 2.7M/3.0M: linear. A row 100x below its published figure: log.
+  const far: SuiteReport = { ...r, cells: r.cells.map((c) => (c.row === 'udp4' ? { ...c, median: c.median / 100, min: c.min / 100, max: c.max / 100 } : c)) };
+  const yScale = (spec: ReturnType<typeof suiteValueChartSpec>, i: number): unknown => {
+    const panels = (spec as { concat: { layer: { encoding: { y?: { scale?: unknown } } }[] }[] }).concat;
+    return panels[i]!.layer[0]!.encoding.y?.scale;
+  };
+  t.like(yScale(suiteValueChartSpec(far), 0), { type: 'log' });
+  t.like(yScale(suiteValueChartSpec(far), 1), { type: 'log' }, 'one kind of axis for every panel of the chart');
+  t.like(yScale(suiteValueChartSpec(r), 0), { zero: true });
+  const values = (suiteValueChartSpec(r) as { concat: { data: { values: { x: string; slot: number; source: string }[] } }[] }).concat[0]!.data.values;
+  t.deepEqual(values.filter((v) => v.x === 'prog').map((v) => [v.slot, v.source]), [[0, 'ours'], [1, 'v1 (5.6.3)']], 'the prog column\'s one published bar sits next to ours');
+  const delta = suiteDeltaChartSpec(r) as { layer: { encoding?: { y?: { field: string } } }[] };
+  t.is(delta.layer[0]!.encoding?.y?.field, 'y', 'one bar row per cell, labels on the y axis');
+});
+
+test('the offload chart goes log only when ours and the RFC are orders apart (a loaded machine\'s 0.003 Mpps against 12.9)', (t) => {
+  t.true(spansOrders([0.0035, 12.9]));
+  t.false(spansOrders([2.4, 2.46, null, 0]));
+  const yOf = (spec: ReturnType<typeof mppsChartSpec>): { title?: string; scale?: { type?: string } } =>
+    (spec as { spec: { layer: { encoding: { y: { title?: string; scale?: { type?: string } } } }[] } }).spec.layer[0]!.encoding.y;
+  t.is(yOf(mppsChartSpec(syntheticCells())).scale?.type, undefined, 'the synthetic table is near the RFC: linear');
+  const starved = syntheticCells().map((c) => ({ ...c, mpps: c.mpps / 1000, min: c.min / 1000, max: c.max / 1000 }));
+  t.is(yOf(mppsChartSpec(starved)).scale?.type, 'log');
+  t.is(yOf(mppsChartSpec(starved)).title, 'Mpps (log scale)');
 });
