@@ -6,6 +6,7 @@
 
 import { createRequire } from 'node:module';
 import type * as CliProgress from 'cli-progress';
+import { formatRate } from './fmt.ts';
 
 /** The part of a stream the bar needs; process.stderr satisfies it. */
 export interface ProgressStream {
@@ -81,7 +82,7 @@ function progressLines(opts: ProgressOptions, stream: ProgressStream): TableProg
       const now = clock();
       if (completed < total && now - last < interval) return;
       last = now;
-      const rate = mpps !== undefined && Number.isFinite(mpps) ? `: ${mpps.toFixed(2)} Mpps` : '';
+      const rate = mpps !== undefined && Number.isFinite(mpps) ? `: ${rateText(mpps)}` : '';
       stream.write(`vxo table: run ${completed}/${total} done (cell ${current.cell + 1}/${opts.cells} ${current.name}, run ${current.run + 1}/${opts.repeat})${rate}, ${elapsed(now - t0)} elapsed\n`);
     },
     stop() {},
@@ -96,7 +97,7 @@ function progressBar(opts: ProgressOptions, stream: ProgressStream): TableProgre
     {
       // The cast is the library's own type: it accepts any writable with write() and isTTY.
       stream: stream as NodeJS.WritableStream,
-      format: '{bar} cell {cell}/{cells} run {run}/{repeat} {name} | last {last} Mpps | {duration_formatted}',
+      format: '{bar} cell {cell}/{cells} run {run}/{repeat} {name} | last {last} | {duration_formatted}',
       barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
@@ -118,7 +119,7 @@ function progressBar(opts: ProgressOptions, stream: ProgressStream): TableProgre
     },
     done(mpps) {
       completed = Math.min(total, completed + 1);
-      if (mpps !== undefined && Number.isFinite(mpps)) payload = { ...payload, last: mpps.toFixed(2) };
+      if (mpps !== undefined && Number.isFinite(mpps)) payload = { ...payload, last: rateText(mpps) };
       if (active) bar.update(completed, payload);
     },
     stop() {
@@ -127,4 +128,9 @@ function progressBar(opts: ProgressOptions, stream: ProgressStream): TableProgre
       bar.stop();
     },
   };
+}
+
+/** A run's rate: Mpps with two decimals as the offload table's, thousands of pps below 0.1 Mpps (a suite's flood on a loaded machine). */
+export function rateText(mpps: number): string {
+  return mpps >= 0.1 ? `${mpps.toFixed(2)} Mpps` : `${formatRate(mpps * 1e6)} pps`;
 }

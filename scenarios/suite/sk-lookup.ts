@@ -225,7 +225,10 @@ function tapText(k: Readonly<Record<string, number>>): string {
     : `${n(kept)} frames the guest's stack took in the run (a packet tap on eth0 kept them all)`;
 }
 
-const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+// n/a where a cell read nothing (a 0 pps window on a loaded machine), never "NaN%".
+const pct = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%` : 'n/a');
+const us2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+const signedNs = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(0)} ns` : 'n/a');
 
 /** The findings, from the finished cells' counters. */
 export function skLookupFindings(cells: readonly SuiteCell[]): string[] {
@@ -241,7 +244,7 @@ export function skLookupFindings(cells: readonly SuiteCell[]): string[] {
     const runs = lpm.runs[0]?.counters['prog_runs'] ?? 0, misses = lpm.runs[0]?.counters['prog_misses'] ?? 0;
     const line = [
       `${flood}: no-prog ${pct(d1)}, lpm200 ${pct(d2)} vs no-hook (runs' spread up to ${(spread * 100).toFixed(1)}%);`,
-      `guest CPU per frame ${us(base).toFixed(2)} / ${us(none).toFixed(2)} / ${us(lpm).toFixed(2)} µs;`,
+      `guest CPU per frame ${us2(us(base))} / ${us2(us(none))} / ${us2(us(lpm))} µs;`,
       `the program ran ${runs} times in the first run, ${misses} of them missing all 200 entries (two trie lookups each).`,
       `Published: v1 ${pct(none.published[0]?.delta ?? NaN)} / ${pct(lpm.published[0]?.delta ?? NaN)}, v5 ${pct(none.published[1]?.delta ?? NaN)} / ${pct(lpm.published[1]?.delta ?? NaN)};`,
       `the lookup's cycle share there ${cyc.v1.join(' / ')}% (v1), ${cyc.v5.join(' / ')}% (v5).`,
@@ -251,8 +254,8 @@ export function skLookupFindings(cells: readonly SuiteCell[]): string[] {
       const perFrame = us(base) * 1e3;
       const expect = (c: SuiteCell): string => (Number.isFinite(perFrame) && perFrame > 0 ? pct(-(c.median - cb.median) / perFrame) : 'n/a');
       line.push(
-        `Per lookup, one thread: ${cb.median.toFixed(0)} / ${cn.median.toFixed(0)} / ${cl.median.toFixed(0)} ns (hook +${(cn.median - cb.median).toFixed(0)} ns, program +${(cl.median - cb.median).toFixed(0)} ns);`
-        + ` against the guest's ${us(base).toFixed(2)} µs per frame that predicts ${expect(cn)} and ${expect(cl)} in rx pps; the floods' deltas can show that only where their spread is smaller.`,
+        `Per lookup, one thread: ${cb.median.toFixed(0)} / ${cn.median.toFixed(0)} / ${cl.median.toFixed(0)} ns (hook ${signedNs(cn.median - cb.median)}, program ${signedNs(cl.median - cb.median)});`
+        + ` against the guest's ${us2(us(base))} µs per frame that predicts ${expect(cn)} and ${expect(cl)} in rx pps; the floods' deltas can show that only where their spread is smaller.`,
       );
     }
     if (Math.abs(d1) <= spread) {

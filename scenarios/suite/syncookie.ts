@@ -63,6 +63,13 @@ const medianRun = (c: SuiteCell): SuiteRun | undefined => witnessRun(c);
 
 const f0 = (x: number): string => (Number.isFinite(x) ? x.toFixed(0) : 'n/a');
 const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+/** "(×r)" of two conn/s medians; a column that completed no connection in the window says so instead of ×0.00 or ×n/a. */
+const times = (a: number, b: number): string => {
+  if (a === 0 && b === 0) return '(neither completed a connection in the window: its first handshake may come after it; a longer --warmup or --duration)';
+  if (a === 0) return '(none completed in the window: its first handshake may come after it; a longer --warmup or --duration)';
+  if (b === 0) return '(the other completed none in the window)';
+  return `(×${f2(a / b)})`;
+};
 
 /** One line per cell: the rate, the listener's state, who answered the SYNs. */
 function cellLine(c: SuiteCell): string {
@@ -110,7 +117,7 @@ export function syncookieFindings(cells: readonly SuiteCell[]): string[] {
       + `itself (CPU guest ${f2(e(c, 'cpu_guest'))}), with the proxy ${f0(k(p, 'listener_end_TcpExtSyncookiesSent'))} (its program saw `
       + `${f0(k(p, 'guest_prog_syn'))} SYNs; CPU guest ${f2(e(p, 'cpu_guest'))}), the host's proxy answered ${f0(k(p, 'proxy_synack_sent'))} `
       + `(CPU host ${f2(e(p, 'cpu_host'))}). The legitimate client got ${f0(p.median)} conn/s with the proxy against ${f0(c.median)} `
-      + `with the listener's cookies (×${f2(p.median / c.median)}). ${same} Request sockets at the window's close: `
+      + `with the listener's cookies ${times(p.median, c.median)}. ${same} Request sockets at the window's close: `
       + `${f0(k(p, 'listener_request_socks'))} and ${f0(k(c, 'listener_request_socks'))}; ListenOverflows + ListenDrops over the run: `
       + `${f0(k(p, 'listener_end_TcpExtListenOverflows') + k(p, 'listener_end_TcpExtListenDrops'))} and `
       + `${f0(k(c, 'listener_end_TcpExtListenOverflows') + k(c, 'listener_end_TcpExtListenDrops'))}.`,
@@ -136,7 +143,7 @@ export function syncookieFindings(cells: readonly SuiteCell[]): string[] {
     if (idleProxy !== undefined && idleClassic !== undefined) {
       out.push(
         `${f.idle}, without a flood: ${f0(idleProxy.median)} conn/s with the proxy against ${f0(idleClassic.median)} with the listener's own cookies `
-        + `(×${f2(idleProxy.median / idleClassic.median)}). netperf makes one connection at a time, so the rate follows the round trips between `
+        + `${times(idleProxy.median, idleClassic.median)}. netperf makes one connection at a time, so the rate follows the round trips between `
         + `the workers, not the work: per connection the guest took ${f2(e(idleProxy, 'guest_segs_per_conn'))} segments with the proxy (no SYN) `
         + `against ${f2(e(idleClassic, 'guest_segs_per_conn'))}, and the workers' loops slept ${f2(e(idleProxy, 'sleeps_per_conn'))} against `
         + `${f2(e(idleClassic, 'sleeps_per_conn'))} times (each sleep a wake-up later, which a loaded machine makes slow); the two big `
@@ -185,7 +192,7 @@ export function syncookieFindings(cells: readonly SuiteCell[]): string[] {
       const cpu = which === 'idle'
         ? `guest CPU per connection ${f0(us(b))} against ${f0(us(a))} µs`
         : `CPU guest ${f2(e(b, 'cpu_guest'))} against ${f2(e(a, 'cpu_guest'))}, host ${f2(e(b, 'cpu_host'))} against ${f2(e(a, 'cpu_host'))} of a core`;
-      parts.push(`${col} ${f0(b.median)} against ${f0(a.median)} conn/s (×${f2(b.median / a.median)}; ${cpu})`);
+      parts.push(`${col} ${f0(b.median)} against ${f0(a.median)} conn/s ${times(b.median, a.median).slice(0, -1)}; ${cpu})`);
     }
     if (parts.length > 0) out.push(`${r6} against ${r4}: ${parts.join('; ')}.`);
   }

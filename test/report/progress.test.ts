@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createProgress, PROGRESS_LINE_INTERVAL_MS } from '../../scenarios/report/progress.ts';
+import { createProgress, PROGRESS_LINE_INTERVAL_MS, rateText } from '../../scenarios/report/progress.ts';
 
 function fakeStream(isTTY: boolean): { isTTY: boolean; columns: number; writes: string[]; write(s: string): boolean } {
   const writes: string[] = [];
@@ -94,4 +94,11 @@ test('a TTY: the bar shows the cell, run, name and last rate', (t) => {
   const out = stream.writes.join('');
   t.true(out.includes('cell 2/8 run 3/3 1/xdp1/offload'), out);
   t.true(out.includes('last 2.50 Mpps'));
+});
+
+test('a rate below 0.1 Mpps reads in pps with an SI suffix (a suite\'s flood on a loaded machine), not "0.01 Mpps"', (t) => {
+  t.is(rateText(13.4), '13.40 Mpps');
+  t.is(rateText(0.1), '0.10 Mpps');
+  t.is(rateText(0.0108), '10.8k pps');
+  t.is(rateText(0), '0 pps');
 });
