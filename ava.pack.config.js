@@ -5,7 +5,7 @@
 export default {
   files: ['test/pack/**/*.test.ts'],
   extensions: { ts: 'module' },
-  nodeArguments: ['--import=tsx'],
+  require: ['./scenarios/run/ts-register.mjs'],
   workerThreads: false,
   timeout: '5m',
 };

@@ -19,6 +19,8 @@ export class ShmCounters {
   readonly values: Float64Array;
   /** [0]: the publication sequence, odd while one is being written. */
   private readonly seq: Int32Array;
+  /** Where snapshot() copies the slots before it checks the sequence. */
+  private readonly scratch: Float64Array;
   private readonly index: Map<string, number>;
   /** Least time between two publications that due() allows (ms). */
   intervalMs = 2;
@@ -31,6 +33,7 @@ export class ShmCounters {
     this.names = shared.names;
     this.values = new Float64Array(shared.buffer, CACHE_LINE, shared.names.length);
     this.seq = new Int32Array(shared.buffer, 0, 1);
+    this.scratch = new Float64Array(shared.names.length);
     this.index = new Map(shared.names.map((n, i) => [n, i]));
   }
 
@@ -76,17 +79,32 @@ export class ShmCounters {
   }
 
   /**
-   * One whole publication. The writer publishes every few milliseconds and writes a few hundred
-   * slots, so a retry is rare; after `maxTries` torn reads (a writer publishing without pause)
-   * the last read is returned rather than waiting on another thread.
+   * One whole publication: the slots are copied into a scratch array (a few hundred nanoseconds,
+   * so a writer publishing back to back still leaves gaps to land in) and kept only if the
+   * sequence was even and unchanged across the copy. A writer caught mid-publication and then
+   * descheduled is waited for (Atomics.wait on the sequence cell, 1 ms at a time), up to
+   * `maxWaitMs`; past that the last copy is returned rather than blocking the reader for good.
    */
-  snapshot(maxTries = 1000): Record<string, number> {
-    const out: Record<string, number> = {};
+  snapshot(maxWaitMs = 200): Record<string, number> {
+    const tmp = this.scratch;
+    const seq = this.seq;
+    let deadline = 0;
     for (let tries = 0; ; tries++) {
-      const s0 = Atomics.load(this.seq, 0);
-      for (let i = 0; i < this.names.length; i++) out[this.names[i]!] = this.values[i]!;
-      if (((s0 & 1) === 0 && Atomics.load(this.seq, 0) === s0) || tries >= maxTries) return out;
+      const s0 = Atomics.load(seq, 0);
+      if ((s0 & 1) === 0) {
+        tmp.set(this.values);
+        if (Atomics.load(seq, 0) === s0) break;
+      }
+      if ((tries & 63) === 63) {
+        const now = performance.now();
+        if (deadline === 0) deadline = now + maxWaitMs;
+        else if (now >= deadline) break;
+        if ((s0 & 1) !== 0) Atomics.wait(seq, 0, s0, 1);
+      }
     }
+    const out: Record<string, number> = {};
+    for (let i = 0; i < this.names.length; i++) out[this.names[i]!] = tmp[i]!;
+    return out;
   }
 }
 

@@ -16,10 +16,12 @@ const SPINS = 200;
 
 /**
  * How long a contender waits before giving up. Holders keep the lock for well under a microsecond,
- * so a lock held this long belongs to a worker that died holding it: waiting longer would hang
- * every other worker (the host must never hang on a guest's map), so the caller gets an error.
+ * but a holder can be descheduled or stopped by its garbage collector inside the critical section
+ * (hundreds of milliseconds on a loaded 2-core machine: 250 ms was seen to expire there); a lock
+ * held a whole second belongs to a worker that died holding it: waiting longer would hang every
+ * other worker (the host must never hang on a guest's map), so the caller gets an error.
  */
-export const LOCK_TIMEOUT_MS = 250;
+export const LOCK_TIMEOUT_MS = 1000;
 
 /** Takes the lock; false when it stayed held for LOCK_TIMEOUT_MS (its holder is presumed dead). */
 export function lockAcquire(word: Int32Array, index: number): boolean {

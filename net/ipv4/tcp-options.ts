@@ -10,6 +10,9 @@ const { TCPOPT_NOP, TCPOPT_EOL, TCPOPT_MSS, TCPOPT_WINDOW, TCPOPT_SACK_PERM, TCP
 /** tcp_out_options.options bits (OPTION_*). */
 export const OPTION = { OPTION_SACK_ADVERTISE: 1 << 0, OPTION_TS: 1 << 1, OPTION_WSCALE: 1 << 3 } as const;
 
+/** Shared by every reset (read-only): no array per transmitted segment. */
+const NO_SACKS: readonly { start_seq: number; end_seq: number }[] = [];
+
 /** struct tcp_out_options: what one outgoing segment carries. */
 export class TcpOutOptions {
   options = 0;
@@ -20,10 +23,10 @@ export class TcpOutOptions {
   tsval = 0;
   tsecr = 0;
   /** The blocks to write (D-SACK first), when num_sack_blocks is nonzero. */
-  sacks: readonly { start_seq: number; end_seq: number }[] = [];
+  sacks: readonly { start_seq: number; end_seq: number }[] = NO_SACKS;
   reset(): this {
     this.options = this.mss = this.ws = this.num_sack_blocks = this.tsval = this.tsecr = 0;
-    this.sacks = [];
+    this.sacks = NO_SACKS;
     return this;
   }
 }
