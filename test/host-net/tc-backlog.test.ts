@@ -14,9 +14,9 @@ import { VirtualClock } from '../../net/core/virtual-clock.ts';
 import { BR0_DEFAULT_MAC, HostNet } from '../../host/net/index.ts';
 import { HostSoftnetBacklog } from '../../host/net/netif-rx.ts';
 import { HostTc } from '../../host/net/tc.ts';
-import { MAX_TAP_BATCH } from '../../tun/index.ts';
 import { udp4Frame } from '../support/packets.ts';
-import { tapFixture, type TapFixture } from '../tun/tap-fixture.ts';
+import { drainTap, hostWithTc } from './tc-fixture.ts';
+import { tapFixture } from '../tun/tap-fixture.ts';
 import { ENGINES, redirect, tcProg } from '../net/cls-bpf-progs.ts';
 
 const BPF_F_INGRESS = 1;
@@ -63,30 +63,6 @@ test('while process_queue is full, input_pkt_queue still takes netdev_max_backlo
   t.is(extra, 3);
   t.like(bl.counters(), { enqueued: 6, processed: 1, dropped: 1, queued: 5 });
 });
-
-function hostWithTc(o: { frames?: number; maxBacklog?: number } = {}): { f: TapFixture; host: HostNet; tc: HostTc } {
-  const f = tapFixture({ frames: o.frames ?? 2048, ring: 1024 });
-  const host = new HostNet({ case: 'bridge', pool: f.pool, tap: f.xmit, pktgen: { flows: 4 } });
-  const tc = new HostTc(f.pool, o.maxBacklog === undefined ? {} : { netdev_max_backlog: o.maxBacklog });
-  host.enableTc(tc);
-  return { f, host, tc };
-}
-
-/** The guest-bound frames on the tap's ring, in ring order (the frames go back to the pool). */
-function drainTap(f: TapFixture): Uint8Array[] {
-  const out = new Uint32Array(MAX_TAP_BATCH);
-  const got: Uint8Array[] = [];
-  for (;;) {
-    const n = f.recv.tun_recvmsg(out);
-    if (n === 0) break;
-    for (let k = 0; k < n; k++) {
-      got.push(f.fp.read(out[k]!));
-      f.remote.free(out[k]!);
-    }
-  }
-  f.remote.flush();
-  return got;
-}
 
 /** pktgen's sequence number (pktgen_hdr.seq_num, bytes 46..49) and UDP source port of a frame. */
 const seqOf = (fr: Uint8Array): number => new DataView(fr.buffer, fr.byteOffset).getUint32(46);

@@ -4,10 +4,7 @@
 // egress that the guest-bound frame carries, redirects between devices (egress, ingress, nowhere,
 // too deep), and the refusals.
 import test from 'ava';
-import { HostNet } from '../../host/net/index.ts';
-import { HostTc } from '../../host/net/tc.ts';
-import { MAX_TAP_BATCH } from '../../tun/index.ts';
-import { tapFixture, type TapFixture } from '../tun/tap-fixture.ts';
+import { drainTap, hostWithTc } from './tc-fixture.ts';
 import { dropUdpPort, ENGINES, redirect, requireMark, ret, setMark, tcProg } from '../net/cls-bpf-progs.ts';
 import { BPF_PROG_TYPE } from '../../bpf-vm/prog/types.ts';
 
@@ -16,30 +13,6 @@ const TC_ACT_SHOT = 2;
 const TC_ACT_STOLEN = 4;
 const BPF_F_INGRESS = 1;
 const NIC = 2, TAP = 3;
-
-function hostWithTc(frames = 2048, ring = 1024): { f: TapFixture; host: HostNet; tc: HostTc } {
-  const f = tapFixture({ frames, ring });
-  const host = new HostNet({ case: 'bridge', pool: f.pool, tap: f.xmit, pktgen: { flows: 4 } });
-  const tc = new HostTc(f.pool);
-  host.enableTc(tc);
-  return { f, host, tc };
-}
-
-/** The guest-bound frames vhost takes off the tap's ring, as bytes (the frames go back to the pool). */
-function drainTap(f: TapFixture): Uint8Array[] {
-  const out = new Uint32Array(MAX_TAP_BATCH);
-  const got: Uint8Array[] = [];
-  for (;;) {
-    const n = f.recv.tun_recvmsg(out);
-    if (n === 0) break;
-    for (let k = 0; k < n; k++) {
-      got.push(f.fp.read(out[k]!));
-      f.remote.free(out[k]!);
-    }
-  }
-  f.remote.flush();
-  return got;
-}
 
 /** Sum of 16-bit words of an IPv4 header: 0xffff when its checksum is right. */
 function ipv4HeaderSum(frame: Uint8Array): number {
