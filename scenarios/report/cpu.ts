@@ -24,6 +24,18 @@ export function threadGroup(key: string): string {
   return 'on a core';
 }
 
+/** Consecutive keys of one group share a header cell (threadKeys keeps each group together): the groups and their spans. */
+export function threadGroups(keys: readonly string[]): { name: string; span: number }[] {
+  const groups: { name: string; span: number }[] = [];
+  for (const k of keys) {
+    const g = threadGroup(k);
+    const last = groups[groups.length - 1];
+    if (last !== undefined && last.name === g) last.span++;
+    else groups.push({ name: g, span: 1 });
+  }
+  return groups;
+}
+
 /** The CPU keys the cells carry: busy shares by thread, the machine's, waits, then the probes (the main thread's first). */
 export function threadKeys(explains: readonly Explain[]): string[] {
   const seen: string[] = [];

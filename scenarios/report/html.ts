@@ -3,7 +3,7 @@
 
 import { mppsChartSpec, OURS_COLOR, ratioChartSpec, renderSvg, RFC_COLOR, spreadChartSpec } from './charts.ts';
 import { explainKeys, explainLabel, formatExplain } from './explain-labels.ts';
-import { coreWaits, isThreadKey, sharedMachine, sharedMachineBanner, threadGroup, threadKeys } from './cpu.ts';
+import { coreWaits, isThreadKey, sharedMachine, sharedMachineBanner, threadGroups, threadKeys } from './cpu.ts';
 import { formatMpps, formatRange, formatRatio, formatSig } from './fmt.ts';
 import { CASE_LABEL, PAPER_SOURCE, PROG_LABEL, userProgramName, userProgramNote } from './paper.ts';
 import { isUserTable, orderedCells, tableRows } from './rows.ts';
@@ -139,14 +139,7 @@ function threadTable(cells: readonly Cell[], cores: number): string {
   const ordered = orderedCells(cells);
   const keys = threadKeys(ordered.map((c) => c.explain));
   if (keys.length === 0) return '';
-  // Consecutive keys of one group share a header cell (threadKeys keeps each group together).
-  const groups: { name: string; span: number }[] = [];
-  for (const k of keys) {
-    const g = threadGroup(k);
-    const last = groups[groups.length - 1];
-    if (last !== undefined && last.name === g) last.span++;
-    else groups.push({ name: g, span: 1 });
-  }
+  const groups = threadGroups(keys);
   const groupRow = groups.map((g) => `<th colspan="${g.span}">${escapeHtml(g.name)}</th>`).join('');
   const head = keys.map((k) => `<th title="${escapeHtml(explainLabel(k).long)}">${escapeHtml(explainLabel(k).short)}</th>`).join('');
   const body = ordered

@@ -8,7 +8,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG, decades, FONT, LOG_SCALE_SPAN, logFloor, OURS_COLOR, renderSvg, RFC_COLOR, spansOrders } from '../report/charts.ts';
 import { escapeHtml, OFFLOAD_STYLE, offloadBody } from '../report/html.ts';
-import { RUNQ_WAIT_NOTABLE, threadGroup, threadKeys } from '../report/cpu.ts';
+import { RUNQ_WAIT_NOTABLE, threadGroups, threadKeys } from '../report/cpu.ts';
 import { formatPct } from '../report/fmt.ts';
 import type { Explain, TableReport } from '../report/types.ts';
 import {
@@ -276,14 +276,7 @@ function cpuTable(r: SuiteReport): string {
   // threadKeys reads only the keys; a suite's CPU record has the offload Explain's thread keys.
   const keys = threadKeys(per.map((p) => p.cpu as Explain)).filter((k) => (k.startsWith('cpu_') || k.startsWith('runq_wait_')) && k !== 'cpu_probe_ms');
   if (keys.length === 0) return '';
-  // Consecutive keys of one group share a header cell (threadKeys keeps each group together).
-  const groups: { name: string; span: number }[] = [];
-  for (const k of keys) {
-    const g = threadGroup(k);
-    const last = groups[groups.length - 1];
-    if (last !== undefined && last.name === g) last.span++;
-    else groups.push({ name: g, span: 1 });
-  }
+  const groups = threadGroups(keys);
   const name = (k: string): string => k.replace(/^cpu_|^runq_wait_/, '');
   // Cells measured in one thread (no workers) have no thread shares: no empty rows for them.
   const body = per.filter(({ cpu }) => keys.some((k) => cpu[k] !== undefined)).map(({ c, cpu }) => `<tr>${td(c.id, 'l')}${keys.map((k) => {
