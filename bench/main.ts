@@ -9,6 +9,8 @@ import { benchVm, compileTime } from './vm.ts';
 import { benchOffloadVsNative, benchShortTable } from './scenarios.ts';
 import { benchStartup } from './startup.ts';
 import { benchUdpRcv } from './net-udp-rcv.ts';
+import { benchFloodRcv } from './net-flood-rcv.ts';
+import { FLOOD_KINDS } from '../scenarios/run/run-flood.ts';
 import { benchFloods, benchTcpStream } from './net-scenarios.ts';
 import { benchLookupHelpers, benchSkLookupConfigs } from './net-sk-lookup.ts';
 import { benchSyncookieThread, benchSyncookieWorkers, syncookieLines } from './syncookie.ts';
@@ -69,6 +71,10 @@ for (const f of [4, 6] as const) {
   for (const r of benchSkLookupConfigs(f)) {
     console.log(`  udp${f} ${r.config.padEnd(48)} ${r.nsPerPacket.toFixed(0).padStart(5)} ns  ${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}%  (read ${r.read} of ${r.sent})`);
   }
+}
+console.log('\nthe guest\'s receive of one packet of each cover-letter flood, one thread, CPU ns per packet (median of 9 interleaved rounds of 100k; bytes allocated: npx tsx bench/flood-rcv-main.ts)');
+for (const r of benchFloodRcv([...FLOOD_KINDS.map((kind) => ({ kind })), { kind: 'udp4', socketFilter: true }, { kind: 'udp6', socketFilter: true }])) {
+  console.log(`  ${`${r.kind}${r.socketFilter ? '+sf_drop' : ''}`.padEnd(12)} ${r.nsPerPacket.toFixed(0).padStart(5)} ns = ${(1e3 / r.nsPerPacket).toFixed(2)} Mpps on one core`);
 }
 console.log('\nsocket lookup helpers from XDP: bpf_sk_lookup_udp + bpf_sk_release, ns per call (against the same program skipping the calls)');
 for (const e of ['jit', 'interp'] as const) {
