@@ -117,12 +117,12 @@ export function suiteValueChartSpec(r: SuiteReport): TopLevelSpec {
   const rows = r.rows.filter((row) => r.cells.some((c) => c.row === row));
   for (const c of r.cells) if (!rows.includes(c.row)) rows.push(c.row);
   const scale = sourceScale(r);
-  // One kind of axis for the whole chart: panels side by side, some linear and some log, read alike
-  // and mislead; a row of zeros alone keeps a linear axis (a log one has nowhere to put them).
-  const log = rows.some((row) => wantsLogScale(rowFigures(r, row)));
+  // Each row decides its own axis, as it has its own scale: a row of shares that are all 1.00 beside a
+  // row of floods 30x under the published figures would otherwise get a log axis down to 0.1 for
+  // nothing. Each panel says "log scale" in its subtitle and axis title.
   return {
     config: CHART_CONFIG,
-    concat: rows.map((row) => valuePanel(r, row, scale, log)),
+    concat: rows.map((row) => valuePanel(r, row, scale, wantsLogScale(rowFigures(r, row)))),
     columns: 2,
     spacing: 40,
     resolve: { scale: { y: 'independent', x: 'independent', xOffset: 'independent' } },
@@ -324,7 +324,7 @@ function statusBox(r: SuiteReport): string {
 ${failed.length > 0 ? `<ul>${failed.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>` : ''}</div>`;
 }
 
-const legendNote = (published: boolean, log: boolean): string => `Bars: our median (blue)${published ? ' beside each published figure (greys)' : ''}; the black whisker spans our runs' min to max; each row its own scale${log ? `, logarithmic as some row's figures are over ${LOG_SCALE_SPAN}x apart` : ''}.`;
+const legendNote = (published: boolean, log: boolean): string => `Bars: our median (blue)${published ? ' beside each published figure (greys)' : ''}; the black whisker spans our runs' min to max; each row its own scale${log ? `, logarithmic where a row's figures are over ${LOG_SCALE_SPAN}x apart` : ''}.`;
 
 /** One suite's section of a page: its status, findings, charts, table, notes, CPU and runs. */
 export async function suiteSection(r: SuiteReport, o: { heading?: boolean } = {}): Promise<string> {
