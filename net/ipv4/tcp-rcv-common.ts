@@ -229,7 +229,7 @@ export function tcp_build_reset(skb: SkBuff, rst: number): SkBuff {
 export function tcp_synack_tsval(sk: TcpSock, req: RequestSock, synack_type: number): number {
   const ns = sk.skc_net.boot.clock.ktime_get_ns();
   if (synack_type === TCP_SYNACK.TCP_SYNACK_COOKIE && req.tstamp_ok) {
-    return cookie_init_timestamp(sk.skc_net, { wscale_ok: req.wscale_ok, snd_wscale: req.snd_wscale, sack_ok: req.sack_ok, ecn_ok: req.ecn_ok }, tcp_clock_ms(ns));
+    return cookie_init_timestamp(sk.skc_net, req, tcp_clock_ms(ns));
   }
   return tcp_clock_ts(req.req_usec_ts, ns);
 }

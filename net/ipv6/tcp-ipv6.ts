@@ -19,7 +19,8 @@ import { secure_tcpv6_seq, secure_tcpv6_ts_off } from '../core/secure-seq.ts';
 import { inet6_add_protocol } from '../ipv4/protocol.ts';
 import { __inet6_lookup_established, inet6_lookup_listener, __inet6_lookup_skb } from './inet6-hashtables.ts';
 import { inet_twsk, inet_twsk_deschedule_put } from '../ipv4/inet-timewait-sock.ts';
-import { ip6_build_and_send_pkt, ip6_xmit } from './ip6-output.ts';
+import { ip6_build_and_send_pkt, ip6_xmit, type Ip6XmitOpts } from './ip6-output.ts';
+import { IFF } from '../core/netdevice.ts';
 import { Rt6Info, ip6_route_output, rt6_mtu } from './route.ts';
 import { icmpv6_err_convert } from './udp-rcv.ts';
 import { ICMPV6 } from './icmp.ts';
@@ -103,10 +104,30 @@ function tcp_v6_reqsk_send_ack(sk: TcpSock, skb: SkBuff, req: RequestSock): void
 function tcp_v6_send_synack(sk: TcpSock, req: RequestSock, synack_type: number): number {
   if (req_is_v4(req)) return ipv4_specific.send_synack(sk, req, synack_type);
   const tsval = tcp_synack_tsval(sk, req, synack_type);
-  const skb = tcp_make_synack(req, (tsval + req.ts_off) >>> 0, tcp_req_advmss(sk, req));
+  const advmss = tcp_req_advmss(sk, req);
+  req_dst_req = null;
+  req_dst = null;
+  const skb = tcp_make_synack(req, (tsval + req.ts_off) >>> 0, advmss);
   __tcp_v6_send_check(skb, req.skc_v6_rcv_saddr, req.skc_v6_daddr);
   sk.skc_net.mib.tcp.OutSegs++;
-  return ip6_build_and_send_pkt(skb, sk.skc_net, sk, req.skc_v6_rcv_saddr, req.skc_v6_daddr, IPPROTO_TCP, { oif: sk.skc_bound_dev_if });
+  synack_opts.oif = sk.skc_bound_dev_if;
+  return ip6_build_and_send_pkt(skb, sk.skc_net, sk, req.skc_v6_rcv_saddr, req.skc_v6_daddr, IPPROTO_TCP, synack_opts);
+}
+
+/** The SYN-ACK's options, refilled per SYN-ACK (ip6_build_and_send_pkt reads them before it transmits), not a literal per SYN. */
+const synack_opts: Ip6XmitOpts = { oif: 0 };
+
+/**
+ * The route tcp_v6_init_req found for the request being answered (route_req's dst): reused for
+ * the advertised MSS, so one route lookup serves a SYN, as in the kernel and tcp-ipv4.ts. Let go
+ * when the SYN-ACK is built; a route the netns's genid or a device going down invalidated is
+ * looked up again.
+ */
+let req_dst_req: RequestSock | null = null;
+let req_dst: Rt6Info | null = null;
+
+function rt6_valid(net: Net, rt: Rt6Info): boolean {
+  return rt.rt6i_genid === net.ipv6.fib6.genid && (rt.dst_dev.flags & IFF.IFF_UP) !== 0;
 }
 
 const fl6 = new Flowi6();
@@ -115,7 +136,11 @@ function tcp_v6_init_req(req: RequestSock, sk: TcpSock, skb: SkBuff): number {
   if (skb.protocol === ETH_P_IP) return ipv4_specific.init_req(req, sk, skb);
   sk_v6_rcv_saddr_set(req, ip6_daddr(skb, daddr_tmp));
   sk_v6_daddr_set(req, ip6_saddr(skb, saddr_tmp));
-  return tcp_v6_route_req(req) === null ? -ERRNO.ENETUNREACH : 0;
+  const rt = tcp_v6_route_req(req);
+  if (rt === null) return -ERRNO.ENETUNREACH;
+  req_dst_req = req;
+  req_dst = rt;
+  return 0;
 }
 
 function tcp_v6_route_req(req: RequestSock): Rt6Info | null {
@@ -129,7 +154,7 @@ function tcp_v6_route_req(req: RequestSock): Rt6Info | null {
 
 function tcp_v6_req_mtu(req: RequestSock): number {
   if (req_is_v4(req)) return ipv4_specific.req_mtu(req);
-  const rt = tcp_v6_route_req(req);
+  const rt = req === req_dst_req && req_dst !== null && rt6_valid(req.skc_net, req_dst) ? req_dst : tcp_v6_route_req(req);
   return rt === null ? 1280 : rt6_mtu(rt);
 }
 
