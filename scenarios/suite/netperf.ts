@@ -156,6 +156,9 @@ export function netperfSuiteRun(row: NetperfSuiteRow, column: NetperfSuiteColumn
     host_cpu: e['cpu_host'] ?? Number.NaN,
     guest_cpu: e['cpu_guest'] ?? Number.NaN,
     vhost_us_per_frame: ratio((e['cpu_vhost'] ?? Number.NaN) * r.seconds * 1e6, w('vhost_rx_packets') + w('vhost_tx_packets')),
+    // The sender's side: netperf and the host's stack, bridge and tap share the host worker's thread.
+    sent_pps: ratio(rr ? r.window_stats.transactions : r.window_stats.messages_sent, r.seconds),
+    host_us_per_message: ratio((e['cpu_host'] ?? Number.NaN) * r.seconds * 1e6, rr ? r.window_stats.transactions : r.window_stats.messages_sent),
   };
   // Per thread, as the suite renderers' CPU table reads them (cpu_<thread>, runq_wait_<thread>); the machine-wide
   // shares (all, other processes, steal) go with the explain, where the renderers look for a crowded machine.
@@ -176,6 +179,10 @@ export function netperfSuiteRun(row: NetperfSuiteRow, column: NetperfSuiteColumn
 
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
 const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+
+/** A thread busy this share of a core is the bottleneck of a stream it feeds. */
+const SENDER_SATURATED = 0.9;
+const pct0 = (x: number): string => `${Math.round(x * 100)}%`;
 
 /** A cell's spread as a fraction of its median ((max − min) / median / 2, ± around it). */
 function spreadOf(c: SuiteCell): number {
@@ -213,6 +220,13 @@ export function netperfFindings(cells: readonly SuiteCell[]): string[] {
     parts.push(sameWork
       ? `both paths did the same work per frame here (${f2(batchA)} frames per batch, one recvmsg per frame on each), so the path cannot explain a difference: it is the runs' noise, as the RFC's ${pct(rfc)} is`
       : `after took ${f2(batchA)} frames per tap recvmsg where before called the tap per frame: vxo's after saves ${f2(1 - num(ea, 'recvmsg_per_frame'))} tap calls per frame`);
+    // When the sender's thread is saturated in both columns, the rate is what that thread's cost per message allows.
+    const hb = num(eb, 'host_cpu'), ha = num(ea, 'host_cpu');
+    if (hb >= SENDER_SATURATED && ha >= SENDER_SATURATED && Number.isFinite(ours) && Math.abs(ours) > noise) {
+      parts.push(`the sender set the rate: the host's thread (netperf, its stack, the bridge, the tap's transmit) ran at ${pct0(hb)} and ${pct0(ha)} of a core `
+        + `and spent ${f2(num(eb, 'host_us_per_message'))} vs ${f2(num(ea, 'host_us_per_message'))} us per message sent (${f2(num(eb, 'sent_pps') / 1e3)} vs ${f2(num(ea, 'sent_pps') / 1e3)} k/s), `
+        + 'so the difference is on the host thread\'s side of the tap\'s ring, which both columns share, not in handle_rx: what the consumer does to the ring and the frames it frees (cache lines the host writes next) is what is left to differ');
+    }
     out.push(`${row}: after vs before ${pct(ours)} (RFC ${pct(rfc)}): ${parts.join('; ')}. Counters: ${mech}.`);
   }
   out.push('The columns\' structural difference in vxo, visible as recvmsg_per_frame: before, vhost reads the ring and calls the tap once per frame (tun_do_read with the pointer, which copies it); '

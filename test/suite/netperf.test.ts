@@ -90,7 +90,9 @@ test('findings: direction, each row\'s delta beside the RFC\'s with the verdict 
     // Within the spread: ±10% around 100.
     cell('TCP_RR', 'before', [90, 100, 110], before), cell('TCP_RR', 'after', [95, 101, 105], after),
     // Outside it, the RFC's sign (+).
-    cell('UDP_STREAM 18byte', 'before', [10, 10, 10], before), cell('UDP_STREAM 18byte', 'after', [12, 12, 12], { ...after, rx_pps: 12_000 }),
+    // The sender's thread saturated in both columns: the finding puts the difference on its side of the ring.
+    cell('UDP_STREAM 18byte', 'before', [10, 10, 10], { ...before, host_cpu: 0.95, host_us_per_message: 1.8, sent_pps: 500_000 }),
+    cell('UDP_STREAM 18byte', 'after', [12, 12, 12], { ...after, rx_pps: 12_000, host_cpu: 0.94, host_us_per_message: 1.5, sent_pps: 600_000 }),
     // Outside it, against the RFC's sign (−1.53% there), with batches of 20 frames: the counters say why.
     cell('UDP_RR', 'before', [100, 100, 100], before), cell('UDP_RR', 'after', [110, 110, 110], { ...after, rx_frames_per_batch: 20, recvmsg_per_frame: 0.05 }),
     cell('UDP_STREAM 1472byte', 'after', [480], { ...after, rx_pps: 40_000, delivered_share: 0.5 }),
@@ -100,6 +102,8 @@ test('findings: direction, each row\'s delta beside the RFC\'s with the verdict 
   const line = (row: string) => f.find((s) => s.startsWith(`${row}:`)) ?? '';
   t.regex(line('TCP_RR'), /after vs before \+1\.00% \(RFC -1\.53%\): within the runs' spread \(±10\.00%\); the opposite sign to the RFC's; both paths did the same work per frame here/);
   t.regex(line('UDP_STREAM 18byte'), /\+20\.00% \(RFC \+1\.46%\): outside the runs' spread \(±0\.00%\); the RFC's sign;/);
+  t.regex(line('UDP_STREAM 18byte'), /the sender set the rate: the host's thread .* ran at 95% and 94% of a core and spent 1\.80 vs 1\.50 us per message sent \(500\.00 vs 600\.00 k\/s\)/);
+  t.notRegex(line('UDP_RR'), /the sender set the rate/, 'no sender figures: no such claim');
   t.regex(line('UDP_RR'), /\+10\.00% \(RFC -0\.31%\): outside .*; the opposite sign to the RFC's; after took 20\.00 frames per tap recvmsg .* saves 0\.95 tap calls per frame/);
   t.regex(line('UDP_RR'), /before: 1\.00 recvmsg per frame, 1\.00 frames per ring batch; after: 0\.05 recvmsg per frame/);
   t.false(f.some((s) => s.startsWith('TCP_STREAM:')), 'a row without both cells has no line');
