@@ -8,9 +8,9 @@
 // `socketFilter`, the sink drops every datagram in sf_drop.o (SO_ATTACH_BPF), as the sk-lookup
 // suite's udp floods run (scenarios/suite/sk-lookup.ts floodAttachments). CPU ns per packet (process.cpuUsage: the machine is
 // shared), median of interleaved rounds.
-import { netif_receive_skb, register_netdevice } from '../net/core/dev.ts';
-import { consume_skb, netdev_alloc_skb, skb_put, type SkBuff } from '../net/core/skbuff.ts';
-import { eth_type_trans } from '../net/ethernet/eth.ts';
+import { register_netdevice } from '../net/core/dev.ts';
+import { consume_skb, type SkBuff } from '../net/core/skbuff.ts';
+import { receiveFrames } from './rcv-frames.ts';
 import { NetDevice, NETDEV_TX_OK, type NetdevTx } from '../net/core/netdevice.ts';
 import { BootState } from '../net/core/boot-state.ts';
 import { VirtualClock } from '../net/core/virtual-clock.ts';
@@ -105,15 +105,7 @@ export class FloodRcvRig {
   round(n: number): number {
     const { dev, u8, len, stride } = this;
     const c0 = process.cpuUsage();
-    for (let i = 0; i < n; i++) {
-      const skb = netdev_alloc_skb(dev, len);
-      const at = skb_put(skb, len);
-      const off = (i & (FRAMES - 1)) * stride;
-      const b = skb.head;
-      for (let k = 0; k < len; k++) b[at + k] = u8[off + k]!;
-      skb.protocol = eth_type_trans(skb, dev);
-      netif_receive_skb(skb);
-    }
+    receiveFrames(dev, u8, len, stride, FRAMES, n);
     const c = process.cpuUsage(c0);
     this.sent += n;
     return ((c.user + c.system) * 1000) / n;

@@ -4,9 +4,7 @@
 // ip_rcv -> udp_rcv -> the socket's queue -> recv by the sink. ns per packet, median of rounds.
 // Several rigs (one Net each, configured differently: an SK_LOOKUP program attached, say) are
 // measured in interleaved rounds, so a slow moment of the machine hits all of them alike.
-import { netif_receive_skb } from '../net/core/dev.ts';
-import { netdev_alloc_skb, skb_put } from '../net/core/skbuff.ts';
-import { eth_type_trans } from '../net/ethernet/eth.ts';
+import { receiveFrames } from './rcv-frames.ts';
 import { VethDevice } from '../net/core/veth.ts';
 import { BootState } from '../net/core/boot-state.ts';
 import { VirtualClock } from '../net/core/virtual-clock.ts';
@@ -61,15 +59,7 @@ export class UdpRcvRig {
   round(n: number): number {
     const { dev, u8, len, stride } = this;
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) {
-      const skb = netdev_alloc_skb(dev, len);
-      const at = skb_put(skb, len);
-      const off = (i & (FRAMES - 1)) * stride;
-      const b = skb.head;
-      for (let k = 0; k < len; k++) b[at + k] = u8[off + k]!;
-      skb.protocol = eth_type_trans(skb, dev);
-      netif_receive_skb(skb);
-    }
+    receiveFrames(dev, u8, len, stride, FRAMES, n);
     const ns = Number(process.hrtime.bigint() - t0);
     this.sent += n;
     return ns / n;
